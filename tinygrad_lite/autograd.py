@@ -1,0 +1,416 @@
+"""The autograd engine: Context, Function, the op registry, backward, grad and anomaly modes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+__all__ = [
+    "Context",
+    "Function",
+    "OpSpec",
+    "REGISTRY",
+    "register",
+    "unbroadcast",
+    "backward",
+    "no_grad",
+    "enable_grad",
+    "is_grad_enabled",
+    "set_grad_enabled",
+    "detect_anomaly",
+    "is_anomaly_enabled",
+    "AnomalyError",
+]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+# --------------------------------------------------------------------------------------------
+# Grad mode (thread-local) and anomaly mode
+# --------------------------------------------------------------------------------------------
+
+
+class _GradMode(threading.local):
+    enabled: bool = True
+
+
+_grad_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """Return whether ops in this thread record a graph for backward."""
+    return _grad_mode.enabled
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Switch graph recording on or off in this thread, as a context manager or decorator.
+
+    Args:
+        mode: True to record graphs, False to compute values only.
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self._prev: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._prev.append(_grad_mode.enabled)
+        _grad_mode.enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        _grad_mode.enabled = self._prev.pop()
+
+
+class no_grad(set_grad_enabled):
+    """Build no graph inside this block or decorated function (this thread only).
+
+    Example:
+        >>> from tinygrad_lite import Tensor, no_grad
+        >>> w = Tensor([1.0, 2.0], requires_grad=True)
+        >>> with no_grad():
+        ...     y = w * 2
+        >>> y.requires_grad
+        False
+    """
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """Record graphs again inside a `no_grad` block (this thread only)."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+
+class AnomalyError(FloatingPointError):
+    """Raised under `detect_anomaly` by the first op that produces NaN or infinity."""
+
+
+class _AnomalyMode(threading.local):
+    enabled: bool = False
+
+
+_anomaly = _AnomalyMode()
+
+
+def is_anomaly_enabled() -> bool:
+    """Return whether `detect_anomaly` is active in this thread."""
+    return _anomaly.enabled
+
+
+@contextlib.contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Check every op's forward and backward for NaN or infinity while the block runs.
+
+    The first op whose output (forward) or input gradient (backward) is not finite raises
+    `AnomalyError` naming the op, the line of user code that created it, and the shapes.
+    When the block is not active the check costs nothing but one flag test per op.
+    """
+    prev = _anomaly.enabled
+    _anomaly.enabled = True
+    try:
+        yield
+    finally:
+        _anomaly.enabled = prev
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _user_frame() -> str:
+    """Return 'file:line' of the innermost stack frame outside this package."""
+    for frame in reversed(traceback.extract_stack()):
+        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR):
+            return f"{frame.filename}:{frame.lineno}"
+    return "<unknown>"
+
+
+def _check_finite(
+    phase: str, fn: type[Function], where: str, arrays: tuple[Any, ...], inputs: tuple[Any, ...]
+) -> None:
+    for i, a in enumerate(arrays):
+        if a is None or not isinstance(a, np.ndarray) or a.dtype.kind not in "fc":
+            continue
+        if not np.all(np.isfinite(a)):
+            bad = "NaN" if np.isnan(a).any() else "infinity"
+            shapes = ", ".join(str(np.shape(x)) for x in inputs)
+            what = "output" if phase == "forward" else f"gradient of input {i}"
+            raise AnomalyError(
+                f"{fn.__name__} {phase} produced {bad} in its {what} (shape {a.shape}); "
+                f"the op was created at {where}; input shapes: {shapes}"
+            )
+
+
+# --------------------------------------------------------------------------------------------
+# Context, Function and the registry
+# --------------------------------------------------------------------------------------------
+
+
+class Context:
+    """What one op application remembers for its backward.
+
+    Attributes:
+        fn: the Function class that made the output.
+        parents: the input Tensors (None once the graph is released).
+        saved: values stored by `save_for_backward` (None once released).
+        needs_input_grad: for each input, whether it requires a gradient.
+        where: 'file:line' of the user code that created the op (anomaly mode only).
+    """
+
+    __slots__ = ("fn", "parents", "saved", "needs_input_grad", "where")
+    fn: type[Function]
+    parents: tuple[Tensor, ...] | None
+    needs_input_grad: tuple[bool, ...]
+    where: str
+
+    def __init__(self) -> None:
+        self.saved: Any = ()
+
+    def save_for_backward(self, *values: Any) -> None:
+        """Keep arrays (or any values the backward needs) until backward has run."""
+        self.saved = values
+
+
+class Function:
+    """A differentiable primitive: `forward` on NumPy arrays and its `backward`.
+
+    Subclasses implement two static methods and are registered with `@register`:
+    `forward(ctx, *arrays, **params) -> ndarray` and
+    `backward(ctx, grad) -> tuple[ndarray | None, ...]` (one gradient per input, in the
+    broadcast shape if convenient: the engine reduces it with `unbroadcast`). A backward
+    must never write into `grad` in place: the same array may be shared.
+    """
+
+    name: ClassVar[str] = ""
+
+    @staticmethod
+    def forward(ctx: Context, *args: Any, **kwargs: Any) -> np.ndarray:
+        """Compute the output array from the input arrays."""
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        """Map the output's gradient to one gradient per input."""
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
+        """Run forward on the inputs' data and, if any input requires grad, record the node."""
+        ctx = Context()
+        out = cls.forward(ctx, *[t.data for t in inputs], **params)
+        if _grad_mode.enabled:
+            needs = tuple([t.requires_grad for t in inputs])
+            if True in needs:
+                ctx.fn = cls
+                ctx.parents = inputs
+                ctx.needs_input_grad = needs
+                if _anomaly.enabled:
+                    ctx.where = _user_frame()
+                    _check_finite("forward", cls, ctx.where, (out,), ctx.parents)
+                return _make_tensor(out, True, ctx)
+        if _anomaly.enabled:
+            _check_finite("forward", cls, _user_frame(), (out,), inputs)
+        return _make_tensor(out, False, None)
+
+
+def _make_tensor(data: np.ndarray, requires_grad: bool, ctx: Context | None) -> Tensor:
+    # Replaced by Tensor._make when tensor.py loads (the engine cannot import it at load time).
+    raise RuntimeError("tinygrad_lite.tensor has not been imported")
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """A registry entry: how the property tests draw inputs for an op.
+
+    Attributes:
+        name: the op's lowercase name.
+        fn: the Function class.
+        arity: number of Tensor inputs.
+        domain: where inputs are valid: "real", "positive", "unit" (open (0, 1)),
+            "nonzero" (second input), "binary_target" (second input in [0, 1]).
+        kind: the shape rule: "elementwise", "broadcast", "matmul", "reduce", "shape",
+            "index", "loss".
+    """
+
+    name: str
+    fn: type[Function]
+    arity: int
+    domain: str
+    kind: str
+
+
+REGISTRY: dict[str, OpSpec] = {}
+
+
+def register(
+    name: str, arity: int, domain: str = "real", kind: str = "elementwise"
+) -> Callable[[type[Function]], type[Function]]:
+    """Class decorator that adds a Function to `REGISTRY` under `name`."""
+
+    def deco(cls: type[Function]) -> type[Function]:
+        if name in REGISTRY:
+            raise ValueError(f"op {name!r} is already registered to {REGISTRY[name].fn.__name__}")
+        cls.name = name
+        REGISTRY[name] = OpSpec(name, cls, arity, domain, kind)
+        return cls
+
+    return deco
+
+
+# --------------------------------------------------------------------------------------------
+# The backward engine
+# --------------------------------------------------------------------------------------------
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum `grad` over the axes that broadcasting added or stretched, to get `shape`.
+
+    Example: an input of shape (4, 1) broadcast to (3, 4, 5) gets a gradient of shape
+    (3, 4, 5); summing over axis 0 (added) and axis 2 (stretched from 1) gives (4, 1).
+    """
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    if lead < 0:
+        raise ValueError(f"unbroadcast: gradient of shape {grad.shape} is smaller than {shape}")
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and grad.shape[i + lead] != 1
+    )
+    out = grad.sum(axis=axes, keepdims=True) if axes else grad
+    if out.size != int(np.prod(shape)):
+        raise ValueError(f"unbroadcast: gradient of shape {grad.shape} does not reduce to {shape}")
+    return out.reshape(shape)
+
+
+_RELEASED = (
+    "backward through a graph that has already been released: the first backward freed its "
+    "saved values; call the first backward with retain_graph=True to backpropagate twice"
+)
+
+
+def _toposort(root: Tensor) -> list[Tensor]:
+    """Non-leaf nodes reachable from root, inputs before outputs (iterative DFS)."""
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, expanded = pop()
+        if expanded:
+            order.append(node)
+            continue
+        nid = id(node)
+        if nid in visited:
+            continue
+        visited.add(nid)
+        push((node, True))
+        parents = node._ctx.parents  # type: ignore[union-attr]
+        if parents is None:
+            raise RuntimeError(_RELEASED)
+        for p in parents:
+            if p._ctx is not None and id(p) not in visited:
+                push((p, False))
+    return order
+
+
+def _accumulate_leaf(leaf: Tensor, g: np.ndarray, shared: bool) -> None:
+    if g.dtype != leaf.data.dtype:
+        g = g.astype(leaf.data.dtype)
+        shared = False
+    if leaf.grad is None:
+        # The leaf owns its .grad: copy arrays that another node may also hold.
+        if shared or g.base is not None or not g.flags.writeable:
+            g = g.copy()
+        leaf.grad = _make_tensor(g, False, None)
+    else:
+        acc = leaf.grad.data
+        if acc.shape == g.shape and acc.flags.writeable:
+            np.add(acc, g, out=acc)
+        else:
+            leaf.grad = _make_tensor(acc + g, False, None)
+
+
+def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None:
+    """Backpropagate from `root`, accumulating gradients into the leaves' `.grad`.
+
+    Args:
+        root: the tensor to differentiate (usually a scalar loss).
+        grad: d(something)/d(root); may be omitted only when root has one element.
+        retain_graph: keep the saved values so that backward can run through the graph again.
+
+    Raises:
+        RuntimeError: root does not require grad, or the graph was already released.
+        ValueError: grad omitted for a non-scalar root, or grad's shape differs from root's.
+        TypeError: grad's dtype differs from root's.
+    """
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward: this tensor does not require grad and has no grad_fn; create the "
+            "leaves with requires_grad=True (and not inside no_grad)"
+        )
+    data = root.data
+    if grad is None:
+        if data.size != 1:
+            raise ValueError(
+                f"backward: grad can be omitted only for a tensor with one element, but this "
+                f"tensor has shape {data.shape}; pass grad= of that shape"
+            )
+        g = np.ones_like(data)
+    else:
+        g = grad.data if hasattr(grad, "_ctx") else np.asarray(grad)
+        if g.shape != data.shape:
+            raise ValueError(
+                f"backward: grad has shape {g.shape} but the tensor has shape {data.shape}"
+            )
+        if g.dtype != data.dtype:
+            raise TypeError(
+                f"backward: grad has dtype {g.dtype} but the tensor has dtype {data.dtype}"
+            )
+    if root._ctx is None:
+        _accumulate_leaf(root, g, True)
+        return
+    check = _anomaly.enabled
+    pending: dict[int, np.ndarray | None] = {id(root): g}
+    for node in reversed(_toposort(root)):
+        ctx = node._ctx
+        assert ctx is not None
+        if ctx.saved is None:
+            raise RuntimeError(_RELEASED)
+        gn = pending.pop(id(node), None)
+        if gn is None:  # every path from root to here had a zero (None) gradient
+            if not retain_graph:
+                ctx.saved = ctx.parents = None
+            continue
+        g = gn
+        grads = ctx.fn.backward(ctx, g)
+        parents: tuple[Tensor, ...] = ctx.parents  # type: ignore[assignment]
+        if check:
+            where = getattr(ctx, "where", "<unknown>")
+            _check_finite("backward", ctx.fn, where, grads, parents)
+        for p, pg, need in zip(parents, grads, ctx.needs_input_grad, strict=True):
+            if not need or pg is None:
+                continue
+            pdata = p.data
+            if pg.shape != pdata.shape:
+                pg = unbroadcast(pg, pdata.shape)
+            if p._ctx is None:
+                _accumulate_leaf(p, pg, pg is g)
+                continue
+            if pg.dtype != pdata.dtype:
+                pg = pg.astype(pdata.dtype)
+            pid = id(p)
+            prev = pending.get(pid)
+            pending[pid] = pg if prev is None else prev + pg
+        if not retain_graph:
+            ctx.saved = ctx.parents = None
