@@ -33,8 +33,12 @@ def binary(name: str, call: Callable[..., Tensor], ref: Callable[..., Any], ex=N
     def build(draw: Any) -> Case:
         x, y = draw(broadcastable_tensors(2))
         if ex is not None or ey is not None:
-            x = Tensor(draw(hnp.arrays(np.float64, x.shape, elements=floats() if ex is None else ex)), True)
-            y = Tensor(draw(hnp.arrays(np.float64, y.shape, elements=floats() if ey is None else ey)), True)
+            x = Tensor(
+                draw(hnp.arrays(np.float64, x.shape, elements=floats() if ex is None else ex)), True
+            )
+            y = Tensor(
+                draw(hnp.arrays(np.float64, y.shape, elements=floats() if ey is None else ey)), True
+            )
         return (x, y), call, ref
 
     return build()
