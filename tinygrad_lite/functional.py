@@ -39,7 +39,8 @@ def _check_targets(name: str, targets: Tensor) -> None:
     if not np.all((t >= 0) & (t <= 1)):
         bad = t[~((t >= 0) & (t <= 1))]
         raise ValueError(
-            f"{name}: targets must lie in [0, 1], found {bad.size} outside, e.g. {bad.flat[0]!r}"
+            f"{name}: targets must lie in [0, 1], found {bad.size} outside, "
+            f"e.g. {float(bad.flat[0])}"
         )
 
 
@@ -60,10 +61,12 @@ def binary_cross_entropy(probs: Tensor, targets: Tensor | np.ndarray) -> Tensor:
     _check_pair("binary_cross_entropy", probs, y)
     _check_targets("binary_cross_entropy", y)
     p = probs.data
-    if not np.all((p >= 0) & (p <= 1)):
+    inside = (p >= 0) & (p <= 1)
+    if not np.all(inside):
+        bad = p[~inside]
         raise ValueError(
-            "binary_cross_entropy: probabilities must lie in [0, 1] (use "
-            "binary_cross_entropy_with_logits for raw scores)"
+            f"binary_cross_entropy: probabilities must lie in [0, 1], found {bad.size} outside, "
+            f"e.g. {float(bad.flat[0])} (use binary_cross_entropy_with_logits for raw scores)"
         )
     return ops.BinaryCrossEntropy.apply(probs, y)
 

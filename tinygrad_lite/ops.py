@@ -20,7 +20,12 @@ def normalize_axis(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
     """Return `axis` as a sorted tuple of non-negative ints, or raise a clear error."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, (int, np.integer)):
+        axes: tuple[Any, ...] = (axis,)
+    elif isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    else:
+        raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
     out = []
     for a in axes:
         if not isinstance(a, (int, np.integer)):
@@ -33,6 +38,11 @@ def normalize_axis(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: repeated axis in {axis!r}")
     return tuple(sorted(out))
+
+
+def _no_broadcast(op: str, x: np.ndarray, y: np.ndarray) -> ValueError:
+    """The error for elementwise operands whose shapes do not broadcast together."""
+    return ValueError(f"{op}: shapes {x.shape} and {y.shape} do not broadcast together")
 
 
 def _expand(grad: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
@@ -51,7 +61,10 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return x + y
+        try:
+            return x + y
+        except ValueError:
+            raise _no_broadcast("add", x, y) from None
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -64,7 +77,10 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return x - y
+        try:
+            return x - y
+        except ValueError:
+            raise _no_broadcast("sub", x, y) from None
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -78,7 +94,10 @@ class Mul(Function):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(x, y)
-        return x * y
+        try:
+            return x * y
+        except ValueError:
+            raise _no_broadcast("mul", x, y) from None
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -93,7 +112,10 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        z = x / y
+        try:
+            z = x / y
+        except ValueError:
+            raise _no_broadcast("div", x, y) from None
         ctx.save_for_backward(y, z)
         return z
 
@@ -145,7 +167,10 @@ class PowTensor(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        z = np.power(x, y)
+        try:
+            z = np.power(x, y)
+        except ValueError:
+            raise _no_broadcast("pow", x, y) from None
         ctx.save_for_backward(x, y, z)
         return z
 

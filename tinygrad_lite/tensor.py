@@ -27,6 +27,16 @@ DTypeLike = Any
 Scalar = int | float | np.number[Any]
 
 
+def _asarray(data: Any) -> np.ndarray:
+    try:
+        return np.asarray(data)
+    except ValueError as e:  # ragged nested lists
+        raise ValueError(
+            f"Tensor: data must be rectangular (every row the same length), got a ragged "
+            f"{type(data).__name__}: {e}"
+        ) from None
+
+
 def _to_array(data: Any, dtype: DTypeLike) -> np.ndarray:
     """Convert `data` to the array a Tensor holds (float64 unless it is float or `dtype` says)."""
     if isinstance(data, Tensor):
@@ -35,13 +45,13 @@ def _to_array(data: Any, dtype: DTypeLike) -> np.ndarray:
         dt = np.dtype(dtype)
         if dt.kind not in "biuf":
             raise TypeError(f"Tensor: unsupported dtype {dt}; use a float, int or bool dtype")
-        arr = np.asarray(data)
+        arr = _asarray(data)
         if arr.dtype.kind not in "biuf":
             raise TypeError(
                 f"Tensor: data of dtype {arr.dtype} ({type(data).__name__}) is not numeric"
             )
         return arr.astype(dt, copy=False)
-    arr = np.asarray(data)
+    arr = _asarray(data)
     kind = arr.dtype.kind
     if kind == "f":
         return arr
@@ -58,6 +68,14 @@ def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         return tuple(int(s) for s in shape[0])
     return tuple(int(s) for s in shape)
+
+
+def _new_shape(shape: tuple[Any, ...], fn: str) -> tuple[int, ...]:
+    """The shape of a new tensor: like `_shape_arg`, and every size must be >= 0."""
+    out = _shape_arg(shape)
+    if any(n < 0 for n in out):
+        raise ValueError(f"{fn}: sizes must be >= 0, got shape {out}")
+    return out
 
 
 class Tensor:
@@ -176,6 +194,11 @@ class Tensor:
         return len(self.data)
 
     def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor of shape {self.data.shape} is ambiguous; "
+                "use (t != 0).numpy().any() or .all()"
+            )
         return bool(self.data)
 
     def __float__(self) -> float:
@@ -363,6 +386,11 @@ autograd._make_tensor = Tensor._make
 def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise TypeError(
+            f"seed must be an int, a numpy.random.Generator or None, got "
+            f"{type(seed).__name__} {seed!r}"
+        )
     return np.random.default_rng(seed)
 
 
@@ -376,7 +404,8 @@ def zeros(
 ) -> Tensor:
     """A tensor of zeros of the given shape (float64 by default)."""
     return Tensor(
-        np.zeros(_shape_arg(shape), dtype=np.float64 if dtype is None else dtype), requires_grad
+        np.zeros(_new_shape(shape, "zeros"), dtype=np.float64 if dtype is None else dtype),
+        requires_grad,
     )
 
 
@@ -385,7 +414,8 @@ def ones(
 ) -> Tensor:
     """A tensor of ones of the given shape (float64 by default)."""
     return Tensor(
-        np.ones(_shape_arg(shape), dtype=np.float64 if dtype is None else dtype), requires_grad
+        np.ones(_new_shape(shape, "ones"), dtype=np.float64 if dtype is None else dtype),
+        requires_grad,
     )
 
 
@@ -411,7 +441,7 @@ def randn(
 ) -> Tensor:
     """Standard-normal samples; `seed` is an int or a `numpy.random.Generator`."""
     dt = np.dtype(np.float64 if dtype is None else dtype)
-    return Tensor(_rng(seed).standard_normal(_shape_arg(shape), dtype=dt), requires_grad)
+    return Tensor(_rng(seed).standard_normal(_new_shape(shape, "randn"), dtype=dt), requires_grad)
 
 
 def rand(
@@ -422,7 +452,7 @@ def rand(
 ) -> Tensor:
     """Uniform samples in [0, 1); `seed` is an int or a `numpy.random.Generator`."""
     dt = np.dtype(np.float64 if dtype is None else dtype)
-    return Tensor(_rng(seed).random(_shape_arg(shape), dtype=dt), requires_grad)
+    return Tensor(_rng(seed).random(_new_shape(shape, "rand"), dtype=dt), requires_grad)
 
 
 def arange(

@@ -1,0 +1,425 @@
+"""A catalogue of bad inputs: each raises the documented type with a message naming the values."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import tinygrad_lite as tg
+from tinygrad_lite import Tensor, datasets
+from tinygrad_lite import functional as F
+from tinygrad_lite.gradcheck import gradcheck
+
+
+def _released() -> None:
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    loss = (x * x).sum()
+    loss.backward()
+    loss.backward()
+
+
+def _nonscalar_backward() -> None:
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    (x * 2.0).backward()
+
+
+def _grad_wrong_shape() -> None:
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    (x * 2.0).backward(np.ones((3, 2)))
+
+
+def _grad_wrong_dtype() -> None:
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    (x * 2.0).backward(np.ones((2, 3), dtype=np.float32))
+
+
+def _backward_no_grad() -> None:
+    Tensor([1.0, 2.0]).sum().backward()
+
+
+def _backward_built_under_no_grad() -> None:
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with tg.no_grad():
+        y = (x * 3.0).sum()
+    y.backward()
+
+
+def m(*parts: str) -> str:
+    """A regex requiring each literal part, in order, anywhere in the message."""
+    return ".*".join(re.escape(p) for p in parts)
+
+
+# (id, call, exception type, regex the message must match)
+CORE: list[tuple[str, Callable[[], Any], type[BaseException], str]] = [
+    # --- shapes -----------------------------------------------------------------------------
+    (
+        "matmul-2d-mismatch",
+        lambda: Tensor(np.ones((3, 4))) @ Tensor(np.ones((5, 2))),
+        ValueError,
+        m("matmul: shapes (3, 4) and (5, 2) do not align (4 != 5)"),
+    ),
+    (
+        "matmul-vectors",
+        lambda: Tensor(np.ones(3)) @ Tensor(np.ones(2)),
+        ValueError,
+        m("matmul", "(3,)", "(2,)", "3 != 2"),
+    ),
+    (
+        "matmul-0d",
+        lambda: Tensor(2.0) @ Tensor(np.ones(2)),
+        ValueError,
+        m("matmul: operands must have at least 1 dimension", "()", "(2,)"),
+    ),
+    (
+        "matmul-batch",
+        lambda: Tensor(np.ones((2, 3, 4))) @ Tensor(np.ones((3, 4, 5))),
+        ValueError,
+        m("matmul: batch dimensions", "(2, 3, 4)", "(3, 4, 5)", "do not broadcast"),
+    ),
+    (
+        "add-no-broadcast",
+        lambda: Tensor(np.ones(3)) + Tensor(np.ones(2)),
+        ValueError,
+        m("add: shapes (3,) and (2,) do not broadcast"),
+    ),
+    (
+        "sub-no-broadcast",
+        lambda: Tensor(np.ones((2, 3))) - np.ones((4,)),
+        ValueError,
+        m("sub: shapes (2, 3) and (4,) do not broadcast"),
+    ),
+    (
+        "mul-no-broadcast",
+        lambda: Tensor(np.ones((4, 1)), requires_grad=True) * Tensor(np.ones((2, 3))),
+        ValueError,
+        m("mul: shapes (4, 1) and (2, 3) do not broadcast"),
+    ),
+    (
+        "div-no-broadcast",
+        lambda: np.ones((2, 2)) / Tensor(np.ones(3)),
+        ValueError,
+        m("div: shapes (2, 2) and (3,) do not broadcast"),
+    ),
+    (
+        "pow-no-broadcast",
+        lambda: Tensor(np.ones(2)) ** Tensor(np.ones(5)),
+        ValueError,
+        m("pow: shapes (2,) and (5,) do not broadcast"),
+    ),
+    (
+        "reshape-size",
+        lambda: Tensor(np.ones((2, 3))).reshape(4, 2),
+        ValueError,
+        m("reshape: cannot reshape a tensor of shape (2, 3) (6 elements) into shape (4, 2)"),
+    ),
+    (
+        "reshape-two-unknowns",
+        lambda: Tensor(np.ones(6)).reshape(-1, -1),
+        ValueError,
+        m("reshape", "(6,)", "(-1, -1)"),
+    ),
+    (
+        "sum-axis",
+        lambda: Tensor(np.ones((2, 3))).sum(axis=2),
+        ValueError,
+        m("sum: axis 2 is out of range for a tensor with 2 dimension(s)"),
+    ),
+    (
+        "mean-axis-negative",
+        lambda: Tensor(np.ones((2, 3))).mean(axis=-3),
+        ValueError,
+        m("mean: axis -3 is out of range for a tensor with 2 dimension(s)"),
+    ),
+    (
+        "max-axis-in-tuple",
+        lambda: Tensor(np.ones((2, 3))).max(axis=(0, 5)),
+        ValueError,
+        m("max: axis 5 is out of range"),
+    ),
+    (
+        "axis-not-int",
+        lambda: Tensor(np.ones((2, 3))).sum(axis=1.0),  # type: ignore[arg-type]
+        TypeError,
+        m("sum: axis must be an int or a tuple of ints, got 1.0"),
+    ),
+    (
+        "axis-repeated",
+        lambda: Tensor(np.ones((2, 3))).sum(axis=(1, -1)),
+        ValueError,
+        m("sum: repeated axis in (1, -1)"),
+    ),
+    (
+        "transpose-repeated",
+        lambda: Tensor(np.ones((2, 3))).transpose(0, 0),
+        ValueError,
+        m("transpose: axes (0, 0) are not a permutation", "(2, 3)"),
+    ),
+    (
+        "transpose-too-many",
+        lambda: Tensor(np.ones((2, 3))).transpose(0, 1, 2),
+        ValueError,
+        m("transpose: axes (0, 1, 2)", "2 axes", "(2, 3)"),
+    ),
+    (
+        "index-out-of-range",
+        lambda: Tensor(np.ones((2, 3)))[5],
+        IndexError,
+        m("getitem: index 5 is invalid for shape (2, 3)"),
+    ),
+    (
+        "mean-of-nothing",
+        lambda: Tensor(np.ones((0, 3))).mean(axis=0),
+        ValueError,
+        m("mean: cannot take the mean over 0 elements (shape (0, 3))"),
+    ),
+    (
+        "max-of-empty",
+        lambda: Tensor(np.ones((0,))).max(),
+        ValueError,
+        m("max: cannot take the max of an empty tensor (shape (0,))"),
+    ),
+    # --- backward ---------------------------------------------------------------------------
+    (
+        "backward-nonscalar",
+        _nonscalar_backward,
+        ValueError,
+        m("backward: grad can be omitted only for a tensor with one element", "(2, 3)"),
+    ),
+    (
+        "backward-grad-shape",
+        _grad_wrong_shape,
+        ValueError,
+        m("backward: grad has shape (3, 2) but the tensor has shape (2, 3)"),
+    ),
+    (
+        "backward-grad-dtype",
+        _grad_wrong_dtype,
+        TypeError,
+        m("backward: grad has dtype float32 but the tensor has dtype float64"),
+    ),
+    (
+        "backward-released",
+        _released,
+        RuntimeError,
+        m("already been released", "retain_graph=True"),
+    ),
+    (
+        "backward-no-requires-grad",
+        _backward_no_grad,
+        RuntimeError,
+        m("backward: this tensor does not require grad", "requires_grad=True"),
+    ),
+    (
+        "backward-graph-built-under-no-grad",
+        _backward_built_under_no_grad,
+        RuntimeError,
+        m("does not require grad", "no_grad"),
+    ),
+    # --- construction -----------------------------------------------------------------------
+    (
+        "tensor-of-strings",
+        lambda: Tensor(["a", "b"]),
+        TypeError,
+        m("Tensor: data of dtype <U1 (list) is not numeric"),
+    ),
+    (
+        "tensor-of-objects",
+        lambda: Tensor([object(), object()]),
+        TypeError,
+        m("Tensor: data of dtype object (list) is not numeric"),
+    ),
+    ("tensor-of-none", lambda: Tensor(None), TypeError, m("dtype object (NoneType)")),
+    (
+        "tensor-complex",
+        lambda: Tensor(np.array([1j])),
+        TypeError,
+        m("Tensor: data of dtype complex128", "not numeric"),
+    ),
+    (
+        "tensor-dtype-str",
+        lambda: Tensor([1.0], dtype=str),
+        TypeError,
+        m("Tensor: unsupported dtype <U", "float, int or bool"),
+    ),
+    (
+        "tensor-strings-with-dtype",
+        lambda: Tensor(["1"], dtype=np.float64),
+        TypeError,
+        m("Tensor: data of dtype <U1 (list) is not numeric"),
+    ),
+    (
+        "tensor-ragged",
+        lambda: Tensor([[1.0, 2.0], [3.0]]),
+        ValueError,
+        m("Tensor: data must be rectangular", "ragged list", "(2,)"),
+    ),
+    (
+        "int-tensor-requires-grad",
+        lambda: Tensor(np.array([1, 2]), dtype=np.int64, requires_grad=True),
+        TypeError,
+        m("only floating-point tensors can require grad, got dtype int64"),
+    ),
+    (
+        "bool-tensor-requires-grad_",
+        lambda: Tensor([True, False], dtype=bool).requires_grad_(),
+        TypeError,
+        m("requires_grad_: only floating-point tensors can require grad, got dtype bool"),
+    ),
+    (
+        "item-many",
+        lambda: Tensor(np.ones((2, 2))).item(),
+        ValueError,
+        m("item: only a tensor with one element", "got shape (2, 2)"),
+    ),
+    ("float-many", lambda: float(Tensor([1.0, 2.0])), ValueError, m("got shape (2,)")),
+    (
+        "bool-many",
+        lambda: bool(Tensor([1.0, 2.0])),
+        ValueError,
+        m("truth value of a tensor of shape (2,) is ambiguous"),
+    ),
+    ("len-0d", lambda: len(Tensor(3.0)), TypeError, m("len() of a 0-d tensor")),
+    (
+        "zeros-negative",
+        lambda: tg.zeros(-1, 2),
+        ValueError,
+        m("zeros: sizes must be >= 0, got shape (-1, 2)"),
+    ),
+    (
+        "randn-seed",
+        lambda: tg.randn(2, seed="a"),  # type: ignore[arg-type]
+        TypeError,
+        m("seed must be an int", "got str 'a'"),
+    ),
+    (
+        "pow-exponent-str",
+        lambda: Tensor([1.0]) ** "2",  # type: ignore[operator]
+        TypeError,
+        m("pow: exponent must be a number or a Tensor", "str"),
+    ),
+    ("clamp-no-bounds", lambda: Tensor([1.0]).clamp(), ValueError, m("clamp: give at least one")),
+    # --- losses -----------------------------------------------------------------------------
+    (
+        "bce-targets-outside",
+        lambda: F.binary_cross_entropy(Tensor([[0.5, 0.5]]), Tensor([[1.0, 2.0]])),
+        ValueError,
+        m("binary_cross_entropy: targets must lie in [0, 1], found 1 outside, e.g. 2.0"),
+    ),
+    (
+        "bce-targets-nan",
+        lambda: F.binary_cross_entropy(Tensor([[0.5, 0.5]]), Tensor([[np.nan, 1.0]])),
+        ValueError,
+        m("targets must lie in [0, 1]", "e.g. nan"),
+    ),
+    (
+        "bce-probs-outside",
+        lambda: F.binary_cross_entropy(Tensor([[1.5, -0.5, 0.5]]), Tensor([[1.0, 0.0, 1.0]])),
+        ValueError,
+        m("probabilities must lie in [0, 1], found 2 outside, e.g. 1.5", "with_logits"),
+    ),
+    (
+        "bce-logits-targets-outside",
+        lambda: F.binary_cross_entropy_with_logits(Tensor([3.0]), Tensor([-1.0])),
+        ValueError,
+        m("binary_cross_entropy_with_logits: targets must lie in [0, 1]", "e.g. -1.0"),
+    ),
+    (
+        "bce-labels-wrong-shape",
+        lambda: F.binary_cross_entropy(Tensor(np.full((1, 4), 0.5)), Tensor(np.ones((4, 1)))),
+        ValueError,
+        m("binary_cross_entropy: input shape (1, 4) and target shape (4, 1) differ"),
+    ),
+    (
+        "bce-logits-labels-wrong-shape",
+        lambda: F.binary_cross_entropy_with_logits(Tensor(np.zeros((1, 4))), np.ones(4)),
+        ValueError,
+        m("input shape (1, 4) and target shape (4,) differ"),
+    ),
+    (
+        "bce-empty",
+        lambda: F.binary_cross_entropy(Tensor(np.ones((1, 0))), Tensor(np.ones((1, 0)))),
+        ValueError,
+        m("binary_cross_entropy: empty input (shape (1, 0))"),
+    ),
+    (
+        "mse-wrong-shape",
+        lambda: F.mse_loss(Tensor(np.ones(3)), np.ones(4)),
+        ValueError,
+        m("mse_loss: input shape (3,) and target shape (4,) differ"),
+    ),
+    # --- gradcheck --------------------------------------------------------------------------
+    (
+        "gradcheck-nothing-to-check",
+        lambda: gradcheck(lambda x: x * 2.0, Tensor([1.0, 2.0])),
+        ValueError,
+        m("gradcheck: no input requires grad"),
+    ),
+    (
+        "gradcheck-no-inputs",
+        lambda: gradcheck(lambda: Tensor(1.0)),
+        ValueError,
+        m("gradcheck: no input requires grad"),
+    ),
+    (
+        "gradcheck-fn-not-tensor",
+        lambda: gradcheck(lambda x: 3.0, Tensor([1.0], requires_grad=True)),  # type: ignore
+        TypeError,
+        m("gradcheck: fn must return a Tensor, got float"),
+    ),
+    # --- data sets --------------------------------------------------------------------------
+    (
+        "dataset-unknown",
+        lambda: datasets.load_dataset("flowers"),
+        ValueError,
+        m("load_dataset: unknown data set 'flowers'", "'flower'"),
+    ),
+    (
+        "dataset-bad-size",
+        lambda: datasets.load_planar_dataset(m=0),
+        ValueError,
+        m("load_planar_dataset: m must be >= 1, got 0"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "pattern"), [c[1:] for c in CORE], ids=[c[0] for c in CORE]
+)
+def test_core_error(call: Callable[[], Any], exc: type[BaseException], pattern: str) -> None:
+    with pytest.raises(exc, match=pattern) as info:
+        call()
+    # The documented type exactly, not a broader or unrelated subclass surfacing by accident.
+    assert type(info.value) is exc
+
+
+def test_catalogue_ids_are_unique() -> None:
+    ids = [c[0] for c in CORE]
+    assert len(ids) == len(set(ids))
+
+
+def test_errors_leave_no_partial_state() -> None:
+    # A failing op must not leave anything behind that breaks a later, valid backward.
+    w = Tensor(np.ones((2, 3)), requires_grad=True)
+    with pytest.raises(ValueError):
+        w @ Tensor(np.ones((2, 3)))
+    with pytest.raises(ValueError):
+        w + Tensor(np.ones(4))
+    (w * 2.0).sum().backward()
+    assert w.grad is not None
+    np.testing.assert_array_equal(w.grad.data, np.full((2, 3), 2.0))
+
+
+def test_failed_backward_argument_check_keeps_graph_usable() -> None:
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    with pytest.raises(ValueError):
+        y.backward(np.ones(3))
+    with pytest.raises(TypeError):
+        y.backward(np.ones(2, dtype=np.float32))
+    y.backward(np.ones(2))  # the graph was not released by the rejected calls
+    assert x.grad is not None
+    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
