@@ -1,6 +1,6 @@
 """tinygrad_lite: a small, fast, rigorously tested reverse-mode autograd framework on NumPy."""
 
-from . import functional, ops
+from . import functional, nn, ops, optim
 from .autograd import (
     AnomalyError,
     Function,
@@ -11,6 +11,7 @@ from .autograd import (
     set_grad_enabled,
 )
 from .gradcheck import GradcheckError, gradcheck
+from .serialize import load, save
 from .tensor import (
     Tensor,
     arange,
@@ -36,12 +37,16 @@ __all__ = [
     "functional",
     "gradcheck",
     "is_grad_enabled",
+    "load",
+    "nn",
     "no_grad",
     "ones",
     "ones_like",
     "ops",
+    "optim",
     "rand",
     "randn",
+    "save",
     "set_grad_enabled",
     "tensor",
     "zeros",
