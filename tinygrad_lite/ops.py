@@ -515,8 +515,9 @@ class BinaryCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx: Context, p: np.ndarray, y: np.ndarray) -> np.ndarray:
-        logp = np.maximum(np.log(p), LOG_CLAMP)
-        log1mp = np.maximum(np.log1p(-p), LOG_CLAMP)
+        with np.errstate(divide="ignore"):  # log 0 = -inf is expected here: it is clamped
+            logp = np.maximum(np.log(p), LOG_CLAMP)
+            log1mp = np.maximum(np.log1p(-p), LOG_CLAMP)
         ctx.save_for_backward(p, y, logp, log1mp)
         return np.asarray(-np.mean(y * logp + (1.0 - y) * log1mp))
 
