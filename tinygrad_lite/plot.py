@@ -21,6 +21,7 @@ __all__ = [
     "plot_cost",
     "plot_data",
     "plot_decision_boundary",
+    "pyplot",
     "save_figure",
 ]
 
@@ -32,8 +33,12 @@ Predict = Callable[[np.ndarray], Any]
 DEFAULT_CHUNK = 65536
 
 
-def _pyplot() -> Any:
-    """Import pyplot, choosing the Agg backend first when no display is available."""
+def pyplot() -> Any:
+    """Return `matplotlib.pyplot`, choosing the Agg backend first when no display is available.
+
+    On Linux without $DISPLAY or $WAYLAND_DISPLAY (a server, CI), figures are rendered off
+    screen; $MPLBACKEND, or a pyplot already imported, is left alone.
+    """
     if "matplotlib.pyplot" not in sys.modules and not os.environ.get("MPLBACKEND"):
         headless = sys.platform.startswith("linux") and not (
             os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
@@ -50,7 +55,7 @@ def _pyplot() -> Any:
 def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
     if ax is not None:
         return ax.figure, ax
-    plt = _pyplot()
+    plt = pyplot()
     fig, new_ax = plt.subplots(figsize=figsize)
     return fig, new_ax
 
@@ -116,7 +121,17 @@ def plot_data(X: Any, Y: Any, ax: Axes | None = None, title: str | None = None) 
     """
     Xa, Ya = _check_xy(X, Y, "plot_data")
     fig, ax = _figure_and_axes(ax, (6.0, 4.5))
-    ax.scatter(Xa[0], Xa[1], c=Ya, s=40, cmap="Spectral", edgecolors="k", linewidths=0.3)
+    ax.scatter(
+        Xa[0],
+        Xa[1],
+        c=Ya,
+        s=40,
+        cmap="Spectral",
+        vmin=0.0,
+        vmax=1.0,
+        edgecolors="k",
+        linewidths=0.3,
+    )
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
     if title is not None:
@@ -239,12 +254,22 @@ def plot_decision_boundary(
     xs, ys, Z = decision_grid(predict, Xa, step=step, margin=margin, chunk=chunk)
     fig, ax = _figure_and_axes(ax, (6.0, 4.5))
     binary = bool(np.all((Z == 0.0) | (Z == 1.0)))
-    if binary:
-        ax.contourf(xs, ys, Z, levels=[-0.5, 0.5, 1.5], cmap="Spectral")
-    else:
-        ax.contourf(xs, ys, Z, levels=np.linspace(0.0, 1.0, 11), cmap="Spectral")
+    # Same colour scale for regions and points: class 0 red, class 1 blue, as in the course.
+    levels = [-0.5, 0.5, 1.5] if binary else np.linspace(0.0, 1.0, 11)
+    ax.contourf(xs, ys, Z, levels=levels, cmap="Spectral", vmin=0.0, vmax=1.0, alpha=0.5)
+    if not binary:
         ax.contour(xs, ys, Z, levels=[0.5], colors="k", linewidths=1.0)
-    ax.scatter(Xa[0], Xa[1], c=Ya, s=20, cmap="Spectral", edgecolors="k", linewidths=0.3)
+    ax.scatter(
+        Xa[0],
+        Xa[1],
+        c=Ya,
+        s=20,
+        cmap="Spectral",
+        vmin=0.0,
+        vmax=1.0,
+        edgecolors="k",
+        linewidths=0.4,
+    )
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
     ax.set_title(title)
@@ -355,7 +380,7 @@ def draw_graph(
     boxes, width, height = _layout(graph)
     margin = 0.2
     if ax is None:
-        plt = _pyplot()
+        plt = pyplot()
         fig = plt.figure(figsize=(width + 2 * margin, height + 2 * margin))
         ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
         scale = 1.0

@@ -1,0 +1,780 @@
+"""The planar-data tutorial as one command: train, compare gradients, sweep hidden sizes, graph.
+
+Run ``python -m models.planar`` (or ``tinygrad-lite-planar``) to reproduce the course's run on the
+flower data: a 2 → 4 (tanh) → 1 (sigmoid) network trained by gradient descent for 10000
+iterations at learning rate 1.2. Subcommands:
+
+- ``train`` (the default): train, print the cost every ``--print-every`` iterations and the
+  training accuracy, and write ``data.png``, ``decision_boundary.png``, ``cost.png`` and the
+  weights ``model.npz`` into ``--out``.
+- ``compare``: each parameter's gradient by autograd against the hand-derived formulas.
+- ``sweep``: the accuracy for several hidden-layer sizes, and ``sweep.png``.
+- ``graph``: the computation graph of one step's cost, as ``graph.png`` and ``graph.dot``.
+
+The training loop (`fit`) drives an engine that knows how to take one step; `AutogradEngine`
+and `ManualEngine` are the two engines, and a faster one only needs the same three methods.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+import numpy as np
+
+from models import manual
+from models.two_layer import TwoLayerNet
+from tinygrad_lite import optim
+from tinygrad_lite.autograd import no_grad
+from tinygrad_lite.datasets import DATASETS, load_dataset
+from tinygrad_lite.serialize import save
+from tinygrad_lite.tensor import Tensor
+
+__all__ = [
+    "AutogradEngine",
+    "ENGINES",
+    "Engine",
+    "ManualEngine",
+    "TrainResult",
+    "TrainingDiverged",
+    "UsageError",
+    "check_data",
+    "compare_gradients",
+    "fit",
+    "load_data",
+    "main",
+    "train",
+]
+
+Array = np.ndarray
+PARAMETER_NAMES = ("W1", "b1", "W2", "b2")
+EXIT_DIVERGED = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad input from the command line: reported in one line, exit status 2."""
+
+
+DIVERGENCE_FACTOR = 10.0
+
+
+class TrainingDiverged(ArithmeticError):
+    """Training went wrong: the cost became NaN or infinite, or rose instead of falling.
+
+    Attributes:
+        iteration: where it was first seen.
+        cost: the offending cost.
+        costs: the costs recorded before it.
+        reason: what was seen, in words.
+    """
+
+    def __init__(self, iteration: int, cost: float, costs: list[float], reason: str) -> None:
+        self.iteration = iteration
+        self.cost = cost
+        self.costs = costs
+        self.reason = reason
+        super().__init__(f"training diverged at iteration {iteration}: {reason}")
+
+
+# ------------------------------------------------------------------------------ data
+
+
+def check_data(X: Any, Y: Any, source: str) -> tuple[Array, Array]:
+    """Return X (n_x, m) and Y (1, m) as float64, or raise UsageError naming the problem.
+
+    Args:
+        X: inputs, one example per column.
+        Y: labels in {0, 1}.
+        source: where the data came from, for the message.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
+        raise UsageError(f"{source}: X must have shape (n_x, m), got {X.shape}")
+    m = X.shape[1]
+    if Y.shape != (1, m):
+        raise UsageError(
+            f"{source}: Y must have shape (1, {m}) to match X {X.shape}, got {Y.shape}"
+        )
+    for name, a in (("X", X), ("Y", Y)):
+        bad = ~np.isfinite(a)
+        if bad.any():
+            column = int(np.argwhere(bad)[0][1])
+            raise UsageError(
+                f"{source}: {name} holds {int(bad.sum())} NaN or infinite value(s), the first in "
+                f"column {column}; clean the data first"
+            )
+    if not np.all((Y == 0.0) | (Y == 1.0)):
+        raise UsageError(f"{source}: Y must hold only 0 and 1, got {np.unique(Y)[:5].tolist()}")
+    return X, Y
+
+
+def load_data(dataset: str = "flower", path: str | None = None) -> tuple[Array, Array]:
+    """The training data: a named data set, or arrays X and Y from an .npz file.
+
+    Args:
+        dataset: a name in `tinygrad_lite.datasets.DATASETS` ("flower" is the course's data,
+            drawn with seed 1).
+        path: an .npz file with arrays "X" (n_x, m) and "Y" (1, m); overrides `dataset`.
+
+    Raises:
+        UsageError: unknown name, unreadable file, or data of the wrong shape, with NaN or
+            infinity, or labels other than 0 and 1.
+    """
+    if path is not None:
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                missing = [k for k in ("X", "Y") if k not in npz.files]
+                if missing:
+                    raise UsageError(
+                        f"--data {path}: the file has no array(s) {missing}; it holds "
+                        f"{sorted(npz.files)}"
+                    )
+                X, Y = npz["X"], npz["Y"]
+        except (OSError, ValueError) as e:
+            raise UsageError(f"--data {path}: cannot read it as an .npz file ({e})") from e
+        return check_data(X, Y, f"--data {path}")
+    if dataset not in DATASETS:
+        valid = ", ".join(sorted(DATASETS))
+        raise UsageError(f"unknown data set {dataset!r}; valid names are {valid}")
+    X, Y = load_dataset(dataset)
+    return check_data(X, Y, f"data set {dataset!r}")
+
+
+def prepare_out(path: str | os.PathLike[str]) -> Path:
+    """Create the output folder and check that a file can be written in it, before any work.
+
+    Raises:
+        UsageError: the folder cannot be created or written to.
+    """
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-check-"):
+            pass
+    except OSError as e:
+        raise UsageError(f"--out {str(path)!r} cannot be written: {e.strerror or e}") from e
+    return out
+
+
+# ------------------------------------------------------------------------------ engines
+
+
+class Engine(Protocol):
+    """One way to train the network: what `fit` needs from it."""
+
+    name: str
+
+    def step(self) -> float:
+        """Return the cost at the current weights, then take one step; NaN if not finite."""
+        ...
+
+    def cost(self) -> float:
+        """Return the cost at the current weights."""
+        ...
+
+    def model(self) -> TwoLayerNet:
+        """Return the current weights as a TwoLayerNet."""
+        ...
+
+
+def _all_finite(arrays: Sequence[Array]) -> bool:
+    return all(bool(np.isfinite(a).all()) for a in arrays)
+
+
+class AutogradEngine:
+    """The library's way: `TwoLayerNet.cost`, `backward()`, `optim.SGD(lr).step()`."""
+
+    name = "autograd"
+
+    def __init__(self, X: Array, Y: Array, hidden: int, lr: float, seed: int) -> None:
+        self.net = TwoLayerNet(X.shape[0], hidden, Y.shape[0], seed=seed)
+        self.optimizer = optim.SGD(self.net.parameters(), lr=lr)
+        self.X, self.Y = Tensor(X), Tensor(Y)
+        self._params = list(self.net.parameters())
+
+    def step(self) -> float:
+        if not _all_finite([p.data for p in self._params]):
+            return math.nan
+        cost = self.net.cost(self.X, self.Y)
+        self.optimizer.zero_grad()
+        cost.backward()
+        self.optimizer.step()
+        return cost.item()
+
+    def cost(self) -> float:
+        if not _all_finite([p.data for p in self._params]):
+            return math.nan
+        with no_grad():
+            return self.net.cost(self.X, self.Y).item()
+
+    def model(self) -> TwoLayerNet:
+        return self.net
+
+
+class ManualEngine:
+    """The tutorial's hand-derived NumPy forward, cost, backward and update (`models.manual`)."""
+
+    name = "manual"
+
+    def __init__(self, X: Array, Y: Array, hidden: int, lr: float, seed: int) -> None:
+        self.parameters = manual.initialize_parameters(X.shape[0], hidden, Y.shape[0], seed=seed)
+        self.X, self.Y, self.lr = X, Y, lr
+
+    def step(self) -> float:
+        if not _all_finite(list(self.parameters.values())):
+            return math.nan
+        A2, cache = manual.forward_propagation(self.X, self.parameters)
+        cost = manual.compute_cost(A2, self.Y)
+        grads = manual.backward_propagation(self.parameters, cache, self.X, self.Y)
+        self.parameters = manual.update_parameters(self.parameters, grads, self.lr)
+        return cost
+
+    def cost(self) -> float:
+        if not _all_finite(list(self.parameters.values())):
+            return math.nan
+        A2, _ = manual.forward_propagation(self.X, self.parameters)
+        return manual.compute_cost(A2, self.Y)
+
+    def model(self) -> TwoLayerNet:
+        return TwoLayerNet.from_parameters(self.parameters)
+
+
+ENGINES: dict[str, Callable[[Array, Array, int, float, int], Engine]] = {
+    "autograd": AutogradEngine,
+    "manual": ManualEngine,
+}
+
+
+def _progress(iterations: int, out: TextIO) -> Any:
+    """A tqdm bar on stderr when `out` is a terminal and the run is long, else None."""
+    isatty = getattr(out, "isatty", None)
+    if iterations < 1000 or not (callable(isatty) and isatty()):
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=iterations, unit="it", leave=False, dynamic_ncols=True)
+
+
+def fit(
+    engine: Engine, iterations: int, print_every: int = 0, out: TextIO | None = None
+) -> list[float]:
+    """The training loop: `iterations` steps of `engine`, printing the cost as the tutorial does.
+
+    Training stops as soon as the cost is NaN or infinite, or more than `DIVERGENCE_FACTOR`
+    times its initial value (the library's cross-entropy clamps its logs at −100, so a run
+    whose learning rate is far too large can saturate at a large finite cost instead of
+    overflowing). It also fails if the trained weights end with a higher cost than they
+    started with. Floating-point warnings are silenced in the loop since every cost is checked.
+
+    Args:
+        engine: what takes the steps (see `Engine`).
+        iterations: number of steps, >= 1.
+        print_every: print ``Cost after iteration i: c`` when i % print_every == 0; 0 for
+            never.
+        out: where to print (stdout by default); a progress bar is shown on stderr when it is
+            a terminal and the run has 1000 iterations or more.
+
+    Returns:
+        The cost before each step (``len == iterations``).
+
+    Raises:
+        TrainingDiverged: the cost became NaN or infinite, exceeded `DIVERGENCE_FACTOR` times
+            the initial cost, or ended above the initial cost.
+    """
+    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
+        raise ValueError(f"fit: iterations must be an int >= 1, got {iterations!r}")
+    out = sys.stdout if out is None else out
+    bar = _progress(iterations, out) if print_every else None
+    costs: list[float] = []
+    limit = math.inf
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for i in range(iterations):
+                cost = engine.step()
+                if not math.isfinite(cost):
+                    raise TrainingDiverged(i, cost, costs, f"the cost is {cost}")
+                if cost > limit:
+                    raise TrainingDiverged(
+                        i,
+                        cost,
+                        costs,
+                        f"the cost rose from {costs[0]:.6f} to {cost:.6f}, more than "
+                        f"{DIVERGENCE_FACTOR:g} times its initial value",
+                    )
+                if i == 0:
+                    limit = DIVERGENCE_FACTOR * cost
+                costs.append(cost)
+                if print_every and i % print_every == 0:
+                    line = f"Cost after iteration {i}: {cost:.6f}"
+                    if bar is not None:
+                        bar.write(line, file=out)
+                    else:
+                        print(line, file=out, flush=True)
+                if bar is not None:
+                    bar.update(1)
+            final = engine.cost()
+    finally:
+        if bar is not None:
+            bar.close()
+    if not math.isfinite(final):
+        raise TrainingDiverged(iterations, final, costs, f"the cost after the last step is {final}")
+    if final > costs[0]:
+        # Report the step after which the cost stayed above where it started.
+        above = [k for k, c in enumerate(costs) if c <= costs[0]]
+        start = above[-1] + 1 if above else 0
+        raise TrainingDiverged(
+            start,
+            final,
+            costs,
+            f"the cost rose above its initial value {costs[0]:.6f} and ended at {final:.6f}",
+        )
+    return costs
+
+
+@dataclass
+class TrainResult:
+    """What `train` returns.
+
+    Attributes:
+        model: the trained network (a TwoLayerNet, whatever the engine).
+        costs: the cost before each step.
+        final_cost: the cost of the trained weights.
+        accuracy: training accuracy in percent.
+        engine: the engine's name.
+        seconds: wall time of the training loop.
+    """
+
+    model: TwoLayerNet
+    costs: list[float]
+    final_cost: float
+    accuracy: float
+    engine: str
+    seconds: float = field(default=0.0)
+
+
+def accuracy(model: TwoLayerNet, X: Array, Y: Array) -> float:
+    """Percentage of examples whose predicted label (A2 > 0.5) equals Y."""
+    return float(np.mean(model.predict(X) == Y) * 100.0)
+
+
+def train(
+    X: Array,
+    Y: Array,
+    hidden: int = 4,
+    iterations: int = 10000,
+    lr: float = 1.2,
+    seed: int = 2,
+    engine: str = "autograd",
+    print_every: int = 0,
+    out: TextIO | None = None,
+) -> TrainResult:
+    """Train the tutorial's network on (X, Y) with one of the `ENGINES`.
+
+    Args:
+        X: inputs (n_x, m).
+        Y: labels (1, m) in {0, 1}.
+        hidden: hidden units n_h.
+        iterations: gradient steps.
+        lr: learning rate α of θ ← θ − α·dθ.
+        seed: initialisation seed (the course's is 2).
+        engine: "autograd" or "manual".
+        print_every: print the cost every this many iterations; 0 for never.
+        out: where to print.
+
+    Raises:
+        TrainingDiverged: the cost became NaN or infinite, or rose (see `fit`).
+        KeyError: unknown engine.
+    """
+    make = ENGINES[engine]
+    runner = make(X, Y, hidden, lr, seed)
+    start = time.perf_counter()
+    costs = fit(runner, iterations, print_every, out)
+    seconds = time.perf_counter() - start
+    model = runner.model()
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        final = runner.cost()
+    return TrainResult(model, costs, final, accuracy(model, X, Y), runner.name, seconds)
+
+
+def compare_gradients(X: Array, Y: Array, hidden: int = 4, seed: int = 2) -> list[dict[str, Any]]:
+    """The cost and each parameter's gradient at the initial weights, by autograd and by hand.
+
+    The autograd side is `TwoLayerNet(seed=seed)`; the hand side is `models.manual` with
+    `initialize_parameters(seed=seed)` (the same weights, checked here).
+
+    Returns:
+        One row for J and one per gradient: name, shape, max |autograd value|, max |a − m|
+        and the relative difference max |a − m| / max |m| (0 when both are 0).
+
+    Raises:
+        AssertionError: the two initialisations differ.
+    """
+    reference = manual.initialize_parameters(X.shape[0], hidden, Y.shape[0], seed=seed)
+    net = TwoLayerNet(X.shape[0], hidden, Y.shape[0], seed=seed)
+    for name in PARAMETER_NAMES:
+        if not np.array_equal(getattr(net, name).data, reference[name]):
+            raise AssertionError(f"TwoLayerNet and initialize_parameters differ in {name}")
+    A2, cache = manual.forward_propagation(X, reference)
+    grads = manual.backward_propagation(reference, cache, X, Y)
+    cost = net.cost(Tensor(X), Tensor(Y))
+    cost.backward()
+    pairs = [("J", cost.data, np.asarray(manual.compute_cost(A2, Y)))]
+    for name in PARAMETER_NAMES:
+        p = getattr(net, name)
+        auto = p.grad.data if p.grad is not None else np.zeros_like(p.data)
+        pairs.append(("d" + name, auto, grads["d" + name]))
+    rows = []
+    for name, auto, ref in pairs:
+        diff = float(np.max(np.abs(auto - ref)))
+        scale = float(np.max(np.abs(ref)))
+        rel = diff / scale if scale > 0 else (0.0 if diff == 0 else math.inf)
+        rows.append(
+            {
+                "name": name,
+                "shape": tuple(ref.shape),
+                "max_abs": float(np.max(np.abs(auto))),
+                "abs_diff": diff,
+                "rel_diff": rel,
+            }
+        )
+    return rows
+
+
+# ------------------------------------------------------------------------------ figures
+
+
+def _save(fig: Any, path: Path, dpi: int = 90) -> None:
+    from tinygrad_lite.plot import pyplot, save_figure
+
+    save_figure(fig, path, dpi=dpi)
+    pyplot().close(fig)
+
+
+def _write_train_outputs(
+    result: TrainResult, X: Array, Y: Array, out: Path, plots: bool, step: float, every: int
+) -> list[Path]:
+    from tinygrad_lite import plot
+
+    written = []
+    if plots:
+        _save(plot.plot_data(X, Y), out / "data.png")
+        fig = plot.plot_decision_boundary(
+            result.model.predict,
+            X,
+            Y,
+            step=step,
+            title=f"Decision Boundary for hidden layer size {result.model.n_h}",
+        )
+        _save(fig, out / "decision_boundary.png")
+        _save(plot.plot_cost(result.costs[::every], every=every), out / "cost.png")
+        written += [out / "data.png", out / "decision_boundary.png", out / "cost.png"]
+    save(result.model.state_dict(), out / "model.npz")
+    written.append(out / "model.npz")
+    return written
+
+
+# ------------------------------------------------------------------------------ commands
+
+
+def _check_plottable(X: Array, plots: bool) -> None:
+    if plots and X.shape[0] != 2:
+        raise UsageError(f"the plots need 2 features but X has {X.shape[0]}; use --no-plots")
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    X, Y = load_data(args.dataset, args.data)
+    _check_plottable(X, not args.no_plots)
+    out = prepare_out(args.out)
+    try:
+        result = train(
+            X, Y, args.hidden, args.iterations, args.lr, args.seed, args.engine, args.print_every
+        )
+    except TrainingDiverged as e:
+        print(
+            f"error: {e} (--lr {args.lr} is probably too large); nothing was written to {out}",
+            file=sys.stderr,
+        )
+        return EXIT_DIVERGED
+    print(f"Final cost after {args.iterations} iterations: {result.final_cost:.6f}")
+    print(f"Accuracy: {result.accuracy:.2f}%")
+    written = _write_train_outputs(
+        result, X, Y, out, not args.no_plots, args.grid_step, max(1, args.iterations // 1000)
+    )
+    print("Wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    X, Y = load_data(args.dataset, args.data)
+    rows = compare_gradients(X, Y, args.hidden, args.seed)
+    print(
+        f"Cost and gradients at the initial weights (seed {args.seed}, {X.shape[1]} examples), "
+        "autograd vs models.manual:"
+    )
+    header = f"{'':<5} {'shape':<8} {'max |autograd|':>15} {'max abs diff':>13} "
+    print(header + f"{'rel diff':>10}  verdict")
+    ok = True
+    for r in rows:
+        good = r["rel_diff"] < args.tolerance
+        ok &= good
+        print(
+            f"{r['name']:<5} {str(r['shape']):<8} {r['max_abs']:>15.6e} {r['abs_diff']:>13.3e} "
+            f"{r['rel_diff']:>10.3e}  {'OK' if good else 'MISMATCH'}"
+        )
+    print("autograd matches the hand-derived gradients" if ok else "gradients DIFFER")
+    return 0 if ok else 1
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    X, Y = load_data(args.dataset, args.data)
+    _check_plottable(X, not args.no_plots)
+    if args.hidden_sizes is None:
+        args.hidden_sizes = [1, 2, 3, 4, 5, 20, 50]
+    for n in args.hidden_sizes:
+        if n < 1:
+            raise UsageError(f"--hidden sizes must be >= 1, got {n}")
+    out = prepare_out(args.out)
+    results: list[tuple[int, TrainResult | TrainingDiverged]] = []
+    print(f"{'hidden units':>12}  {'accuracy':>9}  {'final cost':>10}")
+    for n in args.hidden_sizes:
+        try:
+            r: TrainResult | TrainingDiverged = train(
+                X, Y, n, args.iterations, args.lr, args.seed, args.engine
+            )
+        except TrainingDiverged as e:
+            r = e
+        results.append((n, r))
+        if isinstance(r, TrainResult):
+            print(f"{n:>12}  {r.accuracy:>8.2f}%  {r.final_cost:>10.6f}", flush=True)
+        else:
+            print(f"{n:>12}  diverged at iteration {r.iteration}", flush=True)
+    if not args.no_plots:
+        _save(_sweep_figure(results, X, Y, args.grid_step), out / "sweep.png", dpi=80)
+        print(f"Wrote {out / 'sweep.png'}")
+    return 0 if all(isinstance(r, TrainResult) for _, r in results) else EXIT_DIVERGED
+
+
+def _sweep_figure(
+    results: list[tuple[int, TrainResult | TrainingDiverged]], X: Array, Y: Array, step: float
+) -> Any:
+    from tinygrad_lite.plot import plot_data, plot_decision_boundary, pyplot
+
+    plt = pyplot()
+    cols = min(4, len(results))
+    rows = math.ceil(len(results) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.9 * rows), squeeze=False)
+    for ax, (n, r) in zip(axes.flat, results, strict=False):
+        if isinstance(r, TrainResult):
+            plot_decision_boundary(
+                r.model.predict, X, Y, ax=ax, step=step, title=f"Hidden Layer of size {n}"
+            )
+            ax.set_title(f"Hidden Layer of size {n} ({r.accuracy:.2f}%)")
+        else:
+            plot_data(X, Y, ax=ax, title=f"Hidden Layer of size {n}: diverged")
+    for ax in list(axes.flat)[len(results) :]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def _cmd_graph(args: argparse.Namespace) -> int:
+    from tinygrad_lite.graph import to_dot
+    from tinygrad_lite.plot import draw_graph
+
+    X, Y = load_data(args.dataset, args.data)
+    out = prepare_out(args.out)
+    net = TwoLayerNet(X.shape[0], args.hidden, Y.shape[0], seed=args.seed)
+    Xt, Yt = Tensor(X), Tensor(Y)
+    cost = net.cost(Xt, Yt)
+    cost.backward(retain_graph=True)
+    names: dict[Tensor, str] = {p: name for name, p in net.named_parameters()}
+    names.update({Xt: "X", Yt: "Y"})
+    (out / "graph.dot").write_text(to_dot(cost, names=names), encoding="utf-8")
+    _save(draw_graph(cost, names=names), out / "graph.png")
+    print(f"Cost of one step: {cost.item():.6f}")
+    print(f"Wrote {out / 'graph.png'}, {out / 'graph.dot'} (render it with: dot -Tsvg graph.dot)")
+    return 0
+
+
+# ------------------------------------------------------------------------------ parsing
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse would print usage and exit
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def _positive_int(name: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{name} must be >= 1, got {value}")
+        return value
+
+    return parse
+
+
+def _positive_float(name: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(f"{name} must be a finite number > 0, got {text}")
+        return value
+
+    return parse
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed must be an integer, got {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"--seed must be in [0, 2**32), got {value}")
+    return value
+
+
+def _common(p: argparse.ArgumentParser, out: bool = True) -> None:
+    p.add_argument(
+        "--dataset",
+        default="flower",
+        metavar="NAME",
+        help=f"data set: {', '.join(sorted(DATASETS))} (default: flower, the course's data)",
+    )
+    p.add_argument(
+        "--data", metavar="FILE.npz", help='your own data: an .npz with arrays "X" and "Y"'
+    )
+    p.add_argument("--seed", type=_seed, default=2, help="initialisation seed (default: 2)")
+    if out:
+        p.add_argument("--out", default="out", help="output folder (default: out/)")
+
+
+def _training(p: argparse.ArgumentParser, iterations: int) -> None:
+    p.add_argument(
+        "--iterations",
+        type=_positive_int("--iterations"),
+        default=iterations,
+        help=f"gradient steps (default: {iterations})",
+    )
+    p.add_argument(
+        "--lr", type=_positive_float("--lr"), default=1.2, help="learning rate (default: 1.2)"
+    )
+    p.add_argument(
+        "--engine",
+        choices=sorted(ENGINES),
+        default="autograd",
+        help="autograd (the library, default) or manual (the hand-derived NumPy reference)",
+    )
+    p.add_argument("--no-plots", action="store_true", help="write no figures")
+    p.add_argument(
+        "--grid-step",
+        type=_positive_float("--grid-step"),
+        default=0.01,
+        help="grid spacing of the decision-boundary plots (default: 0.01)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser (subcommands train, compare, sweep, graph)."""
+    parser = _Parser(
+        prog="python -m models.planar",
+        description="The planar-data tutorial with tinygrad_lite: train (the default), "
+        "compare, sweep, graph.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    t = sub.add_parser("train", help="train and plot (the default command)")
+    _common(t)
+    t.add_argument(
+        "--hidden", type=_positive_int("--hidden"), default=4, help="hidden units (default: 4)"
+    )
+    _training(t, 10000)
+    t.add_argument(
+        "--print-every",
+        type=_positive_int("--print-every"),
+        default=1000,
+        help="print the cost every this many iterations (default: 1000)",
+    )
+    t.set_defaults(run=_cmd_train)
+
+    c = sub.add_parser("compare", help="autograd's gradients against the hand-derived ones")
+    _common(c, out=False)
+    c.add_argument(
+        "--hidden", type=_positive_int("--hidden"), default=4, help="hidden units (default: 4)"
+    )
+    c.add_argument(
+        "--tolerance",
+        type=_positive_float("--tolerance"),
+        default=1e-9,
+        help="largest relative difference reported as OK (default: 1e-9)",
+    )
+    c.set_defaults(run=_cmd_compare)
+
+    s = sub.add_parser("sweep", help="accuracy for several hidden-layer sizes, sweep.png")
+    _common(s)
+    s.add_argument(
+        "--hidden",
+        dest="hidden_sizes",
+        type=_positive_int("--hidden"),
+        nargs="+",
+        metavar="N",
+        help="hidden sizes (default: 1 2 3 4 5 20 50)",
+    )
+    _training(s, 5000)
+    s.set_defaults(run=_cmd_sweep)
+
+    g = sub.add_parser("graph", help="the computation graph of one step: graph.png, graph.dot")
+    _common(g)
+    g.add_argument(
+        "--hidden", type=_positive_int("--hidden"), default=4, help="hidden units (default: 4)"
+    )
+    g.set_defaults(run=_cmd_graph)
+    return parser
+
+
+COMMANDS = ("train", "compare", "sweep", "graph")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (0 ok, 1 diverged or mismatch, 2 bad input).
+
+    Args:
+        argv: the arguments without the program name (default: sys.argv[1:]). With no
+            subcommand, ``train`` is run.
+    """
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or (args_list[0].startswith("-") and args_list[0] not in ("-h", "--help")):
+        args_list.insert(0, "train")
+    prog = "python -m models.planar"
+    try:
+        if args_list[0] not in COMMANDS and not args_list[0].startswith("-"):
+            raise UsageError(f"unknown command {args_list[0]!r}; choose from {', '.join(COMMANDS)}")
+        args = build_parser().parse_args(args_list)
+        return int(args.run(args))
+    except UsageError as e:
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except SystemExit as e:  # --help
+        return int(e.code or 0) if isinstance(e.code, int) or e.code is None else EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
