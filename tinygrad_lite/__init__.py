@@ -4,12 +4,14 @@ from . import functional, nn, ops, optim
 from .autograd import (
     AnomalyError,
     Function,
+    TraceError,
     detect_anomaly,
     enable_grad,
     is_grad_enabled,
     no_grad,
     set_grad_enabled,
 )
+from .compile import CompiledStep, compile
 from .gradcheck import GradcheckError, gradcheck
 from .serialize import load, save
 from .tensor import (
@@ -28,6 +30,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AnomalyError",
+    "CompiledStep",
+    "TraceError",
+    "compile",
     "Function",
     "GradcheckError",
     "Tensor",

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import heapq
+import itertools
 import os
 import threading
 import traceback
@@ -30,6 +33,8 @@ __all__ = [
     "detect_anomaly",
     "is_anomaly_enabled",
     "AnomalyError",
+    "TraceError",
+    "traced_call",
 ]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -91,6 +96,10 @@ class enable_grad(set_grad_enabled):
 
     def __init__(self) -> None:
         super().__init__(True)
+
+
+class TraceError(RuntimeError):
+    """A compiled step does something that cannot be replayed faithfully."""
 
 
 class AnomalyError(FloatingPointError):
@@ -165,11 +174,13 @@ class Context:
         parents: the input Tensors (None once the graph is released).
         saved: values stored by `save_for_backward` (None once released).
         needs_input_grad: for each input, whether it requires a gradient.
+        seq: creation number (inputs always have smaller numbers: a topological order).
         where: 'file:line' of the user code that created the op (anomaly mode only).
     """
 
-    __slots__ = ("fn", "parents", "saved", "needs_input_grad", "where")
+    __slots__ = ("fn", "parents", "saved", "needs_input_grad", "seq", "where")
     fn: type[Function]
+    seq: int
     parents: tuple[Tensor, ...] | None
     needs_input_grad: tuple[bool, ...]
     where: str
@@ -208,20 +219,51 @@ class Function:
     def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
         """Run forward on the inputs' data and, if any input requires grad, record the node."""
         ctx = Context()
-        out = cls.forward(ctx, *[t.data for t in inputs], **params)
+        if params:
+            out = cls.forward(ctx, *[t.data for t in inputs], **params)
+        else:
+            out = cls.forward(ctx, *[t.data for t in inputs])
+        ctx.fn = cls
         if _grad_mode.enabled:
             needs = tuple([t.requires_grad for t in inputs])
             if True in needs:
-                ctx.fn = cls
                 ctx.parents = inputs
                 ctx.needs_input_grad = needs
+                ctx.seq = _next_seq()
                 if _anomaly.enabled:
                     ctx.where = _user_frame()
                     _check_finite("forward", cls, ctx.where, (out,), ctx.parents)
-                return _make_tensor(out, True, ctx)
+                result = _make_tensor(out, True, ctx)
+                if _tracer is not None:
+                    _tracer.record(cls, inputs, params, ctx, result)
+                return result
         if _anomaly.enabled:
             _check_finite("forward", cls, _user_frame(), (out,), inputs)
-        return _make_tensor(out, False, None)
+        result = _make_tensor(out, False, None)
+        if _tracer is not None:
+            _tracer.record(cls, inputs, params, ctx, result)
+        return result
+
+
+_next_seq = itertools.count().__next__
+
+# The active compile tracer (see compile.py), or None: one check per op when not tracing.
+_tracer: Any = None
+
+
+def traced_call(method: _F) -> _F:
+    """Mark a method with side effects (an optimizer step, zero_grad) so `compile` replays it.
+
+    Outside tracing the method runs as usual, at the cost of one check.
+    """
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if _tracer is not None:
+            _tracer.record_call(method, args, kwargs)
+        return method(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _make_tensor(data: np.ndarray, requires_grad: bool, ctx: Context | None) -> Tensor:
@@ -273,24 +315,36 @@ def register(
 # --------------------------------------------------------------------------------------------
 
 
+def _reduction_axes(gshape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The axes to sum so that a gradient of shape `gshape` reduces to `shape`."""
+    lead = len(gshape) - len(shape)
+    if lead < 0 or any(n != 1 and n != gshape[i + lead] for i, n in enumerate(shape)):
+        raise ValueError(f"unbroadcast: gradient of shape {gshape} does not reduce to {shape}")
+    return tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and gshape[i + lead] != 1
+    )
+
+
+_AXES_CACHE: dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[int, ...]] = {}
+
+
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum `grad` over the axes that broadcasting added or stretched, to get `shape`.
 
     Example: an input of shape (4, 1) broadcast to (3, 4, 5) gets a gradient of shape
     (3, 4, 5); summing over axis 0 (added) and axis 2 (stretched from 1) gives (4, 1).
     """
-    if grad.shape == shape:
+    gshape = grad.shape
+    if gshape == shape:
         return grad
-    lead = grad.ndim - len(shape)
-    if lead < 0:
-        raise ValueError(f"unbroadcast: gradient of shape {grad.shape} is smaller than {shape}")
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, n in enumerate(shape) if n == 1 and grad.shape[i + lead] != 1
-    )
-    out = grad.sum(axis=axes, keepdims=True) if axes else grad
-    if out.size != int(np.prod(shape)):
-        raise ValueError(f"unbroadcast: gradient of shape {grad.shape} does not reduce to {shape}")
-    return out.reshape(shape)
+    key = (gshape, shape)
+    axes = _AXES_CACHE.get(key)
+    if axes is None:
+        axes = _reduction_axes(gshape, shape)
+        if len(_AXES_CACHE) < 4096:
+            _AXES_CACHE[key] = axes
+    out = np.add.reduce(grad, axis=axes, keepdims=True) if axes else grad
+    return out if out.shape == shape else out.reshape(shape)
 
 
 _RELEASED = (
@@ -299,50 +353,49 @@ _RELEASED = (
 )
 
 
-def _toposort(root: Tensor) -> list[Tensor]:
-    """Non-leaf nodes reachable from root, inputs before outputs (iterative DFS)."""
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        node, expanded = pop()
-        if expanded:
-            order.append(node)
-            continue
-        nid = id(node)
-        if nid in visited:
-            continue
-        visited.add(nid)
-        push((node, True))
-        parents = node._ctx.parents  # type: ignore[union-attr]
-        if parents is None:
-            raise RuntimeError(_RELEASED)
-        for p in parents:
-            if p._ctx is not None and id(p) not in visited:
-                push((p, False))
-    return order
-
-
 def _accumulate_leaf(leaf: Tensor, g: np.ndarray, shared: bool) -> None:
+    """Add `g` into `leaf.grad`; the leaf owns its gradient array, so shared arrays are copied."""
     if g.dtype != leaf.data.dtype:
         g = g.astype(leaf.data.dtype)
         shared = False
-    if leaf.grad is None:
-        # The leaf owns its .grad: copy arrays that another node may also hold.
+    current = leaf._grad
+    if current is None:
         if shared or g.base is not None or not g.flags.writeable:
             g = g.copy()
-        leaf.grad = _make_tensor(g, False, None)
+        leaf._grad = _make_tensor(g, False, None)
     else:
-        acc = leaf.grad.data
+        acc = current.data
         if acc.shape == g.shape and acc.flags.writeable:
             np.add(acc, g, out=acc)
         else:
-            leaf.grad = _make_tensor(acc + g, False, None)
+            leaf._grad = _make_tensor(acc + g, False, None)
+
+
+def _check_grad_arg(data: np.ndarray, grad: Any) -> np.ndarray:
+    if grad is None:
+        if data.size != 1:
+            raise ValueError(
+                f"backward: grad can be omitted only for a tensor with one element, but this "
+                f"tensor has shape {data.shape}; pass grad= of that shape"
+            )
+        return np.ones_like(data)
+    g = grad.data if hasattr(grad, "_ctx") else np.asarray(grad)
+    if g.shape != data.shape:
+        raise ValueError(
+            f"backward: grad has shape {g.shape} but the tensor has shape {data.shape}"
+        )
+    if g.dtype != data.dtype:
+        raise TypeError(f"backward: grad has dtype {g.dtype} but the tensor has dtype {data.dtype}")
+    return g
 
 
 def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None:
     """Backpropagate from `root`, accumulating gradients into the leaves' `.grad`.
+
+    Nodes are visited in reverse creation order, which is a topological order of the graph
+    (every op's inputs exist before it does): a heap keyed by the creation number yields the
+    next node whose gradient is complete, so ordering and accumulation happen in one pass
+    without recursion. Pending gradients live in a dict that is emptied as nodes are visited.
 
     Args:
         root: the tensor to differentiate (usually a scalar loss).
@@ -359,58 +412,57 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
             "backward: this tensor does not require grad and has no grad_fn; create the "
             "leaves with requires_grad=True (and not inside no_grad)"
         )
-    data = root.data
-    if grad is None:
-        if data.size != 1:
-            raise ValueError(
-                f"backward: grad can be omitted only for a tensor with one element, but this "
-                f"tensor has shape {data.shape}; pass grad= of that shape"
-            )
-        g = np.ones_like(data)
-    else:
-        g = grad.data if hasattr(grad, "_ctx") else np.asarray(grad)
-        if g.shape != data.shape:
-            raise ValueError(
-                f"backward: grad has shape {g.shape} but the tensor has shape {data.shape}"
-            )
-        if g.dtype != data.dtype:
-            raise TypeError(
-                f"backward: grad has dtype {g.dtype} but the tensor has dtype {data.dtype}"
-            )
-    if root._ctx is None:
+    g = _check_grad_arg(root.data, grad)
+    if _tracer is not None:
+        _tracer.record_backward(root, grad, retain_graph)
+    ctx = root._ctx
+    if ctx is None:
         _accumulate_leaf(root, g, True)
         return
+    if ctx.saved is None:
+        raise RuntimeError(_RELEASED)
+    _run_backward(ctx, g, retain_graph)
+
+
+def _run_backward(root_ctx: Context, root_grad: np.ndarray, retain_graph: bool) -> None:
     check = _anomaly.enabled
-    pending: dict[int, np.ndarray | None] = {id(root): g}
-    for node in reversed(_toposort(root)):
-        ctx = node._ctx
-        assert ctx is not None
-        if ctx.saved is None:
+    pending: dict[int, np.ndarray] = {id(root_ctx): root_grad}
+    heap: list[tuple[int, Context]] = [(-root_ctx.seq, root_ctx)]
+    heappop, heappush = heapq.heappop, heapq.heappush
+    while heap:
+        ctx = heappop(heap)[1]
+        g = pending.pop(id(ctx))
+        parents = ctx.parents
+        if parents is None or ctx.saved is None:
             raise RuntimeError(_RELEASED)
-        gn = pending.pop(id(node), None)
-        if gn is None:  # every path from root to here had a zero (None) gradient
-            if not retain_graph:
-                ctx.saved = ctx.parents = None
-            continue
-        g = gn
         grads = ctx.fn.backward(ctx, g)
-        parents: tuple[Tensor, ...] = ctx.parents  # type: ignore[assignment]
         if check:
-            where = getattr(ctx, "where", "<unknown>")
-            _check_finite("backward", ctx.fn, where, grads, parents)
-        for p, pg, need in zip(parents, grads, ctx.needs_input_grad, strict=True):
-            if not need or pg is None:
+            _check_finite("backward", ctx.fn, getattr(ctx, "where", "<unknown>"), grads, parents)
+        needs = ctx.needs_input_grad
+        if len(grads) != len(parents):
+            raise RuntimeError(
+                f"{ctx.fn.__name__}.backward returned {len(grads)} gradients for "
+                f"{len(parents)} inputs"
+            )
+        for i, p in enumerate(parents):
+            pg = grads[i]
+            if pg is None or not needs[i]:
                 continue
             pdata = p.data
             if pg.shape != pdata.shape:
                 pg = unbroadcast(pg, pdata.shape)
-            if p._ctx is None:
+            pctx = p._ctx
+            if pctx is None:
                 _accumulate_leaf(p, pg, pg is g)
                 continue
             if pg.dtype != pdata.dtype:
                 pg = pg.astype(pdata.dtype)
-            pid = id(p)
-            prev = pending.get(pid)
-            pending[pid] = pg if prev is None else prev + pg
+            key = id(pctx)
+            prev = pending.get(key)
+            if prev is None:
+                pending[key] = pg
+                heappush(heap, (-pctx.seq, pctx))
+            else:
+                pending[key] = prev + pg
         if not retain_graph:
             ctx.saved = ctx.parents = None

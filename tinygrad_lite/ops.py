@@ -504,6 +504,18 @@ class GetItem(Function):
 
 # ------------------------------------------------------------------------------ fused losses
 
+
+def check_unit_interval(op: str, what: str, a: np.ndarray, hint: str = "") -> None:
+    """Raise unless every element of `a` lies in [0, 1] (NaN included: it is outside)."""
+    lo_ok = np.minimum.reduce(a, axis=None) >= 0 if a.size else True
+    if a.size and not (lo_ok and np.maximum.reduce(a, axis=None) <= 1):
+        bad = a[~((a >= 0) & (a <= 1))]
+        raise ValueError(
+            f"{op}: {what} must lie in [0, 1], found {bad.size} outside, "
+            f"e.g. {float(bad.flat[0])}{hint}"
+        )
+
+
 # Like PyTorch's BCELoss, log-probabilities are clamped at -100 so that a probability of
 # exactly 0 or 1 gives a large but finite loss instead of inf or NaN.
 LOG_CLAMP = -100.0
@@ -515,6 +527,13 @@ class BinaryCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx: Context, p: np.ndarray, y: np.ndarray) -> np.ndarray:
+        check_unit_interval("binary_cross_entropy", "targets", y)
+        check_unit_interval(
+            "binary_cross_entropy",
+            "probabilities",
+            p,
+            " (use binary_cross_entropy_with_logits for raw scores)",
+        )
         with np.errstate(divide="ignore"):  # log 0 = -inf is expected here: it is clamped
             logp = np.maximum(np.log(p), LOG_CLAMP)
             log1mp = np.maximum(np.log1p(-p), LOG_CLAMP)
@@ -533,18 +552,30 @@ class BinaryCrossEntropy(Function):
 
 @register("binary_cross_entropy_with_logits", arity=2, domain="binary_target", kind="loss")
 class BinaryCrossEntropyWithLogits(Function):
-    """J = (1/n) Σ [max(z,0) - z·y + ln(1 + e^(-|z|))] = BCE(σ(z), y); dJ/dz = (σ(z) - y)/n."""
+    """J = (1/n) Σ [max(z,0) - z·y + ln(1 + e^(-|z|))] = BCE(σ(z), y); dJ/dz = (σ(z) - y)/n.
+
+    The sigmoid and the cross-entropy fused: no exp overflows and no log of 0 is taken, and the
+    gradient is the tutorial's dZ2 = A2 - Y (over n), computed from the saved e^(-|z|).
+    """
 
     @staticmethod
     def forward(ctx: Context, z: np.ndarray, y: np.ndarray) -> np.ndarray:
-        ctx.save_for_backward(z, y)
-        return np.asarray(np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))))
+        check_unit_interval("binary_cross_entropy_with_logits", "targets", y)
+        e = np.exp(-np.abs(z))
+        terms = np.maximum(z, 0.0) - z * y
+        terms += np.log1p(e)
+        ctx.save_for_backward(z, y, e)
+        return np.asarray(np.add.reduce(terms, axis=None) / terms.size)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
-        z, y = ctx.saved
-        n = z.size
+        z, y, e = ctx.saved
+        scale = grad / z.size
         nz, ny = ctx.needs_input_grad
-        gz = grad * (stable_sigmoid(z) - y) / n if nz else None
-        gy = grad * (-z) / n if ny else None
+        gz = gy = None
+        if nz:
+            sig = np.where(z >= 0, 1.0, e) / (1.0 + e)  # σ(z) = 1/(1+e^-z) = e^z/(1+e^z)
+            gz = (sig - y) * scale
+        if ny:
+            gy = z * -scale
         return gz, gy

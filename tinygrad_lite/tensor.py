@@ -63,6 +63,15 @@ def _to_array(data: Any, dtype: DTypeLike) -> np.ndarray:
     )
 
 
+def _not_while_tracing(what: str) -> None:
+    """Reading values in a compiled step would freeze them: refuse while tracing."""
+    if autograd._tracer is not None and autograd._tracer.active():
+        raise autograd.TraceError(
+            f"compile: {what} reads tensor values while tracing a step, so the compiled step "
+            "could not follow them; return the tensor from the step and read it afterwards"
+        )
+
+
 def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
     """Accept f(2, 3) and f((2, 3)) alike."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -101,7 +110,7 @@ class Tensor:
         Tensor([2., 4., 6.])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
+    __slots__ = ("data", "_grad", "requires_grad", "_ctx", "__weakref__")
 
     # NumPy defers `ndarray + Tensor` to Tensor.__radd__ instead of treating us as an array.
     __array_ufunc__ = None
@@ -113,7 +122,7 @@ class Tensor:
                 f"Tensor: only floating-point tensors can require grad, got dtype {arr.dtype}"
             )
         self.data: np.ndarray = arr
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self.requires_grad: bool = bool(requires_grad)
         self._ctx: Context | None = None
 
@@ -122,7 +131,7 @@ class Tensor:
         """Wrap an array without conversion or checks (the engine's fast path)."""
         t = object.__new__(cls)
         t.data = data
-        t.grad = None
+        t._grad = None
         t.requires_grad = requires_grad
         t._ctx = ctx
         return t
@@ -150,6 +159,17 @@ class Tensor:
         return self.data.dtype
 
     @property
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient of a leaf after `backward` (a Tensor), else None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if autograd._tracer is not None:
+            autograd._tracer.record_set_grad(self, value)
+        self._grad = value
+
+    @property
     def grad_fn(self) -> type[autograd.Function] | None:
         """The Function class that created this tensor (None for leaves)."""
         return None if self._ctx is None else self._ctx.fn
@@ -172,6 +192,7 @@ class Tensor:
 
     def item(self) -> float:
         """Return the single element as a Python number."""
+        _not_while_tracing("item()")
         if self.data.size != 1:
             raise ValueError(
                 f"item: only a tensor with one element can be converted to a Python number, "
@@ -181,7 +202,10 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """Return a tensor sharing this data, cut from the graph (requires_grad False)."""
-        return Tensor._make(self.data, False, None)
+        t = Tensor._make(self.data, False, None)
+        if autograd._tracer is not None:
+            autograd._tracer.alias(t, self)
+        return t
 
     def __array__(self, dtype: DTypeLike = None, copy: bool | None = None) -> np.ndarray:
         if dtype is None:
@@ -194,6 +218,7 @@ class Tensor:
         return len(self.data)
 
     def __bool__(self) -> bool:
+        _not_while_tracing("bool()")
         if self.data.size != 1:
             raise ValueError(
                 f"the truth value of a tensor of shape {self.data.shape} is ambiguous; "
@@ -294,6 +319,7 @@ class Tensor:
     # ------------------------------------------------------------------ comparisons
 
     def _compare(self, other: Any, op: Any) -> Tensor:
+        _not_while_tracing("a comparison")
         o = other.data if isinstance(other, Tensor) else other
         return Tensor._make(np.asarray(op(self.data, o)), False, None)
 
