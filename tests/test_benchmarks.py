@@ -1,0 +1,352 @@
+"""The benchmark's own code: its implementations train exactly like the tutorial, its harness runs.
+
+Nothing here measures speed; these tests check that what the benchmark times is the right
+computation and that its tables are built correctly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from benchmarks import _system, _timing, ops, planar
+from benchmarks.implementations import IMPLEMENTATIONS, NAMES, NumpyTuned, NumpyTutorial
+from models import manual
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _problem(n_x: int, m: int, n_h: int, seed: int, scale: float = 1.0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n_x, m))
+    Y = (rng.random((1, m)) < 0.5).astype(np.float64)
+    params = manual.initialize_parameters(n_x, n_h, 1, seed=seed)
+    params["W1"] *= scale
+    params["W2"] *= scale
+    return X, Y, params
+
+
+def _reference_run(X, Y, params, lr, steps):
+    """Costs, gradients and parameters after each step, from models.manual directly."""
+    out = []
+    p = {k: v.copy() for k, v in params.items()}
+    for _ in range(steps):
+        A2, cache = manual.forward_propagation(X, p)
+        cost = manual.compute_cost(A2, Y)
+        grads = manual.backward_propagation(p, cache, X, Y)
+        p = manual.update_parameters(p, grads, lr)
+        out.append((cost, {n: grads["d" + n] for n in NAMES}, {n: p[n].copy() for n in NAMES}))
+    return out
+
+
+def _assert_trains_like_reference(impl, reference, rtol, atol, check_grads=True):
+    for i, (cost, grads, params) in enumerate(reference):
+        c = impl.step()
+        assert isinstance(c, float)
+        assert c == pytest.approx(cost, rel=rtol, abs=atol), f"cost at step {i + 1}"
+        got = impl.parameters()
+        for n in NAMES:
+            np.testing.assert_allclose(
+                got[n], params[n], rtol=rtol, atol=atol, err_msg=f"{n} after step {i + 1}"
+            )
+        g = impl.gradients()
+        if check_grads and g is not None:
+            for n in NAMES:
+                np.testing.assert_allclose(
+                    g[n], grads[n], rtol=rtol, atol=atol, err_msg=f"d{n} at step {i + 1}"
+                )
+
+
+# ------------------------------------------------------------------ the implementations
+
+
+@given(
+    n_x=st.integers(1, 5),
+    m=st.integers(1, 60),
+    n_h=st.integers(1, 8),
+    lr=st.floats(0.01, 2.0),
+    seed=st.integers(0, 2**16),
+    scale=st.sampled_from([1.0, 30.0]),
+)
+def test_tuned_step_matches_the_tutorial_to_1e_12(n_x, m, n_h, lr, seed, scale):
+    # scale 30 pushes Z2 far from 0 on both sides, so both branches of the sigmoid are used.
+    X, Y, params = _problem(n_x, m, n_h, seed, scale)
+    reference = _reference_run(X, Y, params, lr, steps=3)
+    tuned = NumpyTuned(X, Y, params, lr)
+    _assert_trains_like_reference(tuned, reference, rtol=1e-12, atol=1e-15)
+
+
+def test_tuned_step_leaves_its_inputs_alone():
+    X, Y, params = _problem(3, 20, 4, seed=1)
+    before = (X.copy(), Y.copy(), {k: v.copy() for k, v in params.items()})
+    NumpyTuned(X, Y, params, 0.5).step()
+    np.testing.assert_array_equal(X, before[0])
+    np.testing.assert_array_equal(Y, before[1])
+    for k in params:
+        np.testing.assert_array_equal(params[k], before[2][k])
+
+
+def test_tuned_step_rejects_more_than_one_output():
+    X = np.zeros((2, 5))
+    params = manual.initialize_parameters(2, 3, 2)
+    with pytest.raises(ValueError, match="one output unit"):
+        NumpyTuned(X, np.zeros((2, 5)), params, 0.1)
+
+
+@pytest.mark.parametrize("name", list(IMPLEMENTATIONS))
+def test_every_implementation_trains_like_the_tutorial(name):
+    cls = IMPLEMENTATIONS[name]
+    reason = cls.unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    X, Y, params = planar.make_problem(planar.SIZES["S"])
+    reference = _reference_run(X, Y, params, 1.2, steps=4)  # a compiled step replays from 2 on
+    _assert_trains_like_reference(cls(X, Y, params, 1.2), reference, rtol=1e-10, atol=1e-13)
+
+
+def test_tutorial_wrapper_is_models_manual():
+    X, Y, params = _problem(2, 30, 3, seed=5)
+    reference = _reference_run(X, Y, params, 1.2, steps=2)
+    _assert_trains_like_reference(NumpyTutorial(X, Y, params, 1.2), reference, 0.0, 0.0)
+
+
+def test_the_comparison_can_fail():
+    # A tuned step with the wrong tanh derivative (1 − A1 instead of 1 − A1²) must be caught.
+    class Wrong(NumpyTuned):
+        def step(self) -> float:
+            A1 = self.A1
+            real_multiply = np.multiply
+
+            def multiply(a, b, out=None, **kw):
+                if a is A1 and b is A1:  # skip the square: leaves 1 − A1 for tanh'
+                    return a
+                return real_multiply(a, b, out=out, **kw)
+
+            np.multiply = multiply
+            try:
+                return super().step()
+            finally:
+                np.multiply = real_multiply
+
+    X, Y, params = _problem(2, 40, 4, seed=3, scale=30.0)
+    reference = _reference_run(X, Y, params, 1.0, steps=2)
+    with pytest.raises(AssertionError):
+        _assert_trains_like_reference(Wrong(X, Y, params, 1.0), reference, 1e-10, 1e-13)
+
+
+# ------------------------------------------------------------------ the problems
+
+
+def test_problem_sizes_and_labels():
+    for name in ("S", "M"):
+        size = planar.SIZES[name]
+        X, Y, params = planar.make_problem(size)
+        assert X.shape == (size.n_x, size.m) and Y.shape == (1, size.m)
+        assert params["W1"].shape == (size.n_h, size.n_x)
+    small = planar.Size("T", 8, 2000, 16, 0.01, 0.0, 0.0, "teacher")
+    X, Y, _ = planar.make_problem(small)
+    X2, Y2, _ = planar.make_problem(small)
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(Y, Y2)
+    assert set(np.unique(Y)) == {0.0, 1.0}
+    assert 0.2 < Y.mean() < 0.8  # the teacher's labels are not all one class
+
+
+# ------------------------------------------------------------------ timing helpers
+
+
+def test_timing_statistics():
+    t = _timing.Timing((5.0, 1.0, 3.0, 2.0, 4.0), steps_per_block=10)
+    assert t.median == 3.0 and t.low == 1.0 and t.high == 5.0
+    assert t.iqr == (2.0, 4.0)
+    assert _timing.Timing((2.0, 1.0), 1).iqr == (1.0, 2.0)
+
+
+def test_interleaved_rotates_and_counts():
+    calls = {"a": 0, "b": 0, "c": 0}
+    order = []
+
+    def make(k):
+        def step():
+            calls[k] += 1
+
+        return step
+
+    res = _timing.interleaved(
+        {k: make(k) for k in calls},
+        blocks=3,
+        target_block_s=0.001,
+        warmup_s=0.0,
+        on_block=lambda r, name, t: order.append((r, name)),
+    )
+    assert [n for _, n in order] == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
+    for k, t in res.items():
+        assert len(t.samples) == 3 and t.steps_per_block >= 1
+        assert all(s > 0 for s in t.samples)
+        assert calls[k] >= 1 + 3 * t.steps_per_block
+    with pytest.raises(ValueError, match="blocks must be >= 1"):
+        _timing.interleaved({"a": make("a")}, blocks=0, target_block_s=0.001, warmup_s=0)
+
+
+def test_formatting():
+    assert _timing.format_seconds(0.000123) == "123 µs"
+    assert _timing.format_seconds(1.5) == "1.5 s"
+    assert _timing.format_seconds(2.5e-8) == "25 ns"
+    assert _timing.format_bytes(3 * 2**20) == "3 MiB"
+    assert _timing.format_bytes(None) == "—"
+    table = _timing.markdown_table(["a", "b"], [["x", "1"]], "l")
+    assert table.splitlines() == ["| a | b |", "| :-- | --: |", "| x | 1 |"]
+
+
+def test_targets_are_marked_met_or_missed():
+    size = planar.SIZES["S"]
+
+    def timing(s):
+        return _timing.Timing((s,), 1)
+
+    res = planar.SizeResult(
+        size,
+        {
+            "tinygrad_lite eager": timing(15e-6),
+            "tinygrad_lite compiled": timing(13e-6),
+            "numpy tutorial": timing(10e-6),
+            "numpy tuned": timing(20e-6),
+        },
+        {
+            "tinygrad_lite eager": [0.5, 0.4],
+            "tinygrad_lite compiled": [0.5, 0.45],
+            "numpy tutorial": [0.5, 0.4],
+            "numpy tuned": [0.5, 0.4],
+        },
+        {},
+    )
+    rows = {row[1]: row for row in planar.timing_rows(res)}
+    col = planar.TIMING_HEADER.index
+    assert rows["tinygrad_lite eager"][col("× faster NumPy")] == "1.50×"
+    assert rows["tinygrad_lite eager"][col("× tuned")] == "0.75×"
+    assert rows["tinygrad_lite eager"][col("target (× faster NumPy)")] == "≤ 1.6×: met"
+    assert rows["tinygrad_lite compiled"][col("target (× faster NumPy)")] == "≤ 1.15×: missed"
+    assert rows["tinygrad_lite compiled"][col("first costs vs tutorial")] == "DIFFERS at step 2"
+    assert rows["numpy tuned"][col("first costs vs tutorial")] == "same"
+
+
+def test_memory_target_uses_tracemalloc_ratio():
+    mem = {
+        "L": {
+            "tinygrad_lite eager": {"tracemalloc_peak": 1.2e9, "rss_peak_rise": 2e9},
+            "numpy tuned": {"tracemalloc_peak": 1e9, "rss_peak_rise": 1e9},
+            "torch eager": {"tracemalloc_peak": None, "rss_peak_rise": 3e9},
+        }
+    }
+    rows = {row[1]: row for row in planar.memory_rows(mem)}
+    assert rows["tinygrad_lite eager"][3] == "1.20×"
+    assert rows["tinygrad_lite eager"][-1] == "≤ 1.3×: met"
+    assert rows["torch eager"][2] == "n/a"
+
+
+# ------------------------------------------------------------------ system probes
+
+
+def test_blas_info_reads_and_changes_nothing():
+    env = dict(os.environ)
+    info = _system.blas_info()
+    assert os.environ == env
+    assert info["name"] and "env" in info
+    machine = _system.machine_info()
+    assert int(machine["nproc"]) >= 1 and machine["numpy"] == np.__version__
+
+
+def test_allocator_setting_in_a_fresh_process():
+    code = (
+        "from benchmarks._system import configure_allocator as c; "
+        "print(c(False).applied, c(True).applied, c(True).note)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    ).stdout.split(maxsplit=2)
+    assert out[0] == "False"
+    if _system._libc() is None:
+        assert out[1] == "False" and "not glibc" in out[2]
+    else:
+        assert out[1] == "True" and "M_MMAP_THRESHOLD" in out[2]
+
+
+def test_memory_child_counts_the_tuned_buffers():
+    result = planar.memory_child("numpy tuned", "S", steps=2)
+    size = planar.SIZES["S"]
+    buffers = 8 * size.n_h * size.m  # the (n_h, m) buffer alone
+    assert result["tracemalloc_peak"] is not None and result["tracemalloc_peak"] >= buffers
+    if result["rss_peak_rise"] is not None:
+        assert result["rss_peak_rise"] >= 0
+
+
+def test_memory_subprocess_returns_numbers():
+    mem = planar.measure_memory(["numpy tuned"], ["S"], mallopt=True, log=lambda _: None)
+    assert mem["S"]["numpy tuned"]["tracemalloc_peak"] > 0
+
+
+# ------------------------------------------------------------------ the harness end to end
+
+
+def test_quick_run_end_to_end(capsys):
+    assert planar.main(["--quick", "--sizes", "S", "--blocks", "1"]) == 0
+    out = capsys.readouterr().out
+    names, skipped = planar.available_implementations()
+    for name in names:
+        assert name in out
+    tuned_row = next(line for line in out.splitlines() if line.startswith("S     numpy tuned"))
+    assert "1.00×" in tuned_row and "same" in tuned_row
+    for name in skipped:
+        assert f"skipped {name}" in out
+
+
+def test_markdown_and_json(tmp_path, capsys):
+    path = tmp_path / "r.json"
+    argv = ["--quick", "--sizes", "S", "--blocks", "1", "--markdown", "--json", str(path)]
+    assert planar.main([*argv, "--only", "numpy tuned", "numpy tutorial"]) == 0
+    doc = capsys.readouterr().out
+    assert doc.startswith("# Benchmark results")
+    assert "| S | numpy tuned |" in doc and "## Machine" in doc
+    data = json.loads(path.read_text())
+    t = data["timings"]["S"]["numpy tuned"]
+    assert len(t["samples"]) == 1 and t["median"] > 0
+    assert t["first_costs"] == pytest.approx(data["timings"]["S"]["numpy tutorial"]["first_costs"])
+
+
+def test_bad_arguments():
+    with pytest.raises(SystemExit):
+        planar.main(["--sizes", "XL"])
+    with pytest.raises(SystemExit):
+        planar.main(["--blocks", "0", "--quick"])
+    with pytest.raises(ValueError, match="unknown size"):
+        planar.run(["Q"], 1, memory=False)
+
+
+# ------------------------------------------------------------------ per-op benchmark
+
+
+def test_ops_hand_derived_expression_matches_autograd():
+    cases = ops.make_cases((3, 5))
+    s_np, *grads_np = cases.numpy["fwd+bwd"]()
+    s = cases.graph["fwd+bwd"]()
+    assert float(s.item()) == pytest.approx(float(s_np), rel=1e-12)
+    for leaf, g in zip(cases.leaves, grads_np, strict=True):
+        np.testing.assert_allclose(leaf.grad.data, g, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(cases.tensor["x @ w"]().data, cases.numpy["x @ w"](), rtol=1e-15)
+    np.testing.assert_allclose(cases.tensor["x + y"]().data, cases.numpy["x + y"](), rtol=0)
+    np.testing.assert_allclose(cases.tensor["x.tanh()"]().data, cases.numpy["x.tanh()"](), rtol=0)
+
+
+def test_ops_run_and_table():
+    results = ops.run((2, 3), blocks=1, block_s=0.001)
+    assert [r.op for r in results] == list(ops.OP_LABELS)
+    assert all(r.numpy > 0 for r in results)
+    table = ops.markdown_table_of(results)
+    assert table.count("\n") == len(results) + 1
