@@ -540,9 +540,6 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     _check_plottable(X, not args.no_plots)
     if args.hidden_sizes is None:
         args.hidden_sizes = [1, 2, 3, 4, 5, 20, 50]
-    for n in args.hidden_sizes:
-        if n < 1:
-            raise UsageError(f"--hidden sizes must be >= 1, got {n}")
     out = prepare_out(args.out)
     results: list[tuple[int, TrainResult | TrainingDiverged]] = []
     print(f"{'hidden units':>12}  {'accuracy':>9}  {'final cost':>10}")
