@@ -7,8 +7,10 @@ Conventions for the pages in ``docs/`` (a page's author needs nothing else):
   matplotlib's Agg backend and the repository root on ``sys.path``.
 - A fenced ``text`` block that directly follows a python block (nothing but blank lines
   between) is that block's output: what the block prints to stdout must equal it exactly
-  (trailing newlines aside). A ``...`` in the shown output stands for any text, as in doctest's
-  ELLIPSIS mode; it is kept for digits that depend on the machine's floating-point rounding.
+  (trailing newlines aside). The pages write it as ``text title="Output"``, which the site
+  shows as a titled box; only the first word of a fence's info string is its language.
+  A ``...`` in the shown output stands for any text, as in doctest's ELLIPSIS mode; it is
+  kept for digits that depend on the machine's floating-point rounding.
   A block that prints must show its output: printed text with no ``text`` block fails.
 - ``<!-- skip -->`` on the line just above a python fence shows code without running it.
   Shell commands go in ``bash`` blocks, which never run.
