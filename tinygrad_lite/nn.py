@@ -222,6 +222,11 @@ class Module:
         cache = self.__dict__.get("_param_cache")
         if cache is not None and cache[0] == _structure_version:
             return cache[1]
+        return self._rebuild_parameter_cache()[1]
+
+    def _rebuild_parameter_cache(
+        self,
+    ) -> tuple[int, tuple[tuple[str, Parameter], ...], tuple[Parameter, ...]]:
         version = _structure_version
         out: list[tuple[str, Parameter]] = []
         seen: set[int] = set()
@@ -231,9 +236,9 @@ class Module:
                     continue
                 seen.add(id(p))
                 out.append((f"{mod_name}.{name}" if mod_name else name, p))
-        result = tuple(out)
-        self.__dict__["_param_cache"] = (version, result)
-        return result
+        cache = (version, tuple(out), tuple(p for _, p in out))
+        self.__dict__["_param_cache"] = cache
+        return cache
 
     def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
         """Yield (dotted name, Parameter) for every Parameter of this module and its children.
@@ -246,7 +251,10 @@ class Module:
 
     def parameters(self) -> Iterator[Parameter]:
         """Yield every Parameter once, in the order of `named_parameters`."""
-        return iter([p for _, p in self._named_parameter_tuple()])
+        cache = self.__dict__.get("_param_cache")
+        if cache is None or cache[0] != _structure_version:
+            cache = self._rebuild_parameter_cache()
+        return iter(cache[2])
 
     # ------------------------------------------------------------------ training helpers
 
