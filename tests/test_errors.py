@@ -423,3 +423,21 @@ def test_failed_backward_argument_check_keeps_graph_usable() -> None:
     y.backward(np.ones(2))  # the graph was not released by the rejected calls
     assert x.grad is not None
     np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+
+
+def test_backward_into_a_released_subgraph_changes_no_gradient() -> None:
+    # The root's own node is fresh; one branch below it was released by an earlier backward.
+    # The error must come before any leaf is touched, not after the fresh branch has already
+    # added its share (a caller that catches the error would otherwise train on a wrong sum).
+    x = Tensor([1.0], requires_grad=True)
+    w = Tensor([10.0], requires_grad=True)
+    a = x * 2.0
+    b = x * 3.0 + w  # created after a, so a heap-ordered engine reaches it first
+    root = (a + b).sum()
+    a.sum().backward()
+    assert x.grad is not None
+    np.testing.assert_array_equal(x.grad.data, [2.0])
+    with pytest.raises(RuntimeError, match="already been released"):
+        root.backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0])
+    assert w.grad is None

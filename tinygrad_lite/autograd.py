@@ -427,6 +427,9 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
 def _run_backward(root_ctx: Context, root_grad: np.ndarray, retain_graph: bool) -> None:
     check = _anomaly.enabled
     pending: dict[int, np.ndarray] = {id(root_ctx): root_grad}
+    # Leaf gradients are summed here and written to `.grad` only once the whole pass has
+    # succeeded, so an error part-way (a released node, an anomaly) changes no gradient.
+    leaves: dict[int, tuple[Tensor, np.ndarray, bool]] = {}
     heap: list[tuple[int, Context]] = [(-root_ctx.seq, root_ctx)]
     heappop, heappush = heapq.heappop, heapq.heappush
     while heap:
@@ -453,7 +456,8 @@ def _run_backward(root_ctx: Context, root_grad: np.ndarray, retain_graph: bool) 
                 pg = unbroadcast(pg, pdata.shape)
             pctx = p._ctx
             if pctx is None:
-                _accumulate_leaf(p, pg, pg is g)
+                seen = leaves.get(id(p))
+                leaves[id(p)] = (p, pg, pg is g) if seen is None else (p, seen[1] + pg, False)
                 continue
             if pg.dtype != pdata.dtype:
                 pg = pg.astype(pdata.dtype)
@@ -466,3 +470,5 @@ def _run_backward(root_ctx: Context, root_grad: np.ndarray, retain_graph: bool) 
                 pending[key] = prev + pg
         if not retain_graph:
             ctx.saved = ctx.parents = None
+    for leaf, lg, shared in leaves.values():
+        _accumulate_leaf(leaf, lg, shared)
