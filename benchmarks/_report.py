@@ -54,6 +54,30 @@ def _runs(study: Study) -> int:
     return 0
 
 
+def study_summary(study: Study) -> str:
+    """One sentence per size: how much slower and how much more variable without mallopt."""
+    on, off = study["mallopt"], study["glibc defaults"]
+    lines = []
+    for size, per_impl in on.items():
+        ratios, spread_on, spread_off = [], [], []
+        for name, meds in per_impl.items():
+            other = off.get(size, {}).get(name, [])
+            if not other:
+                continue
+            ratios.append(statistics.median(other) / statistics.median(meds))
+            spread_on.append(max(meds) / min(meds))
+            spread_off.append(max(other) / min(other))
+        if not ratios:
+            continue
+        lines.append(
+            f"- {size}: with glibc's defaults the step took {min(ratios):.2f}× to "
+            f"{max(ratios):.2f}× as long as with mallopt, depending on the implementation; the "
+            f"largest process-to-process spread (slowest ÷ fastest process) was "
+            f"{max(spread_off):.2f}× without and {max(spread_on):.2f}× with it."
+        )
+    return "\n".join(lines)
+
+
 def study_table(study: Study) -> str:
     """Per size and implementation: each process's median, with and without mallopt."""
     rows = []
@@ -185,7 +209,12 @@ def markdown_report(
         "a check that training stayed sane.\n"
     )
     add("## Step time\n")
-    add(f"Allocator: {results.allocator}.\n")
+    add(
+        f"Allocator: {results.allocator}. Load average (1 min) of the machine before / after "
+        f"the timing: {results.settings['load_before']} / {results.settings['load_after']} "
+        f"(on {results.machine['nproc']} cores; other work on the machine shows up as spread "
+        "and as outliers).\n"
+    )
     rows = [row for res in results.sizes for row in timing_rows(res)]
     add(markdown_table(TIMING_HEADER, rows, TIMING_ALIGN) + "\n")
     add(
@@ -210,10 +239,11 @@ def markdown_report(
     add(
         "On these virtual machines the first touch of each fresh 4 KiB page costs "
         "microseconds. With glibc's defaults, blocks above the mmap threshold (128 KiB at "
-        "first, adjusted upwards as big blocks are freed) are mapped fresh and unmapped on "
-        "free, and the top of the heap is trimmed, so whether a step's temporaries land on "
-        "pages already faulted in depends on the allocator's history: the same step can be "
-        "2× slower in one process than in the next. The benchmark therefore calls glibc's "
+        "first, raised automatically up to 32 MiB as mapped blocks are freed) are mapped "
+        "fresh and unmapped on free, and the top of the heap is trimmed, so whether a step's "
+        "temporaries land on pages already faulted in depends on the allocator's history, and "
+        "the same step can take a different time in one process than in the next. The "
+        "benchmark therefore calls glibc's "
         f"`mallopt` through ctypes before anything big is allocated: M_MMAP_THRESHOLD = "
         f"{_system.MMAP_THRESHOLD} (1 GiB), M_TRIM_THRESHOLD = {_system.TRIM_THRESHOLD} "
         f"(never trim), M_TOP_PAD = {_system.TOP_PAD} (256 MiB), so freed buffers are "
@@ -223,10 +253,12 @@ def markdown_report(
     )
     if study is not None:
         add(
-            f"The table below times each implementation in {_runs(study)} "
-            f"fresh processes with the setting and as many without ({STUDY_BLOCKS} blocks "
-            "each, alternating), so both the level and the run-to-run spread show.\n"
+            f"To see what it changes, each implementation was timed in {_runs(study)} fresh "
+            f"process(es) with the setting and as many without ({STUDY_BLOCKS} blocks each, "
+            "the two settings alternating), so both the level and the run-to-run spread "
+            "show. In this run:\n"
         )
+        add(study_summary(study) + "\n")
         add(study_table(study) + "\n")
     if ops_table is not None:
         add("## Per-op overhead\n")

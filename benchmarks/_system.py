@@ -155,6 +155,14 @@ def blas_info() -> dict[str, str]:
     return info
 
 
+def load_average() -> str:
+    """The 1-minute load average as text ('?' where the OS has none)."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except (AttributeError, OSError):
+        return "?"
+
+
 def cpu_model() -> str:
     """The CPU's model name from /proc/cpuinfo (or the platform's processor string)."""
     try:

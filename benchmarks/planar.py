@@ -319,6 +319,7 @@ def memory_rows(memory: dict[str, dict[str, dict[str, float | None]]]) -> list[l
     rows = []
     for size_name, per_impl in memory.items():
         tuned = per_impl.get("numpy tuned", {})
+        tutorial = per_impl.get("numpy tutorial", {})
         for name, m in per_impl.items():
             tm, rss = m.get("tracemalloc_peak"), m.get("rss_peak_rise")
             tm_tuned = tuned.get("tracemalloc_peak")
@@ -329,6 +330,7 @@ def memory_rows(memory: dict[str, dict[str, dict[str, float | None]]]) -> list[l
                     name,
                     format_bytes(tm) if tm is not None else "n/a",
                     _ratio(tm, tuned.get("tracemalloc_peak")),
+                    _ratio(tm, tutorial.get("tracemalloc_peak")),
                     format_bytes(rss),
                     _ratio(rss, tuned.get("rss_peak_rise")),
                     _verdict(tm_ratio, MEMORY_TARGETS.get((name, size_name))),
@@ -342,6 +344,7 @@ MEMORY_HEADER = [
     "implementation",
     "tracemalloc peak",
     "× tuned",
+    "× tutorial",
     "peak RSS rise",
     "× tuned",
     "target (tracemalloc × tuned)",
@@ -355,6 +358,8 @@ def text_report(results: Results) -> str:
         f"{results.machine['numpy']}, BLAS {results.machine['blas']} "
         f"(env: {results.machine['blas_env']})",
         f"allocator: {results.allocator}",
+        f"load average (1 min) before / after: {results.settings['load_before']} / "
+        f"{results.settings['load_after']}",
     ]
     for name, why in results.skipped.items():
         parts.append(f"skipped {name}: {why}")
@@ -426,6 +431,7 @@ def run(
     if unknown:
         raise ValueError(f"unknown size(s) {unknown}; choose from {list(SIZES)}")
     allocator = _system.configure_allocator(mallopt)
+    load_before = _system.load_average()
     names, skipped = available_implementations(only)
     if not names:
         raise ValueError(f"no implementation can run: {skipped}")
@@ -438,7 +444,14 @@ def run(
         per_size.append(time_size(size, names, blocks, block_s, warmup_s, log))
         gc.collect()
     mem = measure_memory(names, sizes, mallopt, log) if memory else {}
-    settings = {"sizes": sizes, "blocks": blocks, "quick": quick, "mallopt": mallopt}
+    settings = {
+        "sizes": sizes,
+        "blocks": blocks,
+        "quick": quick,
+        "mallopt": mallopt,
+        "load_before": load_before,
+        "load_after": _system.load_average(),
+    }
     return Results(per_size, mem, skipped, allocator.note, settings)
 
 
