@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,7 @@ import tinygrad_lite as tg
 from tinygrad_lite import Tensor, datasets
 from tinygrad_lite import functional as F
 from tinygrad_lite.gradcheck import gradcheck
+from tinygrad_lite.serialize import CheckpointError
 
 
 def _released() -> None:
@@ -396,11 +398,6 @@ def test_core_error(call: Callable[[], Any], exc: type[BaseException], pattern: 
     assert type(info.value) is exc
 
 
-def test_catalogue_ids_are_unique() -> None:
-    ids = [c[0] for c in CORE]
-    assert len(ids) == len(set(ids))
-
-
 def test_errors_leave_no_partial_state() -> None:
     # A failing op must not leave anything behind that breaks a later, valid backward.
     w = Tensor(np.ones((2, 3)), requires_grad=True)
@@ -441,3 +438,378 @@ def test_backward_into_a_released_subgraph_changes_no_gradient() -> None:
         root.backward()
     np.testing.assert_array_equal(x.grad.data, [2.0])
     assert w.grad is None
+
+
+# ------------------------------------------------------------------------------ beyond the core
+# Cases for nn, optim, serialize and the tutorial network; each call gets a scratch folder.
+
+
+def _net_state() -> tuple[Any, dict[str, np.ndarray]]:
+    from models.two_layer import TwoLayerNet
+
+    net = TwoLayerNet(2, 4, 1, seed=2)
+    return net, net.state_dict()
+
+
+def _load_without(key: str) -> None:
+    net, sd = _net_state()
+    del sd[key]
+    net.load_state_dict(sd)
+
+
+def _load_with(key: str, value: Any) -> None:
+    net, sd = _net_state()
+    sd[key] = value
+    net.load_state_dict(sd)
+
+
+def _checkpoint_bytes(tmp: Path) -> bytes:
+    from tinygrad_lite.serialize import save
+
+    save(_net_state()[1], tmp / "good.npz")
+    return (tmp / "good.npz").read_bytes()
+
+
+def _load_truncated(tmp: Path) -> None:
+    from tinygrad_lite.serialize import load
+
+    blob = _checkpoint_bytes(tmp)
+    (tmp / "cut.npz").write_bytes(blob[: len(blob) // 2])
+    load(tmp / "cut.npz")
+
+
+def _load_plain_npz(tmp: Path) -> None:
+    from tinygrad_lite.serialize import load
+
+    np.savez(tmp / "plain.npz", W1=np.ones((4, 2)))
+    load(tmp / "plain.npz")
+
+
+def _load_pickled_npz(tmp: Path) -> None:
+    from tinygrad_lite.serialize import load
+
+    np.savez(tmp / "objects.npz", W1=np.array([{"a": 1}, None], dtype=object))
+    load(tmp / "objects.npz")
+
+
+def _load_text(tmp: Path) -> None:
+    from tinygrad_lite.serialize import load
+
+    (tmp / "notes.npz").write_text("W1 = [[1, 2], [3, 4]]\n")
+    load(tmp / "notes.npz")
+
+
+def _save_objects(tmp: Path) -> None:
+    from tinygrad_lite.serialize import save
+
+    save({"W1": np.array([None, 1], dtype=object)}, tmp / "o.npz")
+
+
+def _w() -> Tensor:
+    return Tensor([1.0, 2.0], requires_grad=True)
+
+
+def _optim(name: str, *args: Any, **kwargs: Any) -> Any:
+    from tinygrad_lite import optim
+
+    return getattr(optim, name)(*args, **kwargs)
+
+
+EXTRA: list[tuple[str, Callable[[Path], Any], type[BaseException], str]] = [
+    # --- load_state_dict --------------------------------------------------------------------
+    (
+        "state-dict-missing",
+        lambda tmp: _load_without("b2"),
+        ValueError,
+        m("load_state_dict: cannot load into TwoLayerNet: missing keys ['b2']"),
+    ),
+    (
+        "state-dict-unexpected",
+        lambda tmp: _load_with("W3", np.ones((1, 4))),
+        ValueError,
+        m("unexpected keys ['W3']"),
+    ),
+    (
+        "state-dict-shape",
+        lambda tmp: _load_with("W1", np.ones((2, 4))),
+        ValueError,
+        m("W1: shape (2, 4) in the state dict, (4, 2) in the model"),
+    ),
+    (
+        "state-dict-dtype",
+        lambda tmp: _load_with("W2", np.ones((1, 4), dtype=np.float32)),
+        ValueError,
+        m("W2: dtype float32 in the state dict, float64 in the model"),
+    ),
+    (
+        "state-dict-type",
+        lambda tmp: _load_with("b1", [[0.0]] * 4),
+        ValueError,
+        m("b1: expected a NumPy array or Tensor, got list"),
+    ),
+    (
+        "state-dict-not-a-mapping",
+        lambda tmp: _net_state()[0].load_state_dict([("W1", np.ones((4, 2)))]),
+        TypeError,
+        m("load_state_dict: expected a mapping of names to arrays, got list"),
+    ),
+    # --- checkpoints ------------------------------------------------------------------------
+    (
+        "checkpoint-truncated",
+        _load_truncated,
+        CheckpointError,
+        m("cut.npz is not a tinygrad_lite checkpoint or is truncated"),
+    ),
+    (
+        "checkpoint-plain-npz",
+        _load_plain_npz,
+        CheckpointError,
+        m("plain.npz is a NumPy .npz archive but not a tinygrad_lite checkpoint", "['W1']"),
+    ),
+    (
+        "checkpoint-pickled-objects",
+        _load_pickled_npz,
+        CheckpointError,
+        m("objects.npz", "not a tinygrad_lite checkpoint"),
+    ),
+    ("checkpoint-text-file", _load_text, CheckpointError, m("notes.npz is not a tinygrad_lite")),
+    (
+        "checkpoint-missing-file",
+        lambda tmp: __import__("tinygrad_lite.serialize").serialize.load(tmp / "none.npz"),
+        FileNotFoundError,
+        m("none.npz"),
+    ),
+    (
+        "save-object-array",
+        _save_objects,
+        TypeError,
+        m("save: entry 'W1' has dtype object", "pickle"),
+    ),
+    # --- optimizers -------------------------------------------------------------------------
+    (
+        "sgd-lr-negative",
+        lambda tmp: _optim("SGD", [_w()], lr=-0.1),
+        ValueError,
+        m("SGD: lr must be > 0, got -0.1"),
+    ),
+    (
+        "adam-lr-zero",
+        lambda tmp: _optim("Adam", [_w()], lr=0),
+        ValueError,
+        m("Adam: lr must be > 0, got 0.0"),
+    ),
+    (
+        "sgd-lr-nan",
+        lambda tmp: _optim("SGD", [_w()], lr=float("nan")),
+        ValueError,
+        m("SGD: lr must be finite, got nan"),
+    ),
+    (
+        "sgd-lr-string",
+        lambda tmp: _optim("SGD", [_w()], lr="0.1"),
+        TypeError,
+        m("SGD: lr must be a number, got str '0.1'"),
+    ),
+    (
+        "sgd-momentum",
+        lambda tmp: _optim("SGD", [_w()], lr=0.1, momentum=-0.5),
+        ValueError,
+        m("SGD: momentum must be >= 0, got -0.5"),
+    ),
+    (
+        "sgd-weight-decay",
+        lambda tmp: _optim("SGD", [_w()], lr=0.1, weight_decay=-1e-4),
+        ValueError,
+        m("SGD: weight_decay must be >= 0, got -0.0001"),
+    ),
+    (
+        "sgd-nesterov-without-momentum",
+        lambda tmp: _optim("SGD", [_w()], lr=0.1, nesterov=True),
+        ValueError,
+        m("SGD: nesterov=True needs momentum > 0, got momentum=0"),
+    ),
+    (
+        "adam-beta2",
+        lambda tmp: _optim("Adam", [_w()], betas=(0.9, 1.0)),
+        ValueError,
+        m("Adam: beta2 must lie in [0, 1), got 1.0"),
+    ),
+    (
+        "adam-beta1",
+        lambda tmp: _optim("Adam", [_w()], betas=(-0.1, 0.999)),
+        ValueError,
+        m("Adam: beta1 must lie in [0, 1), got -0.1"),
+    ),
+    (
+        "adam-eps",
+        lambda tmp: _optim("Adam", [_w()], eps=0.0),
+        ValueError,
+        m("Adam: eps must be > 0, got 0.0"),
+    ),
+    (
+        "optimizer-no-parameters",
+        lambda tmp: _optim("SGD", [], lr=0.1),
+        ValueError,
+        m("SGD: got an empty parameter list"),
+    ),
+    (
+        "optimizer-exhausted-generator",
+        lambda tmp: _optim("Adam", iter([])),
+        ValueError,
+        m("Adam: got an empty parameter list"),
+    ),
+    (
+        "optimizer-non-leaf",
+        lambda tmp: _optim("SGD", [_w() * 2.0], lr=0.1),
+        ValueError,
+        m("SGD: params[0] (shape (2,)) is not a leaf: it was computed by Mul"),
+    ),
+    (
+        "optimizer-no-requires-grad",
+        lambda tmp: _optim("Adam", [_w(), Tensor([1.0])]),
+        ValueError,
+        m("Adam: params[1] (shape (1,)) does not require grad"),
+    ),
+    (
+        "optimizer-single-tensor",
+        lambda tmp: _optim("SGD", _w(), lr=0.1),
+        TypeError,
+        m("SGD: params must be an iterable of tensors, got a single Tensor"),
+    ),
+    # --- the tutorial network ---------------------------------------------------------------
+    (
+        "labels-wrong-shape",
+        lambda tmp: _net_state()[0].cost(np.zeros((2, 5)), np.zeros((5, 1))),
+        ValueError,
+        m("TwoLayerNet.cost: Y must have shape (n_y, m) = (1, 5)", "got shape (5, 1)"),
+    ),
+    (
+        "inputs-wrong-rows",
+        lambda tmp: _net_state()[0].cost(np.zeros((3, 5)), np.zeros((1, 5))),
+        ValueError,
+        m("X must have shape (n_x, m) = (2, m)", "got shape (3, 5)"),
+    ),
+    (
+        "labels-outside-unit-interval",
+        lambda tmp: _net_state()[0].cost(np.zeros((2, 5)), np.full((1, 5), 2.0)),
+        ValueError,
+        m("targets must lie in [0, 1], found 5 outside, e.g. 2.0"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "pattern"), [c[1:] for c in EXTRA], ids=[c[0] for c in EXTRA]
+)
+def test_library_error(
+    call: Callable[[Path], Any], exc: type[BaseException], pattern: str, tmp_path: Path
+) -> None:
+    with pytest.raises(exc, match=pattern) as info:
+        call(tmp_path)
+    assert type(info.value) is exc
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="serialize.load passes on NumPy's text for a non-npz file, which calls a text file "
+    "'pickled (object) data' and suggests loading it with allow_pickle, i.e. unsafely",
+)
+def test_a_text_file_is_not_called_pickled_nor_loaded_unsafely(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError) as info:
+        _load_text(tmp_path)
+    assert "allow_pickle" not in str(info.value) and "pickled" not in str(info.value)
+
+
+# ------------------------------------------------------------------------------ the command line
+
+
+def _npz(tmp: Path, X: np.ndarray, Y: np.ndarray) -> str:
+    path = tmp / "data.npz"
+    np.savez(path, X=X, Y=Y)
+    return str(path)
+
+
+def _xy(m: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    X = np.linspace(-1, 1, 2 * m).reshape(2, m)
+    return X, (np.arange(m) % 2).reshape(1, m).astype(np.float64)
+
+
+def _with_nan(tmp: Path) -> list[str]:
+    X, Y = _xy()
+    X[1, 3] = np.nan
+    return ["train", "--data", _npz(tmp, X, Y), "--iterations", "2", "--out", str(tmp / "o")]
+
+
+def _with_inf_labels(tmp: Path) -> list[str]:
+    X, Y = _xy()
+    Y[0, 4] = np.inf
+    return ["train", "--data", _npz(tmp, X, Y), "--iterations", "2", "--out", str(tmp / "o")]
+
+
+def _with_bad_labels(tmp: Path) -> list[str]:
+    X, Y = _xy()
+    Y[0, 0] = 0.5
+    return ["compare", "--data", _npz(tmp, X, Y)]
+
+
+def _with_wrong_label_shape(tmp: Path) -> list[str]:
+    X, Y = _xy()
+    return ["compare", "--data", _npz(tmp, X, Y.T)]
+
+
+CLI: list[tuple[str, Callable[[Path], list[str]], str]] = [
+    (
+        "cli-nan-in-inputs",
+        _with_nan,
+        m("X holds 1 NaN or infinite value(s), the first in column 3"),
+    ),
+    ("cli-inf-in-labels", _with_inf_labels, m("Y holds 1 NaN or infinite value(s)", "column 4")),
+    ("cli-labels-not-binary", _with_bad_labels, m("Y must hold only 0 and 1", "0.5")),
+    ("cli-labels-wrong-shape", _with_wrong_label_shape, m("Y must have shape (1, 6)", "(6, 1)")),
+    (
+        "cli-negative-lr",
+        lambda tmp: ["train", "--lr", "-1"],
+        m("--lr must be a finite number > 0, got -1"),
+    ),
+    (
+        "cli-zero-iterations",
+        lambda tmp: ["train", "--iterations", "0"],
+        m("--iterations must be >= 1, got 0"),
+    ),
+    (
+        "cli-unknown-dataset",
+        lambda tmp: ["train", "--dataset", "flowers"],
+        m("unknown data set 'flowers'"),
+    ),
+    ("cli-unknown-command", lambda tmp: ["fit"], m("unknown command 'fit'")),
+    (
+        "cli-missing-data-file",
+        lambda tmp: ["compare", "--data", str(tmp / "nope.npz")],
+        m("nope.npz"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("argv", "pattern"), [c[1:] for c in CLI], ids=[c[0] for c in CLI])
+def test_command_line_error(
+    argv: Callable[[Path], list[str]],
+    pattern: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from models.planar import main
+
+    status = main(argv(tmp_path))
+    out, err = capsys.readouterr()
+    assert status == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err  # one line, no traceback
+    assert lines[0].startswith("python -m models.planar: error: ")
+    assert re.search(pattern, lines[0]), lines[0]
+    assert not (tmp_path / "o").exists()  # refused before anything was written
+
+
+def test_catalogue_ids_are_unique_and_many() -> None:
+    ids = [c[0] for c in CORE] + [c[0] for c in EXTRA] + [c[0] for c in CLI]
+    assert len(ids) == len(set(ids))
+    assert len(ids) >= 30
