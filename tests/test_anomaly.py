@@ -235,3 +235,15 @@ def test_forward_message_format() -> None:
         r"at .*test_anomaly\.py:\d+; input shapes: \(2, 3\), \(1, 3\)",
         str(err.value),
     )
+
+
+def test_an_anomaly_in_backward_leaves_every_gradient_unchanged() -> None:
+    x = Tensor([0.0, 1.0], requires_grad=True)
+    w = Tensor([2.0, 2.0], requires_grad=True)
+    with detect_anomaly():
+        r = x**0.5  # its backward is infinite at 0
+        s = x * w  # created later, so backward reaches it (and the leaves) first
+        loss = (r + s).sum()
+        with pytest.raises(AnomalyError, match="Pow backward"):
+            loss.backward()
+    assert x.grad is None and w.grad is None
