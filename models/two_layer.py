@@ -30,6 +30,7 @@ __all__ = [
     "sequential_state_from_parameters",
     "parameters_from_sequential_state",
     "two_layer_forward",
+    "two_layer_logits",
     "two_layer_from_sequential",
 ]
 
@@ -59,8 +60,13 @@ def two_layer_forward(X: Tensor, W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor)
     Returns:
         A2 of shape (n_y, m), the probability of class 1 for each example.
     """
+    return two_layer_logits(X, W1, b1, W2, b2).sigmoid()
+
+
+def two_layer_logits(X: Tensor, W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor) -> Tensor:
+    """Z2 = W2·tanh(W1·X + b1) + b2, the output layer before its sigmoid (shapes as above)."""
     A1 = (W1 @ X + b1).tanh()
-    return (W2 @ A1 + b2).sigmoid()
+    return W2 @ A1 + b2
 
 
 class TwoLayerNet(nn.Module):
@@ -117,27 +123,33 @@ class TwoLayerNet(nn.Module):
 
     def forward(self, X: Tensor | np.ndarray) -> Tensor:
         """Return A2 (n_y, m) for inputs X (n_x, m)."""
+        return self.logits(X).sigmoid()
+
+    def logits(self, X: Tensor | np.ndarray) -> Tensor:
+        """Return Z2 (n_y, m), the output before the sigmoid, for inputs X (n_x, m)."""
         X = self._inputs(X, "forward")
-        return two_layer_forward(X, self.W1, self.b1, self.W2, self.b2)
+        return two_layer_logits(X, self.W1, self.b1, self.W2, self.b2)
 
     def cost(self, X: Tensor | np.ndarray, Y: Tensor | np.ndarray) -> Tensor:
         """The cross-entropy cost J as a scalar Tensor, for inputs X (n_x, m) and labels Y.
 
-        J = −(1/(n_y·m)) Σ [Y·log A2 + (1 − Y)·log(1 − A2)], the tutorial's cost for n_y = 1,
-        computed by `functional.binary_cross_entropy` (logs clamped at −100).
+        J = −(1/(n_y·m)) Σ [Y·log A2 + (1 − Y)·log(1 − A2)], the tutorial's cost for n_y = 1.
+        It is computed from the logits Z2 by the fused `binary_cross_entropy_with_logits`: the
+        same J without a log of 0 or an overflowing exp, in fewer NumPy calls, and its gradient
+        with respect to Z2 is exactly (A2 − Y)/m, the tutorial's dZ2 over m.
 
         Raises:
             ValueError: X or Y has the wrong shape, or Y lies outside [0, 1].
         """
-        A2 = self.forward(X)
+        Z2 = self.logits(X)
         y_shape = Y.shape if isinstance(Y, Tensor) else np.shape(Y)
-        if tuple(y_shape) != A2.shape:
+        if tuple(y_shape) != Z2.shape:
             raise ValueError(
-                f"TwoLayerNet.cost: Y must have shape (n_y, m) = {A2.shape} to match X of shape "
+                f"TwoLayerNet.cost: Y must have shape (n_y, m) = {Z2.shape} to match X of shape "
                 f"{np.shape(X) if not isinstance(X, Tensor) else X.shape}, got shape "
                 f"{tuple(y_shape)}"
             )
-        return F.binary_cross_entropy(A2, Y)
+        return F.binary_cross_entropy_with_logits(Z2, Y)
 
     def predict(self, X: Tensor | np.ndarray) -> np.ndarray:
         """Class labels 1.0 where A2 > 0.5, else 0.0, as a float64 array (n_y, m) (no graph)."""

@@ -223,12 +223,12 @@ def test_graph_writes_png_and_dot_of_one_step(
     assert_png(tmp_path / "graph.png")
     dot = (tmp_path / "graph.dot").read_text(encoding="utf-8")
     labels = re.findall(r'label="([^"\\]*)\\n', dot)
-    for name in ("W1", "b1", "W2", "b2", "X", "Y", "MatMul", "Add", "Tanh", "Sigmoid"):
+    for name in ("W1", "b1", "W2", "b2", "X", "Y", "MatMul", "Add", "Tanh"):
         assert name in labels, name
-    assert "BinaryCrossEntropy" in labels
+    assert "BinaryCrossEntropyWithLogits" in labels  # the cost fuses the sigmoid
     assert re.search(r'label="W1\\n\(4, 2\)\\n‖grad‖=[\d.e-]+"', dot)
-    # W1, X → MatMul → Add ← b1; → Tanh; W2 → MatMul → Add ← b2; → Sigmoid; Y → BCE.
-    assert len(re.findall(r"^\s*n\d+ -> n\d+;$", dot, flags=re.M)) == 12
+    # W1, X → MatMul → Add ← b1; → Tanh; W2 → MatMul → Add ← b2; → BCE-with-logits ← Y.
+    assert len(re.findall(r"^\s*n\d+ -> n\d+;$", dot, flags=re.M)) == 11
 
 
 # ------------------------------------------------------------------------------ bad input

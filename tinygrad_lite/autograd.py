@@ -223,6 +223,8 @@ class Function:
             out = cls.forward(ctx, *[t.data for t in inputs], **params)
         else:
             out = cls.forward(ctx, *[t.data for t in inputs])
+        if out.__class__ is not np.ndarray:  # a ufunc on 0-d arrays returns a NumPy scalar
+            out = np.asarray(out)
         ctx.fn = cls
         if _grad_mode.enabled:
             needs = tuple([t.requires_grad for t in inputs])
@@ -259,9 +261,16 @@ def traced_call(method: _F) -> _F:
 
     @functools.wraps(method)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if _tracer is not None:
-            _tracer.record_call(method, args, kwargs)
-        return method(*args, **kwargs)
+        global _tracer
+        tracer = _tracer
+        if tracer is None or not tracer.active():
+            return method(*args, **kwargs)
+        tracer.record_call(method, args, kwargs)
+        _tracer = None  # what the call does inside is replayed by calling it again
+        try:
+            return method(*args, **kwargs)
+        finally:
+            _tracer = tracer
 
     return wrapper  # type: ignore[return-value]
 
@@ -361,7 +370,7 @@ def _accumulate_leaf(leaf: Tensor, g: np.ndarray, shared: bool) -> None:
     current = leaf._grad
     if current is None:
         if shared or g.base is not None or not g.flags.writeable:
-            g = g.copy()
+            g = np.array(g, order="C")  # a copy, and an array even if g is a NumPy scalar
         leaf._grad = _make_tensor(g, False, None)
     else:
         acc = current.data

@@ -75,6 +75,7 @@ class _Tracer:
 
     def __init__(self, arg_names: dict[int, str]) -> None:
         self.thread = threading.get_ident()
+        self.arg_dtypes: dict[str, np.dtype[Any]] = {}
         self.names: dict[int, str] = dict(arg_names)  # id(tensor) -> expression for its data
         self.keep: list[Any] = []  # keeps traced objects alive so ids stay unique
         self.externals: list[Tensor] = []
@@ -100,8 +101,12 @@ class _Tracer:
             self.names[id(t)] = name
         return name
 
-    def const(self, prefix: str, value: Any) -> str:
-        name = f"{prefix}{len(self.consts)}"
+    def const(self, hint: str, value: Any) -> str:
+        """Bind `value` in the generated code's namespace under a readable, unique name."""
+        name, k = hint, 1
+        while name in self.consts and self.consts[name] is not value:
+            k += 1
+            name = f"{hint}_{k}"
         self.consts[name] = value
         return name
 
@@ -130,10 +135,10 @@ class _Tracer:
         self.nodes.append(node)
         self.keep.extend((result, ctx))
         self.names[id(result)] = node.out
-        fname = self.const("F", fn.forward)
-        cname = node.cname = self.const("c", node.ctx)
+        fname = self.const(fn.__name__, fn) + ".forward"
+        cname = node.cname = self.const(f"ctx{node.index}", node.ctx)
         args = ", ".join(node.inputs)
-        kw = f", **{self.const('p', node.params)}" if node.params else ""
+        kw = f", **{self.const(f'params{node.index}', node.params)}" if node.params else ""
         self.lines.append(f"{node.out} = {fname}({cname}, {args}{kw})")
 
     def alias(self, new: Tensor, old: Tensor) -> None:
@@ -162,10 +167,11 @@ class _Tracer:
         if not self.active():
             return
         self.keep.extend(args)
-        m = self.const("m", method)
-        a = self.const("a", args)
-        k = self.const("k", kw)
-        self.lines.append(f"{m}(*{a}, **{k})")
+        n = sum(1 for name in self.consts if name.startswith("call"))
+        m = self.const(f"call{n}", method)
+        a = self.const(f"call{n}_args", args)
+        k = self.const(f"call{n}_kwargs", kw)
+        self.lines.append(f"{m}(*{a}, **{k})  # {getattr(method, '__qualname__', m)}")
 
     def record_backward(self, root: Tensor, grad: Any, retain_graph: bool) -> None:
         if not self.active():
@@ -173,12 +179,14 @@ class _Tracer:
         root_ctx = root._ctx
         if root_ctx is None or id(root_ctx) not in self.node_of:
             raise TraceError("compile: backward() must start from a tensor computed in the step")
-        if grad is None:
-            gexpr = f"_ones_like({self.names[id(root)]})"
+        if grad is None:  # d root / d root, made once: backward never writes into its grad
+            ones = np.ones_like(root.data)
+            ones.flags.writeable = False
+            gexpr = self.const("ones", ones)
         elif isinstance(grad, Tensor) and id(grad) in self.names:
             gexpr = self.names[id(grad)]
         else:
-            gexpr = self.const("g", np.array(_to_array(grad, root.data.dtype)))
+            gexpr = self.const("grad_given", np.array(_to_array(grad, root.data.dtype)))
         self._emit_backward(self.node_of[id(root_ctx)], gexpr, retain_graph)
 
     def _emit_backward(self, root: _Node, gexpr: str, retain_graph: bool) -> None:
@@ -199,7 +207,8 @@ class _Tracer:
         for node in order:
             g = f"g{node.index}"
             L.append(f"if {g} is not None:")
-            L.append(f"    gs = {self.const('B', node.fn.backward)}({node.cname}, {g})")
+            fname = self.const(node.fn.__name__, node.fn)
+            L.append(f"    gs = {fname}.backward({node.cname}, {g})")
             for i, pname in enumerate(node.inputs):
                 if not node.needs[i]:
                     continue
@@ -212,18 +221,33 @@ class _Tracer:
                 shape = leaf.data.shape if leaf is not None else producer.shape  # type: ignore[union-attr]
                 L.append(f"    u = gs[{i}]")
                 L.append("    if u is not None:")
-                L.append(f"        if u.shape != {shape!r}: u = _unbroadcast(u, {shape!r})")
+                # An op returns each gradient in its input's or its output's shape, so the
+                # check is needed only where the two differ (broadcasting).
+                if shape != node.shape:
+                    L.append(f"        if u.shape != {shape!r}: u = _unbroadcast(u, {shape!r})")
                 if leaf is not None:
                     L.append(f"        _acc({pname[: -len('.data')]}, u, u is {g})")
                     continue
                 assert producer is not None
-                d = self.const("d", producer.dtype)
+                d = self.const(producer.dtype.name, producer.dtype)
                 t = f"g{producer.index}"
-                L.append(f"        if u.dtype != {d}: u = u.astype({d})")
+                # Gradients of an op whose inputs and output share one dtype have that dtype.
+                if {self.dtype_of(e) for e in node.inputs} | {node.dtype} != {producer.dtype}:
+                    L.append(f"        if u.dtype != {d}: u = u.astype({d})")
                 L.append(f"        {t} = u if {t} is None else {t} + u")
             if not retain_graph:
                 L.append(f"    {node.cname}.saved = None")
         L.extend(f"g{n.index} = None" for n in order)
+
+    def dtype_of(self, expr: str) -> np.dtype[Any]:
+        """The dtype of the array an expression in the generated code yields."""
+        producer = self._producer(expr)
+        if producer is not None:
+            return producer.dtype
+        ext = self._external(expr)
+        if ext is not None:
+            return ext.data.dtype
+        return self.arg_dtypes[expr]
 
     def _producer(self, expr: str) -> _Node | None:
         if expr.startswith("v"):
@@ -292,6 +316,7 @@ class CompiledStep:
             else:
                 call_args.append(a)
         tracer = _Tracer({id(t): f"x{i}" for i, t in enumerate(tensors)})
+        tracer.arg_dtypes = {f"x{i}": t.data.dtype for i, t in enumerate(tensors)}
         tracer.keep.extend(tensors)
         with _trace_lock:
             if autograd._tracer is not None:
@@ -341,9 +366,7 @@ class CompiledStep:
         source = f"def step({params}):\n" + "\n".join("    " + line for line in body) + "\n"
         namespace: dict[str, Any] = dict(tracer.consts)
         namespace.update({f"e{k}": t for k, t in enumerate(tracer.externals)})
-        namespace.update(
-            _ones_like=np.ones_like, _unbroadcast=unbroadcast, _acc=_accumulate_leaf, np=np
-        )
+        namespace.update(_unbroadcast=unbroadcast, _acc=_accumulate_leaf, np=np)
         exec(compile_source(source), namespace)  # noqa: S102 - our own generated code
         return namespace["step"], source, wrap
 

@@ -106,7 +106,8 @@ def gradcheck(
             k = np.unravel_index(int(np.argmax(bad)), err.shape)
             raise GradcheckError(
                 f"gradcheck: gradient of input {i} (shape {x.data.shape}) is wrong at index "
-                f"{tuple(int(j) for j in k)}: analytic {float(analytic[k])!r}, numeric {float(numeric[k])!r} "
+                f"{tuple(int(j) for j in k)}: analytic {float(analytic[k])!r}, "
+                f"numeric {float(numeric[k])!r} "
                 f"(atol={atol}, rtol={rtol})"
             )
     return True

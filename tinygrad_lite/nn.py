@@ -8,6 +8,7 @@ from typing import Any, NamedTuple, TypeVar, overload
 
 import numpy as np
 
+from .autograd import traced_call
 from .tensor import DTypeLike, Tensor
 
 __all__ = [
@@ -258,6 +259,7 @@ class Module:
 
     # ------------------------------------------------------------------ training helpers
 
+    @traced_call
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradient of every Parameter.
 

@@ -200,6 +200,8 @@ class MatMul(Function):
             raise ValueError(f"matmul: shapes {x.shape} and {y.shape} do not align ({kx} != {ky})")
         ctx.save_for_backward(x, y)
         try:
+            if kx == 1 and x.ndim == 2 and y.ndim == 2:
+                return x * y  # an outer product: BLAS is far slower at k = 1
             return np.matmul(x, y)
         except ValueError as e:  # batch dimensions that do not broadcast
             raise ValueError(
@@ -213,9 +215,9 @@ class MatMul(Function):
         gx = gy = None
         if x.ndim == 2 and y.ndim == 2:  # the common case, without swapaxes
             if nx:
-                gx = grad @ y.T
+                gx = grad @ y.T if y.shape[1] != 1 else grad * y.T
             if ny:
-                gy = x.T @ grad
+                gy = x.T @ grad if x.shape[0] != 1 else x.T * grad  # the tutorial's W2ᵀ·dZ2
         elif x.ndim == 1 and y.ndim == 1:  # dot product: grad is a scalar
             gx = grad * y if nx else None
             gy = grad * x if ny else None
@@ -253,7 +255,10 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray]:
         (y,) = ctx.saved
-        return (grad * (1.0 - y * y),)  # the tutorial's (1 - A1²)
+        d = np.multiply(y, y, out=np.empty_like(y))
+        np.subtract(1.0, d, out=d)  # the tutorial's (1 - A1²), in one buffer
+        np.multiply(d, grad, out=d)
+        return (d,)
 
 
 def stable_sigmoid(x: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .autograd import traced_call
 from .tensor import Tensor
 
 __all__ = ["Adam", "Optimizer", "SGD"]
@@ -103,6 +104,14 @@ class Optimizer:
         """Return the hyper-parameters converted and checked, or raise a clear error."""
         raise NotImplementedError
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A compiled training step replays these calls: mark every override too.
+        for name in ("step", "zero_grad"):
+            if name in cls.__dict__:
+                setattr(cls, name, traced_call(cls.__dict__[name]))
+
+    @traced_call
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's gradient (None, or zeros in place if `set_to_none` is False)."""
         for p in self.params:
