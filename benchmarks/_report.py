@@ -26,6 +26,7 @@ def allocator_study(sizes: list[str], runs: int, only: list[str] | None = None) 
     Each process runs ``benchmarks.planar`` with few blocks and no memory measurement; the
     spread across processes is the run-to-run variation that the allocator setting affects.
     """
+    from .implementations import TorchEager
     from .planar import REPO_ROOT
 
     study: Study = {"mallopt": {}, "glibc defaults": {}}
@@ -37,6 +38,8 @@ def allocator_study(sizes: list[str], runs: int, only: list[str] | None = None) 
                 cmd += ["--only", *only]
             if setting != "mallopt":
                 cmd.append("--no-mallopt")
+            if TorchEager.threads is not None:
+                cmd += ["--torch-threads", str(TorchEager.threads)]
             print(f"allocator study: run {r + 1}/{runs}, {setting}", file=sys.stderr, flush=True)
             proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO_ROOT, check=True)
             data = json.loads(proc.stdout)
@@ -166,6 +169,12 @@ def markdown_report(
         "The BLAS kernel and thread count are read from the loaded OpenBLAS library (or "
         "threadpoolctl, when installed); the benchmark leaves `OPENBLAS_*` settings alone.\n"
     )
+    torch_threads = results.settings.get("torch_threads")
+    threads = (
+        "its default thread count"
+        if torch_threads is None
+        else f"{torch_threads} thread(s) (`--torch-threads {torch_threads}`)"
+    )
     add("## What is timed\n")
     add(
         "One full-batch training step of the tutorial's network n_x → n_h (tanh) → 1 "
@@ -192,8 +201,8 @@ def markdown_report(
         "into dZ2, one flat parameter vector updated in two calls, no input checks). It "
         "computes the tutorial's gradients and updates to 1e-12 (tested).\n"
         "- **torch eager**: PyTorch autograd, `binary_cross_entropy` and `torch.optim.SGD`, "
-        "float64 on the CPU with its default thread count (optional: skipped when PyTorch is "
-        "not installed).\n"
+        f"float64 on the CPU with {threads} (optional: skipped when PyTorch is not "
+        "installed).\n"
     )
     for name, why in results.skipped.items():
         add(f"Skipped in this run: **{name}**: {why}.\n")

@@ -282,9 +282,14 @@ class TinygradCompiled(TinygradEager):
 
 
 class TorchEager(Implementation):
-    """The same network in PyTorch (float64, CPU, default threads): autograd and its SGD."""
+    """The same network in PyTorch (float64, CPU): autograd, its BCE loss and its SGD.
+
+    PyTorch picks its own thread count unless `threads` is set (on a machine that other work
+    keeps busy, its worker threads can stall small steps; one thread avoids that).
+    """
 
     name = "torch eager"
+    threads: ClassVar[int | None] = None
 
     @classmethod
     def unavailable(cls) -> str | None:
@@ -297,6 +302,8 @@ class TorchEager(Implementation):
     def __init__(self, X: Array, Y: Array, params: Params, lr: float) -> None:
         import torch
 
+        if self.threads is not None:
+            torch.set_num_threads(self.threads)
         self.torch = torch
         self.X = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float64))
         self.Y = torch.from_numpy(np.ascontiguousarray(Y, dtype=np.float64))

@@ -226,6 +226,8 @@ def measure_memory(
     names: list[str], size_names: list[str], mallopt: bool, log: Any
 ) -> dict[str, dict[str, dict[str, float | None]]]:
     """Run `memory_child` for each size and implementation, each in a fresh subprocess."""
+    from .implementations import TorchEager
+
     out: dict[str, dict[str, dict[str, float | None]]] = {}
     for size_name in size_names:
         out[size_name] = {}
@@ -233,6 +235,8 @@ def measure_memory(
             cmd = [sys.executable, "-m", "benchmarks.planar", "--memory-child", name, size_name]
             if not mallopt:
                 cmd.append("--no-mallopt")
+            if TorchEager.threads is not None:
+                cmd += ["--torch-threads", str(TorchEager.threads)]
             log(f"  memory {size_name} {name}")
             proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO_ROOT, check=False)
             if proc.returncode != 0:
@@ -444,7 +448,10 @@ def run(
         per_size.append(time_size(size, names, blocks, block_s, warmup_s, log))
         gc.collect()
     mem = measure_memory(names, sizes, mallopt, log) if memory else {}
+    from .implementations import TorchEager
+
     settings = {
+        "torch_threads": TorchEager.threads,
         "sizes": sizes,
         "blocks": blocks,
         "quick": quick,
@@ -490,6 +497,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="fresh processes per allocator setting in the allocator study (default: 3 with "
         "--write-results, else 0 = no study)",
     )
+    p.add_argument(
+        "--torch-threads",
+        type=int,
+        metavar="N",
+        help="torch.set_num_threads(N) for the PyTorch step (default: PyTorch's own choice)",
+    )
     p.add_argument("--memory-child", nargs=2, metavar=("NAME", "SIZE"), help=argparse.SUPPRESS)
     return p
 
@@ -497,6 +510,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark from the command line; return the exit status."""
     args = build_parser().parse_args(argv)
+    if args.torch_threads is not None:
+        if args.torch_threads < 1:
+            raise SystemExit(f"--torch-threads must be >= 1, got {args.torch_threads}")
+        from .implementations import TorchEager
+
+        TorchEager.threads = args.torch_threads
     if args.memory_child:
         _system.configure_allocator(not args.no_mallopt)
         name, size_name = args.memory_child

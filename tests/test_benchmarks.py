@@ -325,6 +325,8 @@ def test_bad_arguments():
         planar.main(["--sizes", "XL"])
     with pytest.raises(SystemExit):
         planar.main(["--blocks", "0", "--quick"])
+    with pytest.raises(SystemExit, match="--torch-threads must be >= 1"):
+        planar.main(["--torch-threads", "0", "--quick"])
     with pytest.raises(ValueError, match="unknown size"):
         planar.run(["Q"], 1, memory=False)
 
