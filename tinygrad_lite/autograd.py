@@ -387,7 +387,7 @@ def _check_grad_arg(data: np.ndarray, grad: Any) -> np.ndarray:
                 f"backward: grad can be omitted only for a tensor with one element, but this "
                 f"tensor has shape {data.shape}; pass grad= of that shape"
             )
-        return np.ones_like(data)
+        return np.array(1, dtype=data.dtype) if data.ndim == 0 else np.ones_like(data)
     g = grad.data if hasattr(grad, "_ctx") else np.asarray(grad)
     if g.shape != data.shape:
         raise ValueError(

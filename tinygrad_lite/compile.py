@@ -273,13 +273,18 @@ class CompiledStep:
         self.source = ""
         self.traces = 0
 
-    @staticmethod
-    def _signature(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    def __call__(self, *args: Any) -> Any:
+        """Run the step: trace it on a new signature, else replay the generated code."""
+        arrays: list[np.ndarray] = []
         key: list[Any] = []
         for a in args:
-            if isinstance(a, (Tensor, np.ndarray)):
-                arr = a.data if isinstance(a, Tensor) else a
-                key.append(("array", arr.shape, arr.dtype.str))
+            if isinstance(a, Tensor):
+                a = a.data
+            if isinstance(a, np.ndarray):
+                if a.dtype.kind != "f":
+                    a = _to_array(a, None)
+                arrays.append(a)
+                key.append((a.shape, a.dtype))
             else:
                 try:
                     hash(a)
@@ -288,20 +293,10 @@ class CompiledStep:
                         f"compile: argument of type {type(a).__name__} is neither an array nor "
                         "hashable; pass tensors/arrays and plain constants only"
                     ) from e
-                key.append(("const", type(a).__name__, a))
-        return tuple(key)
-
-    def __call__(self, *args: Any) -> Any:
-        """Run the step: trace it on a new signature, else replay the generated code."""
-        key = self._signature(args)
-        plan = self._plans.get(key)
-        arrays = [
-            (a.data if isinstance(a, Tensor) else _to_array(a, None))
-            for a in args
-            if isinstance(a, (Tensor, np.ndarray))
-        ]
+                key.append(("const", type(a), a))
+        plan = self._plans.get(tuple(key))
         if plan is None:
-            return self._trace(key, args)
+            return self._trace(tuple(key), args)
         run, _, wrap = plan
         return wrap(run(*arrays))
 

@@ -579,8 +579,14 @@ class BinaryCrossEntropyWithLogits(Function):
         nz, ny = ctx.needs_input_grad
         gz = gy = None
         if nz:
-            sig = np.where(z >= 0, 1.0, e) / (1.0 + e)  # σ(z) = 1/(1+e^-z) = e^z/(1+e^z)
-            gz = (sig - y) * scale
+            sig = np.where(z >= 0, 1.0, e)
+            sig /= 1.0 + e  # σ(z) = 1/(1+e^-z) = e^z/(1+e^z), from the saved e = e^-|z|
+            if sig.dtype == y.dtype and sig.shape == np.broadcast_shapes(sig.shape, y.shape):
+                sig -= y  # the tutorial's A2 - Y, in place
+                sig *= scale
+                gz = sig
+            else:
+                gz = (sig - y) * scale
         if ny:
             gy = z * -scale
         return gz, gy
