@@ -243,3 +243,21 @@ def test_source_is_readable_python() -> None:
 def test_unhashable_constant_argument_is_an_error() -> None:
     with pytest.raises(TraceError, match="neither an array nor hashable"):
         tg.compile(lambda x, d: x)(np.ones(2), {"a": 1})
+
+
+def test_a_leaf_used_twice_accumulates_like_eager_across_calls() -> None:
+    def run(compiled: bool) -> bytes:
+        w = Tensor(np.array([0.3, -0.7, 1.1]), requires_grad=True)
+
+        def step(x):
+            loss = ((w * x).tanh() * w).sum() + (w * w * x).sum()
+            loss.backward()  # no zero_grad: .grad accumulates over calls
+            return loss
+
+        f = tg.compile(step) if compiled else step
+        for i in range(5):
+            f(np.array([0.1, 0.2, 0.3]) * (i + 1))
+        assert w.grad is not None
+        return w.grad.data.tobytes()
+
+    assert run(True) == run(False)

@@ -204,6 +204,9 @@ class _Tracer:
         L = self.lines
         L.extend(f"g{n.index} = None" for n in order[1:])
         L.append(f"g{root.index} = {gexpr}")
+        # Like the engine, sum each leaf's gradients over the pass and write `.grad` at the end.
+        leaves: list[str] = []
+        start = len(L)
         for node in order:
             g = f"g{node.index}"
             L.append(f"if {g} is not None:")
@@ -226,7 +229,11 @@ class _Tracer:
                 if shape != node.shape:
                     L.append(f"        if u.shape != {shape!r}: u = _unbroadcast(u, {shape!r})")
                 if leaf is not None:
-                    L.append(f"        _acc({pname[: -len('.data')]}, u, u is {g})")
+                    e = pname[: -len(".data")]
+                    if e not in leaves:
+                        leaves.append(e)
+                    L.append(f"        if l_{e} is None: l_{e}, s_{e} = u, u is {g}")
+                    L.append(f"        else: l_{e}, s_{e} = l_{e} + u, False")
                     continue
                 assert producer is not None
                 d = self.const(producer.dtype.name, producer.dtype)
@@ -237,7 +244,11 @@ class _Tracer:
                 L.append(f"        {t} = u if {t} is None else {t} + u")
             if not retain_graph:
                 L.append(f"    {node.cname}.saved = None")
+        L[start:start] = [f"l_{e} = None" for e in leaves]
+        for e in leaves:
+            L.append(f"if l_{e} is not None: _acc({e}, l_{e}, s_{e})")
         L.extend(f"g{n.index} = None" for n in order)
+        L.extend(f"l_{e} = None" for e in leaves)
 
     def dtype_of(self, expr: str) -> np.dtype[Any]:
         """The dtype of the array an expression in the generated code yields."""
