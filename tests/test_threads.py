@@ -123,36 +123,47 @@ def test_a_new_thread_starts_with_grad_enabled_whatever_its_parent_does() -> Non
 
 
 def train(
-    name: str, steps: int, lockstep: threading.Barrier | None = None
+    name: str, steps: int, lockstep: threading.Barrier | None = None, compiled: bool = False
 ) -> tuple[list[float], dict[str, np.ndarray]]:
     """Train the tutorial network on one data set; optionally wait at `lockstep` every step."""
     X, Y = load_dataset(name)
-    Xt, Yt = Tensor(X), Tensor(Y)
     net = TwoLayerNet(2, 4, 1, seed=3)
     opt = optim.SGD(net.parameters(), lr=1.2)
+
+    def step(x: Tensor, y: Tensor) -> Tensor:
+        opt.zero_grad()
+        cost = net.cost(x, y)
+        cost.backward()
+        opt.step()
+        return cost
+
+    run = tg.compile(step) if compiled else step
     costs = []
     for _ in range(steps):
         if lockstep is not None:
             lockstep.wait()
-        opt.zero_grad()
-        cost = net.cost(Xt, Yt)
-        cost.backward()
-        opt.step()
-        costs.append(cost.item())
+        costs.append(run(Tensor(X), Tensor(Y)).item())
     return costs, net.state_dict()
 
 
-@pytest.mark.parametrize("lockstep", [True, False], ids=["lockstep", "free-running"])
-def test_concurrent_training_is_bit_identical_to_training_alone(lockstep: bool) -> None:
+@pytest.mark.parametrize(
+    ("lockstep", "compiled"),
+    [(True, (False, False)), (False, (False, False)), (True, (True, True)), (False, (True, False))],
+    ids=["lockstep", "free-running", "lockstep-compiled", "free-running-compiled-and-eager"],
+)
+def test_concurrent_training_is_bit_identical_to_training_alone(
+    lockstep: bool, compiled: tuple[bool, bool]
+) -> None:
     steps = 200
-    alone = {name: train(name, steps) for name in ("flower", "noisy_moons")}
+    names = ("flower", "noisy_moons")
+    alone = {name: train(name, steps) for name in names}
     barrier = threading.Barrier(2, timeout=TIMEOUT) if lockstep else None
     together: dict[str, tuple[list[float], dict[str, np.ndarray]]] = {}
 
-    def worker(name: str) -> Callable[[], None]:
-        return lambda: together.__setitem__(name, train(name, steps, barrier))
+    def worker(name: str, fast: bool) -> Callable[[], None]:
+        return lambda: together.__setitem__(name, train(name, steps, barrier, fast))
 
-    run_threads(worker("flower"), worker("noisy_moons"))
+    run_threads(*(worker(n, c) for n, c in zip(names, compiled, strict=True)))
     for name, (costs, state) in alone.items():
         assert together[name][0] == costs  # every cost, bit for bit
         for key, value in state.items():
