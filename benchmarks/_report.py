@@ -146,6 +146,7 @@ def markdown_report(
     """The whole report as one Markdown document."""
     from .planar import (
         MEMORY_HEADER,
+        QUICK_BLOCK_S,
         SIZES,
         TIMING_ALIGN,
         TIMING_HEADER,
@@ -175,6 +176,7 @@ def markdown_report(
         if torch_threads is None
         else f"{torch_threads} thread(s) (`--torch-threads {torch_threads}`)"
     )
+    block_s = QUICK_BLOCK_S if results.settings.get("quick") else SIZES["S"].block_s
     add("## What is timed\n")
     add(
         "One full-batch training step of the tutorial's network n_x → n_h (tanh) → 1 "
@@ -209,13 +211,13 @@ def markdown_report(
     add(
         f"All implementations run in one process, interleaved: each warms up, then "
         f"{results.settings['blocks']} rounds run one block of each in turn (the starting "
-        "implementation rotates every round). A block is as many steps as fill about 0.15 s at "
-        "S and M and a single step at L. The median is over blocks of the mean step time in a "
-        "block; min – max and the interquartile range show the spread. Python's garbage "
-        "collector stays on, as in a user's loop. Before timing, each implementation runs "
-        "three steps from the same start and its costs are compared with the tutorial's "
-        "(column *first costs vs tutorial*); *last cost* is the cost at the final timed step, "
-        "a check that training stayed sane.\n"
+        "implementation rotates every round). A block is as many steps as fill about "
+        f"{block_s:g} s at S and M and a single step at L. The median is over blocks of the "
+        "mean step time in a block; min – max and the interquartile range show the spread. "
+        "Python's garbage collector stays on, as in a user's loop. Before timing, each "
+        "implementation runs three steps from the same start and its costs are compared with "
+        "the tutorial's (column *first costs vs tutorial*); *last cost* is the cost at the "
+        "final timed step, a check that training stayed sane.\n"
     )
     add("## Step time\n")
     add(

@@ -481,7 +481,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON ('-': stdout)")
     p.add_argument("--no-mallopt", action="store_true", help="leave glibc's allocator as is")
     p.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
-    p.add_argument("--only", nargs="+", metavar="NAME", help="implementations to run, by name")
+    from .implementations import IMPLEMENTATIONS
+
+    p.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        choices=list(IMPLEMENTATIONS),
+        help=f"implementations to run, by name: {', '.join(map(repr, IMPLEMENTATIONS))}",
+    )
     p.add_argument(
         "--write-results",
         nargs="?",
