@@ -709,11 +709,6 @@ def test_library_error(
     assert type(info.value) is exc
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="serialize.load passes on NumPy's text for a non-npz file, which calls a text file "
-    "'pickled (object) data' and suggests loading it with allow_pickle, i.e. unsafely",
-)
 def test_a_text_file_is_not_called_pickled_nor_loaded_unsafely(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError) as info:
         _load_text(tmp_path)

@@ -150,6 +150,8 @@ _READ_ERRORS = (
     UnicodeDecodeError,
     OverflowError,
     NotImplementedError,
+    OSError,  # a seek to a corrupt offset inside the archive
+    RuntimeError,  # zipfile: a member flagged as encrypted
 )
 
 
@@ -217,6 +219,13 @@ def load(path: PathLike) -> Tensor | dict[str, np.ndarray]:
     """
     p = os.fspath(path)
     with open(p, "rb") as f:
+        magic = f.read(6)
+        f.seek(0)
+        if magic[:4] != b"PK\x03\x04" and magic != b"\x93NUMPY":
+            raise CheckpointError(
+                f"load: {p} is not a tinygrad_lite checkpoint: it is neither an .npz archive nor "
+                f"a NumPy file (it starts with {magic!r})"
+            )
         try:
             npz = np.load(f, allow_pickle=False)
         except _READ_ERRORS as e:
