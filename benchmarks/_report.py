@@ -74,9 +74,11 @@ def study_summary(study: Study) -> str:
             continue
         lines.append(
             f"- {size}: with glibc's defaults the step took {min(ratios):.2f}× to "
-            f"{max(ratios):.2f}× as long as with mallopt, depending on the implementation; the "
-            f"largest process-to-process spread (slowest ÷ fastest process) was "
-            f"{max(spread_off):.2f}× without and {max(spread_on):.2f}× with it."
+            f"{max(ratios):.2f}× as long as with mallopt, depending on the implementation. "
+            "The spread from process to process (slowest ÷ fastest), median over the "
+            f"implementations: {statistics.median(spread_off):.2f}× without, "
+            f"{statistics.median(spread_on):.2f}× with; largest: {max(spread_off):.2f}× without, "
+            f"{max(spread_on):.2f}× with."
         )
     return "\n".join(lines)
 
@@ -284,8 +286,8 @@ def markdown_report(
     add("## Commands\n")
     add(
         "```sh\n"
-        "python -m benchmarks.planar                  # S M L, tables on the terminal (~3-5 min)\n"
-        "python -m benchmarks.planar --quick          # S M, short blocks (~20 s)\n"
+        "python -m benchmarks.planar                  # S M L, tables on the terminal (1-2 min)\n"
+        "python -m benchmarks.planar --quick          # S M, short blocks (~10 s)\n"
         "python -m benchmarks.planar --sizes L --blocks 9 --no-memory\n"
         "python -m benchmarks.planar --no-mallopt     # glibc's allocator defaults\n"
         "python -m benchmarks.planar --json out.json  # raw samples as JSON\n"
