@@ -253,3 +253,51 @@ def test_a_path_without_gradient_is_skipped() -> None:
     z.backward()
     assert y.grad is None
     np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
+
+
+def _reuse_decisions(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    from tinygrad_lite.autograd import Context
+
+    decisions: list[bool] = []
+    original = Context.reusable
+
+    def spy(self: Context, array: np.ndarray, holders: int) -> bool:
+        result = original(self, array, holders + 1)  # + 1: this spy's own reference
+        decisions.append(result)
+        return result
+
+    monkeypatch.setattr(Context, "reusable", spy)
+    return decisions
+
+
+def test_a_dead_saved_array_is_reused_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    decisions = _reuse_decisions(monkeypatch)
+    x = Tensor(np.linspace(-1, 1, 12).reshape(3, 4), requires_grad=True)
+    y = x.tanh()
+    expected = 2 * (1 - y.data**2)
+    loss = (y * 2.0).sum()
+    del y  # nothing but the graph refers to tanh's output now
+    loss.backward()
+    assert decisions == [True]
+    np.testing.assert_allclose(x.grad.data, expected, rtol=1e-15)
+
+
+@pytest.mark.parametrize("holder", ["tensor", "array", "retain_graph"])
+def test_a_saved_array_someone_holds_is_never_overwritten(
+    monkeypatch: pytest.MonkeyPatch, holder: str
+) -> None:
+    decisions = _reuse_decisions(monkeypatch)
+    x = Tensor(np.linspace(-1, 1, 12).reshape(3, 4), requires_grad=True)
+    y = x.tanh()
+    before = y.data.copy()
+    kept = {"tensor": y, "array": y.data, "retain_graph": None}[holder]
+    loss = (y * 2.0).sum()
+    del y
+    loss.backward(retain_graph=holder == "retain_graph")
+    assert decisions == [False]
+    if kept is not None:
+        np.testing.assert_array_equal(np.asarray(kept), before)
+    else:  # the retained graph still holds tanh's output intact: a second pass doubles
+        first = x.grad.data.copy()
+        loss.backward()
+        np.testing.assert_allclose(x.grad.data, 2 * first, rtol=1e-15)

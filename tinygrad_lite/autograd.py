@@ -7,6 +7,7 @@ import functools
 import heapq
 import itertools
 import os
+import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator
@@ -176,14 +177,18 @@ class Context:
         needs_input_grad: for each input, whether it requires a gradient.
         seq: creation number (inputs always have smaller numbers: a topological order).
         where: 'file:line' of the user code that created the op (anomaly mode only).
+        last_use: set by the engine just before `backward`: True when the saved values are
+            released right after it (no `retain_graph`), so a backward may reuse a saved array
+            in place if nothing else refers to it (see `reusable`).
     """
 
-    __slots__ = ("fn", "parents", "saved", "needs_input_grad", "seq", "where")
+    __slots__ = ("fn", "parents", "saved", "needs_input_grad", "seq", "where", "last_use")
     fn: type[Function]
     seq: int
     parents: tuple[Tensor, ...] | None
     needs_input_grad: tuple[bool, ...]
     where: str
+    last_use: bool
 
     def __init__(self) -> None:
         self.saved: Any = ()
@@ -191,6 +196,21 @@ class Context:
     def save_for_backward(self, *values: Any) -> None:
         """Keep arrays (or any values the backward needs) until backward has run."""
         self.saved = values
+
+    def reusable(self, array: np.ndarray, holders: int) -> bool:
+        """Whether a backward may overwrite `array`, one of its saved values, in place.
+
+        True only on the last use of the saved values and when the only references to the
+        array are the `holders` the caller knows of (the saved tuple, its own local names and
+        the call's argument): no tensor, no other graph node and no user code can see it.
+        """
+        return (
+            getattr(self, "last_use", False)
+            and array.flags.writeable
+            and array.base is None
+            # + 2: this method's parameter and getrefcount's own argument
+            and sys.getrefcount(array) <= holders + 2
+        )
 
 
 class Function:
@@ -447,6 +467,7 @@ def _run_backward(root_ctx: Context, root_grad: np.ndarray, retain_graph: bool) 
         parents = ctx.parents
         if parents is None or ctx.saved is None:
             raise RuntimeError(_RELEASED)
+        ctx.last_use = not retain_graph
         grads = ctx.fn.backward(ctx, g)
         if check:
             _check_finite("backward", ctx.fn, getattr(ctx, "where", "<unknown>"), grads, parents)
@@ -460,16 +481,16 @@ def _run_backward(root_ctx: Context, root_grad: np.ndarray, retain_graph: bool) 
             pg = grads[i]
             if pg is None or not needs[i]:
                 continue
-            pdata = p.data
-            if pg.shape != pdata.shape:
-                pg = unbroadcast(pg, pdata.shape)
+            pshape = p.data.shape  # no array kept in a local: see Context.reusable
+            if pg.shape != pshape:
+                pg = unbroadcast(pg, pshape)
             pctx = p._ctx
             if pctx is None:
                 seen = leaves.get(id(p))
                 leaves[id(p)] = (p, pg, pg is g) if seen is None else (p, seen[1] + pg, False)
                 continue
-            if pg.dtype != pdata.dtype:
-                pg = pg.astype(pdata.dtype)
+            if pg.dtype != p.data.dtype:
+                pg = pg.astype(p.data.dtype)
             key = id(pctx)
             prev = pending.get(key)
             if prev is None:

@@ -20,6 +20,7 @@ during tracing.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -211,6 +212,7 @@ class _Tracer:
             g = f"g{node.index}"
             L.append(f"if {g} is not None:")
             fname = self.const(node.fn.__name__, node.fn)
+            L.append(f"    {node.cname}.last_use = {not retain_graph}")
             L.append(f"    gs = {fname}.backward({node.cname}, {g})")
             for i, pname in enumerate(node.inputs):
                 if not node.needs[i]:
@@ -368,13 +370,35 @@ class CompiledStep:
                 return Tensor._make(vals, False, None) if is_tensor else vals
 
         params = ", ".join(f"x{i}" for i in range(n_args))
-        body = tracer.lines + [f"return {ret}"]
+        body = _drop_dead_values(tracer.lines, ret) + [f"return {ret}"]
         source = f"def step({params}):\n" + "\n".join("    " + line for line in body) + "\n"
         namespace: dict[str, Any] = dict(tracer.consts)
         namespace.update({f"e{k}": t for k, t in enumerate(tracer.externals)})
         namespace.update(_unbroadcast=unbroadcast, _acc=_accumulate_leaf, np=np)
         exec(compile_source(source), namespace)  # noqa: S102 - our own generated code
         return namespace["step"], source, wrap
+
+
+def _drop_dead_values(lines: list[str], ret: str) -> list[str]:
+    """After the last line that reads a forward value `vN`, add `vN = None`.
+
+    Then the only references left to an array the step is done with are those of the graph
+    contexts, which lets a backward reuse it in place (`Context.reusable`), as in eager mode.
+    """
+    last: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        for name in re.findall(r"\bv\d+\b", line):
+            last[name] = i
+    keep = set(re.findall(r"\bv\d+\b", ret))
+    after: dict[int, list[str]] = {}
+    for name, i in last.items():
+        if name not in keep and not lines[i].startswith(" "):
+            after.setdefault(i, []).append(f"{name} = None")
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        out.append(line)
+        out.extend(after.get(i, []))
+    return out
 
 
 def compile_source(source: str) -> Any:

@@ -255,7 +255,10 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray]:
         (y,) = ctx.saved
-        d = np.multiply(y, y, out=np.empty_like(y))
+        # y (the saved A1) is dead after this backward unless someone else holds it: then its
+        # buffer takes the result, which saves a large allocation in big networks.
+        d = y if ctx.reusable(y, holders=2) else np.empty_like(y)
+        np.multiply(y, y, out=d)
         np.subtract(1.0, d, out=d)  # the tutorial's (1 - A1²), in one buffer
         np.multiply(d, grad, out=d)
         return (d,)
