@@ -104,6 +104,23 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 90) -> Pat
     return out
 
 
+def _scatter_points(ax: Any, Xa: np.ndarray, Ya: np.ndarray, size: float, edge: float) -> None:
+    """The examples as dots coloured by class (the course's Spectral map), with axis labels."""
+    ax.scatter(
+        Xa[0],
+        Xa[1],
+        c=Ya,
+        s=size,
+        cmap="Spectral",
+        vmin=0.0,
+        vmax=1.0,
+        edgecolors="k",
+        linewidths=edge,
+    )
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+
+
 def plot_data(X: Any, Y: Any, ax: Axes | None = None, title: str | None = None) -> Figure:
     """Scatter the examples, coloured by label, as the tutorial shows the flower.
 
@@ -121,19 +138,7 @@ def plot_data(X: Any, Y: Any, ax: Axes | None = None, title: str | None = None) 
     """
     Xa, Ya = _check_xy(X, Y, "plot_data")
     fig, ax = _figure_and_axes(ax, (6.0, 4.5))
-    ax.scatter(
-        Xa[0],
-        Xa[1],
-        c=Ya,
-        s=40,
-        cmap="Spectral",
-        vmin=0.0,
-        vmax=1.0,
-        edgecolors="k",
-        linewidths=0.3,
-    )
-    ax.set_xlabel("x1")
-    ax.set_ylabel("x2")
+    _scatter_points(ax, Xa, Ya, size=40, edge=0.3)
     if title is not None:
         ax.set_title(title)
     return fig
@@ -259,19 +264,7 @@ def plot_decision_boundary(
     ax.contourf(xs, ys, Z, levels=levels, cmap="Spectral", vmin=0.0, vmax=1.0, alpha=0.5)
     if not binary:
         ax.contour(xs, ys, Z, levels=[0.5], colors="k", linewidths=1.0)
-    ax.scatter(
-        Xa[0],
-        Xa[1],
-        c=Ya,
-        s=20,
-        cmap="Spectral",
-        vmin=0.0,
-        vmax=1.0,
-        edgecolors="k",
-        linewidths=0.4,
-    )
-    ax.set_xlabel("x1")
-    ax.set_ylabel("x2")
+    _scatter_points(ax, Xa, Ya, size=20, edge=0.4)
     ax.set_title(title)
     return fig
 
