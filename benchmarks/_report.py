@@ -232,7 +232,9 @@ def markdown_report(
     add(markdown_table(TIMING_HEADER, rows, TIMING_ALIGN) + "\n")
     add(
         "*× faster NumPy* divides by the faster of the two NumPy steps at that size; the "
-        "targets are the ones the library aims for.\n"
+        "targets are the ones the library aims for. Where the time goes for a missed target, "
+        "and what meeting it would take, is in `docs/performance.md` (section *The targets, "
+        "and what missing ones would take*).\n"
     )
     if results.memory:
         add("## Peak memory\n")
