@@ -362,7 +362,7 @@ def test_in_place_zero_grad_of_a_scalar_parameter_really_zeroes(owner: str) -> N
 
 def test_fuzz_ran_many_steps_and_backward_calls() -> None:
     if STEPS["runs"] == 0:
-        pytest.skip("the state machine did not run in this session")
+        pytest.skip("the state machine did not run in this test run")
     print(
         f"\nfuzz: {STEPS['runs']} runs, {STEPS['count']} steps, {STEPS['backward']} backward calls"
     )
