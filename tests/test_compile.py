@@ -187,6 +187,7 @@ def test_detach_and_tuple_results_and_explicit_grad() -> None:
         (lambda loss: loss.item(), "item()"),
         (lambda loss: bool(loss > 0), "a comparison"),
         (lambda loss: bool(loss), "bool()"),
+        (lambda loss: np.asarray(loss), "np.asarray()"),
     ],
 )
 def test_data_dependent_python_is_refused_while_tracing(body, what) -> None:

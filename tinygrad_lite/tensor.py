@@ -208,6 +208,7 @@ class Tensor:
         return t
 
     def __array__(self, dtype: DTypeLike = None, copy: bool | None = None) -> np.ndarray:
+        _not_while_tracing("np.asarray()")
         if dtype is None:
             return self.data
         return self.data.astype(dtype)
