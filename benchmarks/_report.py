@@ -144,6 +144,7 @@ def markdown_report(
     study: Study | None,
     ops_table: str | None,
     elapsed_s: float,
+    profile_md: str | None = None,
 ) -> str:
     """The whole report as one Markdown document."""
     from .planar import (
@@ -275,6 +276,16 @@ def markdown_report(
         )
         add(study_summary(study) + "\n")
         add(study_table(study) + "\n")
+    if profile_md is not None:
+        add("## Where the time goes at S\n")
+        add(
+            "`python -m benchmarks.breakdown S`. At S a step is mostly Python around small NumPy "
+            "calls: the graph's bookkeeping (`Function.apply` in the forward pass, "
+            "`_run_backward`), which compiling removes, and the ops' and the optimizer's own "
+            "NumPy calls, which it keeps. Meeting the S targets would take fewer, fused NumPy "
+            "calls per step; see `docs/performance.md`.\n"
+        )
+        add(profile_md + "\n")
     if ops_table is not None:
         add("## Per-op overhead\n")
         add(
@@ -295,6 +306,7 @@ def markdown_report(
         "python -m benchmarks.planar --json out.json  # raw samples as JSON\n"
         "python -m benchmarks.planar --write-results  # this file (+ allocator study, ops)\n"
         "python -m benchmarks.ops                     # per-op overhead\n"
+        "python -m benchmarks.breakdown S               # where the time goes at S\n"
         "python -m pytest -q tests/test_benchmarks.py # the implementations agree\n"
         "```\n"
     )

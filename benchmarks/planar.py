@@ -556,12 +556,13 @@ def main(argv: list[str] | None = None) -> int:
             from ._report import allocator_study
 
             study = allocator_study(sizes, allocator_runs, only)
-        ops_table = None
+        ops_table = profile_md = None
         if args.write_results:
-            from . import ops
+            from . import breakdown, ops
 
             ops_table = ops.markdown_table_of(ops.run())
-        doc = markdown_report(results, argv, study, ops_table, time.perf_counter() - t0)
+            profile_md = breakdown.markdown("S")
+        doc = markdown_report(results, argv, study, ops_table, time.perf_counter() - t0, profile_md)
         if args.write_results:
             with open(args.write_results, "w") as f:
                 f.write(doc)

@@ -352,3 +352,14 @@ def test_ops_run_and_table():
     assert all(r.numpy > 0 for r in results)
     table = ops.markdown_table_of(results)
     assert table.count("\n") == len(results) + 1
+
+
+def test_profile_tables_cover_every_phase_and_both_steps() -> None:
+    from benchmarks import breakdown
+
+    phases = breakdown.phase_times("S", steps=20)
+    assert set(phases) == {"forward ops", "loss", "backward", "optimizer step", "zero_grad"}
+    assert all(t > 0 for t in phases.values())
+    doc = breakdown.markdown("S")
+    assert "| backward |" in doc and "in the compiled step" in doc
+    assert "MatMul" in doc  # the ops themselves show up by name
