@@ -94,6 +94,7 @@ def _fmt(seconds: float) -> str:
 def markdown(size_name: str = "S") -> str:
     """The profile tables as Markdown."""
     import tinygrad_lite as tg
+    from models.training import make_train_step
 
     phases = phase_times(size_name)
     total = sum(phases.values())
@@ -108,13 +109,7 @@ def markdown(size_name: str = "S") -> str:
 
     net, opt, X, Y, _ = _setup(size_name)
 
-    def train_step(x: Any, y: Any) -> Any:
-        opt.zero_grad()
-        cost = net.cost(x, y)
-        cost.backward()
-        opt.step()
-        return cost
-
+    train_step = make_train_step(net, opt)
     compiled = tg.compile(train_step)
     calls = 3000 if size_name == "S" else 20
     for title, fn in (("eager", lambda: train_step(X, Y)), ("compiled", lambda: compiled(X, Y))):

@@ -259,18 +259,11 @@ class TinygradCompiled(TinygradEager):
 
     def __init__(self, X: Array, Y: Array, params: Params, lr: float) -> None:
         super().__init__(X, Y, params, lr)
-        model, opt = self.model, self.opt
-
-        def train_step(X: Any, Y: Any) -> Any:
-            opt.zero_grad()
-            cost = model.cost(X, Y)
-            cost.backward()
-            opt.step()
-            return cost
+        from models.training import make_train_step
 
         compile_fn = _compile_function()
         assert compile_fn is not None
-        self.compiled = compile_fn(train_step)
+        self.compiled = compile_fn(make_train_step(self.model, self.opt))
 
     def step(self) -> float:
         cost = self.compiled(self.X, self.Y)

@@ -40,6 +40,7 @@ __all__ = [
     "compare_gradients",
     "fit",
     "load_data",
+    "make_train_step",
     "prepare_out",
     "train",
 ]
@@ -181,6 +182,25 @@ def _all_finite(arrays: Sequence[Array]) -> bool:
     return all(bool(np.isfinite(a).all()) for a in arrays)
 
 
+def make_train_step(
+    net: TwoLayerNet, optimizer: optim.Optimizer
+) -> Callable[[Tensor, Tensor], Tensor]:
+    """One full-batch gradient step of `net` on (X, Y), as a function to call or to compile.
+
+    The step clears the gradients, computes the cost, backpropagates and updates the weights,
+    and returns the cost (a scalar Tensor).
+    """
+
+    def train_step(X: Tensor, Y: Tensor) -> Tensor:
+        optimizer.zero_grad()
+        cost = net.cost(X, Y)
+        cost.backward()
+        optimizer.step()
+        return cost
+
+    return train_step
+
+
 class AutogradEngine:
     """The library's way: `TwoLayerNet.cost`, `backward()`, `optim.SGD(lr).step()`.
 
@@ -197,14 +217,8 @@ class AutogradEngine:
         self.optimizer = optim.SGD(self.net.parameters(), lr=lr)
         self.X, self.Y = Tensor(X), Tensor(Y)
         self._params = list(self.net.parameters())
-        self._step = tg_compile(self._eager_step) if compiled else self._eager_step
-
-    def _eager_step(self, X: Tensor, Y: Tensor) -> Tensor:
-        cost = self.net.cost(X, Y)
-        self.optimizer.zero_grad()
-        cost.backward()
-        self.optimizer.step()
-        return cost
+        eager_step = make_train_step(self.net, self.optimizer)
+        self._step = tg_compile(eager_step) if compiled else eager_step
 
     def step(self) -> float:
         if not _all_finite([p.data for p in self._params]):

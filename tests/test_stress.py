@@ -205,21 +205,14 @@ def count_live(*types: type) -> int:
 
 def make_tutorial_step(compiled: bool = False) -> tuple[Callable[[], float], list[Tensor]]:
     """One full-batch step of the tutorial network (TwoLayerNet + SGD) on the flower data."""
+    from models.training import make_train_step
     from models.two_layer import TwoLayerNet
     from tinygrad_lite.compile import compile
 
     X, Y = load_planar_dataset()
     Xt, Yt = Tensor(X), Tensor(Y)
     net = TwoLayerNet(2, 4, 1, seed=2)
-    opt = optim.SGD(net.parameters(), lr=1.2)
-
-    def step(x: Tensor, y: Tensor) -> Tensor:
-        opt.zero_grad()
-        cost = net.cost(x, y)
-        cost.backward()
-        opt.step()
-        return cost
-
+    step = make_train_step(net, optim.SGD(net.parameters(), lr=1.2))
     run = compile(step) if compiled else step
     return (lambda: run(Xt, Yt).item()), list(net.parameters())
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import tinygrad_lite as tg
+from models.training import make_train_step
 from models.two_layer import TwoLayerNet
 from tinygrad_lite import Tensor, optim
 from tinygrad_lite.datasets import load_dataset
@@ -128,15 +129,7 @@ def train(
     """Train the tutorial network on one data set; optionally wait at `lockstep` every step."""
     X, Y = load_dataset(name)
     net = TwoLayerNet(2, 4, 1, seed=3)
-    opt = optim.SGD(net.parameters(), lr=1.2)
-
-    def step(x: Tensor, y: Tensor) -> Tensor:
-        opt.zero_grad()
-        cost = net.cost(x, y)
-        cost.backward()
-        opt.step()
-        return cost
-
+    step = make_train_step(net, optim.SGD(net.parameters(), lr=1.2))
     run = tg.compile(step) if compiled else step
     costs = []
     for _ in range(steps):
