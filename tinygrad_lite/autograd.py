@@ -224,6 +224,9 @@ class Function:
     """
 
     name: ClassVar[str] = ""
+    # True when `forward` accepts `out=`, an array of the output's shape and dtype to write
+    # into: a compiled step then gives the op a buffer of its own, reused on every call.
+    supports_out: ClassVar[bool] = False
 
     @staticmethod
     def forward(ctx: Context, *args: Any, **kwargs: Any) -> np.ndarray:

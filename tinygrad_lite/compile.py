@@ -35,6 +35,10 @@ __all__ = ["compile", "CompiledStep", "TraceError"]
 
 _trace_lock = threading.Lock()
 
+# Outputs at least this large get a buffer of their own, allocated once and reused on every
+# call: a fresh large array costs page faults each time, a small one comes from a cache.
+_BUFFER_MIN_BYTES = 1 << 16
+
 
 class _Node:
     """One recorded op application."""
@@ -84,6 +88,8 @@ class _Tracer:
         self.node_of: dict[int, _Node] = {}  # id(ctx) -> node
         self.lines: list[str] = []
         self.consts: dict[str, Any] = {}
+        # (line, node) of large outputs of ops that can write into a given array (`out=`).
+        self.buffered: list[tuple[int, _Node]] = []
 
     def active(self) -> bool:
         """Whether the calling thread is the one being traced (others run eagerly)."""
@@ -141,6 +147,8 @@ class _Tracer:
         args = ", ".join(node.inputs)
         kw = f", **{self.const(f'params{node.index}', node.params)}" if node.params else ""
         self.lines.append(f"{node.out} = {fname}({cname}, {args}{kw})")
+        if fn.supports_out and result.data.nbytes >= _BUFFER_MIN_BYTES:
+            self.buffered.append((len(self.lines) - 1, node))
 
     def alias(self, new: Tensor, old: Tensor) -> None:
         """`new` shares `old`'s array (detach): it reads the same variable."""
@@ -358,7 +366,7 @@ class CompiledStep:
 
             def wrap(vals: Any) -> Any:
                 items = [
-                    Tensor._make(v, False, None) if k else v
+                    Tensor._make(np.asarray(v), False, None) if k else v
                     for v, k in zip(vals, kinds, strict=True)
                 ]
                 return type(out)(items)
@@ -367,9 +375,14 @@ class CompiledStep:
             is_tensor = isinstance(out, Tensor)
 
             def wrap(vals: Any) -> Any:
-                return Tensor._make(vals, False, None) if is_tensor else vals
+                return Tensor._make(np.asarray(vals), False, None) if is_tensor else vals
 
         params = ", ".join(f"x{i}" for i in range(n_args))
+        returned = set(re.findall(r"\bv\d+\b", ret))
+        for i, node in tracer.buffered:
+            if node.out not in returned:  # a returned array must not be overwritten next call
+                buf = tracer.const(f"buf{node.index}", np.empty(node.shape, node.dtype))
+                tracer.lines[i] = f"{tracer.lines[i][:-1]}, out={buf})"
         body = _drop_dead_values(tracer.lines, ret) + [f"return {ret}"]
         source = f"def step({params}):\n" + "\n".join("    " + line for line in body) + "\n"
         namespace: dict[str, Any] = dict(tracer.consts)

@@ -59,10 +59,14 @@ def _expand(grad: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarr
 class Add(Function):
     """z = x + y."""
 
+    supports_out = True
+
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def forward(
+        ctx: Context, x: np.ndarray, y: np.ndarray, out: np.ndarray | None = None
+    ) -> np.ndarray:
         try:
-            return x + y
+            return np.add(x, y, out=out)
         except ValueError:
             raise _no_broadcast("add", x, y) from None
 
@@ -187,8 +191,12 @@ class PowTensor(Function):
 class MatMul(Function):
     """z = x @ y, with NumPy's rules for 1-D operands and broadcast batch dimensions."""
 
+    supports_out = True
+
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def forward(
+        ctx: Context, x: np.ndarray, y: np.ndarray, out: np.ndarray | None = None
+    ) -> np.ndarray:
         if x.ndim == 0 or y.ndim == 0:
             raise ValueError(
                 f"matmul: operands must have at least 1 dimension, got shapes {x.shape} "
@@ -201,8 +209,8 @@ class MatMul(Function):
         ctx.save_for_backward(x, y)
         try:
             if kx == 1 and x.ndim == 2 and y.ndim == 2:
-                return x * y  # an outer product: BLAS is far slower at k = 1
-            return np.matmul(x, y)
+                return np.multiply(x, y, out=out)  # an outer product: BLAS is slower at k = 1
+            return np.matmul(x, y, out=out)
         except ValueError as e:  # batch dimensions that do not broadcast
             raise ValueError(
                 f"matmul: batch dimensions of shapes {x.shape} and {y.shape} do not broadcast"
