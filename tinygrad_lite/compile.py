@@ -8,7 +8,10 @@ gradient bookkeeping (topological order, accumulation, `unbroadcast` axes, dtype
 resolved ahead of time, and no Tensor or graph is built. Later calls with arguments of the same
 shapes and dtypes run that function; a new shape or dtype traces again. The generated code
 calls the very same op methods in the very same order as eager execution, so the results are
-bit-for-bit those of eager execution; `CompiledStep.source` shows the code.
+bit-for-bit those of eager execution; `CompiledStep.source` shows the code. Large outputs of
+ops that can write into a given array (`Function.supports_out`: matmul, add) get a buffer of
+their own, allocated once and filled with `out=` on every call, and each forward value is
+dropped after its last read so that a backward may reuse a dead array in place.
 
 What it cannot trace: Python control flow that depends on tensor values (`if loss > 1:`,
 `.item()`, comparisons inside the step raise `TraceError` while tracing), tensors created
