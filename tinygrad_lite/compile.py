@@ -23,6 +23,7 @@ during tracing.
 
 from __future__ import annotations
 
+import builtins
 import re
 import threading
 from collections.abc import Callable
@@ -419,8 +420,7 @@ def _drop_dead_values(lines: list[str], ret: str) -> list[str]:
 
 def compile_source(source: str) -> Any:
     """Compile generated step source to a code object (named for tracebacks)."""
-    import builtins
-
+    # This module's own `compile` shadows the builtin.
     return builtins.compile(source, "<tinygrad_lite.compile>", "exec")
 
 

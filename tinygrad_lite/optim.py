@@ -14,8 +14,13 @@ from .tensor import Tensor
 __all__ = ["Adam", "Optimizer", "SGD"]
 
 
-def _number(owner: str, name: str, value: Any) -> float:
-    """`value` as a finite float, from a Python or NumPy number or a 0-d array."""
+def _number(
+    owner: str, name: str, value: Any, gt: float | None = None, ge: float | None = None
+) -> float:
+    """`value` as a finite float, from a Python or NumPy number or a 0-d array.
+
+    With `gt` (or `ge`), the value must also be greater than (or at least) that bound.
+    """
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
@@ -23,6 +28,10 @@ def _number(owner: str, name: str, value: Any) -> float:
     x = float(value)
     if not math.isfinite(x):
         raise ValueError(f"{owner}: {name} must be finite, got {x}")
+    if gt is not None and not x > gt:
+        raise ValueError(f"{owner}: {name} must be > {gt:g}, got {x}")
+    if ge is not None and not x >= ge:
+        raise ValueError(f"{owner}: {name} must be >= {ge:g}, got {x}")
     return x
 
 
@@ -273,15 +282,9 @@ class SGD(Optimizer):
 
     @classmethod
     def _validate(cls, **hyper: Any) -> dict[str, Any]:
-        lr = _number("SGD", "lr", hyper["lr"])
-        if lr <= 0:
-            raise ValueError(f"SGD: lr must be > 0, got {lr}")
-        momentum = _number("SGD", "momentum", hyper["momentum"])
-        if momentum < 0:
-            raise ValueError(f"SGD: momentum must be >= 0, got {momentum}")
-        wd = _number("SGD", "weight_decay", hyper["weight_decay"])
-        if wd < 0:
-            raise ValueError(f"SGD: weight_decay must be >= 0, got {wd}")
+        lr = _number("SGD", "lr", hyper["lr"], gt=0)
+        momentum = _number("SGD", "momentum", hyper["momentum"], ge=0)
+        wd = _number("SGD", "weight_decay", hyper["weight_decay"], ge=0)
         nesterov = _flag("SGD", "nesterov", hyper["nesterov"])
         if nesterov and momentum == 0:
             raise ValueError("SGD: nesterov=True needs momentum > 0, got momentum=0")
@@ -369,21 +372,15 @@ class Adam(Optimizer):
 
     @classmethod
     def _validate(cls, **hyper: Any) -> dict[str, Any]:
-        lr = _number("Adam", "lr", hyper["lr"])
-        if lr <= 0:
-            raise ValueError(f"Adam: lr must be > 0, got {lr}")
+        lr = _number("Adam", "lr", hyper["lr"], gt=0)
         out = {"lr": lr}
         for k in ("beta1", "beta2"):
             b = _number("Adam", k, hyper[k])
             if not 0 <= b < 1:
                 raise ValueError(f"Adam: {k} must lie in [0, 1), got {b}")
             out[k] = b
-        eps = _number("Adam", "eps", hyper["eps"])
-        if eps <= 0:
-            raise ValueError(f"Adam: eps must be > 0, got {eps}")
-        wd = _number("Adam", "weight_decay", hyper["weight_decay"])
-        if wd < 0:
-            raise ValueError(f"Adam: weight_decay must be >= 0, got {wd}")
+        eps = _number("Adam", "eps", hyper["eps"], gt=0)
+        wd = _number("Adam", "weight_decay", hyper["weight_decay"], ge=0)
         out.update(eps=eps, weight_decay=wd)
         return out
 
