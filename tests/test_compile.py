@@ -185,9 +185,9 @@ def test_detach_and_tuple_results_and_explicit_grad() -> None:
     "body, what",
     [
         (lambda loss: loss.item(), "item()"),
-        (lambda loss: bool(loss > 0), "a comparison"),
+        (lambda loss: bool(loss > 0), "bool()"),
         (lambda loss: bool(loss), "bool()"),
-        (lambda loss: np.asarray(loss), "np.asarray()"),
+        (lambda loss: np.asarray(loss.detach()), "np.asarray()"),
     ],
 )
 def test_data_dependent_python_is_refused_while_tracing(body, what) -> None:
@@ -227,7 +227,8 @@ def test_other_threads_are_not_recorded() -> None:
     fast(np.ones(2))
     t.join()
     assert other_results == [10.0]
-    assert "Mul.forward" in fast.source and fast.source.count(".forward(") == 2
+    # w * x and its backward; the other thread's multiply is not in the code
+    assert fast.source.count("np.multiply(") == 2
 
 
 def test_source_is_readable_python() -> None:
@@ -237,8 +238,10 @@ def test_source_is_readable_python() -> None:
     fast(np.ones((2, 5)), np.ones((1, 5)))
     src = fast.source
     assert src.startswith("def step(x0, x1):")
-    for piece in ("MatMul.forward", "Tanh.backward", "SGD.step", "Optimizer.zero_grad"):
+    # the forward, the backward and the optimizer's calls, as plain NumPy and replayed calls
+    for piece in ("np.matmul(", "np.tanh(", "SGD.step", "Optimizer.zero_grad"):
         assert piece in src
+    assert ".forward(" not in src and ".backward(" not in src
 
 
 def test_unhashable_constant_argument_is_an_error() -> None:
@@ -275,7 +278,7 @@ def test_large_outputs_get_reused_buffers_and_stay_bit_exact() -> None:
         y = (rng.random((1, m)) > 0.5).astype(np.float64)
         assert eager(x, y).data.tobytes() == fast(x, y).data.tobytes()
         assert_same_state(eager_net, comp_net)
-    assert "out=buf" in fast.source
+    assert "out=b" in fast.source
 
 
 def test_a_returned_large_value_is_not_overwritten_by_the_next_call() -> None:
@@ -293,4 +296,4 @@ def test_a_returned_large_value_is_not_overwritten_by_the_next_call() -> None:
     kept = first.data.copy()
     fast(np.full((2, 500), -3.0))
     np.testing.assert_array_equal(first.data, kept)
-    assert "out=buf" in fast.source  # the matmul's output is buffered; tanh's is returned
+    assert "out=b" in fast.source  # the matmul's output is buffered; tanh's is returned

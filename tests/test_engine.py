@@ -259,20 +259,24 @@ def _reuse_decisions(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     from tinygrad_lite.autograd import Context
 
     decisions: list[bool] = []
-    original = Context.reusable
+    original = Context.reuse
 
-    def spy(self: Context, array: np.ndarray, holders: int) -> bool:
+    def spy(self: Context, array: np.ndarray, holders: int = 2) -> object:
         result = original(self, array, holders + 1)  # + 1: this spy's own reference
-        decisions.append(result)
+        decisions.append(result is not array)
         return result
 
-    monkeypatch.setattr(Context, "reusable", spy)
+    monkeypatch.setattr(Context, "reuse", spy)
     return decisions
+
+
+# Only arrays of at least 64 KiB are worth reusing: (64, 128) float64 is exactly that.
+BIG = (64, 128)
 
 
 def test_a_dead_saved_array_is_reused_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
     decisions = _reuse_decisions(monkeypatch)
-    x = Tensor(np.linspace(-1, 1, 12).reshape(3, 4), requires_grad=True)
+    x = Tensor(np.linspace(-1, 1, 64 * 128).reshape(BIG), requires_grad=True)
     y = x.tanh()
     expected = 2 * (1 - y.data**2)
     loss = (y * 2.0).sum()
@@ -282,12 +286,20 @@ def test_a_dead_saved_array_is_reused_in_place(monkeypatch: pytest.MonkeyPatch) 
     np.testing.assert_allclose(x.grad.data, expected, rtol=1e-15)
 
 
+def test_a_small_saved_array_is_not_reused(monkeypatch: pytest.MonkeyPatch) -> None:
+    decisions = _reuse_decisions(monkeypatch)
+    x = Tensor(np.linspace(-1, 1, 12).reshape(3, 4), requires_grad=True)
+    loss = (x.tanh() * 2.0).sum()
+    loss.backward()
+    assert decisions == [False]
+
+
 @pytest.mark.parametrize("holder", ["tensor", "array", "retain_graph"])
 def test_a_saved_array_someone_holds_is_never_overwritten(
     monkeypatch: pytest.MonkeyPatch, holder: str
 ) -> None:
     decisions = _reuse_decisions(monkeypatch)
-    x = Tensor(np.linspace(-1, 1, 12).reshape(3, 4), requires_grad=True)
+    x = Tensor(np.linspace(-1, 1, 64 * 128).reshape(BIG), requires_grad=True)
     y = x.tanh()
     before = y.data.copy()
     kept = {"tensor": y, "array": y.data, "retain_graph": None}[holder]
@@ -296,7 +308,7 @@ def test_a_saved_array_someone_holds_is_never_overwritten(
     loss.backward(retain_graph=holder == "retain_graph")
     assert decisions == [False]
     if kept is not None:
-        np.testing.assert_array_equal(np.asarray(kept), before)
+        np.testing.assert_array_equal(kept.data if isinstance(kept, Tensor) else kept, before)
     else:  # the retained graph still holds tanh's output intact: a second pass doubles
         first = x.grad.data.copy()
         loss.backward()

@@ -55,7 +55,9 @@ def test_parameter_is_a_leaf_tensor_that_requires_grad() -> None:
     y = p * 2.0
     assert type(y) is Tensor and not y.is_leaf
     assert type(p.detach()) is Tensor
-    assert nn.Parameter([1, 2]).dtype == np.float64
+    with pytest.raises(TypeError, match="only floating-point tensors can require grad"):
+        nn.Parameter([1, 2])  # ints stay ints (as PyTorch), and ints cannot require grad
+    assert nn.Parameter([1.0, 2]).dtype == np.float64
     assert nn.Parameter(np.ones(2, np.float32)).dtype == np.float32
     assert not nn.Parameter([1.0], requires_grad=False).requires_grad
     assert repr(nn.Parameter([1.0])) == "Parameter containing:\nTensor([1.], requires_grad=True)"

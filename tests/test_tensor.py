@@ -13,10 +13,20 @@ from tinygrad_lite.testing import tensors
 
 
 @pytest.mark.parametrize(
-    "data", [3, 2.5, [1, 2, 3], [[1.0, 2.0]], np.arange(4), np.array([True, False])]
+    ("data", "dtype"),
+    [
+        (3, np.int64),
+        (2.5, np.float64),
+        ([1, 2, 3], np.int64),
+        ([1, 2.5], np.float64),
+        ([[1.0, 2.0]], np.float64),
+        (np.arange(4, dtype=np.int32), np.int32),
+        (np.array([True, False]), np.bool_),
+        (True, np.bool_),
+    ],
 )
-def test_numbers_lists_int_and_bool_arrays_become_float64(data: object) -> None:
-    assert Tensor(data).dtype == np.float64
+def test_dtypes_are_inferred_as_pytorch_and_numpy_do(data: object, dtype: type) -> None:
+    assert Tensor(data).dtype == dtype
 
 
 def test_float32_arrays_stay_float32_and_dtype_is_honoured() -> None:
@@ -128,7 +138,8 @@ def test_factories() -> None:
     np.testing.assert_array_equal(tg.ones_like(np.zeros(3)).data, np.ones(3))
     np.testing.assert_array_equal(tg.arange(4).data, [0.0, 1.0, 2.0, 3.0])
     assert tg.arange(1, 3, 0.5).dtype == np.float64
-    assert tg.tensor([1, 2], requires_grad=True).requires_grad
+    assert tg.tensor([1.0, 2], requires_grad=True).requires_grad
+    assert tg.arange(4).dtype == np.int64  # all-int arguments, as PyTorch
 
 
 def test_random_factories_are_seedable() -> None:

@@ -1,22 +1,20 @@
 """tinygrad_lite: a small, fast, rigorously tested reverse-mode autograd framework on NumPy."""
 
-from . import functional, nn, ops, optim
+from . import functional, interop, nn, ops, optim
+from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .autograd import (
-    AnomalyError,
     Function,
-    TraceError,
-    detect_anomaly,
     enable_grad,
     is_grad_enabled,
     no_grad,
     set_grad_enabled,
 )
 from .compile import CompiledStep, compile
-from .gradcheck import GradcheckError, gradcheck
-from .serialize import load, save
-from .tensor import (
-    Tensor,
+from .creation import (
     arange,
+    eye,
+    full,
+    full_like,
     ones,
     ones_like,
     rand,
@@ -25,6 +23,12 @@ from .tensor import (
     zeros,
     zeros_like,
 )
+from .engine import grad
+from .functional import cat, stack, where
+from .gradcheck import GradcheckError, gradcheck
+from .serialize import load, save
+from .tensor import Tensor
+from .tracing import TraceError
 
 __version__ = "0.1.0"
 
@@ -37,10 +41,17 @@ __all__ = [
     "GradcheckError",
     "Tensor",
     "arange",
+    "cat",
     "detect_anomaly",
     "enable_grad",
+    "eye",
+    "full",
+    "full_like",
     "functional",
+    "grad",
     "gradcheck",
+    "interop",
+    "is_anomaly_enabled",
     "is_grad_enabled",
     "load",
     "nn",
@@ -53,7 +64,9 @@ __all__ = [
     "randn",
     "save",
     "set_grad_enabled",
+    "stack",
     "tensor",
+    "where",
     "zeros",
     "zeros_like",
 ]

@@ -1,20 +1,21 @@
-"""The autograd engine: Context, Function, the op registry, backward, grad and anomaly modes."""
+"""The autograd engine: Context, Function, the op registry, grad mode, and the backward walk."""
 
 from __future__ import annotations
 
 import contextlib
-import functools
-import heapq
 import itertools
-import os
 import sys
 import threading
-import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
+
+from . import anomaly, tracing
+from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
+from .shapes import unbroadcast
+from .tracing import TraceError, traced_call
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -27,6 +28,7 @@ __all__ = [
     "register",
     "unbroadcast",
     "backward",
+    "grad",
     "no_grad",
     "enable_grad",
     "is_grad_enabled",
@@ -36,12 +38,13 @@ __all__ = [
     "AnomalyError",
     "TraceError",
     "traced_call",
+    "RemovableHandle",
 ]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 # --------------------------------------------------------------------------------------------
-# Grad mode (thread-local) and anomaly mode
+# Grad mode (thread-local)
 # --------------------------------------------------------------------------------------------
 
 
@@ -57,26 +60,31 @@ def is_grad_enabled() -> bool:
     return _grad_mode.enabled
 
 
-class set_grad_enabled(contextlib.ContextDecorator):
-    """Switch graph recording on or off in this thread, as a context manager or decorator.
+class _GradModeBlock(contextlib.ContextDecorator):
+    """A block (or decorated function) that runs with graph recording set to `mode`.
 
-    Args:
-        mode: True to record graphs, False to compute values only.
+    The mode to restore is kept per thread and per entry, so one instance may be entered
+    from several threads, or recursively, and each exit restores what its own entry saw.
     """
 
-    def __init__(self, mode: bool) -> None:
-        self.mode = bool(mode)
-        self._prev: list[bool] = []
+    mode: bool
+
+    def __init__(self) -> None:
+        self._saved = threading.local()
+
+    def _recreate_cm(self) -> _GradModeBlock:
+        return self  # entries keep their own state (see __enter__)
 
     def __enter__(self) -> None:
-        self._prev.append(_grad_mode.enabled)
+        stack = self._saved.__dict__.setdefault("stack", [])
+        stack.append(_grad_mode.enabled)
         _grad_mode.enabled = self.mode
 
     def __exit__(self, *exc: object) -> None:
-        _grad_mode.enabled = self._prev.pop()
+        _grad_mode.enabled = self._saved.stack.pop()
 
 
-class no_grad(set_grad_enabled):
+class no_grad(_GradModeBlock):
     """Build no graph inside this block or decorated function (this thread only).
 
     Example:
@@ -88,78 +96,42 @@ class no_grad(set_grad_enabled):
         False
     """
 
-    def __init__(self) -> None:
-        super().__init__(False)
+    mode = False
 
 
-class enable_grad(set_grad_enabled):
+class enable_grad(_GradModeBlock):
     """Record graphs again inside a `no_grad` block (this thread only)."""
 
-    def __init__(self) -> None:
-        super().__init__(True)
+    mode = True
 
 
-class TraceError(RuntimeError):
-    """A compiled step does something that cannot be replayed faithfully."""
+class set_grad_enabled:
+    """Switch graph recording on or off in this thread, as in PyTorch.
 
+    Called as a function it switches the mode at once; as a context manager it also restores
+    the previous mode when the block ends; as a decorator the decorated function runs in the
+    mode and the mode outside is left as it was.
 
-class AnomalyError(FloatingPointError):
-    """Raised under `detect_anomaly` by the first op that produces NaN or infinity."""
-
-
-class _AnomalyMode(threading.local):
-    enabled: bool = False
-
-
-_anomaly = _AnomalyMode()
-
-
-def is_anomaly_enabled() -> bool:
-    """Return whether `detect_anomaly` is active in this thread."""
-    return _anomaly.enabled
-
-
-@contextlib.contextmanager
-def detect_anomaly() -> Iterator[None]:
-    """Check every op's forward and backward for NaN or infinity while the block runs.
-
-    The first op whose output (forward) or input gradient (backward) is not finite raises
-    `AnomalyError` naming the op, the line of user code that created it, and the shapes.
-    When the block is not active the check costs nothing but one flag test per op.
+    Args:
+        mode: True to record graphs, False to compute values only.
     """
-    prev = _anomaly.enabled
-    _anomaly.enabled = True
-    try:
-        yield
-    finally:
-        _anomaly.enabled = prev
 
+    def __init__(self, mode: bool) -> None:
+        self.prev = _grad_mode.enabled
+        self.mode = bool(mode)
+        _grad_mode.enabled = self.mode
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+    def __enter__(self) -> None:
+        pass
 
+    def __exit__(self, *exc: object) -> None:
+        _grad_mode.enabled = self.prev
 
-def _user_frame() -> str:
-    """Return 'file:line' of the innermost stack frame outside this package."""
-    for frame in reversed(traceback.extract_stack()):
-        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR):
-            return f"{frame.filename}:{frame.lineno}"
-    return "<unknown>"
-
-
-def _check_finite(
-    phase: str, fn: type[Function], where: str, arrays: tuple[Any, ...], inputs: tuple[Any, ...]
-) -> None:
-    for i, a in enumerate(arrays):
-        if a is None or not isinstance(a, np.ndarray) or a.dtype.kind not in "fc":
-            continue
-        if not np.all(np.isfinite(a)):
-            bad = "NaN" if np.isnan(a).any() else "infinity"
-            shapes = ", ".join(str(np.shape(x)) for x in inputs)
-            what = "output" if phase == "forward" else f"gradient of input {i}"
-            raise AnomalyError(
-                f"{fn.__name__} {phase} produced {bad} in its {what} (shape {a.shape}); "
-                f"the op was created at {where}; input shapes: {shapes}"
-            )
+    def __call__(self, fn: _F) -> _F:
+        """Decorate `fn` to run in this mode (the mode here is left as it was)."""
+        _grad_mode.enabled = self.prev  # decorating must not change the mode here
+        block = no_grad() if not self.mode else enable_grad()
+        return block(fn)
 
 
 # --------------------------------------------------------------------------------------------
@@ -179,38 +151,117 @@ class Context:
         where: 'file:line' of the user code that created the op (anomaly mode only).
         last_use: set by the engine just before `backward`: True when the saved values are
             released right after it (no `retain_graph`), so a backward may reuse a saved array
-            in place if nothing else refers to it (see `reusable`).
+            in place if nothing else refers to it (see `reuse`).
     """
 
-    __slots__ = ("fn", "parents", "saved", "needs_input_grad", "seq", "where", "last_use")
+    __slots__ = (
+        "fn",
+        "parents",
+        "saved",
+        "needs_input_grad",
+        "seq",
+        "where",
+        "last_use",
+        "hooks",
+        "__weakref__",
+    )
     fn: type[Function]
     seq: int
     parents: tuple[Tensor, ...] | None
     needs_input_grad: tuple[bool, ...]
     where: str
     last_use: bool
+    hooks: list[Any]
 
     def __init__(self) -> None:
         self.saved: Any = ()
 
     def save_for_backward(self, *values: Any) -> None:
-        """Keep arrays (or any values the backward needs) until backward has run."""
+        """Keep what the backward needs: inputs, the output, and non-float data (masks, shapes).
+
+        Saving only inputs and the output (and constants such as masks, shapes and indices) is
+        what lets the same backward run on Tensors when its own graph is recorded.
+        """
         self.saved = values
 
-    def reusable(self, array: np.ndarray, holders: int) -> bool:
-        """Whether a backward may overwrite `array`, one of its saved values, in place.
+    def reuse(self, array: Any, holders: int = 2) -> Any:
+        """`array` (a saved value), marked so that the math written on it may reuse its buffer.
 
-        True only on the last use of the saved values and when the only references to the
-        array are the `holders` the caller knows of (the saved tuple, its own local names and
-        the call's argument): no tensor, no other graph node and no user code can see it.
+        Returns `array` itself unless this is the saved values' last use and nothing but the
+        engine can see the array (no tensor, no other graph node, no user code): then the
+        result of an elementwise expression starting from it is written into its memory,
+        which spares a large allocation. Only arrays of at least 64 KiB qualify.
+
+        Args:
+            array: a saved array.
+            holders: references the caller knows of (by default 2: the saved tuple and the
+                caller's local name).
         """
-        return (
-            getattr(self, "last_use", False)
+        if (
+            array.__class__ is np.ndarray
+            and array.nbytes >= _REUSE_MIN_BYTES
+            and getattr(self, "last_use", False)
             and array.flags.writeable
             and array.base is None
             # + 2: this method's parameter and getrefcount's own argument
             and sys.getrefcount(array) <= holders + 2
-        )
+        ):
+            return Scratch(array)
+        return array
+
+
+_REUSE_MIN_BYTES = 1 << 16
+
+
+class Scratch:
+    """An array whose buffer an elementwise expression may overwrite (see `Context.reuse`).
+
+    `1.0 - s * s` on a Scratch `s` computes in `s`'s buffer; the first operation with a plain
+    array of the same shape writes there too and returns that plain array.
+    """
+
+    __slots__ = ("a",)
+
+    def __init__(self, a: np.ndarray) -> None:
+        self.a = a
+
+    def _apply(self, ufunc: Any, x: Any, y: Any) -> Any:
+        a = self.a
+        other = y if x is self else x
+        if other is self or not isinstance(other, np.ndarray):
+            ufunc(x.a if x is self else x, y.a if y is self else y, out=a)
+            return self
+        if other.shape == a.shape or np.broadcast_shapes(other.shape, a.shape) == a.shape:
+            return ufunc(x.a if x is self else x, y.a if y is self else y, out=a)
+        return ufunc(x.a if x is self else x, y.a if y is self else y)
+
+    def __mul__(self, o: Any) -> Any:
+        return self._apply(np.multiply, self, o)
+
+    def __rmul__(self, o: Any) -> Any:
+        return self._apply(np.multiply, o, self)
+
+    def __sub__(self, o: Any) -> Any:
+        return self._apply(np.subtract, self, o)
+
+    def __rsub__(self, o: Any) -> Any:
+        return self._apply(np.subtract, o, self)
+
+    def __add__(self, o: Any) -> Any:
+        return self._apply(np.add, self, o)
+
+    __radd__ = __add__
+
+    __array_ufunc__ = None  # ndarray * Scratch defers to Scratch.__rmul__
+
+
+def as_result(out: Any) -> Any:
+    """An op's output as an array: NumPy scalars (from 0-d arithmetic) become 0-d arrays."""
+    if isinstance(out, np.generic):
+        return np.asarray(out)
+    if isinstance(out, Scratch):
+        return out.a
+    return out
 
 
 class Function:
@@ -219,289 +270,151 @@ class Function:
     Subclasses implement two static methods and are registered with `@register`:
     `forward(ctx, *arrays, **params) -> ndarray` and
     `backward(ctx, grad) -> tuple[ndarray | None, ...]` (one gradient per input, in the
-    broadcast shape if convenient: the engine reduces it with `unbroadcast`). A backward
-    must never write into `grad` in place: the same array may be shared.
+    broadcast shape if convenient: the engine reduces it with `unbroadcast`). A backward is
+    written with operators and NumPy functions on what the forward saved, and never writes
+    into its arguments: the same code then runs on arrays, and on Tensors when its own graph
+    is recorded (`create_graph=True`).
     """
 
     name: ClassVar[str] = ""
-    # True when `forward` accepts `out=`, an array of the output's shape and dtype to write
-    # into: a compiled step then gives the op a buffer of its own, reused on every call.
-    supports_out: ClassVar[bool] = False
+    # False for ops whose output carries no gradient (argmax, sign, comparisons).
+    differentiable: ClassVar[bool] = True
 
     @staticmethod
-    def forward(ctx: Context, *args: Any, **kwargs: Any) -> np.ndarray:
+    def forward(ctx: Context, *args: Any, **kwargs: Any) -> Any:
         """Compute the output array from the input arrays."""
         raise NotImplementedError
 
     @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
+    def backward(ctx: Context, grad: Any) -> tuple[Any, ...]:
         """Map the output's gradient to one gradient per input."""
         raise NotImplementedError
 
     @classmethod
-    def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
+    def apply(cls, *inputs: Any, **params: Any) -> Tensor:
         """Run forward on the inputs' data and, if any input requires grad, record the node."""
         ctx = Context()
-        if params:
-            out = cls.forward(ctx, *[t.data for t in inputs], **params)
+        tracer = tracing.current
+        if tracer is not None and tracer.active():
+            arrays = [tracer.data_of(t) for t in inputs]
         else:
-            out = cls.forward(ctx, *[t.data for t in inputs])
-        if out.__class__ is not np.ndarray:  # a ufunc on 0-d arrays returns a NumPy scalar
-            out = np.asarray(out)
+            tracer = None
+            arrays = [t.data for t in inputs]
+        out = cls.forward(ctx, *arrays, **params) if params else cls.forward(ctx, *arrays)
+        if out.__class__ is not np.ndarray:
+            new = as_result(out)
+            if new is not out and ctx.saved:  # the output is saved: keep it identifiable
+                ctx.saved = tuple(new if v is out else v for v in ctx.saved)
+            out = new
         ctx.fn = cls
-        if _grad_mode.enabled:
-            needs = tuple([t.requires_grad for t in inputs])
+        if _grad_mode.enabled and cls.differentiable:
+            needs = tuple([t._requires_grad for t in inputs])
             if True in needs:
                 ctx.parents = inputs
                 ctx.needs_input_grad = needs
                 ctx.seq = _next_seq()
-                if _anomaly.enabled:
-                    ctx.where = _user_frame()
-                    _check_finite("forward", cls, ctx.where, (out,), ctx.parents)
+                if anomaly.state.enabled:
+                    ctx.where = anomaly.user_frame()
+                    anomaly.check_finite("forward", cls.__name__, ctx.where, (out,), inputs)
                 result = _make_tensor(out, True, ctx)
-                if _tracer is not None:
-                    _tracer.record(cls, inputs, params, ctx, result)
+                if tracer is not None:
+                    tracer.adopt(result)
                 return result
-        if _anomaly.enabled:
-            _check_finite("forward", cls, _user_frame(), (out,), inputs)
+        if anomaly.state.enabled:
+            anomaly.check_finite("forward", cls.__name__, anomaly.user_frame(), (out,), inputs)
         result = _make_tensor(out, False, None)
-        if _tracer is not None:
-            _tracer.record(cls, inputs, params, ctx, result)
+        if tracer is not None:
+            tracer.adopt(result)
         return result
 
 
 _next_seq = itertools.count().__next__
 
-# The active compile tracer (see compile.py), or None: one check per op when not tracing.
-_tracer: Any = None
+
+def next_version() -> int:
+    """A number larger than every graph node's so far: stamp a tensor changed in place."""
+    return _next_seq()
 
 
-def traced_call(method: _F) -> _F:
-    """Mark a method with side effects (an optimizer step, zero_grad) so `compile` replays it.
+_make_tensor: Callable[[Any, bool, Context | None], Tensor]
 
-    Outside tracing the method runs as usual, at the cost of one check.
+
+def set_tensor_factory(make: Callable[[Any, bool, Context | None], Tensor]) -> None:
+    """Called once by `tensor.py`: how the engine wraps arrays into Tensors.
+
+    The engine cannot import `Tensor` (the Tensor's methods call the engine), so the Tensor
+    module hands its constructor over when it loads.
     """
-
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        global _tracer
-        tracer = _tracer
-        if tracer is None or not tracer.active():
-            return method(*args, **kwargs)
-        tracer.record_call(method, args, kwargs)
-        _tracer = None  # what the call does inside is replayed by calling it again
-        try:
-            return method(*args, **kwargs)
-        finally:
-            _tracer = tracer
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _make_tensor(data: np.ndarray, requires_grad: bool, ctx: Context | None) -> Tensor:
-    # Replaced by Tensor._make when tensor.py loads (the engine cannot import it at load time).
-    raise RuntimeError("tinygrad_lite.tensor has not been imported")
+    global _make_tensor
+    _make_tensor = make
 
 
 @dataclass(frozen=True)
 class OpSpec:
-    """A registry entry: how the property tests draw inputs for an op.
+    """A registry entry: everything the property tests need to exercise an op.
+
+    The parametrised tests (gradcheck, second-order gradcheck, forward against the reference,
+    gradient shapes and dtypes, float32) draw every op's inputs and parameters from its entry.
 
     Attributes:
         name: the op's lowercase name.
         fn: the Function class.
-        arity: number of Tensor inputs.
-        domain: where inputs are valid: "real", "positive", "unit" (open (0, 1)),
-            "nonzero" (second input), "binary_target" (second input in [0, 1]).
-        kind: the shape rule: "elementwise", "broadcast", "matmul", "reduce", "shape",
-            "index", "loss".
+        arity: number of Tensor inputs (-1: any number, e.g. `cat`).
+        domain: where each input's values are valid: "real", "positive", "nonzero",
+            "unit" (open (0, 1)), "away_from_0", "moderate" (exp stays small),
+            "above_minus_1", "distinct" (no ties), "away_from_bounds" (clamp's kinks),
+            "condition" (bool), "classes" (class indices), "log_probs".
+        kind: the shape and parameter rule the tests draw from: "elementwise" (one input,
+            no parameters), "broadcast" (inputs that broadcast together), or the op's own rule
+            ("reduce", "matmul", "getitem", "classify", ...).
+        reference: an independent NumPy formula for the forward, called with the inputs'
+            arrays and the same parameters.
     """
 
     name: str
     fn: type[Function]
     arity: int
-    domain: str
+    domain: tuple[str, ...]
     kind: str
+    reference: Callable[..., Any]
 
 
 REGISTRY: dict[str, OpSpec] = {}
 
 
 def register(
-    name: str, arity: int, domain: str = "real", kind: str = "elementwise"
+    name: str,
+    arity: int,
+    domain: str | tuple[str, ...] = "real",
+    kind: str = "elementwise",
+    reference: Callable[..., Any] | None = None,
 ) -> Callable[[type[Function]], type[Function]]:
-    """Class decorator that adds a Function to `REGISTRY` under `name`."""
+    """Class decorator that adds a Function to `REGISTRY` under `name`.
+
+    Raises:
+        ValueError: the name is taken, no reference is given, or the domains do not match
+            the arity.
+    """
+    domains = (domain,) * max(arity, 1) if isinstance(domain, str) else tuple(domain)
 
     def deco(cls: type[Function]) -> type[Function]:
         if name in REGISTRY:
             raise ValueError(f"op {name!r} is already registered to {REGISTRY[name].fn.__name__}")
+        if reference is None:
+            raise ValueError(f"op {name!r}: give a reference formula for the tests")
+        if arity >= 0 and len(domains) != arity:
+            raise ValueError(f"op {name!r}: {len(domains)} domains for {arity} inputs")
         cls.name = name
-        REGISTRY[name] = OpSpec(name, cls, arity, domain, kind)
+        REGISTRY[name] = OpSpec(name, cls, arity, domains, kind, reference)
         return cls
 
     return deco
 
 
-# --------------------------------------------------------------------------------------------
-# The backward engine
-# --------------------------------------------------------------------------------------------
-
-
-def _reduction_axes(gshape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
-    """The axes to sum so that a gradient of shape `gshape` reduces to `shape`."""
-    lead = len(gshape) - len(shape)
-    if lead < 0 or any(n != 1 and n != gshape[i + lead] for i, n in enumerate(shape)):
-        raise ValueError(f"unbroadcast: gradient of shape {gshape} does not reduce to {shape}")
-    return tuple(range(lead)) + tuple(
-        i + lead for i, n in enumerate(shape) if n == 1 and gshape[i + lead] != 1
-    )
-
-
-_AXES_CACHE: dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[int, ...]] = {}
-
-
-def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum `grad` over the axes that broadcasting added or stretched, to get `shape`.
-
-    Example: an input of shape (4, 1) broadcast to (3, 4, 5) gets a gradient of shape
-    (3, 4, 5); summing over axis 0 (added) and axis 2 (stretched from 1) gives (4, 1).
-    """
-    gshape = grad.shape
-    if gshape == shape:
-        return grad
-    key = (gshape, shape)
-    axes = _AXES_CACHE.get(key)
-    if axes is None:
-        axes = _reduction_axes(gshape, shape)
-        if len(_AXES_CACHE) < 4096:
-            _AXES_CACHE[key] = axes
-    out = np.add.reduce(grad, axis=axes, keepdims=True) if axes else grad
-    return out if out.shape == shape else out.reshape(shape)
-
-
-_RELEASED = (
-    "backward through a graph that has already been released: the first backward freed its "
-    "saved values; call the first backward with retain_graph=True to backpropagate twice"
+from .engine import (  # noqa: E402  (the walk needs the classes above)
+    RemovableHandle as RemovableHandle,
 )
-
-
-def _accumulate_leaf(leaf: Tensor, g: np.ndarray, shared: bool) -> None:
-    """Add `g` into `leaf.grad`; the leaf owns its gradient array, so shared arrays are copied."""
-    if g.dtype != leaf.data.dtype:
-        g = g.astype(leaf.data.dtype)
-        shared = False
-    current = leaf._grad
-    if current is None:
-        if shared or g.base is not None or not g.flags.writeable:
-            g = np.array(g, order="C")  # a copy, and an array even if g is a NumPy scalar
-        leaf._grad = _make_tensor(g, False, None)
-    else:
-        acc = current.data
-        if acc.shape == g.shape and acc.flags.writeable:
-            np.add(acc, g, out=acc)
-        else:
-            leaf._grad = _make_tensor(acc + g, False, None)
-
-
-def _check_grad_arg(data: np.ndarray, grad: Any) -> np.ndarray:
-    if grad is None:
-        if data.size != 1:
-            raise ValueError(
-                f"backward: grad can be omitted only for a tensor with one element, but this "
-                f"tensor has shape {data.shape}; pass grad= of that shape"
-            )
-        return np.array(1, dtype=data.dtype) if data.ndim == 0 else np.ones_like(data)
-    g = grad.data if hasattr(grad, "_ctx") else np.asarray(grad)
-    if g.shape != data.shape:
-        raise ValueError(
-            f"backward: grad has shape {g.shape} but the tensor has shape {data.shape}"
-        )
-    if g.dtype != data.dtype:
-        raise TypeError(f"backward: grad has dtype {g.dtype} but the tensor has dtype {data.dtype}")
-    return g
-
-
-def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None:
-    """Backpropagate from `root`, accumulating gradients into the leaves' `.grad`.
-
-    Nodes are visited in reverse creation order, which is a topological order of the graph
-    (every op's inputs exist before it does): a heap keyed by the creation number yields the
-    next node whose gradient is complete, so ordering and accumulation happen in one pass
-    without recursion. Pending gradients live in a dict that is emptied as nodes are visited.
-
-    Args:
-        root: the tensor to differentiate (usually a scalar loss).
-        grad: d(something)/d(root); may be omitted only when root has one element.
-        retain_graph: keep the saved values so that backward can run through the graph again.
-
-    Raises:
-        RuntimeError: root does not require grad, or the graph was already released.
-        ValueError: grad omitted for a non-scalar root, or grad's shape differs from root's.
-        TypeError: grad's dtype differs from root's.
-    """
-    if not root.requires_grad:
-        raise RuntimeError(
-            "backward: this tensor does not require grad and has no grad_fn; create the "
-            "leaves with requires_grad=True (and not inside no_grad)"
-        )
-    g = _check_grad_arg(root.data, grad)
-    if _tracer is not None:
-        _tracer.record_backward(root, grad, retain_graph)
-    ctx = root._ctx
-    if ctx is None:
-        _accumulate_leaf(root, g, True)
-        return
-    if ctx.saved is None:
-        raise RuntimeError(_RELEASED)
-    _run_backward(ctx, g, retain_graph)
-
-
-def _run_backward(root_ctx: Context, root_grad: np.ndarray, retain_graph: bool) -> None:
-    check = _anomaly.enabled
-    pending: dict[int, np.ndarray] = {id(root_ctx): root_grad}
-    # Leaf gradients are summed here and written to `.grad` only once the whole pass has
-    # succeeded, so an error part-way (a released node, an anomaly) changes no gradient.
-    leaves: dict[int, tuple[Tensor, np.ndarray, bool]] = {}
-    heap: list[tuple[int, Context]] = [(-root_ctx.seq, root_ctx)]
-    heappop, heappush = heapq.heappop, heapq.heappush
-    while heap:
-        ctx = heappop(heap)[1]
-        g = pending.pop(id(ctx))
-        parents = ctx.parents
-        if parents is None or ctx.saved is None:
-            raise RuntimeError(_RELEASED)
-        ctx.last_use = not retain_graph
-        grads = ctx.fn.backward(ctx, g)
-        if check:
-            _check_finite("backward", ctx.fn, getattr(ctx, "where", "<unknown>"), grads, parents)
-        needs = ctx.needs_input_grad
-        if len(grads) != len(parents):
-            raise RuntimeError(
-                f"{ctx.fn.__name__}.backward returned {len(grads)} gradients for "
-                f"{len(parents)} inputs"
-            )
-        for i, p in enumerate(parents):
-            pg = grads[i]
-            if pg is None or not needs[i]:
-                continue
-            pshape = p.data.shape  # no array kept in a local: see Context.reusable
-            if pg.shape != pshape:
-                pg = unbroadcast(pg, pshape)
-            pctx = p._ctx
-            if pctx is None:
-                seen = leaves.get(id(p))
-                leaves[id(p)] = (p, pg, pg is g) if seen is None else (p, seen[1] + pg, False)
-                continue
-            if pg.dtype != p.data.dtype:
-                pg = pg.astype(p.data.dtype)
-            key = id(pctx)
-            prev = pending.get(key)
-            if prev is None:
-                pending[key] = pg
-                heappush(heap, (-pctx.seq, pctx))
-            else:
-                pending[key] = prev + pg
-        if not retain_graph:
-            ctx.saved = ctx.parents = None
-    for leaf, lg, shared in leaves.values():
-        _accumulate_leaf(leaf, lg, shared)
+from .engine import backward as backward  # noqa: E402
+from .engine import grad as grad  # noqa: E402
+from .engine import register_hook as register_hook  # noqa: E402
+from .engine import retain_grad as retain_grad  # noqa: E402

@@ -1,288 +1,157 @@
 """Trace a training step once, then replay it as generated straight-line NumPy code.
 
-`compile(step)` runs `step` eagerly the first time, recording every op's forward, every
-`backward()` call and every side-effecting call marked with `autograd.traced_call` (an
-optimizer's `step` and `zero_grad`, a module's `zero_grad`). From that record it writes one
-Python function in which each op is a direct call of its `forward` or `backward`, the
-gradient bookkeeping (topological order, accumulation, `unbroadcast` axes, dtype casts) is
-resolved ahead of time, and no Tensor or graph is built. Later calls with arguments of the same
-shapes and dtypes run that function; a new shape or dtype traces again. The generated code
-calls the very same op methods in the very same order as eager execution, so the results are
-bit-for-bit those of eager execution; `CompiledStep.source` shows the code. Large outputs of
-ops that can write into a given array (`Function.supports_out`: matmul, add) get a buffer of
-their own, allocated once and filled with `out=` on every call, and each forward value is
-dropped after its last read so that a backward may reuse a dead array in place.
+`compile(step)` runs `step` eagerly the first time with every array it touches replaced by a
+`Traced` stand-in (see `traced`), so that each NumPy call made by the ops' forwards, by the
+engine's backward walk and by the step's own code is both computed and written down as a line
+of Python. The result is one function of plain NumPy calls — no Tensor, no graph, no per-op
+Python — which `CompiledStep.source` shows. Calls marked `tracing.traced_call` (an optimizer's
+`step` and `zero_grad`, a module's `zero_grad`) and value checks (targets in [0, 1]) are called
+again on every replay.
 
-What it cannot trace: Python control flow that depends on tensor values (`if loss > 1:`,
-`.item()`, comparisons inside the step raise `TraceError` while tracing), tensors created
-inside the step from fresh data (they are frozen as constants), in-place writes to `.data`
-inside the step (they happen once, at trace time: use an optimizer, whose `step` is recorded),
-and anything else the step does besides tensor ops and the recorded calls, which runs only
-during tracing.
+The replay computes exactly what eager execution computes, bit for bit, or the step is
+refused: reading a value into Python while tracing (`float(loss)`, `if loss > 1:`,
+`.item()`, `np.asarray(t)`) raises `TraceError`. A plan is kept per input signature (shapes,
+dtypes, `requires_grad`, Python scalars, grad mode) and is checked on every call against what it
+depends on (each parameter's `requires_grad`, shape and dtype, the modules' structure); a change
+traces again. Under `detect_anomaly` the step runs eagerly.
+
+What a trace cannot see: Python side effects of the step (counters, appending to lists, printing)
+happen only while tracing, and NumPy code on the `.data` of tensors that no op of the step reads.
 """
 
 from __future__ import annotations
 
 import builtins
-import re
 import threading
+import warnings
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from . import autograd
-from .autograd import Context, Function, TraceError, _accumulate_leaf, unbroadcast
-from .tensor import Tensor, _to_array
+from . import anomaly, autograd, tracing
+from .buffers import ThreadBuffers, buffer_prologue, plan_buffers
+from .tensor import Tensor
+from .traced import Recorder, Traced, unwrap
+from .tracing import TraceError
 
 __all__ = ["compile", "CompiledStep", "TraceError"]
 
-_trace_lock = threading.Lock()
+_trace_lock = threading.RLock()
 
-# Outputs at least this large get a buffer of their own, allocated once and reused on every
-# call: a fresh large array costs page faults each time, a small one comes from a cache.
-_BUFFER_MIN_BYTES = 1 << 16
+# Plans kept per compiled step (least recently used dropped first), and the number of traces
+# after which each new one warns that the step keeps being retraced.
+MAX_PLANS = 16
+RETRACE_WARNING = 8
+# Ufunc outputs at least this large are written into buffers allocated once per thread: a fresh
+# large array costs page faults on every call, a small one comes from NumPy's cache.
+BUFFER_MIN_BYTES = 1 << 16
 
 
-class _Node:
-    """One recorded op application."""
+class _Stale(Exception):
+    """A plan's assumptions no longer hold (a parameter changed): trace again."""
 
-    __slots__ = (
-        "index",
-        "fn",
-        "inputs",
-        "params",
-        "needs",
-        "seq",
-        "in_graph",
-        "out",
-        "ctx",
-        "cname",
-        "shape",
-        "dtype",
-    )
 
-    def __init__(
-        self, index: int, fn: type[Function], inputs: list[str], params: dict[str, Any]
-    ) -> None:
-        self.index = index
-        self.fn = fn
-        self.inputs = inputs
-        self.params = params
-        self.needs: tuple[bool, ...] = ()
-        self.seq = -1
-        self.in_graph = False
-        self.out = ""
-        self.ctx = Context()
-        self.cname = ""
-        self.shape: tuple[int, ...] = ()
-        self.dtype: np.dtype[Any] = np.dtype(np.float64)
+def _structure_version() -> int:
+    from . import nn
+
+    return nn._structure_version
+
+
+def _T(a: Any) -> Tensor:
+    """A result array as a Tensor without a graph (the replay's view of an op's output)."""
+    return Tensor._make(autograd.as_result(a), False, None)
 
 
 class _Tracer:
-    """Records ops, backward calls and side-effecting calls while a step runs eagerly."""
+    """The tracer `compile` installs in `tracing.current` while a step runs for the first time."""
 
-    def __init__(self, arg_names: dict[int, str]) -> None:
+    def __init__(self, rec: Recorder) -> None:
+        self.rec = rec
         self.thread = threading.get_ident()
-        self.arg_dtypes: dict[str, np.dtype[Any]] = {}
-        self.names: dict[int, str] = dict(arg_names)  # id(tensor) -> expression for its data
-        self.keep: list[Any] = []  # keeps traced objects alive so ids stay unique
-        self.externals: list[Tensor] = []
-        self.nodes: list[_Node] = []
-        self.node_of: dict[int, _Node] = {}  # id(ctx) -> node
-        self.lines: list[str] = []
-        self.consts: dict[str, Any] = {}
-        # (line, node) of large outputs of ops that can write into a given array (`out=`).
-        self.buffered: list[tuple[int, _Node]] = []
+        self.externals: dict[int, tuple[Tensor, Traced]] = {}
+        self.args: dict[int, str] = {}  # id(tensor argument) -> its name
+        self.made: list[Tensor] = []
+        self.grads_touched: list[Tensor] = []
 
     def active(self) -> bool:
-        """Whether the calling thread is the one being traced (others run eagerly)."""
-        return threading.get_ident() == self.thread
+        return self.rec.recording and threading.get_ident() == self.thread
 
-    # -- naming -----------------------------------------------------------------------------
+    def name_of(self, t: Tensor) -> str | None:
+        """The name of a tensor the generated code knows (an argument or an external)."""
+        if id(t) in self.args:
+            return self.args[id(t)]
+        ext = self.externals.get(id(t))
+        return None if ext is None else self.rec.const(t, "e")
 
-    def ref(self, t: Tensor) -> str:
-        """The expression that yields `t`'s array inside the generated code."""
-        name = self.names.get(id(t))
-        if name is None:  # a parameter or a constant made outside the traced ops
-            k = len(self.externals)
-            self.externals.append(t)
-            self.keep.append(t)
-            name = f"e{k}.data"
-            self.names[id(t)] = name
-        return name
+    def data_of(self, t: Tensor) -> Any:
+        d = t.data
+        if isinstance(d, Traced):
+            return d
+        ext = self.externals.get(id(t))
+        if ext is not None and ext[1].value is d:
+            return ext[1]
+        expr = f"{self.rec.const(t, 'e')}.data"
+        tr = Traced(d, expr, self.rec)
+        self.rec.names[id(d)] = expr
+        self.externals[id(t)] = (t, tr)
+        return tr
 
-    def const(self, hint: str, value: Any) -> str:
-        """Bind `value` in the generated code's namespace under a readable, unique name."""
-        name, k = hint, 1
-        while name in self.consts and self.consts[name] is not value:
-            k += 1
-            name = f"{hint}_{k}"
-        self.consts[name] = value
-        return name
+    def record_call(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
+        self.rec.recording = False
+        try:
+            result = fn(*args, **kwargs)
+        finally:
+            self.rec.recording = True
+        parts = [self.rec.render(a) for a in args]
+        parts += [f"{k}={self.rec.render(v)}" for k, v in kwargs.items()]
+        label = getattr(getattr(fn, "func", fn), "__qualname__", "")
+        self.rec.emit(f"{self.rec.const(fn, 'call')}({', '.join(parts)})  # {label}")
+        return result
 
-    # -- hooks called by the engine ---------------------------------------------------------
-
-    def record(
-        self,
-        fn: type[Function],
-        inputs: tuple[Tensor, ...],
-        params: dict[str, Any],
-        ctx: Context,
-        result: Tensor,
-    ) -> None:
-        if not self.active():
-            return
-        node = _Node(len(self.nodes), fn, [self.ref(t) for t in inputs], dict(params))
-        node.out = f"v{node.index}"
-        if result._ctx is not None:
-            node.in_graph = True
-            node.needs = ctx.needs_input_grad
-            node.seq = ctx.seq
-            node.ctx.needs_input_grad = ctx.needs_input_grad
-            self.node_of[id(ctx)] = node
-        node.ctx.fn = fn
-        node.shape, node.dtype = result.data.shape, result.data.dtype
-        self.nodes.append(node)
-        self.keep.extend((result, ctx))
-        self.names[id(result)] = node.out
-        fname = self.const(fn.__name__, fn) + ".forward"
-        cname = node.cname = self.const(f"ctx{node.index}", node.ctx)
-        args = ", ".join(node.inputs)
-        kw = f", **{self.const(f'params{node.index}', node.params)}" if node.params else ""
-        self.lines.append(f"{node.out} = {fname}({cname}, {args}{kw})")
-        if fn.supports_out and result.data.nbytes >= _BUFFER_MIN_BYTES:
-            self.buffered.append((len(self.lines) - 1, node))
-
-    def alias(self, new: Tensor, old: Tensor) -> None:
-        """`new` shares `old`'s array (detach): it reads the same variable."""
-        if not self.active():
-            return
-        self.keep.append(new)
-        self.names[id(new)] = self.ref(old)
-
-    def record_set_grad(self, t: Tensor, value: Any) -> None:
-        """`t.grad = value` inside the step: replayed as the same assignment."""
-        if not self.active():
-            return
-        self.keep.append(t)
-        if value is not None:
+    def set_grad(self, t: Tensor, value: Tensor | None) -> None:
+        if t._ctx is not None:
+            raise TraceError("compile: .grad can only be assigned to leaves inside a step")
+        if isinstance(t.data, Traced) and id(t) not in self.args:
             raise TraceError(
-                "compile: only `tensor.grad = None` can be traced; assign other gradients "
-                "outside the step"
+                "compile: .grad can only be assigned to parameters and arguments inside a step, "
+                "not to tensors the step creates"
             )
-        e = self.ref(t)[: -len(".data")] if self.ref(t).endswith(".data") else None
-        if e is None:
-            raise TraceError("compile: .grad can only be reset on parameters, not on step values")
-        self.lines.append(f"{e}.grad = None")
-
-    def record_call(self, method: Callable[..., Any], args: tuple[Any, ...], kw: Any) -> None:
-        if not self.active():
+        self.data_of(t)  # makes `t` known to the generated code
+        name = self.name_of(t)
+        if value is None:
+            self.rec.emit(f"{name}._grad = None")
             return
-        self.keep.extend(args)
-        n = sum(1 for name in self.consts if name.startswith("call"))
-        m = self.const(f"call{n}", method)
-        a = self.const(f"call{n}_args", args)
-        k = self.const(f"call{n}_kwargs", kw)
-        self.lines.append(f"{m}(*{a}, **{k})  # {getattr(method, '__qualname__', m)}")
+        data = self.data_of(value) if not isinstance(value.data, Traced) else value.data
+        self.rec.emit(f"{name}._grad = _T({data.name})")
+        self.grads_touched.append(t)
 
-    def record_backward(self, root: Tensor, grad: Any, retain_graph: bool) -> None:
-        if not self.active():
-            return
-        root_ctx = root._ctx
-        if root_ctx is None or id(root_ctx) not in self.node_of:
-            raise TraceError("compile: backward() must start from a tensor computed in the step")
-        if grad is None:  # d root / d root, made once: backward never writes into its grad
-            ones = np.ones_like(root.data)
-            ones.flags.writeable = False
-            gexpr = self.const("ones", ones)
-        elif isinstance(grad, Tensor) and id(grad) in self.names:
-            gexpr = self.names[id(grad)]
-        else:
-            gexpr = self.const("grad_given", np.array(_to_array(grad, root.data.dtype)))
-        self._emit_backward(self.node_of[id(root_ctx)], gexpr, retain_graph)
+    def accumulate(self, leaf: Tensor, g: Any, shared: bool) -> None:
+        """The engine adds a gradient into `leaf.grad`: replayed by the same helper."""
+        self.data_of(leaf)
+        name = self.name_of(leaf)
+        from .engine import accumulate_leaf
 
-    def _emit_backward(self, root: _Node, gexpr: str, retain_graph: bool) -> None:
-        # The graph nodes reachable from root, in decreasing creation number: the eager order.
-        reach: dict[int, _Node] = {root.index: root}
-        stack = [root]
-        while stack:
-            node = stack.pop()
-            for pname in node.inputs:
-                producer = self._producer(pname)
-                if producer is not None and producer.in_graph and producer.index not in reach:
-                    reach[producer.index] = producer
-                    stack.append(producer)
-        order = sorted(reach.values(), key=lambda n: -n.seq)
-        L = self.lines
-        L.extend(f"g{n.index} = None" for n in order[1:])
-        L.append(f"g{root.index} = {gexpr}")
-        # Like the engine, sum each leaf's gradients over the pass and write `.grad` at the end.
-        leaves: list[str] = []
-        start = len(L)
-        for node in order:
-            g = f"g{node.index}"
-            L.append(f"if {g} is not None:")
-            fname = self.const(node.fn.__name__, node.fn)
-            L.append(f"    {node.cname}.last_use = {not retain_graph}")
-            L.append(f"    gs = {fname}.backward({node.cname}, {g})")
-            for i, pname in enumerate(node.inputs):
-                if not node.needs[i]:
-                    continue
-                producer = self._producer(pname)
-                leaf = self._external(pname)
-                if producer is not None and not producer.in_graph:
-                    continue
-                if producer is None and (leaf is None or not leaf.requires_grad):
-                    continue
-                shape = leaf.data.shape if leaf is not None else producer.shape  # type: ignore[union-attr]
-                L.append(f"    u = gs[{i}]")
-                L.append("    if u is not None:")
-                # An op returns each gradient in its input's or its output's shape, so the
-                # check is needed only where the two differ (broadcasting).
-                if shape != node.shape:
-                    L.append(f"        if u.shape != {shape!r}: u = _unbroadcast(u, {shape!r})")
-                if leaf is not None:
-                    e = pname[: -len(".data")]
-                    if e not in leaves:
-                        leaves.append(e)
-                    L.append(f"        if l_{e} is None: l_{e}, s_{e} = u, u is {g}")
-                    L.append(f"        else: l_{e}, s_{e} = l_{e} + u, False")
-                    continue
-                assert producer is not None
-                d = self.const(producer.dtype.name, producer.dtype)
-                t = f"g{producer.index}"
-                # Gradients of an op whose inputs and output share one dtype have that dtype.
-                if {self.dtype_of(e) for e in node.inputs} | {node.dtype} != {producer.dtype}:
-                    L.append(f"        if u.dtype != {d}: u = u.astype({d})")
-                L.append(f"        {t} = u if {t} is None else {t} + u")
-            if not retain_graph:
-                L.append(f"    {node.cname}.saved = None")
-        L[start:start] = [f"l_{e} = None" for e in leaves]
-        for e in leaves:
-            L.append(f"if l_{e} is not None: _acc({e}, l_{e}, s_{e})")
-        L.extend(f"g{n.index} = None" for n in order)
-        L.extend(f"l_{e} = None" for e in leaves)
+        acc = self.rec.const(accumulate_leaf, "_acc")
+        result = accumulate_leaf(leaf, unwrap(g), shared)
+        out = self.rec.bind(f"{acc}({name}, {self.rec.render(g)}, {shared})", result)
+        leaf._grad = Tensor._make(out, False, None)
+        self.grads_touched.append(leaf)
 
-    def dtype_of(self, expr: str) -> np.dtype[Any]:
-        """The dtype of the array an expression in the generated code yields."""
-        producer = self._producer(expr)
-        if producer is not None:
-            return producer.dtype
-        ext = self._external(expr)
-        if ext is not None:
-            return ext.data.dtype
-        return self.arg_dtypes[expr]
+    def adopt(self, t: Tensor) -> None:
+        self.made.append(t)
 
-    def _producer(self, expr: str) -> _Node | None:
-        if expr.startswith("v"):
-            return self.nodes[int(expr[1:])]
-        return None
-
-    def _external(self, expr: str) -> Tensor | None:
-        if expr.startswith("e") and expr.endswith(".data"):
-            return self.externals[int(expr[1:-5])]
-        return None
+    def materialize(self) -> None:
+        """After the trace: every tensor it touched holds real arrays again."""
+        self.rec.closed = True
+        for t in self.made:
+            if isinstance(t.data, Traced):
+                t.data = t.data.value
+        for t in self.grads_touched:
+            g = t._grad
+            if g is not None and isinstance(g.data, Traced):
+                t._grad = Tensor._make(g.data.value, False, None)
 
 
 class CompiledStep:
@@ -290,26 +159,28 @@ class CompiledStep:
 
     Attributes:
         source: the generated Python source of the most recent trace.
+        traces: how many times the step has been traced.
     """
 
     def __init__(self, fn: Callable[..., Any]) -> None:
         self.fn = fn
-        self._plans: dict[tuple[Any, ...], tuple[Callable[..., Any], str, Any]] = {}
+        self._plans: OrderedDict[tuple[Any, ...], Callable[..., Any]] = OrderedDict()
         self.source = ""
         self.traces = 0
 
     def __call__(self, *args: Any) -> Any:
         """Run the step: trace it on a new signature, else replay the generated code."""
-        arrays: list[np.ndarray] = []
-        key: list[Any] = []
+        tracer = tracing.current
+        if anomaly.state.enabled or (tracer is not None and tracer.active()):
+            return self.fn(*args)  # checks every op (anomaly), or is part of an outer trace
+        tensors: list[Tensor] = []
+        key: list[Any] = [autograd.is_grad_enabled()]
         for a in args:
-            if isinstance(a, Tensor):
-                a = a.data
             if isinstance(a, np.ndarray):
-                if a.dtype.kind != "f":
-                    a = _to_array(a, None)
-                arrays.append(a)
-                key.append((a.shape, a.dtype))
+                a = Tensor(a)
+            if isinstance(a, Tensor):
+                tensors.append(a)
+                key.append((a.data.shape, a.data.dtype, a.requires_grad))
             else:
                 try:
                     hash(a)
@@ -319,102 +190,124 @@ class CompiledStep:
                         "hashable; pass tensors/arrays and plain constants only"
                     ) from e
                 key.append(("const", type(a), a))
-        plan = self._plans.get(tuple(key))
-        if plan is None:
-            return self._trace(tuple(key), args)
-        run, _, wrap = plan
-        return wrap(run(*arrays))
+        k = tuple(key)
+        run = self._plans.get(k)
+        if run is not None:
+            self._plans.move_to_end(k)
+            try:
+                return run(*tensors)
+            except _Stale:
+                del self._plans[k]
+        return self._trace(k, args)
 
     def _trace(self, key: tuple[Any, ...], args: tuple[Any, ...]) -> Any:
-        tensors: list[Tensor] = []
+        rec = Recorder()
+        tracer = _Tracer(rec)
         call_args: list[Any] = []
+        tensors: list[Tensor] = []
+        saved: list[tuple[Tensor, Any]] = []
         for a in args:
             if isinstance(a, (Tensor, np.ndarray)):
                 t = a if isinstance(a, Tensor) else Tensor(a)
+                name = f"x{len(tensors)}"
+                tracer.args[id(t)] = name
+                saved.append((t, t.data))
+                t.data = Traced(t.data, f"{name}.data", rec)  # type: ignore[assignment]
                 tensors.append(t)
                 call_args.append(t)
             else:
                 call_args.append(a)
-        tracer = _Tracer({id(t): f"x{i}" for i, t in enumerate(tensors)})
-        tracer.arg_dtypes = {f"x{i}": t.data.dtype for i, t in enumerate(tensors)}
-        tracer.keep.extend(tensors)
+        version = _structure_version()
         with _trace_lock:
-            if autograd._tracer is not None:
-                raise TraceError("compile: a step cannot be traced inside another trace")
-            autograd._tracer = tracer
+            prev = tracing.current
+            tracing.current = tracer
             try:
                 out = self.fn(*call_args)
+                ret = self._render_result(tracer, out)
             finally:
-                autograd._tracer = None
-        run, source, wrap = self._build(tracer, len(tensors), out)
-        self._plans[key] = (run, source, wrap)
+                tracing.current = prev
+                for t, data in saved:
+                    t.data = data
+                tracer.materialize()
+        run, source = self._build(tracer, len(tensors), ret, version)
+        if len(self._plans) >= MAX_PLANS:
+            self._plans.popitem(last=False)
+        self._plans[key] = run
         self.source = source
         self.traces += 1
-        return out
+        if self.traces == RETRACE_WARNING:
+            warnings.warn(
+                f"compile: {getattr(self.fn, '__name__', 'the step')} has been traced "
+                f"{self.traces} times; a Python number argument that changes on every call "
+                "(a learning rate, an epoch) makes a new trace each time: pass it as a 0-d "
+                "array or Tensor instead, so that it is an input of the compiled step",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        return _materialized(out)
+
+    @staticmethod
+    def _render_result(tracer: _Tracer, out: Any) -> str:
+        rec = tracer.rec
+
+        def render(o: Any) -> str:
+            if isinstance(o, Tensor):
+                if isinstance(o.data, Traced):
+                    return f"_T({o.data.name})"
+                return rec.const(o, "r")
+            if isinstance(o, Traced):
+                return o.name
+            if isinstance(o, tuple) and hasattr(o, "_fields"):
+                return f"{rec.const(type(o), 'nt')}(" + ", ".join(render(i) for i in o) + ")"
+            if isinstance(o, (tuple, list)):
+                inner = ", ".join(render(i) for i in o)
+                return f"({inner},)" if isinstance(o, tuple) else f"[{inner}]"
+            if isinstance(o, dict):
+                return "{" + ", ".join(f"{render(k)}: {render(v)}" for k, v in o.items()) + "}"
+            return rec.render(o)
+
+        return render(out)
 
     @staticmethod
     def _build(
-        tracer: _Tracer, n_args: int, out: Any
-    ) -> tuple[Callable[..., Any], str, Callable[[Any], Any]]:
-        def result_expr(o: Any) -> str:
-            if isinstance(o, Tensor):
-                return tracer.ref(o)
-            if o is None:
-                return "None"
-            return tracer.const("r", o)
-
-        if isinstance(out, (tuple, list)):
-            exprs = [result_expr(o) for o in out]
-            kinds = [isinstance(o, Tensor) for o in out]
-            ret = "(" + ", ".join(exprs) + ",)"
-
-            def wrap(vals: Any) -> Any:
-                items = [
-                    Tensor._make(np.asarray(v), False, None) if k else v
-                    for v, k in zip(vals, kinds, strict=True)
-                ]
-                return type(out)(items)
-        else:
-            ret = result_expr(out)
-            is_tensor = isinstance(out, Tensor)
-
-            def wrap(vals: Any) -> Any:
-                return Tensor._make(np.asarray(vals), False, None) if is_tensor else vals
-
+        tracer: _Tracer, n_args: int, ret: str, version: int
+    ) -> tuple[Callable[..., Any], str]:
+        rec = tracer.rec
+        guards = [f"if _version() != {version}: raise _Stale"]
+        for t, _ in tracer.externals.values():
+            if id(t) in tracer.args:
+                continue
+            e = rec.const(t, "e")
+            d = rec.const(t.data.dtype, "dt")
+            guards.append(
+                f"if {e}._requires_grad is not {t._requires_grad} or {e}.data.shape != "
+                f"{t.data.shape!r} or {e}.data.dtype != {d}: raise _Stale"
+            )
         params = ", ".join(f"x{i}" for i in range(n_args))
-        returned = set(re.findall(r"\bv\d+\b", ret))
-        for i, node in tracer.buffered:
-            if node.out not in returned:  # a returned array must not be overwritten next call
-                buf = tracer.const(f"buf{node.index}", np.empty(node.shape, node.dtype))
-                tracer.lines[i] = f"{tracer.lines[i][:-1]}, out={buf})"
-        body = _drop_dead_values(tracer.lines, ret) + [f"return {ret}"]
+        lines, specs = plan_buffers(rec.lines, rec.fresh, ret, BUFFER_MIN_BYTES)
+        buffers = ThreadBuffers(specs)
+        body = guards + buffer_prologue(len(specs), "_buffers") + lines + [f"return {ret}"]
         source = f"def step({params}):\n" + "\n".join("    " + line for line in body) + "\n"
-        namespace: dict[str, Any] = dict(tracer.consts)
-        namespace.update({f"e{k}": t for k, t in enumerate(tracer.externals)})
-        namespace.update(_unbroadcast=unbroadcast, _acc=_accumulate_leaf, np=np)
+        namespace: dict[str, Any] = dict(rec.consts)
+        namespace.update(
+            np=np, _T=_T, _Stale=_Stale, _version=_structure_version, _buffers=buffers.get
+        )
         exec(compile_source(source), namespace)  # noqa: S102 - our own generated code
-        return namespace["step"], source, wrap
+        return namespace["step"], source
 
 
-def _drop_dead_values(lines: list[str], ret: str) -> list[str]:
-    """After the last line that reads a forward value `vN`, add `vN = None`.
-
-    Then the only references left to an array the step is done with are those of the graph
-    contexts, which lets a backward reuse it in place (`Context.reusable`), as in eager mode.
-    """
-    last: dict[str, int] = {}
-    for i, line in enumerate(lines):
-        for name in re.findall(r"\bv\d+\b", line):
-            last[name] = i
-    keep = set(re.findall(r"\bv\d+\b", ret))
-    after: dict[int, list[str]] = {}
-    for name, i in last.items():
-        if name not in keep and not lines[i].startswith(" "):
-            after.setdefault(i, []).append(f"{name} = None")
-    out: list[str] = []
-    for i, line in enumerate(lines):
-        out.append(line)
-        out.extend(after.get(i, []))
+def _materialized(out: Any) -> Any:
+    """What the traced call returns: tensors without a graph holding real arrays."""
+    if isinstance(out, Tensor):
+        return _T(unwrap(out.data)) if out._ctx is not None or out.requires_grad is False else out
+    if isinstance(out, Traced):
+        return out.value
+    if isinstance(out, tuple) and hasattr(out, "_fields"):
+        return type(out)(*[_materialized(o) for o in out])
+    if isinstance(out, (tuple, list)):
+        return type(out)(_materialized(o) for o in out)
+    if isinstance(out, dict):
+        return {k: _materialized(v) for k, v in out.items()}
     return out
 
 

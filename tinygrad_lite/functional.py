@@ -1,81 +1,82 @@
-"""Losses and composite functions built on the ops, with fused, numerically stable forms."""
+"""Functions on Tensors: activations, the fused losses, and compositions of the ops."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from . import ops
+from .ops.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    check_reduction,
+    cross_entropy,
+    nll_loss,
+)
 from .tensor import Tensor
 
 __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "nll_loss",
     "mse_loss",
+    "softmax",
+    "log_softmax",
     "log_sigmoid",
     "tanh",
     "sigmoid",
     "relu",
+    "leaky_relu",
+    "gelu",
+    "softplus",
+    "where",
+    "cat",
+    "stack",
+    "expand_dims",
+    "maximum",
+    "minimum",
 ]
 
 
-def _as_tensor(x: Tensor | np.ndarray | float, like: Tensor) -> Tensor:
+def _tensor(x: Any, like: Tensor | None = None) -> Tensor:
     if isinstance(x, Tensor):
         return x
-    return Tensor(np.asarray(x), dtype=like.dtype)
+    if like is not None:
+        return like._wrap(x, "where")
+    return Tensor(x)
 
 
-def _check_pair(name: str, inputs: Tensor, targets: Tensor) -> None:
-    if inputs.shape != targets.shape:
+def mse_loss(inputs: Tensor, targets: Tensor | np.ndarray, reduction: str = "mean") -> Tensor:
+    """Mean squared error: J = (1/n) Σ (x - y)² ("sum" and "none" as in PyTorch).
+
+    Raises:
+        ValueError: shapes differ, or a bad reduction.
+    """
+    check_reduction("mse_loss", reduction)
+    y = targets if isinstance(targets, Tensor) else Tensor(np.asarray(targets), dtype=inputs.dtype)
+    if inputs.shape != y.shape:
         raise ValueError(
-            f"{name}: input shape {inputs.shape} and target shape {targets.shape} differ; "
+            f"mse_loss: input shape {inputs.shape} and target shape {y.shape} differ; "
             "targets must have exactly the input's shape"
         )
-    if inputs.size == 0:
-        raise ValueError(f"{name}: empty input (shape {inputs.shape})")
-
-
-def binary_cross_entropy(probs: Tensor, targets: Tensor | np.ndarray) -> Tensor:
-    """The tutorial's cost: J = -(1/n) Σ [y·ln p + (1-y)·ln(1-p)], the mean over all elements.
-
-    As in PyTorch's `BCELoss`, each log is clamped at -100, so a probability of exactly 0 or 1
-    gives a large but finite loss (at most 100 per element) rather than inf or NaN.
-
-    Args:
-        probs: probabilities in [0, 1], e.g. the sigmoid output A2.
-        targets: labels in [0, 1] of the same shape.
-
-    Raises:
-        ValueError: shapes differ, targets lie outside [0, 1], or probs lie outside [0, 1].
-    """
-    y = _as_tensor(targets, probs)
-    _check_pair("binary_cross_entropy", probs, y)
-    return ops.BinaryCrossEntropy.apply(probs, y)
-
-
-def binary_cross_entropy_with_logits(logits: Tensor, targets: Tensor | np.ndarray) -> Tensor:
-    """BCE of σ(z) fused with the sigmoid: J = (1/n) Σ [max(z,0) - z·y + ln(1 + e^(-|z|))].
-
-    Finite loss and gradient for any finite logits (even ±1000); the gradient is (σ(z) - y)/n,
-    the tutorial's dZ2 = A2 - Y scaled by the mean.
-
-    Raises:
-        ValueError: shapes differ or targets lie outside [0, 1].
-    """
-    y = _as_tensor(targets, logits)
-    _check_pair("binary_cross_entropy_with_logits", logits, y)
-    return ops.BinaryCrossEntropyWithLogits.apply(logits, y)
-
-
-def mse_loss(inputs: Tensor, targets: Tensor | np.ndarray) -> Tensor:
-    """Mean squared error: J = (1/n) Σ (x - y)².
-
-    Raises:
-        ValueError: shapes differ.
-    """
-    y = _as_tensor(targets, inputs)
-    _check_pair("mse_loss", inputs, y)
     d = inputs - y
-    return (d * d).mean()
+    sq = d * d
+    if reduction == "none":
+        return sq
+    return sq.sum() if reduction == "sum" else sq.mean()
+
+
+def softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """e^x / Σ e^x along `dim` (stable)."""
+    return x.softmax(dim)
+
+
+def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """X - ln Σ e^x along `dim` (stable)."""
+    return x.log_softmax(dim)
 
 
 def log_sigmoid(x: Tensor) -> Tensor:
@@ -96,3 +97,75 @@ def sigmoid(x: Tensor) -> Tensor:
 def relu(x: Tensor) -> Tensor:
     """Elementwise max(x, 0)."""
     return x.relu()
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """X where x > 0, else negative_slope·x."""
+    return x.leaky_relu(negative_slope)
+
+
+def gelu(x: Tensor, approximate: str = "tanh") -> Tensor:
+    """GELU with the tanh approximation (the only form here: `approximate` must be "tanh")."""
+    if approximate != "tanh":
+        raise ValueError(
+            f"gelu: only approximate='tanh' is implemented, got {approximate!r} (PyTorch's "
+            "default 'none' uses the error function)"
+        )
+    return x.gelu()
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """ln(1 + e^(βx))/β, linear where βx > threshold."""
+    return x.softplus(beta, threshold)
+
+
+def where(condition: Any, x: Any, y: Any) -> Tensor:
+    """X where `condition` holds, else y; the gradient goes to the branch taken.
+
+    Python numbers are weak, as for operators: `where(mask, z, 0)` keeps z's dtype.
+    """
+    cond = condition if isinstance(condition, Tensor) else Tensor(np.asarray(condition))
+    like = x if isinstance(x, Tensor) else y if isinstance(y, Tensor) else None
+    a, b = _tensor(x, like), _tensor(y, like)
+    return ops.Where.apply(cond, a, b)
+
+
+def maximum(x: Any, y: Any) -> Tensor:
+    """Elementwise max; ties split the gradient evenly."""
+    like = x if isinstance(x, Tensor) else y
+    return ops.Maximum.apply(_tensor(x, like), _tensor(y, like))
+
+
+def minimum(x: Any, y: Any) -> Tensor:
+    """Elementwise min; ties split the gradient evenly."""
+    like = x if isinstance(x, Tensor) else y
+    return ops.Minimum.apply(_tensor(x, like), _tensor(y, like))
+
+
+def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dim; each gets its slice of the gradient."""
+    ts = [_tensor(t) for t in tensors]
+    return ops.Cat.apply(*ts, dim=dim)
+
+
+def stack(tensors: Sequence[Any], dim: int = 0) -> Tensor:
+    """Join tensors along a new dim (each unsqueezed, then `cat`: the same gradient rule)."""
+    ts = [_tensor(t) for t in tensors]
+    if not ts:
+        raise ValueError("stack: needs at least one tensor")
+    shape = ts[0].shape
+    for t in ts[1:]:
+        if t.shape != shape:
+            raise ValueError(f"stack: all tensors must have one shape, got {shape} and {t.shape}")
+    return cat([t.unsqueeze(dim) for t in ts], dim=dim)
+
+
+def expand_dims(x: Tensor, axis: int | Sequence[int]) -> Tensor:
+    """NumPy's expand_dims: size-1 dims inserted at `axis` (positions in the result)."""
+    axes = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
+    n = x.ndim + len(axes)
+    pos = sorted(int(a) % n for a in axes)
+    shape = list(x.shape)
+    for p in pos:
+        shape.insert(p, 1)
+    return x.reshape(*shape)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
-from .autograd import unbroadcast
+from .engine import walk
 from .tensor import Tensor
 
 __all__ = ["Graph", "GraphError", "Node", "build_graph", "to_dot"]
@@ -118,67 +118,45 @@ def _name_lookup(names: Names | None) -> dict[int, str]:
     return out
 
 
-def _walk(root: Tensor, func: str) -> list[Tensor]:
-    """Every tensor reachable from root through the ops' inputs, inputs first (iterative DFS)."""
+def _visit(root: Tensor, func: str, with_grads: bool) -> tuple[list[Tensor], dict[int, Any]]:
+    """Every tensor behind `root`, inputs before the ops that use them, and ∂(Σ root)/∂node.
+
+    The engine's own backward walk visits the op nodes (with the graph retained, hooks off and
+    nothing written to `.grad`); each visit also names the node's inputs.
+    """
+    ctx = root._ctx
+    if ctx is None:
+        return [root], {}
+    if ctx.saved is None or ctx.parents is None:
+        raise GraphError(_RELEASED.format(func=func))
+    out_of: dict[int, Tensor] = {id(ctx): root}
+    ops_seen: list[Tensor] = []
+    grads: dict[int, Any] = {}
+
+    def on_node(node: Any, g: Any, flowed: tuple[Any, ...]) -> None:
+        t = out_of[id(node)]
+        ops_seen.append(t)
+        grads[id(t)] = g
+        for p in node.parents:
+            if p._ctx is not None:
+                out_of.setdefault(id(p._ctx), p)
+
+    try:
+        walk([root], [np.ones_like(root.data)], True, False, on_node=on_node, run_hooks=False)
+    except RuntimeError as e:
+        if "released" in str(e):
+            raise GraphError(_RELEASED.format(func=func)) from None
+        raise
     order: list[Tensor] = []
     seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    while stack:
-        t, expanded = stack.pop()
-        if expanded:
-            order.append(t)
-            continue
-        if id(t) in seen:
-            continue
+    for t in reversed(ops_seen):  # creation order: inputs first
+        for p in t._ctx.parents or ():  # type: ignore[union-attr]
+            if p._ctx is None and id(p) not in seen:
+                seen.add(id(p))
+                order.append(p)
         seen.add(id(t))
-        stack.append((t, True))
-        if t._ctx is None:
-            continue
-        parents = t._ctx.parents
-        if parents is None:
-            raise GraphError(_RELEASED.format(func=func))
-        for p in reversed(parents):
-            if id(p) not in seen:
-                stack.append((p, False))
-    return order
-
-
-def _op_grads(
-    root: Tensor, order: list[Tensor], func: str, leaves: bool = False
-) -> dict[int, np.ndarray]:
-    """∂(sum of root)/∂node for every op node, by a side backward pass that changes nothing.
-
-    The engine's `.grad` keeps only leaves; this pass replays each op's backward on the saved
-    values and returns the gradient that reached each non-leaf tensor (and each leaf that
-    requires grad, when `leaves` is true), keyed by `id`.
-    """
-    pending: dict[int, np.ndarray] = {id(root): np.ones_like(root.data)}
-    grads: dict[int, np.ndarray] = {}
-    for t in reversed(order):
-        ctx = t._ctx
-        if ctx is None:
-            continue
-        g = pending.pop(id(t), None)
-        if g is None:
-            continue
-        grads[id(t)] = g
-        if ctx.saved is None or ctx.parents is None:
-            raise GraphError(_RELEASED.format(func=func))
-        for p, pg, need in zip(
-            ctx.parents, ctx.fn.backward(ctx, g), ctx.needs_input_grad, strict=True
-        ):
-            if not need or pg is None:
-                continue
-            if pg.shape != p.data.shape:
-                pg = unbroadcast(pg, p.data.shape)
-            if p._ctx is None:
-                if leaves:
-                    prev = grads.get(id(p))
-                    grads[id(p)] = pg.copy() if prev is None else prev + pg
-                continue
-            prev = pending.get(id(p))
-            pending[id(p)] = pg if prev is None else prev + pg
-    return grads
+        order.append(t)
+    return order, (grads if with_grads else {})
 
 
 def _const_label(t: Tensor) -> str:
@@ -220,9 +198,8 @@ def build_graph(tensor: Tensor, names: Names | None = None, op_grads: bool = Tru
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{func}: expected a Tensor, got {type(tensor).__name__}")
     lookup = _name_lookup(names)
-    order = _walk(tensor, func)
+    order, grads = _visit(tensor, func, op_grads)
     index = {id(t): i for i, t in enumerate(order)}
-    grads = _op_grads(tensor, order, func) if op_grads and tensor._ctx is not None else {}
 
     edges: list[tuple[int, int]] = []
     inputs: list[list[int]] = [[] for _ in order]

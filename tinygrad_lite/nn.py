@@ -8,8 +8,8 @@ from typing import Any, NamedTuple, TypeVar, overload
 
 import numpy as np
 
-from .autograd import traced_call
 from .tensor import DTypeLike, Tensor
+from .tracing import traced_call
 
 __all__ = [
     "IncompatibleKeys",

@@ -8,8 +8,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .autograd import traced_call
+from .autograd import next_version
 from .tensor import Tensor
+from .tracing import traced_call
 
 __all__ = ["Adam", "Optimizer", "SGD"]
 
@@ -48,8 +49,12 @@ class Optimizer:
 
     A subclass lists its hyper-parameter names in `hyperparameters` and the names of its
     per-parameter arrays in `state_arrays` (plus integer counters in `state_counters`), checks
-    hyper-parameters in `_validate` and implements `step`. Hyper-parameters are attributes
-    (e.g. `opt.lr`) that may be changed between steps.
+    hyper-parameters in `_validate` and implements `step`, decorated with
+    `tinygrad_lite.tracing.traced_call` so that a compiled training step calls it again on
+    every replay (a step that changes the parameters in place should also stamp each one with
+    `p._version = autograd.next_version()`, so a backward through a graph that used the old
+    values is refused). Hyper-parameters are attributes (e.g. `opt.lr`) that may be changed
+    between steps.
 
     Args:
         params: the tensors to optimize (e.g. `model.parameters()`): leaves that require grad,
@@ -112,13 +117,6 @@ class Optimizer:
     def _validate(cls, **hyper: Any) -> dict[str, Any]:
         """Return the hyper-parameters converted and checked, or raise a clear error."""
         raise NotImplementedError
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        # A compiled training step replays these calls: mark every override too.
-        for name in ("step", "zero_grad"):
-            if name in cls.__dict__:
-                setattr(cls, name, traced_call(cls.__dict__[name]))
 
     @traced_call
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -290,6 +288,7 @@ class SGD(Optimizer):
             raise ValueError("SGD: nesterov=True needs momentum > 0, got momentum=0")
         return {"lr": lr, "momentum": momentum, "weight_decay": wd, "nesterov": nesterov}
 
+    @traced_call
     def step(self) -> None:
         """Apply one SGD update to every parameter whose `.grad` is not None."""
         lr, momentum, wd, nesterov = self.lr, self.momentum, self.weight_decay, self.nesterov
@@ -321,6 +320,7 @@ class SGD(Optimizer):
                     d = buf
             np.multiply(d, lr, out=work)
             np.subtract(data, work, out=data)
+            p._version = next_version()
 
 
 class Adam(Optimizer):
@@ -384,6 +384,7 @@ class Adam(Optimizer):
         out.update(eps=eps, weight_decay=wd)
         return out
 
+    @traced_call
     def step(self) -> None:
         """Apply one Adam update to every parameter whose `.grad` is not None."""
         lr, b1, b2, eps, wd = self.lr, self.beta1, self.beta2, self.eps, self.weight_decay
@@ -419,3 +420,4 @@ class Adam(Optimizer):
             np.divide(m, work, out=work)
             np.multiply(work, step_size, out=work)
             np.subtract(data, work, out=data)
+            p._version = next_version()

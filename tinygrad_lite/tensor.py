@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from . import autograd
+from . import autograd, dtypes, tracing
 from . import ops as F
 from .autograd import Context
+from .tensor_methods import TensorMethods
 
-__all__ = [
-    "Tensor",
-    "tensor",
-    "zeros",
-    "ones",
-    "zeros_like",
-    "ones_like",
-    "randn",
-    "rand",
-    "arange",
-]
+__all__ = ["Tensor", "to_array"]
 
 DTypeLike = Any
 Scalar = int | float | np.number[Any]
@@ -37,64 +27,43 @@ def _asarray(data: Any) -> np.ndarray:
         ) from None
 
 
-def _to_array(data: Any, dtype: DTypeLike) -> np.ndarray:
-    """Convert `data` to the array a Tensor holds (float64 unless it is float or `dtype` says)."""
+def to_array(data: Any, dtype: DTypeLike = None) -> np.ndarray:
+    """Convert `data` to the array a Tensor holds.
+
+    Without `dtype`, NumPy's inference is kept, as in PyTorch: Python floats give float64,
+    Python ints int64, bools bool; NumPy arrays keep their dtype (float32 stays float32).
+    """
     if isinstance(data, Tensor):
         data = data.data
-    if dtype is not None:
-        dt = np.dtype(dtype)
-        if dt.kind not in "biuf":
-            raise TypeError(f"Tensor: unsupported dtype {dt}; use a float, int or bool dtype")
-        arr = _asarray(data)
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(
-                f"Tensor: data of dtype {arr.dtype} ({type(data).__name__}) is not numeric"
-            )
-        return arr.astype(dt, copy=False)
     arr = _asarray(data)
-    kind = arr.dtype.kind
-    if kind == "f":
-        return arr
-    if kind in "biu":
-        return arr.astype(np.float64)
-    raise TypeError(
-        f"Tensor: data of dtype {arr.dtype} ({type(data).__name__}) is not numeric; "
-        "expected numbers, nested lists of numbers or a numeric NumPy array"
-    )
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"Tensor: data of dtype {arr.dtype} ({type(data).__name__}) is not numeric; "
+            "expected numbers, nested lists of numbers or a numeric NumPy array"
+        )
+    if dtype is not None:
+        dt = dtypes.check_supported(np.dtype(dtype), "Tensor")
+        return arr.astype(dt, copy=False)
+    return arr
 
 
-def _not_while_tracing(what: str) -> None:
-    """Reading values in a compiled step would freeze them: refuse while tracing."""
-    if autograd._tracer is not None and autograd._tracer.active():
-        raise autograd.TraceError(
-            f"compile: {what} reads tensor values while tracing a step, so the compiled step "
-            "could not follow them; return the tensor from the step and read it afterwards"
+def _check_grad_dtype(dtype: np.dtype[Any], where: str) -> None:
+    if dtype.kind != "f":
+        raise TypeError(
+            f"{where}: only floating-point tensors can require grad, got dtype {dtype}; "
+            "create it from floats (e.g. [1.0, 2.0]) or pass dtype=np.float64"
         )
 
 
-def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
-    """Accept f(2, 3) and f((2, 3)) alike."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(int(s) for s in shape[0])
-    return tuple(int(s) for s in shape)
-
-
-def _new_shape(shape: tuple[Any, ...], fn: str) -> tuple[int, ...]:
-    """The shape of a new tensor: like `_shape_arg`, and every size must be >= 0."""
-    out = _shape_arg(shape)
-    if any(n < 0 for n in out):
-        raise ValueError(f"{fn}: sizes must be >= 0, got shape {out}")
-    return out
-
-
-class Tensor:
+class Tensor(TensorMethods):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     Args:
-        data: numbers, nested lists or a NumPy array. Python numbers, lists and integer or
-            bool arrays become float64 unless `dtype` is given; float arrays keep their dtype
+        data: numbers, nested lists or a NumPy array. The dtype is inferred as in PyTorch and
+            NumPy: Python floats give float64, ints int64, bools bool; arrays keep theirs
             (float32 stays float32 through every op).
-        requires_grad: track operations on this tensor so that `backward` fills `.grad`.
+        requires_grad: track operations on this tensor so that `backward` fills `.grad`
+            (floating-point tensors only).
         dtype: the NumPy dtype to store.
 
     Attributes:
@@ -110,21 +79,18 @@ class Tensor:
         Tensor([2., 4., 6.])
     """
 
-    __slots__ = ("data", "_grad", "requires_grad", "_ctx", "__weakref__")
-
-    # NumPy defers `ndarray + Tensor` to Tensor.__radd__ instead of treating us as an array.
-    __array_ufunc__ = None
+    __slots__ = ("data", "_grad", "_requires_grad", "_ctx", "_version", "_hooks", "__weakref__")
+    _hooks: list[Any]  # hooks of a leaf (set by register_hook)
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: DTypeLike = None) -> None:
-        arr = _to_array(data, dtype)
-        if requires_grad and arr.dtype.kind != "f":
-            raise TypeError(
-                f"Tensor: only floating-point tensors can require grad, got dtype {arr.dtype}"
-            )
+        arr = to_array(data, dtype)
+        if requires_grad:
+            _check_grad_dtype(arr.dtype, "Tensor")
         self.data: np.ndarray = arr
         self._grad: Tensor | None = None
-        self.requires_grad: bool = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         self._ctx: Context | None = None
+        self._version = 0
 
     @classmethod
     def _make(cls, data: np.ndarray, requires_grad: bool, ctx: Context | None) -> Tensor:
@@ -132,8 +98,9 @@ class Tensor:
         t = object.__new__(cls)
         t.data = data
         t._grad = None
-        t.requires_grad = requires_grad
+        t._requires_grad = requires_grad
         t._ctx = ctx
+        t._version = 0
         return t
 
     # ------------------------------------------------------------------ properties
@@ -165,9 +132,25 @@ class Tensor:
 
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
-        if autograd._tracer is not None:
-            autograd._tracer.record_set_grad(self, value)
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"grad: assign a Tensor or None, got {type(value).__name__}")
+            if value.shape != self.data.shape or value.dtype != self.data.dtype:
+                raise ValueError(
+                    f"grad: assigned gradient has shape {value.shape} and dtype {value.dtype}, "
+                    f"but the tensor has shape {self.data.shape} and dtype {self.data.dtype}"
+                )
+        tracing.on_set_grad(self, value)
         self._grad = value
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether gradients flow to this tensor (floating-point tensors only)."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
 
     @property
     def grad_fn(self) -> type[autograd.Function] | None:
@@ -181,18 +164,37 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:
-        """The transpose (axes reversed)."""
+        """All dimensions reversed (for a matrix, its transpose)."""
         return F.Transpose.apply(self)
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two dimensions swapped (a batch of matrices transposed)."""
+        if self.data.ndim < 2:
+            raise ValueError(
+                f"mT: needs at least 2 dimensions, got a tensor of shape {self.data.shape}"
+            )
+        return self.transpose(-2, -1)
 
     # ------------------------------------------------------------------ conversion
 
     def numpy(self) -> np.ndarray:
-        """Return the data as a NumPy array (the same array, not a copy)."""
+        """Return the data as a NumPy array (the same array, not a copy).
+
+        Raises:
+            RuntimeError: the tensor requires grad: the array would leave the graph silently;
+                call `.detach().numpy()` to say so.
+        """
+        if self.requires_grad:
+            raise RuntimeError(
+                "numpy: this tensor requires grad, so its array would leave the graph; "
+                "call tensor.detach().numpy() instead"
+            )
         return self.data
 
-    def item(self) -> float:
+    def item(self) -> Any:
         """Return the single element as a Python number."""
-        _not_while_tracing("item()")
+        tracing.refuse_value_read("item()")
         if self.data.size != 1:
             raise ValueError(
                 f"item: only a tensor with one element can be converted to a Python number, "
@@ -200,18 +202,60 @@ class Tensor:
             )
         return self.data.item()
 
+    def tolist(self) -> Any:
+        """The values as (nested) Python lists of numbers."""
+        tracing.refuse_value_read("tolist()")
+        return self.data.tolist()
+
     def detach(self) -> Tensor:
         """Return a tensor sharing this data, cut from the graph (requires_grad False)."""
-        t = Tensor._make(self.data, False, None)
-        if autograd._tracer is not None:
-            autograd._tracer.alias(t, self)
-        return t
+        return Tensor._make(self.data, False, None)
+
+    def clone(self) -> Tensor:
+        """A copy of the data that stays in the graph (gradients flow back to self)."""
+        return F.Clone.apply(self)
+
+    def astype(self, dtype: DTypeLike) -> Tensor:
+        """The values converted to `dtype` (differentiable between float dtypes)."""
+        return F.Cast.apply(self, dtype=dtypes.check_supported(np.dtype(dtype), "astype"))
+
+    def to(self, dtype: DTypeLike) -> Tensor:
+        """Same as `astype` (PyTorch's name)."""
+        return self.astype(dtype)
 
     def __array__(self, dtype: DTypeLike = None, copy: bool | None = None) -> np.ndarray:
-        _not_while_tracing("np.asarray()")
-        if dtype is None:
-            return self.data
-        return self.data.astype(dtype)
+        """NumPy's array protocol: the data, copied when NumPy asks for a copy.
+
+        A tensor that requires grad refuses, as `numpy()` does: the array would leave the
+        graph silently.
+        """
+        if self.requires_grad:
+            raise RuntimeError(
+                "np.asarray/np.array: this tensor requires grad, so its array would leave the "
+                "graph; call tensor.detach() first (or use the Tensor's own methods)"
+            )
+        tracing.refuse_value_read("np.asarray()")
+        data = self.data
+        if dtype is not None and np.dtype(dtype) != data.dtype:
+            if copy is False:
+                raise ValueError(
+                    f"np.asarray(copy=False): converting dtype {data.dtype} to {np.dtype(dtype)} "
+                    "needs a copy"
+                )
+            return data.astype(dtype)
+        return data.copy() if copy else data
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy ufuncs on Tensors run the matching op (see `tinygrad_lite.interop`)."""
+        from .interop import array_ufunc
+
+        return array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        """NumPy functions on Tensors run the matching op (see `tinygrad_lite.interop`)."""
+        from .interop import array_function
+
+        return array_function(func, types, args, kwargs)
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
@@ -219,21 +263,33 @@ class Tensor:
         return len(self.data)
 
     def __bool__(self) -> bool:
-        _not_while_tracing("bool()")
+        tracing.refuse_value_read("bool()")
         if self.data.size != 1:
             raise ValueError(
                 f"the truth value of a tensor of shape {self.data.shape} is ambiguous; "
-                "use (t != 0).numpy().any() or .all()"
+                "use (t != 0).any() or .all()"
             )
         return bool(self.data)
 
     def __float__(self) -> float:
         return float(self.item())
 
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError(
+                f"only an integer tensor with one element can be used as an index, got dtype "
+                f"{self.data.dtype} and shape {self.data.shape}"
+            )
+        return int(self.item())
+
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="Tensor(")
         extra = ""
-        if self.data.dtype != np.float64:
+        kind = self.data.dtype
+        if kind != np.float64 and kind != np.int64 and kind != np.bool_:
             extra += f", dtype={self.data.dtype}"
         if self._ctx is not None:
             extra += f", grad_fn=<{self._ctx.fn.__name__}>"
@@ -245,84 +301,145 @@ class Tensor:
 
     # ------------------------------------------------------------------ autograd
 
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+    def backward(
+        self, grad: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad`.
 
         Args:
             grad: the gradient flowing into self; omit it for a one-element tensor.
-            retain_graph: keep the graph so that backward can run through it again.
+            retain_graph: keep the graph so that backward can run through it again
+                (default: `create_graph`).
+            create_graph: record the backward pass as a graph too, so that the gradients
+                can be differentiated again (higher-order derivatives).
         """
-        autograd.backward(self, grad, retain_graph)
+        autograd.backward(self, grad, retain_graph, create_graph)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Set `requires_grad` in place on a leaf and return self."""
-        if requires_grad and self.data.dtype.kind != "f":
-            raise TypeError(
-                f"requires_grad_: only floating-point tensors can require grad, "
-                f"got dtype {self.data.dtype}"
+        """Set `requires_grad` in place on a leaf and return self.
+
+        Raises:
+            RuntimeError: the tensor is the result of an op (only leaves can change it).
+            TypeError: asked for a gradient on a tensor that is not floating-point.
+        """
+        requires_grad = bool(requires_grad)
+        if self._ctx is not None and requires_grad != self._requires_grad:
+            raise RuntimeError(
+                "requires_grad: only a leaf's flag can change; this tensor is the result of an "
+                "op (use .detach() to get a tensor without a graph)"
             )
-        self.requires_grad = bool(requires_grad)
+        if requires_grad:
+            _check_grad_dtype(self.data.dtype, "requires_grad_")
+        self._requires_grad = requires_grad
         return self
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in `.grad` after backward (as PyTorch)."""
+        autograd.retain_grad(self)
+
+    def register_hook(self, hook: Any) -> autograd.RemovableHandle:
+        """Call `hook(grad)` with this tensor's gradient during backward.
+
+        A hook may return a replacement gradient (a Tensor of the same shape) or None.
+        Returns a handle whose `remove()` unregisters the hook.
+        """
+        return autograd.register_hook(self, hook)
 
     # ------------------------------------------------------------------ arithmetic
 
-    def _wrap(self, other: Any) -> Tensor:
-        """Turn a Python scalar or array into a constant Tensor (scalars take self's dtype)."""
+    def _wrap(self, other: Any, op: str) -> Tensor:
+        """The other operand as a Tensor; Python numbers are weak (see `dtypes`)."""
         if isinstance(other, Tensor):
             return other
-        if isinstance(other, (int, float, np.number)) and not isinstance(other, bool):
-            return Tensor._make(np.asarray(other, dtype=self.data.dtype), False, None)
-        return Tensor(other)
+        if dtypes.is_scalar(other):
+            return Tensor._make(dtypes.scalar_operand(other, self.data.dtype, op), False, None)
+        if isinstance(other, (np.ndarray, list, tuple)):
+            return Tensor._make(to_array(other), False, None)
+        raise TypeError(f"{op}: cannot combine a Tensor with {type(other).__name__} {other!r}")
+
+    def add(self, other: Tensor | Scalar | np.ndarray) -> Tensor:
+        """Self + other, with broadcasting."""
+        return F.Add.apply(self, self._wrap(other, "add"))
+
+    def sub(self, other: Tensor | Scalar | np.ndarray) -> Tensor:
+        """Self - other, with broadcasting."""
+        return F.Sub.apply(self, self._wrap(other, "sub"))
+
+    def mul(self, other: Tensor | Scalar | np.ndarray) -> Tensor:
+        """Self * other (elementwise), with broadcasting."""
+        return F.Mul.apply(self, self._wrap(other, "mul"))
+
+    def div(self, other: Tensor | Scalar | np.ndarray) -> Tensor:
+        """Self / other (true division), with broadcasting."""
+        return F.Div.apply(self, self._wrap(other, "div"))
+
+    def pow(self, exponent: Tensor | Scalar) -> Tensor:
+        """Self ** exponent (a number gives the op `pow`, a tensor `pow_tensor`)."""
+        if isinstance(exponent, (bool, np.bool_)):
+            raise TypeError("pow: exponent must be a number or a Tensor, got a bool")
+        if dtypes.is_scalar(exponent):
+            return F.Pow.apply(self, exponent=exponent)
+        return F.PowTensor.apply(self, self._wrap(exponent, "pow"))
+
+    def neg(self) -> Tensor:
+        """-self."""
+        return F.Neg.apply(self)
+
+    def matmul(self, other: Tensor | np.ndarray) -> Tensor:
+        """Self @ other, with NumPy's rules for 1-D operands and batch dimensions."""
+        return F.MatMul.apply(self, self._wrap(other, "matmul"))
 
     def __add__(self, other: Tensor | Scalar | np.ndarray) -> Tensor:
-        return F.Add.apply(self, self._wrap(other))
+        return F.Add.apply(self, self._wrap(other, "add"))
 
     def __radd__(self, other: Scalar | np.ndarray) -> Tensor:
-        return F.Add.apply(self._wrap(other), self)
+        return F.Add.apply(self._wrap(other, "add"), self)
 
     def __sub__(self, other: Tensor | Scalar | np.ndarray) -> Tensor:
-        return F.Sub.apply(self, self._wrap(other))
+        return F.Sub.apply(self, self._wrap(other, "sub"))
 
     def __rsub__(self, other: Scalar | np.ndarray) -> Tensor:
-        return F.Sub.apply(self._wrap(other), self)
+        return F.Sub.apply(self._wrap(other, "sub"), self)
 
     def __mul__(self, other: Tensor | Scalar | np.ndarray) -> Tensor:
-        return F.Mul.apply(self, self._wrap(other))
+        return F.Mul.apply(self, self._wrap(other, "mul"))
 
     def __rmul__(self, other: Scalar | np.ndarray) -> Tensor:
-        return F.Mul.apply(self._wrap(other), self)
+        return F.Mul.apply(self._wrap(other, "mul"), self)
 
     def __truediv__(self, other: Tensor | Scalar | np.ndarray) -> Tensor:
-        return F.Div.apply(self, self._wrap(other))
+        return F.Div.apply(self, self._wrap(other, "div"))
 
     def __rtruediv__(self, other: Scalar | np.ndarray) -> Tensor:
-        return F.Div.apply(self._wrap(other), self)
+        return F.Div.apply(self._wrap(other, "div"), self)
 
     def __neg__(self) -> Tensor:
         return F.Neg.apply(self)
 
-    def __pow__(self, exponent: Tensor | Scalar) -> Tensor:
-        if isinstance(exponent, Tensor):
-            return F.PowTensor.apply(self, exponent)
-        if isinstance(exponent, (int, float, np.number)) and not isinstance(exponent, bool):
-            return F.Pow.apply(self, exponent=float(exponent))
-        raise TypeError(f"pow: exponent must be a number or a Tensor, got {type(exponent)}")
+    def __pos__(self) -> Tensor:
+        return self
 
-    def __rpow__(self, base: Scalar) -> Tensor:
-        return F.PowTensor.apply(self._wrap(base), self)
+    def __pow__(self, exponent: Tensor | Scalar) -> Tensor:
+        if not isinstance(exponent, (Tensor, np.ndarray, list, tuple)) and not dtypes.is_scalar(
+            exponent
+        ):
+            raise TypeError(f"pow: exponent must be a number or a Tensor, got {type(exponent)}")
+        return self.pow(exponent)
+
+    def __rpow__(self, base: Scalar | np.ndarray) -> Tensor:
+        return F.PowTensor.apply(self._wrap(base, "pow"), self)
 
     def __matmul__(self, other: Tensor | np.ndarray) -> Tensor:
-        return F.MatMul.apply(self, self._wrap(other))
+        return F.MatMul.apply(self, self._wrap(other, "matmul"))
 
     def __rmatmul__(self, other: np.ndarray) -> Tensor:
-        return F.MatMul.apply(self._wrap(other), self)
+        return F.MatMul.apply(self._wrap(other, "matmul"), self)
 
     # ------------------------------------------------------------------ comparisons
 
     def _compare(self, other: Any, op: Any) -> Tensor:
-        _not_while_tracing("a comparison")
         o = other.data if isinstance(other, Tensor) else other
-        return Tensor._make(np.asarray(op(self.data, o)), False, None)
+        return Tensor._make(autograd.as_result(op(self.data, o)), False, None)
 
     def __gt__(self, other: Any) -> Tensor:
         return self._compare(other, np.greater)
@@ -342,153 +459,45 @@ class Tensor:
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(other, np.not_equal)
 
-    # ------------------------------------------------------------------ unary maths
+    def _logical(self, other: Any, op: Any) -> Tensor:
+        if self.data.dtype.kind != "b" or (isinstance(other, Tensor) and other.dtype.kind != "b"):
+            raise TypeError(
+                f"{op.__name__}: &, |, ^ combine bool tensors (masks); got dtype {self.data.dtype}"
+            )
+        o = other.data if isinstance(other, Tensor) else other
+        return Tensor._make(autograd.as_result(op(self.data, o)), False, None)
 
-    def tanh(self) -> Tensor:
-        """Elementwise tanh."""
-        return F.Tanh.apply(self)
+    def __and__(self, other: Any) -> Tensor:
+        return self._logical(other, np.logical_and)
 
-    def sigmoid(self) -> Tensor:
-        """Elementwise logistic sigmoid 1 / (1 + e^(-x)), stable for large |x|."""
-        return F.Sigmoid.apply(self)
+    def __or__(self, other: Any) -> Tensor:
+        return self._logical(other, np.logical_or)
 
-    def relu(self) -> Tensor:
-        """Elementwise max(x, 0)."""
-        return F.ReLU.apply(self)
+    def __xor__(self, other: Any) -> Tensor:
+        return self._logical(other, np.logical_xor)
 
-    def exp(self) -> Tensor:
-        """Elementwise e^x."""
-        return F.Exp.apply(self)
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
 
-    def log(self) -> Tensor:
-        """Elementwise natural logarithm."""
-        return F.Log.apply(self)
+    def __invert__(self) -> Tensor:
+        if self.data.dtype.kind != "b":
+            raise TypeError(f"~ negates bool tensors (masks); got dtype {self.data.dtype}")
+        return Tensor._make(autograd.as_result(np.logical_not(self.data)), False, None)
 
-    def log_sigmoid(self) -> Tensor:
-        """Elementwise ln σ(x), stable for large |x|."""
-        return F.LogSigmoid.apply(self)
+    def any(self) -> Tensor:
+        """Whether any element is nonzero (a bool tensor)."""
+        return Tensor._make(autograd.as_result(np.any(self.data)), False, None)
 
-    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
-        """Limit values to [min, max]; the gradient is zero where a bound is active."""
-        return F.Clamp.apply(self, min=min, max=max)
+    def all(self) -> Tensor:
+        """Whether every element is nonzero (a bool tensor)."""
+        return Tensor._make(autograd.as_result(np.all(self.data)), False, None)
 
-    # ------------------------------------------------------------------ reductions
+    def float(self) -> Tensor:  # noqa: A003 - PyTorch's name
+        """The values as float32, as PyTorch's `.float()`."""
+        return self.astype(np.float32)
 
-    def sum(self, axis: F.Axis = None, keepdims: bool = False) -> Tensor:
-        """Sum over `axis` (an int, a tuple, or None for all)."""
-        return F.Sum.apply(self, axis=axis, keepdims=keepdims)
-
-    def mean(self, axis: F.Axis = None, keepdims: bool = False) -> Tensor:
-        """Mean over `axis` (an int, a tuple, or None for all)."""
-        return F.Mean.apply(self, axis=axis, keepdims=keepdims)
-
-    def max(self, axis: F.Axis = None, keepdims: bool = False) -> Tensor:
-        """Maximum over `axis`; ties share the gradient evenly."""
-        return F.Max.apply(self, axis=axis, keepdims=keepdims)
-
-    # ------------------------------------------------------------------ shape
-
-    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
-        """Return the same values with a new shape (`-1` infers one dimension)."""
-        return F.Reshape.apply(self, shape=_shape_arg(shape))
-
-    def transpose(self, *axes: int | Sequence[int]) -> Tensor:
-        """Permute the axes (reverse them when none are given)."""
-        return F.Transpose.apply(self, axes=_shape_arg(axes) if axes else None)
-
-    def __getitem__(self, index: Any) -> Tensor:
-        if isinstance(index, Tensor):
-            index = index.data
-        elif isinstance(index, tuple):
-            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
-        return F.GetItem.apply(self, index=index)
+    def double(self) -> Tensor:
+        """The values as float64, as PyTorch's `.double()`."""
+        return self.astype(np.float64)
 
 
-autograd._make_tensor = Tensor._make
-
-
-# ---------------------------------------------------------------------- factories
-
-
-def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise TypeError(
-            f"seed must be an int, a numpy.random.Generator or None, got "
-            f"{type(seed).__name__} {seed!r}"
-        )
-    return np.random.default_rng(seed)
-
-
-def tensor(data: Any, requires_grad: bool = False, dtype: DTypeLike = None) -> Tensor:
-    """Create a Tensor from numbers, lists or an array (same rules as `Tensor(...)`)."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
-
-
-def zeros(
-    *shape: int | Sequence[int], dtype: DTypeLike = None, requires_grad: bool = False
-) -> Tensor:
-    """A tensor of zeros of the given shape (float64 by default)."""
-    return Tensor(
-        np.zeros(_new_shape(shape, "zeros"), dtype=np.float64 if dtype is None else dtype),
-        requires_grad,
-    )
-
-
-def ones(
-    *shape: int | Sequence[int], dtype: DTypeLike = None, requires_grad: bool = False
-) -> Tensor:
-    """A tensor of ones of the given shape (float64 by default)."""
-    return Tensor(
-        np.ones(_new_shape(shape, "ones"), dtype=np.float64 if dtype is None else dtype),
-        requires_grad,
-    )
-
-
-def zeros_like(
-    t: Tensor | np.ndarray, dtype: DTypeLike = None, requires_grad: bool = False
-) -> Tensor:
-    """Zeros with the shape (and, unless given, the dtype) of `t`."""
-    return Tensor(np.zeros_like(np.asarray(t), dtype=dtype), requires_grad)
-
-
-def ones_like(
-    t: Tensor | np.ndarray, dtype: DTypeLike = None, requires_grad: bool = False
-) -> Tensor:
-    """Ones with the shape (and, unless given, the dtype) of `t`."""
-    return Tensor(np.ones_like(np.asarray(t), dtype=dtype), requires_grad)
-
-
-def randn(
-    *shape: int | Sequence[int],
-    seed: int | np.random.Generator | None = None,
-    dtype: DTypeLike = None,
-    requires_grad: bool = False,
-) -> Tensor:
-    """Standard-normal samples; `seed` is an int or a `numpy.random.Generator`."""
-    dt = np.dtype(np.float64 if dtype is None else dtype)
-    return Tensor(_rng(seed).standard_normal(_new_shape(shape, "randn"), dtype=dt), requires_grad)
-
-
-def rand(
-    *shape: int | Sequence[int],
-    seed: int | np.random.Generator | None = None,
-    dtype: DTypeLike = None,
-    requires_grad: bool = False,
-) -> Tensor:
-    """Uniform samples in [0, 1); `seed` is an int or a `numpy.random.Generator`."""
-    dt = np.dtype(np.float64 if dtype is None else dtype)
-    return Tensor(_rng(seed).random(_new_shape(shape, "rand"), dtype=dt), requires_grad)
-
-
-def arange(
-    start: float,
-    stop: float | None = None,
-    step: float = 1,
-    dtype: DTypeLike = None,
-    requires_grad: bool = False,
-) -> Tensor:
-    """Evenly spaced values in [start, stop) (float64 by default)."""
-    values = np.arange(start, stop, step) if stop is not None else np.arange(start)
-    return Tensor(values, requires_grad, dtype=np.float64 if dtype is None else dtype)
+autograd.set_tensor_factory(Tensor._make)

@@ -1,0 +1,144 @@
+"""Functions that make new tensors: from data, filled, random, ranges, like another tensor."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .dtypes import DEFAULT_FLOAT, check_supported
+from .tensor import DTypeLike, Tensor
+from .tensor_methods import shape_arg
+
+__all__ = [
+    "tensor",
+    "zeros",
+    "ones",
+    "full",
+    "zeros_like",
+    "ones_like",
+    "full_like",
+    "randn",
+    "rand",
+    "arange",
+    "eye",
+]
+
+
+def _new_shape(shape: tuple[Any, ...], fn: str) -> tuple[int, ...]:
+    """The shape of a new tensor: integer sizes >= 0, given as f(2, 3) or f((2, 3))."""
+    out = shape_arg(shape, fn)
+    if any(n < 0 for n in out):
+        raise ValueError(f"{fn}: sizes must be >= 0, got shape {out}")
+    return out
+
+
+def _dtype(dtype: DTypeLike, fn: str) -> np.dtype[Any]:
+    return DEFAULT_FLOAT if dtype is None else check_supported(np.dtype(dtype), fn)
+
+
+def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise TypeError(
+            f"seed must be an int, a numpy.random.Generator or None, got "
+            f"{type(seed).__name__} {seed!r}"
+        )
+    return np.random.default_rng(seed)
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: DTypeLike = None) -> Tensor:
+    """Create a Tensor from numbers, lists or an array (same rules as `Tensor(...)`)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def zeros(
+    *shape: int | Sequence[int], dtype: DTypeLike = None, requires_grad: bool = False
+) -> Tensor:
+    """A tensor of zeros of the given shape (float64 by default)."""
+    return Tensor(np.zeros(_new_shape(shape, "zeros"), _dtype(dtype, "zeros")), requires_grad)
+
+
+def ones(
+    *shape: int | Sequence[int], dtype: DTypeLike = None, requires_grad: bool = False
+) -> Tensor:
+    """A tensor of ones of the given shape (float64 by default)."""
+    return Tensor(np.ones(_new_shape(shape, "ones"), _dtype(dtype, "ones")), requires_grad)
+
+
+def full(
+    shape: Sequence[int], fill_value: float, dtype: DTypeLike = None, requires_grad: bool = False
+) -> Tensor:
+    """A tensor of the given shape filled with `fill_value` (its dtype inferred, as PyTorch)."""
+    dt = np.result_type(fill_value) if dtype is None else _dtype(dtype, "full")
+    return Tensor(np.full(_new_shape((tuple(shape),), "full"), fill_value, dt), requires_grad)
+
+
+def _like(t: Tensor | np.ndarray) -> np.ndarray:
+    return t.data if isinstance(t, Tensor) else np.asarray(t)
+
+
+def zeros_like(
+    t: Tensor | np.ndarray, dtype: DTypeLike = None, requires_grad: bool = False
+) -> Tensor:
+    """Zeros with the shape and (unless given) the dtype of `t`."""
+    return Tensor(np.zeros_like(_like(t), dtype=dtype), requires_grad)
+
+
+def ones_like(
+    t: Tensor | np.ndarray, dtype: DTypeLike = None, requires_grad: bool = False
+) -> Tensor:
+    """Ones with the shape and (unless given) the dtype of `t`."""
+    return Tensor(np.ones_like(_like(t), dtype=dtype), requires_grad)
+
+
+def full_like(
+    t: Tensor | np.ndarray, fill_value: float, dtype: DTypeLike = None, requires_grad: bool = False
+) -> Tensor:
+    """`fill_value` everywhere, with the shape and (unless given) the dtype of `t`."""
+    return Tensor(np.full_like(_like(t), fill_value, dtype=dtype), requires_grad)
+
+
+def randn(
+    *shape: int | Sequence[int],
+    seed: int | np.random.Generator | None = None,
+    dtype: DTypeLike = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Standard-normal samples; `seed` is an int or a `numpy.random.Generator`."""
+    dt = _dtype(dtype, "randn")
+    return Tensor(_rng(seed).standard_normal(_new_shape(shape, "randn"), dtype=dt), requires_grad)
+
+
+def rand(
+    *shape: int | Sequence[int],
+    seed: int | np.random.Generator | None = None,
+    dtype: DTypeLike = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Uniform samples in [0, 1); `seed` is an int or a `numpy.random.Generator`."""
+    dt = _dtype(dtype, "rand")
+    return Tensor(_rng(seed).random(_new_shape(shape, "rand"), dtype=dt), requires_grad)
+
+
+def arange(
+    start: float,
+    stop: float | None = None,
+    step: float = 1,
+    dtype: DTypeLike = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Evenly spaced values in [start, stop): int64 when every argument is an int, as PyTorch."""
+    values = np.arange(start, stop, step) if stop is not None else np.arange(start)
+    if dtype is None and values.dtype.kind == "f":
+        dtype = DEFAULT_FLOAT
+    return Tensor(values, requires_grad, dtype=dtype)
+
+
+def eye(
+    n: int, m: int | None = None, dtype: DTypeLike = None, requires_grad: bool = False
+) -> Tensor:
+    """The n×m identity matrix (float64 by default)."""
+    return Tensor(np.eye(n, m, dtype=_dtype(dtype, "eye")), requires_grad)

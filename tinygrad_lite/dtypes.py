@@ -1,0 +1,69 @@
+"""The dtype rules: what a Tensor may hold and the one promotion rule for mixed operands.
+
+The rule is NumPy 2's (NEP 50), which for Python scalars is also PyTorch's: a Python number is
+"weak" — it takes the tensor's dtype when it fits that dtype's family and never truncates:
+
+- `float32 tensor * 0.5` is float32; `int tensor * 0.5` and `bool tensor * 0.5` are float64
+  (the default float); `int32 tensor + 1` stays int32; `bool tensor + 1` is int64.
+- two tensors (or a tensor and a NumPy array) promote by `numpy.result_type`: int × float gives
+  a float wide enough for both (float64 for int32/int64 beside float32 — PyTorch would keep
+  float32 there; NumPy's choice is kept so that every result equals NumPy's).
+- comparisons give bool tensors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["DEFAULT_FLOAT", "check_supported", "result_type", "scalar_operand", "is_scalar"]
+
+DEFAULT_FLOAT = np.dtype(np.float64)
+
+# bool, signed and unsigned integers, floats
+_KINDS = "biuf"
+
+
+def is_scalar(value: Any) -> bool:
+    """Whether `value` is a Python or NumPy number (weak only if it is a Python number)."""
+    return isinstance(value, (bool, int, float, np.number, np.bool_))
+
+
+def check_supported(dtype: np.dtype[Any], what: str) -> np.dtype[Any]:
+    """Return `dtype` if a Tensor can hold it (bool, int, uint, float), else raise TypeError."""
+    if dtype.kind not in _KINDS:
+        raise TypeError(
+            f"{what}: unsupported dtype {dtype}; a Tensor holds bool, integer or float data"
+        )
+    return dtype
+
+
+def result_type(*operands: Any) -> np.dtype[Any]:
+    """The dtype of an op's result: NumPy's `result_type`, Python scalars weak (NEP 50)."""
+    return np.result_type(*operands)
+
+
+def scalar_operand(value: Any, dtype: np.dtype[Any], op: str) -> np.ndarray:
+    """A number beside a tensor of `dtype`, as a 0-d array of the promoted dtype.
+
+    A Python number is weak (it adopts `dtype` when it fits that family); a NumPy scalar is a
+    0-d array like any other. The result's dtype is the dtype the op will produce, so the
+    operand never truncates the number and never changes the result's dtype.
+
+    Raises:
+        TypeError: complex numbers or other unsupported values.
+        OverflowError: a Python integer that does not fit an integer tensor's dtype.
+    """
+    if isinstance(value, np.generic):
+        arr = np.asarray(value)
+        check_supported(arr.dtype, op)
+        return arr
+    dt = np.result_type(dtype, value)
+    check_supported(dt, op)
+    try:
+        return np.asarray(value, dtype=dt)
+    except OverflowError:
+        raise OverflowError(
+            f"{op}: the Python integer {value} does not fit the tensor's dtype {dtype}"
+        ) from None

@@ -1,0 +1,480 @@
+"""The backward walk: one loop that every consumer of gradients builds on.
+
+`backward` (gradients into the leaves' `.grad`), `grad` (gradients returned), the graph
+picture's per-node gradients and `explain` all run `walk`, which visits each node once in a
+topological order and calls an optional hook on every node it visits.
+"""
+
+from __future__ import annotations
+
+import heapq
+import weakref
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import anomaly, autograd, tracing
+from .autograd import Context
+from .shapes import unbroadcast
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+__all__ = [
+    "backward",
+    "grad",
+    "walk",
+    "NodeHook",
+    "RemovableHandle",
+    "register_hook",
+    "retain_grad",
+]
+
+# on_node(ctx, grad_in, grads_out): grad_in is the node's output gradient, grads_out one
+# gradient per input in the input's shape and dtype (None where no gradient flows).
+NodeHook = Callable[[Context, Any, tuple[Any, ...]], None]
+
+_RELEASED = (
+    "backward through a graph that has already been released: the first backward freed its "
+    "saved values; call the first backward with retain_graph=True to backpropagate twice"
+)
+
+
+# How many hooks (or retain_grad marks) exist: the walk looks for them only when some do.
+hook_count = 0
+
+
+class RemovableHandle:
+    """Returned by `register_hook`; `remove()` unregisters the hook."""
+
+    def __init__(self, hooks: list[Any], hook: Any) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        """Unregister the hook (a second call does nothing)."""
+        global hook_count
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+            hook_count -= 1
+
+
+def _hook_list(t: Tensor) -> list[Any]:
+    """The hooks of `t`: kept on its node for a result of an op, on the tensor for a leaf."""
+    if t._ctx is not None:
+        hooks = getattr(t._ctx, "hooks", None)
+        if hooks is None:
+            hooks = t._ctx.hooks = []
+        return hooks
+    hooks = getattr(t, "_hooks", None)
+    if hooks is None:
+        hooks = t._hooks = []
+    return hooks
+
+
+def register_hook(t: Tensor, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+    """Call `hook(grad)` when `t`'s gradient has been computed (see `Tensor.register_hook`)."""
+    global hook_count
+    if not t.requires_grad:
+        raise RuntimeError("register_hook: this tensor does not require grad, so it gets none")
+    if not callable(hook):
+        raise TypeError(f"register_hook: hook must be callable, got {type(hook).__name__}")
+    hooks = _hook_list(t)
+    hooks.append(hook)
+    hook_count += 1
+    return RemovableHandle(hooks, hook)
+
+
+class _Retain:
+    """The hook behind `retain_grad`: stores the gradient in the (non-leaf) tensor's `.grad`."""
+
+    def __init__(self, t: Tensor) -> None:
+        self.ref = weakref.ref(t)
+
+    def __call__(self, g: Tensor) -> None:
+        t = self.ref()
+        if t is not None:
+            t._grad = g if t._grad is None else t._grad + g
+
+
+def retain_grad(t: Tensor) -> None:
+    """Keep a non-leaf tensor's gradient in `.grad` after backward (a no-op for leaves)."""
+    global hook_count
+    if not t.requires_grad:
+        raise RuntimeError("retain_grad: this tensor does not require grad")
+    if t._ctx is None:
+        return
+    hooks = _hook_list(t)
+    if not any(isinstance(h, _Retain) for h in hooks):
+        hooks.append(_Retain(t))
+        hook_count += 1
+
+
+def _root_grad(root: Tensor, grad: Any, create_graph: bool) -> Any:
+    data = root.data
+    if grad is None:
+        if data.size != 1:
+            raise ValueError(
+                f"backward: grad can be omitted only for a tensor with one element, but this "
+                f"tensor has shape {data.shape}; pass grad= of that shape"
+            )
+        g = np.ones_like(data)
+        return autograd._make_tensor(g, False, None) if create_graph else g
+    is_tensor = hasattr(grad, "_ctx")
+    g = grad.data if is_tensor else grad if hasattr(grad, "shape") else np.asarray(grad)
+    if g.shape != data.shape:
+        raise ValueError(
+            f"backward: grad has shape {g.shape} but the tensor has shape {data.shape}"
+        )
+    if g.dtype != data.dtype:
+        raise TypeError(f"backward: grad has dtype {g.dtype} but the tensor has dtype {data.dtype}")
+    if create_graph:
+        return grad if is_tensor else autograd._make_tensor(g, False, None)
+    return g
+
+
+def _saved_as_tensors(ctx: Context, out: Tensor | None) -> tuple[Any, ...]:
+    """The saved values with inputs and the output replaced by their Tensors (graph mode)."""
+    parents = ctx.parents or ()
+    mapped: list[Any] = []
+    for s in ctx.saved:
+        if not hasattr(s, "dtype") or not hasattr(s, "shape") or hasattr(s, "_ctx"):
+            mapped.append(s)
+            continue
+        for p in parents:
+            if s is p.data:
+                mapped.append(p)
+                break
+        else:
+            if out is not None and s is out.data:
+                mapped.append(out)
+            elif s.dtype.kind in "biu":
+                mapped.append(s)  # masks and indices: constants of the derivative
+            else:
+                raise RuntimeError(
+                    f"{ctx.fn.__name__}: create_graph=True needs the backward to depend only on "
+                    "the op's inputs, its output and non-float constants, but it saved another "
+                    "float array"
+                )
+    return tuple(mapped)
+
+
+class _GraphContext:
+    """What a backward sees when its own graph is recorded: the same fields, Tensors inside."""
+
+    __slots__ = ("fn", "saved", "needs_input_grad", "parents", "seq", "last_use")
+
+    def __init__(self, ctx: Context, out: Tensor | None) -> None:
+        self.fn = ctx.fn
+        self.saved = _saved_as_tensors(ctx, out)
+        self.needs_input_grad = ctx.needs_input_grad
+        self.parents = ctx.parents
+        self.seq = ctx.seq
+        self.last_use = False
+
+    def reuse(self, value: Any, holders: int = 3) -> Any:
+        return value
+
+
+def _run_hooks(hooks: list[Any], g: Any, graph: bool, shape: tuple[int, ...]) -> Any:
+    gt = g if graph else autograd._make_tensor(g, False, None)
+    for hook in list(hooks):
+        r = hook(gt)
+        if r is not None:
+            if not hasattr(r, "_ctx") or r.shape != shape:
+                raise ValueError(
+                    f"hook: must return None or a Tensor of shape {shape}, got {r!r:.60}"
+                )
+            gt = r
+    return gt if graph else gt.data
+
+
+def _modified_in_place(ctx: Context, p: Tensor) -> None:
+    if any(s is p.data for s in ctx.saved or ()):
+        raise RuntimeError(
+            f"backward: an input of {ctx.fn.__name__} (shape {p.data.shape}) was modified in "
+            "place after the op used it (an optimizer step between a forward and its "
+            "backward?), so its gradient would be computed from the new values; run backward "
+            "before changing the parameters"
+        )
+
+
+def walk(
+    roots: Sequence[Tensor],
+    root_grads: Sequence[Any],
+    retain_graph: bool,
+    create_graph: bool,
+    on_node: NodeHook | None = None,
+    capture: dict[int, Tensor] | None = None,
+    run_hooks: bool = True,
+) -> tuple[dict[int, tuple[Tensor, Any, bool]], dict[int, Any]]:
+    """Visit every node behind `roots` once, in reverse creation order, and backpropagate.
+
+    Nodes come off a heap keyed by creation number, which is a topological order (an op's
+    inputs exist before it), so each node is visited when its gradient is complete. Pending
+    gradients live in a dict emptied as nodes are visited. Nothing is written to `.grad`:
+    the leaves' summed gradients are returned, for the caller to commit all at once.
+
+    Args:
+        roots: tensors to differentiate.
+        root_grads: their output gradients (arrays, or Tensors when `create_graph`).
+        retain_graph: keep saved values (else each node is released after its visit).
+        create_graph: run each backward on Tensors, recording its graph.
+        on_node: called after each node's backward (see `NodeHook`).
+        capture: non-leaf tensors (by id of their node) whose gradient to return as well.
+        run_hooks: call the tensors' hooks (`register_hook`, `retain_grad`).
+
+    Returns:
+        ({id(leaf): (leaf, gradient, shared)}, {id(ctx): gradient} for captured nodes), where
+        `shared` says the gradient array may be referenced elsewhere (copy before owning it).
+    """
+    check = anomaly.state.enabled
+    hooks_on = run_hooks and hook_count > 0
+    pending: dict[int, Any] = {}
+    outs: dict[int, Tensor] = {}
+    leaves: dict[int, tuple[Tensor, Any, bool]] = {}
+    captured: dict[int, Any] = {}
+    heap: list[tuple[int, Context]] = []
+    heappop, heappush = heapq.heappop, heapq.heappush
+    for root, g in zip(roots, root_grads, strict=True):
+        ctx = root._ctx
+        if ctx is None:
+            seen = leaves.get(id(root))
+            leaves[id(root)] = (root, g, True) if seen is None else (root, seen[1] + g, False)
+            continue
+        if ctx.saved is None:
+            raise RuntimeError(_RELEASED)
+        key = id(ctx)
+        if key in pending:
+            pending[key] = pending[key] + g
+        else:
+            pending[key] = g
+            outs[key] = root
+            heappush(heap, (-ctx.seq, ctx))
+    while heap:
+        ctx = heappop(heap)[1]
+        key = id(ctx)
+        g = pending.pop(key)
+        parents = ctx.parents
+        if parents is None or ctx.saved is None:
+            raise RuntimeError(_RELEASED)
+        if hooks_on and getattr(ctx, "hooks", None):
+            g = _run_hooks(ctx.hooks, g, create_graph, ctx_shape(ctx, outs))
+        if capture is not None and key in capture:
+            captured[key] = g
+        if create_graph:
+            grads = ctx.fn.backward(_GraphContext(ctx, outs.get(key)), g)  # type: ignore[arg-type]
+        else:
+            ctx.last_use = not retain_graph
+            grads = ctx.fn.backward(ctx, g)
+        if len(grads) != len(parents):
+            raise RuntimeError(
+                f"{ctx.fn.__name__}.backward returned {len(grads)} gradients for "
+                f"{len(parents)} inputs"
+            )
+        if check:
+            where = getattr(ctx, "where", "<unknown>")
+            anomaly.check_finite("backward", ctx.fn.__name__, where, grads, parents)
+        needs = ctx.needs_input_grad
+        flowed: list[Any] | None = [] if on_node is not None else None
+        for i, p in enumerate(parents):
+            pg = grads[i]
+            if pg is None or not needs[i]:
+                if flowed is not None:
+                    flowed.append(None)
+                continue
+            if pg.__class__ is not np.ndarray and isinstance(pg, np.generic):
+                pg = np.asarray(pg)  # arithmetic on 0-d arrays gives NumPy scalars
+            pdata = p.data
+            if pg.shape != pdata.shape:
+                pg = unbroadcast(pg, pdata.shape)
+            if pg.dtype != pdata.dtype:
+                pg = pg.astype(pdata.dtype)
+            del pdata  # no array kept in a local: see Context.reuse
+            if flowed is not None:
+                flowed.append(pg)
+            pctx = p._ctx
+            if pctx is None:
+                if p._version > ctx.seq:
+                    _modified_in_place(ctx, p)
+                seen = leaves.get(id(p))
+                leaves[id(p)] = (p, pg, pg is g) if seen is None else (p, seen[1] + pg, False)
+                continue
+            pkey = id(pctx)
+            prev = pending.get(pkey)
+            if prev is None:
+                pending[pkey] = pg
+                if create_graph or hooks_on:
+                    outs[pkey] = p
+                heappush(heap, (-pctx.seq, pctx))
+            else:
+                pending[pkey] = prev + pg
+        if on_node is not None:
+            on_node(ctx, g, tuple(flowed or ()))
+        if not retain_graph:
+            ctx.saved = ctx.parents = None
+    return leaves, captured
+
+
+def ctx_shape(ctx: Context, outs: dict[int, Tensor]) -> tuple[int, ...]:
+    """The shape of a node's output tensor."""
+    out = outs.get(id(ctx))
+    return () if out is None else out.data.shape
+
+
+def accumulate_leaf(leaf: Tensor, g: Any, shared: bool) -> Any:
+    """Add `g` into `leaf.grad` (or make it the gradient); return the gradient's array.
+
+    The leaf owns its gradient array, so a `shared` array (or a view) is copied first.
+    """
+    if g.dtype != leaf.data.dtype:
+        g = g.astype(leaf.data.dtype)
+        shared = False
+    current = leaf._grad
+    if current is None:
+        if isinstance(g, np.generic):
+            g = np.asarray(g)
+        elif shared or g.base is not None or not g.flags.writeable:
+            g = g.copy()
+        leaf._grad = autograd._make_tensor(g, False, None)
+        return g
+    acc = autograd.as_result(current.data + g)
+    current.data = acc
+    return acc
+
+
+def _commit(leaves: dict[int, tuple[Tensor, Any, bool]], create_graph: bool) -> None:
+    """Write every leaf's gradient, all or nothing: an interrupt part-way undoes the writes."""
+    tracer = tracing.current
+    if tracer is not None and tracer.active() and not create_graph:
+        for leaf, g, shared in leaves.values():
+            tracer.accumulate(leaf, g, shared)  # replayed in the same order, by the same helper
+        return
+    hooks_on = hook_count > 0
+    staged: list[tuple[Tensor, Any]] = []
+    for leaf, g, shared in leaves.values():
+        if hooks_on and getattr(leaf, "_hooks", None):
+            g = _run_hooks(leaf._hooks, g, create_graph, leaf.data.shape)
+            shared = True
+        current = leaf._grad
+        if create_graph:
+            staged.append((leaf, g if current is None else current + g))
+        elif current is None:
+            if isinstance(g, np.generic):
+                g = np.asarray(g)  # a sum of 0-d arrays is a NumPy scalar
+            elif shared or g.base is not None or not g.flags.writeable:
+                g = g.copy()  # the leaf owns its gradient array
+            staged.append((leaf, autograd._make_tensor(g, False, None)))
+        else:
+            staged.append((leaf, np.asarray(current.data + g)))
+    done: list[tuple[Tensor, Any, Any]] = []
+    try:
+        for leaf, new in staged:
+            current = leaf._grad
+            if create_graph or current is None or hasattr(new, "_ctx"):
+                done.append((leaf, current, None))
+                leaf._grad = new
+            else:
+                done.append((leaf, current, current.data))
+                current.data = new
+    except BaseException:
+        for leaf, old, old_data in reversed(done):
+            if old_data is not None and old is not None:
+                old.data = old_data
+            leaf._grad = old
+        raise
+
+
+def backward(
+    root: Tensor, grad: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+) -> None:
+    """Backpropagate from `root`, accumulating gradients into the leaves' `.grad`.
+
+    Args:
+        root: the tensor to differentiate (usually a scalar loss).
+        grad: d(something)/d(root); may be omitted only when root has one element.
+        retain_graph: keep the saved values so that backward can run through the graph
+            again (default: `create_graph`).
+        create_graph: record the backward pass too, so the gradients can be differentiated.
+
+    Raises:
+        RuntimeError: root does not require grad, or the graph was already released.
+        ValueError: grad omitted for a non-scalar root, or grad's shape differs from root's.
+        TypeError: grad's dtype differs from root's.
+    """
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward: this tensor does not require grad and has no grad_fn; create the "
+            "leaves with requires_grad=True (and not inside no_grad)"
+        )
+    g = _root_grad(root, grad, create_graph)
+    keep = create_graph if retain_graph is None else bool(retain_graph)
+    with autograd.set_grad_enabled(create_graph):
+        leaves, _ = walk([root], [g], keep, create_graph)
+        _commit(leaves, create_graph)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """The gradients of `outputs` with respect to `inputs`, returned (no `.grad` is touched).
+
+    Shaped like `torch.autograd.grad`. With `create_graph=True` the results carry a graph of
+    their own, so they can be differentiated again (Hessian-vector products, gradient
+    penalties, Newton steps).
+
+    Args:
+        outputs: tensors to differentiate (one element each unless `grad_outputs` is given).
+        inputs: tensors (leaves or intermediate results) to differentiate with respect to.
+        grad_outputs: one output gradient per output (None for ones on a one-element output).
+        retain_graph: keep the graph for another backward (default: `create_graph`).
+        create_graph: record the backward pass so the results can be differentiated again.
+        allow_unused: return None for an input the outputs do not depend on (else raise).
+
+    Returns:
+        One gradient per input, a Tensor (or None when unused and `allow_unused`).
+    """
+    outs: list[Tensor] = [outputs] if hasattr(outputs, "_ctx") else list(outputs)  # type: ignore[list-item]
+    ins: list[Tensor] = [inputs] if hasattr(inputs, "_ctx") else list(inputs)  # type: ignore[list-item]
+    if grad_outputs is None or hasattr(grad_outputs, "_ctx"):
+        gos: list[Any] = [grad_outputs] * len(outs)
+    else:
+        gos = list(grad_outputs)
+        if len(gos) != len(outs):
+            raise ValueError(f"grad: {len(outs)} outputs but {len(gos)} grad_outputs")
+    for i, t in enumerate(ins):
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad")
+    for o in outs:
+        if not o.requires_grad:
+            raise RuntimeError("grad: an output does not require grad (no graph behind it)")
+    keep = create_graph if retain_graph is None else bool(retain_graph)
+    capture = {id(t._ctx): t for t in ins if t._ctx is not None}
+    with autograd.set_grad_enabled(create_graph):
+        roots = [_root_grad(o, g, create_graph) for o, g in zip(outs, gos, strict=True)]
+        leaves, captured = walk(outs, roots, keep, create_graph, capture=capture)
+    results: list[Tensor | None] = []
+    for i, t in enumerate(ins):
+        if t._ctx is None:
+            found = leaves.get(id(t))
+            g = None if found is None else found[1]
+        else:
+            g = captured.get(id(t._ctx))
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
+                    "pass allow_unused=True to get None for it"
+                )
+            results.append(None)
+        elif create_graph:
+            results.append(g)
+        else:
+            arr = g if g.base is None and g.flags.writeable else np.array(g)
+            results.append(autograd._make_tensor(arr, False, None))
+    return tuple(results)

@@ -1,0 +1,363 @@
+"""NumPy functions and ufuncs on Tensors: they run the matching op, or refuse, never cut the graph.
+
+`Tensor.__array_ufunc__` and `Tensor.__array_function__` send NumPy calls here. A call with a
+matching op (`np.tanh`, `np.dot`, `np.sum`, `np.where`, `np.concatenate`, ...) returns a Tensor
+with its gradient, so NumPy code such as the tutorial's forward pass runs unchanged on Tensors
+and can be differentiated. Comparisons and other value tests (`np.isnan`, `np.allclose`, ...)
+read the values: their results carry no gradient by nature. Any other NumPy function raises
+`TypeError` when a tensor that requires grad is among its arguments, naming the function and the
+Tensor method to use; on tensors without grad it runs on their arrays, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import autograd, dtypes, functional
+from . import ops as F
+from .autograd import Function
+from .tensor import Tensor
+
+__all__ = ["array_ufunc", "array_function", "UFUNCS", "FUNCTIONS", "VALUE_TESTS"]
+
+
+def _is_tensor(x: Any) -> bool:
+    return isinstance(x, Tensor)
+
+
+def _tensors(*xs: Any) -> list[Tensor]:
+    """Operands as Tensors: Python numbers are weak beside the first tensor (see `dtypes`)."""
+    like = next(x for x in xs if _is_tensor(x))
+    return [like._wrap(x, "numpy") if not _is_tensor(x) else x for x in xs]
+
+
+def _binary(fn: type[Function]) -> Callable[..., Tensor]:
+    def call(x: Any, y: Any) -> Tensor:
+        a, b = _tensors(x, y)
+        return fn.apply(a, b)
+
+    return call
+
+
+def _unary(method: str) -> Callable[..., Tensor]:
+    def call(x: Any) -> Tensor:
+        return getattr(x, method)()
+
+    return call
+
+
+def _power(x: Any, p: Any) -> Tensor:
+    if _is_tensor(x) and dtypes.is_scalar(p):
+        return x.pow(p)
+    a, b = _tensors(x, p)
+    return F.PowTensor.apply(a, b)
+
+
+def _square(x: Tensor) -> Tensor:
+    return x.square()
+
+
+def _reciprocal(x: Tensor) -> Tensor:
+    return 1.0 / x
+
+
+UFUNCS: dict[Any, Callable[..., Any]] = {
+    np.add: _binary(F.Add),
+    np.subtract: _binary(F.Sub),
+    np.multiply: _binary(F.Mul),
+    np.divide: _binary(F.Div),
+    np.true_divide: _binary(F.Div),
+    np.power: _power,
+    np.matmul: _binary(F.MatMul),
+    np.maximum: _binary(F.Maximum),
+    np.minimum: _binary(F.Minimum),
+    np.negative: _unary("neg"),
+    np.positive: lambda x: x,
+    np.tanh: _unary("tanh"),
+    np.exp: _unary("exp"),
+    np.expm1: _unary("expm1"),
+    np.log: _unary("log"),
+    np.log1p: _unary("log1p"),
+    np.sqrt: _unary("sqrt"),
+    np.square: _square,
+    np.reciprocal: _reciprocal,
+    np.abs: _unary("abs"),
+    np.absolute: _unary("abs"),
+    np.sin: _unary("sin"),
+    np.cos: _unary("cos"),
+    np.sign: _unary("sign"),
+}
+
+# ufuncs whose result has no gradient by nature: computed on the values.
+VALUE_UFUNCS = {
+    np.greater,
+    np.greater_equal,
+    np.less,
+    np.less_equal,
+    np.equal,
+    np.not_equal,
+    np.isnan,
+    np.isinf,
+    np.isfinite,
+    np.logical_and,
+    np.logical_or,
+    np.logical_xor,
+    np.logical_not,
+    np.signbit,
+    np.floor,
+    np.ceil,
+    np.trunc,
+    np.rint,
+}
+
+_REDUCE = {
+    np.add: "sum",
+    np.maximum: "amax",
+    np.minimum: "amin",
+    np.multiply: "prod",
+}
+
+
+def _data(x: Any) -> Any:
+    if _is_tensor(x):
+        return x.data
+    if isinstance(x, (list, tuple)):
+        return type(x)(_data(i) for i in x)
+    return x
+
+
+def _needs_grad(args: Any) -> bool:
+    if _is_tensor(args):
+        return bool(args.requires_grad)
+    if isinstance(args, (list, tuple)):
+        return any(_needs_grad(a) for a in args)
+    if isinstance(args, dict):
+        return any(_needs_grad(a) for a in args.values())
+    return False
+
+
+def _wrap_values(result: Any) -> Any:
+    """A value test's result: arrays become Tensors without grad, Python values stay."""
+    if isinstance(result, (np.ndarray, np.generic)) or hasattr(result, "__array_ufunc__"):
+        return Tensor._make(autograd.as_result(result), False, None)
+    return result
+
+
+class _Unsupported(Exception):
+    """A NumPy call's arguments have no matching op (e.g. out=); `hint` says what to do."""
+
+    def __init__(self, hint: str) -> None:
+        super().__init__(hint)
+        self.hint = hint
+
+
+def _refuse(name: str, hint: str) -> TypeError:
+    return TypeError(
+        f"numpy.{name} on a tensor that requires grad would return a plain array and cut the "
+        f"graph silently (no gradient would reach the tensor); {hint}"
+    )
+
+
+def array_ufunc(ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Run a NumPy ufunc call that has a Tensor among its operands."""
+    grad = _needs_grad(inputs) or _needs_grad(kwargs)
+    if method == "__call__" and not kwargs:
+        fn = UFUNCS.get(ufunc)
+        if fn is not None:
+            return fn(*inputs)
+        if ufunc in VALUE_UFUNCS:
+            return _wrap_values(ufunc(*_data(inputs)))
+    if method == "reduce" and ufunc in _REDUCE and _is_tensor(inputs[0]) and len(inputs) == 1:
+        extra = set(kwargs) - {"axis", "keepdims"}
+        if not extra:
+            axis = kwargs.get("axis", 0)
+            keep = bool(kwargs.get("keepdims", False))
+            return getattr(inputs[0], _REDUCE[ufunc])(axis, keep)
+    if grad:
+        what = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+        how = (
+            f"with {', '.join(sorted(kwargs))} it has no matching op"
+            if kwargs
+            else "it has no matching op"
+        )
+        raise _refuse(what, f"{how}; use the Tensor's methods, or .detach() the tensor first")
+    out = getattr(ufunc, method)(*_data(inputs), **_data_kwargs(kwargs))
+    return out
+
+
+def _data_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in kwargs.items():
+        if k == "out" and isinstance(v, tuple):
+            out[k] = tuple(_data(i) for i in v)
+        else:
+            out[k] = _data(v)
+    return out
+
+
+# ---------------------------------------------------------------------------- functions
+
+
+def _reduction(method: str) -> Callable[..., Any]:
+    def call(a: Tensor, axis: Any = None, *args: Any, keepdims: Any = False, **kw: Any) -> Any:
+        if args or any(v is not None for v in kw.values()):
+            raise _Unsupported(f"the arguments {sorted(kw)} have no matching op here")
+        return getattr(a, method)(axis=axis, keepdims=bool(keepdims))
+
+    return call
+
+
+def _var(method: str) -> Callable[..., Any]:
+    def call(
+        a: Tensor,
+        axis: Any = None,
+        dtype: Any = None,
+        out: Any = None,
+        ddof: float = 0,
+        keepdims: Any = False,
+        **kw: Any,
+    ) -> Any:
+        if dtype is not None or out is not None or kw:
+            raise _Unsupported("dtype=, out= and where= have no matching op here")
+        return getattr(a, method)(axis=axis, keepdims=bool(keepdims), correction=ddof)
+
+    return call
+
+
+def _dot(a: Any, b: Any, out: Any = None) -> Tensor:
+    x, y = _tensors(a, b)
+    if out is not None or x.ndim > 2 or y.ndim > 2:
+        raise _Unsupported("np.dot beyond 2-D (or with out=) has no matching op; use @")
+    if x.ndim == 0 or y.ndim == 0:
+        return x * y
+    return x @ y
+
+
+def _where(cond: Any, x: Any = None, y: Any = None) -> Any:
+    if x is None and y is None:
+        return _wrap_values(np.where(_data(cond)))
+    return functional.where(cond, x, y)
+
+
+def _concatenate(seq: Any, axis: int | None = 0, out: Any = None, **kw: Any) -> Tensor:
+    if out is not None or kw or axis is None:
+        raise _Unsupported("axis=None, out= and dtype= have no matching op here")
+    return functional.cat(list(seq), dim=axis)
+
+
+def _stack(seq: Any, axis: int = 0, out: Any = None, **kw: Any) -> Tensor:
+    if out is not None or kw:
+        raise _Unsupported("out= and dtype= have no matching op here")
+    return functional.stack(list(seq), dim=axis)
+
+
+def _transpose(a: Tensor, axes: Any = None) -> Tensor:
+    return a.T if axes is None else a.permute(*axes)
+
+
+def _like(kind: str) -> Callable[..., Any]:
+    def call(a: Tensor, *args: Any, **kw: Any) -> Tensor:
+        return _wrap_values(getattr(np, kind)(a.data, *args, **kw))
+
+    return call
+
+
+def _norm(x: Tensor, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Tensor:
+    if ord is not None and not (ord == 2 and (axis is None or isinstance(axis, int))):
+        raise _Unsupported("only the 2-norm (ord=None or 2) has a matching op here")
+    return (x * x).sum(axis=axis, keepdims=keepdims).sqrt()
+
+
+FUNCTIONS: dict[Any, Callable[..., Any]] = {
+    np.sum: _reduction("sum"),
+    np.mean: _reduction("mean"),
+    np.max: _reduction("amax"),
+    np.amax: _reduction("amax"),
+    np.min: _reduction("amin"),
+    np.amin: _reduction("amin"),
+    np.prod: _reduction("prod"),
+    np.var: _var("var"),
+    np.std: _var("std"),
+    np.dot: _dot,
+    np.where: _where,
+    np.squeeze: lambda a, axis=None: a.squeeze(axis),
+    np.expand_dims: lambda a, axis: (
+        a.unsqueeze(axis)
+        if isinstance(axis, (int, np.integer))
+        else functional.expand_dims(a, axis)
+    ),
+    np.reshape: lambda a, shape=None, *args, **kw: a.reshape(
+        shape if shape is not None else kw["newshape"]
+    ),
+    np.ravel: lambda a, order="C": a.reshape(-1),
+    np.transpose: _transpose,
+    np.swapaxes: lambda a, axis1, axis2: a.transpose(axis1, axis2),
+    np.concatenate: _concatenate,
+    np.stack: _stack,
+    np.broadcast_to: lambda a, shape, subok=False: a.broadcast_to(shape),
+    np.copy: lambda a, order="K", subok=False: a.clone(),
+    np.clip: lambda a, a_min=None, a_max=None, **kw: a.clamp(
+        kw.get("min", a_min), kw.get("max", a_max)
+    ),
+    np.linalg.norm: _norm,
+    np.zeros_like: _like("zeros_like"),
+    np.ones_like: _like("ones_like"),
+    np.full_like: _like("full_like"),
+    np.empty_like: _like("zeros_like"),
+    np.matmul: _binary(F.MatMul),
+}
+
+# Functions whose results have no gradient by nature (tests of values, indices, shapes).
+VALUE_TESTS = {
+    np.allclose,
+    np.isclose,
+    np.array_equal,
+    np.array_equiv,
+    np.shape,
+    np.ndim,
+    np.size,
+    np.argmax,
+    np.argmin,
+    np.argsort,
+    np.nonzero,
+    np.count_nonzero,
+    np.any,
+    np.all,
+    np.sort,
+    np.unique,
+    np.round,
+    np.around,
+    np.result_type,
+    np.can_cast,
+}
+
+# The Tensor method to suggest when a NumPy function has no matching op.
+_HINTS = {
+    "cumsum": "there is no cumsum op yet; .detach() the tensor if no gradient is needed",
+    "tensordot": "use @ (matmul) with reshape/permute",
+    "einsum": "use @ (matmul) with reshape/permute",
+    "outer": "use a[:, None] * b[None, :]",
+    "vstack": "use tinygrad_lite.functional.cat",
+    "hstack": "use tinygrad_lite.functional.cat",
+    "asarray": "call tensor.detach().numpy() if no gradient is needed",
+    "array": "call tensor.detach().numpy() if no gradient is needed",
+}
+
+
+def array_function(func: Any, types: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Run a NumPy function call that has a Tensor among its arguments."""
+    fn = FUNCTIONS.get(func)
+    hint = _HINTS.get(func.__name__, "use the Tensor's own methods (see the API docs)")
+    if fn is not None:
+        try:
+            return fn(*args, **kwargs)
+        except _Unsupported as e:
+            hint = e.hint
+    elif func in VALUE_TESTS:
+        return _wrap_values(func(*_data(args), **{k: _data(v) for k, v in kwargs.items()}))
+    if _needs_grad(args) or _needs_grad(kwargs):
+        raise _refuse(func.__name__, hint)
+    return func(*_data(args), **{k: _data(v) for k, v in kwargs.items()})

@@ -1,0 +1,265 @@
+"""Hypothesis strategies that draw an op's inputs and parameters from its registry entry.
+
+`op_case(spec)` reads an `OpSpec` (arity, domain of each input, kind) and draws a `Case`: the
+input Tensors, the parameters, and how to call the op and its reference. The property tests of
+the package run every registered op through these, so registering an op is all it takes to have
+it tested; a new `kind` needs one more drawing rule here. Needs hypothesis (the `test` extra).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .autograd import OpSpec
+from .tensor import Tensor
+
+try:
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+except ImportError as e:  # pragma: no cover - exercised only without the test extra
+    raise ImportError(
+        "tinygrad_lite.opcases needs hypothesis: pip install 'tinygrad-lite[test]'"
+    ) from e
+
+__all__ = ["Case", "op_case", "DOMAINS"]
+
+
+@dataclass
+class Case:
+    """One drawn application of an op.
+
+    Attributes:
+        spec: the op's registry entry.
+        inputs: the input tensors (float ones require grad).
+        params: keyword parameters of the op (and of its reference).
+        smooth: whether the op is differentiable to second order at these inputs.
+    """
+
+    spec: OpSpec
+    inputs: tuple[Tensor, ...]
+    params: dict[str, Any] = field(default_factory=dict)
+    smooth: bool = True
+
+    def call(self, *inputs: Tensor) -> Tensor:
+        """The op on `inputs` (the case's own by default) with the case's parameters."""
+        return self.spec.fn.apply(*(inputs or self.inputs), **self.params)
+
+    def reference(self) -> Any:
+        """The reference formula on the inputs' arrays."""
+        return self.spec.reference(*[t.data for t in self.inputs], **self.params)
+
+    def differentiable_inputs(self) -> list[int]:
+        """Indices of the inputs that require grad."""
+        return [i for i, t in enumerate(self.inputs) if t.requires_grad]
+
+
+def _grid(lo: int, hi: int, scale: float, offset: float = 0.0) -> st.SearchStrategy[float]:
+    return st.integers(lo, hi).map(lambda i: i / scale + offset)
+
+
+def _signed(lo: float, hi: float) -> st.SearchStrategy[float]:
+    mag = st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+    return st.tuples(st.booleans(), mag).map(lambda t: t[1] if t[0] else -t[1])
+
+
+# Element strategies per domain: kept away from kinks and poles by more than gradcheck's step.
+DOMAINS: dict[str, st.SearchStrategy[Any]] = {
+    "real": st.floats(-3, 3),
+    "positive": st.floats(0.2, 5),
+    "nonzero": _signed(0.5, 3),
+    "unit": st.floats(0.05, 0.95),
+    "away_from_0": _signed(0.05, 3),
+    "moderate": st.floats(-3, 2),
+    "above_minus_1": st.floats(-0.5, 3),
+    "distinct": _grid(-300, 300, 100),
+    "distinct_offset": _grid(-300, 300, 100, 0.005),  # never equal to a "distinct" value
+    "away_from_bounds": _grid(-30, 29, 10, 0.05),  # x.x5: never within 0.05 of ±0.5, ±1
+    "log_probs": st.floats(-5, 0),
+}
+
+
+def _array(draw: Any, domain: str, shape: tuple[int, ...], dtype: Any = np.float64) -> Any:
+    if domain == "condition":
+        return draw(hnp.arrays(np.bool_, shape))
+    unique = domain.startswith("distinct")
+    return draw(hnp.arrays(np.dtype(dtype), shape, elements=DOMAINS[domain], unique=unique))
+
+
+def _tensor(draw: Any, domain: str, shape: tuple[int, ...]) -> Tensor:
+    a = _array(draw, domain, shape)
+    return Tensor(a, requires_grad=a.dtype.kind == "f")
+
+
+def _shape(draw: Any, min_dims: int = 0, max_dims: int = 3, max_side: int = 4) -> tuple[int, ...]:
+    return draw(hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, max_side=max_side))
+
+
+def _axis(draw: Any, ndim: int) -> tuple[Any, bool]:
+    keepdims = draw(st.booleans())
+    if ndim == 0 or draw(st.booleans()):
+        return None, keepdims
+    axes = draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True))
+    if len(axes) == 1 and draw(st.booleans()):
+        return axes[0] - ndim * draw(st.integers(0, 1)), keepdims
+    return tuple(axes), keepdims
+
+
+def _count(shape: tuple[int, ...], axis: Any) -> int:
+    if axis is None:
+        return int(np.prod(shape))
+    axes = (axis,) if isinstance(axis, int) else axis
+    return int(np.prod([shape[a] for a in axes]))
+
+
+def _index(draw: Any, shape: tuple[int, ...]) -> Any:
+    n = shape[0]
+    kind = draw(
+        st.sampled_from(["int", "slice", "array", "pair", "ellipsis", "mask", "none", "rows"])
+    )
+    if kind == "int":
+        return draw(st.integers(-n, n - 1))
+    if kind == "slice":
+        return slice(draw(st.integers(0, n)), draw(st.integers(0, n)), draw(st.integers(1, 2)))
+    if kind == "array":  # repeated indices must accumulate
+        return np.array(draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=6)))
+    if kind == "pair" and len(shape) >= 2:
+        return (slice(None), draw(st.integers(0, shape[1] - 1)))
+    if kind == "mask":
+        return draw(hnp.arrays(np.bool_, (n,)))
+    if kind == "none":
+        return (None, Ellipsis)
+    if kind == "rows" and len(shape) >= 2:  # one integer array per dim, with repeats
+        k = draw(st.integers(1, 5))
+        rows = np.array(draw(st.lists(st.integers(0, n - 1), min_size=k, max_size=k)))
+        cols = np.array(draw(st.lists(st.integers(0, shape[1] - 1), min_size=k, max_size=k)))
+        return (rows, cols)
+    return (Ellipsis, 0)
+
+
+def _reshape_target(draw: Any, shape: tuple[int, ...]) -> tuple[int, ...]:
+    size = int(np.prod(shape))
+    return draw(
+        st.sampled_from(
+            [(size,), (-1,), tuple(reversed(shape)), (1, *shape), (*shape, 1), (size, 1)]
+        )
+    )
+
+
+def _matmul_shapes(draw: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    n, k, p = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    batch = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=3))
+    bx, by = batch.input_shapes
+    kind = draw(st.sampled_from(["2d", "vv", "v2", "2v", "batched", "vb", "bv"]))
+    return {
+        "2d": ((n, k), (k, p)),
+        "vv": ((k,), (k,)),
+        "v2": ((k,), (k, p)),
+        "2v": ((n, k), (k,)),
+        "batched": ((*bx, n, k), (*by, k, p)),
+        "vb": ((k,), (*by, k, p)),
+        "bv": ((*bx, n, k), (k,)),
+    }[kind]
+
+
+def _classify(draw: Any, spec: OpSpec) -> Case:
+    layout = draw(st.sampled_from(["rows", "columns", "spatial", "vector"]))
+    n, c, d = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    shape, dim = {
+        "rows": ((n, c), 1),
+        "columns": ((c, n), 0),
+        "spatial": ((n, c, d), 1),
+        "vector": ((c,), 0),
+    }[layout]
+    x = _tensor(draw, spec.domain[0], shape)
+    probabilities = spec.name == "cross_entropy" and draw(st.booleans())
+    if probabilities:
+        t = Tensor(_array(draw, "unit", shape), requires_grad=True)
+    else:
+        tshape = shape[:dim] + shape[dim + 1 :]
+        t = Tensor(draw(hnp.arrays(np.int64, tshape, elements=st.integers(0, c - 1))))
+    reduction = draw(st.sampled_from(["mean", "sum", "none"]))
+    return Case(spec, (x, t), {"reduction": reduction, "dim": dim})
+
+
+def _draw_case(draw: Any, spec: OpSpec) -> Case:
+    kind, dom = spec.kind, spec.domain
+    if kind == "elementwise":
+        return Case(spec, (_tensor(draw, dom[0], _shape(draw)),))
+    if kind == "broadcast":
+        shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=spec.arity, max_side=4))
+        return Case(
+            spec, tuple(_tensor(draw, d, s) for d, s in zip(dom, shapes.input_shapes, strict=True))
+        )
+    if kind == "matmul":
+        sx, sy = _matmul_shapes(draw)
+        return Case(spec, (_tensor(draw, dom[0], sx), _tensor(draw, dom[1], sy)))
+    if kind == "loss":
+        shape = _shape(draw, min_dims=1)
+        reduction = draw(st.sampled_from(["mean", "sum", "none"]))
+        ins = tuple(_tensor(draw, d, shape) for d in dom)
+        return Case(spec, ins, {"reduction": reduction})
+    if kind == "classify":
+        return _classify(draw, spec)
+    if kind == "cat":
+        shape = _shape(draw, min_dims=1)
+        dim = draw(st.integers(-len(shape), len(shape) - 1))
+        parts = []
+        for _ in range(draw(st.integers(1, 3))):
+            s = list(shape)
+            s[dim] = draw(st.integers(1, 3))
+            parts.append(_tensor(draw, dom[0], tuple(s)))
+        return Case(spec, tuple(parts), {"dim": dim})
+    if kind == "index_add":
+        shape = _shape(draw, min_dims=1)
+        index = _index(draw, shape)
+        source = _tensor(draw, dom[0], np.zeros(shape)[index].shape)
+        return Case(spec, (source,), {"shape": shape, "index": index})
+    # the rest: one input and the parameters of its kind
+    shape = _shape(draw, min_dims=1 if kind in ("getitem", "softmax") else 0)
+    x = _tensor(draw, dom[0], shape)
+    params: dict[str, Any] = {}
+    smooth = True
+    if kind in ("reduce", "arg", "var"):
+        axis, keepdims = _axis(draw, len(shape))
+        if kind == "arg" and isinstance(axis, tuple):
+            axis = axis[0]
+        params = {"axis": axis, "keepdims": keepdims}
+        if kind == "var":
+            n = _count(shape, axis)
+            params["correction"] = draw(st.sampled_from([0, 1])) if n > 1 else 0
+        smooth = spec.name not in ("max", "min")
+    elif kind == "pow":
+        params = {"exponent": draw(st.sampled_from([2, 3, 0.5, -1.0, 1, -0.5, 1.7, 0]))}
+    elif kind == "leaky_relu":
+        params = {"negative_slope": draw(st.sampled_from([0.01, 0.2, 1.5]))}
+    elif kind == "softplus":
+        params = {"beta": draw(st.sampled_from([0.5, 1.0, 2.0])), "threshold": 20.0}
+    elif kind == "clamp":
+        lo, hi = draw(st.sampled_from([(-1.0, 1.0), (None, 0.5), (-0.5, None)]))
+        params = {"min": lo, "max": hi}
+    elif kind == "cast":
+        params = {"dtype": draw(st.sampled_from([np.float64, np.float32]))}
+    elif kind == "reshape":
+        params = {"shape": _reshape_target(draw, shape)}
+    elif kind == "permute":
+        perm = None if draw(st.booleans()) else tuple(draw(st.permutations(range(len(shape)))))
+        params = {"axes": perm}
+    elif kind == "expand":
+        lead = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+        stretched = tuple(draw(st.integers(1, 3)) if n == 1 else n for n in shape)
+        params = {"shape": lead + stretched}
+    elif kind == "getitem":
+        params = {"index": _index(draw, shape)}
+    elif kind == "softmax":
+        params = {"dim": draw(st.integers(-len(shape), len(shape) - 1))}
+    else:
+        raise ValueError(f"op {spec.name!r}: no drawing rule for kind {kind!r}")
+    return Case(spec, (x,), params, smooth)
+
+
+def op_case(spec: OpSpec) -> st.SearchStrategy[Case]:
+    """A strategy of `Case`s for the op `spec` (see the module docstring)."""
+    return st.composite(lambda draw: _draw_case(draw, spec))()

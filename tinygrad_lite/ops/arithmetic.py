@@ -1,0 +1,378 @@
+"""Arithmetic with broadcasting: + − × ÷ and powers, matmul, maximum, minimum, where, copies."""
+
+from __future__ import annotations
+
+from .base import Any, Context, Function, is_tensor, no_broadcast, np, register
+
+
+@register(
+    "add",
+    arity=2,
+    kind="broadcast",
+    reference=np.add,
+)
+class Add(Function):
+    """z = x + y."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, y: Any) -> Any:
+        try:
+            return np.add(x, y)
+        except ValueError:
+            raise no_broadcast("add", x, y) from None
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> tuple[Any, Any]:
+        return grad, grad
+
+
+@register(
+    "sub",
+    arity=2,
+    kind="broadcast",
+    reference=np.subtract,
+)
+class Sub(Function):
+    """z = x - y."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, y: Any) -> Any:
+        try:
+            return np.subtract(x, y)
+        except ValueError:
+            raise no_broadcast("sub", x, y) from None
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> tuple[Any, Any]:
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+
+@register(
+    "mul",
+    arity=2,
+    kind="broadcast",
+    reference=np.multiply,
+)
+class Mul(Function):
+    """z = x * y (elementwise)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, y: Any) -> Any:
+        ctx.save_for_backward(x, y)
+        try:
+            return np.multiply(x, y)
+        except ValueError:
+            raise no_broadcast("mul", x, y) from None
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> tuple[Any, Any]:
+        x, y = ctx.saved
+        nx, ny = ctx.needs_input_grad
+        return (grad * y if nx else None), (grad * x if ny else None)
+
+
+def product_quotient(a: Any, b: Any, c: Any) -> Any:
+    """a·b/c without spurious overflow or underflow in between.
+
+    The mantissas (in [0.5, 1)) are combined first and the binary exponents added
+    separately, so the only rounding to the float range is the final one: where the exact
+    a·b/c is representable, so is the result (for example 0 when a = 0 and b/c overflows).
+    """
+    if is_tensor(a) or is_tensor(b) or is_tensor(c):
+        return a * b / c
+    ma, ea = np.frexp(a)
+    mb, eb = np.frexp(b)
+    mc, ec = np.frexp(c)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.ldexp(ma * mb / mc, ea + eb - ec)
+
+
+@register(
+    "div",
+    arity=2,
+    domain="nonzero",
+    kind="broadcast",
+    reference=np.divide,
+)
+class Div(Function):
+    """z = x / y; dz/dx = 1/y, dz/dy = -x/y² = -z/y."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, y: Any) -> Any:
+        try:
+            z = np.divide(x, y)
+        except ValueError:
+            raise no_broadcast("div", x, y) from None
+        ctx.save_for_backward(y, z)
+        return z
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> tuple[Any, Any]:
+        y, z = ctx.saved
+        nx, ny = ctx.needs_input_grad
+        return (grad / y if nx else None), (-product_quotient(grad, z, y) if ny else None)
+
+
+@register(
+    "neg",
+    arity=1,
+    reference=np.negative,
+)
+class Neg(Function):
+    """z = -x."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        return np.negative(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> tuple[Any]:
+        return (-grad,)
+
+
+@register(
+    "pow",
+    arity=1,
+    domain="positive",
+    kind="pow",
+    reference=lambda x, exponent: np.power(x, exponent),
+)
+class Pow(Function):
+    """z = x ** p for a constant exponent p; dz/dx = p·x^(p-1), and 0 where p = 0."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, exponent: Any = 2.0) -> Any:
+        ctx.save_for_backward(x, exponent)
+        if exponent == 2:
+            return np.multiply(x, x)
+        return np.power(x, exponent)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> tuple[Any]:
+        x, p = ctx.saved
+        if p == 0:  # x ** 0 = 1 everywhere, 0 ** 0 included: the derivative is 0
+            return (grad * 0.0,)
+        if p == 1:
+            return (grad,)
+        if p == 2:
+            return (grad * (2.0 * x),)
+        return (grad * (p * np.power(x, p - 1)),)
+
+
+@register(
+    "pow_tensor",
+    arity=2,
+    domain=("positive", "real"),
+    kind="broadcast",
+    reference=np.power,
+)
+class PowTensor(Function):
+    """z = x ** y; dz/dx = y·x^(y-1), dz/dy = z·ln x; at x = 0 the 0·∞ forms are 0 (PyTorch's)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, y: Any) -> Any:
+        try:
+            z = np.power(x, y)
+        except ValueError:
+            raise no_broadcast("pow", x, y) from None
+        ctx.save_for_backward(x, y, z)
+        return z
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> tuple[Any, Any]:
+        x, y, z = ctx.saved
+        nx, ny = ctx.needs_input_grad
+        gx = gy = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if nx:  # as PyTorch: the y·x^(y-1) = 0·inf at x = 0, y = 0 is 0
+                gx = np.where((y == 0) & (x == 0), 0.0, grad * (y * np.power(x, y - 1)))
+            if ny:  # and z·ln x = 0·(-inf) at x = 0, y ≥ 0
+                gy = np.where((x == 0) & (y >= 0), 0.0, grad * (z * np.log(x)))
+        return gx, gy
+
+
+@register(
+    "matmul",
+    arity=2,
+    kind="matmul",
+    reference=np.matmul,
+)
+class MatMul(Function):
+    """z = x @ y, with NumPy's rules for 1-D operands and broadcast batch dimensions."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, y: Any) -> Any:
+        if x.ndim == 0 or y.ndim == 0:
+            raise ValueError(
+                f"matmul: operands must have at least 1 dimension, got shapes {x.shape} "
+                f"and {y.shape}"
+            )
+        kx = x.shape[-1]
+        ky = y.shape[-2] if y.ndim > 1 else y.shape[0]
+        if kx != ky:
+            raise ValueError(f"matmul: shapes {x.shape} and {y.shape} do not align ({kx} != {ky})")
+        ctx.save_for_backward(x, y)
+        try:
+            if kx == 1 and x.ndim == 2 and y.ndim == 2:
+                return np.multiply(x, y)  # an outer product: BLAS is slower at k = 1
+            return np.matmul(x, y)
+        except ValueError as e:  # batch dimensions that do not broadcast
+            raise ValueError(
+                f"matmul: batch dimensions of shapes {x.shape} and {y.shape} do not broadcast"
+            ) from e
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> tuple[Any, Any]:
+        x, y = ctx.saved
+        nx, ny = ctx.needs_input_grad
+        gx = gy = None
+        if x.ndim == 2 and y.ndim == 2:  # the common case
+            if nx:
+                gx = grad @ y.T if y.shape[1] != 1 else grad * y.T
+            if ny:
+                gy = x.T @ grad if x.shape[0] != 1 else x.T * grad  # the tutorial's W2ᵀ·dZ2
+        elif x.ndim == 1 and y.ndim == 1:  # dot product: grad is a scalar
+            gx = grad * y if nx else None
+            gy = grad * x if ny else None
+        elif x.ndim == 1:  # (k,) @ (..., k, p) -> (..., p)
+            if nx:
+                gx = (grad[..., None, :] @ np.swapaxes(y, -1, -2))[..., 0, :]
+            if ny:
+                gy = x[:, None] * grad[..., None, :]
+        elif y.ndim == 1:  # (..., n, k) @ (k,) -> (..., n)
+            if nx:
+                gx = grad[..., :, None] * y
+            if ny:
+                gy = (np.swapaxes(x, -1, -2) @ grad[..., :, None])[..., 0]
+        else:
+            if nx:
+                gx = grad @ np.swapaxes(y, -1, -2)
+            if ny:
+                gy = np.swapaxes(x, -1, -2) @ grad
+        return gx, gy
+
+
+@register(
+    "maximum",
+    arity=2,
+    domain=("distinct", "distinct_offset"),
+    kind="broadcast",
+    reference=np.maximum,
+)
+class Maximum(Function):
+    """z = max(x, y) elementwise; where x = y the gradient is split evenly, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, y: Any) -> Any:
+        ctx.save_for_backward(x, y)
+        try:
+            return np.maximum(x, y)
+        except ValueError:
+            raise no_broadcast("maximum", x, y) from None
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> tuple[Any, Any]:
+        x, y = ctx.saved
+        nx, ny = ctx.needs_input_grad
+        share = np.where(x == y, grad / 2, grad)
+        return (np.where(x < y, 0.0, share) if nx else None), (
+            np.where(x > y, 0.0, share) if ny else None
+        )
+
+
+@register(
+    "minimum",
+    arity=2,
+    domain=("distinct", "distinct_offset"),
+    kind="broadcast",
+    reference=np.minimum,
+)
+class Minimum(Function):
+    """z = min(x, y) elementwise; where x = y the gradient is split evenly, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, y: Any) -> Any:
+        ctx.save_for_backward(x, y)
+        try:
+            return np.minimum(x, y)
+        except ValueError:
+            raise no_broadcast("minimum", x, y) from None
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> tuple[Any, Any]:
+        x, y = ctx.saved
+        nx, ny = ctx.needs_input_grad
+        share = np.where(x == y, grad / 2, grad)
+        return (np.where(x > y, 0.0, share) if nx else None), (
+            np.where(x < y, 0.0, share) if ny else None
+        )
+
+
+@register(
+    "where",
+    arity=3,
+    domain=("condition", "real", "real"),
+    kind="broadcast",
+    reference=np.where,
+)
+class Where(Function):
+    """z = x where cond else y; the gradient goes to the branch that was taken."""
+
+    @staticmethod
+    def forward(ctx: Context, cond: Any, x: Any, y: Any) -> Any:
+        if cond.dtype.kind != "b":
+            raise TypeError(f"where: the condition must be a bool tensor, got dtype {cond.dtype}")
+        ctx.save_for_backward(cond)
+        try:
+            return np.where(cond, x, y)
+        except ValueError:
+            raise ValueError(
+                f"where: shapes {cond.shape}, {x.shape} and {y.shape} do not broadcast together"
+            ) from None
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> tuple[None, Any, Any]:
+        (cond,) = ctx.saved
+        _, nx, ny = ctx.needs_input_grad
+        return (
+            None,
+            np.where(cond, grad, 0.0) if nx else None,
+            np.where(cond, 0.0, grad) if ny else None,
+        )
+
+
+@register(
+    "clone",
+    arity=1,
+    reference=np.copy,
+)
+class Clone(Function):
+    """z = a copy of x (same values, its own memory); dz/dx = 1."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        return np.copy(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> tuple[Any]:
+        return (grad,)
+
+
+@register(
+    "cast",
+    arity=1,
+    kind="cast",
+    reference=lambda x, dtype: x.astype(dtype),
+)
+class Cast(Function):
+    """z = x converted to `dtype`; the gradient is converted back to x's dtype."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, dtype: Any = np.float64) -> Any:
+        ctx.save_for_backward(x.dtype)
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> tuple[Any]:
+        (dtype,) = ctx.saved
+        return (grad.astype(dtype),)

@@ -1,0 +1,263 @@
+"""Reductions over axes: sum, mean, max, min, prod, variance, log-sum-exp, arg-max/min."""
+
+from __future__ import annotations
+
+from .base import Any, Axis, Context, Function, expand, is_tensor, normalize_axis, np, register
+
+
+def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
+    n = 1
+    for a in axes:
+        n *= shape[a]
+    return n
+
+
+@register(
+    "sum",
+    arity=1,
+    kind="reduce",
+    reference=lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
+)
+class Sum(Function):
+    """y = Σ x over `axis` (all axes when None)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+        axes = normalize_axis(axis, x.ndim, "sum")
+        ctx.save_for_backward(x.shape, axes, keepdims)
+        return np.add.reduce(x, axis=axes, keepdims=keepdims)  # type: ignore[call-overload]
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> tuple[Any]:
+        shape, axes, keepdims = ctx.saved
+        return (np.broadcast_to(expand(grad, axes, keepdims), shape),)
+
+
+@register(
+    "mean",
+    arity=1,
+    kind="reduce",
+    reference=lambda x, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims),
+)
+class Mean(Function):
+    """y = (1/n) Σ x over `axis`, n the number of elements reduced."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+        axes = normalize_axis(axis, x.ndim, "mean")
+        n = _count(x.shape, axes)
+        if n == 0:
+            raise ValueError(f"mean: cannot take the mean over 0 elements (shape {x.shape})")
+        ctx.save_for_backward(x.shape, axes, keepdims, n)
+        return np.mean(x, axis=axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> tuple[Any]:
+        shape, axes, keepdims, n = ctx.saved
+        return (np.broadcast_to(expand(grad, axes, keepdims) / n, shape),)
+
+
+def _extreme_backward(ctx: Context, grad: Any) -> tuple[Any]:
+    """Gradient of max or min: split evenly among the tied extremes (NaN counts as the max)."""
+    x, y, axes, keepdims = ctx.saved
+    xv = x.data if is_tensor(x) else x
+    yv = expand(y.data if is_tensor(y) else y, axes, keepdims)
+    mask = (xv == yv) | (np.isnan(xv) & np.isnan(yv))
+    count = np.add.reduce(mask, axis=axes, keepdims=True).astype(xv.dtype)
+    return (expand(grad, axes, keepdims) * (mask / count),)
+
+
+@register(
+    "max",
+    arity=1,
+    domain="distinct",
+    kind="reduce",
+    reference=lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
+)
+class Max(Function):
+    """y = max x over `axis`; the gradient is split evenly among tied maxima (as `amax`)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+        axes = normalize_axis(axis, x.ndim, "max")
+        if x.size == 0:
+            raise ValueError(f"max: cannot take the max of an empty tensor (shape {x.shape})")
+        y = np.maximum.reduce(x, axis=axes, keepdims=keepdims)  # type: ignore[call-overload]
+        ctx.save_for_backward(x, y, axes, keepdims)
+        return y
+
+    backward = staticmethod(_extreme_backward)
+
+
+@register(
+    "min",
+    arity=1,
+    domain="distinct",
+    kind="reduce",
+    reference=lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
+)
+class Min(Function):
+    """y = min x over `axis`; the gradient is split evenly among tied minima (as `amin`)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+        axes = normalize_axis(axis, x.ndim, "min")
+        if x.size == 0:
+            raise ValueError(f"min: cannot take the min of an empty tensor (shape {x.shape})")
+        y = np.minimum.reduce(x, axis=axes, keepdims=keepdims)  # type: ignore[call-overload]
+        ctx.save_for_backward(x, y, axes, keepdims)
+        return y
+
+    backward = staticmethod(_extreme_backward)
+
+
+class _ArgExtreme(Function):
+    differentiable = False
+    _np: Any = None
+
+    @classmethod
+    def forward(cls, ctx: Context, x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+        if x.size == 0:
+            raise ValueError(f"{cls.name}: cannot search an empty tensor (shape {x.shape})")
+        if axis is None:
+            out = cls._np(x.reshape(-1))
+            return out.reshape((1,) * x.ndim) if keepdims else out
+        (a,) = normalize_axis(axis, x.ndim, cls.name) or (None,)
+        if a is None:  # a 0-d tensor: its one element is at index 0
+            return np.zeros((), dtype=np.int64)
+        return cls._np(x, axis=a, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> tuple[None]:
+        return (None,)
+
+
+@register(
+    "argmax",
+    arity=1,
+    domain="distinct",
+    kind="arg",
+    reference=lambda x, axis, keepdims: np.argmax(x, axis=axis, keepdims=keepdims),
+)
+class ArgMax(_ArgExtreme):
+    """i = the index of the first maximum along `axis` (of the flattened tensor when None)."""
+
+    _np = staticmethod(np.argmax)
+
+
+@register(
+    "argmin",
+    arity=1,
+    domain="distinct",
+    kind="arg",
+    reference=lambda x, axis, keepdims: np.argmin(x, axis=axis, keepdims=keepdims),
+)
+class ArgMin(_ArgExtreme):
+    """i = the index of the first minimum along `axis` (of the flattened tensor when None)."""
+
+    _np = staticmethod(np.argmin)
+
+
+@register(
+    "prod",
+    arity=1,
+    domain="nonzero",
+    kind="reduce",
+    reference=lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
+)
+class Prod(Function):
+    """y = Π x over `axis`; dy/dx_i = the product of the other elements."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+        axes = normalize_axis(axis, x.ndim, "prod")
+        y = np.multiply.reduce(x, axis=axes, keepdims=keepdims)  # type: ignore[call-overload]
+        ctx.save_for_backward(x, y, axes, keepdims)
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> tuple[Any]:
+        x, y, axes, keepdims = ctx.saved
+        g = expand(grad, axes, keepdims)
+        xv = x.data if is_tensor(x) else x
+        if not np.any(xv == 0):
+            return (g * expand(y, axes, keepdims) / x,)
+        if is_tensor(x):
+            raise NotImplementedError(
+                "prod: the gradient of a gradient through a product with zero factors is not "
+                "supported"
+            )
+        return (g * _others_product(x, axes),)
+
+
+def _others_product(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """For each element, the product of the other elements of its reduction group."""
+    keep = [a for a in range(x.ndim) if a not in axes]
+    moved = np.transpose(x, keep + list(axes))
+    flat = moved.reshape(*moved.shape[: len(keep)], -1)
+    ones = np.ones((*flat.shape[:-1], 1), dtype=x.dtype)
+    before = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    others = (before * after).reshape(moved.shape)
+    return np.transpose(others, np.argsort(keep + list(axes)))
+
+
+@register(
+    "var",
+    arity=1,
+    kind="var",
+    reference=lambda x, axis, correction, keepdims: np.var(
+        x, axis=axis, ddof=correction, keepdims=keepdims
+    ),
+)
+class Var(Function):
+    """y = Σ (x - x̄)² / (n - correction) over `axis`; dy/dx = 2(x - x̄)/(n - correction).
+
+    `correction=1` (the default, as PyTorch) is the unbiased sample variance, 0 the population
+    variance. Where n - correction ≤ 0 the result is NaN or infinity, as in PyTorch.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Context, x: Any, axis: Axis = None, correction: float = 1, keepdims: bool = False
+    ) -> Any:
+        axes = normalize_axis(axis, x.ndim, "var")
+        dof = _count(x.shape, axes) - correction
+        ctx.save_for_backward(x, axes, keepdims, dof)
+        centred = x - np.mean(x, axis=axes, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            total = np.add.reduce(centred * centred, axis=axes, keepdims=keepdims)  # type: ignore[call-overload]
+            return total / dof
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> tuple[Any]:
+        x, axes, keepdims, dof = ctx.saved
+        centred = x - np.mean(x, axis=axes, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (expand(grad, axes, keepdims) * (2.0 / dof) * centred,)
+
+
+@register(
+    "logsumexp",
+    arity=1,
+    kind="reduce",
+    reference=lambda x, axis, keepdims: np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims)),
+)
+class LogSumExp(Function):
+    """y = ln Σ e^x over `axis`, computed as m + ln Σ e^(x - m), m the max; dy/dx = e^(x - y)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+        axes = normalize_axis(axis, x.ndim, "logsumexp")
+        m = np.maximum.reduce(x, axis=axes, keepdims=True) if x.size else np.zeros(())
+        m = np.where(np.isfinite(m), m, 0.0)  # all -inf (or an inf) must not give NaN
+        y = np.log(np.add.reduce(np.exp(x - m), axis=axes, keepdims=True)) + m
+        if not keepdims:
+            y = np.squeeze(y, axis=axes)
+        ctx.save_for_backward(x, y, axes, keepdims)
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> tuple[Any]:
+        x, y, axes, keepdims = ctx.saved
+        return (expand(grad, axes, keepdims) * np.exp(x - expand(y, axes, keepdims)),)

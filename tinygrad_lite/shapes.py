@@ -1,0 +1,88 @@
+"""Shape helpers shared by the engine and the ops: unbroadcast, axis normalisation, dim/axis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Axis", "unbroadcast", "reduction_axes", "normalize_axis", "reduce_args", "expand"]
+
+Axis = int | tuple[int, ...] | None
+
+
+def reduction_axes(gshape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The axes to sum so that a gradient of shape `gshape` reduces to `shape`."""
+    lead = len(gshape) - len(shape)
+    if lead < 0 or any(n != 1 and n != gshape[i + lead] for i, n in enumerate(shape)):
+        raise ValueError(f"unbroadcast: gradient of shape {gshape} does not reduce to {shape}")
+    return tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and gshape[i + lead] != 1
+    )
+
+
+_AXES_CACHE: dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[int, ...]] = {}
+
+
+def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
+    """Sum `grad` over the axes that broadcasting added or stretched, to get `shape`.
+
+    Example: an input of shape (4, 1) broadcast to (3, 4, 5) gets a gradient of shape
+    (3, 4, 5); summing over axis 0 (added) and axis 2 (stretched from 1) gives (4, 1).
+    Works on arrays and, when a backward is being recorded, on Tensors.
+    """
+    gshape = grad.shape
+    if gshape == shape:
+        return grad
+    key = (gshape, shape)
+    axes = _AXES_CACHE.get(key)
+    if axes is None:
+        axes = reduction_axes(gshape, shape)
+        if len(_AXES_CACHE) < 4096:
+            _AXES_CACHE[key] = axes
+    out = np.add.reduce(grad, axis=axes, keepdims=True) if axes else grad
+    return out if out.shape == shape else out.reshape(shape)
+
+
+def normalize_axis(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
+    """Return `axis` as a sorted tuple of non-negative ints, or raise a clear error.
+
+    A 0-d tensor accepts axis 0 and -1, as in PyTorch; they reduce nothing, so the result is ().
+    """
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
+        axes: tuple[Any, ...] = (axis,)
+    elif isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    else:
+        raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {axis!r}")
+    out = []
+    for a in axes:
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
+            raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {axis!r}")
+        if not -max(ndim, 1) <= a < max(ndim, 1):
+            raise ValueError(f"{op}: dim {a} is out of range for a tensor with {ndim} dimension(s)")
+        out.append(int(a) % ndim if ndim else -1)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated dim in {axis!r}")
+    return tuple(sorted(a for a in out if a >= 0))
+
+
+def reduce_args(
+    op: str, dim: Axis, keepdim: bool | None, axis: Axis, keepdims: bool | None
+) -> tuple[Axis, bool]:
+    """Merge PyTorch's `dim`/`keepdim` and NumPy's `axis`/`keepdims` (one of each at most)."""
+    if dim is not None and axis is not None:
+        raise TypeError(f"{op}: give dim or axis, not both (they are the same argument)")
+    if keepdim is not None and keepdims is not None:
+        raise TypeError(f"{op}: give keepdim or keepdims, not both (they are the same argument)")
+    k = keepdim if keepdim is not None else keepdims
+    return (dim if dim is not None else axis), bool(k)
+
+
+def expand(grad: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
+    """Put back the reduced axes of `grad` as size-1 axes so that it broadcasts to the input."""
+    if keepdims or not axes:
+        return grad
+    return np.expand_dims(grad, axes)

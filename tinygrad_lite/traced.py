@@ -1,0 +1,431 @@
+"""The array stand-in that `compile` traces with: real values now, NumPy source for the replay.
+
+A `Traced` wraps the array an op would see. Every NumPy ufunc, NumPy function, operator and
+array method applied to it runs on the real value (so the traced call computes exactly what eager
+execution computes) and appends the same call, as a line of Python, to the trace. What cannot be
+written down as a line — reading a value into Python (`float`, `bool`, `.item()`,
+`np.asarray`) — raises `TraceError`, so nothing is frozen silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .tracing import TraceError
+
+__all__ = ["Traced", "Recorder"]
+
+
+class Recorder:
+    """Collects the lines of a trace and the constants its code refers to."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        # For each line `vK = ...` that makes a new array (nothing else refers to it): the array
+        # and whether it is a plain ufunc call, which may write into a buffer instead.
+        self.fresh: list[tuple[np.ndarray, bool] | None] = []
+        self.consts: dict[str, Any] = {}
+        self._const_ids: dict[int, str] = {}
+        self.names: dict[int, str] = {}  # id(raw array) -> expression (a tensor's data)
+        self.count = 0
+        self.recording = True  # False inside replayed calls: values are computed, not traced
+        self.closed = False
+        self.keep: list[Any] = []
+
+    # -- naming --------------------------------------------------------------------------------
+
+    def new_name(self) -> str:
+        """A fresh variable name."""
+        self.count += 1
+        return f"v{self.count}"
+
+    def const(self, value: Any, hint: str = "c") -> str:
+        """The name under which `value` (any object) is bound in the generated code."""
+        name = self._const_ids.get(id(value))
+        if name is None:
+            name = f"{hint}{len(self.consts)}"
+            self.consts[name] = value
+            self._const_ids[id(value)] = name
+            self.keep.append(value)
+        return name
+
+    def render(self, x: Any) -> str:
+        """Python source that yields `x` in the generated code."""
+        if isinstance(x, Traced):
+            return x.name
+        if x is None or isinstance(x, (bool, int, str)) and not isinstance(x, np.generic):
+            return repr(x)
+        if isinstance(x, float):
+            return repr(x) if np.isfinite(x) else self.const(x)
+        if x is Ellipsis:
+            return "..."
+        if isinstance(x, slice):
+            return f"slice({self.render(x.start)}, {self.render(x.stop)}, {self.render(x.step)})"
+        if isinstance(x, tuple):
+            inner = ", ".join(self.render(i) for i in x)
+            return f"({inner},)" if len(x) == 1 else f"({inner})"
+        if isinstance(x, list):
+            return "[" + ", ".join(self.render(i) for i in x) + "]"
+        if isinstance(x, np.ndarray) and id(x) in self.names:
+            return self.names[id(x)]
+        name = getattr(x, "__name__", None)
+        if isinstance(x, np.ufunc) and isinstance(name, str) and getattr(np, name, None) is x:
+            return f"np.{name}"
+        return self.const(x)
+
+    def emit(self, line: str, fresh: tuple[np.ndarray, bool] | None = None) -> None:
+        """Append one line to the trace (`fresh`: the new array a ufunc line makes)."""
+        self.lines.append(line)
+        self.fresh.append(fresh)
+
+    # -- recording -----------------------------------------------------------------------------
+
+    def call(self, fn: Any, render: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Run fn(*args, **kwargs) on real values; record `render(args)` and wrap the result."""
+        out = kwargs.get("out")
+        result = fn(*unwrap(args), **{k: unwrap(v) for k, v in kwargs.items()})
+        if not self.recording or self.closed:
+            return result
+        parts = [self.render(a) for a in args] + [
+            f"{k}={self.render(v)}" for k, v in kwargs.items()
+        ]
+        expr = f"{render}({', '.join(parts)})"
+        return self.bind(expr, result, out, _makes_new_array(fn, args, kwargs))
+
+    def bind(self, expr: str, result: Any, out: Any = None, fresh: str = "") -> Any:
+        """Record `expr` as producing `result`: a new variable, or an in-place write to `out`."""
+        if out is not None:
+            target = out[0] if isinstance(out, tuple) and len(out) == 1 else out
+            if unwrap(target) is result:
+                self.emit(expr)
+                return target if isinstance(target, Traced) else result
+        if result is None:
+            self.emit(expr)
+            return None
+        if isinstance(result, tuple):
+            name = self.new_name()
+            self.emit(f"{name} = {expr}")
+            return tuple(self.wrap(r, f"{name}[{i}]") for i, r in enumerate(result))
+        if not isinstance(result, (np.ndarray, np.generic)):
+            self.emit(f"_ = {expr}")
+            return result
+        name = self.new_name()
+        array = np.asarray(result)
+        self.emit(f"{name} = {expr}", (array, fresh == "ufunc") if fresh else None)
+        return Traced(array, name, self)
+
+    def wrap(self, value: Any, name: str) -> Any:
+        """A Traced for an array known under `name`."""
+        if isinstance(value, (np.ndarray, np.generic)):
+            return Traced(np.asarray(value) if isinstance(value, np.generic) else value, name, self)
+        return value
+
+
+# NumPy functions whose result is always a new array (never a view of an argument).
+_NEW_ARRAY_FUNCTIONS = {
+    np.where,
+    np.ones_like,
+    np.zeros_like,
+    np.full_like,
+    np.concatenate,
+    np.stack,
+    np.copy,
+    np.take_along_axis,
+    np.bincount,
+    np.clip,
+    np.cumprod,
+    np.cumsum,
+}
+
+
+def _makes_new_array(fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """The kind of array a call makes: "ufunc" (a plain ufunc call), "new" (another new array).
+
+    The empty string means the result may share memory with an argument (a view).
+    """
+    if "out" in kwargs:
+        return ""
+    if isinstance(fn, np.ufunc):
+        return "ufunc" if not kwargs else "new"
+    if getattr(fn, "__self__", None).__class__ is np.ufunc:  # np.add.reduce and friends
+        return "new"
+    return "new" if fn in _NEW_ARRAY_FUNCTIONS else ""
+
+
+def unwrap(x: Any) -> Any:
+    """The real values inside `x` (Traced objects replaced by their arrays, recursively)."""
+    if isinstance(x, Traced):
+        return x.value
+    if isinstance(x, tuple):
+        return tuple(unwrap(i) for i in x)
+    if isinstance(x, list):
+        return [unwrap(i) for i in x]
+    return x
+
+
+def _method(name: str) -> Any:
+    def method(self: Traced, *args: Any, **kwargs: Any) -> Any:
+        return self._call_method(name, args, kwargs)
+
+    method.__name__ = name
+    return method
+
+
+class Traced:
+    """An array inside a trace: `value` now, known as `name` in the generated code."""
+
+    __slots__ = ("value", "name", "rec")
+    __array_priority__ = 1000
+
+    def __init__(self, value: np.ndarray, name: str, rec: Recorder) -> None:
+        self.value = value
+        self.name = name
+        self.rec = rec
+
+    # -- static facts: shapes and dtypes are part of the plan's key -----------------------------
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.value.shape
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return self.value.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.value.ndim
+
+    @property
+    def size(self) -> int:
+        return self.value.size
+
+    @property
+    def nbytes(self) -> int:
+        return self.value.nbytes
+
+    @property
+    def flags(self) -> Any:
+        return self.value.flags
+
+    @property
+    def base(self) -> Any:
+        return self.value.base
+
+    def __len__(self) -> int:
+        return len(self.value)
+
+    def __repr__(self) -> str:
+        return f"Traced({self.name}, shape={self.value.shape}, dtype={self.value.dtype})"
+
+    # -- values leaving the trace --------------------------------------------------------------
+
+    def _refuse(self, what: str) -> TraceError:
+        return TraceError(
+            f"compile: {what} reads a tensor's values while tracing a step, so the compiled "
+            "step could not follow them; return the tensor from the step and read it afterwards"
+        )
+
+    def _live(self) -> bool:
+        return self.rec.recording and not self.rec.closed
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if self._live():
+            raise self._refuse("np.asarray() or np.array()")
+        v = self.value if dtype is None else self.value.astype(dtype)
+        return v.copy() if copy else v
+
+    def __bool__(self) -> bool:
+        if self._live():
+            raise self._refuse("bool() (an `if` or `while` on a tensor)")
+        return bool(self.value)
+
+    def __float__(self) -> float:
+        if self._live():
+            raise self._refuse("float()")
+        return float(self.value)
+
+    def __int__(self) -> int:
+        if self._live():
+            raise self._refuse("int()")
+        return int(self.value)
+
+    def __index__(self) -> int:
+        if self._live():
+            raise self._refuse("using a tensor as a Python index")
+        return int(self.value)
+
+    def item(self) -> Any:
+        if self._live():
+            raise self._refuse(".item()")
+        return self.value.item()
+
+    def tolist(self) -> Any:
+        if self._live():
+            raise self._refuse(".tolist()")
+        return self.value.tolist()
+
+    # -- NumPy protocols -----------------------------------------------------------------------
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if any(hasattr(i, "_ctx") for i in inputs):
+            return NotImplemented  # a Tensor operand: its own protocol handles the call
+        fn = ufunc if method == "__call__" else getattr(ufunc, method)
+        render = self.rec.render(ufunc) + ("" if method == "__call__" else f".{method}")
+        return self.rec.call(fn, render, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        if any(hasattr(t, "_ctx") for t in types if t is not Traced):
+            return NotImplemented
+        mod = getattr(func, "__module__", "") or ""
+        name = func.__name__
+        if mod.startswith("numpy") and getattr(np, name, None) is func:
+            render = f"np.{name}"
+        elif getattr(np.linalg, name, None) is func:
+            render = f"np.linalg.{name}"
+        else:
+            render = self.rec.const(func, "f")
+        return self.rec.call(func, render, tuple(args), dict(kwargs))
+
+    def _call_method(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        bound = getattr(self.value, name)
+        if not self._live():
+            return bound(*unwrap(args), **{k: unwrap(v) for k, v in kwargs.items()})
+        return self.rec.call(bound, f"{self.name}.{name}", args, kwargs)
+
+    reshape = _method("reshape")
+    astype = _method("astype")
+    copy = _method("copy")
+    sum = _method("sum")
+    mean = _method("mean")
+    max = _method("max")
+    min = _method("min")
+    prod = _method("prod")
+    any = _method("any")
+    all = _method("all")
+    transpose = _method("transpose")
+    swapaxes = _method("swapaxes")
+    squeeze = _method("squeeze")
+    ravel = _method("ravel")
+    flatten = _method("flatten")
+    fill = _method("fill")
+    argmax = _method("argmax")
+    argmin = _method("argmin")
+    cumprod = _method("cumprod")
+    cumsum = _method("cumsum")
+
+    @property
+    def T(self) -> Any:
+        if not self._live():
+            return self.value.T
+        return self.rec.bind(f"{self.name}.T", self.value.T)
+
+    def __getitem__(self, index: Any) -> Any:
+        if not self._live():
+            return self.value[unwrap(index)]
+        result = self.value[unwrap(index)]
+        return self.rec.bind(f"{self.name}[{self.rec.render(index)}]", result)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self.value[unwrap(index)] = unwrap(value)
+        if self._live():
+            self.rec.emit(f"{self.name}[{self.rec.render(index)}] = {self.rec.render(value)}")
+
+    def __iter__(self) -> Any:
+        return (self[i] for i in range(len(self.value)))
+
+    # -- operators: the ufuncs, so they are recorded like any other call ------------------------
+
+    def __add__(self, o: Any) -> Any:
+        return np.add(self, o)
+
+    def __radd__(self, o: Any) -> Any:
+        return np.add(o, self)
+
+    def __sub__(self, o: Any) -> Any:
+        return np.subtract(self, o)
+
+    def __rsub__(self, o: Any) -> Any:
+        return np.subtract(o, self)
+
+    def __mul__(self, o: Any) -> Any:
+        return np.multiply(self, o)
+
+    def __rmul__(self, o: Any) -> Any:
+        return np.multiply(o, self)
+
+    def __truediv__(self, o: Any) -> Any:
+        return np.divide(self, o)
+
+    def __rtruediv__(self, o: Any) -> Any:
+        return np.divide(o, self)
+
+    def __pow__(self, o: Any) -> Any:
+        return np.power(self, o)
+
+    def __rpow__(self, o: Any) -> Any:
+        return np.power(o, self)
+
+    def __matmul__(self, o: Any) -> Any:
+        return np.matmul(self, o)
+
+    def __rmatmul__(self, o: Any) -> Any:
+        return np.matmul(o, self)
+
+    def __neg__(self) -> Any:
+        return np.negative(self)
+
+    def __pos__(self) -> Any:
+        return self
+
+    def __abs__(self) -> Any:
+        return np.absolute(self)
+
+    def __gt__(self, o: Any) -> Any:
+        return np.greater(self, o)
+
+    def __ge__(self, o: Any) -> Any:
+        return np.greater_equal(self, o)
+
+    def __lt__(self, o: Any) -> Any:
+        return np.less(self, o)
+
+    def __le__(self, o: Any) -> Any:
+        return np.less_equal(self, o)
+
+    def __eq__(self, o: Any) -> Any:
+        return np.equal(self, o)
+
+    def __ne__(self, o: Any) -> Any:
+        return np.not_equal(self, o)
+
+    def __and__(self, o: Any) -> Any:
+        return np.bitwise_and(self, o)
+
+    def __rand__(self, o: Any) -> Any:
+        return np.bitwise_and(o, self)
+
+    def __or__(self, o: Any) -> Any:
+        return np.bitwise_or(self, o)
+
+    def __ror__(self, o: Any) -> Any:
+        return np.bitwise_or(o, self)
+
+    def __invert__(self) -> Any:
+        return np.invert(self)
+
+    def __iadd__(self, o: Any) -> Any:
+        return np.add(self, o, out=self)  # type: ignore[call-overload]
+
+    def __isub__(self, o: Any) -> Any:
+        return np.subtract(self, o, out=self)  # type: ignore[call-overload]
+
+    def __imul__(self, o: Any) -> Any:
+        return np.multiply(self, o, out=self)  # type: ignore[call-overload]
+
+    def __itruediv__(self, o: Any) -> Any:
+        return np.divide(self, o, out=self)  # type: ignore[call-overload]
+
+    __hash__ = object.__hash__

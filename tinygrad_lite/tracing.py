@@ -1,0 +1,97 @@
+"""The seam through which `compile` watches eager execution: the current tracer and its hooks.
+
+The core calls these functions at the few places where a trace needs to know what happens:
+an op reads its inputs' arrays (`data_of`), a value leaves the array world (`refuse_value_read`),
+a method with side effects runs (`traced_call`), a value check must run on every call
+(`value_check`). When nothing is being traced each is one test of `current`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+__all__ = [
+    "TraceError",
+    "Tracer",
+    "current",
+    "traced_call",
+    "refuse_value_read",
+    "value_check",
+    "on_set_grad",
+]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class TraceError(RuntimeError):
+    """A compiled step does something that cannot be replayed faithfully."""
+
+
+class Tracer(Protocol):
+    """What the core asks of a tracer (implemented by `compile`)."""
+
+    def active(self) -> bool:
+        """Whether the calling thread is the one being traced (and not inside a replayed call)."""
+
+    def data_of(self, t: Tensor) -> Any:
+        """The array-like an op should compute with for tensor `t`."""
+
+    def record_call(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
+        """Run `fn(*args, **kwargs)` now and again, the same way, on every replay."""
+
+    def set_grad(self, t: Tensor, value: Tensor | None) -> None:
+        """`t.grad = value` inside the step."""
+
+    def accumulate(self, leaf: Tensor, g: Any, shared: bool) -> None:
+        """The engine adds gradient `g` into `leaf.grad`."""
+
+    def adopt(self, t: Tensor) -> None:
+        """`t` was made by an op while tracing."""
+
+
+# The active tracer, or None: one check per op when nothing is traced.
+current: Tracer | None = None
+
+
+def traced_call(method: _F) -> _F:
+    """Mark a method with side effects (an optimizer step, zero_grad) so `compile` replays it.
+
+    Outside tracing the method runs as usual, at the cost of one check.
+    """
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        tracer = current
+        if tracer is None or not tracer.active():
+            return method(*args, **kwargs)
+        return tracer.record_call(method, args, kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def refuse_value_read(what: str) -> None:
+    """Reading tensor values while tracing would freeze them: raise TraceError."""
+    if current is not None and current.active():
+        raise TraceError(
+            f"compile: {what} reads tensor values while tracing a step, so the compiled step "
+            "could not follow them; return the tensor from the step and read it afterwards"
+        )
+
+
+def value_check(check: Callable[..., None], *arrays: Any) -> None:
+    """Run a check on arrays' values (e.g. targets in [0, 1]) now, and on every replay."""
+    if current is not None and current.active():
+        current.record_call(check, arrays, {})
+    else:
+        check(*arrays)
+
+
+def on_set_grad(t: Tensor, value: Tensor | None) -> None:
+    """`t.grad = value`: a side effect a trace must replay."""
+    if current is not None and current.active():
+        current.set_grad(t, value)
