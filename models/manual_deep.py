@@ -7,7 +7,8 @@ columns: X is (n_x, m), Y is (1, m). Layer l has W_l of shape (n_l, n_{l−1}) a
 
     Z_l = W_l·A_{l−1} + b_l,  A_l = g(Z_l),  A_0 = X,  A_L = σ(Z_L) the probability of class 1.
 
-The course's functions keep their names, arguments and caches, with these corrections:
+The course's functions keep their names and their order of work, with these corrections
+(``predict`` takes ``(parameters, X)`` as in ``models/manual.py`` and prints nothing):
 
 - ``L_model_backward`` starts from dZ_L = A_L − Y, the sigmoid and the cross-entropy derived
   together, instead of dA_L = −(Y/A_L − (1 − Y)/(1 − A_L)) followed by σ'(Z_L): that form
@@ -23,10 +24,10 @@ The course's functions keep their names, arguments and caches, with these correc
 The forward pass computes what the course computes, operation for operation (σ(z) is
 1 / (1 + e^(−z)), with the overflow of e^(−z) for z < −709 silenced as it rounds to the right
 limit 0), so that its published numbers are reproduced to the last bit. Note that the course's
-dA_l and dZ_l are m times the gradients of the cost J (the gradients of the summed loss); its dW_l
-and db_l are the gradients of J. The course's gradient
-check and the optimisation notebook's helpers (mini-batches, momentum, Adam, learning-rate
-decay) are in ``models/manual_optim.py``.
+dA_l and dZ_l are m times the gradients of the cost J (the gradients of the summed loss); its
+dW_l and db_l are the gradients of J. The course's gradient check and the optimisation
+notebook's helpers (mini-batches, momentum, Adam, learning-rate decay) are in
+``models/manual_optim.py``.
 """
 
 from __future__ import annotations
