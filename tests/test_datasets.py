@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
@@ -16,8 +16,11 @@ from tinygrad_lite.datasets import (
     gaussian_quantiles,
     load_dataset,
     load_planar_dataset,
+    make_circles,
+    make_moons,
     noisy_circles,
     noisy_moons,
+    spiral,
 )
 
 Loader = Callable[..., tuple[np.ndarray, np.ndarray]]
@@ -232,5 +235,228 @@ def test_unknown_keyword_lists_the_parameters() -> None:
     ],
 )
 def test_bad_arguments(call: Callable[[], object], error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=re.escape(message)):
+        call()
+
+
+# ------------------------------------------------------------------ scikit-learn-style generators
+
+Generator = Callable[..., tuple[np.ndarray, np.ndarray]]
+SKLEARN_STYLE: list[tuple[str, Generator]] = [
+    ("make_circles", make_circles),
+    ("make_moons", make_moons),
+]
+counts = st.one_of(st.integers(1, 300), st.tuples(st.integers(0, 40), st.integers(0, 40)))
+
+
+@pytest.fixture
+def global_state() -> Iterator[None]:
+    """Leave NumPy's global legacy random state as the test found it."""
+    state = np.random.get_state()  # noqa: NPY002
+    yield
+    np.random.set_state(state)  # noqa: NPY002
+
+
+def _split_counts(n_samples: int | tuple[int, int]) -> tuple[int, int]:
+    return (
+        n_samples if isinstance(n_samples, tuple) else (n_samples // 2, n_samples - n_samples // 2)
+    )
+
+
+@pytest.mark.parametrize(("name", "make"), SKLEARN_STYLE)
+@settings(deadline=None, max_examples=25)
+@given(
+    n_samples=counts.filter(lambda c: c != (0, 0)),
+    shuffle=st.booleans(),
+    noise=st.one_of(st.none(), st.floats(0.0, 2.0)),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_row_layout_labels_and_determinism(
+    name: str,
+    make: Generator,
+    n_samples: int | tuple[int, int],
+    shuffle: bool,
+    noise: float | None,
+    seed: int,
+) -> None:
+    X, y = make(n_samples, shuffle=shuffle, noise=noise, random_state=seed)
+    outer, inner = _split_counts(n_samples)
+    n = outer + inner
+    assert X.shape == (n, 2) and y.shape == (n,)
+    assert X.dtype == np.float64 and y.dtype == np.intp
+    assert X.flags.c_contiguous and np.all(np.isfinite(X))
+    assert int(np.sum(y == 0)) == outer and int(np.sum(y == 1)) == inner
+    if not shuffle:
+        np.testing.assert_array_equal(y, [0] * outer + [1] * inner)
+    X2, y2 = make(n_samples, shuffle=shuffle, noise=noise, random_state=np.random.RandomState(seed))
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(y, y2)
+
+
+@pytest.mark.parametrize(("name", "make"), SKLEARN_STYLE)
+def test_none_draws_from_the_global_legacy_state(
+    name: str, make: Generator, global_state: None
+) -> None:
+    np.random.seed(1)  # noqa: NPY002
+    X, y = make(300, noise=0.05)
+    after = np.random.rand()  # noqa: NPY002
+    X_seeded, y_seeded = make(300, noise=0.05, random_state=1)
+    np.testing.assert_array_equal(X, X_seeded)
+    np.testing.assert_array_equal(y, y_seeded)
+    # The global state advanced exactly as a RandomState(1) does: one permutation, one normal draw.
+    rs = np.random.RandomState(1)
+    rs.permutation(300)
+    rs.normal(size=(300, 2))
+    assert after == rs.rand()
+    np.random.seed(2)  # noqa: NPY002
+    assert not np.array_equal(make(300, noise=0.05)[0], X)
+
+
+@pytest.mark.parametrize(("name", "make"), SKLEARN_STYLE)
+@pytest.mark.parametrize("noise", [0.0, 0.05, 0.3])
+def test_rows_are_shuffled_first_and_noise_added_after(
+    name: str, make: Generator, noise: float
+) -> None:
+    X0, y0 = make(37, shuffle=False, random_state=4)
+    X, y = make(37, noise=noise, random_state=4)
+    rs = np.random.RandomState(4)
+    order = rs.permutation(37)
+    epsilon = rs.normal(scale=noise, size=(37, 2))
+    np.testing.assert_array_equal(y, y0[order])
+    np.testing.assert_array_equal(X, X0[order] + epsilon)
+    # Noise 0 draws (and adds zeros), noise None draws nothing: the shapes are the same.
+    np.testing.assert_array_equal(make(37, noise=None, random_state=4)[0], X0[order])
+
+
+def test_circles_lie_on_their_two_circles_evenly_spaced() -> None:
+    for factor in (0.8, 0.5, 0.0):
+        X, y = make_circles((12, 7), shuffle=False, factor=factor)
+        radius = np.hypot(X[:, 0], X[:, 1])
+        np.testing.assert_allclose(radius[y == 0], 1.0, rtol=1e-15)
+        np.testing.assert_allclose(radius[y == 1], factor, rtol=1e-15, atol=1e-300)
+        angle = np.arctan2(X[:12, 1], X[:12, 0]) % (2 * np.pi)
+        np.testing.assert_allclose(angle, 2 * np.pi * np.arange(12) / 12, atol=1e-14)
+    X, y = make_circles(4000, noise=0.05, random_state=0, factor=0.5)
+    radius = np.hypot(X[:, 0], X[:, 1])
+    assert radius[y == 0].mean() == pytest.approx(1.0, abs=0.01)
+    assert radius[y == 1].mean() == pytest.approx(0.5, abs=0.01)
+
+
+def test_moons_lie_on_their_half_circles() -> None:
+    X, y = make_moons((25, 30), shuffle=False)
+    upper, lower = X[y == 0], X[y == 1]
+    np.testing.assert_allclose(np.hypot(upper[:, 0], upper[:, 1]), 1.0, rtol=1e-15)
+    assert np.all(upper[:, 1] >= 0.0)
+    np.testing.assert_allclose(np.hypot(lower[:, 0] - 1.0, lower[:, 1] - 0.5), 1.0, rtol=1e-15)
+    assert np.all(lower[:, 1] <= 0.5)
+    # Both ends of [0, π] are included: the upper moon runs from (1, 0) to (−1, 0).
+    np.testing.assert_allclose(upper[[0, -1]], [[1.0, 0.0], [-1.0, 0.0]], atol=1e-15)
+    np.testing.assert_allclose(lower[[0, -1]], [[0.0, 0.5], [2.0, 0.5]], atol=1e-15)
+
+
+def test_scikit_learn_gives_the_same_bits() -> None:
+    skd = pytest.importorskip("sklearn.datasets")
+    cases: list[tuple[Generator, Generator, dict[str, object]]] = []
+    for n in (1, 2, 7, 100, 300, (3, 9)):
+        for noise in (None, 0.0, 0.2):
+            cases.append((make_moons, skd.make_moons, {"n_samples": n, "noise": noise}))
+            for factor in (0.8, 0.3):
+                kwargs = {"n_samples": n, "noise": noise, "factor": factor}
+                cases.append((make_circles, skd.make_circles, kwargs))
+    state = np.random.get_state()  # noqa: NPY002
+    try:
+        for ours, theirs, kwargs in cases:
+            for shuffle in (True, False):
+                for seed in (0, 1, 2, 3):
+                    runs = []
+                    for make in (ours, theirs):
+                        np.random.seed(seed)  # noqa: NPY002
+                        X, y = make(shuffle=shuffle, **kwargs)
+                        runs.append((X, y, np.random.rand()))  # noqa: NPY002
+                    (X, y, after), (X_sk, y_sk, after_sk) = runs
+                    assert X.dtype == X_sk.dtype and y.dtype == y_sk.dtype
+                    np.testing.assert_array_equal(X.view(np.uint64), X_sk.view(np.uint64))
+                    np.testing.assert_array_equal(y, y_sk)
+                    assert after == after_sk
+    finally:
+        np.random.set_state(state)  # noqa: NPY002
+
+
+def _case_study_spiral(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The minimal neural network case study's spiral, written out as it was: global state."""
+    state = np.random.get_state()  # noqa: NPY002
+    try:
+        np.random.seed(seed)  # noqa: NPY002
+        N, D, K = 100, 2, 3
+        X = np.zeros((N * K, D))
+        y = np.zeros(N * K, dtype="uint8")
+        for j in range(K):
+            ix = range(N * j, N * (j + 1))
+            r = np.linspace(0.0, 1, N)
+            t = np.linspace(j * 4, (j + 1) * 4, N) + np.random.randn(N) * 0.2  # noqa: NPY002
+            X[ix] = np.c_[r * np.sin(t), r * np.cos(t)]
+            y[ix] = j
+        return X, y
+    finally:
+        np.random.set_state(state)  # noqa: NPY002
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_spiral_is_the_case_study_data(seed: int, global_state: None) -> None:
+    X, y = spiral(seed=seed)
+    X_ref, y_ref = _case_study_spiral(seed)
+    assert X.shape == (300, 2) and y.shape == (300,)
+    assert X.dtype == np.float64 and y.dtype == np.intp
+    np.testing.assert_array_equal(X, X_ref)
+    np.testing.assert_array_equal(y, y_ref)
+    np.random.seed(seed)  # noqa: NPY002
+    np.testing.assert_array_equal(spiral(seed=None)[0], X)
+    np.testing.assert_array_equal(spiral(seed=np.random.RandomState(seed))[0], X)
+
+
+def test_spiral_geometry_and_sizes() -> None:
+    X, y = spiral(points_per_class=50, classes=4, seed=3)
+    assert X.shape == (200, 2)
+    np.testing.assert_array_equal(y, np.repeat(np.arange(4), 50))
+    for j in range(4):
+        arm = X[y == j]
+        # The radius of the k-th point of every arm is k / (N − 1), whatever the angle's noise.
+        np.testing.assert_allclose(
+            np.hypot(arm[:, 0], arm[:, 1]), np.linspace(0, 1, 50), atol=1e-15
+        )
+    assert not np.array_equal(spiral(seed=3)[0], spiral(seed=4)[0])
+    np.testing.assert_array_equal(spiral(seed=3)[0], spiral(seed=3)[0])
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: make_circles(0), ValueError, "make_circles: n_samples must be >= 1, got 0"),
+        (lambda: make_moons(-3), ValueError, "make_moons: n_samples must be >= 1, got -3"),
+        (lambda: make_moons(True), TypeError, "n_samples must be an int, got bool"),
+        (lambda: make_moons(10.0), TypeError, "n_samples must be an int, got float"),
+        (lambda: make_circles((1, 2, 3)), ValueError, "must be (n_outer, n_inner), got (1, 2, 3)"),
+        (lambda: make_circles((0, 0)), ValueError, "at least one sample, got (0, 0)"),
+        (lambda: make_circles((2, -1)), ValueError, "n_samples[1] must be >= 0, got -1"),
+        (lambda: make_circles(noise=-0.1), ValueError, "noise must be finite and >= 0, got -0.1"),
+        (lambda: make_moons(noise=float("inf")), ValueError, "noise must be finite and >= 0"),
+        (lambda: make_circles(factor=1.0), ValueError, "factor must be in [0, 1), got 1.0"),
+        (lambda: make_circles(factor=-0.5), ValueError, "factor must be finite and >= 0"),
+        (lambda: make_moons(shuffle=1), TypeError, "shuffle must be a bool, got int"),
+        (lambda: make_moons(random_state=-1), ValueError, "random_state must be in [0, 2**32 - 1]"),
+        (lambda: make_moons(random_state=2**32), ValueError, "got 4294967296"),
+        (
+            lambda: make_circles(random_state=np.random.default_rng(0)),
+            TypeError,
+            "random_state must be None, an int or a np.random.RandomState, got Generator",
+        ),
+        (lambda: spiral(points_per_class=0), ValueError, "points_per_class must be >= 1, got 0"),
+        (lambda: spiral(classes=2.0), TypeError, "classes must be an int, got float"),
+        (lambda: spiral(seed="1"), TypeError, "spiral: seed must be None, an int or"),
+    ],
+)
+def test_generator_bad_arguments(
+    call: Callable[[], object], error: type[Exception], message: str
+) -> None:
     with pytest.raises(error, match=re.escape(message)):
         call()
