@@ -19,19 +19,23 @@ class _Deferral:
 
     def __init__(self) -> None:
         self.saved: dict[int, _Handler] = {}
-        self.pending: list[tuple[int, FrameType | None]] = []
+        # Signal number -> the frame it arrived in, in order of arrival; a repeated signal is
+        # kept once, as the OS merges it too.
+        self.pending: dict[int, FrameType | None] = {}
         self.closed = False
 
     def record(self, signum: int, frame: FrameType | None) -> None:
+        # Kept to a few bytecodes: a signal storm runs it again inside itself.
         if self.closed:  # left installed by a restore that a signal cut short: pass it on
             self.saved[signum](signum, frame)
-        elif all(s != signum for s, _ in self.pending):  # the OS merges a repeated signal too
-            self.pending.append((signum, frame))
+        else:
+            self.pending.setdefault(signum, frame)
 
     def poll(self) -> None:
-        # Pop before calling: a handler that raises must not run a second time later.
+        # Removed before it runs: a handler that raises must not run a second time later.
         while self.pending:
-            signum, frame = self.pending.pop(0)
+            signum = next(iter(self.pending))
+            frame = self.pending.pop(signum)
             self.saved[signum](signum, frame)
 
     def drain(self) -> None:

@@ -243,9 +243,7 @@ def _read_exactly(p: str, name: str, fp: IO[bytes], n: int) -> bytes:
     return data
 
 
-def _read_array(
-    p: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo, poll: Callable[[], None]
-) -> np.ndarray:
+def _read_array(p: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
     """One .npy member, its declared size checked against the archive before allocating."""
     name = info.filename
     with zf.open(info) as fp:
@@ -295,13 +293,12 @@ def _read_array(
                 raise CheckpointError(f"load: {p} is corrupt: member {name!r} ends early")
             view[done : done + len(chunk)] = chunk
             done += len(chunk)
-            poll()
         fp.read(1)  # reaches the member's end, where zipfile compares the CRC-32
     return flat.reshape(shape, order="F" if fortran else "C")
 
 
 def _read_header(p: str, zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]) -> Any:
-    blob = _read_array(p, zf, members[_HEADER + ".npy"], lambda: None)
+    blob = _read_array(p, zf, members[_HEADER + ".npy"])
     try:
         if blob.dtype != np.uint8 or blob.ndim != 1:
             raise ValueError(f"header has dtype {blob.dtype} and shape {blob.shape}")
@@ -351,6 +348,26 @@ def _read_header(p: str, zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo
     return header
 
 
+def _guarded(p: str, read: Callable[..., Any], *args: Any) -> Any:
+    """Run one read, any low-level failure of which means the file is corrupt."""
+    try:
+        return read(*args)
+    except CheckpointError:
+        raise
+    except _READ_ERRORS as e:
+        raise CheckpointError(f"load: {p} is corrupt ({type(e).__name__}: {e})") from e
+
+
+def _read_entry(p: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo, entry: Any) -> np.ndarray:
+    arr = _read_array(p, zf, info)
+    if arr.dtype.str != entry["dtype"] or list(arr.shape) != entry["shape"]:
+        raise CheckpointError(
+            f"load: {p} is corrupt: entry {entry['name']!r} has dtype {arr.dtype.str} and shape "
+            f"{arr.shape}, but the header says {entry['dtype']} and {tuple(entry['shape'])}"
+        )
+    return arr
+
+
 def _read_archive(
     p: str, f: IO[bytes], size: int, poll: Callable[[], None]
 ) -> tuple[Any, dict[str, np.ndarray]]:
@@ -362,23 +379,15 @@ def _read_archive(
         ) from e
     try:
         with zf:
-            members = _check_members(p, zf, size)
-            header = _read_header(p, zf, members)
+            members = _guarded(p, _check_members, p, zf, size)
+            header = _guarded(p, _read_header, p, zf, members)
             out: dict[str, np.ndarray] = {}
             for i, entry in enumerate(header["entries"]):
-                arr = _read_array(p, zf, members[f"a{i}.npy"], poll)
-                if arr.dtype.str != entry["dtype"] or list(arr.shape) != entry["shape"]:
-                    raise CheckpointError(
-                        f"load: {p} is corrupt: entry {entry['name']!r} has dtype "
-                        f"{arr.dtype.str} and shape {arr.shape}, but the header says "
-                        f"{entry['dtype']} and {tuple(entry['shape'])}"
-                    )
-                out[entry["name"]] = arr
+                # Outside _guarded: what a signal handler raises here passes unchanged.
+                poll()
+                info = members[f"a{i}.npy"]
+                out[entry["name"]] = _guarded(p, _read_entry, p, zf, info, entry)
         return header, out
-    except CheckpointError:
-        raise
-    except _READ_ERRORS as e:
-        raise CheckpointError(f"load: {p} is corrupt ({type(e).__name__}: {e})") from e
     finally:
         # Freed now, while a Ctrl-C is held back: ZipFile.__del__ runs Python code, and an
         # interrupt raised inside it would be reported as unraisable and lost.
