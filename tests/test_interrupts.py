@@ -135,6 +135,8 @@ def test_load_state_dict_is_all_or_nothing_under_random_interrupts(alarm: list[A
 # ------------------------------------------------------------------------------ save
 
 
+# 1,000 real saves, each synced to disk twice: about 2 s alone, up to 7 s on a busy machine.
+@pytest.mark.slow
 def test_save_is_all_or_nothing_under_random_interrupts(alarm: list[Any], tmp_path: Path) -> None:
     path = tmp_path / "model.npz"
     versions = [
