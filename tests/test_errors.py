@@ -808,3 +808,146 @@ def test_catalogue_ids_are_unique_and_many() -> None:
     ids = [c[0] for c in CORE] + [c[0] for c in EXTRA] + [c[0] for c in CLI]
     assert len(ids) == len(set(ids))
     assert len(ids) >= 30
+
+
+# ---------------------------------------------------------------- checkpoints and modules
+
+
+def _archive(tmp: Path, members: list[tuple[str, np.ndarray, int]]) -> Path:
+    import io
+    import json
+    import warnings
+    import zipfile
+
+    entries = [{"name": "w", "dtype": "<f8", "shape": list(members[0][1].shape)}]
+    head = np.frombuffer(
+        json.dumps(
+            {
+                "format": "tinygrad_lite.checkpoint",
+                "version": 1,
+                "kind": "state_dict",
+                "entries": entries,
+            }
+        ).encode(),
+        np.uint8,
+    )
+    path = tmp / "odd.npz"
+    with warnings.catch_warnings(), zipfile.ZipFile(path, "w") as zf:
+        warnings.simplefilter("ignore")  # the duplicate name is the point
+        for name, arr, method in [("__tinygrad_lite__.npy", head, 0), *members]:
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, arr)
+            zf.writestr(zipfile.ZipInfo(name), buf.getvalue(), compress_type=method)
+    return path
+
+
+def _load_archive(tmp: Path, *members: tuple[str, np.ndarray, int]) -> None:
+    from tinygrad_lite.serialize import load
+
+    load(_archive(tmp, list(members)))
+
+
+def _fifo(tmp: Path) -> Path:
+    import os
+
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("needs FIFOs")
+    os.mkfifo(tmp / "pipe.npz")
+    return tmp / "pipe.npz"
+
+
+def _symlink_loop(tmp: Path) -> Path:
+    (tmp / "a").symlink_to(tmp / "b")
+    (tmp / "b").symlink_to(tmp / "a")
+    return tmp / "a"
+
+
+def _save(path: Path) -> None:
+    from tinygrad_lite.serialize import save
+
+    save({"w": np.ones(2)}, path)
+
+
+def _nested_module(name: str, value: Any) -> None:
+    from tinygrad_lite import nn
+
+    net = nn.Sequential(nn.Linear(2, 2, seed=0))
+    setattr(net, name, value)
+
+
+RELIABILITY: list[tuple[str, Callable[[Path], Any], type[BaseException], str]] = [
+    (
+        "module-dotted-parameter-name",
+        lambda tmp: _nested_module("0.weight", tg.nn.Parameter(np.zeros((2, 2)))),
+        KeyError,
+        m("Sequential: cannot register a Parameter under a name that contains a dot: '0.weight'"),
+    ),
+    (
+        "module-empty-module-name",
+        lambda tmp: _nested_module("", tg.nn.Tanh()),
+        KeyError,
+        m("Sequential: cannot register a Module under a name that is empty"),
+    ),
+    (
+        "load-fifo",
+        lambda tmp: tg.load(_fifo(tmp)),
+        CheckpointError,
+        m("pipe.npz is a FIFO (named pipe), not a regular file"),
+    ),
+    (
+        "load-directory",
+        lambda tmp: tg.load(tmp),
+        CheckpointError,
+        m("is a directory, not a regular"),
+    ),
+    (
+        "load-duplicate-member",
+        lambda tmp: _load_archive(tmp, ("a0.npy", np.ones(2), 0), ("a0.npy", np.zeros(2), 0)),
+        CheckpointError,
+        m("odd.npz is corrupt: it holds two members named 'a0.npy'"),
+    ),
+    (
+        "load-member-outside-the-archive",
+        lambda tmp: _load_archive(tmp, ("../a0.npy", np.ones(2), 0)),
+        CheckpointError,
+        m("odd.npz is corrupt: it holds a member named '../a0.npy'"),
+    ),
+    (
+        "load-lzma-member",
+        lambda tmp: _load_archive(tmp, ("a0.npy", np.ones(2), 14)),
+        CheckpointError,
+        m("member 'a0.npy' is compressed with LZMA"),
+    ),
+    (
+        "load-deflate-bomb",
+        lambda tmp: _load_archive(tmp, ("a0.npy", np.zeros(1_000_000), 8)),
+        CheckpointError,
+        m("the deflated member 'a0.npy' would expand from", "more than 100 times"),
+    ),
+    (
+        "save-over-a-fifo",
+        lambda tmp: _save(_fifo(tmp)),
+        FileExistsError,
+        m("save: ", "pipe.npz is a FIFO (named pipe), not a regular file"),
+    ),
+    ("save-over-a-directory", lambda tmp: _save(tmp), IsADirectoryError, m("is a directory")),
+    (
+        "save-symlink-loop",
+        lambda tmp: _save(_symlink_loop(tmp)),
+        OSError,
+        m("a loop of symbolic links"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "pattern"), [c[1:] for c in RELIABILITY], ids=[c[0] for c in RELIABILITY]
+)
+def test_checkpoint_and_module_refusal(
+    call: Callable[[Path], Any], exc: type[BaseException], pattern: str, tmp_path: Path
+) -> None:
+    with pytest.raises(exc, match=pattern) as info:
+        call(tmp_path)
+    assert type(info.value) is exc
+    ids = [c[0] for c in [*CORE, *EXTRA, *CLI, *RELIABILITY]]
+    assert len(ids) == len(set(ids))

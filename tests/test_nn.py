@@ -490,3 +490,56 @@ def test_optional_cross_check_against_pytorch() -> None:
     layer(x).tanh().sum().backward()
     np.testing.assert_allclose(layer.weight.grad.data, ref.weight.grad.numpy(), rtol=1e-12)  # type: ignore[union-attr]
     np.testing.assert_allclose(layer.bias.grad.data, ref.bias.grad.numpy(), rtol=1e-12)  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------------- names and cycles
+
+
+def test_dotted_and_empty_names_are_refused_so_no_weight_is_shadowed() -> None:
+    net = nn.Module()
+    net.a = nn.Linear(2, 1, seed=0)
+    with pytest.raises(KeyError, match=r"cannot register a Parameter under a name .* 'a\.weight'"):
+        setattr(net, "a.weight", nn.Parameter(np.zeros((1, 2))))
+    with pytest.raises(KeyError, match="cannot register a Module under a name that is empty"):
+        setattr(net, "", nn.Tanh())
+    with pytest.raises(KeyError, match="cannot register a Parameter under a name that is empty"):
+        setattr(net, "", nn.Parameter([1.0]))
+    with pytest.raises(KeyError, match=r"Module under a name that contains a dot: 'x\.y'"):
+        setattr(net, "x.y", nn.Tanh())
+    # Nothing was registered, and every weight has exactly one name in the state dict.
+    names = [name for name, _ in net.named_parameters()]
+    assert names == ["a.weight", "a.bias"]
+    assert list(net.state_dict()) == names
+    assert not hasattr(net, "a.weight") and not hasattr(net, "")
+    # Values that are not registered may still use any name, as in PyTorch.
+    setattr(net, "plain.value", 3)
+    assert getattr(net, "plain.value") == 3
+
+
+def test_two_parameters_under_one_dotted_name_are_an_error_not_a_lost_weight() -> None:
+    net = nn.Module()
+    net.a = nn.Linear(2, 1, seed=0)
+    net._parameters["a.bias"] = nn.Parameter([5.0])  # around the checks, into the registry
+    net.__dict__["_param_cache"] = None
+    with pytest.raises(RuntimeError, match=r"two different Parameters are named 'a\.bias'"):
+        net.state_dict()
+
+
+def test_repr_of_a_cycle_of_modules_ends() -> None:
+    outer = nn.Sequential(nn.Linear(1, 1, seed=0))
+    inner = nn.Sequential(outer)
+    outer.append(inner)
+    assert repr(outer) == (
+        "Sequential(\n"
+        "  (0): Linear(in_features=1, out_features=1, bias=True)\n"
+        "  (1): Sequential(\n"
+        "    (0): <cycle: the Sequential shown above>\n"
+        "  )\n"
+        ")"
+    )
+    looped = nn.Module()
+    looped.me = looped
+    assert repr(looped) == "Module(\n  (me): <cycle: the Module shown above>\n)"
+    # A module shared by two parents (no cycle) is shown under each.
+    shared = nn.Tanh()
+    assert repr(nn.Sequential(shared, shared)) == "Sequential(\n  (0): Tanh()\n  (1): Tanh()\n)"

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import pickle
+import signal
 import stat
 import tempfile
 import zipfile
@@ -391,3 +392,102 @@ def test_a_missing_file_is_file_not_found(tmp_path: Path) -> None:
 
 def test_checkpoint_error_is_a_value_error() -> None:
     assert issubclass(CheckpointError, ValueError)
+
+
+# ---------------------------------------------------------------------- links, modes, names
+
+
+def test_save_through_a_symlink_writes_its_target(tmp_path: Path) -> None:
+    target = tmp_path / "real.npz"
+    link = tmp_path / "latest.npz"
+    save({"w": np.zeros(2)}, target)
+    link.symlink_to(target.name)  # a relative link, as `ln -s real.npz latest.npz` makes
+    save({"w": np.ones(2)}, link)
+    assert link.is_symlink() and os.readlink(link) == "real.npz"
+    assert same(load(target)["w"], np.ones(2))  # type: ignore[index]
+    assert files_in(tmp_path) == ["latest.npz", "real.npz"]
+    # A link whose target does not exist yet creates the target, as an editor would.
+    dangling = tmp_path / "next.npz"
+    dangling.symlink_to(tmp_path / "sub" / "made.npz")
+    (tmp_path / "sub").mkdir()
+    save({"w": np.full(2, 2.0)}, dangling)
+    assert dangling.is_symlink() and same(load(dangling)["w"], np.full(2, 2.0))  # type: ignore[index]
+    assert files_in(tmp_path / "sub") == ["made.npz"]
+
+
+def test_a_loop_of_symlinks_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    with pytest.raises(OSError, match="is a loop of symbolic links"):
+        save({"w": np.ones(1)}, tmp_path / "a")
+    assert files_in(tmp_path) == ["a", "b"] and (tmp_path / "a").is_symlink()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o444])
+def test_re_saving_keeps_the_files_mode(tmp_path: Path, mode: int) -> None:
+    path = tmp_path / "secret.npz"
+    save({"w": np.ones(1)}, path)
+    os.chmod(path, mode)
+    save({"w": np.zeros(1)}, path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == mode
+    assert same(load(path)["w"], np.zeros(1))  # type: ignore[index]
+
+
+@pytest.mark.parametrize("name", ["x" * 244, "y" * 255, "é" * 125 + ".npz"])
+def test_the_longest_legal_file_names_save(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    assert len(os.fsencode(name)) <= 255
+    save({"w": np.arange(3.0)}, path)
+    save({"w": np.arange(4.0)}, path)  # and replace
+    assert same(load(path)["w"], np.arange(4.0))  # type: ignore[index]
+    assert files_in(tmp_path) == [name]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_or_a_directory_is_never_replaced(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)
+    with pytest.raises(FileExistsError, match=r"pipe.npz is a FIFO \(named pipe\), not a regular"):
+        save({"w": np.ones(1)}, fifo)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    (tmp_path / "d.npz").mkdir()
+    with pytest.raises(IsADirectoryError, match="d.npz is a directory"):
+        save({"w": np.ones(1)}, tmp_path / "d.npz")
+    assert files_in(tmp_path) == ["d.npz", "pipe.npz"]
+
+
+@pytest.fixture
+def no_hang() -> Any:
+    """Fail, rather than hang, a call that blocks for more than 5 s (SIGALRM)."""
+    if not hasattr(signal, "setitimer"):
+        pytest.skip("needs interval timers")
+
+    def timeout(signum: int, frame: Any) -> None:
+        raise TimeoutError("the call blocked for 5 s")
+
+    old = signal.signal(signal.SIGALRM, timeout)
+    signal.setitimer(signal.ITIMER_REAL, 5.0)
+    yield
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, old)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_loading_a_fifo_is_refused_without_blocking(tmp_path: Path, no_hang: Any) -> None:
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)  # no writer will ever come: opening it to read would block forever
+    with pytest.raises(CheckpointError, match=r"pipe.npz is a FIFO \(named pipe\), not a regular"):
+        load(fifo)
+    link = tmp_path / "link.npz"
+    link.symlink_to(fifo)
+    with pytest.raises(CheckpointError, match="link.npz is a FIFO"):
+        load(link)
+
+
+def test_loading_a_directory_or_a_device_is_refused(tmp_path: Path, no_hang: Any) -> None:
+    with pytest.raises(CheckpointError, match="is a directory, not a regular file"):
+        load(tmp_path)
+    if os.path.exists("/dev/zero"):  # endless zeros: reading it would never finish
+        with pytest.raises(CheckpointError, match="/dev/zero is a character device"):
+            load("/dev/zero")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple, TypeVar, overload
 
 import numpy as np
 
+from .interrupts import deferred_interrupts
 from .tensor import DTypeLike, Tensor
 from .tracing import traced_call
 
@@ -78,14 +80,32 @@ def _as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
+_repr_in_progress = threading.local()  # ids of the modules whose repr is being built
+
+
+def _check_name(owner: Module, name: str, value: Parameter | Module) -> None:
+    # state_dict() joins names with dots: a dotted name could collide with a submodule's
+    # parameter, and one weight would silently go missing from the saved state (PyTorch
+    # refuses these names too, with a KeyError).
+    if "." in name or not name:
+        kind = "Parameter" if isinstance(value, Parameter) else "Module"
+        problem = f"contains a dot: {name!r}" if name else "is empty"
+        raise KeyError(
+            f"{type(owner).__name__}: cannot register a {kind} under a name that {problem}; "
+            "state_dict() joins the names of parameters and submodules with dots"
+        )
+
+
 class Module:
     """Base class of every layer and network: it keeps track of Parameters and sub-Modules.
 
     Assigning a `Parameter` or a `Module` to an attribute registers it under that name, in the
-    order of assignment. Other values (plain Tensors, arrays, numbers) are ordinary
-    attributes. Assigning None to a registered name unregisters it (the attribute becomes
-    None); assigning anything else that is not a Parameter (or not a Module) to a registered
-    name is a TypeError, since it would silently drop a weight from training.
+    order of assignment; the name may be neither empty nor dotted, as in PyTorch (a KeyError),
+    since `state_dict()` joins names with dots. Other values (plain Tensors, arrays, numbers)
+    are ordinary attributes. Assigning None to a registered name unregisters it (the
+    attribute becomes None); assigning anything else that is not a Parameter (or not a
+    Module) to a registered name is a TypeError, since it would silently drop a weight from
+    training.
 
     Subclasses call `super().__init__()` first and define `forward`; calling the module calls
     `forward`.
@@ -130,6 +150,8 @@ class Module:
             object.__setattr__(self, name, value)
             return
         modules: dict[str, Module] = d["_modules"]
+        if isinstance(value, (Parameter, Module)):
+            _check_name(self, name, value)
         if isinstance(value, Parameter):
             modules.pop(name, None)
             params[name] = value
@@ -231,12 +253,20 @@ class Module:
         version = _structure_version
         out: list[tuple[str, Parameter]] = []
         seen: set[int] = set()
+        names: set[str] = set()
         for mod_name, mod in self.named_modules():
             for name, p in mod._registry()[0].items():
                 if id(p) in seen:
                     continue
                 seen.add(id(p))
-                out.append((f"{mod_name}.{name}" if mod_name else name, p))
+                full = f"{mod_name}.{name}" if mod_name else name
+                if full in names:  # only reachable by writing into _parameters directly
+                    raise RuntimeError(
+                        f"{type(self).__name__}: two different Parameters are named {full!r}; "
+                        "state_dict() would keep only one of them"
+                    )
+                names.add(full)
+                out.append((full, p))
         cache = (version, tuple(out), tuple(p for _, p in out))
         self.__dict__["_param_cache"] = cache
         return cache
@@ -307,7 +337,12 @@ class Module:
     ) -> IncompatibleKeys:
         """Copy arrays into the Parameters, in place (the Parameter objects stay the same).
 
-        Everything is checked before anything is copied, so a failed load changes nothing.
+        All or nothing: everything is checked and staged before anything is copied, so a
+        failed load changes nothing, and a KeyboardInterrupt (Ctrl-C) never leaves a model
+        half loaded: one that arrives during the checks stops the load before any copy, one
+        that arrives during the copies is raised once every Parameter holds its new value.
+        The arrays are copied in place (rather than swapped) because optimizers, compiled
+        steps and users may hold references to them.
 
         Args:
             state_dict: {dotted name: NumPy array or Tensor}, e.g. from `state_dict()`.
@@ -365,8 +400,10 @@ class Module:
             raise ValueError(
                 f"load_state_dict: cannot load into {type(self).__name__}: " + "; ".join(problems)
             )
-        for p, arr in staged:
-            np.copyto(p.data, arr)
+        # The commit: a Ctrl-C that arrives during the copies is raised after the last one.
+        with deferred_interrupts():
+            for p, arr in staged:
+                np.copyto(p.data, arr)
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ display
@@ -376,12 +413,20 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = []
-        extra = self.extra_repr()
-        if extra:
-            lines.extend(extra.split("\n"))
-        for name, mod in self._registry()[1].items():
-            lines.append(f"({name}): " + repr(mod).replace("\n", "\n  "))
+        # A module that contains itself (a cycle of submodules) is shown once, then named.
+        active: set[int] = _repr_in_progress.__dict__.setdefault("ids", set())
+        if id(self) in active:
+            return f"<cycle: the {type(self).__name__} shown above>"
+        active.add(id(self))
+        try:
+            lines = []
+            extra = self.extra_repr()
+            if extra:
+                lines.extend(extra.split("\n"))
+            for name, mod in self._registry()[1].items():
+                lines.append(f"({name}): " + repr(mod).replace("\n", "\n  "))
+        finally:
+            active.discard(id(self))
         head = type(self).__name__
         if not self._registry()[1]:
             return f"{head}({extra})"
