@@ -27,8 +27,6 @@ __all__ = [
     "REGISTRY",
     "register",
     "unbroadcast",
-    "backward",
-    "grad",
     "no_grad",
     "enable_grad",
     "is_grad_enabled",
@@ -38,7 +36,6 @@ __all__ = [
     "AnomalyError",
     "TraceError",
     "traced_call",
-    "RemovableHandle",
 ]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -409,12 +406,3 @@ def register(
         return cls
 
     return deco
-
-
-from .engine import (  # noqa: E402  (the walk needs the classes above)
-    RemovableHandle as RemovableHandle,
-)
-from .engine import backward as backward  # noqa: E402
-from .engine import grad as grad  # noqa: E402
-from .engine import register_hook as register_hook  # noqa: E402
-from .engine import retain_grad as retain_grad  # noqa: E402

@@ -54,9 +54,7 @@ class _Stale(Exception):
 
 
 def _structure_version() -> int:
-    from . import nn
-
-    return nn._structure_version
+    return tracing.structure_version
 
 
 def _T(a: Any) -> Tensor:

@@ -19,7 +19,7 @@ import numpy as np
 from . import autograd, dtypes, functional
 from . import ops as F
 from .autograd import Function
-from .tensor import Tensor
+from .tensor import Tensor, set_numpy_dispatch
 
 __all__ = ["array_ufunc", "array_function", "UFUNCS", "FUNCTIONS", "VALUE_TESTS"]
 
@@ -361,3 +361,6 @@ def array_function(func: Any, types: Any, args: tuple[Any, ...], kwargs: dict[st
     if _needs_grad(args) or _needs_grad(kwargs):
         raise _refuse(func.__name__, hint)
     return func(*_data(args), **{k: _data(v) for k, v in kwargs.items()})
+
+
+set_numpy_dispatch(array_ufunc, array_function)

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple, TypeVar, overload
 
 import numpy as np
 
+from . import tracing
 from .interrupts import deferred_interrupts
 from .tensor import DTypeLike, Tensor
 from .tracing import traced_call
@@ -25,15 +26,12 @@ __all__ = [
     "Tanh",
 ]
 
-# Bumped whenever any Module anywhere registers or unregisters a Parameter or sub-Module. A
-# module's cached parameter list is valid while the version it was built at is still current,
-# so `parameters()` is a lookup in a training loop and never stale after an assignment.
-_structure_version = 0
-
 
 def _bump_structure() -> None:
-    global _structure_version
-    _structure_version += 1
+    # tracing.structure_version counts changes of any module's Parameters and sub-Modules: a
+    # module's cached parameter list is valid while the version it was built at is current,
+    # so `parameters()` is a lookup in a training loop and never stale after an assignment.
+    tracing.structure_changed()
 
 
 class Parameter(Tensor):
@@ -243,14 +241,14 @@ class Module:
 
     def _named_parameter_tuple(self) -> tuple[tuple[str, Parameter], ...]:
         cache = self.__dict__.get("_param_cache")
-        if cache is not None and cache[0] == _structure_version:
+        if cache is not None and cache[0] == tracing.structure_version:
             return cache[1]
         return self._rebuild_parameter_cache()[1]
 
     def _rebuild_parameter_cache(
         self,
     ) -> tuple[int, tuple[tuple[str, Parameter], ...], tuple[Parameter, ...]]:
-        version = _structure_version
+        version = tracing.structure_version
         out: list[tuple[str, Parameter]] = []
         seen: set[int] = set()
         names: set[str] = set()
@@ -283,7 +281,7 @@ class Module:
     def parameters(self) -> Iterator[Parameter]:
         """Yield every Parameter once, in the order of `named_parameters`."""
         cache = self.__dict__.get("_param_cache")
-        if cache is None or cache[0] != _structure_version:
+        if cache is None or cache[0] != tracing.structure_version:
             cache = self._rebuild_parameter_cache()
         return iter(cache[2])
 

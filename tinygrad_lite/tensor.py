@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from . import autograd, dtypes, tracing
+from . import autograd, dtypes, engine, tracing
 from . import ops as F
 from .autograd import Context
 from .tensor_methods import TensorMethods
@@ -53,6 +54,31 @@ def _check_grad_dtype(dtype: np.dtype[Any], where: str) -> None:
             f"{where}: only floating-point tensors can require grad, got dtype {dtype}; "
             "create it from floats (e.g. [1.0, 2.0]) or pass dtype=np.float64"
         )
+
+
+class _NumpyDispatch:
+    """Where NumPy calls on Tensors go: set by `interop` when it loads (`set_numpy_dispatch`)."""
+
+    def __init__(self) -> None:
+        self.ufunc: Callable[..., Any] = self._missing
+        self.function: Callable[..., Any] = self._missing
+
+    @staticmethod
+    def _missing(*args: Any) -> Any:
+        raise RuntimeError("tinygrad_lite.interop is not loaded: import tinygrad_lite first")
+
+
+_numpy_dispatch = _NumpyDispatch()
+
+
+def set_numpy_dispatch(ufunc: Callable[..., Any], function: Callable[..., Any]) -> None:
+    """Called once by `interop`: the handlers of NumPy ufuncs and functions on Tensors.
+
+    The handlers need `Tensor` and the functional helpers above it, so they cannot be imported
+    here; `interop` hands them over when it loads, keeping the import arrow one-way.
+    """
+    _numpy_dispatch.ufunc = ufunc
+    _numpy_dispatch.function = function
 
 
 class Tensor(TensorMethods):
@@ -247,15 +273,11 @@ class Tensor(TensorMethods):
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """NumPy ufuncs on Tensors run the matching op (see `tinygrad_lite.interop`)."""
-        from .interop import array_ufunc
-
-        return array_ufunc(ufunc, method, inputs, kwargs)
+        return _numpy_dispatch.ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         """NumPy functions on Tensors run the matching op (see `tinygrad_lite.interop`)."""
-        from .interop import array_function
-
-        return array_function(func, types, args, kwargs)
+        return _numpy_dispatch.function(func, types, args, kwargs)
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
@@ -313,7 +335,7 @@ class Tensor(TensorMethods):
             create_graph: record the backward pass as a graph too, so that the gradients
                 can be differentiated again (higher-order derivatives).
         """
-        autograd.backward(self, grad, retain_graph, create_graph)
+        engine.backward(self, grad, retain_graph, create_graph)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set `requires_grad` in place on a leaf and return self.
@@ -335,15 +357,15 @@ class Tensor(TensorMethods):
 
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in `.grad` after backward (as PyTorch)."""
-        autograd.retain_grad(self)
+        engine.retain_grad(self)
 
-    def register_hook(self, hook: Any) -> autograd.RemovableHandle:
+    def register_hook(self, hook: Any) -> engine.RemovableHandle:
         """Call `hook(grad)` with this tensor's gradient during backward.
 
         A hook may return a replacement gradient (a Tensor of the same shape) or None.
         Returns a handle whose `remove()` unregisters the hook.
         """
-        return autograd.register_hook(self, hook)
+        return engine.register_hook(self, hook)
 
     # ------------------------------------------------------------------ arithmetic
 

@@ -187,10 +187,9 @@ class TensorMethods:
         return F.Minimum.apply(self, self._wrap(other, "minimum"))
 
     def where(self, condition: Any, other: Any) -> Tensor:
-        """Self where `condition` holds, else `other` (PyTorch's `x.where(cond, y)`)."""
-        from .functional import where
-
-        return where(condition, self, other)
+        """The values of self where `condition` holds, else `other` (PyTorch's form)."""
+        cond = condition if hasattr(condition, "_ctx") else self._wrap(condition, "where")
+        return F.Where.apply(cond, self, self._wrap(other, "where"))
 
     # ------------------------------------------------------------------ reductions
 
@@ -430,7 +429,7 @@ class TensorMethods:
         return tuple(out)
 
     def gather(self, dim: int, index: Any) -> Tensor:
-        """Values at `index` along `dim` (PyTorch's gather): out[i][j] = self[i][index[i][j]]."""
+        """Values at `index` along `dim` (PyTorch's gather): `out[i][j] = self[i][index[i][j]]`."""
         a = _dim(dim, self.ndim, "gather")
         idx = index.data if hasattr(index, "_ctx") else np.asarray(index)
         if idx.dtype.kind not in "iu" or idx.ndim != self.ndim:

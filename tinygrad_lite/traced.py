@@ -170,6 +170,7 @@ def _method(name: str) -> Any:
         return self._call_method(name, args, kwargs)
 
     method.__name__ = name
+    method.__doc__ = f"`ndarray.{name}` on the value, written down as a line of the trace."
     return method
 
 
@@ -258,11 +259,13 @@ class Traced:
         return int(self.value)
 
     def item(self) -> Any:
+        """Refused while tracing (a Python number cannot be replayed); the value afterwards."""
         if self._live():
             raise self._refuse(".item()")
         return self.value.item()
 
     def tolist(self) -> Any:
+        """Refused while tracing (Python lists cannot be replayed); the values afterwards."""
         if self._live():
             raise self._refuse(".tolist()")
         return self.value.tolist()

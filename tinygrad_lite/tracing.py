@@ -23,6 +23,8 @@ __all__ = [
     "refuse_value_read",
     "value_check",
     "on_set_grad",
+    "structure_changed",
+    "structure_version",
 ]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -56,6 +58,16 @@ class Tracer(Protocol):
 
 # The active tracer, or None: one check per op when nothing is traced.
 current: Tracer | None = None
+
+# Bumped whenever any Module registers or unregisters a Parameter or sub-Module: a compiled
+# step checks it on every call, so a replaced Parameter makes it trace again.
+structure_version = 0
+
+
+def structure_changed() -> None:
+    """Record that some module's parameters or sub-modules changed."""
+    global structure_version
+    structure_version += 1
 
 
 def traced_call(method: _F) -> _F:

@@ -1,0 +1,328 @@
+"""Functions of functions, as in JAX and `torch.func`: grad, vjp, jvp, jacobian, hessian, hvp.
+
+Each transform takes a function of Tensors and returns a function (or values), and they compose:
+`grad(grad(f))` is the second derivative. They are built on `tinygrad_lite.grad` with
+`create_graph=True` whenever an outer transform may differentiate the result again, so the
+backward pass is itself recorded. Forward mode (`jvp`) uses the double-vjp identity: for
+u ↦ Jᵀu, which is linear in u, the vjp of that map with cotangent v is Jv.
+`functional_call` runs a Module with some of its parameters replaced, so that a Module can be
+differentiated (or gradchecked) as a function of its parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from .engine import grad as _grad
+from .tensor import Tensor
+
+__all__ = [
+    "grad",
+    "value_and_grad",
+    "vjp",
+    "jvp",
+    "jacobian",
+    "hessian",
+    "hvp",
+    "functional_call",
+]
+
+Argnums = int | Sequence[int]
+
+
+def _as_input(x: Any) -> tuple[Tensor, bool]:
+    """`x` as a tensor to differentiate with respect to, and whether an outer transform is.
+
+    A tensor that already requires grad is used as it is (an outer transform may differentiate
+    through it); anything else becomes a fresh float64 (or float32) leaf.
+    """
+    if isinstance(x, Tensor) and x.requires_grad:
+        return x, True
+    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if data.dtype.kind != "f":
+        data = data.astype(np.float64)
+    return Tensor(data, requires_grad=True), False
+
+
+def _indices(argnums: Argnums, n: int, fn: str) -> tuple[int, ...]:
+    idx = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for i in idx:
+        if not -n <= i < n:
+            raise ValueError(f"{fn}: argnums {argnums!r} is out of range for {n} arguments")
+    return tuple(i % n for i in idx)
+
+
+def _zero_if_none(g: Tensor | None, like: Tensor) -> Tensor:
+    return Tensor(np.zeros_like(like.data)) if g is None else g
+
+
+def _scalar(out: Any, fn: str) -> Tensor:
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{fn}: the function must return a Tensor, got {type(out).__name__}")
+    if out.size != 1:
+        raise ValueError(
+            f"{fn}: the function must return one number (a tensor with one element), got shape "
+            f"{out.shape}; use vjp or jacobian for functions with several outputs"
+        )
+    return out
+
+
+def value_and_grad(
+    f: Callable[..., Tensor], argnums: Argnums = 0
+) -> Callable[..., tuple[Tensor, Any]]:
+    """Return a function computing (f(*args), ∂f/∂args[argnums]) for a scalar-valued `f`.
+
+    Example:
+        >>> from tinygrad_lite import Tensor
+        >>> from tinygrad_lite.func import value_and_grad
+        >>> value, g = value_and_grad(lambda x: (x * x).sum())(Tensor([1.0, 2.0]))
+        >>> value.item(), g
+        (5.0, Tensor([2., 4.]))
+    """
+
+    def call(*args: Any, **kwargs: Any) -> tuple[Tensor, Any]:
+        idx = _indices(argnums, len(args), "grad")
+        xs = list(args)
+        nested = False
+        for i in idx:
+            xs[i], outer = _as_input(args[i])
+            nested = nested or outer
+        out = _scalar(f(*xs, **kwargs), "grad")
+        targets = [xs[i] for i in idx]
+        if not out.requires_grad:  # f does not depend on the inputs at all
+            gs: tuple[Tensor | None, ...] = (None,) * len(targets)
+        else:
+            gs = _grad(out, targets, create_graph=nested, retain_graph=nested, allow_unused=True)
+        results = [_zero_if_none(g, t) for g, t in zip(gs, targets, strict=True)]
+        value = out if nested else out.detach()
+        return value, (results[0] if isinstance(argnums, int) else tuple(results))
+
+    return call
+
+
+def grad(f: Callable[..., Tensor], argnums: Argnums = 0) -> Callable[..., Any]:
+    """Return a function computing ∂f/∂args[argnums] for a scalar-valued `f`.
+
+    The result has the argument's shape (a tuple of them when `argnums` is a sequence).
+    `grad(grad(f))` differentiates again.
+
+    Example:
+        >>> from tinygrad_lite import Tensor
+        >>> from tinygrad_lite.func import grad
+        >>> d2 = grad(grad(lambda x: (x * x * x).sum()))  # 6x
+        >>> d2(Tensor(2.0))
+        Tensor(12.)
+    """
+    vg = value_and_grad(f, argnums)
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return vg(*args, **kwargs)[1]
+
+    return call
+
+
+def vjp(f: Callable[..., Tensor], *primals: Any) -> tuple[Tensor, Callable[..., Any]]:
+    """Evaluate `f` at `primals`; return its output and the map v ↦ vᵀJ (one result per primal).
+
+    Example:
+        >>> from tinygrad_lite import Tensor
+        >>> from tinygrad_lite.func import vjp
+        >>> out, pullback = vjp(lambda x: x * 3.0, Tensor([1.0, 2.0]))
+        >>> pullback(Tensor([1.0, 10.0]))
+        (Tensor([ 3., 30.]),)
+    """
+    xs, nested = [], False
+    for p in primals:
+        x, outer = _as_input(p)
+        xs.append(x)
+        nested = nested or outer
+    out = f(*xs)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"vjp: the function must return a Tensor, got {type(out).__name__}")
+
+    def pullback(v: Any, create_graph: bool | None = None) -> tuple[Tensor, ...]:
+        cot = v if isinstance(v, Tensor) else Tensor(np.asarray(v, dtype=out.dtype))
+        if cot.shape != out.shape:
+            raise ValueError(
+                f"vjp: cotangent shape {cot.shape} differs from the output's {out.shape}"
+            )
+        record = nested or cot.requires_grad if create_graph is None else create_graph
+        if not out.requires_grad:
+            return tuple(Tensor(np.zeros_like(x.data)) for x in xs)
+        gs = _grad(
+            out, xs, grad_outputs=cot, retain_graph=True, create_graph=record, allow_unused=True
+        )
+        return tuple(_zero_if_none(g, x) for g, x in zip(gs, xs, strict=True))
+
+    return (out if nested else out.detach()), pullback
+
+
+def jvp(
+    f: Callable[..., Tensor], primals: Sequence[Any], tangents: Sequence[Any]
+) -> tuple[Tensor, Tensor]:
+    """Evaluate `f` at `primals`; return its output and J·tangents (forward mode).
+
+    Computed as a vjp of a vjp: u ↦ Jᵀu is linear in u, and its own vjp with cotangent v
+    (the tangents) is Jv. Two reverse passes instead of dual numbers, so every op that has a
+    second-order backward has a jvp.
+
+    Example:
+        >>> from tinygrad_lite import Tensor
+        >>> from tinygrad_lite.func import jvp
+        >>> out, tangent = jvp(lambda x: x * x, [Tensor([1.0, 3.0])], [Tensor([1.0, 0.0])])
+        >>> tangent
+        Tensor([2., 0.])
+    """
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    out, pullback = vjp(f, *primals)
+    u = Tensor(np.zeros_like(out.data), requires_grad=True)
+    jt_u = pullback(u, create_graph=True)  # Jᵀu, linear in u
+    vs = [t if isinstance(t, Tensor) else Tensor(np.asarray(t, dtype=out.dtype)) for t in tangents]
+    total = sum(((g * v).sum() for g, v in zip(jt_u, vs, strict=True)), Tensor(0.0))
+    if not total.requires_grad:
+        return out, Tensor(np.zeros_like(out.data))
+    (jv,) = _grad(total, [u], allow_unused=True)
+    return out, _zero_if_none(jv, u)
+
+
+def jacobian(f: Callable[..., Tensor], argnums: Argnums = 0) -> Callable[..., Any]:
+    """Return a function computing the Jacobian of `f`: shape out.shape + arg.shape.
+
+    One vjp per output element (reverse mode).
+
+    Example:
+        >>> import numpy as np
+        >>> from tinygrad_lite import Tensor
+        >>> from tinygrad_lite.func import jacobian
+        >>> jacobian(lambda x: x * x)(Tensor([1.0, 2.0]))
+        Tensor([[2., 0.],
+                [0., 4.]])
+    """
+
+    def call(*args: Any) -> Any:
+        idx = _indices(argnums, len(args), "jacobian")
+        xs = list(args)
+        for i in idx:
+            xs[i], _ = _as_input(args[i])
+        out, pullback = vjp(lambda *ts: f(*_merge(xs, idx, ts)), *[xs[i] for i in idx])
+        rows: list[list[np.ndarray]] = [[] for _ in idx]
+        for k in range(out.size):
+            e = np.zeros(out.size, dtype=out.dtype)
+            e[k] = 1.0
+            for r, g in zip(rows, pullback(e.reshape(out.shape), create_graph=False), strict=True):
+                r.append(g.data)
+        jacs = [
+            Tensor(np.stack(r).reshape(out.shape + xs[i].shape))
+            for r, i in zip(rows, idx, strict=True)
+        ]
+        return jacs[0] if isinstance(argnums, int) else tuple(jacs)
+
+    return call
+
+
+def _merge(xs: list[Any], idx: tuple[int, ...], ts: tuple[Any, ...]) -> list[Any]:
+    out = list(xs)
+    for i, t in zip(idx, ts, strict=True):
+        out[i] = t
+    return out
+
+
+def hessian(f: Callable[..., Tensor], argnums: int = 0) -> Callable[..., Tensor]:
+    """Return a function computing the Hessian of a scalar `f`: the Jacobian of its gradient.
+
+    Example:
+        >>> from tinygrad_lite import Tensor
+        >>> from tinygrad_lite.func import hessian
+        >>> hessian(lambda x: (x[0] * x[0] * x[1]))(Tensor([1.0, 2.0]))
+        Tensor([[4., 2.],
+                [2., 0.]])
+    """
+    return jacobian(grad(f, argnums), argnums)
+
+
+def hvp(f: Callable[..., Tensor], inputs: Any, v: Any) -> tuple[Tensor, Tensor]:
+    """f(inputs) and the Hessian-vector product H·v, without forming the Hessian.
+
+    Reverse over reverse: the gradient g(x) is computed with its graph, and H·v is the
+    gradient of g(x)·v.
+
+    Example:
+        >>> from tinygrad_lite import Tensor
+        >>> from tinygrad_lite.func import hvp
+        >>> value, hv = hvp(lambda x: (x * x * x).sum(), Tensor([1.0, 2.0]), Tensor([1.0, 1.0]))
+        >>> hv
+        Tensor([ 6., 12.])
+    """
+    x, _ = _as_input(inputs)
+    out = _scalar(f(x), "hvp")
+    vt = v if isinstance(v, Tensor) else Tensor(np.asarray(v, dtype=x.dtype))
+    if vt.shape != x.shape:
+        raise ValueError(f"hvp: v has shape {vt.shape} but the input has shape {x.shape}")
+    if not out.requires_grad:
+        return out.detach(), Tensor(np.zeros_like(x.data))
+    (g,) = _grad(out, [x], create_graph=True, allow_unused=True)
+    if g is None or not g.requires_grad:
+        return out.detach(), Tensor(np.zeros_like(x.data))
+    (hv,) = _grad((g * vt).sum(), [x], allow_unused=True)
+    return out.detach(), _zero_if_none(hv, x)
+
+
+@contextmanager
+def _swapped(module: Any, params: Mapping[str, Any]) -> Iterator[None]:
+    named = dict(module.named_parameters())
+    unknown = sorted(set(params) - set(named))
+    if unknown:
+        raise KeyError(
+            f"functional_call: {type(module).__name__} has no parameter {unknown[0]!r}; its "
+            f"parameters are {list(named)}"
+        )
+    owners = dict(module.named_modules())
+    swaps: list[tuple[Any, str, Any]] = []
+    for full, value in params.items():
+        old = named[full]
+        t = value if isinstance(value, Tensor) else Tensor(np.asarray(value))
+        if t.shape != old.shape or t.dtype != old.dtype:
+            raise ValueError(
+                f"functional_call: {full!r} has shape {old.shape} and dtype {old.dtype}, got "
+                f"shape {t.shape} and dtype {t.dtype}"
+            )
+        owner_name, _, attr = full.rpartition(".")
+        owner = owners[owner_name]
+        swaps.append((owner, attr, owner.__dict__[attr]))
+        object.__setattr__(owner, attr, t)
+    try:
+        yield
+    finally:
+        for owner, attr, old in reversed(swaps):
+            object.__setattr__(owner, attr, old)
+
+
+def functional_call(module: Any, params: Mapping[str, Any], *args: Any, **kwargs: Any) -> Any:
+    """Call `module(*args, **kwargs)` with the named parameters replaced by `params`.
+
+    The module's own Parameters are put back afterwards (even on error); the call sees the
+    given tensors, so gradients flow to them. Not for use from several threads at once on
+    one module.
+
+    Example:
+        >>> import numpy as np
+        >>> from tinygrad_lite import Tensor, nn
+        >>> from tinygrad_lite.func import functional_call, grad
+        >>> layer = nn.Linear(2, 1)
+        >>> x = Tensor(np.ones((1, 2)))
+        >>> w = Tensor(np.full((1, 2), 0.5))
+        >>> dw = grad(lambda w: functional_call(layer, {"weight": w}, x).sum())(w)
+        >>> dw
+        Tensor([[1., 1.]])
+
+    Raises:
+        KeyError: a name that is not one of the module's parameters.
+        ValueError: a replacement of another shape or dtype.
+    """
+    with _swapped(module, params):
+        return module(*args, **kwargs)
