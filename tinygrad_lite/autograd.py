@@ -160,6 +160,7 @@ class Context:
         "where",
         "last_use",
         "hooks",
+        "memo",
         "__weakref__",
     )
     fn: type[Function]
@@ -169,9 +170,11 @@ class Context:
     where: str
     last_use: bool
     hooks: list[Any]
+    memo: dict[str, Any] | None
 
     def __init__(self) -> None:
         self.saved: Any = ()
+        self.memo = None
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep what the backward needs: inputs, the output, and non-float data (masks, shapes).
@@ -180,6 +183,28 @@ class Context:
         what lets the same backward run on Tensors when its own graph is recorded.
         """
         self.saved = values
+
+    def keep(self, name: str, value: Any) -> Any:
+        """Keep a value the forward computed anyway (e.g. e^(-|z|)) for the backward; return it.
+
+        It is not one of the saved inputs or outputs, so the backward reads it with `kept`,
+        which recomputes it instead when the backward's own graph is recorded.
+        """
+        if self.memo is None:
+            self.memo = {name: value}
+        else:
+            self.memo[name] = value
+        return value
+
+    def kept(self, name: str, recompute: Callable[[], Any]) -> Any:
+        """The value `keep` stored under `name`; `recompute()` when the backward is recorded.
+
+        On the saved values' last use the value is dropped here, with them.
+        """
+        memo = self.memo
+        if memo is None or name not in memo:
+            raise KeyError(f"{self.fn.__name__}: the forward kept no value named {name!r}")
+        return memo.pop(name) if getattr(self, "last_use", False) else memo[name]
 
     def reuse(self, array: Any, holders: int = 2) -> Any:
         """`array` (a saved value), marked so that the math written on it may reuse its buffer.
@@ -300,8 +325,11 @@ class Function:
         out = cls.forward(ctx, *arrays, **params) if params else cls.forward(ctx, *arrays)
         if out.__class__ is not np.ndarray:
             new = as_result(out)
-            if new is not out and ctx.saved:  # the output is saved: keep it identifiable
-                ctx.saved = tuple(new if v is out else v for v in ctx.saved)
+            if new is not out:
+                for v in ctx.saved:
+                    if v is out:  # the output is saved: keep it identifiable
+                        ctx.saved = tuple(new if v is out else v for v in ctx.saved)
+                        break
             out = new
         ctx.fn = cls
         if _grad_mode.enabled and cls.differentiable:
@@ -328,9 +356,8 @@ class Function:
 _next_seq = itertools.count().__next__
 
 
-def next_version() -> int:
-    """A number larger than every graph node's so far: stamp a tensor changed in place."""
-    return _next_seq()
+# A number larger than every graph node's so far: stamp a tensor changed in place with it.
+next_version = _next_seq
 
 
 _make_tensor: Callable[[Any, bool, Context | None], Tensor]

@@ -118,7 +118,7 @@ def _root_grad(root: Tensor, grad: Any, create_graph: bool) -> Any:
                 f"backward: grad can be omitted only for a tensor with one element, but this "
                 f"tensor has shape {data.shape}; pass grad= of that shape"
             )
-        g = np.ones_like(data)
+        g = np.array(1, dtype=data.dtype) if data.ndim == 0 else np.ones_like(data)
         return autograd._make_tensor(g, False, None) if create_graph else g
     is_tensor = hasattr(grad, "_ctx")
     g = grad.data if is_tensor else grad if hasattr(grad, "shape") else np.asarray(grad)
@@ -172,8 +172,11 @@ class _GraphContext:
         self.seq = ctx.seq
         self.last_use = False
 
-    def reuse(self, value: Any, holders: int = 3) -> Any:
+    def reuse(self, value: Any, holders: int = 2) -> Any:
         return value
+
+    def kept(self, name: str, recompute: Callable[[], Any]) -> Any:
+        return recompute()  # from the Tensors, so that it is part of the recorded graph
 
 
 def _run_hooks(hooks: list[Any], g: Any, graph: bool, shape: tuple[int, ...]) -> Any:
@@ -236,6 +239,7 @@ def walk(
     captured: dict[int, Any] = {}
     heap: list[tuple[int, Context]] = []
     heappop, heappush = heapq.heappop, heapq.heappush
+    last_use = not retain_graph
     for root, g in zip(roots, root_grads, strict=True):
         ctx = root._ctx
         if ctx is None:
@@ -265,7 +269,7 @@ def walk(
         if create_graph:
             grads = ctx.fn.backward(_GraphContext(ctx, outs.get(key)), g)  # type: ignore[arg-type]
         else:
-            ctx.last_use = not retain_graph
+            ctx.last_use = last_use
             grads = ctx.fn.backward(ctx, g)
         if len(grads) != len(parents):
             raise RuntimeError(
@@ -288,9 +292,10 @@ def walk(
             pdata = p.data
             if pg.shape != pdata.shape:
                 pg = unbroadcast(pg, pdata.shape)
-            if pg.dtype != pdata.dtype:
-                pg = pg.astype(pdata.dtype)
+            pdt = pdata.dtype
             del pdata  # no array kept in a local: see Context.reuse
+            if pg.dtype is not pdt and pg.dtype != pdt:
+                pg = pg.astype(pdt)
             if flowed is not None:
                 flowed.append(pg)
             pctx = p._ctx
@@ -311,7 +316,7 @@ def walk(
                 pending[pkey] = prev + pg
         if on_node is not None:
             on_node(ctx, g, tuple(flowed or ()))
-        if not retain_graph:
+        if last_use:
             ctx.saved = ctx.parents = None
     return leaves, captured
 
@@ -344,44 +349,44 @@ def accumulate_leaf(leaf: Tensor, g: Any, shared: bool) -> Any:
 
 
 def _commit(leaves: dict[int, tuple[Tensor, Any, bool]], create_graph: bool) -> None:
-    """Write every leaf's gradient, all or nothing: an interrupt part-way undoes the writes."""
+    """Write every leaf's gradient, all or nothing: an interrupt part-way undoes the writes.
+
+    Each write is noted before it is made; an exception (a KeyboardInterrupt) anywhere in the
+    loop puts every old gradient back.
+    """
     tracer = tracing.current
     if tracer is not None and tracer.active() and not create_graph:
         for leaf, g, shared in leaves.values():
             tracer.accumulate(leaf, g, shared)  # replayed in the same order, by the same helper
         return
     hooks_on = hook_count > 0
-    staged: list[tuple[Tensor, Any]] = []
-    for leaf, g, shared in leaves.values():
-        if hooks_on and getattr(leaf, "_hooks", None):
-            g = _run_hooks(leaf._hooks, g, create_graph, leaf.data.shape)
-            shared = True
-        current = leaf._grad
-        if create_graph:
-            staged.append((leaf, g if current is None else current + g))
-        elif current is None:
-            if isinstance(g, np.generic):
-                g = np.asarray(g)  # a sum of 0-d arrays is a NumPy scalar
-            elif shared or g.base is not None or not g.flags.writeable:
-                g = g.copy()  # the leaf owns its gradient array
-            staged.append((leaf, autograd._make_tensor(g, False, None)))
-        else:
-            staged.append((leaf, np.asarray(current.data + g)))
-    done: list[tuple[Tensor, Any, Any]] = []
+    make = autograd._make_tensor
+    done: list[tuple[Tensor, Any, Any]] = []  # (leaf, its old grad, its grad's old array)
     try:
-        for leaf, new in staged:
+        for leaf, g, shared in leaves.values():
             current = leaf._grad
-            if create_graph or current is None or hasattr(new, "_ctx"):
+            if hooks_on and getattr(leaf, "_hooks", None):
+                g = _run_hooks(leaf._hooks, g, create_graph, leaf.data.shape)
+                shared = True
+            if create_graph:
                 done.append((leaf, current, None))
-                leaf._grad = new
-            else:
+                leaf._grad = g if current is None else current + g
+            elif current is None:
+                if g.__class__ is not np.ndarray:
+                    g = np.asarray(g)  # a sum of 0-d arrays is a NumPy scalar
+                elif shared or g.base is not None or not g.flags.writeable:
+                    g = g.copy()  # the leaf owns its gradient array
+                done.append((leaf, None, None))
+                leaf._grad = make(g, False, None)
+            else:  # accumulate into the same Tensor object, as PyTorch does
+                new = np.asarray(current.data + g)
                 done.append((leaf, current, current.data))
                 current.data = new
     except BaseException:
-        for leaf, old, old_data in reversed(done):
-            if old_data is not None and old is not None:
-                old.data = old_data
-            leaf._grad = old
+        for leaf, current, data in done:
+            if data is not None:
+                current.data = data
+            leaf._grad = current
         raise
 
 
@@ -402,15 +407,19 @@ def backward(
         ValueError: grad omitted for a non-scalar root, or grad's shape differs from root's.
         TypeError: grad's dtype differs from root's.
     """
-    if not root.requires_grad:
+    if not root._requires_grad:
         raise RuntimeError(
             "backward: this tensor does not require grad and has no grad_fn; create the "
             "leaves with requires_grad=True (and not inside no_grad)"
         )
     g = _root_grad(root, grad, create_graph)
     keep = create_graph if retain_graph is None else bool(retain_graph)
-    with autograd.set_grad_enabled(create_graph):
-        leaves, _ = walk([root], [g], keep, create_graph)
+    if not create_graph and not hook_count:
+        leaves, _ = walk((root,), (g,), keep, False)  # array backwards record no graph
+        _commit(leaves, False)
+        return
+    with autograd.set_grad_enabled(create_graph):  # hooks run as the backward does
+        leaves, _ = walk((root,), (g,), keep, create_graph)
         _commit(leaves, create_graph)
 
 

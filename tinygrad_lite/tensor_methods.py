@@ -202,6 +202,8 @@ class TensorMethods:
         keepdims: bool | None = None,
     ) -> Tensor:
         """Sum over `dim` (an int, a tuple, or None for all); `axis=`/`keepdims=` also work."""
+        if axis is None and keepdims is None:  # the common case, without the merge
+            return F.Sum.apply(self, axis=dim, keepdims=bool(keepdim))
         d, k = reduce_args("sum", dim, keepdim, axis, keepdims)
         return F.Sum.apply(self, axis=d, keepdims=k)
 
@@ -214,6 +216,8 @@ class TensorMethods:
         keepdims: bool | None = None,
     ) -> Tensor:
         """Mean over `dim` (an int, a tuple, or None for all); `axis=`/`keepdims=` also work."""
+        if axis is None and keepdims is None:  # the common case, without the merge
+            return F.Mean.apply(self, axis=dim, keepdims=bool(keepdim))
         d, k = reduce_args("mean", dim, keepdim, axis, keepdims)
         return F.Mean.apply(self, axis=d, keepdims=k)
 

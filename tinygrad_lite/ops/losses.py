@@ -9,7 +9,6 @@ the sigmoid and softmax cross-entropies) instead of the product of its pieces' d
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 
 from .. import autograd, tracing
 from .base import Any, Context, Function, call, np, register, value
@@ -52,7 +51,9 @@ def _pick(x: Any, target: Any, axis: int) -> Any:
 
 def check_unit_interval(op: str, what: str, a: Any, hint: str = "") -> None:
     """Raise unless every element of `a` lies in [0, 1] (NaN included: it is outside)."""
-    if a.size and not (np.min(a) >= 0 and np.max(a) <= 1):
+    if a.size and not (
+        np.minimum.reduce(a, axis=None) >= 0 and np.maximum.reduce(a, axis=None) <= 1
+    ):
         bad = a[~((a >= 0) & (a <= 1))]
         raise ValueError(
             f"{op}: {what} must lie in [0, 1], found {bad.size} outside, "
@@ -60,8 +61,10 @@ def check_unit_interval(op: str, what: str, a: Any, hint: str = "") -> None:
         )
 
 
-def _check_targets(op: str) -> Callable[[Any], None]:
-    return functools.partial(check_unit_interval, op, "targets")
+_CHECK_TARGETS = {
+    op: functools.partial(check_unit_interval, op, "targets")
+    for op in ("binary_cross_entropy", "binary_cross_entropy_with_logits")
+}
 
 
 _check_probs = functools.partial(
@@ -122,7 +125,7 @@ class BinaryCrossEntropy(Function):
     @staticmethod
     def forward(ctx: Context, p: Any, y: Any, reduction: str = "mean") -> Any:
         check_reduction("binary_cross_entropy", reduction)
-        tracing.value_check(_check_targets("binary_cross_entropy"), y)
+        tracing.value_check(_CHECK_TARGETS["binary_cross_entropy"], y)
         tracing.value_check(_check_probs, p)
         logp, log1mp = _clamped_logs(p)
         ctx.save_for_backward(p, y, reduction)
@@ -159,9 +162,12 @@ class BinaryCrossEntropyWithLogits(Function):
     @staticmethod
     def forward(ctx: Context, z: Any, y: Any, reduction: str = "mean") -> Any:
         check_reduction("binary_cross_entropy_with_logits", reduction)
-        tracing.value_check(_check_targets("binary_cross_entropy_with_logits"), y)
+        tracing.value_check(_CHECK_TARGETS["binary_cross_entropy_with_logits"], y)
+        e = np.exp(-np.abs(z))  # e^(-|z|) <= 1: nothing overflows
+        # σ(z) = 1/(1+e^-z) = e^z/(1+e^z), from e, for the backward's A2 - Y
+        ctx.keep("sigmoid", np.where(z >= 0, 1.0, e) / (1.0 + e))
         terms = np.maximum(z, 0.0) - z * y
-        terms = terms + np.log1p(np.exp(-np.abs(z)))
+        terms += np.log1p(e)
         ctx.save_for_backward(z, y, reduction)
         return _reduce("binary_cross_entropy_with_logits", terms, reduction)
 
@@ -170,8 +176,12 @@ class BinaryCrossEntropyWithLogits(Function):
         z, y, reduction = ctx.saved
         scale = _scale(grad, reduction, z.size)
         nz, ny = ctx.needs_input_grad
-        gz = (call(Sigmoid, z) - y) * scale if nz else None  # the tutorial's A2 - Y
-        gy = z * -scale if ny else None
+        gz = gy = None
+        if nz:
+            sig = ctx.kept("sigmoid", lambda: call(Sigmoid, z))
+            gz = (sig - y) * scale  # the tutorial's A2 - Y
+        if ny:
+            gy = z * -scale
         return gz, gy
 
 
