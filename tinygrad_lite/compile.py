@@ -72,6 +72,7 @@ class _Tracer:
         self.args: dict[int, str] = {}  # id(tensor argument) -> its name
         self.made: list[Tensor] = []
         self.grads_touched: list[Tensor] = []
+        self.errstates: list[str] = []
 
     def active(self) -> bool:
         return self.rec.recording and threading.get_ident() == self.thread
@@ -139,6 +140,16 @@ class _Tracer:
 
     def adopt(self, t: Tensor) -> None:
         self.made.append(t)
+
+    def errstate(self, kwargs: dict[str, str], enter: bool) -> None:
+        if enter:
+            self.errstates.append(f"_err{len(self.errstates)}")
+            args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+            self.rec.emit(
+                f"{self.errstates[-1]} = np.errstate({args}); {self.errstates[-1]}.__enter__()"
+            )
+        else:
+            self.rec.emit(f"{self.errstates.pop()}.__exit__(None, None, None)")
 
     def materialize(self) -> None:
         """After the trace: every tensor it touched holds real arrays again."""
@@ -299,7 +310,7 @@ def _materialized(out: Any) -> Any:
     if isinstance(out, Tensor):
         return _T(unwrap(out.data)) if out._ctx is not None or out.requires_grad is False else out
     if isinstance(out, Traced):
-        return out.value
+        return out.result()
     if isinstance(out, tuple) and hasattr(out, "_fields"):
         return type(out)(*[_materialized(o) for o in out])
     if isinstance(out, (tuple, list)):
