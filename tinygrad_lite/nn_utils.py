@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 
 from .autograd import next_version, no_grad
-from .functional import stack
 from .tensor import Tensor
 from .tracing import traced_call
 
@@ -28,6 +27,25 @@ def _params(func: str, parameters: Any) -> list[Tensor]:
         if not isinstance(p, Tensor):
             raise TypeError(f"{func}: parameters[{i}] is a {type(p).__name__}, not a Tensor")
     return out
+
+
+def _combine(norms: list[Tensor], p: float) -> Tensor:
+    """‖(n_1, n_2, ...)‖_p of the gradients' norms: the p-norm of all their entries."""
+    if len(norms) == 1:
+        return norms[0]
+    total = norms[0]
+    if p == math.inf:
+        for n in norms[1:]:
+            total = total.maximum(n)
+        return total
+    if p == 1.0:
+        for n in norms[1:]:
+            total = total + n
+        return total
+    total = total.square() if p == 2.0 else total**p
+    for n in norms[1:]:
+        total = total + (n.square() if p == 2.0 else n**p)
+    return total.sqrt() if p == 2.0 else total ** (1.0 / p)
 
 
 def _norm(x: Tensor, p: float) -> Tensor:
@@ -111,8 +129,7 @@ def clip_grad_norm_(
     if not grads:
         return Tensor(0.0)
     with no_grad():
-        norms = [_norm(g, p) for g in grads]
-        total = norms[0] if len(norms) == 1 else _norm(stack(norms), p)
+        total = _combine([_norm(g, p) for g in grads], p)
     _scale(params, total.data, max_norm, bool(error_if_nonfinite))
     return total
 
