@@ -629,3 +629,7 @@ class ReLU(Module):
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """Return max(x, 0)."""
         return _as_tensor(x).relu()
+
+
+# nn.init and nn.utils, as in PyTorch (imported last: they use the tensor core only).
+from . import init as init, nn_utils as utils  # noqa: E402, F401, I001
