@@ -10,11 +10,13 @@ from typing import Any, NamedTuple, TypeVar, overload
 import numpy as np
 
 from . import tracing
+from .functional import dropout
 from .interrupts import deferred_interrupts
 from .tensor import DTypeLike, Tensor
 from .tracing import traced_call
 
 __all__ = [
+    "Dropout",
     "IncompatibleKeys",
     "Linear",
     "Module",
@@ -629,6 +631,35 @@ class ReLU(Module):
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """Return max(x, 0)."""
         return _as_tensor(x).relu()
+
+
+class Dropout(Module):
+    """Inverted dropout (see `functional.dropout`): active in `train()`, the identity in `eval()`.
+
+    Args:
+        p: the probability of zeroing each element, in [0, 1].
+        generator: a `numpy.random.Generator` or an int seed for the masks; None draws from the
+            library's default generator (`tinygrad_lite.manual_seed`).
+    """
+
+    def __init__(self, p: float = 0.5, generator: Any = None) -> None:
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
+        self.p = float(p)
+        self.generator = (
+            np.random.default_rng(generator)
+            if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool)
+            else generator
+        )
+
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        """X with elements zeroed at random (training) or unchanged (eval)."""
+        return dropout(_as_tensor(x), self.p, self.training, self.generator)
+
+    def extra_repr(self) -> str:
+        """The drop probability."""
+        return f"p={self.p}"
 
 
 # nn.init and nn.utils, as in PyTorch (imported last: they use the tensor core only).

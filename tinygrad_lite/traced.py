@@ -179,6 +179,7 @@ class Traced:
 
     __slots__ = ("value", "name", "rec", "scalar")
     __array_priority__ = 1000
+    is_traced_array = True  # what tracing.is_traced looks for
 
     def __init__(self, value: np.ndarray, name: str, rec: Recorder, scalar: bool = False) -> None:
         self.value = value

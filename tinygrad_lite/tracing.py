@@ -28,6 +28,8 @@ __all__ = [
     "on_set_grad",
     "structure_changed",
     "errstate",
+    "random_call",
+    "is_traced",
     "structure_version",
 ]
 
@@ -62,6 +64,9 @@ class Tracer(Protocol):
     def errstate(self, kwargs: dict[str, str], enter: bool) -> None:
         """Op code enters (or leaves) `np.errstate(**kwargs)`."""
 
+    def random_call(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
+        """A draw of random numbers: made now, and made afresh on every replay."""
+
 
 # The active tracer, or None: one check per op when nothing is traced.
 current: Tracer | None = None
@@ -91,6 +96,11 @@ def traced_call(method: _F) -> _F:
         return tracer.record_call(method, args, kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def is_traced(x: Any) -> bool:
+    """Whether `x` is compile's stand-in for an array (see `tinygrad_lite.traced`)."""
+    return getattr(type(x), "is_traced_array", False) is True
 
 
 def refuse_value_read(what: str) -> None:
@@ -131,6 +141,18 @@ def errstate(**kwargs: str) -> contextlib.AbstractContextManager[Any]:
     if current is not None and current.active():
         return _RecordedErrstate(current, kwargs)
     return np.errstate(**kwargs)  # type: ignore[arg-type]
+
+
+def random_call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Draw random numbers with `fn` (e.g. a Generator's `random`): now, and afresh on replay.
+
+    A compiled step that draws (dropout masks) must not freeze the draws of its first call:
+    through here the replay calls `fn` again, on the same generator, so it continues the same
+    stream eager execution would.
+    """
+    if current is not None and current.active():
+        return current.random_call(fn, args, kwargs)
+    return fn(*args, **kwargs)
 
 
 def on_set_grad(t: Tensor, value: Tensor | None) -> None:
