@@ -9,13 +9,42 @@ written down as a line — reading a value into Python (`float`, `bool`, `.item(
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .tracing import TraceError
 
-__all__ = ["Traced", "Recorder"]
+__all__ = ["Traced", "Recorder", "Op", "Ref"]
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A traced array among an `Op`'s arguments: the variable (or expression) that holds it."""
+
+    name: str
+
+
+@dataclass
+class Op:
+    """One recorded NumPy call, as data (for backends that generate their own code).
+
+    Attributes:
+        fn: the ufunc or NumPy function called.
+        method: "" for a plain call, else the ufunc method ("reduce", "at", ...).
+        args: the arguments, with `Ref` standing for traced arrays.
+        kwargs: the keyword arguments, likewise.
+        target: the variable the result is bound to (None for an in-place write or a statement).
+        value: the result's value at trace time (its shape and dtype are the plan's).
+    """
+
+    fn: Any
+    method: str
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    target: str | None = None
+    value: Any = None
 
 
 class Recorder:
@@ -26,6 +55,9 @@ class Recorder:
         # For each line `vK = ...` that makes a new array (nothing else refers to it): the array
         # and whether it is a plain ufunc call, which may write into a buffer instead.
         self.fresh: list[tuple[np.ndarray, bool] | None] = []
+        # For each line made by a NumPy call: the call as data (None for other lines).
+        self.ops: list[Op | None] = []
+        self._pending_op: Op | None = None
         self.consts: dict[str, Any] = {}
         self._const_ids: dict[int, str] = {}
         self.names: dict[int, str] = {}  # id(raw array) -> expression (a tensor's data)
@@ -79,11 +111,23 @@ class Recorder:
         """Append one line to the trace (`fresh`: the new array a ufunc line makes)."""
         self.lines.append(line)
         self.fresh.append(fresh)
+        self.ops.append(self._pending_op)
+        self._pending_op = None
 
     # -- recording -----------------------------------------------------------------------------
 
-    def call(self, fn: Any, render: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """Run fn(*args, **kwargs) on real values; record `render(args)` and wrap the result."""
+    def call(
+        self,
+        fn: Any,
+        render: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        op: tuple[Any, str] | None = None,
+    ) -> Any:
+        """Run fn(*args, **kwargs) on real values; record `render(args)` and wrap the result.
+
+        `op` = (ufunc or function, ufunc method) also records the call as an `Op`.
+        """
         out = kwargs.get("out")
         result = fn(*unwrap(args), **{k: unwrap(v) for k, v in kwargs.items()})
         if not self.recording or self.closed:
@@ -92,7 +136,15 @@ class Recorder:
             f"{k}={self.render(v)}" for k, v in kwargs.items()
         ]
         expr = f"{render}({', '.join(parts)})"
-        return self.bind(expr, result, out, _makes_new_array(fn, args, kwargs))
+        if op is not None:
+            self._pending_op = Op(op[0], op[1], refs(args), {k: refs(v) for k, v in kwargs.items()})
+        bound = self.bind(expr, result, out, _makes_new_array(fn, args, kwargs))
+        last = self.ops[-1] if self.ops else None
+        if last is not None and last.value is None:
+            last.value = result
+            if isinstance(bound, Traced) and self.lines[-1].startswith(bound.name + " = "):
+                last.target = bound.name
+        return bound
 
     def bind(self, expr: str, result: Any, out: Any = None, fresh: str = "") -> Any:
         """Record `expr` as producing `result`: a new variable, or an in-place write to `out`."""
@@ -152,6 +204,17 @@ def _makes_new_array(fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
     if getattr(fn, "__self__", None).__class__ is np.ufunc:  # np.add.reduce and friends
         return "new"
     return "new" if fn in _NEW_ARRAY_FUNCTIONS else ""
+
+
+def refs(x: Any) -> Any:
+    """`x` with every Traced replaced by a `Ref` to its name, recursively."""
+    if isinstance(x, Traced):
+        return Ref(x.name)
+    if isinstance(x, tuple):
+        return tuple(refs(i) for i in x)
+    if isinstance(x, list):
+        return [refs(i) for i in x]
+    return x
 
 
 def unwrap(x: Any) -> Any:
@@ -295,7 +358,9 @@ class Traced:
             return NotImplemented  # a Tensor operand: its own protocol handles the call
         fn = ufunc if method == "__call__" else getattr(ufunc, method)
         render = self.rec.render(ufunc) + ("" if method == "__call__" else f".{method}")
-        return self.rec.call(fn, render, inputs, kwargs)
+        return self.rec.call(
+            fn, render, inputs, kwargs, (ufunc, "" if method == "__call__" else method)
+        )
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         if any(hasattr(t, "_ctx") for t in types if t is not Traced):
@@ -308,7 +373,7 @@ class Traced:
             render = f"np.linalg.{name}"
         else:
             render = self.rec.const(func, "f")
-        return self.rec.call(func, render, tuple(args), dict(kwargs))
+        return self.rec.call(func, render, tuple(args), dict(kwargs), (func, ""))
 
     def _call_method(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         bound = getattr(self.value, name)

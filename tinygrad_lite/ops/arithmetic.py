@@ -114,7 +114,7 @@ def power_gradient(grad: Any, p: Any, x: Any) -> Any:
     with tracing.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
         xq = np.abs(x) if p == 2 else np.abs(np.power(x, p - 1))
         risky = ~np.isfinite(fast) | ((xq < _TINY_NORMAL) & (x != 0))
-        if not np.any(risky):
+        if isinstance(risky, np.ndarray) and not risky.any():  # (a traced step takes both)
             return fast
         q = p - 1
         mg, eg = np.frexp(grad)
