@@ -28,15 +28,15 @@ def _is_tensor(x: Any) -> bool:
     return isinstance(x, Tensor)
 
 
-def _tensors(*xs: Any) -> list[Tensor]:
+def _tensors(*xs: Any, op: str = "numpy") -> list[Tensor]:
     """Operands as Tensors: Python numbers are weak beside the first tensor (see `dtypes`)."""
     like = next(x for x in xs if _is_tensor(x))
-    return [like._wrap(x, "numpy") if not _is_tensor(x) else x for x in xs]
+    return [like._wrap(x, op) if not _is_tensor(x) else x for x in xs]
 
 
 def _binary(fn: type[Function]) -> Callable[..., Tensor]:
     def call(x: Any, y: Any) -> Tensor:
-        a, b = _tensors(x, y)
+        a, b = _tensors(x, y, op=fn.name)
         return fn.apply(a, b)
 
     return call
