@@ -156,7 +156,8 @@ class Pow(Function):
             return (grad,)
         if p == 2:
             return (grad * (2.0 * x),)
-        return (grad * (p * np.power(x, p - 1)),)
+        with np.errstate(divide="ignore"):  # x^(p-1) at x = 0, p < 1: ±inf, as PyTorch
+            return (grad * (p * np.power(x, p - 1)),)
 
 
 @register(
