@@ -1,8 +1,15 @@
 """Shared pytest configuration: hypothesis profiles chosen by HYPOTHESIS_PROFILE."""
 
+import gc
 import os
+import signal
+import sys
+import warnings
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, settings
 
 COMMON = {
@@ -17,3 +24,29 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # Warnings from NumPy's floating point are errors in the tests unless a test expects them.
 np.seterr(over="raise", invalid="raise", divide="raise")
+
+
+@pytest.fixture
+def alarm() -> Iterator[list[Any]]:
+    """SIGALRM raises KeyboardInterrupt, as Ctrl-C would; yields what was reported unraisable."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt("simulated Ctrl-C")
+
+    unraisable: list[Any] = []
+    old_handler = signal.signal(signal.SIGALRM, handler)
+    old_hook = sys.unraisablehook
+    sys.unraisablehook = unraisable.append
+    # No cyclic garbage collection during the trials: an interrupt landing in the finalizer
+    # of an object that other tests left behind (or in a gc callback) is not what is tested.
+    gc.collect()
+    gc.disable()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ResourceWarning)  # an unclosed file, as an error
+            yield unraisable
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old_handler)
+        sys.unraisablehook = old_hook
+        gc.enable()

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import random
 import signal
 import statistics
-import sys
 import time
-import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,32 +29,6 @@ TRIALS = 1000
 
 def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
-
-
-@pytest.fixture
-def alarm() -> Iterator[list[Any]]:
-    """SIGALRM raises KeyboardInterrupt, as Ctrl-C would; yields what was reported unraisable."""
-
-    def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt("simulated Ctrl-C")
-
-    unraisable: list[Any] = []
-    old_handler = signal.signal(signal.SIGALRM, handler)
-    old_hook = sys.unraisablehook
-    sys.unraisablehook = unraisable.append
-    # No cyclic garbage collection during the trials: an interrupt landing in the finalizer
-    # of an object that other tests left behind (or in a gc callback) is not what is tested.
-    gc.collect()
-    gc.disable()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", ResourceWarning)  # an unclosed file, as an error
-            yield unraisable
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old_handler)
-        sys.unraisablehook = old_hook
-        gc.enable()
 
 
 def interrupt_after(delay: float, op: Callable[[], Any]) -> str:

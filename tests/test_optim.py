@@ -63,8 +63,16 @@ def run(
 
 
 def sgd_reference(
-    values: Any, grads: Any, lr: float, momentum: float, wd: float, nesterov: bool
+    values: Any,
+    grads: Any,
+    lr: float,
+    momentum: float,
+    wd: float,
+    nesterov: bool,
+    dampening: float = 0.0,
+    zero_init: bool = False,
 ) -> Any:
+    """PyTorch's SGD as its documentation writes it; `zero_init`: the buffer starts at 0."""
     ps = [v.copy() for v in values]
     bufs: list[np.ndarray | None] = [None] * len(ps)
     for step_grads in grads:
@@ -73,7 +81,11 @@ def sgd_reference(
                 continue
             g = g + wd * ps[j]
             if momentum:
-                bufs[j] = g.copy() if bufs[j] is None else momentum * bufs[j] + g
+                if bufs[j] is None and not zero_init:
+                    bufs[j] = g.copy()
+                else:
+                    prev = np.zeros_like(g) if bufs[j] is None else bufs[j]
+                    bufs[j] = momentum * prev + (1 - dampening) * g
                 g = g + momentum * bufs[j] if nesterov else bufs[j]
             ps[j] = ps[j] - lr * g
     return ps
@@ -118,17 +130,33 @@ def test_plain_sgd_is_p_minus_lr_g_exactly(prob: Any, lr: float) -> None:
     st.floats(0.0, 0.99),
     st.sampled_from([0.0, 1e-4, 0.1]),
     st.booleans(),
+    st.sampled_from([0.0, 0.1, 0.9, 1.0]),
+    st.booleans(),
 )
-def test_sgd_with_momentum_nesterov_and_weight_decay(
-    prob: Any, lr: float, momentum: float, wd: float, nesterov: bool
+def test_sgd_with_momentum_dampening_nesterov_and_weight_decay(
+    prob: Any,
+    lr: float,
+    momentum: float,
+    wd: float,
+    nesterov: bool,
+    dampening: float,
+    zero_init: bool,
 ) -> None:
     values, grads = prob
-    if momentum == 0:
+    if momentum == 0 or dampening != 0:
         nesterov = False
     params = run(
-        optim.SGD, values, grads, lr=lr, momentum=momentum, weight_decay=wd, nesterov=nesterov
+        optim.SGD,
+        values,
+        grads,
+        lr=lr,
+        momentum=momentum,
+        weight_decay=wd,
+        nesterov=nesterov,
+        dampening=dampening,
+        zero_init_buffer=zero_init,
     )
-    ref = sgd_reference(values, grads, lr, momentum, wd, nesterov)
+    ref = sgd_reference(values, grads, lr, momentum, wd, nesterov, dampening, zero_init)
     for p, r in zip(params, ref, strict=True):
         np.testing.assert_allclose(p.data, r, rtol=RTOL, atol=ATOL)
 
@@ -412,5 +440,6 @@ def test_read_only_parameter_is_refused() -> None:
 
 def test_repr() -> None:
     assert repr(optim.SGD([leaf()], lr=0.1)) == (
-        "SGD(1 parameters, lr=0.1, momentum=0.0, weight_decay=0.0, nesterov=False)"
+        "SGD(1 parameters, lr=0.1, momentum=0.0, dampening=0.0, weight_decay=0.0, "
+        "nesterov=False, zero_init_buffer=False)"
     )

@@ -283,6 +283,8 @@ def as_result(out: Any) -> Any:
         return np.asarray(out)
     if isinstance(out, Scratch):
         return out.a
+    if getattr(out, "scalar", False):  # a traced NumPy scalar: its conversion is recorded
+        return out.as_array()
     return out
 
 

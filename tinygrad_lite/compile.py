@@ -22,10 +22,12 @@ happen only while tracing, and NumPy code on the `.data` of tensors that no op o
 from __future__ import annotations
 
 import builtins
+import contextlib
+import functools
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -72,6 +74,7 @@ class _Tracer:
         self.args: dict[int, str] = {}  # id(tensor argument) -> its name
         self.made: list[Tensor] = []
         self.grads_touched: list[Tensor] = []
+        self.errstates: list[str] = []
 
     def active(self) -> bool:
         return self.rec.recording and threading.get_ident() == self.thread
@@ -140,6 +143,23 @@ class _Tracer:
     def adopt(self, t: Tensor) -> None:
         self.made.append(t)
 
+    def random_call(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
+        name = getattr(fn, "__name__", "")
+        render = (
+            f"np.random.{name}" if _LEGACY_RANDOM.get(name) is fn else self.rec.const(fn, "rng")
+        )
+        return self.rec.call(fn, render, args, kwargs)
+
+    def errstate(self, kwargs: dict[str, str], enter: bool) -> None:
+        if enter:
+            self.errstates.append(f"_err{len(self.errstates)}")
+            args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+            self.rec.emit(
+                f"{self.errstates[-1]} = np.errstate({args}); {self.errstates[-1]}.__enter__()"
+            )
+        else:
+            self.rec.emit(f"{self.errstates.pop()}.__exit__(None, None, None)")
+
     def materialize(self) -> None:
         """After the trace: every tensor it touched holds real arrays again."""
         self.rec.closed = True
@@ -150,6 +170,56 @@ class _Tracer:
             g = t._grad
             if g is not None and isinstance(g.data, Traced):
                 t._grad = Tensor._make(g.data.value, False, None)
+
+
+# NumPy's legacy global-state draws (np.random.rand, ...), as the course writes dropout: while a
+# step is traced they are recorded and replayed as fresh draws from the same global state.
+_LEGACY_RANDOM: dict[str, Callable[..., Any]] = {
+    name: getattr(np.random, name)
+    for name in (
+        "rand",
+        "randn",
+        "random",
+        "random_sample",
+        "ranf",
+        "sample",
+        "uniform",
+        "normal",
+        "standard_normal",
+        "binomial",
+        "randint",
+        "permutation",
+        "choice",
+        "shuffle",
+        "seed",
+        "exponential",
+        "poisson",
+        "beta",
+        "gamma",
+        "bytes",
+    )
+    if hasattr(np.random, name)
+}
+
+
+@contextlib.contextmanager
+def _legacy_random_recorded() -> Iterator[None]:
+    """np.random's functions, while tracing: recorded by the tracing thread, as is elsewhere."""
+
+    def wrap(real: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(real)
+        def draw(*args: Any, **kwargs: Any) -> Any:
+            return tracing.random_call(real, *args, **kwargs)
+
+        return draw
+
+    for name, real in _LEGACY_RANDOM.items():
+        setattr(np.random, name, wrap(real))
+    try:
+        yield
+    finally:
+        for name, real in _LEGACY_RANDOM.items():
+            setattr(np.random, name, real)
 
 
 class CompiledStep:
@@ -216,7 +286,7 @@ class CompiledStep:
             else:
                 call_args.append(a)
         version = _structure_version()
-        with _trace_lock:
+        with _trace_lock, _legacy_random_recorded():
             prev = tracing.current
             tracing.current = tracer
             try:
@@ -299,7 +369,7 @@ def _materialized(out: Any) -> Any:
     if isinstance(out, Tensor):
         return _T(unwrap(out.data)) if out._ctx is not None or out.requires_grad is False else out
     if isinstance(out, Traced):
-        return out.value
+        return out.result()
     if isinstance(out, tuple) and hasattr(out, "_fields"):
         return type(out)(*[_materialized(o) for o in out])
     if isinstance(out, (tuple, list)):

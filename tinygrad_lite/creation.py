@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from . import tracing
 from .dtypes import DEFAULT_FLOAT, check_supported
 from .tensor import DTypeLike, Tensor
 from .tensor_methods import shape_arg
@@ -23,6 +24,8 @@ __all__ = [
     "rand",
     "arange",
     "eye",
+    "manual_seed",
+    "generator",
 ]
 
 
@@ -38,10 +41,27 @@ def _dtype(dtype: DTypeLike, fn: str) -> np.dtype[Any]:
     return DEFAULT_FLOAT if dtype is None else check_supported(np.dtype(dtype), fn)
 
 
-def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
+# The generator behind draws that name none (randn and rand without seed, dropout), as
+# PyTorch's global generator: `manual_seed` makes a whole program's draws reproducible.
+default_generator = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> np.random.Generator:
+    """Reseed the library's default generator (as `torch.manual_seed`); return it."""
+    global default_generator
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__} {seed!r}")
+    default_generator = np.random.default_rng(int(seed))
+    return default_generator
+
+
+def generator(seed: int | np.random.Generator | None) -> np.random.Generator:
+    """A Generator from a seed, a Generator itself, or the default generator for None."""
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+    if seed is None:
+        return default_generator
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(
             f"seed must be an int, a numpy.random.Generator or None, got "
             f"{type(seed).__name__} {seed!r}"
@@ -107,9 +127,12 @@ def randn(
     dtype: DTypeLike = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """Standard-normal samples; `seed` is an int or a `numpy.random.Generator`."""
+    """Standard-normal samples; `seed`: an int, a Generator, or None (the default generator)."""
     dt = _dtype(dtype, "randn")
-    return Tensor(_rng(seed).standard_normal(_new_shape(shape, "randn"), dtype=dt), requires_grad)
+    draw = tracing.random_call(
+        generator(seed).standard_normal, _new_shape(shape, "randn"), dtype=dt
+    )
+    return Tensor(draw, requires_grad)
 
 
 def rand(
@@ -118,9 +141,10 @@ def rand(
     dtype: DTypeLike = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """Uniform samples in [0, 1); `seed` is an int or a `numpy.random.Generator`."""
+    """Uniform samples in [0, 1); `seed`: an int, a Generator, or None (the default generator)."""
     dt = _dtype(dtype, "rand")
-    return Tensor(_rng(seed).random(_new_shape(shape, "rand"), dtype=dt), requires_grad)
+    draw = tracing.random_call(generator(seed).random, _new_shape(shape, "rand"), dtype=dt)
+    return Tensor(draw, requires_grad)
 
 
 def arange(

@@ -59,16 +59,22 @@ class RemovableHandle:
             hook_count -= 1
 
 
+def _forget(hooks: list[Any]) -> None:
+    """The holder of `hooks` is gone: they no longer count."""
+    global hook_count
+    hook_count -= len(hooks)
+    hooks.clear()
+
+
 def _hook_list(t: Tensor) -> list[Any]:
     """The hooks of `t`: kept on its node for a result of an op, on the tensor for a leaf."""
-    if t._ctx is not None:
-        hooks = getattr(t._ctx, "hooks", None)
-        if hooks is None:
-            hooks = t._ctx.hooks = []
-        return hooks
-    hooks = getattr(t, "_hooks", None)
+    holder: Any = t._ctx if t._ctx is not None else t
+    name = "hooks" if t._ctx is not None else "_hooks"
+    hooks = getattr(holder, name, None)
     if hooks is None:
-        hooks = t._hooks = []
+        hooks = []
+        setattr(holder, name, hooks)
+        weakref.finalize(holder, _forget, hooks)  # the count stays exact when it dies
     return hooks
 
 
@@ -263,7 +269,7 @@ def walk(
         if parents is None or ctx.saved is None:
             raise RuntimeError(_RELEASED)
         if hooks_on and getattr(ctx, "hooks", None):
-            g = _run_hooks(ctx.hooks, g, create_graph, ctx_shape(ctx, outs))
+            g = _run_hooks(ctx.hooks, g, create_graph, g.shape)
         if capture is not None and key in capture:
             captured[key] = g
         if create_graph:
@@ -309,7 +315,7 @@ def walk(
             prev = pending.get(pkey)
             if prev is None:
                 pending[pkey] = pg
-                if create_graph or hooks_on:
+                if create_graph:
                     outs[pkey] = p
                 heappush(heap, (-pctx.seq, pctx))
             else:
@@ -319,12 +325,6 @@ def walk(
         if last_use:
             ctx.saved = ctx.parents = None
     return leaves, captured
-
-
-def ctx_shape(ctx: Context, outs: dict[int, Tensor]) -> tuple[int, ...]:
-    """The shape of a node's output tensor."""
-    out = outs.get(id(ctx))
-    return () if out is None else out.data.shape
 
 
 def accumulate_leaf(leaf: Tensor, g: Any, shared: bool) -> Any:

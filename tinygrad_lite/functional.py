@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from . import ops
+from . import creation, ops, tracing
 from .ops.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -38,6 +38,7 @@ __all__ = [
     "expand_dims",
     "maximum",
     "minimum",
+    "dropout",
 ]
 
 
@@ -169,3 +170,25 @@ def expand_dims(x: Tensor, axis: int | Sequence[int]) -> Tensor:
     for p in pos:
         shape.insert(p, 1)
     return x.reshape(*shape)
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator: Any = None) -> Tensor:
+    """Inverted dropout: each element is zeroed with probability p, the rest scaled by 1/(1-p).
+
+    The mask is drawn from `generator` (a `numpy.random.Generator`, an int seed, or None for the
+    library's default generator). In a compiled step every call draws a fresh mask from the
+    same generator, exactly as eager calls would. With `training=False` (or p = 0) it is the
+    identity.
+
+    Raises:
+        ValueError: p outside [0, 1].
+    """
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return x * 0.0
+    u = tracing.random_call(creation.generator(generator).random, x.shape)
+    keep = (u >= p).astype(x.dtype) * (1.0 / (1.0 - p))  # 0 or 1/(1-p), in x's dtype
+    return x * Tensor._make(keep, False, None)

@@ -1,4 +1,4 @@
-"""Layers: Linear, activations and losses as Modules, as in PyTorch's `nn` (re-exported there)."""
+"""Layers as Modules: Linear, activations, Dropout, losses, as in PyTorch's `nn` (re-exported)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
+    "Dropout",
     "Flatten",
     "GELU",
     "Identity",
@@ -268,6 +269,35 @@ class Flatten(Module):
     def extra_repr(self) -> str:
         """Return the dims."""
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Dropout(Module):
+    """Inverted dropout (see `functional.dropout`): active in `train()`, the identity in `eval()`.
+
+    Args:
+        p: the probability of zeroing each element, in [0, 1].
+        generator: a `numpy.random.Generator` or an int seed for the masks; None draws from the
+            library's default generator (`tinygrad_lite.manual_seed`).
+    """
+
+    def __init__(self, p: float = 0.5, generator: Any = None) -> None:
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
+        self.p = float(p)
+        self.generator = (
+            np.random.default_rng(generator)
+            if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool)
+            else generator
+        )
+
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        """X with elements zeroed at random (training) or unchanged (eval)."""
+        return functional.dropout(_as_tensor(x), self.p, self.training, self.generator)
+
+    def extra_repr(self) -> str:
+        """The drop probability."""
+        return f"p={self.p}"
 
 
 # ---------------------------------------------------------------------------- losses

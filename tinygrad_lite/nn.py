@@ -1,17 +1,21 @@
 """Neural-network building blocks as in PyTorch's `nn`: Module, Parameter, containers, layers.
 
 The names live in `module` (Parameter, Module, Sequential, ModuleList) and `layers` (Linear,
-the activations and the losses); this module gathers them, so that `nn.Linear`, `nn.Tanh`,
-`nn.Softmax(dim=1)` and `nn.CrossEntropyLoss()` read as they do in PyTorch.
+the activations, Dropout and the losses); this module gathers them, with `nn.init` and
+`nn.utils`, so that `nn.Linear`, `nn.Tanh`, `nn.Softmax(dim=1)` and `nn.CrossEntropyLoss()`
+read as they do in PyTorch.
 """
 
 from __future__ import annotations
 
+from . import init as init
+from . import nn_utils as utils
 from .layers import (
     GELU,
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
+    Dropout,
     Flatten,
     Identity,
     LeakyReLU,
@@ -29,6 +33,7 @@ __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
+    "Dropout",
     "Flatten",
     "GELU",
     "Identity",
@@ -45,4 +50,6 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "init",
+    "utils",
 ]

@@ -36,6 +36,8 @@ def to_array(data: Any, dtype: DTypeLike = None) -> np.ndarray:
     """
     if isinstance(data, Tensor):
         data = data.data
+    if tracing.is_traced(data):  # an array a compiled step computes: used as it is
+        return data if dtype is None else data.astype(np.dtype(dtype))
     arr = _asarray(data)
     if arr.dtype.kind not in "biuf":
         raise TypeError(
@@ -375,7 +377,7 @@ class Tensor(TensorMethods):
             return other
         if dtypes.is_scalar(other):
             return Tensor._make(dtypes.scalar_operand(other, self.data.dtype, op), False, None)
-        if isinstance(other, (np.ndarray, list, tuple)):
+        if isinstance(other, (np.ndarray, list, tuple)) or tracing.is_traced(other):
             return Tensor._make(to_array(other), False, None)
         raise TypeError(f"{op}: cannot combine a Tensor with {type(other).__name__} {other!r}")
 

@@ -114,12 +114,12 @@ class Recorder:
         name = self.new_name()
         array = np.asarray(result)
         self.emit(f"{name} = {expr}", (array, fresh == "ufunc") if fresh else None)
-        return Traced(array, name, self)
+        return Traced(array, name, self, scalar=isinstance(result, np.generic))
 
     def wrap(self, value: Any, name: str) -> Any:
         """A Traced for an array known under `name`."""
         if isinstance(value, (np.ndarray, np.generic)):
-            return Traced(np.asarray(value) if isinstance(value, np.generic) else value, name, self)
+            return Traced(np.asarray(value), name, self, scalar=isinstance(value, np.generic))
         return value
 
 
@@ -177,13 +177,31 @@ def _method(name: str) -> Any:
 class Traced:
     """An array inside a trace: `value` now, known as `name` in the generated code."""
 
-    __slots__ = ("value", "name", "rec")
+    __slots__ = ("value", "name", "rec", "scalar")
     __array_priority__ = 1000
+    is_traced_array = True  # what tracing.is_traced looks for
 
-    def __init__(self, value: np.ndarray, name: str, rec: Recorder) -> None:
+    def __init__(self, value: np.ndarray, name: str, rec: Recorder, scalar: bool = False) -> None:
         self.value = value
         self.name = name
         self.rec = rec
+        # NumPy gave a scalar, not a 0-d array (arithmetic on 0-d arrays does): the replay
+        # will get a scalar there too, and a conversion to an array must be written down.
+        self.scalar = scalar
+
+    def as_array(self) -> Traced:
+        """This value as an array, as `np.asarray` makes it of a NumPy scalar (recorded)."""
+        if not self.scalar:
+            return self
+        if not self._live():
+            return Traced(self.value, self.name, self.rec)
+        name = self.rec.new_name()
+        self.rec.emit(f"{name} = np.asarray({self.name})")
+        return Traced(self.value, name, self.rec)
+
+    def result(self) -> Any:
+        """The real value, a scalar where NumPy made a scalar."""
+        return self.value[()] if self.scalar else self.value
 
     # -- static facts: shapes and dtypes are part of the plan's key -----------------------------
 

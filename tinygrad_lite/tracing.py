@@ -8,9 +8,12 @@ a method with side effects runs (`traced_call`), a value check must run on every
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+import numpy as np
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -24,6 +27,9 @@ __all__ = [
     "value_check",
     "on_set_grad",
     "structure_changed",
+    "errstate",
+    "random_call",
+    "is_traced",
     "structure_version",
 ]
 
@@ -54,6 +60,12 @@ class Tracer(Protocol):
 
     def adopt(self, t: Tensor) -> None:
         """`t` was made by an op while tracing."""
+
+    def errstate(self, kwargs: dict[str, str], enter: bool) -> None:
+        """Op code enters (or leaves) `np.errstate(**kwargs)`."""
+
+    def random_call(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
+        """A draw of random numbers: made now, and made afresh on every replay."""
 
 
 # The active tracer, or None: one check per op when nothing is traced.
@@ -86,6 +98,11 @@ def traced_call(method: _F) -> _F:
     return wrapper  # type: ignore[return-value]
 
 
+def is_traced(x: Any) -> bool:
+    """Whether `x` is compile's stand-in for an array (see `tinygrad_lite.traced`)."""
+    return getattr(type(x), "is_traced_array", False) is True
+
+
 def refuse_value_read(what: str) -> None:
     """Reading tensor values while tracing would freeze them: raise TraceError."""
     if current is not None and current.active():
@@ -101,6 +118,41 @@ def value_check(check: Callable[..., None], *arrays: Any) -> None:
         current.record_call(check, arrays, {})
     else:
         check(*arrays)
+
+
+class _RecordedErrstate:
+    """`np.errstate` inside a trace: entered now and written down, so the replay enters it too."""
+
+    def __init__(self, tracer: Tracer, kwargs: dict[str, str]) -> None:
+        self.tracer, self.kwargs = tracer, kwargs
+        self.inner = np.errstate(**kwargs)  # type: ignore[arg-type]
+
+    def __enter__(self) -> None:
+        self.inner.__enter__()
+        self.tracer.errstate(self.kwargs, enter=True)
+
+    def __exit__(self, *exc: Any) -> None:
+        self.tracer.errstate(self.kwargs, enter=False)
+        self.inner.__exit__(*exc)
+
+
+def errstate(**kwargs: str) -> contextlib.AbstractContextManager[Any]:
+    """`np.errstate(**kwargs)` for op code: a compiled step replays it around the same calls."""
+    if current is not None and current.active():
+        return _RecordedErrstate(current, kwargs)
+    return np.errstate(**kwargs)  # type: ignore[arg-type]
+
+
+def random_call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Draw random numbers with `fn` (e.g. a Generator's `random`): now, and afresh on replay.
+
+    A compiled step that draws (dropout masks) must not freeze the draws of its first call:
+    through here the replay calls `fn` again, on the same generator, so it continues the same
+    stream eager execution would.
+    """
+    if current is not None and current.active():
+        return current.random_call(fn, args, kwargs)
+    return fn(*args, **kwargs)
 
 
 def on_set_grad(t: Tensor, value: Tensor | None) -> None:

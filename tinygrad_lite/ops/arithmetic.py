@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import tracing
 from .base import Any, Context, Function, is_tensor, no_broadcast, np, register
 
 
@@ -83,7 +84,7 @@ def product_quotient(a: Any, b: Any, c: Any) -> Any:
     ma, ea = np.frexp(a)
     mb, eb = np.frexp(b)
     mc, ec = np.frexp(c)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with tracing.errstate(divide="ignore", invalid="ignore"):
         return np.ldexp(ma * mb / mc, ea + eb - ec)
 
 
@@ -156,7 +157,7 @@ class Pow(Function):
             return (grad,)
         if p == 2:
             return (grad * (2.0 * x),)
-        with np.errstate(divide="ignore"):  # x^(p-1) at x = 0, p < 1: ±inf, as PyTorch
+        with tracing.errstate(divide="ignore"):  # x^(p-1) at x = 0, p < 1: ±inf, as PyTorch
             return (grad * (p * np.power(x, p - 1)),)
 
 
@@ -184,7 +185,7 @@ class PowTensor(Function):
         x, y, z = ctx.saved
         nx, ny = ctx.needs_input_grad
         gx = gy = None
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with tracing.errstate(divide="ignore", invalid="ignore"):
             if nx:  # as PyTorch: the y·x^(y-1) = 0·inf at x = 0, y = 0 is 0
                 gx = np.where((y == 0) & (x == 0), 0.0, grad * (y * np.power(x, y - 1)))
             if ny:  # and z·ln x = 0·(-inf) at x = 0, y ≥ 0

@@ -105,7 +105,7 @@ LOG_CLAMP = -100.0
 
 
 def _clamped_logs(p: Any) -> tuple[Any, Any]:
-    with np.errstate(divide="ignore"):  # log 0 = -inf is expected here: it is clamped
+    with tracing.errstate(divide="ignore"):  # log 0 = -inf is expected here: it is clamped
         return np.maximum(np.log(p), LOG_CLAMP), np.maximum(np.log1p(-p), LOG_CLAMP)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import tracing
 from .base import Any, Axis, Context, Function, expand, is_tensor, normalize_axis, np, register
 
 
@@ -225,7 +226,7 @@ class Var(Function):
         dof = _count(x.shape, axes) - correction
         ctx.save_for_backward(x, axes, keepdims, dof)
         centred = x - np.mean(x, axis=axes, keepdims=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with tracing.errstate(divide="ignore", invalid="ignore"):
             total = np.add.reduce(centred * centred, axis=axes, keepdims=keepdims)  # type: ignore[call-overload]
             return total / dof
 
@@ -233,7 +234,7 @@ class Var(Function):
     def backward(ctx: Context, grad: Any) -> tuple[Any]:
         x, axes, keepdims, dof = ctx.saved
         centred = x - np.mean(x, axis=axes, keepdims=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with tracing.errstate(divide="ignore", invalid="ignore"):
             return (expand(grad, axes, keepdims) * (2.0 / dof) * centred,)
 
 

@@ -1,0 +1,202 @@
+"""Training utilities (nn.utils): gradient-norm clipping and the course's L2 penalty."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from .autograd import next_version, no_grad
+from .tensor import Tensor
+from .tracing import traced_call
+
+__all__ = ["clip_grad_norm_", "is_weight", "l2_penalty"]
+
+_COURSE_WEIGHT = re.compile(r"W\d*")
+
+
+def _params(func: str, parameters: Any) -> list[Tensor]:
+    items = [parameters] if isinstance(parameters, Tensor) else parameters
+    if not isinstance(items, Iterable) or isinstance(items, (str, bytes)):
+        raise TypeError(f"{func}: expected a Tensor or an iterable of tensors, got {items!r}")
+    out = list(items)
+    for i, p in enumerate(out):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{func}: parameters[{i}] is a {type(p).__name__}, not a Tensor")
+    return out
+
+
+def _combine(norms: list[Tensor], p: float) -> Tensor:
+    """‖(n_1, n_2, ...)‖_p of the gradients' norms: the p-norm of all their entries."""
+    if len(norms) == 1:
+        return norms[0]
+    total = norms[0]
+    if p == math.inf:
+        for n in norms[1:]:
+            total = total.maximum(n)
+        return total
+    if p == 1.0:
+        for n in norms[1:]:
+            total = total + n
+        return total
+    total = total.square() if p == 2.0 else total**p
+    for n in norms[1:]:
+        total = total + (n.square() if p == 2.0 else n**p)
+    return total.sqrt() if p == 2.0 else total ** (1.0 / p)
+
+
+def _norm(x: Tensor, p: float) -> Tensor:
+    """‖x‖_p of all entries, with tensor ops (so a compiled step records it)."""
+    if p == 2.0:
+        return x.square().sum().sqrt()
+    if p == 1.0:
+        return x.abs().sum()
+    if p == math.inf:
+        return x.abs().max() if x.data.size else x.sum() * 0.0
+    return (x.abs() ** p).sum() ** (1.0 / p)
+
+
+@traced_call
+def _scale(params: list[Tensor], total: Any, max_norm: float, error_if_nonfinite: bool) -> None:
+    """Multiply every gradient by min(max_norm / (total + 1e-6), 1): replayed when compiled."""
+    total = np.asarray(total)
+    if error_if_nonfinite and not np.isfinite(total):
+        raise RuntimeError(
+            f"clip_grad_norm_: the total norm of the gradients is {float(total)}, so it cannot "
+            "be clipped; fix the non-finite gradients or pass error_if_nonfinite=False"
+        )
+    coef = np.minimum(max_norm / (total + 1e-6), 1.0)  # NaN stays NaN, as in PyTorch
+    if coef == 1.0:
+        return  # x·1 = x exactly
+    with np.errstate(invalid="ignore"):  # an infinite entry times 0 is NaN, as in PyTorch
+        for p in params:
+            g = p.grad
+            if g is not None:
+                np.multiply(g.data, coef, out=g.data)
+                g._version = next_version()
+
+
+def clip_grad_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+) -> Tensor:
+    """Scale the gradients in place so that their total norm is at most `max_norm`.
+
+    As PyTorch's `torch.nn.utils.clip_grad_norm_`: the total norm is the p-norm of the
+    vector of every gradient's p-norm (the norm of all gradients' entries together), and
+    every gradient is multiplied by min(max_norm / (total + 1e-6), 1). Tensors without a
+    gradient are skipped. A non-finite total norm makes the gradients NaN (or zero, for an
+    infinite one), unless `error_if_nonfinite` asks for an error instead.
+
+    Args:
+        parameters: a tensor or an iterable of tensors whose `.grad` is clipped.
+        max_norm: the largest total norm allowed, >= 0 (inf: measure only).
+        norm_type: p > 0, or `math.inf` for the largest absolute entry.
+        error_if_nonfinite: raise if the total norm is NaN or infinite.
+
+    Returns:
+        The total norm of the gradients before clipping, a 0-d Tensor (0.0 with no gradient).
+
+    Raises:
+        RuntimeError: the total norm is not finite and `error_if_nonfinite` is True.
+        ValueError: max_norm < 0 or NaN, or norm_type <= 0 or NaN.
+
+    Example:
+        >>> from tinygrad_lite import Tensor, nn
+        >>> w = Tensor([3.0, 4.0], requires_grad=True)
+        >>> w.grad = Tensor([3.0, 4.0])
+        >>> nn.utils.clip_grad_norm_([w], max_norm=1.0)
+        Tensor(5.)
+        >>> w.grad
+        Tensor([0.59999988, 0.79999984])
+    """
+    func = "clip_grad_norm_"
+    params = _params(func, parameters)
+    for name, v in (("max_norm", max_norm), ("norm_type", norm_type)):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{func}: {name} must be a number, got {v!r}")
+    max_norm, p = float(max_norm), float(norm_type)
+    if not max_norm >= 0:
+        raise ValueError(f"{func}: max_norm must be >= 0, got {max_norm}")
+    if not p > 0:
+        raise ValueError(f"{func}: norm_type must be > 0 (or math.inf), got {p}")
+    grads = [t.grad for t in params if t.grad is not None]
+    if not grads:
+        return Tensor(0.0)
+    with no_grad():
+        total = _combine([_norm(g, p) for g in grads], p)
+    _scale(params, total.data, max_norm, bool(error_if_nonfinite))
+    return total
+
+
+def is_weight(name: str) -> bool:
+    """Whether a parameter's name marks a weight: "weight" (Linear) or the course's W1, W2, ...
+
+    The name's last dotted part is checked (`layers.0.weight`, `W3`); biases ("bias", b1, ...)
+    and anything else are not weights.
+    """
+    last = name.rsplit(".", 1)[-1]
+    return last == "weight" or _COURSE_WEIGHT.fullmatch(last) is not None
+
+
+def l2_penalty(weights: Any, lam: float, m: int) -> Tensor:
+    r"""The course's L2 regularisation term, λ/(2m)·Σ_l ‖W_l‖²_F, as a Tensor to add to the cost.
+
+    Its gradient is (λ/m)·W_l for each weight, the term the course adds to dW_l by hand;
+    biases are not penalised. Computed as the course writes it, (1/m)·(λ/2)·Σ_l Σ W_l², the
+    layers summed in order.
+
+    `cost + l2_penalty(net, lam, m)` is one way. The other is parameter groups, the weights
+    with `weight_decay=lam / m` and the biases without: PyTorch's weight decay (SGD's and
+    Adam's alike, not AdamW's) adds (λ/m)·W to the gradient before the update, which is the
+    same update as adding this term to the cost (up to rounding), with or without momentum;
+    but the cost it reports then leaves the penalty out.
+
+    Args:
+        weights: a `Module` or (name, tensor) pairs, whose weights (by `is_weight`) are
+            penalised; or an iterable of tensors, all penalised.
+        lam: λ >= 0.
+        m: the number of examples, >= 1.
+
+    Returns:
+        A 0-d Tensor that requires grad if a weight does.
+
+    Raises:
+        ValueError: no weight to penalise, λ < 0 or not finite, or m < 1.
+        TypeError: an argument of the wrong type.
+
+    Example:
+        >>> import numpy as np
+        >>> from tinygrad_lite import Tensor, nn
+        >>> W = Tensor(np.array([[1.0, 2.0]]), requires_grad=True)
+        >>> J = nn.utils.l2_penalty([W], lam=0.5, m=4)  # (1/4)·(0.5/2)·(1 + 4)
+        >>> J
+        Tensor(0.3125, grad_fn=<Mul>)
+        >>> J.backward()
+        >>> W.grad  # (λ/m)·W
+        Tensor([[0.125, 0.25 ]])
+    """
+    func = "l2_penalty"
+    if isinstance(lam, bool) or not isinstance(lam, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{func}: lam must be a number, got {lam!r}")
+    if not (math.isfinite(lam) and lam >= 0):
+        raise ValueError(f"{func}: lam must be finite and >= 0, got {lam}")
+    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
+        raise ValueError(f"{func}: m must be an int >= 1, got {m!r}")
+    named = getattr(weights, "named_parameters", None)
+    items = list(named() if callable(named) else weights)
+    if items and all(isinstance(x, tuple) and len(x) == 2 for x in items):
+        chosen = [t for name, t in items if is_weight(str(name))]
+    else:
+        chosen = _params(func, items)
+    if not chosen:
+        raise ValueError(f"{func}: no weight to penalise (weights are named 'weight' or W1, ...)")
+    total = chosen[0].square().sum()
+    for W in chosen[1:]:
+        total = total + W.square().sum()
+    return (1 / m) * (lam / 2) * total

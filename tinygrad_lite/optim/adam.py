@@ -1,0 +1,175 @@
+"""Adam: moment estimates with bias correction (Kingma & Ba; PyTorch's form)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from ..autograd import next_version
+from ..tensor import Tensor
+from ..tracing import traced_call
+from .optimizer import Optimizer
+from .param_group import _GroupValue, _number
+
+__all__ = ["Adam"]
+
+
+class Adam(Optimizer):
+    r"""Adam with bias correction (Kingma & Ba; PyTorch's form, without amsgrad).
+
+    For each parameter p with gradient g, at its step t = 1, 2, ...::
+
+        g ← g + weight_decay·p
+        m ← β1·m + (1 − β1)·g
+        v ← β2·v + (1 − β2)·g²
+        m̂ ← m / (1 − β1^t),  v̂ ← v / (1 − β2^t)
+        p ← p − lr·m̂ / (√v̂ + eps)
+
+    This is PyTorch's Adam and the course's θ ← θ − α·v̂ / (√ŝ + ε) (its v and s are m and v
+    here): both add ε to the bias-corrected √v̂, as the paper's algorithm does (Keras instead
+    adds ε to the uncorrected √v, which differs while t is small). The operations are done in
+    the course's order, so its `update_parameters_with_adam` is reproduced bit for bit;
+    PyTorch orders the same arithmetic differently (lr/(1 − β1^t) times m / (√v/√(1 − β2^t) +
+    eps), with lerp for m), which agrees to a few units in the last place.
+    Weight decay is the coupled L2 form (added to the gradient), not AdamW's.
+
+    Args:
+        params: the tensors to optimize, or parameter groups (dicts, see `Optimizer`).
+        lr: the learning rate > 0.
+        betas: (β1, β2), each in [0, 1).
+        eps: added to the denominator, > 0.
+        weight_decay: the L2 penalty factor, >= 0.
+
+    Raises:
+        ValueError: an invalid hyper-parameter (named with its value), or as `Optimizer`.
+        TypeError: betas is not a pair.
+    """
+
+    group_keys = ("lr", "betas", "eps", "weight_decay")
+    hyperparameters = ("lr", "beta1", "beta2", "eps", "weight_decay")
+    state_arrays = ("exp_avg", "exp_avg_sq")
+    state_counters = ("step",)
+
+    lr = _GroupValue[float]("lr")
+    betas = _GroupValue[tuple[float, float]]("betas")
+    eps = _GroupValue[float]("eps")
+    weight_decay = _GroupValue[float]("weight_decay")
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        defaults = self._validate(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+        super().__init__(params, defaults)
+
+    @property
+    def beta1(self) -> float:
+        """β1 of every group (set in all of them)."""
+        return self.betas[0]
+
+    @beta1.setter
+    def beta1(self, value: float) -> None:
+        self.betas = (value, self.betas[1])
+
+    @property
+    def beta2(self) -> float:
+        """β2 of every group (set in all of them)."""
+        return self.betas[1]
+
+    @beta2.setter
+    def beta2(self, value: float) -> None:
+        self.betas = (self.betas[0], value)
+
+    @classmethod
+    def _validate(cls, **hyper: Any) -> dict[str, Any]:
+        lr = _number("Adam", "lr", hyper["lr"], gt=0)
+        betas = hyper["betas"]
+        if isinstance(betas, np.ndarray):
+            betas = tuple(betas.tolist())
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+        checked = []
+        for k, b in zip(("beta1", "beta2"), betas, strict=True):
+            b = _number("Adam", k, b)
+            if not 0 <= b < 1:
+                raise ValueError(f"Adam: {k} must lie in [0, 1), got {b}")
+            checked.append(b)
+        eps = _number("Adam", "eps", hyper["eps"], gt=0)
+        wd = _number("Adam", "weight_decay", hyper["weight_decay"], ge=0)
+        return {"lr": lr, "betas": (checked[0], checked[1]), "eps": eps, "weight_decay": wd}
+
+    @classmethod
+    def _flat(cls, hyper: Mapping[str, Any]) -> dict[str, Any]:
+        b1, b2 = hyper["betas"]
+        return {
+            "lr": hyper["lr"],
+            "beta1": b1,
+            "beta2": b2,
+            "eps": hyper["eps"],
+            "weight_decay": hyper["weight_decay"],
+        }
+
+    @classmethod
+    def _unflat(cls, flat: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "lr": flat["lr"],
+            "betas": (flat["beta1"], flat["beta2"]),
+            "eps": flat["eps"],
+            "weight_decay": flat["weight_decay"],
+        }
+
+    @traced_call
+    def step(self) -> None:
+        """Apply one Adam update to every parameter whose `.grad` is not None."""
+        state = self.state
+        start = 0
+        for group in self.param_groups:
+            params = group["params"]
+            lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+            for i, p in enumerate(params, start):
+                if p.grad is None:
+                    continue
+                data = p.data
+                g = p.grad.data
+                work = self._work(i, p)
+                st = state.get(i)
+                if st is None:
+                    st = {
+                        "step": 0,
+                        "exp_avg": np.zeros_like(data),
+                        "exp_avg_sq": np.zeros_like(data),
+                    }
+                    state[i] = st
+                st["step"] += 1
+                t = st["step"]
+                m, v = st["exp_avg"], st["exp_avg_sq"]
+                if wd != 0:
+                    geff = self._work(i, p, 1)
+                    np.multiply(data, wd, out=geff)
+                    np.add(g, geff, out=geff)
+                    g = geff
+                np.multiply(m, b1, out=m)
+                np.multiply(g, 1.0 - b1, out=work)
+                np.add(m, work, out=m)
+                np.multiply(v, b2, out=v)
+                np.multiply(g, g, out=work)
+                np.multiply(work, 1.0 - b2, out=work)
+                np.add(v, work, out=v)
+                # The course's order of operations: α·v̂ / (√ŝ + ε), with v̂ = m / (1 − β1^t) and
+                # ŝ = v / (1 − β2^t), so that its update is reproduced bit for bit.
+                num = self._work(i, p, 1)
+                np.divide(v, 1.0 - b2**t, out=work)
+                np.sqrt(work, out=work)
+                np.add(work, eps, out=work)
+                np.divide(m, 1.0 - b1**t, out=num)
+                np.multiply(num, lr, out=num)
+                np.divide(num, work, out=num)
+                np.subtract(data, num, out=data)
+                p._version = next_version()
+            start += len(params)

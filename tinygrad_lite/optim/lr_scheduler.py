@@ -1,0 +1,285 @@
+"""Learning-rate schedules: StepLR, ExponentialLR, LambdaLR and the course's inverse-time decay."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .optimizer import Optimizer
+from .param_group import _number
+
+__all__ = ["ExponentialLR", "InverseTimeLR", "LRScheduler", "LambdaLR", "StepLR"]
+
+
+def _count(owner: str, name: str, value: Any, low: int) -> int:
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{owner}: {name} must be an int, got {type(value).__name__} {value!r}")
+    if value < low:
+        raise ValueError(f"{owner}: {name} must be >= {low}, got {value}")
+    return int(value)
+
+
+class LRScheduler:
+    """Base class: at every `step()` the epoch count goes up by one and each group's lr is set.
+
+    PyTorch's protocol: the constructor records each group's lr as its base lr and takes the
+    first step (epoch 0); call `step()` once at the end of every epoch, after the optimizer's
+    steps, so that epoch e trains with the lr of epoch e. A subclass computes the lrs of
+    `last_epoch` in `_lrs` and names its numeric settings in `settings` (saved by `state_dict`).
+
+    Args:
+        optimizer: the optimizer whose groups' lr this schedule sets.
+
+    Raises:
+        TypeError: `optimizer` is not an `Optimizer`.
+    """
+
+    settings: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(
+                f"{type(self).__name__}: expected an Optimizer, got {type(optimizer).__name__}"
+            )
+        self.optimizer = optimizer
+        self.base_lrs: list[float] = [g["lr"] for g in optimizer.param_groups]
+        self.last_epoch = -1
+        self._last_lr: list[float] = []
+        self.step()
+
+    def _lrs(self) -> list[float]:
+        """The lr of every group for epoch `last_epoch`."""
+        raise NotImplementedError
+
+    def step(self) -> None:
+        """Move to the next epoch and set every group's lr for it.
+
+        Raises:
+            ValueError: a group was added to the optimizer after the scheduler was made, or
+                the schedule gives an lr that is negative or not finite (nothing changes).
+        """
+        name = type(self).__name__
+        groups = self.optimizer.param_groups
+        if len(groups) != len(self.base_lrs):
+            raise ValueError(
+                f"{name}: the optimizer has {len(groups)} parameter groups, but the scheduler "
+                f"was made for {len(self.base_lrs)}; make a new scheduler after add_param_group"
+            )
+        self.last_epoch += 1
+        try:
+            lrs = [
+                _number(name, f"the lr of group {g} at epoch {self.last_epoch}", lr, ge=0)
+                for g, lr in enumerate(self._lrs())
+            ]
+        except BaseException:
+            self.last_epoch -= 1
+            raise
+        for group, lr in zip(groups, lrs, strict=True):
+            self.optimizer._set_lr(group, lr)
+        self._last_lr = lrs
+
+    def get_last_lr(self) -> list[float]:
+        """The lr that the last `step()` gave each group."""
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The schedule's settings and position as a flat dict that `tinygrad_lite.save` writes.
+
+        Keys: each name in `settings`, `last_epoch`, `base_lrs` and `last_lrs` (float64 arrays,
+        one entry per group). The optimizer's state (which holds the current lr) is saved
+        separately, by its own `state_dict`.
+        """
+        out: dict[str, Any] = {name: getattr(self, name) for name in self.settings}
+        out["last_epoch"] = self.last_epoch
+        out["base_lrs"] = np.array(self.base_lrs, dtype=np.float64)
+        out["last_lrs"] = np.array(self._last_lr, dtype=np.float64)
+        return out
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore what `state_dict` saved; everything is checked before anything changes.
+
+        As in PyTorch, the optimizer's lrs are not touched: load the optimizer's state too.
+
+        Raises:
+            ValueError: a key is missing or unexpected, a value is invalid, or the arrays do
+                not have one entry per parameter group.
+        """
+        name = type(self).__name__
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"{name}.load_state_dict: expected a mapping, got {type(state_dict).__name__}"
+            )
+        keys = (*self.settings, "last_epoch", "base_lrs", "last_lrs")
+        missing = [k for k in keys if k not in state_dict]
+        unexpected = [str(k) for k in state_dict if k not in keys]
+        if missing or unexpected:
+            raise ValueError(
+                f"{name}.load_state_dict: missing keys {missing}, unexpected keys {unexpected}"
+            )
+        try:
+            settings = self._check_settings(**{k: state_dict[k] for k in self.settings})
+            epoch = _count(name, "last_epoch", state_dict["last_epoch"], 0)
+            arrays = []
+            for key in ("base_lrs", "last_lrs"):
+                arr = np.asarray(state_dict[key], dtype=np.float64)
+                n = len(self.optimizer.param_groups)
+                if arr.shape != (n,):
+                    raise ValueError(f"{key} has shape {arr.shape}, the optimizer {n} groups")
+                if not (np.isfinite(arr).all() and (arr >= 0).all()):
+                    raise ValueError(f"{key} must be finite and >= 0, got {arr.tolist()}")
+                arrays.append([float(x) for x in arr])
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{name}.load_state_dict: {e}") from None
+        for key, value in settings.items():
+            setattr(self, key, value)
+        self.last_epoch = epoch
+        self.base_lrs, self._last_lr = arrays
+
+    def _check_settings(self, **settings: Any) -> dict[str, Any]:
+        return {}
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.settings)
+        sep = ", " if shown else ""
+        return f"{type(self).__name__}({shown}{sep}last_epoch={self.last_epoch})"
+
+
+class StepLR(LRScheduler):
+    """Multiply each group's lr by `gamma` every `step_size` epochs (PyTorch's StepLR).
+
+    lr_e = lr_0·γ^⌊e / step_size⌋, computed as PyTorch does: the current lr times γ at
+    every epoch e > 0 that is a multiple of `step_size` (so an lr changed by hand between
+    steps is followed).
+
+    Args:
+        optimizer: the optimizer.
+        step_size: epochs between two decays, >= 1.
+        gamma: the factor, > 0.
+    """
+
+    settings = ("step_size", "gamma")
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+        checked = self._check_settings(step_size=step_size, gamma=gamma)
+        self.step_size: int = checked["step_size"]
+        self.gamma: float = checked["gamma"]
+        super().__init__(optimizer)
+
+    def _check_settings(self, **settings: Any) -> dict[str, Any]:
+        return {
+            "step_size": _count("StepLR", "step_size", settings["step_size"], 1),
+            "gamma": _number("StepLR", "gamma", settings["gamma"], gt=0),
+        }
+
+    def _lrs(self) -> list[float]:
+        groups = self.optimizer.param_groups
+        e = self.last_epoch
+        if e == 0 or e % self.step_size != 0:
+            return [g["lr"] for g in groups]
+        return [g["lr"] * self.gamma for g in groups]
+
+
+class ExponentialLR(LRScheduler):
+    """Multiply each group's lr by `gamma` every epoch (PyTorch's ExponentialLR).
+
+    lr_e = lr_0·γ^e, computed as PyTorch does: the current lr times γ at every epoch e > 0.
+
+    Args:
+        optimizer: the optimizer.
+        gamma: the factor, > 0.
+    """
+
+    settings = ("gamma",)
+
+    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
+        self.gamma: float = self._check_settings(gamma=gamma)["gamma"]
+        super().__init__(optimizer)
+
+    def _check_settings(self, **settings: Any) -> dict[str, Any]:
+        return {"gamma": _number("ExponentialLR", "gamma", settings["gamma"], gt=0)}
+
+    def _lrs(self) -> list[float]:
+        groups = self.optimizer.param_groups
+        if self.last_epoch == 0:
+            return [g["lr"] for g in groups]
+        return [g["lr"] * self.gamma for g in groups]
+
+
+class LambdaLR(LRScheduler):
+    """Each group's lr is its base lr times a function of the epoch (PyTorch's LambdaLR).
+
+    lr_e = lr_0·λ(e). The functions are not saved by `state_dict`.
+
+    Args:
+        optimizer: the optimizer.
+        lr_lambda: λ, a function of the epoch (an int >= 0) giving a factor, or a list of one
+            such function per parameter group.
+
+    Raises:
+        TypeError: `lr_lambda` is not callable (or a list of callables).
+        ValueError: a list does not have one function per group.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
+    ) -> None:
+        n = len(optimizer.param_groups) if isinstance(optimizer, Optimizer) else 0
+        fns: list[Any] = (
+            list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
+        )
+        if not all(callable(f) for f in fns):
+            raise TypeError(f"LambdaLR: lr_lambda must be callable, got {lr_lambda!r}")
+        if isinstance(lr_lambda, (list, tuple)) and len(fns) != n:
+            raise ValueError(f"LambdaLR: got {len(fns)} functions for {n} parameter groups")
+        self.lr_lambdas: list[Callable[[int], float]] = fns
+        super().__init__(optimizer)
+
+    def _lrs(self) -> list[float]:
+        return [
+            base * _number("LambdaLR", f"lr_lambda({self.last_epoch})", f(self.last_epoch))
+            for base, f in zip(self.base_lrs, self.lr_lambdas, strict=True)
+        ]
+
+
+class InverseTimeLR(LRScheduler):
+    r"""The course's learning-rate decay: α_e = α₀ / (1 + k·⌊e / time_interval⌋).
+
+    With `time_interval` 1 (the default) this is the course's `update_lr`,
+    α₀ / (1 + decay_rate·epoch); with `time_interval` T it is its staircase form
+    `schedule_lr_decay`, the lr held for T epochs at a time. Both are computed with the course's
+    expression, so the lrs equal its values bit for bit.
+
+    The course's training loop updates the lr *after* epoch e from e itself, so its epoch
+    e >= 1 trains with α_{e−1} (and epoch 0 with α₀): to replay it, call `step()` at the end of
+    every epoch except the first.
+
+    Args:
+        optimizer: the optimizer (each group's current lr is its α₀).
+        decay_rate: k >= 0.
+        time_interval: T, epochs between two decays, >= 1.
+    """
+
+    settings = ("decay_rate", "time_interval")
+
+    def __init__(self, optimizer: Optimizer, decay_rate: float, time_interval: int = 1) -> None:
+        checked = self._check_settings(decay_rate=decay_rate, time_interval=time_interval)
+        self.decay_rate: float = checked["decay_rate"]
+        self.time_interval: int = checked["time_interval"]
+        super().__init__(optimizer)
+
+    def _check_settings(self, **settings: Any) -> dict[str, Any]:
+        return {
+            "decay_rate": _number("InverseTimeLR", "decay_rate", settings["decay_rate"], ge=0),
+            "time_interval": _count("InverseTimeLR", "time_interval", settings["time_interval"], 1),
+        }
+
+    def _lrs(self) -> list[float]:
+        k = math.floor(self.last_epoch / self.time_interval)
+        return [base / (1 + self.decay_rate * k) for base in self.base_lrs]

@@ -1,0 +1,163 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from ..autograd import next_version
+from ..tensor import Tensor
+from ..tracing import traced_call
+from .optimizer import Optimizer
+from .param_group import _flag, _GroupValue, _number
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent with optional momentum, dampening, Nesterov and weight decay.
+
+    PyTorch's update, for each parameter p with gradient g (μ the momentum, τ the dampening)::
+
+        g ← g + weight_decay·p
+        buf ← g on the first step, else μ·buf + (1 − τ)·g      (when μ > 0)
+        g ← g + μ·buf if nesterov, else buf                     (when μ > 0)
+        p ← p − lr·g
+
+    With momentum = weight_decay = 0 this is the tutorial's θ ← θ − α·dθ, exactly.
+
+    The course's momentum, v ← β·v + (1 − β)·dθ from v = 0 and θ ← θ − α·v, is
+    `SGD(params, lr=α, momentum=β, dampening=β, zero_init_buffer=True)`, bit for bit. Without
+    `zero_init_buffer` (PyTorch's rule) the first step sets buf = g instead of the course's
+    (1 − β)·g, so the first step is 1/(1 − β) times larger (10 times for β = 0.9); from the
+    second step on both rules apply the same recurrence to buffers that differ by β^t·g₁.
+
+    Args:
+        params: the tensors to optimize, or parameter groups (dicts, see `Optimizer`).
+        lr: the learning rate α > 0 (optional when every group gives its own).
+        momentum: the momentum factor μ >= 0.
+        dampening: τ in [0, 1]: the fraction of each new gradient left out of the buffer.
+        weight_decay: the L2 penalty factor, >= 0.
+        nesterov: use Nesterov momentum (needs momentum > 0 and dampening 0).
+        zero_init_buffer: start the momentum buffer at 0, so that the first step is
+            buf = (1 − τ)·g (the course's v = 0); False is PyTorch's buf = g.
+
+    Raises:
+        ValueError: an invalid hyper-parameter (named with its value), or as `Optimizer`.
+
+    Example:
+        >>> from tinygrad_lite import Tensor, optim
+        >>> w = Tensor([1.0, -2.0], requires_grad=True)
+        >>> opt = optim.SGD([w], lr=0.25)
+        >>> (w * w).sum().backward()  # w.grad = 2w
+        >>> opt.step()  # w - 0.25 * 2w
+        >>> w
+        Tensor([ 0.5, -1. ], requires_grad=True)
+    """
+
+    group_keys = ("lr", "momentum", "dampening", "weight_decay", "nesterov", "zero_init_buffer")
+    hyperparameters = group_keys
+    state_arrays = ("momentum_buffer",)
+    legacy_defaults = {"dampening": 0.0, "zero_init_buffer": False}
+
+    lr = _GroupValue[float]("lr")
+    momentum = _GroupValue[float]("momentum")
+    dampening = _GroupValue[float]("dampening")
+    weight_decay = _GroupValue[float]("weight_decay")
+    nesterov = _GroupValue[bool]("nesterov")
+    zero_init_buffer = _GroupValue[bool]("zero_init_buffer")
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
+        lr: float | None = None,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        zero_init_buffer: bool = False,
+    ) -> None:
+        defaults = dict(
+            lr=1.0 if lr is None else lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            zero_init_buffer=zero_init_buffer,
+        )
+        checked = self._validate(**defaults)
+        if lr is None:
+            del checked["lr"]  # required from every group instead
+        super().__init__(params, checked)
+
+    @classmethod
+    def _validate(cls, **hyper: Any) -> dict[str, Any]:
+        lr = _number("SGD", "lr", hyper["lr"], gt=0)
+        momentum = _number("SGD", "momentum", hyper["momentum"], ge=0)
+        dampening = _number("SGD", "dampening", hyper["dampening"], ge=0)
+        if dampening > 1:
+            raise ValueError(f"SGD: dampening must lie in [0, 1], got {dampening}")
+        wd = _number("SGD", "weight_decay", hyper["weight_decay"], ge=0)
+        nesterov = _flag("SGD", "nesterov", hyper["nesterov"])
+        zero = _flag("SGD", "zero_init_buffer", hyper["zero_init_buffer"])
+        if nesterov and momentum == 0:
+            raise ValueError("SGD: nesterov=True needs momentum > 0, got momentum=0")
+        if nesterov and dampening != 0:
+            raise ValueError(f"SGD: nesterov=True needs dampening 0, got dampening={dampening}")
+        return {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": wd,
+            "nesterov": nesterov,
+            "zero_init_buffer": zero,
+        }
+
+    @traced_call
+    def step(self) -> None:
+        """Apply one SGD update to every parameter whose `.grad` is not None."""
+        state = self.state
+        start = 0
+        for group in self.param_groups:
+            params = group["params"]
+            lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
+            if momentum != 0:
+                nesterov, zero_init = group["nesterov"], group["zero_init_buffer"]
+                keep = 1.0 - group["dampening"]
+            for i, p in enumerate(params, start):
+                if p.grad is None:
+                    continue
+                data = p.data
+                d = p.grad.data
+                work = self._work(i, p)
+                if wd != 0:
+                    np.multiply(data, wd, out=work)
+                    np.add(d, work, out=work)
+                    d = work
+                if momentum != 0:
+                    st = state.get(i)
+                    if st is None:
+                        buf = np.array(d, copy=True)
+                        if zero_init:  # 0·μ + (1 − τ)·g
+                            np.multiply(buf, keep, out=buf)
+                        state[i] = {"momentum_buffer": buf}
+                    else:
+                        buf = st["momentum_buffer"]
+                        np.multiply(buf, momentum, out=buf)
+                        if keep != 1.0:
+                            np.multiply(d, keep, out=work)
+                            d = work
+                        np.add(buf, d, out=buf)
+                    if nesterov:
+                        extra = self._work(i, p, 1)
+                        np.multiply(buf, momentum, out=extra)
+                        np.add(d, extra, out=work)
+                        d = work
+                    else:
+                        d = buf
+                np.multiply(d, lr, out=work)
+                np.subtract(data, work, out=data)
+                p._version = next_version()
+            start += len(params)
