@@ -21,7 +21,8 @@ from .arithmetic import (
     PowTensor,
     Sub,
     Where,
-    product_quotient,
+    power_gradient,
+    scaled_quotient,
 )
 from .base import call
 from .elementwise import (
@@ -116,7 +117,8 @@ __all__ = [
     "check_reduction",
     "check_unit_interval",
     "normalize_axis",
-    "product_quotient",
+    "power_gradient",
+    "scaled_quotient",
     "stable_sigmoid",
     "unbroadcast",
 ]

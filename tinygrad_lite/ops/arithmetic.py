@@ -72,20 +72,59 @@ class Mul(Function):
         return (grad * y if nx else None), (grad * x if ny else None)
 
 
-def product_quotient(a: Any, b: Any, c: Any) -> Any:
-    """a·b/c without spurious overflow or underflow in between.
+def scaled_quotient(numerators: tuple[Any, ...], denominators: tuple[Any, ...]) -> Any:
+    """Π numerators / Π denominators, without overflow or underflow in between.
 
-    The mantissas (in [0.5, 1)) are combined first and the binary exponents added
-    separately, so the only rounding to the float range is the final one: where the exact
-    a·b/c is representable, so is the result (for example 0 when a = 0 and b/c overflows).
+    The mantissas (in [0.5, 1)) are combined first and the binary exponents added apart, so
+    the only rounding to the float range is the last one (`np.ldexp`): where the exact value is
+    representable, so is the result — 0 when a numerator is 0 and another huge, not NaN.
     """
-    if is_tensor(a) or is_tensor(b) or is_tensor(c):
-        return a * b / c
-    ma, ea = np.frexp(a)
-    mb, eb = np.frexp(b)
-    mc, ec = np.frexp(c)
-    with tracing.errstate(divide="ignore", invalid="ignore"):
-        return np.ldexp(ma * mb / mc, ea + eb - ec)
+    if any(is_tensor(a) for a in numerators + denominators):
+        num = numerators[0]
+        for a in numerators[1:]:
+            num = num * a
+        den = denominators[0]
+        for c in denominators[1:]:
+            den = den * c
+        return num / den
+    mant, exp = 1.0, 0
+    for c in denominators:
+        m, e = np.frexp(c)
+        mant, exp = mant * m, exp - e
+    num, num_exp = 1.0, 0
+    for a in numerators:
+        m, e = np.frexp(a)
+        num, num_exp = num * m, num_exp + e
+    with tracing.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        return np.ldexp(num / mant, num_exp + exp)
+
+
+_TINY_NORMAL = np.finfo(np.float64).tiny
+
+
+def power_gradient(grad: Any, p: Any, x: Any) -> Any:
+    """grad·p·x^(p-1) (x^p's derivative times the incoming gradient), without spurious overflow.
+
+    Where x^(p-1) alone is out of range (or subnormal) but the product is not, it is recomputed
+    from mantissas and exponents, with one rounding at the end.
+    """
+    with tracing.errstate(divide="ignore"):  # x^(p-1) at x = 0, p < 1: ±inf, as PyTorch
+        fast = grad * (2.0 * x) if p == 2 else grad * (p * np.power(x, p - 1))
+    if is_tensor(x):
+        return fast
+    with tracing.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        xq = np.abs(x) if p == 2 else np.abs(np.power(x, p - 1))
+        risky = ~np.isfinite(fast) | ((xq < _TINY_NORMAL) & (x != 0))
+        if not np.any(risky):
+            return fast
+        q = p - 1
+        mg, eg = np.frexp(grad)
+        mx, ex = np.frexp(x)
+        e = ex * q
+        k = np.floor(e)
+        mant = mg * p * np.power(mx, q) * np.exp2(e - k)
+        exact = np.ldexp(mant, np.clip(eg + k, -(2**30), 2**30).astype(np.int64))
+        return np.where(risky, exact, fast)
 
 
 @register(
@@ -96,7 +135,7 @@ def product_quotient(a: Any, b: Any, c: Any) -> Any:
     reference=np.divide,
 )
 class Div(Function):
-    """z = x / y; dz/dx = 1/y, dz/dy = -x/y² = -z/y."""
+    """z = x / y; dz/dx = 1/y, dz/dy = -x/y², each computed with one rounding at the end."""
 
     @staticmethod
     def forward(ctx: Context, x: Any, y: Any) -> Any:
@@ -104,14 +143,15 @@ class Div(Function):
             z = np.divide(x, y)
         except ValueError:
             raise no_broadcast("div", x, y) from None
-        ctx.save_for_backward(y, z)
+        ctx.save_for_backward(x, y)
         return z
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> tuple[Any, Any]:
-        y, z = ctx.saved
+        x, y = ctx.saved
         nx, ny = ctx.needs_input_grad
-        return (grad / y if nx else None), (-product_quotient(grad, z, y) if ny else None)
+        gy = -scaled_quotient((grad, x), (y, y)) if ny else None
+        return (grad / y if nx else None), gy
 
 
 @register(
@@ -155,10 +195,7 @@ class Pow(Function):
             return (grad * 0.0,)
         if p == 1:
             return (grad,)
-        if p == 2:
-            return (grad * (2.0 * x),)
-        with tracing.errstate(divide="ignore"):  # x^(p-1) at x = 0, p < 1: ±inf, as PyTorch
-            return (grad * (p * np.power(x, p - 1)),)
+        return (power_gradient(grad, p, x),)
 
 
 @register(

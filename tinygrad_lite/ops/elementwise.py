@@ -247,6 +247,9 @@ class GELU(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> tuple[Any]:
         (x,) = ctx.saved
+        # tanh of the inner term is ±1 in float64 once |x| > 10; clipping x at 30 changes no
+        # value and keeps x² finite, so that (1 - t²)·x² is 0, not 0·inf, for huge |x|
+        x = np.clip(x, -30.0, 30.0)
         x_sq = x * x
         t = np.tanh(_GELU_BETA * (x + _GELU_KAPPA * (x_sq * x)))
         d_inner = _GELU_BETA * (1.0 + 3.0 * _GELU_KAPPA * x_sq)
