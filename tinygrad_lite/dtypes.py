@@ -64,6 +64,8 @@ def scalar_operand(value: Any, dtype: np.dtype[Any], op: str) -> np.ndarray:
     try:
         return np.asarray(value, dtype=dt)
     except OverflowError:
+        if op == "div" and dtype.kind in "biu":  # true division gives a float: no truncation
+            return np.asarray(float(value))
         raise OverflowError(
             f"{op}: the Python integer {value} does not fit the tensor's dtype {dtype}"
         ) from None

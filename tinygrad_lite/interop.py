@@ -28,15 +28,15 @@ def _is_tensor(x: Any) -> bool:
     return isinstance(x, Tensor)
 
 
-def _tensors(*xs: Any) -> list[Tensor]:
+def _tensors(*xs: Any, op: str = "numpy") -> list[Tensor]:
     """Operands as Tensors: Python numbers are weak beside the first tensor (see `dtypes`)."""
     like = next(x for x in xs if _is_tensor(x))
-    return [like._wrap(x, "numpy") if not _is_tensor(x) else x for x in xs]
+    return [like._wrap(x, op) if not _is_tensor(x) else x for x in xs]
 
 
 def _binary(fn: type[Function]) -> Callable[..., Tensor]:
     def call(x: Any, y: Any) -> Tensor:
-        a, b = _tensors(x, y)
+        a, b = _tensors(x, y, op=fn.name)
         return fn.apply(a, b)
 
     return call
@@ -266,9 +266,39 @@ def _like(kind: str) -> Callable[..., Any]:
 
 
 def _norm(x: Tensor, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Tensor:
-    if ord is not None and not (ord == 2 and (axis is None or isinstance(axis, int))):
-        raise _Unsupported("only the 2-norm (ord=None or 2) has a matching op here")
+    vector = isinstance(axis, (int, np.integer)) or (axis is None and x.ndim == 1)
+    if ord is not None and not (ord == 2 and vector):  # ord=2 of a matrix is its largest σ
+        raise _Unsupported("only the Frobenius and vector 2-norms have a matching op here")
     return (x * x).sum(axis=axis, keepdims=keepdims).sqrt()
+
+
+def _squeeze(a: Tensor, axis: Any = None) -> Tensor:
+    if axis is not None:
+        dims = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+        if any(a.shape[d] != 1 for d in dims):  # NumPy refuses; PyTorch's squeeze keeps them
+            raise ValueError(
+                f"squeeze: cannot squeeze axis {axis} of shape {a.shape}: its size is not 1"
+            )
+    return a.squeeze(axis)
+
+
+def _reshape(a: Tensor, shape: Any = None, order: str = "C", **kw: Any) -> Tensor:
+    if order != "C" or kw.get("copy") is not None:
+        raise _Unsupported("only order='C' (and copy=None) has a matching op here")
+    return a.reshape(shape if shape is not None else kw["newshape"])
+
+
+def _ravel(a: Tensor, order: str = "C") -> Tensor:
+    if order != "C":
+        raise _Unsupported("only order='C' has a matching op here")
+    return a.reshape(-1)
+
+
+def _clip(a: Tensor, a_min: Any = None, a_max: Any = None, **kw: Any) -> Tensor:
+    lo, hi = kw.pop("min", a_min), kw.pop("max", a_max)
+    if kw or not all(b is None or dtypes.is_scalar(b) for b in (lo, hi)):
+        raise _Unsupported("out= and array bounds have no matching op; use maximum/minimum")
+    return a.clamp(lo, hi)
 
 
 FUNCTIONS: dict[Any, Callable[..., Any]] = {
@@ -283,25 +313,21 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.std: _var("std"),
     np.dot: _dot,
     np.where: _where,
-    np.squeeze: lambda a, axis=None: a.squeeze(axis),
+    np.squeeze: _squeeze,
     np.expand_dims: lambda a, axis: (
         a.unsqueeze(axis)
         if isinstance(axis, (int, np.integer))
         else functional.expand_dims(a, axis)
     ),
-    np.reshape: lambda a, shape=None, *args, **kw: a.reshape(
-        shape if shape is not None else kw["newshape"]
-    ),
-    np.ravel: lambda a, order="C": a.reshape(-1),
+    np.reshape: _reshape,
+    np.ravel: _ravel,
     np.transpose: _transpose,
     np.swapaxes: lambda a, axis1, axis2: a.transpose(axis1, axis2),
     np.concatenate: _concatenate,
     np.stack: _stack,
     np.broadcast_to: lambda a, shape, subok=False: a.broadcast_to(shape),
     np.copy: lambda a, order="K", subok=False: a.clone(),
-    np.clip: lambda a, a_min=None, a_max=None, **kw: a.clamp(
-        kw.get("min", a_min), kw.get("max", a_max)
-    ),
+    np.clip: _clip,
     np.linalg.norm: _norm,
     np.zeros_like: _like("zeros_like"),
     np.ones_like: _like("ones_like"),
@@ -326,8 +352,6 @@ VALUE_TESTS = {
     np.count_nonzero,
     np.any,
     np.all,
-    np.sort,
-    np.unique,
     np.round,
     np.around,
     np.result_type,
@@ -337,6 +361,7 @@ VALUE_TESTS = {
 # The Tensor method to suggest when a NumPy function has no matching op.
 _HINTS = {
     "cumsum": "there is no cumsum op yet; .detach() the tensor if no gradient is needed",
+    "sort": "sorted values carry gradients but there is no sort op yet; use argsort to index",
     "tensordot": "use @ (matmul) with reshape/permute",
     "einsum": "use @ (matmul) with reshape/permute",
     "outer": "use a[:, None] * b[None, :]",

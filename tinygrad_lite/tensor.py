@@ -443,6 +443,9 @@ class Tensor(TensorMethods):
     def __pos__(self) -> Tensor:
         return self
 
+    def __abs__(self) -> Tensor:
+        return F.Abs.apply(self)
+
     def __pow__(self, exponent: Tensor | Scalar) -> Tensor:
         if not isinstance(exponent, (Tensor, np.ndarray, list, tuple)) and not dtypes.is_scalar(
             exponent

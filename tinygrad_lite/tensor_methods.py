@@ -323,21 +323,33 @@ class TensorMethods:
         """The minimum; see `max` for the forms."""
         return self._extreme("min", F.Min, dim, keepdim, axis, keepdims)
 
-    def amax(self, dim: Axis = None, keepdim: bool = False) -> Tensor:
+    def amax(
+        self, dim: Axis = None, keepdim: Any = None, *, axis: Axis = None, keepdims: Any = None
+    ) -> Tensor:
         """Maximum values over `dim`; ties share the gradient evenly."""
-        return F.Max.apply(self, axis=dim, keepdims=keepdim)
+        d, k = reduce_args("amax", dim, keepdim, axis, keepdims)
+        return F.Max.apply(self, axis=d, keepdims=k)
 
-    def amin(self, dim: Axis = None, keepdim: bool = False) -> Tensor:
+    def amin(
+        self, dim: Axis = None, keepdim: Any = None, *, axis: Axis = None, keepdims: Any = None
+    ) -> Tensor:
         """Minimum values over `dim`; ties share the gradient evenly."""
-        return F.Min.apply(self, axis=dim, keepdims=keepdim)
+        d, k = reduce_args("amin", dim, keepdim, axis, keepdims)
+        return F.Min.apply(self, axis=d, keepdims=k)
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def argmax(
+        self, dim: int | None = None, keepdim: Any = None, *, axis: Any = None, keepdims: Any = None
+    ) -> Tensor:
         """Indices of the maxima along `dim` (of the flattened tensor when None); no grad."""
-        return F.ArgMax.apply(self, axis=dim, keepdims=keepdim)
+        d, k = reduce_args("argmax", dim, keepdim, axis, keepdims)
+        return F.ArgMax.apply(self, axis=d, keepdims=k)
 
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def argmin(
+        self, dim: int | None = None, keepdim: Any = None, *, axis: Any = None, keepdims: Any = None
+    ) -> Tensor:
         """Indices of the minima along `dim` (of the flattened tensor when None); no grad."""
-        return F.ArgMin.apply(self, axis=dim, keepdims=keepdim)
+        d, k = reduce_args("argmin", dim, keepdim, axis, keepdims)
+        return F.ArgMin.apply(self, axis=d, keepdims=k)
 
     def softmax(self, dim: int = -1) -> Tensor:
         """e^x / Σ e^x along `dim`, shifted by the max so nothing overflows."""

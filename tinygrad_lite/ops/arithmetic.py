@@ -108,7 +108,8 @@ def power_gradient(grad: Any, p: Any, x: Any) -> Any:
     Where x^(p-1) alone is out of range (or subnormal) but the product is not, it is recomputed
     from mantissas and exponents, with one rounding at the end.
     """
-    fast = grad * (2.0 * x) if p == 2 else grad * (p * np.power(x, p - 1))
+    with tracing.errstate(divide="ignore"):  # x^(p-1) at x = 0, p < 1: ±inf, as PyTorch
+        fast = grad * (2.0 * x) if p == 2 else grad * (p * np.power(x, p - 1))
     if is_tensor(x):
         return fast
     with tracing.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
@@ -183,8 +184,8 @@ class Pow(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, exponent: Any = 2.0) -> Any:
         ctx.save_for_backward(x, exponent)
-        if exponent == 2:
-            return np.multiply(x, x)
+        if exponent == 2 and x.dtype.kind == "f" and type(exponent) in (int, float):
+            return np.multiply(x, x)  # x·x is faster; same dtype as np.power here
         return np.power(x, exponent)
 
     @staticmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from ..shapes import unbroadcast
 from .base import Any, Context, Function, call, np, register
 
@@ -129,13 +131,21 @@ def _index_add_reference(x: Any, shape: tuple[int, ...], index: Any) -> Any:
     return out
 
 
-def _flat_positions(index: tuple[Any, ...], shape: tuple[int, ...]) -> np.ndarray | None:
+def _flat_positions(
+    index: tuple[Any, ...], shape: tuple[int, ...], picked: tuple[int, ...]
+) -> np.ndarray | None:
     """For an index of one integer array per dimension, the flat positions it selects."""
     if len(index) != len(shape) or not all(
         isinstance(i, np.ndarray) and i.dtype.kind in "iu" for i in index
     ):
         return None
-    return np.ravel_multi_index(np.broadcast_arrays(*index), shape, mode="wrap").reshape(-1)
+    if any(i.shape != picked for i in index):  # index arrays that broadcast to the result
+        index = tuple(np.broadcast_arrays(*index))
+    return np.ravel_multi_index(index, shape, mode="wrap").reshape(-1)
+
+
+# bincount sums in float64: exact for float64, and rounded once (not per repeat) for float32
+_BINCOUNT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 
 @register(
@@ -155,13 +165,13 @@ class IndexAdd(Function):
             out[index] = x
             return out
         flat = (
-            _flat_positions(index, shape)
-            if isinstance(index, tuple) and x.dtype == np.float64
+            _flat_positions(index, shape, x.shape)
+            if isinstance(index, tuple) and x.dtype in _BINCOUNT_DTYPES
             else None
         )
-        if flat is not None:  # one array per dimension: bincount is faster than np.add.at
-            size = int(np.prod(shape))
-            return np.bincount(flat, weights=x.reshape(-1), minlength=size).reshape(shape)
+        if flat is not None:  # one array per dimension: bincount beats np.add.at from ~400 rows
+            sums = np.bincount(flat, weights=x.reshape(-1), minlength=math.prod(shape))
+            return (sums if x.dtype == np.float64 else sums.astype(x.dtype)).reshape(shape)
         out = np.zeros(shape, dtype=x.dtype)
         np.add.at(out, index, x)
         return out

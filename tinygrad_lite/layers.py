@@ -1,0 +1,385 @@
+"""Layers as Modules: Linear, activations, Dropout, losses, as in PyTorch's `nn` (re-exported)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from . import functional
+from .module import Module, Parameter
+from .ops.losses import check_reduction
+from .tensor import DTypeLike, Tensor
+
+__all__ = [
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Flatten",
+    "GELU",
+    "Identity",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MSELoss",
+    "ReLU",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+]
+
+
+def _as_tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+# ---------------------------------------------------------------------------- linear
+
+
+def _check_size(owner: str, name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{owner}: {name} must be an int, got {type(value).__name__} {value!r}")
+    if value < 1:
+        raise ValueError(f"{owner}: {name} must be >= 1, got {value}")
+    return int(value)
+
+
+class Linear(Module):
+    """A fully connected layer on batch-first inputs: y = x @ Wᵀ + b.
+
+    W has shape (out_features, in_features) and b shape (out_features,), both drawn from
+    U(-1/√in_features, 1/√in_features) as in PyTorch. x has shape (..., in_features) and y
+    (..., out_features).
+
+    Args:
+        in_features: size of each input's last dimension.
+        out_features: size of each output's last dimension.
+        bias: whether to add the learnable bias b.
+        seed: an int or a `numpy.random.Generator` for the initial weights (None: fresh
+            entropy).
+        dtype: a floating-point dtype for the weights (float64 by default).
+
+    Raises:
+        ValueError: a size is < 1, or the dtype is not floating point.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        seed: int | np.random.Generator | None = None,
+        dtype: DTypeLike = np.float64,
+    ) -> None:
+        super().__init__()
+        self.in_features = _check_size("Linear", "in_features", in_features)
+        self.out_features = _check_size("Linear", "out_features", out_features)
+        dt = np.dtype(dtype)
+        if dt.kind != "f":
+            raise ValueError(f"Linear: dtype must be a floating-point dtype, got {dt}")
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        bound = 1.0 / math.sqrt(self.in_features)
+        w = rng.uniform(-bound, bound, (self.out_features, self.in_features))
+        self.weight = Parameter(w.astype(dt, copy=False))
+        self.bias: Parameter | None = None
+        if bias:
+            b = rng.uniform(-bound, bound, (self.out_features,))
+            self.bias = Parameter(b.astype(dt, copy=False))
+
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        """Return x @ Wᵀ + b for x of shape (..., in_features)."""
+        x = _as_tensor(x)
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(
+                f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
+                f"the input's last dimension must be {self.in_features}, got input of shape "
+                f"{x.shape}"
+            )
+        y = x @ self.weight.T
+        if self.bias is not None:
+            y = y + self.bias
+        return y
+
+    def extra_repr(self) -> str:
+        """Return the layer's sizes."""
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+# ---------------------------------------------------------------------------- activations
+
+
+class Identity(Module):
+    """Return the input unchanged (a placeholder layer); arguments are accepted and ignored."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, x: Any) -> Any:
+        """Return x itself."""
+        return x
+
+
+class Tanh(Module):
+    """Elementwise tanh as a module."""
+
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        """Return tanh(x)."""
+        return _as_tensor(x).tanh()
+
+
+class Sigmoid(Module):
+    """Elementwise logistic sigmoid σ(x) = 1 / (1 + e^(-x)) as a module."""
+
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        """Return σ(x)."""
+        return _as_tensor(x).sigmoid()
+
+
+class ReLU(Module):
+    """Elementwise max(x, 0) as a module."""
+
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        """Return max(x, 0)."""
+        return _as_tensor(x).relu()
+
+
+class LeakyReLU(Module):
+    """Elementwise x for x > 0, else negative_slope·x.
+
+    Args:
+        negative_slope: the slope left of 0 (PyTorch's default 0.01).
+    """
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        """Return leaky_relu(x)."""
+        return _as_tensor(x).leaky_relu(self.negative_slope)
+
+    def extra_repr(self) -> str:
+        """Return the slope."""
+        return f"negative_slope={self.negative_slope}"
+
+
+class GELU(Module):
+    """GELU, ½x(1 + tanh(√(2/π)(x + 0.044715x³))): the tanh approximation of x·Φ(x).
+
+    Only the tanh form exists here, so it is the default (PyTorch's default, "none", uses the
+    error function, which NumPy lacks; the two differ by less than 1e-3).
+
+    Args:
+        approximate: "tanh"; anything else is refused.
+
+    Raises:
+        ValueError: approximate is not "tanh".
+    """
+
+    def __init__(self, approximate: str = "tanh") -> None:
+        super().__init__()
+        if approximate != "tanh":
+            raise ValueError(
+                f"GELU: only approximate='tanh' is implemented, got {approximate!r} (PyTorch's "
+                "'none' uses the error function)"
+            )
+        self.approximate = approximate
+
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        """Return gelu(x)."""
+        return _as_tensor(x).gelu()
+
+    def extra_repr(self) -> str:
+        """Return the approximation."""
+        return f"approximate={self.approximate!r}"
+
+
+def _dim(owner: str, dim: int | None) -> int:
+    if dim is None:
+        raise TypeError(
+            f"{owner}: give dim, the dimension to normalise (e.g. {owner}(dim=1) for rows of "
+            "classes); PyTorch's implicit choice is deprecated"
+        )
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{owner}: dim must be an int, got {dim!r}")
+    return int(dim)
+
+
+class Softmax(Module):
+    """e^x / Σ e^x along `dim`, stable for any finite x.
+
+    Args:
+        dim: the dimension along which the outputs sum to 1.
+    """
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = _dim("Softmax", dim)
+
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        """Return softmax(x) along dim."""
+        return _as_tensor(x).softmax(self.dim)
+
+    def extra_repr(self) -> str:
+        """Return the dim."""
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    """x - ln Σ e^x along `dim`, stable for any finite x.
+
+    Args:
+        dim: the dimension along which exp of the outputs sums to 1.
+    """
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = _dim("LogSoftmax", dim)
+
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        """Return log_softmax(x) along dim."""
+        return _as_tensor(x).log_softmax(self.dim)
+
+    def extra_repr(self) -> str:
+        """Return the dim."""
+        return f"dim={self.dim}"
+
+
+class Flatten(Module):
+    """Merge dims start_dim..end_dim into one (by default every dim but the batch's).
+
+    Args:
+        start_dim: the first dim to merge (1: keep the batch dim, as PyTorch).
+        end_dim: the last dim to merge.
+    """
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim, self.end_dim = int(start_dim), int(end_dim)
+
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        """Return x flattened from start_dim to end_dim."""
+        return _as_tensor(x).flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        """Return the dims."""
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Dropout(Module):
+    """Inverted dropout (see `functional.dropout`): active in `train()`, the identity in `eval()`.
+
+    Args:
+        p: the probability of zeroing each element, in [0, 1].
+        generator: a `numpy.random.Generator` or an int seed for the masks; None draws from the
+            library's default generator (`tinygrad_lite.manual_seed`).
+    """
+
+    def __init__(self, p: float = 0.5, generator: Any = None) -> None:
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
+        self.p = float(p)
+        self.generator = (
+            np.random.default_rng(generator)
+            if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool)
+            else generator
+        )
+
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        """X with elements zeroed at random (training) or unchanged (eval)."""
+        return functional.dropout(_as_tensor(x), self.p, self.training, self.generator)
+
+    def extra_repr(self) -> str:
+        """The drop probability."""
+        return f"p={self.p}"
+
+
+# ---------------------------------------------------------------------------- losses
+
+
+class _Loss(Module):
+    """A loss module: `reduction` ("mean", "sum" or "none") is checked when it is made."""
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        check_reduction(type(self).__name__, reduction)
+        self.reduction = reduction
+
+    def extra_repr(self) -> str:
+        """Return the reduction."""
+        return f"reduction={self.reduction!r}"
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy of probabilities: -[y·ln p + (1-y)·ln(1-p)], logs clamped at -100.
+
+    `loss(p, y)` with p the probabilities (e.g. a sigmoid's output) and y targets in [0, 1] of
+    the same shape; see `functional.binary_cross_entropy`.
+
+    Args:
+        reduction: "mean" (over every element), "sum" or "none".
+    """
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        """Return the loss of the probabilities `input` against `target`."""
+        return functional.binary_cross_entropy(_as_tensor(input), target, self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy of σ(z), fused with the sigmoid: finite for any finite logits.
+
+    `loss(z, y)`; the gradient is σ(z) - y (divided by n for the mean), the tutorial's
+    dZ2 = A2 - Y; see `functional.binary_cross_entropy_with_logits`.
+
+    Args:
+        reduction: "mean" (over every element), "sum" or "none".
+    """
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        """Return the loss of the logits `input` against `target`."""
+        return functional.binary_cross_entropy_with_logits(
+            _as_tensor(input), target, self.reduction
+        )
+
+
+class CrossEntropyLoss(_Loss):
+    """Softmax cross-entropy of logits, fused with the softmax, as PyTorch's.
+
+    `loss(x, t)` with x the logits, classes along `dim`, and t class indices (an integer
+    tensor shaped like x without `dim`) or probabilities of x's shape. The gradient is
+    (softmax(x) - onehot(t)) / N for the mean; see `functional.cross_entropy`.
+
+    Args:
+        reduction: "mean" (over samples), "sum" or "none".
+        dim: the class dim: 1 as in PyTorch (N, C), 0 for the course's columns (C, m).
+    """
+
+    def __init__(self, reduction: str = "mean", dim: int = 1) -> None:
+        super().__init__(reduction)
+        self.dim = int(dim)
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        """Return the loss of the logits `input` against `target`."""
+        return functional.cross_entropy(_as_tensor(input), target, self.reduction, self.dim)
+
+    def extra_repr(self) -> str:
+        """Return the reduction and the class dim."""
+        return f"reduction={self.reduction!r}, dim={self.dim}"
+
+
+class MSELoss(_Loss):
+    """Mean squared error (x - y)², reduced; see `functional.mse_loss`.
+
+    Args:
+        reduction: "mean" (over every element), "sum" or "none".
+    """
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        """Return the squared error of `input` against `target`."""
+        return functional.mse_loss(_as_tensor(input), target, self.reduction)

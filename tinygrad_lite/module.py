@@ -1,0 +1,523 @@
+"""Modules: Parameter, the Module base class (parameters, state dicts, modes) and containers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple, TypeVar, overload
+
+import numpy as np
+
+from . import tracing
+from .interrupts import deferred_interrupts
+from .tensor import DTypeLike, Tensor
+from .tracing import traced_call
+
+__all__ = [
+    "IncompatibleKeys",
+    "Module",
+    "ModuleList",
+    "Parameter",
+    "Sequential",
+]
+
+
+def _bump_structure() -> None:
+    # tracing.structure_version counts changes of any module's Parameters and sub-Modules: a
+    # module's cached parameter list is valid while the version it was built at is current,
+    # so `parameters()` is a lookup in a training loop and never stale after an assignment.
+    tracing.structure_changed()
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module registers as one of its learnable weights.
+
+    A Parameter is always a leaf (it was not made by an op) and requires grad unless told
+    otherwise. It shares the array it is given: `Parameter(a).data is a` for a float array `a`.
+    Operations on a Parameter return plain Tensors.
+
+    Args:
+        data: numbers, nested lists, a NumPy array or a Tensor (its data is used, detached).
+        requires_grad: whether optimizers and backward should treat it as trainable.
+        dtype: the NumPy dtype to store (float64 for numbers and lists by default).
+
+    Example:
+        >>> from tinygrad_lite.nn import Parameter
+        >>> w = Parameter([[0.5, -1.0]])
+        >>> w.requires_grad, w.is_leaf
+        (True, True)
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, requires_grad: bool = True, dtype: DTypeLike = None) -> None:
+        super().__init__(data, requires_grad=requires_grad, dtype=dtype)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class IncompatibleKeys(NamedTuple):
+    """What `Module.load_state_dict(..., strict=False)` did not match.
+
+    Attributes:
+        missing_keys: names the module has but the state dict lacks.
+        unexpected_keys: names the state dict has but the module lacks.
+    """
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+_repr_in_progress = threading.local()  # ids of the modules whose repr is being built
+
+
+def _check_name(owner: Module, name: str, value: Parameter | Module) -> None:
+    # state_dict() joins names with dots: a dotted name could collide with a submodule's
+    # parameter, and one weight would silently go missing from the saved state (PyTorch
+    # refuses these names too, with a KeyError).
+    if "." in name or not name:
+        kind = "Parameter" if isinstance(value, Parameter) else "Module"
+        problem = f"contains a dot: {name!r}" if name else "is empty"
+        raise KeyError(
+            f"{type(owner).__name__}: cannot register a {kind} under a name that {problem}; "
+            "state_dict() joins the names of parameters and submodules with dots"
+        )
+
+
+class Module:
+    """Base class of every layer and network: it keeps track of Parameters and sub-Modules.
+
+    Assigning a `Parameter` or a `Module` to an attribute registers it under that name, in the
+    order of assignment; the name may be neither empty nor dotted, as in PyTorch (a KeyError),
+    since `state_dict()` joins names with dots. Other values (plain Tensors, arrays, numbers)
+    are ordinary attributes. Assigning None to a registered name unregisters it (the
+    attribute becomes None); assigning anything else that is not a Parameter (or not a
+    Module) to a registered name is a TypeError, since it would silently drop a weight from
+    training.
+
+    Subclasses call `super().__init__()` first and define `forward`; calling the module calls
+    `forward`.
+
+    Example:
+        >>> import numpy as np
+        >>> from tinygrad_lite.nn import Module, Parameter
+        >>> class Affine(Module):
+        ...     def __init__(self) -> None:
+        ...         super().__init__()
+        ...         self.w = Parameter(np.ones((1, 2)))
+        ...         self.b = Parameter(np.zeros((1, 1)))
+        ...
+        ...     def forward(self, x):
+        ...         return self.w @ x + self.b
+        >>> [name for name, _ in Affine().named_parameters()]
+        ['w', 'b']
+    """
+
+    training: bool
+    _parameters: dict[str, Parameter]
+    _modules: dict[str, Module]
+
+    def __init__(self) -> None:
+        d = self.__dict__
+        d["training"] = True
+        d["_parameters"] = {}
+        d["_modules"] = {}
+        d["_param_cache"] = None
+
+    # ------------------------------------------------------------------ registration
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        d = self.__dict__
+        params: dict[str, Parameter] | None = d.get("_parameters")
+        if params is None:
+            if isinstance(value, (Parameter, Module)):
+                raise AttributeError(
+                    f"cannot assign {type(value).__name__} {name!r} to {type(self).__name__} "
+                    "before Module.__init__() has run; call super().__init__() first"
+                )
+            object.__setattr__(self, name, value)
+            return
+        modules: dict[str, Module] = d["_modules"]
+        if isinstance(value, (Parameter, Module)):
+            _check_name(self, name, value)
+        if isinstance(value, Parameter):
+            modules.pop(name, None)
+            params[name] = value
+            _bump_structure()
+        elif isinstance(value, Module):
+            params.pop(name, None)
+            modules[name] = value
+            _bump_structure()
+        elif name in params or name in modules:
+            kind = "parameter" if name in params else "submodule"
+            if value is not None:
+                expected = "Parameter" if kind == "parameter" else "Module"
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} to {kind} {name!r} of "
+                    f"{type(self).__name__}: expected a {expected} or None"
+                    + (
+                        "; to change a weight in place, write into its .data"
+                        if kind == "parameter"
+                        else ""
+                    )
+                )
+            params.pop(name, None)
+            modules.pop(name, None)
+            _bump_structure()
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        d = self.__dict__
+        if name in d.get("_parameters", ()) or name in d.get("_modules", ()):
+            d["_parameters"].pop(name, None)
+            d["_modules"].pop(name, None)
+            _bump_structure()
+        object.__delattr__(self, name)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup fails: registered names live in __dict__ as well.
+        d = self.__dict__
+        if "_parameters" not in d:
+            raise AttributeError(
+                f"{type(self).__name__} has no attribute {name!r}: its __init__ did not call "
+                "super().__init__()"
+            )
+        raise AttributeError(
+            f"{type(self).__name__} has no attribute {name!r}; its parameters are "
+            f"{list(d['_parameters'])} and its submodules {list(d['_modules'])}"
+        )
+
+    def _registry(self) -> tuple[dict[str, Parameter], dict[str, Module]]:
+        d = self.__dict__
+        if "_parameters" not in d:
+            raise RuntimeError(
+                f"{type(self).__name__}.__init__ did not call super().__init__(), so the "
+                "module has no registry of parameters"
+            )
+        return d["_parameters"], d["_modules"]
+
+    # ------------------------------------------------------------------ traversal
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """Yield (dotted name, module) for this module and every descendant, pre-order.
+
+        A module reachable by two paths is yielded once, under the first name. This module
+        itself has the name `prefix` ('' by default).
+        """
+        seen: set[int] = set()
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:
+            name, mod = stack.pop()
+            if id(mod) in seen:
+                continue
+            seen.add(id(mod))
+            yield name, mod
+            children = mod._registry()[1]
+            for child_name, child in reversed(children.items()):
+                stack.append((f"{name}.{child_name}" if name else child_name, child))
+
+    def modules(self) -> Iterator[Module]:
+        """Yield this module and every descendant, pre-order, each once."""
+        for _, mod in self.named_modules():
+            yield mod
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """Yield (name, module) for the direct sub-Modules, in assignment order."""
+        yield from self._registry()[1].items()
+
+    def children(self) -> Iterator[Module]:
+        """Yield the direct sub-Modules, in assignment order."""
+        yield from self._registry()[1].values()
+
+    def _named_parameter_tuple(self) -> tuple[tuple[str, Parameter], ...]:
+        cache = self.__dict__.get("_param_cache")
+        if cache is not None and cache[0] == tracing.structure_version:
+            return cache[1]
+        return self._rebuild_parameter_cache()[1]
+
+    def _rebuild_parameter_cache(
+        self,
+    ) -> tuple[int, tuple[tuple[str, Parameter], ...], tuple[Parameter, ...]]:
+        version = tracing.structure_version
+        out: list[tuple[str, Parameter]] = []
+        seen: set[int] = set()
+        names: set[str] = set()
+        for mod_name, mod in self.named_modules():
+            for name, p in mod._registry()[0].items():
+                if id(p) in seen:
+                    continue
+                seen.add(id(p))
+                full = f"{mod_name}.{name}" if mod_name else name
+                if full in names:  # only reachable by writing into _parameters directly
+                    raise RuntimeError(
+                        f"{type(self).__name__}: two different Parameters are named {full!r}; "
+                        "state_dict() would keep only one of them"
+                    )
+                names.add(full)
+                out.append((full, p))
+        cache = (version, tuple(out), tuple(p for _, p in out))
+        self.__dict__["_param_cache"] = cache
+        return cache
+
+    def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
+        """Yield (dotted name, Parameter) for every Parameter of this module and its children.
+
+        Order: a module's own Parameters in assignment order, then each sub-Module's, in
+        assignment order, recursively (PyTorch's order). A Parameter shared between modules
+        is yielded once, under the first name.
+        """
+        return iter(self._named_parameter_tuple())
+
+    def parameters(self) -> Iterator[Parameter]:
+        """Yield every Parameter once, in the order of `named_parameters`."""
+        cache = self.__dict__.get("_param_cache")
+        if cache is None or cache[0] != tracing.structure_version:
+            cache = self._rebuild_parameter_cache()
+        return iter(cache[2])
+
+    # ------------------------------------------------------------------ training helpers
+
+    @traced_call
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the gradient of every Parameter.
+
+        Args:
+            set_to_none: set `.grad` to None (the default, and the cheapest); otherwise fill
+                existing gradients with zeros in place.
+        """
+        for _, p in self._named_parameter_tuple():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.data.fill(0)
+
+    def train(self, mode: bool = True) -> Module:
+        """Set `training` on this module and every descendant; return self."""
+        for mod in self.modules():
+            mod.__dict__["training"] = bool(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Switch to evaluation mode (`train(False)`); return self."""
+        return self.train(False)
+
+    # ------------------------------------------------------------------ calling
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Compute the module's output; every subclass defines it."""
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run `forward` on the arguments."""
+        return self.forward(*args, **kwargs)
+
+    # ------------------------------------------------------------------ state
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Return {dotted name: copy of the Parameter's array}, in `named_parameters` order.
+
+        The arrays are copies: training the module afterwards does not change them.
+        """
+        return {name: p.data.copy() for name, p in self._named_parameter_tuple()}
+
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True
+    ) -> IncompatibleKeys:
+        """Copy arrays into the Parameters, in place (the Parameter objects stay the same).
+
+        All or nothing: everything is checked and staged before anything is copied, so a
+        failed load changes nothing, and a KeyboardInterrupt (Ctrl-C) never leaves a model
+        half loaded: one that arrives during the checks stops the load before any copy, one
+        that arrives during the copies is raised once every Parameter holds its new value.
+        The arrays are copied in place (rather than swapped) because optimizers, compiled
+        steps and users may hold references to them.
+
+        Args:
+            state_dict: {dotted name: NumPy array or Tensor}, e.g. from `state_dict()`.
+            strict: if True, missing and unexpected names are errors; if False they are
+                returned. A shape or dtype that differs from the Parameter's is always an
+                error.
+
+        Returns:
+            The missing and unexpected names (both empty when strict).
+
+        Raises:
+            ValueError: one error listing every problem: missing and unexpected names (when
+                strict), and each name whose value has another shape or dtype.
+            TypeError: `state_dict` is not a mapping.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"load_state_dict: expected a mapping of names to arrays, got "
+                f"{type(state_dict).__name__}"
+            )
+        own = dict(self._named_parameter_tuple())
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [str(k) for k in state_dict if k not in own]
+        problems: list[str] = []
+        if strict and missing:
+            problems.append(f"missing keys {missing}")
+        if strict and unexpected:
+            problems.append(f"unexpected keys {unexpected}")
+        staged: list[tuple[Parameter, np.ndarray]] = []
+        for name, p in own.items():
+            if name not in state_dict:
+                continue
+            value = state_dict[name]
+            arr = value.data if isinstance(value, Tensor) else value
+            if not isinstance(arr, (np.ndarray, np.generic)):
+                problems.append(
+                    f"{name}: expected a NumPy array or Tensor, got {type(value).__name__}"
+                )
+                continue
+            arr = np.asarray(arr)
+            if arr.shape != p.data.shape:
+                problems.append(
+                    f"{name}: shape {arr.shape} in the state dict, {p.shape} in the model"
+                )
+            elif arr.dtype != p.data.dtype:
+                problems.append(
+                    f"{name}: dtype {arr.dtype} in the state dict, {p.dtype} in the model"
+                )
+            elif not p.data.flags.writeable:
+                problems.append(f"{name}: the Parameter's array is read-only")
+            else:
+                # Copy first: a value may share memory with another Parameter being loaded.
+                staged.append((p, arr.copy()))
+        if problems:
+            raise ValueError(
+                f"load_state_dict: cannot load into {type(self).__name__}: " + "; ".join(problems)
+            )
+        # The commit: a Ctrl-C that arrives during the copies is raised after the last one.
+        with deferred_interrupts():
+            for p, arr in staged:
+                np.copyto(p.data, arr)
+        return IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------------------ display
+
+    def extra_repr(self) -> str:
+        """One line of settings shown inside the module's repr (empty by default)."""
+        return ""
+
+    def __repr__(self) -> str:
+        # A module that contains itself (a cycle of submodules) is shown once, then named.
+        active: set[int] = _repr_in_progress.__dict__.setdefault("ids", set())
+        if id(self) in active:
+            return f"<cycle: the {type(self).__name__} shown above>"
+        active.add(id(self))
+        try:
+            lines = []
+            extra = self.extra_repr()
+            if extra:
+                lines.extend(extra.split("\n"))
+            for name, mod in self._registry()[1].items():
+                lines.append(f"({name}): " + repr(mod).replace("\n", "\n  "))
+        finally:
+            active.discard(id(self))
+        head = type(self).__name__
+        if not self._registry()[1]:
+            return f"{head}({extra})"
+        return head + "(\n  " + "\n  ".join(lines) + "\n)"
+
+
+# ---------------------------------------------------------------------- containers
+
+
+_Seq = TypeVar("_Seq", bound="_ModuleSequence")
+
+
+class _ModuleSequence(Module):
+    """Modules registered under the names '0', '1', ...; indexable, sized and iterable."""
+
+    def __init__(self, modules: Any = ()) -> None:
+        super().__init__()
+        for m in modules:
+            self.append(m)
+
+    def _check(self, module: Any) -> Module:
+        if not isinstance(module, Module):
+            raise TypeError(
+                f"{type(self).__name__}: expected a Module, got {type(module).__name__}"
+            )
+        return module
+
+    def append(self, module: Module) -> _ModuleSequence:
+        """Add a module at the end; return self."""
+        setattr(self, str(len(self._modules)), self._check(module))
+        return self
+
+    def extend(self, modules: Any) -> _ModuleSequence:
+        """Append each module of an iterable; return self."""
+        for m in modules:
+            self.append(m)
+        return self
+
+    def _index(self, i: int) -> str:
+        n = len(self._modules)
+        if not isinstance(i, (int, np.integer)) or isinstance(i, bool):
+            raise TypeError(f"{type(self).__name__} indices must be ints or slices, got {i!r}")
+        if not -n <= i < n:
+            raise IndexError(f"{type(self).__name__} index {i} out of range for length {n}")
+        return str(int(i) % n)
+
+    @overload
+    def __getitem__(self, i: int) -> Module: ...
+
+    @overload
+    def __getitem__(self: _Seq, i: slice) -> _Seq: ...
+
+    def __getitem__(self: _Seq, i: int | slice) -> Module | _Seq:
+        if isinstance(i, slice):
+            new = type(self).__new__(type(self))
+            _ModuleSequence.__init__(new, list(self._modules.values())[i])
+            return new
+        return self._modules[self._index(i)]
+
+    def __setitem__(self, i: int, module: Module) -> None:
+        setattr(self, self._index(i), self._check(module))
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._modules.values()))
+
+
+class ModuleList(_ModuleSequence):
+    """A list of Modules whose Parameters belong to the owner (names '0', '1', ...).
+
+    Args:
+        modules: an iterable of Modules.
+
+    Example:
+        >>> from tinygrad_lite import nn
+        >>> layers = nn.ModuleList([nn.Linear(2, 3, seed=0), nn.Linear(3, 1, seed=1)])
+        >>> [name for name, _ in layers.named_parameters()]
+        ['0.weight', '0.bias', '1.weight', '1.bias']
+    """
+
+
+class Sequential(_ModuleSequence):
+    """Modules applied one after another: `Sequential(a, b)(x) == b(a(x))`.
+
+    Args:
+        modules: the Modules in the order they are applied (named '0', '1', ...).
+
+    Example:
+        >>> import numpy as np
+        >>> from tinygrad_lite import nn
+        >>> net = nn.Sequential(nn.Linear(2, 4, seed=0), nn.Tanh(), nn.Linear(4, 1, seed=1))
+        >>> net(np.zeros((5, 2))).shape
+        (5, 1)
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        super().__init__(modules)
+
+    def forward(self, x: Any) -> Any:
+        """Apply each module in turn to x."""
+        for mod in self._modules.values():
+            x = mod(x)
+        return x
