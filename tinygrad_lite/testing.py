@@ -1,7 +1,8 @@
 """Hypothesis strategies and assertions for testing gradients (imports hypothesis lazily).
 
 This is the only module of the package that needs hypothesis (the `test` extra); the rest of
-the library works without it.
+the library works without it. `check_backward` (from `tinygrad_lite.harness`) checks a whole
+hand-derived backward pass; `assert_grads_close` compares gradients you computed yourself.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .diagnosis import BackwardMismatch
+from .harness import backward_test, check_backward
+from .rounding import Rounding, backprop, compare, perturbed_backward
 from .tensor import Tensor
 
 try:
@@ -26,7 +30,12 @@ __all__ = [
     "floats",
     "tensors",
     "broadcastable_tensors",
+    "labels",
     "assert_grads_close",
+    "rounding_of",
+    "check_backward",
+    "backward_test",
+    "BackwardMismatch",
 ]
 
 
@@ -97,10 +106,31 @@ def broadcastable_tensors(
     return build()
 
 
+def labels(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
+    """Float arrays of 0s and 1s (class labels) of the given shape."""
+    return hnp.arrays(np.float64, shape, elements=st.sampled_from([0.0, 1.0]))
+
+
 def _array(x: Any) -> np.ndarray:
     if isinstance(x, Tensor):
         return x.data
     return np.asarray(x)
+
+
+def rounding_of(cost: Tensor, tensors: Mapping[str, Tensor]) -> dict[str, Rounding]:
+    """The rounding error autograd's gradients of `cost` can have, for `assert_grads_close`.
+
+    One backward walk gives each gradient's term magnitudes M and the step count K, and a few
+    more, with the forward's saved values moved by some ulps, its sensitivity D (see
+    `tinygrad_lite.rounding`). The graph is kept and no `.grad` is written.
+
+    Args:
+        cost: a one-element Tensor with a recorded graph.
+        tensors: name → tensor (leaves or intermediate results) whose gradients you compare.
+    """
+    bp = backprop(cost, tensors)
+    bp.add_sensitivities(perturbed_backward(bp, cost, tensors))
+    return {name: bp.rounding(name) for name in tensors if name in bp.gradients}
 
 
 def assert_grads_close(
@@ -108,12 +138,19 @@ def assert_grads_close(
     expected: Mapping[str, Any],
     rtol: float = 1e-7,
     atol: float = 0.0,
+    *,
+    rounding: Mapping[str, Rounding] | None = None,
 ) -> None:
-    """Assert that two name → gradient mappings agree, elementwise |a - e| <= atol + rtol·|e|.
+    """Assert that two name → gradient mappings agree.
+
+    With `rounding` (name → `Rounding`, e.g. `rounding_of(cost, tensors)` for autograd's
+    side), each gradient is judged by the project's rule, `tinygrad_lite.rounding.compare`:
+    within the rounding error the computation can have, whatever the size of the result. A
+    plain elementwise |a - e| <= atol + rtol·|e| is used without it.
 
     Raises:
-        AssertionError: naming each parameter that is missing, has another shape, or differs,
-            with its largest absolute and relative difference.
+        AssertionError: naming each gradient that is missing, has another shape, or differs,
+            with its largest difference and where it is.
     """
     problems = []
     missing = sorted(set(expected) - set(actual))
@@ -129,6 +166,18 @@ def assert_grads_close(
         if a.shape != e.shape:
             problems.append(f"{name}: shape {a.shape} != expected {e.shape}")
             continue
+        if rounding is not None:
+            if name not in rounding:
+                problems.append(f"{name}: no rounding given for it")
+                continue
+            c = compare(a, e, rounding[name])
+            if not c.ok:
+                at = c.index or ()
+                problems.append(
+                    f"{name}: abs diff {c.abs_diff:.3g} > tolerance {c.tolerance:.3g} at {at}: "
+                    f"{a[at]!r} vs expected {e[at]!r}"
+                )
+            continue
         diff = np.abs(a - e)
         if np.all(diff <= atol + rtol * np.abs(e)):
             continue
@@ -139,6 +188,5 @@ def assert_grads_close(
             f"(worst at {tuple(int(i) for i in k)}: {a[k]!r} vs expected {e[k]!r})"
         )
     if problems:
-        raise AssertionError(
-            f"gradients differ (rtol={rtol}, atol={atol}):\n  " + "\n  ".join(problems)
-        )
+        how = "beyond rounding" if rounding is not None else f"rtol={rtol}, atol={atol}"
+        raise AssertionError(f"gradients differ ({how}):\n  " + "\n  ".join(problems))
