@@ -13,7 +13,8 @@ values: |dZ|·|A|ᵀ for a weight, Σ|dZ| for a bias, |A| + |Y| for A − Y), K 
 roundings any term can go through (each op of the graph counts its largest operand's size), ε
 the machine epsilon, D how far the reference computation moves when its own inputs move by a few
 units in the last place (its sensitivity to rounding that autograd's terms do not show, such as
-the cancellation in A2 − Y when A2 ≈ Y), and tiny the smallest normal number (underflow).
+the cancellation in A2 − Y when A2 ≈ Y), and tiny the smallest normal number (underflow; M is
+never taken below tiny/ε along the walk, as a gradient that small has lost digits already).
 """
 
 from __future__ import annotations
@@ -317,7 +318,12 @@ def backprop(cost: Tensor, named: Mapping[str, Tensor]) -> Backprop:
 
     def on_node(ctx: Context, g: Any, flowed: tuple[Any, ...]) -> None:
         event = len(result.nodes)
-        m = pending.pop(id(ctx), np.zeros_like(g))
+        # below tiny/ε a gradient has lost relative precision to underflow: its uncertainty
+        # is the smallest normal number, whatever later ops multiply it by
+        floor = (
+            float(np.finfo(g.dtype).tiny / np.finfo(g.dtype).eps) if g.dtype.kind == "f" else 0.0
+        )
+        m = np.maximum(pending.pop(id(ctx), np.zeros_like(g)), floor)
         result.nodes.append(Node(ctx, g, m))
         for name in by_node.get(id(ctx), ()):
             result.gradients[name], result.magnitudes[name] = g, m
@@ -554,6 +560,12 @@ class _Perturbing:
 
     def adopt(self, t: Tensor) -> None:
         pass
+
+    def errstate(self, kwargs: dict[str, str], enter: bool) -> None:
+        pass  # the op's np.errstate is entered as usual
+
+    def random_call(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
 
 
 def perturbed_forward(
