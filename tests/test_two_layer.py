@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from models import manual
-from models.training import compare_with_manual
+from models.gradients import compare_with_manual
 from models.two_layer import (
     TwoLayerNet,
     make_sequential,

@@ -43,11 +43,12 @@ def _strategy(value: Any, label: bool, elements: Any) -> Any:
     from hypothesis import strategies as st
     from hypothesis.extra import numpy as hnp
 
+    from .strategies import labels
+
     if _is_strategy(value):
         return value.map(lambda v: np.array(v.data if isinstance(v, Tensor) else v))
     if _is_shape(value):
-        values = st.sampled_from([0.0, 1.0]) if label else elements
-        return hnp.arrays(np.float64, value, elements=values)
+        return labels(value) if label else hnp.arrays(np.float64, value, elements=elements)
     return st.just(np.array(value.data if isinstance(value, Tensor) else value))
 
 
@@ -182,7 +183,7 @@ def _check_drawn(
     from hypothesis import seed as seeded
     from hypothesis import strategies as st
 
-    from .testing import floats
+    from .strategies import floats
 
     values = floats(-4.0, 4.0) if elements is None else elements
     strategy = st.fixed_dictionaries(

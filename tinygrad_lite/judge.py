@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from .diagnosis import Report, Row, activation, best_factor, hint, kink, other_input
-from .rounding import backprop, compare, perturbed_backward, perturbed_forward, sensitivity
+from .perturb import perturbed_backward, perturbed_forward, sensitivity
+from .rounding import backprop, compare
 from .tensor import Tensor
 
 __all__ = ["Unjudgeable", "check_once"]

@@ -1,20 +1,23 @@
 """Hypothesis strategies and assertions for testing gradients (imports hypothesis lazily).
 
-This is the only module of the package that needs hypothesis (the `test` extra); the rest of
-the library works without it. `check_backward` (from `tinygrad_lite.harness`) checks a whole
-hand-derived backward pass; `assert_grads_close` compares gradients you computed yourself.
+With `tinygrad_lite.strategies`, whose value strategies it re-exports, this is the only module
+of the package that needs hypothesis (the `test` extra); the rest of the library works without
+it. `check_backward` (from `tinygrad_lite.harness`) checks a whole hand-derived backward pass;
+`assert_grads_close` compares gradients you computed yourself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from .diagnosis import BackwardMismatch
 from .harness import backward_test, check_backward
-from .rounding import Rounding, backprop, compare, perturbed_backward
+from .perturb import perturbed_backward
+from .rounding import Rounding, backprop, compare
+from .strategies import floats, labels
 from .tensor import Tensor
 
 try:
@@ -37,14 +40,6 @@ __all__ = [
     "backward_test",
     "BackwardMismatch",
 ]
-
-
-def floats(
-    min_value: float = -10.0, max_value: float = 10.0, dtype: Any = np.float64
-) -> st.SearchStrategy[float]:
-    """Finite floats in [min_value, max_value], representable in `dtype`."""
-    width: Literal[32, 64] = 32 if np.dtype(dtype) == np.float32 else 64
-    return st.floats(min_value, max_value, allow_nan=False, allow_infinity=False, width=width)
 
 
 def shapes(
@@ -104,11 +99,6 @@ def broadcastable_tensors(
         )
 
     return build()
-
-
-def labels(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
-    """Float arrays of 0s and 1s (class labels) of the given shape."""
-    return hnp.arrays(np.float64, shape, elements=st.sampled_from([0.0, 1.0]))
 
 
 def _array(x: Any) -> np.ndarray:
