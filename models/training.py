@@ -20,6 +20,7 @@ from typing import Any, Protocol, TextIO
 import numpy as np
 
 from models import manual
+from models.gradients import compare_gradients, compare_with_manual
 from models.two_layer import TwoLayerNet
 from tinygrad_lite import compile as tg_compile
 from tinygrad_lite import optim
@@ -38,6 +39,7 @@ __all__ = [
     "accuracy",
     "check_data",
     "compare_gradients",
+    "compare_with_manual",
     "fit",
     "load_data",
     "make_train_step",
@@ -423,47 +425,3 @@ def train(
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         final = runner.cost()
     return TrainResult(model, costs, final, accuracy(model, X, Y), runner.name, seconds)
-
-
-def compare_gradients(X: Array, Y: Array, hidden: int = 4, seed: int = 2) -> list[dict[str, Any]]:
-    """The cost and each parameter's gradient at the initial weights, by autograd and by hand.
-
-    The autograd side is `TwoLayerNet(seed=seed)`; the hand side is `models.manual` with
-    `initialize_parameters(seed=seed)` (the same weights, checked here).
-
-    Returns:
-        One row for J and one per gradient: name, shape, max |autograd value|, max |a − m|
-        and the relative difference max |a − m| / max |m| (0 when both are 0).
-
-    Raises:
-        AssertionError: the two initialisations differ.
-    """
-    reference = manual.initialize_parameters(X.shape[0], hidden, Y.shape[0], seed=seed)
-    net = TwoLayerNet(X.shape[0], hidden, Y.shape[0], seed=seed)
-    for name in PARAMETER_NAMES:
-        if not np.array_equal(getattr(net, name).data, reference[name]):
-            raise AssertionError(f"TwoLayerNet and initialize_parameters differ in {name}")
-    A2, cache = manual.forward_propagation(X, reference)
-    grads = manual.backward_propagation(reference, cache, X, Y)
-    cost = net.cost(Tensor(X), Tensor(Y))
-    cost.backward()
-    pairs = [("J", cost.data, np.asarray(manual.compute_cost(A2, Y)))]
-    for name in PARAMETER_NAMES:
-        p = getattr(net, name)
-        auto = p.grad.data if p.grad is not None else np.zeros_like(p.data)
-        pairs.append(("d" + name, auto, grads["d" + name]))
-    rows = []
-    for name, auto, ref in pairs:
-        diff = float(np.max(np.abs(auto - ref)))
-        scale = float(np.max(np.abs(ref)))
-        rel = diff / scale if scale > 0 else (0.0 if diff == 0 else math.inf)
-        rows.append(
-            {
-                "name": name,
-                "shape": tuple(ref.shape),
-                "max_abs": float(np.max(np.abs(auto))),
-                "abs_diff": diff,
-                "rel_diff": rel,
-            }
-        )
-    return rows

@@ -24,9 +24,11 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .derivation import explain
 from .engine import grad
 from .functional import cat, stack, where
 from .gradcheck import GradcheckError, gradcheck
+from .harness import check_backward
 from .serialize import load, save
 from .tensor import Tensor
 from .tracing import TraceError
@@ -43,8 +45,10 @@ __all__ = [
     "Tensor",
     "arange",
     "cat",
+    "check_backward",
     "detect_anomaly",
     "enable_grad",
+    "explain",
     "eye",
     "full",
     "full_like",

@@ -1,16 +1,23 @@
 """Hypothesis strategies and assertions for testing gradients (imports hypothesis lazily).
 
-This is the only module of the package that needs hypothesis (the `test` extra); the rest of
-the library works without it.
+With `tinygrad_lite.strategies`, whose value strategies it re-exports, this is the only module
+of the package that needs hypothesis (the `test` extra); the rest of the library works without
+it. `check_backward` (from `tinygrad_lite.harness`) checks a whole hand-derived backward pass;
+`assert_grads_close` compares gradients you computed yourself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
+from .diagnosis import BackwardMismatch
+from .harness import backward_test, check_backward
+from .perturb import perturbed_backward
+from .rounding import Rounding, backprop, compare
+from .strategies import floats, labels
 from .tensor import Tensor
 
 try:
@@ -26,16 +33,13 @@ __all__ = [
     "floats",
     "tensors",
     "broadcastable_tensors",
+    "labels",
     "assert_grads_close",
+    "rounding_of",
+    "check_backward",
+    "backward_test",
+    "BackwardMismatch",
 ]
-
-
-def floats(
-    min_value: float = -10.0, max_value: float = 10.0, dtype: Any = np.float64
-) -> st.SearchStrategy[float]:
-    """Finite floats in [min_value, max_value], representable in `dtype`."""
-    width: Literal[32, 64] = 32 if np.dtype(dtype) == np.float32 else 64
-    return st.floats(min_value, max_value, allow_nan=False, allow_infinity=False, width=width)
 
 
 def shapes(
@@ -103,17 +107,40 @@ def _array(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
+def rounding_of(cost: Tensor, tensors: Mapping[str, Tensor]) -> dict[str, Rounding]:
+    """The rounding error autograd's gradients of `cost` can have, for `assert_grads_close`.
+
+    One backward walk gives each gradient's term magnitudes M and the step count K, and a few
+    more, with the forward's saved values moved by some ulps, its sensitivity D (see
+    `tinygrad_lite.rounding`). The graph is kept and no `.grad` is written.
+
+    Args:
+        cost: a one-element Tensor with a recorded graph.
+        tensors: name → tensor (leaves or intermediate results) whose gradients you compare.
+    """
+    bp = backprop(cost, tensors)
+    bp.add_sensitivities(perturbed_backward(bp, cost, tensors))
+    return {name: bp.rounding(name) for name in tensors if name in bp.gradients}
+
+
 def assert_grads_close(
     actual: Mapping[str, Any],
     expected: Mapping[str, Any],
     rtol: float = 1e-7,
     atol: float = 0.0,
+    *,
+    rounding: Mapping[str, Rounding] | None = None,
 ) -> None:
-    """Assert that two name → gradient mappings agree, elementwise |a - e| <= atol + rtol·|e|.
+    """Assert that two name → gradient mappings agree.
+
+    With `rounding` (name → `Rounding`, e.g. `rounding_of(cost, tensors)` for autograd's
+    side), each gradient is judged by the project's rule, `tinygrad_lite.rounding.compare`:
+    within the rounding error the computation can have, whatever the size of the result. A
+    plain elementwise |a - e| <= atol + rtol·|e| is used without it.
 
     Raises:
-        AssertionError: naming each parameter that is missing, has another shape, or differs,
-            with its largest absolute and relative difference.
+        AssertionError: naming each gradient that is missing, has another shape, or differs,
+            with its largest difference and where it is.
     """
     problems = []
     missing = sorted(set(expected) - set(actual))
@@ -129,6 +156,18 @@ def assert_grads_close(
         if a.shape != e.shape:
             problems.append(f"{name}: shape {a.shape} != expected {e.shape}")
             continue
+        if rounding is not None:
+            if name not in rounding:
+                problems.append(f"{name}: no rounding given for it")
+                continue
+            c = compare(a, e, rounding[name])
+            if not c.ok:
+                at = c.index or ()
+                problems.append(
+                    f"{name}: abs diff {c.abs_diff:.3g} > tolerance {c.tolerance:.3g} at {at}: "
+                    f"{a[at]!r} vs expected {e[at]!r}"
+                )
+            continue
         diff = np.abs(a - e)
         if np.all(diff <= atol + rtol * np.abs(e)):
             continue
@@ -139,6 +178,5 @@ def assert_grads_close(
             f"(worst at {tuple(int(i) for i in k)}: {a[k]!r} vs expected {e[k]!r})"
         )
     if problems:
-        raise AssertionError(
-            f"gradients differ (rtol={rtol}, atol={atol}):\n  " + "\n  ".join(problems)
-        )
+        how = "beyond rounding" if rounding is not None else f"rtol={rtol}, atol={atol}"
+        raise AssertionError(f"gradients differ ({how}):\n  " + "\n  ".join(problems))

@@ -26,6 +26,8 @@ class Add(Function):
     def backward(ctx: Context, grad: Any) -> tuple[Any, Any]:
         return grad, grad
 
+    formula = ("{g}", "{g}")  # in explain's notation ({g}: the output's gradient)
+
 
 @register(
     "sub",
@@ -46,6 +48,8 @@ class Sub(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> tuple[Any, Any]:
         return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+    formula = ("{g}", "−{g}")
 
 
 @register(
@@ -70,6 +74,8 @@ class Mul(Function):
         x, y = ctx.saved
         nx, ny = ctx.needs_input_grad
         return (grad * y if nx else None), (grad * x if ny else None)
+
+    formula = ("{g} ⊙ {1}", "{g} ⊙ {0}")
 
 
 def scaled_quotient(numerators: tuple[Any, ...], denominators: tuple[Any, ...]) -> Any:
@@ -153,6 +159,8 @@ class Div(Function):
         gy = -scaled_quotient((grad, x), (y, y)) if ny else None
         return (grad / y if nx else None), gy
 
+    formula = ("{g}/{1}", "−{g} ⊙ {out}/{1}")
+
 
 @register(
     "neg",
@@ -169,6 +177,8 @@ class Neg(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> tuple[Any]:
         return (-grad,)
+
+    formula = ("−{g}",)
 
 
 @register(
@@ -196,6 +206,14 @@ class Pow(Function):
         if p == 1:
             return (grad,)
         return (power_gradient(grad, p, x),)
+
+    @staticmethod
+    def formula(ctx: Context) -> tuple[str]:
+        """dz/dx in explain's notation."""
+        p = ctx.saved[1]
+        if p == 0 or p == 1:
+            return ("0",) if p == 0 else ("{g}",)
+        return ("{g} ⊙ 2{0}",) if p == 2 else (f"{{g}} ⊙ {p:g}{{0}}^{p - 1:g}",)
 
 
 @register(
@@ -228,6 +246,8 @@ class PowTensor(Function):
             if ny:  # and z·ln x = 0·(-inf) at x = 0, y ≥ 0
                 gy = np.where((x == 0) & (y >= 0), 0.0, grad * (z * np.log(x)))
         return gx, gy
+
+    formula = ("{g} ⊙ {1} ⊙ {0}^({1} − 1)", "{g} ⊙ {out} ⊙ log({0})")
 
 
 @register(
@@ -290,6 +310,8 @@ class MatMul(Function):
                 gy = np.swapaxes(x, -1, -2) @ grad
         return gx, gy
 
+    formula = ("{g} · {1}ᵀ", "{0}ᵀ · {g}")
+
 
 @register(
     "maximum",
@@ -318,6 +340,8 @@ class Maximum(Function):
             np.where(x > y, 0.0, share) if ny else None
         )
 
+    formula = ("{g} ⊙ ([{0} > {1}] + ½[{0} = {1}])", "{g} ⊙ ([{1} > {0}] + ½[{0} = {1}])")
+
 
 @register(
     "minimum",
@@ -345,6 +369,8 @@ class Minimum(Function):
         return (np.where(x > y, 0.0, share) if nx else None), (
             np.where(x < y, 0.0, share) if ny else None
         )
+
+    formula = ("{g} ⊙ ([{0} < {1}] + ½[{0} = {1}])", "{g} ⊙ ([{1} < {0}] + ½[{0} = {1}])")
 
 
 @register(
@@ -379,6 +405,8 @@ class Where(Function):
             np.where(cond, 0.0, grad) if ny else None,
         )
 
+    formula = (None, "{g} ⊙ [{0}]", "{g} ⊙ [¬{0}]")
+
 
 @register(
     "clone",
@@ -395,6 +423,8 @@ class Clone(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> tuple[Any]:
         return (grad,)
+
+    formula = ("{g}",)
 
 
 @register(
@@ -415,3 +445,5 @@ class Cast(Function):
     def backward(ctx: Context, grad: Any) -> tuple[Any]:
         (dtype,) = ctx.saved
         return (grad.astype(dtype),)
+
+    formula = ("{g}",)

@@ -27,6 +27,7 @@ __all__ = [
     "no_broadcast",
     "normalize_axis",
     "np",
+    "per_term",
     "register",
     "value",
 ]
@@ -52,3 +53,8 @@ def value(x: Any) -> Any:
 def no_broadcast(op: str, x: Any, y: Any) -> ValueError:
     """The error for elementwise operands whose shapes do not broadcast together."""
     return ValueError(f"{op}: shapes {x.shape} and {y.shape} do not broadcast together")
+
+
+def per_term(reduction: str, n: int) -> str:
+    """The 1/n of a "mean" in `explain`'s notation: {n:N} is a count (m when it is the batch)."""
+    return f"/{{n:{n}}}" if reduction == "mean" else ""

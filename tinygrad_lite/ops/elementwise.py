@@ -27,6 +27,8 @@ class Tanh(Function):
         y = ctx.reuse(y, holders=2)  # the dead saved A1 may take the result (large arrays)
         return (grad * (1.0 - y * y),)  # the tutorial's (1 - A1²)
 
+    formula = ("{g} ⊙ (1 − {out}²)",)  # in explain's notation ({g}: the output's gradient)
+
 
 def stable_sigmoid(x: Any) -> Any:
     """σ(x) = 1/(1+e^(-x)), computed from e^(-|x|) so that no exp overflows."""
@@ -54,6 +56,8 @@ class Sigmoid(Function):
         (y,) = ctx.saved
         return (grad * (y * (1.0 - y)),)
 
+    formula = ("{g} ⊙ {out} ⊙ (1 − {out})",)
+
 
 @register(
     "relu",
@@ -73,6 +77,8 @@ class ReLU(Function):
     def backward(ctx: Context, grad: Any) -> tuple[Any]:
         (x,) = ctx.saved
         return (grad * (x > 0),)
+
+    formula = ("{g} ⊙ [{0} > 0]",)
 
 
 @register(
@@ -95,6 +101,11 @@ class LeakyReLU(Function):
         x, slope = ctx.saved
         return (np.where(x > 0, grad, grad * slope),)
 
+    @staticmethod
+    def formula(ctx: Context) -> tuple[str]:
+        """dy/dx in explain's notation."""
+        return (f"{{g}} ⊙ ([{{0}} > 0] + {ctx.saved[1]:g}[{{0}} ≤ 0])",)
+
 
 @register(
     "exp",
@@ -115,6 +126,8 @@ class Exp(Function):
     def backward(ctx: Context, grad: Any) -> tuple[Any]:
         (y,) = ctx.saved
         return (grad * y,)
+
+    formula = ("{g} ⊙ {out}",)
 
 
 @register(
@@ -137,6 +150,8 @@ class Expm1(Function):
         (y,) = ctx.saved
         return (grad * (y + 1.0),)
 
+    formula = ("{g} ⊙ ({out} + 1)",)
+
 
 @register(
     "log",
@@ -156,6 +171,8 @@ class Log(Function):
     def backward(ctx: Context, grad: Any) -> tuple[Any]:
         (x,) = ctx.saved
         return (grad / x,)
+
+    formula = ("{g}/{0}",)
 
 
 @register(
@@ -177,6 +194,8 @@ class Log1p(Function):
         (x,) = ctx.saved
         return (grad / (x + 1.0),)
 
+    formula = ("{g}/(1 + {0})",)
+
 
 @register(
     "log_sigmoid",
@@ -195,6 +214,8 @@ class LogSigmoid(Function):
     def backward(ctx: Context, grad: Any) -> tuple[Any]:
         (x,) = ctx.saved
         return (grad * call(Sigmoid, -x),)
+
+    formula = ("{g} ⊙ σ(−{0})",)
 
 
 @register(
@@ -221,6 +242,15 @@ class Softplus(Function):
         x, beta, threshold = ctx.saved
         bx = x * beta
         return (np.where(bx > threshold, grad, grad * call(Sigmoid, bx)),)
+
+    @staticmethod
+    def formula(ctx: Context) -> tuple[str]:
+        """dy/dx in explain's notation."""
+        x, beta, threshold = ctx.saved
+        bx = "{0}" if beta == 1 else f"{beta:g}{{0}}"
+        if not np.any(x * beta > threshold):
+            return (f"{{g}} ⊙ σ({bx})",)
+        return (f"{{g}} ⊙ ([{bx} > {threshold:g}] + [{bx} ≤ {threshold:g}] ⊙ σ({bx}))",)
 
 
 _GELU_BETA = math.sqrt(2.0 / math.pi)
@@ -255,6 +285,8 @@ class GELU(Function):
         d_inner = _GELU_BETA * (1.0 + 3.0 * _GELU_KAPPA * x_sq)
         return (grad * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * d_inner),)
 
+    formula = ("{g} ⊙ gelu′({0})",)
+
 
 @register(
     "sqrt",
@@ -276,6 +308,8 @@ class Sqrt(Function):
         (y,) = ctx.saved
         return (grad / (2.0 * y),)
 
+    formula = ("{g}/(2{out})",)
+
 
 @register(
     "abs",
@@ -296,6 +330,8 @@ class Abs(Function):
         (x,) = ctx.saved
         return (grad * np.sign(x),)
 
+    formula = ("{g} ⊙ sign({0})",)
+
 
 @register(
     "sin",
@@ -315,6 +351,8 @@ class Sin(Function):
         (x,) = ctx.saved
         return (grad * np.cos(x),)
 
+    formula = ("{g} ⊙ cos({0})",)
+
 
 @register(
     "cos",
@@ -333,6 +371,8 @@ class Cos(Function):
     def backward(ctx: Context, grad: Any) -> tuple[Any]:
         (x,) = ctx.saved
         return (grad * -np.sin(x),)
+
+    formula = ("−{g} ⊙ sin({0})",)
 
 
 @register(
@@ -378,3 +418,12 @@ class Clamp(Function):
         if lo is not None and hi is not None:
             inside = inside & (x <= hi)
         return (grad * inside,)
+
+    @staticmethod
+    def formula(ctx: Context) -> tuple[str]:
+        """dy/dx in explain's notation."""
+        _, lo, hi = ctx.saved
+        parts = ([] if lo is None else [f"[{lo:g} ≤ {{0}}]"]) + (
+            [] if hi is None else [f"[{{0}} ≤ {hi:g}]"]
+        )
+        return ("{g} ⊙ " + " ⊙ ".join(parts),)

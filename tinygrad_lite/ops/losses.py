@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 
 from .. import autograd, tracing
-from .base import Any, Context, Function, call, np, register, value
+from .base import Any, Context, Function, call, np, per_term, register, value
 from .elementwise import Sigmoid
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -144,6 +144,12 @@ class BinaryCrossEntropy(Function):
             gy = scale * (log1mp - logp)
         return gp, gy
 
+    @staticmethod
+    def formula(ctx: Context) -> tuple[str, str]:
+        """dJ/dp and dJ/dy in explain's notation."""
+        n = per_term(ctx.saved[2], ctx.saved[0].size)
+        return "{g} ⊙ ({0} − {1})/({0} ⊙ (1 − {0}))" + n, "{g} ⊙ (log(1 − {0}) − log({0}))" + n
+
 
 @register(
     "binary_cross_entropy_with_logits",
@@ -183,6 +189,12 @@ class BinaryCrossEntropyWithLogits(Function):
         if ny:
             gy = z * -scale
         return gz, gy
+
+    @staticmethod
+    def formula(ctx: Context) -> tuple[str, str]:
+        """dJ/dz and dJ/dy in explain's notation."""
+        n = per_term(ctx.saved[2], ctx.saved[0].size)
+        return "{g} ⊙ (σ({0}) − {1})" + n, "−{g} ⊙ {0}" + n
 
 
 def _softmax(x: Any, axis: int) -> Any:
@@ -224,6 +236,8 @@ class Softmax(Function):
             return (grad * 0.0,)
         return (y * (grad - np.add.reduce(grad * y, axis=axis, keepdims=True)),)
 
+    formula = ("{out} ⊙ ({g} − Σ_classes {g} ⊙ {out})",)
+
 
 @register(
     "log_softmax",
@@ -247,6 +261,8 @@ class LogSoftmax(Function):
         if y.ndim == 0:
             return (grad * 0.0,)
         return (grad - np.exp(y) * np.add.reduce(grad, axis=axis, keepdims=True),)
+
+    formula = ("{g} − exp({out}) ⊙ Σ_classes {g}",)
 
 
 def _check_classes(op: str, target: Any, n_classes: int) -> None:
@@ -333,6 +349,15 @@ class CrossEntropy(Function):
             gt = -call(LogSoftmax, x, dim=axis) * scale
         return gx, gt
 
+    @staticmethod
+    def formula(ctx: Context) -> tuple[str, str | None]:
+        """dJ/dx (and dJ/dt for probability targets) in explain's notation."""
+        x, _, reduction, axis, indices = ctx.saved
+        n = per_term(reduction, _samples(x, axis))
+        if indices:
+            return "{g} ⊙ (softmax({0}) − onehot({1}))" + n, None
+        return "{g} ⊙ (softmax({0}) ⊙ Σ_classes {1} − {1})" + n, "−{g} ⊙ log_softmax({0})" + n
+
 
 @register(
     "nll_loss",
@@ -361,6 +386,13 @@ class NLLLoss(Function):
         scale = _scale(grad, reduction, n, axis)
         onehot = one_hot(value(target), shape[axis], axis, dtype)
         return -onehot * scale, None
+
+    @staticmethod
+    def formula(ctx: Context) -> tuple[str, None]:
+        """dJ/dx in explain's notation."""
+        _, shape, _, reduction, axis = ctx.saved
+        n = int(np.prod(shape)) // shape[axis] if shape[axis] else 0
+        return "−{g} ⊙ onehot({1})" + per_term(reduction, n), None
 
 
 # ---------------------------------------------------------------------------- wrappers

@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from .. import tracing
-from .base import Any, Axis, Context, Function, expand, is_tensor, normalize_axis, np, register
+from .base import (
+    Any,
+    Axis,
+    Context,
+    Function,
+    expand,
+    is_tensor,
+    normalize_axis,
+    np,
+    per_term,
+    register,
+)
 
 
 def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
@@ -33,6 +44,8 @@ class Sum(Function):
         shape, axes, keepdims = ctx.saved
         return (np.broadcast_to(expand(grad, axes, keepdims), shape),)
 
+    formula = ("{g}",)  # broadcast back to the input's shape, in explain's notation
+
 
 @register(
     "mean",
@@ -56,6 +69,11 @@ class Mean(Function):
     def backward(ctx: Context, grad: Any) -> tuple[Any]:
         shape, axes, keepdims, n = ctx.saved
         return (np.broadcast_to(expand(grad, axes, keepdims) / n, shape),)
+
+    @staticmethod
+    def formula(ctx: Context) -> tuple[str]:
+        """dy/dx in explain's notation."""
+        return ("{g}" + per_term("mean", ctx.saved[3]),)
 
 
 def _extreme_backward(ctx: Context, grad: Any) -> tuple[Any]:
@@ -89,6 +107,8 @@ class Max(Function):
 
     backward = staticmethod(_extreme_backward)
 
+    formula = ("{g} ⊙ [{0} = {out}]/#ties",)
+
 
 @register(
     "min",
@@ -110,6 +130,8 @@ class Min(Function):
         return y
 
     backward = staticmethod(_extreme_backward)
+
+    formula = ("{g} ⊙ [{0} = {out}]/#ties",)
 
 
 class _ArgExtreme(Function):
@@ -190,6 +212,8 @@ class Prod(Function):
             )
         return (g * _others_product(x, axes),)
 
+    formula = ("{g} ⊙ {out}/{0}",)
+
 
 def _others_product(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
     """For each element, the product of the other elements of its reduction group."""
@@ -237,6 +261,11 @@ class Var(Function):
         with tracing.errstate(divide="ignore", invalid="ignore"):
             return (expand(grad, axes, keepdims) * (2.0 / dof) * centred,)
 
+    @staticmethod
+    def formula(ctx: Context) -> tuple[str]:
+        """dy/dx in explain's notation."""
+        return (f"{{g}} ⊙ 2({{0}} − mean({{0}}))/{ctx.saved[3]:g}",)
+
 
 @register(
     "logsumexp",
@@ -262,3 +291,5 @@ class LogSumExp(Function):
     def backward(ctx: Context, grad: Any) -> tuple[Any]:
         x, y, axes, keepdims = ctx.saved
         return (expand(grad, axes, keepdims) * np.exp(x - expand(y, axes, keepdims)),)
+
+    formula = ("{g} ⊙ exp({0} − {out})",)

@@ -33,6 +33,8 @@ class Reshape(Function):
         (shape,) = ctx.saved
         return (grad.reshape(shape),)
 
+    formula = ("reshape({g})",)  # in explain's notation
+
 
 @register(
     "transpose",
@@ -65,6 +67,8 @@ class Transpose(Function):
             return (np.transpose(grad),)
         return (np.transpose(grad, tuple(int(a) for a in np.argsort(axes))),)
 
+    formula = ("{g}ᵀ",)
+
 
 @register(
     "expand",
@@ -93,6 +97,8 @@ class Expand(Function):
     def backward(ctx: Context, grad: Any) -> tuple[Any]:
         (shape,) = ctx.saved
         return (unbroadcast(grad, shape),)
+
+    formula = ("{g}",)
 
 
 def is_advanced(index: Any) -> bool:
@@ -123,6 +129,8 @@ class GetItem(Function):
     def backward(ctx: Context, grad: Any) -> tuple[Any]:
         shape, index = ctx.saved
         return (call(IndexAdd, grad, shape=shape, index=index),)
+
+    formula = ("{g} placed at the index",)
 
 
 def _index_add_reference(x: Any, shape: tuple[int, ...], index: Any) -> Any:
@@ -181,6 +189,8 @@ class IndexAdd(Function):
         (index,) = ctx.saved
         return (grad[index],)
 
+    formula = ("{g} at the index",)
+
 
 @register(
     "cat",
@@ -220,3 +230,8 @@ class Cat(Function):
             out.append(grad[lead + (slice(start, start + n),)])
             start += n
         return tuple(out)
+
+    @staticmethod
+    def formula(ctx: Context) -> tuple[str, ...]:
+        """Each input's gradient in explain's notation: its part of the output's."""
+        return tuple(f"{{g}} part {i + 1}" for i in range(len(ctx.saved[1])))

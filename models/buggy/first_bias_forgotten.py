@@ -1,0 +1,28 @@
+"""The L-layer backward pass that stops storing bias gradients at the first layer: no db1."""
+
+import numpy as np
+
+from .networks import deep_backward_from
+
+NETWORK, KIND, CAUSE = "deep", "missing bias gradient", "db1"
+
+
+def L_model_backward(AL, Y, caches):
+    """The course's L_model_backward without db1."""
+    grads = {}
+    L = len(caches)
+    m = AL.shape[1]
+    dZ = AL - Y.reshape(AL.shape)
+    for k in range(L, 0, -1):
+        (A_prev, W, b), (Z, activation) = caches[k - 1]
+        if k < L:
+            dZ = np.where(Z > 0, grads[f"dA{k}"], 0.0)
+        grads[f"dZ{k}"] = dZ
+        grads[f"dW{k}"] = np.dot(dZ, A_prev.T) / m
+        if k > 1:  # BUG: the first layer's bias needs its gradient too
+            grads[f"db{k}"] = np.sum(dZ, axis=1, keepdims=True) / m
+        grads[f"dA{k - 1}"] = np.dot(W.T, dZ)
+    return grads
+
+
+backward = deep_backward_from(L_model_backward)

@@ -1,0 +1,19 @@
+"""The tutorial's backward pass with db2 not summed over the examples (one value per column)."""
+
+import numpy as np
+
+NETWORK, KIND, CAUSE = "two_layer", "missing sum over the batch axis", "db2"
+
+
+def backward(parameters, cache, X, Y):
+    """db2 = dZ2 / m, where the course sums over the columns: db2 = Σ_cols dZ2 / m."""
+    m = X.shape[1]
+    W2 = parameters["W2"]
+    A1, A2 = cache["A1"], cache["A2"]
+    dZ2 = A2 - Y
+    dW2 = np.dot(dZ2, A1.T) / m
+    db2 = dZ2 / m  # BUG: should be np.sum(dZ2, axis=1, keepdims=True) / m
+    dZ1 = np.dot(W2.T, dZ2) * (1 - np.power(A1, 2))
+    dW1 = np.dot(dZ1, X.T) / m
+    db1 = np.sum(dZ1, axis=1, keepdims=True) / m
+    return {"dZ2": dZ2, "dW2": dW2, "db2": db2, "dZ1": dZ1, "dW1": dW1, "db1": db1}
