@@ -119,8 +119,7 @@ def test_frozen_parameters_are_not_checked() -> None:
 def test_bad_use_is_refused_with_the_reason() -> None:
     net, x, y = gradcheck_network()
     with pytest.raises(ValueError, match="does not depend on the module's parameters"):
-        # named_parameters() lists the Parameters themselves, not the copies being checked
-        gradient_difference(net, lambda m, X, Y: dict(m.named_parameters())["W1"].sum(), x, y)
+        gradient_difference(net, lambda m, X, Y: Tensor(m.W1.data).sum(), x, y)
     with pytest.raises(TypeError, match="one-element Tensor, got shape \\(1, 3\\)"):
         gradcheck_module(net, lambda m, X, Y: m(X), x, y)
     with pytest.raises(TypeError, match="one-element Tensor, got float"):
@@ -143,3 +142,30 @@ def test_bad_use_is_refused_with_the_reason() -> None:
         p.requires_grad = False
     with pytest.raises(ValueError, match="no parameter that requires grad"):
         gradcheck_module(frozen, lambda m, X: m(X).sum(), np.ones((1, 2)))
+
+
+def test_parameters_are_restored_bit_for_bit_even_when_the_loss_fails() -> None:
+    net, x, y = gradcheck_network()
+    before = {n: p.data.copy() for n, p in net.named_parameters()}
+    calls = {"n": 0}
+
+    def flaky(m: DeepNet, X: np.ndarray, Y: np.ndarray) -> Tensor:
+        calls["n"] += 1
+        if calls["n"] == 30:  # in the middle of the central differences of W2
+            raise RuntimeError("interrupted")
+        return course_cost(m, X, Y)
+
+    with pytest.raises(RuntimeError, match="interrupted"):
+        gradcheck_module(net, flaky, x, y)
+    for name, p in net.named_parameters():
+        np.testing.assert_array_equal(p.data, before[name])
+        assert p.grad is None  # engine.grad: no .grad written
+
+
+def test_parameters_of_any_memory_layout_are_moved() -> None:
+    layer = nn.Linear(3, 2, seed=0)
+    layer.weight.data = np.asfortranarray(layer.weight.data)  # not C-contiguous
+    X = np.random.default_rng(1).standard_normal((4, 3))
+    assert not layer.weight.data.flags.c_contiguous
+    assert gradcheck_module(layer, lambda m, X: (m(X) ** 2).sum(), X)
+    assert gradient_difference(layer, lambda m, X: (m(X) ** 2).sum(), X) < 1e-8

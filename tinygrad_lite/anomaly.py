@@ -1,4 +1,4 @@
-"""Anomaly mode: the op, and the line of user code, that first made NaN, inf or a dead gradient."""
+"""Anomaly mode: find the op, and the line of user code, that first produced NaN or infinity."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Finite-difference gradient checks in float64: of functions, of modules, of second order."""
+"""Finite-difference gradient checks in float64, of first and second order."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import no_grad
 from .engine import grad
-from .func import _swapped
 from .tensor import Tensor
 
 __all__ = [
@@ -261,7 +259,7 @@ LossFn = Callable[..., Tensor]
 
 
 class _ModuleProblem:
-    """A module's trainable parameters as float64 leaves, and its loss as a function of them."""
+    """A module's trainable parameters, and its loss as a function of them."""
 
     def __init__(self, module: Any, loss_fn: LossFn, inputs: tuple[Any, ...], func: str) -> None:
         if not callable(getattr(module, "named_parameters", None)):
@@ -279,36 +277,60 @@ class _ModuleProblem:
                     "parameters (a step of 1e-6 is lost in float32 rounding)"
                 )
         self.names = [n for n, _ in named]
-        self.leaves = [Tensor(p.data.copy(), requires_grad=True) for _, p in named]
+        self.params: list[Tensor] = [p for _, p in named]
 
     def loss(self) -> Tensor:
-        """loss_fn(module, *inputs) with the parameters replaced by the leaves."""
-        with _swapped(self.module, dict(zip(self.names, self.leaves, strict=True))):
-            out = self.loss_fn(self.module, *self.inputs)
+        """loss_fn(module, *inputs), checked to be a one-element Tensor."""
+        out = self.loss_fn(self.module, *self.inputs)
         if not isinstance(out, Tensor) or out.size != 1:
             got = type(out).__name__ if not isinstance(out, Tensor) else f"shape {out.shape}"
             raise TypeError(f"{self.func}: loss_fn must return a one-element Tensor, got {got}")
         return out
 
-    def value(self) -> float:
-        with no_grad():
-            return float(self.loss().data.reshape(()))
-
     def analytic(self) -> list[np.ndarray]:
+        """Autograd's gradients (`engine.grad`: no `.grad` is written)."""
         out = self.loss()
-        gs = grad(out, self.leaves, allow_unused=True) if out.requires_grad else ()
+        gs = grad(out, self.params, allow_unused=True) if out.requires_grad else ()
         if all(g is None for g in gs):
             raise ValueError(
-                f"{self.func}: the loss does not depend on the module's parameters; loss_fn "
-                "must reach them as the module's attributes or through its forward (the "
-                "Parameters that named_parameters() lists are the originals, not the copies "
-                "being checked)"
+                f"{self.func}: the loss does not depend on the module's parameters (does "
+                "loss_fn read them through .data, .numpy() or detach()?)"
             )
-        pairs = zip(self.leaves, gs, strict=True)
-        return [np.zeros_like(t.data) if g is None else g.data for t, g in pairs]
+        pairs = zip(self.params, gs, strict=True)
+        return [np.zeros_like(p.data) if g is None else g.data.copy() for p, g in pairs]
 
-    def numeric(self, leaf: Tensor, eps: float) -> np.ndarray:
-        return numerical_grad(self.value, leaf.data, eps)
+    def numeric(self, eps: float) -> list[np.ndarray]:
+        """Central differences, each parameter element moved in place by ±eps, then restored.
+
+        Every parameter's array is put back as it was afterwards, even on error.
+        """
+        saved = [p.data.copy() for p in self.params]
+        try:
+            return [_central_differences(self._value, p.data, eps) for p in self.params]
+        finally:
+            for p, data in zip(self.params, saved, strict=True):
+                p.data[...] = data
+
+    def _value(self) -> float:
+        return float(self.loss().data.reshape(()))
+
+
+def _central_differences(f: Callable[[], float], x: np.ndarray, eps: float) -> np.ndarray:
+    """(f(x + eps·e_i) − f(x − eps·e_i)) / 2eps for every element, in row-major order.
+
+    Like `numerical_grad`, but writes through `x`'s own indices, so that it moves the
+    elements of an array of any memory layout.
+    """
+    g = np.zeros(x.shape, dtype=np.float64)
+    for index in np.ndindex(x.shape):
+        orig = x[index]
+        x[index] = orig + eps
+        hi = f()
+        x[index] = orig - eps
+        lo = f()
+        x[index] = orig
+        g[index] = (hi - lo) / (2.0 * eps)
+    return g
 
 
 def gradcheck_module(
@@ -322,11 +344,14 @@ def gradcheck_module(
 ) -> bool:
     """Check autograd's gradient of a loss with respect to every parameter of a module.
 
-    ``loss_fn(module, *inputs)`` must return a one-element Tensor; it is called with the
-    module's trainable parameters replaced by float64 copies, as `func.functional_call` replaces
-    them, so the module is left as it was. Each element's analytic derivative a and central
-    difference n must satisfy |a − n| <= atol + rtol·|n|, and both must be finite, as in
-    `gradcheck`. The loss must be deterministic: call ``module.eval()`` first if it has dropout.
+    ``loss_fn(module, *inputs)`` must return a one-element Tensor, and may reach the
+    parameters any way (the module's forward, its attributes, ``named_parameters()``).
+    Autograd's gradient comes from `engine.grad`, so no ``.grad`` is written; the central
+    differences move each element of the module's own parameters by ±eps in place, and every
+    parameter is restored bit for bit afterwards, even on error. Each element's analytic
+    derivative a and central difference n must satisfy |a − n| <= atol + rtol·|n|, and both
+    must be finite, as in `gradcheck`. The loss must be deterministic: call ``module.eval()``
+    first if it has dropout. Not for use while another thread trains the module.
 
     Args:
         module: the Module whose parameters (those that require grad) are checked, float64.
@@ -351,10 +376,9 @@ def gradcheck_module(
         raise ValueError(f"gradcheck_module: nonfinite must be 'fail' or 'skip', got {nonfinite!r}")
     problem = _ModuleProblem(module, loss_fn, inputs, "gradcheck_module")
     analytic = problem.analytic()
-    for name, leaf, a in zip(problem.names, problem.leaves, analytic, strict=True):
-        numeric = problem.numeric(leaf, eps)
-        what = f"parameter {name!r}"
-        _compare(what, leaf.data, a, numeric, atol, rtol, nonfinite, "gradcheck_module")
+    numeric = problem.numeric(eps)
+    for name, p, a, n in zip(problem.names, problem.params, analytic, numeric, strict=True):
+        _compare(f"parameter {name!r}", p.data, a, n, atol, rtol, nonfinite, "gradcheck_module")
     return True
 
 
@@ -406,7 +430,7 @@ def gradient_difference(
                 f"{missing}, unknown {unknown}"
             )
         analytic = []
-        for name, leaf in zip(problem.names, problem.leaves, strict=True):
+        for name, leaf in zip(problem.names, problem.params, strict=True):
             g = gradients[name]
             g = np.asarray(g.detach().data if isinstance(g, Tensor) else g, dtype=np.float64)
             if g.shape != leaf.shape:
@@ -415,5 +439,4 @@ def gradient_difference(
                     f"{leaf.shape}"
                 )
             analytic.append(g)
-    numeric = [problem.numeric(leaf, eps) for leaf in problem.leaves]
-    return relative_difference(analytic, numeric)
+    return relative_difference(analytic, problem.numeric(eps))
