@@ -1,7 +1,13 @@
 """tinygrad_lite: a small, fast, rigorously tested reverse-mode autograd framework on NumPy."""
 
 from . import functional, interop, nn, ops, optim
-from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
+from .anomaly import (
+    AnomalyError,
+    SaturationWarning,
+    detect_anomaly,
+    detect_saturation,
+    is_anomaly_enabled,
+)
 from .autograd import (
     Function,
     enable_grad,
@@ -42,11 +48,13 @@ __all__ = [
     "compile",
     "Function",
     "GradcheckError",
+    "SaturationWarning",
     "Tensor",
     "arange",
     "cat",
     "check_backward",
     "detect_anomaly",
+    "detect_saturation",
     "enable_grad",
     "explain",
     "eye",

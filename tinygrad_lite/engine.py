@@ -283,8 +283,7 @@ def walk(
                 f"{len(parents)} inputs"
             )
         if check:
-            where = getattr(ctx, "where", "<unknown>")
-            anomaly.check_finite("backward", ctx.fn.__name__, where, grads, parents)
+            anomaly.check_backward(ctx, g, grads)
         needs = ctx.needs_input_grad
         flowed: list[Any] | None = [] if on_node is not None else None
         for i, p in enumerate(parents):

@@ -21,6 +21,7 @@ __all__ = [
     "plot_cost",
     "plot_data",
     "plot_decision_boundary",
+    "plot_decision_regions",
     "pyplot",
     "save_figure",
 ]
@@ -265,6 +266,49 @@ def plot_decision_boundary(
     if not binary:
         ax.contour(xs, ys, Z, levels=[0.5], colors="k", linewidths=1.0)
     _scatter_points(ax, Xa, Ya, size=20, edge=0.4)
+    ax.set_title(title)
+    return fig
+
+
+def plot_decision_regions(
+    predict: Predict, X: Any, y: Any, ax: Axes | None = None, step: float = 0.02, title: str = ""
+) -> Figure:
+    """Shade the plane by the predicted class, for any number of classes, and scatter the data.
+
+    Args:
+        predict: maps inputs of shape (2, k) to k class indices 0, ..., K − 1.
+        X: inputs of shape (2, m), one example per column.
+        y: class indices 0, ..., K − 1, shape (m,) or (1, m); K is max(y) + 1, at least 2.
+        ax: the axes to draw on; a new figure is made when None.
+        step: grid spacing; the grid reaches 1 beyond the data.
+        title: the axes' title.
+
+    Returns:
+        The matplotlib Figure that holds the axes.
+
+    Raises:
+        ValueError: bad data, labels that are not class indices, or `predict` returns values
+            that are not class indices below K.
+    """
+    func = "plot_decision_regions"
+    Xa, ya = _check_xy(X, y, func)
+    k = max(int(ya.max()) + 1, 2)
+    if np.any((ya < 0) | (ya != np.round(ya))):
+        raise ValueError(f"{func}: y must hold class indices 0, 1, ..., got {np.unique(ya)[:5]}")
+
+    def scaled(points: np.ndarray) -> np.ndarray:
+        labels = _array(predict(points), "predict's output", func).ravel()
+        if np.any((labels < 0) | (labels >= k) | (labels != np.round(labels))):
+            raise ValueError(f"{func}: predict must return class indices 0 ... {k - 1}")
+        return labels / (k - 1)  # in [0, 1], as decision_grid wants
+
+    xs, ys, Z = decision_grid(scaled, Xa, step=step, margin=1.0)
+    fig, ax = _figure_and_axes(ax, (6.0, 4.5))
+    norm = {"cmap": "Spectral", "vmin": 0.0, "vmax": float(k - 1)}
+    ax.contourf(xs, ys, np.round(Z * (k - 1)), levels=np.arange(k + 1) - 0.5, alpha=0.5, **norm)
+    ax.scatter(Xa[0], Xa[1], c=ya, s=20, edgecolors="k", linewidths=0.4, **norm)
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
     ax.set_title(title)
     return fig
 
