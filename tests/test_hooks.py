@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import tinygrad_lite as tg
-from tinygrad_lite import Tensor, engine
+from tinygrad_lite import Tensor, hooks
 
 
 def test_retain_grad_keeps_the_tutorials_intermediate_gradients() -> None:
@@ -71,15 +71,15 @@ def test_hook_errors_are_named() -> None:
 
 
 def test_the_hook_count_follows_tensors_that_die() -> None:
-    before = engine.hook_count
+    before = hooks.count
     x = Tensor([1.0], requires_grad=True)
     y = x * 2
     y.register_hook(lambda g: g)
     y.retain_grad()
-    assert engine.hook_count == before + 2
+    assert hooks.count == before + 2
     del y
     gc.collect()
-    assert engine.hook_count == before
+    assert hooks.count == before
 
 
 def test_grad_returns_gradients_of_intermediate_tensors_without_touching_grad() -> None:

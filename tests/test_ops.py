@@ -32,13 +32,27 @@ def test_the_registry_holds_every_op() -> None:
 def test_every_function_in_ops_is_registered() -> None:
     functions = [
         obj
-        for mod in (ops.arithmetic, ops.elementwise, ops.reduce, ops.shape, ops.losses)
+        for mod in (
+            ops.arithmetic,
+            ops.elementwise,
+            ops.reduce,
+            ops.shape,
+            ops.losses,
+            ops.classify,
+        )
         for _, obj in inspect.getmembers(mod, inspect.isclass)
         if issubclass(obj, Function) and obj.__module__ == mod.__name__ and obj.name
     ]
     abstract = [
         obj
-        for mod in (ops.arithmetic, ops.elementwise, ops.reduce, ops.shape, ops.losses)
+        for mod in (
+            ops.arithmetic,
+            ops.elementwise,
+            ops.reduce,
+            ops.shape,
+            ops.losses,
+            ops.classify,
+        )
         for _, obj in inspect.getmembers(mod, inspect.isclass)
         if issubclass(obj, Function) and obj.__module__ == mod.__name__ and not obj.name
     ]

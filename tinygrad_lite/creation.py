@@ -10,7 +10,7 @@ import numpy as np
 from . import tracing
 from .dtypes import DEFAULT_FLOAT, check_supported
 from .tensor import DTypeLike, Tensor
-from .tensor_methods import shape_arg
+from .tensor_shape import shape_arg
 
 __all__ = [
     "tensor",

@@ -8,13 +8,12 @@ topological order and calls an optional hook on every node it visits.
 from __future__ import annotations
 
 import heapq
-import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import anomaly, autograd, tracing
+from . import anomaly, autograd, hooks, tracing
 from .autograd import Context
 from .shapes import unbroadcast
 
@@ -26,9 +25,6 @@ __all__ = [
     "grad",
     "walk",
     "NodeHook",
-    "RemovableHandle",
-    "register_hook",
-    "retain_grad",
 ]
 
 # on_node(ctx, grad_in, grads_out): grad_in is the node's output gradient, grads_out one
@@ -39,81 +35,6 @@ _RELEASED = (
     "backward through a graph that has already been released: the first backward freed its "
     "saved values; call the first backward with retain_graph=True to backpropagate twice"
 )
-
-
-# How many hooks (or retain_grad marks) exist: the walk looks for them only when some do.
-hook_count = 0
-
-
-class RemovableHandle:
-    """Returned by `register_hook`; `remove()` unregisters the hook."""
-
-    def __init__(self, hooks: list[Any], hook: Any) -> None:
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self) -> None:
-        """Unregister the hook (a second call does nothing)."""
-        global hook_count
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
-            hook_count -= 1
-
-
-def _forget(hooks: list[Any]) -> None:
-    """The holder of `hooks` is gone: they no longer count."""
-    global hook_count
-    hook_count -= len(hooks)
-    hooks.clear()
-
-
-def _hook_list(t: Tensor) -> list[Any]:
-    """The hooks of `t`: kept on its node for a result of an op, on the tensor for a leaf."""
-    holder: Any = t._ctx if t._ctx is not None else t
-    name = "hooks" if t._ctx is not None else "_hooks"
-    hooks = getattr(holder, name, None)
-    if hooks is None:
-        hooks = []
-        setattr(holder, name, hooks)
-        weakref.finalize(holder, _forget, hooks)  # the count stays exact when it dies
-    return hooks
-
-
-def register_hook(t: Tensor, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
-    """Call `hook(grad)` when `t`'s gradient has been computed (see `Tensor.register_hook`)."""
-    global hook_count
-    if not t.requires_grad:
-        raise RuntimeError("register_hook: this tensor does not require grad, so it gets none")
-    if not callable(hook):
-        raise TypeError(f"register_hook: hook must be callable, got {type(hook).__name__}")
-    hooks = _hook_list(t)
-    hooks.append(hook)
-    hook_count += 1
-    return RemovableHandle(hooks, hook)
-
-
-class _Retain:
-    """The hook behind `retain_grad`: stores the gradient in the (non-leaf) tensor's `.grad`."""
-
-    def __init__(self, t: Tensor) -> None:
-        self.ref = weakref.ref(t)
-
-    def __call__(self, g: Tensor) -> None:
-        t = self.ref()
-        if t is not None:
-            t._grad = g if t._grad is None else t._grad + g
-
-
-def retain_grad(t: Tensor) -> None:
-    """Keep a non-leaf tensor's gradient in `.grad` after backward (a no-op for leaves)."""
-    global hook_count
-    if not t.requires_grad:
-        raise RuntimeError("retain_grad: this tensor does not require grad")
-    if t._ctx is None:
-        return
-    hooks = _hook_list(t)
-    if not any(isinstance(h, _Retain) for h in hooks):
-        hooks.append(_Retain(t))
-        hook_count += 1
 
 
 def _root_grad(root: Tensor, grad: Any, create_graph: bool) -> Any:
@@ -185,19 +106,6 @@ class _GraphContext:
         return recompute()  # from the Tensors, so that it is part of the recorded graph
 
 
-def _run_hooks(hooks: list[Any], g: Any, graph: bool, shape: tuple[int, ...]) -> Any:
-    gt = g if graph else autograd._make_tensor(g, False, None)
-    for hook in list(hooks):
-        r = hook(gt)
-        if r is not None:
-            if not hasattr(r, "_ctx") or r.shape != shape:
-                raise ValueError(
-                    f"hook: must return None or a Tensor of shape {shape}, got {r!r:.60}"
-                )
-            gt = r
-    return gt if graph else gt.data
-
-
 def _modified_in_place(ctx: Context, p: Tensor) -> None:
     if any(s is p.data for s in ctx.saved or ()):
         raise RuntimeError(
@@ -238,7 +146,7 @@ def walk(
         `shared` says the gradient array may be referenced elsewhere (copy before owning it).
     """
     check = anomaly.state.enabled
-    hooks_on = run_hooks and hook_count > 0
+    hooks_on = run_hooks and hooks.count > 0
     pending: dict[int, Any] = {}
     outs: dict[int, Tensor] = {}
     leaves: dict[int, tuple[Tensor, Any, bool]] = {}
@@ -269,7 +177,7 @@ def walk(
         if parents is None or ctx.saved is None:
             raise RuntimeError(_RELEASED)
         if hooks_on and getattr(ctx, "hooks", None):
-            g = _run_hooks(ctx.hooks, g, create_graph, g.shape)
+            g = hooks.run(ctx.hooks, g, create_graph, g.shape)
         if capture is not None and key in capture:
             captured[key] = g
         if create_graph:
@@ -358,14 +266,14 @@ def _commit(leaves: dict[int, tuple[Tensor, Any, bool]], create_graph: bool) -> 
         for leaf, g, shared in leaves.values():
             tracer.accumulate(leaf, g, shared)  # replayed in the same order, by the same helper
         return
-    hooks_on = hook_count > 0
+    hooks_on = hooks.count > 0
     make = autograd._make_tensor
     done: list[tuple[Tensor, Any, Any]] = []  # (leaf, its old grad, its grad's old array)
     try:
         for leaf, g, shared in leaves.values():
             current = leaf._grad
             if hooks_on and getattr(leaf, "_hooks", None):
-                g = _run_hooks(leaf._hooks, g, create_graph, leaf.data.shape)
+                g = hooks.run(leaf._hooks, g, create_graph, leaf.data.shape)
                 shared = True
             if create_graph:
                 done.append((leaf, current, None))
@@ -413,7 +321,7 @@ def backward(
         )
     g = _root_grad(root, grad, create_graph)
     keep = create_graph if retain_graph is None else bool(retain_graph)
-    if not create_graph and not hook_count:
+    if not create_graph and not hooks.count:
         leaves, _ = walk((root,), (g,), keep, False)  # array backwards record no graph
         _commit(leaves, False)
         return

@@ -8,12 +8,11 @@ from typing import Any
 import numpy as np
 
 from . import creation, ops, tracing
+from .ops.classify import cross_entropy, nll_loss
 from .ops.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     check_reduction,
-    cross_entropy,
-    nll_loss,
 )
 from .tensor import Tensor
 

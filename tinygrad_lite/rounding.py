@@ -190,7 +190,7 @@ def _class_loss(ctx: Context, m: Any) -> tuple[Any, ...]:
     s = _per_term(m, reduction, n) if reduction != "none" else np.expand_dims(m, axis)
     soft = ops.call(ops.Softmax, x, dim=axis)
     if indices:
-        return (soft + ops.losses.one_hot(target, x.shape[axis], axis, x.dtype)) * s, None
+        return (soft + ops.classify.one_hot(target, x.shape[axis], axis, x.dtype)) * s, None
     total = np.add.reduce(np.abs(target), axis=axis, keepdims=True)
     logp = np.abs(ops.call(ops.LogSoftmax, x, dim=axis))
     nx, nt = ctx.needs_input_grad

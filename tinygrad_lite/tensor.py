@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd, dtypes, engine, tracing
+from . import autograd, dtypes, engine, hooks, tracing
 from . import ops as F
 from .autograd import Context
 from .tensor_methods import TensorMethods
@@ -190,20 +190,6 @@ class Tensor(TensorMethods):
         """True for tensors created by the user rather than by an op that tracks grad."""
         return self._ctx is None
 
-    @property
-    def T(self) -> Tensor:
-        """All dimensions reversed (for a matrix, its transpose)."""
-        return F.Transpose.apply(self)
-
-    @property
-    def mT(self) -> Tensor:
-        """The last two dimensions swapped (a batch of matrices transposed)."""
-        if self.data.ndim < 2:
-            raise ValueError(
-                f"mT: needs at least 2 dimensions, got a tensor of shape {self.data.shape}"
-            )
-        return self.transpose(-2, -1)
-
     # ------------------------------------------------------------------ conversion
 
     def numpy(self) -> np.ndarray:
@@ -359,15 +345,15 @@ class Tensor(TensorMethods):
 
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in `.grad` after backward (as PyTorch)."""
-        engine.retain_grad(self)
+        hooks.retain_grad(self)
 
-    def register_hook(self, hook: Any) -> engine.RemovableHandle:
+    def register_hook(self, hook: Any) -> hooks.RemovableHandle:
         """Call `hook(grad)` with this tensor's gradient during backward.
 
         A hook may return a replacement gradient (a Tensor of the same shape) or None.
         Returns a handle whose `remove()` unregisters the hook.
         """
-        return engine.register_hook(self, hook)
+        return hooks.register_hook(self, hook)
 
     # ------------------------------------------------------------------ arithmetic
 
@@ -461,62 +447,6 @@ class Tensor(TensorMethods):
 
     def __rmatmul__(self, other: np.ndarray) -> Tensor:
         return F.MatMul.apply(self._wrap(other, "matmul"), self)
-
-    # ------------------------------------------------------------------ comparisons
-
-    def _compare(self, other: Any, op: Any) -> Tensor:
-        o = other.data if isinstance(other, Tensor) else other
-        return Tensor._make(autograd.as_result(op(self.data, o)), False, None)
-
-    def __gt__(self, other: Any) -> Tensor:
-        return self._compare(other, np.greater)
-
-    def __lt__(self, other: Any) -> Tensor:
-        return self._compare(other, np.less)
-
-    def __ge__(self, other: Any) -> Tensor:
-        return self._compare(other, np.greater_equal)
-
-    def __le__(self, other: Any) -> Tensor:
-        return self._compare(other, np.less_equal)
-
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return self._compare(other, np.equal)
-
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return self._compare(other, np.not_equal)
-
-    def _logical(self, other: Any, op: Any) -> Tensor:
-        if self.data.dtype.kind != "b" or (isinstance(other, Tensor) and other.dtype.kind != "b"):
-            raise TypeError(
-                f"{op.__name__}: &, |, ^ combine bool tensors (masks); got dtype {self.data.dtype}"
-            )
-        o = other.data if isinstance(other, Tensor) else other
-        return Tensor._make(autograd.as_result(op(self.data, o)), False, None)
-
-    def __and__(self, other: Any) -> Tensor:
-        return self._logical(other, np.logical_and)
-
-    def __or__(self, other: Any) -> Tensor:
-        return self._logical(other, np.logical_or)
-
-    def __xor__(self, other: Any) -> Tensor:
-        return self._logical(other, np.logical_xor)
-
-    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
-
-    def __invert__(self) -> Tensor:
-        if self.data.dtype.kind != "b":
-            raise TypeError(f"~ negates bool tensors (masks); got dtype {self.data.dtype}")
-        return Tensor._make(autograd.as_result(np.logical_not(self.data)), False, None)
-
-    def any(self) -> Tensor:
-        """Whether any element is nonzero (a bool tensor)."""
-        return Tensor._make(autograd.as_result(np.any(self.data)), False, None)
-
-    def all(self) -> Tensor:
-        """Whether every element is nonzero (a bool tensor)."""
-        return Tensor._make(autograd.as_result(np.all(self.data)), False, None)
 
     def float(self) -> Tensor:  # noqa: A003 - PyTorch's name
         """The values as float32, as PyTorch's `.float()`."""

@@ -6,63 +6,20 @@ They live in a base class of `Tensor` so that `tensor.py` stays readable; each i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from . import autograd
 from . import ops as F
 from .autograd import Function
-from .shapes import Axis, normalize_axis, reduce_args
+from .shapes import Axis, reduce_args
+from .tensor_shape import TensorShapeMethods, dim_arg
 
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["TensorMethods", "ReturnTypes", "shape_arg", "index_arg"]
-
-
-def shape_arg(shape: tuple[Any, ...], fn: str = "reshape") -> tuple[int, ...]:
-    """Accept f(2, 3) and f((2, 3)) alike; every size must be an integer."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    for s in shape:
-        if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
-            raise TypeError(f"{fn}: sizes must be integers, got {s!r} in {tuple(shape)}")
-    return tuple(int(s) for s in shape)
-
-
-def index_arg(index: Any) -> Any:
-    """An index with every sequence or Tensor turned into a NumPy array (advanced indexing).
-
-    The arrays are copies, so changing an index array after indexing changes nothing.
-    """
-    if isinstance(index, tuple):
-        return tuple(_index_item(i) for i in index)
-    return _index_item(index)
-
-
-def _index_item(i: Any) -> Any:
-    if hasattr(i, "_ctx"):
-        i = i.data
-    if isinstance(i, (list, tuple, np.ndarray)):
-        arr = np.array(i)
-        if arr.size == 0:
-            return arr.astype(np.intp)
-        if arr.dtype.kind not in "biu":
-            raise IndexError(
-                f"getitem: index arrays must hold integers or bools, got dtype {arr.dtype}"
-            )
-        return arr
-    return i
-
-
-def _dim(dim: Any, ndim: int, op: str) -> int:
-    """One dimension, checked, as a non-negative int (0 for a 0-d tensor)."""
-    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
-    if not -max(ndim, 1) <= dim < max(ndim, 1):
-        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dimension(s)")
-    return int(dim) % ndim if ndim else 0
+__all__ = ["TensorMethods", "ReturnTypes"]
 
 
 class ReturnTypes:
@@ -81,7 +38,7 @@ class ReturnTypes:
         indices: Tensor
 
 
-class TensorMethods:
+class TensorMethods(TensorShapeMethods):
     """Maths, activations, reductions and shape methods of `Tensor`."""
 
     __slots__ = ()
@@ -289,7 +246,7 @@ class TensorMethods:
             raise TypeError(f"{op}: dim must be one int (values and indices along it), got {dim!r}")
         arg = F.ArgMax if fn is F.Max else F.ArgMin
         idx = arg.apply(self, axis=int(dim), keepdims=True)
-        a = _dim(dim, self.ndim, op)
+        a = dim_arg(dim, self.ndim, op)
         values = self.gather(a, idx) if self.ndim else self.reshape(())
         if not k and self.ndim:
             values, idx = values.squeeze(a), idx.squeeze(a)
@@ -359,103 +316,58 @@ class TensorMethods:
         """X - ln Σ e^x along `dim`, stable for any finite x."""
         return F.LogSoftmax.apply(self, dim=dim)
 
-    # ------------------------------------------------------------------ shape
+    # ------------------------------------------------------------------ comparisons
 
-    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
-        """The same values with a new shape (`-1` infers one dimension)."""
-        return F.Reshape.apply(self, shape=shape_arg(shape))
+    def _compare(self, other: Any, op: Any) -> Tensor:
+        o = other.data if hasattr(other, "_ctx") else other
+        return autograd._make_tensor(autograd.as_result(op(self.data, o)), False, None)
 
-    def view(self, *shape: int | Sequence[int]) -> Tensor:
-        """Same as `reshape` (PyTorch's name; the result may share memory)."""
-        return F.Reshape.apply(self, shape=shape_arg(shape, "view"))
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater)
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        """Merge dims start_dim..end_dim into one (a reshape)."""
-        n = self.ndim
-        if n == 0:
-            return self.reshape(1)
-        a, b = _dim(start_dim, n, "flatten"), _dim(end_dim, n, "flatten")
-        if a > b:
-            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-        s = self.shape
-        return self.reshape(*s[:a], -1 if 0 not in s[a : b + 1] else 0, *s[b + 1 :])
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less)
 
-    def squeeze(self, dim: Axis = None) -> Tensor:
-        """Remove size-1 dims (all of them, or `dim`; a dim of another size is kept, as PyTorch)."""
-        s = self.shape
-        if dim is None:
-            return self.reshape(*[n for n in s if n != 1])
-        dims = normalize_axis(dim, self.ndim, "squeeze")
-        return self.reshape(*[n for i, n in enumerate(s) if not (i in dims and n == 1)])
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater_equal)
 
-    def unsqueeze(self, dim: int) -> Tensor:
-        """Insert a size-1 dim at `dim` (negative counts from the end of the result)."""
-        a = _dim(dim, self.ndim + 1, "unsqueeze")
-        s = self.shape
-        return self.reshape(*s[:a], 1, *s[a:])
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less_equal)
 
-    def expand(self, *shape: int | Sequence[int]) -> Tensor:
-        """Broadcast to `shape` without copying (-1 keeps a dim); gradients sum back."""
-        return F.Expand.apply(self, shape=shape_arg(shape, "expand"))
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.equal)
 
-    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
-        """Same as `expand(shape)`."""
-        return F.Expand.apply(self, shape=shape_arg((shape,), "broadcast_to"))
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.not_equal)
 
-    def transpose(self, dim0: int, dim1: int) -> Tensor:
-        """Swap two dimensions, as in PyTorch (NumPy's permutation is `permute`)."""
-        n = self.ndim
-        a, b = _dim(dim0, n, "transpose"), _dim(dim1, n, "transpose")
-        axes = list(range(n))
-        if n:
-            axes[a], axes[b] = axes[b], axes[a]
-        return F.Transpose.apply(self, axes=tuple(axes))
-
-    def swapaxes(self, axis0: int, axis1: int) -> Tensor:
-        """Same as `transpose(axis0, axis1)` (NumPy's name)."""
-        return self.transpose(axis0, axis1)
-
-    def permute(self, *dims: int | Sequence[int]) -> Tensor:
-        """Reorder the dimensions: result dimension i is self's dimension dims[i]."""
-        return F.Transpose.apply(self, axes=shape_arg(dims, "permute"))
-
-    def split(
-        self, split_size_or_sections: int | Sequence[int], dim: int = 0
-    ) -> tuple[Tensor, ...]:
-        """Cut into pieces along `dim`: of one size (the last may be shorter), or the listed sizes.
-
-        Each piece is a slice, so gradients flow back into place.
-        """
-        a = _dim(dim, self.ndim, "split")
-        n = self.shape[a]
-        if isinstance(split_size_or_sections, (int, np.integer)):
-            step = int(split_size_or_sections)
-            if step <= 0:
-                raise ValueError(f"split: the piece size must be positive, got {step}")
-            sizes = [min(step, n - i) for i in range(0, n, step)] or [0]
-        else:
-            sizes = [int(k) for k in split_size_or_sections]
-            if sum(sizes) != n or any(k < 0 for k in sizes):
-                raise ValueError(f"split: sizes {sizes} do not add up to dim {dim}'s size {n}")
-        lead = (slice(None),) * a
-        out, start = [], 0
-        for k in sizes:
-            out.append(self[lead + (slice(start, start + k),)])
-            start += k
-        return tuple(out)
-
-    def gather(self, dim: int, index: Any) -> Tensor:
-        """Values at `index` along `dim` (PyTorch's gather): `out[i][j] = self[i][index[i][j]]`."""
-        a = _dim(dim, self.ndim, "gather")
-        idx = index.data if hasattr(index, "_ctx") else np.asarray(index)
-        if idx.dtype.kind not in "iu" or idx.ndim != self.ndim:
-            raise ValueError(
-                f"gather: index must be an integer tensor with {self.ndim} dims, got dtype "
-                f"{idx.dtype} and shape {idx.shape}"
+    def _logical(self, other: Any, op: Any) -> Tensor:
+        if self.data.dtype.kind != "b" or (hasattr(other, "_ctx") and other.dtype.kind != "b"):
+            raise TypeError(
+                f"{op.__name__}: &, |, ^ combine bool tensors (masks); got dtype {self.data.dtype}"
             )
-        grids = list(np.indices(idx.shape, sparse=True))
-        grids[a] = idx
-        return self[tuple(grids)]
+        o = other.data if hasattr(other, "_ctx") else other
+        return autograd._make_tensor(autograd.as_result(op(self.data, o)), False, None)
 
-    def __getitem__(self, index: Any) -> Tensor:
-        return F.GetItem.apply(self, index=index_arg(index))
+    def __and__(self, other: Any) -> Tensor:
+        return self._logical(other, np.logical_and)
+
+    def __or__(self, other: Any) -> Tensor:
+        return self._logical(other, np.logical_or)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return self._logical(other, np.logical_xor)
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def __invert__(self) -> Tensor:
+        if self.data.dtype.kind != "b":
+            raise TypeError(f"~ negates bool tensors (masks); got dtype {self.data.dtype}")
+        return autograd._make_tensor(autograd.as_result(np.logical_not(self.data)), False, None)
+
+    def any(self) -> Tensor:
+        """Whether any element is nonzero (a bool tensor)."""
+        return autograd._make_tensor(autograd.as_result(np.any(self.data)), False, None)
+
+    def all(self) -> Tensor:
+        """Whether every element is nonzero (a bool tensor)."""
+        return autograd._make_tensor(autograd.as_result(np.all(self.data)), False, None)

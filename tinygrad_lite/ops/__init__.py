@@ -25,6 +25,7 @@ from .arithmetic import (
     scaled_quotient,
 )
 from .base import call
+from .classify import CrossEntropy, LogSoftmax, NLLLoss, Softmax
 from .elementwise import (
     GELU,
     Abs,
@@ -49,10 +50,6 @@ from .losses import (
     LOG_CLAMP,
     BinaryCrossEntropy,
     BinaryCrossEntropyWithLogits,
-    CrossEntropy,
-    LogSoftmax,
-    NLLLoss,
-    Softmax,
     check_reduction,
     check_unit_interval,
 )
