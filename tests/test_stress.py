@@ -268,7 +268,7 @@ def test_no_tensor_or_context_survives_a_step(make_step: Callable[..., object]) 
         # The counts do see a graph while one is alive (so the equalities above can fail).
         loss = (params[0] * 2.0).tanh().sum()
         assert count_live(Context) == contexts + 3
-        assert count_live(Tensor) >= tensors + 3
+        assert count_live(Tensor) >= tensors + 1  # the graph holds nodes; `loss` is a tensor
         del loss
         assert count_live(Context) == contexts
     finally:
