@@ -360,7 +360,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status (0 ok, 1 diverged or mismatch, 2 bad input).
+    """Run the command line; return its exit status.
+
+    0: done; 1: training diverged, the gradients differ, or the figures could not be drawn;
+    2: bad input (nothing was run); 130: interrupted by Ctrl-C.
 
     Args:
         argv: the arguments without the program name (default: sys.argv[1:]). With no

@@ -63,15 +63,15 @@ def _ignore_ctrl_c() -> None:
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    pool.shutdown(wait=False, cancel_futures=True)
     terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
     if terminate is not None:
         terminate()
         return
     # Before 3.14 the executor offers no way to stop a running task; its processes are
-    # reachable only through this attribute.
+    # reachable only through this attribute, which shutdown() clears: so first terminate them.
     for process in list((getattr(pool, "_processes", None) or {}).values()):
         process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def run_sweep(

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
+import signal
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +94,28 @@ def test_jobs_default_to_the_cores_available(
         assert used[-1] == expected
         assert f"in {expected} processes:" in capsys.readouterr().out
     assert sweep.default_jobs() >= 1
+
+
+def test_ctrl_c_stops_a_parallel_sweep_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Timer(1.2, os.kill, (os.getpid(), signal.SIGINT))
+    argv = ["sweep", "--hidden", "3", "4", "--iterations", "2000000", "--jobs", "2"]
+    try:
+        timer.start()
+        start = time.perf_counter()
+        code = cli.main([*argv, "--no-plots", "--out", str(tmp_path)])
+        elapsed = time.perf_counter() - start
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
+    assert code == 130
+    assert elapsed < 10, "the workers were left to finish their 2,000,000 steps"
+    assert capsys.readouterr().err == (
+        f"python -m models.planar: error: interrupted; {tmp_path} keeps its earlier files\n"
+    )
+    deadline = time.monotonic() + 10
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert multiprocessing.active_children() == []
