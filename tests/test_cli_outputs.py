@@ -415,3 +415,27 @@ def test_plain_progress_without_tqdm(
     ]
     err = capsys.readouterr().err.splitlines()
     assert err == [f"  {k}/1000 iterations" for k in range(100, 1001, 100)]
+
+
+def test_staging_folders_of_killed_runs_are_removed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    folders = {
+        "killed": tmp_path / f".train-staging-{int(dead.stdout)}-abc",  # its process is gone
+        "this process, earlier": tmp_path / f".train-staging-{os.getpid()}-def",
+        "running": tmp_path / f".train-staging-{os.getppid()}-ghi",  # a live process's
+        "another command's": tmp_path / f".sweep-staging-{int(dead.stdout)}-jkl",
+    }
+    for folder in folders.values():
+        folder.mkdir()
+        (folder / "model.npz").write_text("half-written")
+    code, _, err = run(capsys, *NEW, "--no-plots", "--out", str(tmp_path))
+    assert code == 0, err
+    left = {name for name, folder in folders.items() if folder.exists()}
+    assert left == {"running", "another command's"}
