@@ -220,6 +220,9 @@ def fit(
     overflowing). It also fails if the trained weights end with a higher cost than they
     started with. Floating-point warnings are silenced in the loop since every cost is checked.
 
+    Ctrl-C stops training between two steps (a second Ctrl-C stops at once): see
+    `TrainingInterrupted`.
+
     Args:
         engine: what takes the steps (see `Engine`).
         iterations: number of steps, >= 1.
@@ -231,9 +234,6 @@ def fit(
 
     Returns:
         The cost before each step (``len == iterations``).
-
-    Ctrl-C stops training between two steps (a second Ctrl-C stops at once): see
-    `TrainingInterrupted`.
 
     Raises:
         TrainingDiverged: the cost became NaN or infinite, exceeded `DIVERGENCE_FACTOR` times
@@ -282,8 +282,9 @@ def fit(
     except (TrainingInterrupted, StopNow):
         raise
     except KeyboardInterrupt as e:
-        # Raised by a step itself (not by a Ctrl-C, which the handler above turns into a
-        # request): every step recorded in `costs` is complete.
+        # Raised by a step itself, not by a Ctrl-C (which the handler above turns into a
+        # request): `costs` holds the completed steps, and a step that raises is trusted to
+        # have changed nothing.
         raise TrainingInterrupted(len(costs), costs) from e
     finally:
         if bar is not None:
