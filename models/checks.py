@@ -16,6 +16,7 @@ from tinygrad_lite.plot import DEFAULT_CHUNK as GRID_CHUNK
 from .console import interrupts_held
 
 __all__ = [
+    "ENGINE_ARRAYS",
     "EXIT_USAGE",
     "GRID_MARGIN",
     "MAX_GRID_POINTS",
@@ -184,15 +185,21 @@ def available_memory() -> int | None:
         return None
 
 
+# Arrays of n_h × m float64 that each engine holds at its peak, measured with tracemalloc
+# (tests/test_cli_checks.py keeps these honest): the hand-derived step 5.0 (Z1, A1, their
+# gradients, the tanh derivative), the library op by op 6.0, the compiled step 12.1 (it also
+# keeps a buffer for each large intermediate); each rounded up by one.
+ENGINE_ARRAYS = {"manual": 6, "eager": 7, "autograd": 13}
+
+
 def memory_needed(
-    n_x: int, m: int, hidden: int, iterations: int, grid_points: int = 0
+    n_x: int, m: int, hidden: int, iterations: int, grid_points: int = 0, engine: str = "autograd"
 ) -> dict[str, int]:
     """Estimated peak bytes of one training run and of its decision-boundary plot.
 
-    Measured peaks of the three engines are 5.0–5.3 arrays of n_h × m float64 (Z1, A1 and
-    their gradients, the tanh derivative), plus the weights and, for the compiled step, about
-    0.4 MiB of generated code and bookkeeping; the estimate counts 6 arrays and 1 MiB.
-    The recorded costs take 32 bytes per iteration (a float object and a list slot). The plot
+    Training holds `ENGINE_ARRAYS[engine]` arrays of n_h × m float64, the weights, and for the
+    compiled step about 0.4 MiB of generated code and bookkeeping (counted as 1 MiB). The
+    recorded costs take 32 bytes per iteration (a float object and a list slot). The plot
     evaluates the network on `GRID_CHUNK` grid points at a time (3 arrays of n_h × chunk,
     measured 2.3–3.4) and keeps 4 arrays of the grid's size (the predictions, contour data).
 
@@ -200,7 +207,8 @@ def memory_needed(
         {"training": bytes, "costs": bytes, "plot": bytes} (plot 0 without a grid).
     """
     weights = 4 * hidden * (n_x + 3)
-    training = 8 * (6 * hidden * m + weights + 4 * n_x * m) + (1 << 20)
+    arrays = ENGINE_ARRAYS.get(engine, max(ENGINE_ARRAYS.values()))
+    training = 8 * (arrays * hidden * m + weights + 4 * n_x * m) + (1 << 20)
     costs = 32 * iterations
     plot = 0
     if grid_points:
@@ -225,6 +233,7 @@ def check_memory(
     grid_points: int = 0,
     jobs: int = 1,
     available: int | None = None,
+    engine: str = "autograd",
 ) -> int:
     """Refuse a run that would need more memory than is available, before it starts.
 
@@ -238,6 +247,7 @@ def check_memory(
         iterations: gradient steps of each run.
         grid_points: points of the decision grid, 0 without plots.
         jobs: configurations trained at the same time.
+        engine: the engine that trains (see `ENGINE_ARRAYS`).
         available: bytes available (default: `available_memory()`; no check if unknown).
 
     Returns:
@@ -248,7 +258,7 @@ def check_memory(
             part and what to change.
     """
     runs = sorted(
-        (memory_needed(n_x, m, h, iterations, grid_points) for h in hidden_sizes),
+        (memory_needed(n_x, m, h, iterations, grid_points, engine) for h in hidden_sizes),
         key=lambda d: d["training"] + d["costs"],
         reverse=True,
     )

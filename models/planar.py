@@ -163,7 +163,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     X, Y = load_data(args.dataset, args.data)
     plots = not args.no_plots
     grid = _check_plots(X, plots, args.grid_step)
-    check_memory(X.shape[0], X.shape[1], [args.hidden], args.iterations, grid)
+    check_memory(X.shape[0], X.shape[1], [args.hidden], args.iterations, grid, engine=args.engine)
     out = prepare_out(args.out, TRAIN_FILES)
     with Staging(out, TRAIN_FILES, "train") as stage:
         try:
@@ -236,7 +236,7 @@ def _save_checkpoint(e: TrainingInterrupted, iterations: int, out: Path) -> int:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     X, Y = load_data(args.dataset, args.data)
-    check_memory(X.shape[0], X.shape[1], [args.hidden], 1)
+    check_memory(X.shape[0], X.shape[1], [args.hidden], 0, engine="eager")
     rows = compare_gradients(X, Y, args.hidden, args.seed)
     print(
         f"Cost and gradients at the initial weights (seed {args.seed}, {X.shape[1]} examples), "
@@ -286,7 +286,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     grid = _check_plots(X, plots, args.grid_step)
     sizes = args.hidden_sizes or [1, 2, 3, 4, 5, 20, 50]
     jobs = min(args.jobs or default_jobs(), len(sizes))
-    check_memory(X.shape[0], X.shape[1], sizes, args.iterations, grid, jobs)
+    check_memory(X.shape[0], X.shape[1], sizes, args.iterations, grid, jobs, engine=args.engine)
     out = prepare_out(args.out, SWEEP_FILES)
     with Staging(out, SWEEP_FILES, "sweep") as stage:
         where = "in this process" if jobs == 1 else f"in {jobs} processes"
@@ -328,7 +328,7 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     from tinygrad_lite.plot import draw_graph
 
     X, Y = load_data(args.dataset, args.data)
-    check_memory(X.shape[0], X.shape[1], [args.hidden], 1)
+    check_memory(X.shape[0], X.shape[1], [args.hidden], 0, engine="eager")
     out = prepare_out(args.out, GRAPH_FILES)
     with Staging(out, GRAPH_FILES, "graph") as stage:
         net = TwoLayerNet(X.shape[0], args.hidden, Y.shape[0], seed=args.seed)

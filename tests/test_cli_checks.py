@@ -108,18 +108,24 @@ def test_a_hidden_layer_too_large_for_memory_is_refused(
         code,
         out,
         err,
-        r"not enough memory: the run needs about 14\.3 TiB \(180 GiB to train the network of "
+        r"not enough memory: the run needs about 14\.3 TiB \(389 GiB to train the network of "
         r"10,000,000 hidden units on 400 examples, .* 14\.3 TiB for the decision-boundary plot\), "
         r"8 GiB is available; to fit, use a smaller --hidden than 10000000, --no-plots$",
     )
     code, out, err = run(capsys, "--hidden", "10000000", "--no-plots", "--out", out_dir)
-    assert_refused(code, out, err, r"about 180 GiB .* use a smaller --hidden than 10000000$")
+    assert_refused(code, out, err, r"about 389 GiB .* use a smaller --hidden than 10000000$")
     code, out, err = run(capsys, "--iterations", "10000000000", "--no-plots", "--out", out_dir)
     assert_refused(code, out, err, r"298 GiB for the costs of 10,000,000,000 iterations")
     assert err.rstrip().endswith("to fit, use fewer --iterations")
     for argv in (["compare", "--hidden", "10000000"], ["graph", "--hidden", "10000000"]):
         code, out, err = run(capsys, *argv, *(["--out", out_dir] if argv[0] == "graph" else []))
-        assert_refused(code, out, err, r"not enough memory: the run needs about 180 GiB")
+        # the library op by op (compare's and graph's one step) needs less than the compiled step
+        assert_refused(
+            code,
+            out,
+            err,
+            r"needs about 210 GiB \(210 GiB to train the network .* examples\), 8 GiB",
+        )
     assert not (tmp_path / "o").exists()
 
 
@@ -150,7 +156,7 @@ def test_the_memory_estimate_bounds_what_training_uses(engine: str, hidden: int,
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    estimate = checks.memory_needed(2, 400, hidden, 3)["training"]
+    estimate = checks.memory_needed(2, 400, hidden, 3, engine=engine)["training"]
     assert peak <= estimate, (peak, estimate)
     if hidden >= 300:  # where the arrays dominate the fixed part, the estimate is close
         assert estimate <= 2 * peak, (peak, estimate)
