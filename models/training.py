@@ -22,11 +22,19 @@ from tinygrad_lite.autograd import no_grad
 from tinygrad_lite.tensor import Tensor
 
 from . import manual
+
+# The data and --out checks live in models.checks; they are re-exported here, where they were.
+from .checks import EXIT_USAGE, UsageError, check_data, load_data, prepare_out
 from .console import StopNow, ctrl_c_between_steps, progress
 from .gradients import compare_gradients, compare_with_manual
 from .two_layer import TwoLayerNet
 
 __all__ = [
+    "EXIT_USAGE",
+    "UsageError",
+    "check_data",
+    "load_data",
+    "prepare_out",
     "AutogradEngine",
     "ENGINES",
     "Engine",

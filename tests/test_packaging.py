@@ -44,8 +44,8 @@ def test_the_wheel_installs_no_top_level_models_package(wheel: Path) -> None:
     top = {n.split("/")[0] for n in names}
     dist_info = next(t for t in top if t.endswith(".dist-info"))
     assert top == {"tinygrad_lite", "tinygrad_lite_models", dist_info}
-    for module in (ROOT / "models").glob("*.py"):
-        assert f"tinygrad_lite_models/{module.name}" in names
+    for module in (ROOT / "models").rglob("*.py"):
+        assert f"tinygrad_lite_models/{module.relative_to(ROOT / 'models').as_posix()}" in names
     assert "tinygrad-lite-planar = tinygrad_lite_models.planar:main" in entry_points
     # The library needs numpy and matplotlib only; tqdm is the command line's (extra "cli").
     requires = metadata.get_all("Requires-Dist") or []
@@ -68,8 +68,8 @@ sys.path.insert(0, {str(site)!r})
 sys.modules["tqdm"] = None  # not installed
 import importlib, pkgutil
 import tinygrad_lite, tinygrad_lite_models
-for module in pkgutil.iter_modules(tinygrad_lite_models.__path__):  # each imports on its own
-    importlib.import_module("tinygrad_lite_models." + module.name)
+for module in pkgutil.walk_packages(tinygrad_lite_models.__path__, "tinygrad_lite_models."):
+    importlib.import_module(module.name)  # each module imports from the installed package
 from tinygrad_lite_models.planar import main
 status = main(["--iterations", "3", "--no-plots", "--out", "out"])
 assert tinygrad_lite.__file__.startswith({str(site)!r}), tinygrad_lite.__file__
