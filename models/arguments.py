@@ -173,8 +173,8 @@ def make_parser(prog: str) -> argparse.ArgumentParser:
             f"options of train, the default command ({prog} [train] [options]):",
             *options,
             "",
-            "The other commands take the same --dataset, --data, --seed and --out;",
-            f"see {prog} COMMAND --help.",
+            "The other commands take --dataset, --data and --seed too, and --out where they",
+            f"write files; see {prog} COMMAND --help.",
         ]
     )
     return parser
