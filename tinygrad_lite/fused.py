@@ -1,0 +1,329 @@
+"""The fused backend of `compile`: each group of elementwise NumPy calls becomes one numba loop.
+
+`compile(step, backend="fused")` traces the step as the NumPy backend does, then `fusion`
+groups the elementwise lines (bias add and tanh, tanh's backward, the sigmoid and
+cross-entropy and their gradient, ...) and this module writes each group as a loop in Python
+source, compiles it with numba and calls it from the generated step. Matrix products stay
+NumPy's (BLAS), reductions and everything else stay the traced NumPy lines.
+
+Kernels are cached by their source, which depends on the group's structure, dtypes, number of
+axes and broadcast pattern but not on sizes or on the values of non-integer constants (those
+are arguments): in memory for the process, and on disk (numba's cache, in
+`$TINYGRAD_LITE_CACHE` or `~/.cache/tinygrad_lite`) across processes.
+
+The transcendental functions are `vecmath`'s (a few ulp from NumPy's), and numba may contract
+a·b + c into one fused multiply-add: results agree with the NumPy backend to about 1e-15
+relative, not bit for bit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+import threading
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .fusion import Kernel, schedule
+from .fusion_buffers import plan
+from .traced import Recorder
+
+__all__ = ["available", "require", "generate", "kernel_source", "KernelCache", "INSTALL_HINT"]
+
+INSTALL_HINT = (
+    'pip install "tinygrad-lite[fast]"  (or: pip install "numba>=0.60"; from a checkout: '
+    'pip install ".[fast]")'
+)
+
+_COMPARE = {
+    "greater": ">",
+    "greater_equal": ">=",
+    "less": "<",
+    "less_equal": "<=",
+    "equal": "==",
+    "not_equal": "!=",
+}
+_BINARY = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/"}
+_MATH = {"exp", "expm1", "log", "log1p", "tanh"}
+_NUMBA_TYPE = {"float64": "np.float64", "float32": "np.float32", "bool": "np.bool_"}
+
+
+def available() -> bool:
+    """Whether numba can be imported (the fused backend's one requirement)."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def require() -> None:
+    """Raise ImportError, saying how to install it, when numba is missing."""
+    try:
+        import numba  # noqa: F401
+    except ImportError as e:
+        raise ImportError(
+            f'compile(..., backend="fused") needs numba, which is not installed ({e}); '
+            f"install the optional extra: {INSTALL_HINT}"
+        ) from e
+
+
+def _literal(c: Any) -> str | None:
+    """Source for a constant baked into the kernel (small integers, bools), else None."""
+    if isinstance(c, np.bool_):
+        return repr(bool(c))
+    f = float(c)
+    if f.is_integer() and abs(f) <= 2.0**20:
+        return f"np.{np.dtype(type(c)).name}({f!r})"
+    return None
+
+
+def kernel_source(k: Kernel, inplace: dict[int, int] | None = None) -> str:
+    """The Python source of a group's loop.
+
+    The function is `kernel(operands..., outputs..., sums..., n0, ..., constants...)`: it reads
+    each operand at the loop index (0 on broadcast axes), computes the group's lines in order,
+    stores the outputs and accumulates the sums (over an inner axis: the row is kept and
+    added up with 8 partial sums; over outer axes: added into the result as the loop goes).
+
+    Args:
+        k: the group.
+        inplace: output i -> operand j when output i is written over operand j (the kernel
+            then stores into that operand's array, so that LLVM sees one array, not two that
+            might overlap, and vectorises).
+
+    Returns:
+        Source that defines `kernel`, to be compiled by numba.
+    """
+    inplace = inplace or {}
+    d = len(k.shape)
+    idx = [f"i{a}" for a in range(d)]
+    outs = [f"a{inplace[i]}" if i in inplace else f"o{i}" for i in range(len(k.outputs))]
+    sums = [f"r{i}" for i in range(len(k.reductions))]
+    params = [f"a{i}" for i in range(len(k.operands))] + [o for o in outs if o[0] == "o"]
+    params += sums + [f"n{a}" for a in range(d)]
+    params += [f"c{i}" for i, c in enumerate(k.constants) if _literal(c) is None]
+    head: list[str] = []
+    loads: list[str] = []
+    dtypes: dict[str, str] = {}
+    for i, o in enumerate(k.operands):
+        dtypes[f"x{i}"] = o.dtype.name
+        if o.scalar:
+            head.append(f"x{i} = a{i}")
+            continue
+        axes = [idx[d - o.ndim + a] if full else "0" for a, full in enumerate(o.full)]
+        (loads if any(o.full) else head).append(f"x{i} = a{i}[{', '.join(axes) or '()'}]")
+    consts = {i: _literal(c) or f"c{i}" for i, c in enumerate(k.constants)}
+    for i, c in enumerate(k.constants):
+        dtypes[consts[i]] = np.dtype(type(c)).name
+    body: list[str] = []
+    for temp, name, args, result, compute in k.body:
+        srcs: list[str] = []
+        for kind, ref in args:
+            src = f"x{ref}" if kind == "in" else consts[ref] if kind == "const" else ref
+            want = "bool" if name == "where" and not srcs else compute.name
+            srcs.append(src if dtypes.get(src) == want else f"{_NUMBA_TYPE[want]}({src})")
+        body.append(f"{temp} = {_expression(name, srcs, compute)}")
+        dtypes[temp] = result.name
+    inner = [f"{outs[i]}[{', '.join(idx)}] = {temp}" for i, (temp, _, _) in enumerate(k.outputs)]
+    after: list[str] = []  # at the end of each row of the innermost axis
+    for i, r in enumerate(k.reductions):
+        head.append(f"r{i}.fill(0)")
+        at = ", ".join("0" if a in r.axes else idx[a] for a in range(d))
+        if d - 1 in r.axes:
+            head.append(f"w{i} = np.empty(n{d - 1})")
+            inner.append(f"w{i}[i{d - 1}] = {r.source}")
+            after.append(f"r{i}[{at}] += _rowsum(w{i}, n{d - 1})")
+        else:
+            inner.append(f"r{i}[{at}] += {r.source}")
+    lines = ["def kernel(" + ", ".join(params) + "):"] + ["    " + h for h in head]
+    pad = "    "
+    for a in range(d):
+        lines.append(f"{pad}for i{a} in range(n{a}):")
+        pad += "    "
+    lines += [pad + s for s in loads + body + inner]
+    lines += [pad[:-4] + s for s in after]
+    return "\n".join(lines) + "\n"
+
+
+def _expression(name: str, srcs: list[str], compute: np.dtype[Any]) -> str:
+    a = srcs
+    if name in _BINARY:
+        return f"{a[0]} {_BINARY[name]} {a[1]}"
+    if name in _COMPARE:
+        return f"{a[0]} {_COMPARE[name]} {a[1]}"
+    if name == "where":
+        return f"{a[1]} if {a[0]} else {a[2]}"
+    if name == "negative":
+        return f"-{a[0]}"
+    if name == "positive":
+        return a[0]
+    if name == "absolute":
+        return f"abs({a[0]})"
+    if name == "square":
+        return f"{a[0]} * {a[0]}"
+    if name == "sqrt":
+        return f"np.sqrt({a[0]})"
+    if name in ("maximum", "minimum"):
+        return f"_{name}({a[0]}, {a[1]})"
+    assert name in _MATH, name
+    if compute == np.float32:
+        return f"np.float32(_{name}(np.float64({a[0]})))"
+    return f"_{name}({a[0]})"
+
+
+_HEADER = '''"""A fused loop generated by tinygrad_lite (do not edit; deleting it is safe)."""
+import numba
+import numpy as np
+
+from tinygrad_lite.vecmath import exp as _exp, expm1 as _expm1, log as _log
+from tinygrad_lite.vecmath import log1p as _log1p, tanh as _tanh
+from tinygrad_lite.vecmath import maximum as _maximum, minimum as _minimum, rowsum as _rowsum
+
+JIT = dict(error_model="numpy", fastmath={"contract"}, cache=True, nogil=True)
+
+
+@numba.njit(**JIT)
+'''
+
+
+def _library_stamp() -> str:
+    """Numba's version and vecmath's source: a kernel cached on disk is stale if either changes."""
+    import numba
+
+    from . import vecmath
+
+    source = Path(vecmath.__file__).read_bytes()
+    return hashlib.sha256(source + numba.__version__.encode()).hexdigest()[:12]
+
+
+def _cache_dir() -> Path:
+    root = os.environ.get("TINYGRAD_LITE_CACHE")
+    base = Path(root) if root else Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser()
+    path = (base if root else base / "tinygrad_lite") / "kernels"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".probe"
+        probe.write_text("")
+        probe.unlink()
+    except OSError:
+        path = Path(tempfile.gettempdir()) / f"tinygrad_lite-kernels-{os.getuid()}"
+        path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class KernelCache:
+    """Compiled kernels by source: in memory, and as files numba caches machine code for."""
+
+    def __init__(self) -> None:
+        self._kernels: dict[str, Callable[..., None]] = {}
+        self._lock = threading.Lock()
+        self._dir: Path | None = None
+        self._stamp = ""
+        self.compiled = 0  # kernels compiled (or loaded from disk) in this process
+
+    def get(self, source: str) -> Callable[..., None]:
+        """The numba dispatcher for a kernel source (written to a file and imported once)."""
+        with self._lock:
+            fn = self._kernels.get(source)
+            if fn is not None:
+                return fn
+            if self._dir is None:
+                self._dir, self._stamp = _cache_dir(), _library_stamp()
+            text = _HEADER + source
+            digest = hashlib.sha256((self._stamp + text).encode()).hexdigest()[:20]
+            name = f"tgl_kernel_{digest}"
+            path = self._dir / f"{name}.py"
+            if not path.exists() or path.read_text() != text:
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_text(text)
+                os.replace(tmp, path)
+            spec = importlib.util.spec_from_file_location(name, path)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+            fn = module.kernel
+            self._kernels[source] = fn
+            self.compiled += 1
+            return fn
+
+
+KERNELS = KernelCache()
+
+
+def generate(
+    rec: Recorder, ret: str, min_bytes: int
+) -> tuple[list[str], list[tuple[tuple[int, ...], np.dtype[Any]]], dict[str, Any]]:
+    """The fused step's body: traced lines and kernel calls, its buffers and its namespace.
+
+    Args:
+        rec: the finished trace.
+        ret: the step's return expression.
+        min_bytes: traced ufunc lines write into buffers from this size on (as the NumPy
+            backend's plan); kernel outputs always do unless they escape the step.
+
+    Returns:
+        The lines, the (shape, dtype) of each buffer, and the names the lines use.
+    """
+    stmts = schedule(rec, ret)
+    p = plan(stmts, rec, ret, min_bytes)
+    namespace: dict[str, Any] = {}
+    lines: list[str] = []
+
+    def bind(value: Any, prefix: str) -> str:
+        name = f"{prefix}{sum(n.startswith(prefix) for n in namespace)}"
+        namespace[name] = value
+        return name
+
+    for j, st in enumerate(stmts):
+        k = st.kernel
+        if k is None:
+            line = p.lines[j]
+            assert line is not None
+            lines.append(line)
+            continue
+        exprs = [o.expr for o in k.operands]
+        inplace = {i: exprs.index(w) for i, w in enumerate(p.storage[j]) if w in exprs}
+        kname = bind(KERNELS.get(kernel_source(k, inplace)), "_k")
+        args = list(exprs)
+        before: list[str] = []
+        after: list[str] = []
+        for i, ((_, var, dtype), where) in enumerate(zip(k.outputs, p.storage[j], strict=True)):
+            if i in inplace:
+                after.append(f"{var} = {where}")
+                continue
+            if where is None:
+                where = f"np.empty({k.shape!r}, {bind(dtype, '_dt')})"
+            before.append(f"{var} = {where}")
+            args.append(var)
+        for r in k.reductions:
+            keep = tuple(1 if a in r.axes else n for a, n in enumerate(k.shape))
+            held = r.var if keep == r.shape else f"_s{r.var}"
+            before.append(f"{held} = np.empty({keep!r}, {bind(r.dtype, '_dt')})")
+            args.append(held)
+            if r.scalar:
+                after.append(f"{r.var} = {held}[{', '.join('0' * len(keep))}]")
+            elif held != r.var:
+                after.append(f"{r.var} = {held}.reshape({r.shape!r})")
+        args += [str(n) for n in k.shape]
+        args += [bind(c, "_c") for c in k.constants if _literal(c) is None]
+        label = " ".join(
+            "sum" if op.method == "reduce" else op.fn.__name__
+            for op in (rec.ops[i] for i in k.lines)
+            if op is not None
+        )
+        lines += before + [f"{kname}({', '.join(args)})  # fused: {label}"] + after
+    return lines, p.specs, namespace
+
+
+def warn_unfused(reason: str) -> None:
+    """A group could not be compiled: the step keeps NumPy's lines for it."""
+    warnings.warn(f"compile(backend='fused'): {reason}", RuntimeWarning, stacklevel=3)
