@@ -134,13 +134,19 @@ def kernel_source(k: Kernel, inplace: dict[int, int] | None = None) -> str:
         dtypes[temp] = result.name
     inner = [f"{outs[i]}[{', '.join(idx)}] = {temp}" for i, (temp, _, _) in enumerate(k.outputs)]
     after: list[str] = []  # at the end of each row of the innermost axis
+    stored = {temp: outs[i] for i, (temp, _, _) in enumerate(k.outputs)}
     for i, r in enumerate(k.reductions):
         head.append(f"r{i}.fill(0)")
         at = ", ".join("0" if a in r.axes else idx[a] for a in range(d))
         if d - 1 in r.axes:
-            head.append(f"w{i} = np.empty(n{d - 1})")
-            inner.append(f"w{i}[i{d - 1}] = {r.source}")
-            after.append(f"r{i}[{at}] += _rowsum(w{i}, n{d - 1})")
+            row = stored.get(r.source)  # a stored value is summed from its row of the output
+            if row is None:
+                row = f"w{i}"
+                head.append(f"w{i} = np.empty(n{d - 1})")
+                inner.append(f"w{i}[i{d - 1}] = {r.source}")
+            elif d > 1:
+                row = f"{row}[{', '.join(idx[:-1])}]"
+            after.append(f"r{i}[{at}] += _rowsum({row}, n{d - 1})")
         else:
             inner.append(f"r{i}[{at}] += {r.source}")
     lines = ["def kernel(" + ", ".join(params) + "):"] + ["    " + h for h in head]

@@ -72,6 +72,8 @@ class _Liveness:
                     self.producer[d] = "ufunc" if made[1] else "new"
             if _ESCAPE.search(st.line):
                 self.escaped.update(st.reads)
+        for v in _VAR.findall(ret):  # returned: alive after the last statement
+            last[v] = len(stmts)
         self.last = last
         self.end: dict[str, int] = {}
         self.fresh_count: dict[str, int] = {}
@@ -98,7 +100,9 @@ def _in_place(stmts: list[Statement], rec: Recorder, live: _Liveness) -> dict[st
         if k is None:
             continue
         roots = [live.classes.find(o.expr) for o in k.operands if _VAR.fullmatch(o.expr)]
-        used: set[str] = set()
+        # A value that escapes (a gradient, a returned value, one a replayed call reads) is
+        # never overwritten, whenever its last read in the step is.
+        used = {live.classes.find(v) for v in live.escaped}
         for _, var, dtype in k.outputs:
             for o in k.operands:
                 v = o.expr
