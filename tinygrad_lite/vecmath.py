@@ -35,46 +35,73 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-import numba
-from llvmlite import ir
-from numba import types
-from numba.core import extending
+try:
+    import numba
+    from llvmlite import ir
+    from numba import types
+    from numba.core import extending
 
-# numba's own annotations vary with its version; to mypy these are plain callables.
-intrinsic: Callable[[Callable[..., Any]], Any] = extending.intrinsic
+    HAVE_NUMBA = True
+except ImportError:  # the same functions run as plain Python (slowly): for reading and tests
+    HAVE_NUMBA = False
 
-__all__ = ["exp", "expm1", "log", "log1p", "tanh", "sigmoid", "maximum", "minimum", "FUNCTIONS"]
+__all__ = [
+    "HAVE_NUMBA",
+    "exp",
+    "expm1",
+    "log",
+    "log1p",
+    "tanh",
+    "sigmoid",
+    "maximum",
+    "minimum",
+    "rowsum",
+    "FUNCTIONS",
+]
 
 
-@intrinsic
-def _as_float(typingctx: Any, bits: Any) -> Any:
-    """The float64 whose bit pattern is the int64 `bits`."""
-    sig = types.float64(types.int64)
-
-    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        return builder.bitcast(args[0], ir.DoubleType())
-
-    return sig, codegen
+def _py_as_float(bits: int) -> float:
+    """The float64 whose bit pattern is the int64 `bits` (plain Python)."""
+    return float(struct.unpack("<d", struct.pack("<q", bits))[0])
 
 
-@intrinsic
-def _as_bits(typingctx: Any, x: Any) -> Any:
-    """The int64 bit pattern of the float64 `x`."""
-    sig = types.int64(types.float64)
+def _py_as_bits(x: float) -> int:
+    """The int64 bit pattern of the float64 `x` (plain Python)."""
+    return int(struct.unpack("<q", struct.pack("<d", x))[0])
 
-    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        return builder.bitcast(args[0], ir.IntType(64))
 
-    return sig, codegen
+_as_float: Callable[..., Any] = _py_as_float
+_as_bits: Callable[..., Any] = _py_as_bits
+if HAVE_NUMBA:
+    # In compiled code: LLVM bit casts, free and vectorisable.
+    intrinsic: Callable[[Callable[..., Any]], Any] = extending.intrinsic
+
+    @intrinsic
+    def _as_float(typingctx: Any, bits: Any) -> Any:
+        sig = types.float64(types.int64)
+
+        def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+            return builder.bitcast(args[0], ir.DoubleType())
+
+        return sig, codegen
+
+    @intrinsic
+    def _as_bits(typingctx: Any, x: Any) -> Any:
+        sig = types.int64(types.float64)
+
+        def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+            return builder.bitcast(args[0], ir.IntType(64))
+
+        return sig, codegen
 
 
 def _split_ln2() -> tuple[float, float]:
     """Split ln 2 = hi + lo: hi keeps 32 significant bits (so k·hi is exact for |k| < 2²¹)."""
-    decimal.getcontext().prec = 60
-    ln2 = decimal.Decimal(2).ln()
-    (bits,) = struct.unpack("<q", struct.pack("<d", float(ln2)))
-    (hi,) = struct.unpack("<d", struct.pack("<q", bits & ~((1 << 21) - 1)))
-    return hi, float(ln2 - decimal.Decimal(hi))
+    with decimal.localcontext() as ctx:
+        ctx.prec = 60
+        ln2 = decimal.Decimal(2).ln()
+        hi = _py_as_float(_py_as_bits(float(ln2)) & ~((1 << 21) - 1))
+        return hi, float(ln2 - decimal.Decimal(hi))
 
 
 LN2_HI, LN2_LO = _split_ln2()
@@ -91,10 +118,16 @@ _F = tuple(1.0 / math.factorial(j) for j in range(14))
 _A = tuple(2.0 / (2 * j + 1) for j in range(1, 11))
 # Adding 1.5·2⁵² rounds to an integer, which then sits in the low bits of the sum.
 MAGIC = 1.5 * 2.0**52
-(MAGIC_BITS,) = struct.unpack("<q", struct.pack("<d", MAGIC))
+MAGIC_BITS = _py_as_bits(MAGIC)
 
 
 def _jit(fn: Any) -> Any:
+    """Compile with numba where it is installed, else keep the plain Python function.
+
+    LLVM inlines these small functions into the loops that call them.
+    """
+    if not HAVE_NUMBA:
+        return fn
     return numba.njit(inline="never", error_model="numpy", cache=True)(fn)
 
 
@@ -216,7 +249,7 @@ def log1p(x: float) -> float:  # pragma: no cover - compiled
 def tanh(x: float) -> float:  # pragma: no cover - compiled
     """The hyperbolic tangent."""
     a = abs(x)
-    a = 20.0 if a > 20.0 else a
+    a = a if a <= 20.0 else 20.0  # NaN too (selected back at the end)
     # t = e^{2a} − 1 for 0 <= 2a <= 40, as in expm1 without its edge cases (2^k is normal).
     r, k = _reduce(2.0 * a)
     q = r + _exp_poly(r)
