@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import inspect
 import os
 import sys
 import tempfile
 import threading
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,9 +33,17 @@ import numpy as np
 
 from .fusion import Kernel, schedule
 from .fusion_buffers import plan
-from .traced import Recorder
+from .traced import Recorder, Ref
 
-__all__ = ["available", "require", "generate", "kernel_source", "KernelCache", "INSTALL_HINT"]
+__all__ = [
+    "available",
+    "require",
+    "generate",
+    "kernel_source",
+    "kernel_sources",
+    "KernelCache",
+    "INSTALL_HINT",
+]
 
 INSTALL_HINT = (
     'pip install "tinygrad-lite[fast]"  (or: pip install "numba>=0.60"; from a checkout: '
@@ -294,7 +302,7 @@ def generate(
         if k is None:
             line = p.lines[j]
             assert line is not None
-            lines.append(line)
+            lines.append(_dot(line, rec.ops[st.index], rec))
             continue
         exprs = [o.expr for o in k.operands]
         inplace = {i: exprs.index(w) for i, w in enumerate(p.storage[j]) if w in exprs}
@@ -330,6 +338,36 @@ def generate(
     return lines, p.specs, namespace
 
 
-def warn_unfused(reason: str) -> None:
-    """A group could not be compiled: the step keeps NumPy's lines for it."""
-    warnings.warn(f"compile(backend='fused'): {reason}", RuntimeWarning, stacklevel=3)
+def _dot(line: str, op: Any, rec: Recorder) -> str:
+    """`np.dot` for a product of two matrices of one float dtype (less overhead per call).
+
+    Both call BLAS's matrix product on the same arrays; only the time around it differs.
+    """
+    if op is None or op.fn is not np.matmul or op.method or len(op.args) != 2:
+        return line
+    arrays = [rec.arrays.get(a.name) if isinstance(a, Ref) else None for a in op.args]
+    if any(t is None or t.scalar or t.value.ndim != 2 for t in arrays):
+        return line
+    dtypes = {t.value.dtype for t in arrays if t is not None} | {np.asarray(op.value).dtype}
+    if len(dtypes) != 1 or dtypes.pop() not in (np.float64, np.float32):
+        return line
+    return line.replace(" = np.matmul(", " = np.dot(", 1)
+
+
+def kernel_sources(step: Any) -> dict[str, str]:
+    """The loops of a fused step's most recent plan, by the name its source calls them.
+
+    Args:
+        step: a `CompiledStep` made with backend="fused" and called at least once.
+
+    Returns:
+        {"_k0": "def kernel(...): ...", ...}, in the order the step calls them.
+    """
+    plans = list(getattr(step, "_plans", {}).values())
+    if not plans:
+        return {}
+    names = plans[-1].__globals__
+    out = {}
+    for name in sorted((n for n in names if n.startswith("_k")), key=lambda n: int(n[2:])):
+        out[name] = inspect.getsource(names[name].py_func)
+    return out
