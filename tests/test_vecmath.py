@@ -14,7 +14,7 @@ import pytest
 
 numba = pytest.importorskip("numba")
 
-from tinygrad_lite import vecmath  # noqa: E402
+from tinygrad_lite.fused import vecmath  # noqa: E402
 
 MAX_ULP = 4
 NAMES = ("exp", "expm1", "log", "log1p", "tanh", "sigmoid")

@@ -1,4 +1,4 @@
-"""Which lines of a trace fuse, and into which groups (the analysis behind `fusion.schedule`).
+"""Which lines of a trace fuse, and into which groups (the analysis behind `schedule`).
 
 - *Elementwise* lines: a ufunc from `UFUNCS` (or `np.where`) on float or bool arrays and Python
   or NumPy scalars, plain or writing in place into an array another elementwise line of the same
@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .traced import Op, Recorder, Ref, Traced
+from ..traced import Op, Recorder, Ref, Traced
 
 __all__ = ["UFUNCS", "COMPARISONS", "VAR", "Node", "Grouper", "classify", "ufunc_name"]
 

@@ -1,7 +1,7 @@
 """Turn a trace's elementwise NumPy calls into loops: the kernels and the order of the statements.
 
-The fused backend of `compile` (see `fused`) starts from the trace as data (`traced.Op` per
-NumPy call). `fusion_groups` decides which lines fuse and into which groups; this module, still
+The fused backend of `compile` starts from the trace as data (`traced.Op` per NumPy call).
+`groups` decides which lines fuse and into which groups; this module, still
 without numba, describes each group as a `Kernel` (its operands, constants, lines, the values it
 writes and the sums it accumulates) and orders the statements:
 
@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .fusion_groups import COMPARISONS, VAR, Grouper, Node, classify, ufunc_name
-from .traced import Recorder, Ref, Traced
+from ..traced import Recorder, Ref, Traced
+from .groups import COMPARISONS, VAR, Grouper, Node, classify, ufunc_name
 
 __all__ = ["Kernel", "Operand", "Reduction", "Statement", "schedule"]
 

@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from .buffers import _ESCAPE, _VAR, _Classes
-from .fusion import Statement
-from .traced import Recorder
+from ..buffers import _ESCAPE, _VAR, _Classes
+from ..traced import Recorder
+from .schedule import Statement
 
 __all__ = ["Plan", "plan"]
 
@@ -127,7 +127,7 @@ def plan(stmts: list[Statement], rec: Recorder, ret: str, min_bytes: int) -> Pla
     """Decide where every value of the fused step lives.
 
     Args:
-        stmts: the scheduled statements (`fusion.schedule`).
+        stmts: the scheduled statements (`schedule.schedule`).
         rec: the trace (for which lines make new arrays, and the arrays' shapes).
         ret: the step's return expression (what it reads escapes).
         min_bytes: traced ufunc lines write into buffers from this size on.
