@@ -153,6 +153,12 @@ def _elementwise(op: Op, arrays: dict[str, Traced]) -> bool:
         return False
     if name not in COMPARISONS and value.dtype not in _FLOATS:
         return False
+    if name in COMPARISONS and name != "where":
+        kinds = [arrays[a.name].value.dtype if isinstance(a, Ref) else a for a in op.args]
+        if any(isinstance(a, Ref) and a.name not in arrays for a in op.args):
+            return False
+        if np.result_type(*kinds) not in _DTYPES:  # e.g. bool against an int: int64
+            return False
     for a in op.args[:1] if name == "square" and op.fn is np.power else op.args:
         if isinstance(a, Ref):
             t = arrays.get(a.name)
