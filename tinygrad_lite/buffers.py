@@ -99,6 +99,7 @@ def plan_buffers(
     specs: list[tuple[tuple[int, ...], np.dtype[Any]]] = []
     free: dict[tuple[tuple[int, ...], str], list[int]] = {}
     releases: dict[int, list[tuple[tuple[tuple[int, ...], str], int]]] = {}
+    buffer_of: dict[str, int] = {}  # variable written into a buffer -> that buffer
     out = list(lines)
     for i, line in enumerate(lines):
         made = fresh[i]
@@ -108,18 +109,51 @@ def plan_buffers(
             root = classes.find(var)
             if root not in dead_roots:
                 key = (arr.shape, arr.dtype.str)
-                pool = free.setdefault(key, [])
-                if pool:
-                    b = pool.pop()
-                else:
-                    b = len(specs)
-                    specs.append((arr.shape, arr.dtype))
+                b = _dying_input(line, i, key, classes, end, buffer_of, releases)
+                if b is None:
+                    pool = free.setdefault(key, [])
+                    if pool:
+                        b = pool.pop()
+                    else:
+                        b = len(specs)
+                        specs.append((arr.shape, arr.dtype))
                 assert line.endswith(")")
                 out[i] = f"{line[:-1]}, out=b{b})"
+                buffer_of[var] = b
                 releases.setdefault(end[root], []).append((key, b))
         for key, b in releases.pop(i, []):
             free.setdefault(key, []).append(b)
     return out, specs
+
+
+def _dying_input(
+    line: str,
+    i: int,
+    key: tuple[tuple[int, ...], str],
+    classes: _Classes,
+    end: dict[str, int],
+    buffer_of: dict[str, int],
+    releases: dict[int, list[tuple[tuple[tuple[int, ...], str], int]]],
+) -> int | None:
+    """The buffer of an input that this elementwise line reads for the last time, if any.
+
+    `np.tanh(v2, out=<v2's buffer>)` spares a buffer. NumPy defines a ufunc whose output
+    overlaps an input to compute what it computes without the overlap, so the values are the
+    same; only elementwise calls on the variable itself (not a view of it) qualify, where the
+    overlap is exact and costs no copy.
+    """
+    call = line.partition(" = ")[2]
+    if not call.startswith("np.") or ".reduce(" in call or call.startswith("np.matmul("):
+        return None
+    for r in _VAR.findall(call):
+        if r not in buffer_of or end.get(classes.find(r)) != i:
+            continue
+        b = buffer_of[r]
+        pending = releases.get(i, [])
+        if (key, b) in pending:
+            pending.remove((key, b))
+            return b
+    return None
 
 
 class ThreadBuffers:
