@@ -142,8 +142,17 @@ def test_training_history_keeps_copies_every_k_iterations() -> None:
         history(10, net)
     with pytest.raises(ValueError, match="every must be an int >= 1"):
         TrainingHistory(every=0)
-    with pytest.raises(TypeError, match="Module or a"):
+    with pytest.raises(TypeError, match="a Module, a .* mapping or a function"):
         history.snapshot(11, [1.0])
+    asked = []
+
+    def model() -> TwoLayerNet:  # a training engine's model(): called for a snapshot only
+        asked.append(1)
+        return net
+
+    lazy = TrainingHistory(every=4)
+    assert [lazy(i, model) for i in range(6)] == [True, False, False, False, True, False]
+    assert len(asked) == 2 and np.array_equal(lazy.states[1]["W1"], net.W1.data)
 
 
 def test_gradient_norms_equal_the_hand_derived_gradients_norms(data) -> None:

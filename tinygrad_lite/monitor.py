@@ -166,7 +166,9 @@ class TrainingHistory:
 
         Args:
             iteration: the current iteration, after the last one recorded.
-            model: a Module (its `state_dict()` is copied) or a {name: array} mapping.
+            model: a Module (its `state_dict()` is copied), a {name: array} mapping, or a
+                function of no arguments that returns one, called only for a snapshot (a
+                training engine's `model` method, say).
         """
         last = self.iterations[-1] if self.iterations else None
         iteration = _check_iteration(iteration, last, "TrainingHistory")
@@ -180,22 +182,25 @@ class TrainingHistory:
 
         Args:
             iteration: after the last one recorded.
-            model: a Module (its `state_dict()` is copied) or a {name: array} mapping.
+            model: a Module (its `state_dict()` is copied), a {name: array} mapping, or a
+                function of no arguments that returns one.
 
         Raises:
-            TypeError: `model` is neither.
+            TypeError: `model` is none of these.
             ValueError: an iteration not after the last one recorded.
         """
         last = self.iterations[-1] if self.iterations else None
         iteration = _check_iteration(iteration, last, "TrainingHistory")
+        if not hasattr(model, "state_dict") and not isinstance(model, Mapping) and callable(model):
+            model = model()
         if hasattr(model, "state_dict"):
             state = model.state_dict()
         elif isinstance(model, Mapping):
             state = dict(model.items())
         else:
             raise TypeError(
-                f"TrainingHistory: expected a Module or a {{name: array}} mapping, got "
-                f"{type(model).__name__}"
+                f"TrainingHistory: expected a Module, a {{name: array}} mapping or a function "
+                f"that returns one, got {type(model).__name__}"
             )
         self.states.append(
             {k: np.array(getattr(v, "data", v), dtype=None, copy=True) for k, v in state.items()}
