@@ -26,10 +26,11 @@ from typing import Any
 
 import numpy as np
 
-from models import course_runs as runs
-from models.training import EXIT_USAGE, UsageError, prepare_out, train
 from tinygrad_lite import datasets
 from tinygrad_lite import plot as tgplot
+
+from . import course_runs as runs
+from .training import EXIT_USAGE, UsageError, prepare_out, train
 
 __all__ = ["EXERCISES", "PUBLISHED", "build_parser", "main"]
 

@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 
 import tinygrad_lite as tg
-from models.deep import DeepNet
 from tinygrad_lite import Tensor, data, datasets, nn, optim
 from tinygrad_lite import functional as F
 from tinygrad_lite.gradcheck import gradcheck_module, gradient_difference, numerical_grad
 from tinygrad_lite.nn_utils import l2_penalty
+
+from .deep import DeepNet
 
 __all__ = [
     "ENGINES",

@@ -6,11 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from models import manual
-from models.two_layer import PARAMETER_NAMES, TwoLayerNet
 from tinygrad_lite.perturb import perturbed_backward, perturbed_forward, sensitivity
 from tinygrad_lite.rounding import Rounding, backprop, compare
 from tinygrad_lite.tensor import Tensor
+
+from . import manual
+from .two_layer import PARAMETER_NAMES, TwoLayerNet
 
 __all__ = ["compare_gradients", "compare_with_manual"]
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from models.manual_deep import (
+from .manual_deep import (
     Array,
     L_model_backward,
     L_model_forward,

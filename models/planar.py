@@ -12,13 +12,15 @@ iterations at learning rate 1.2. Subcommands:
 - ``sweep``: the accuracy for several hidden-layer sizes, and ``sweep.png``.
 - ``graph``: the computation graph of one step's cost, as ``graph.png`` and ``graph.dot``.
 
-Training itself (the engines and the loop) lives in `models.training`.
+Every argument is checked before any training (the data, the decision grid's size, the memory
+the run needs, the output folder). A command's files are written together (`models.outputs`):
+``--out`` never mixes two runs. Ctrl-C during training saves the model so far as
+``checkpoint.npz``. Training itself (the engines and the loop) lives in `models.training`.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -26,47 +28,63 @@ from typing import Any
 
 import numpy as np
 
-from models.training import (
+from tinygrad_lite.serialize import save
+from tinygrad_lite.tensor import Tensor
+
+from .arguments import make_parser
+from .checks import (
+    EXIT_USAGE,
+    GRID_MARGIN,
+    UsageError,
+    check_data,
+    check_grid,
+    check_memory,
+    load_data,
+    prepare_out,
+)
+from .outputs import Staging
+from .sweep import Outcome, default_jobs, run_sweep, sweep_figure
+from .training import (
     DIVERGENCE_FACTOR,
     ENGINES,
     EXIT_DIVERGED,
-    EXIT_USAGE,
     PARAMETER_NAMES,
     AutogradEngine,
     Engine,
     ManualEngine,
     TrainingDiverged,
+    TrainingInterrupted,
     TrainResult,
-    UsageError,
     accuracy,
-    check_data,
     compare_gradients,
     fit,
-    load_data,
-    prepare_out,
+    format_cost,
     train,
 )
-from models.two_layer import TwoLayerNet
-from tinygrad_lite.datasets import DATASETS
-from tinygrad_lite.serialize import save
-from tinygrad_lite.tensor import Tensor
+from .two_layer import TwoLayerNet
 
 __all__ = [
     "AutogradEngine",
+    "CHECKPOINT",
     "DIVERGENCE_FACTOR",
     "ENGINES",
     "EXIT_DIVERGED",
+    "EXIT_INTERRUPTED",
     "EXIT_USAGE",
     "Engine",
     "ManualEngine",
     "PARAMETER_NAMES",
+    "TRAIN_FILES",
     "TrainResult",
     "TrainingDiverged",
+    "TrainingInterrupted",
     "UsageError",
     "accuracy",
+    "build_parser",
     "check_data",
     "compare_gradients",
     "fit",
+    "format_cost",
     "load_data",
     "main",
     "prepare_out",
@@ -74,6 +92,26 @@ __all__ = [
 ]
 
 Array = np.ndarray
+EXIT_INTERRUPTED = 130  # the shell's status for a process stopped by Ctrl-C
+# The files each command owns in --out: written together, never mixed with an earlier run's.
+TRAIN_FILES = ("data.png", "decision_boundary.png", "cost.png", "model.npz")
+SWEEP_FILES = ("sweep.png",)
+GRAPH_FILES = ("graph.png", "graph.dot")
+# Where an interrupted or failed run leaves its model; not one of TRAIN_FILES, so --out keeps
+# the earlier run's files beside it.
+CHECKPOINT = "checkpoint.npz"
+
+
+def _prog() -> str:
+    if Path(sys.argv[0]).name == "tinygrad-lite-planar":
+        return "tinygrad-lite-planar"
+    return f"python -m {__package__ or 'models'}.planar"
+
+
+def _error(message: str) -> None:
+    print(f"{_prog()}: error: {message}", file=sys.stderr, flush=True)
+
+
 # ------------------------------------------------------------------------------ figures
 
 
@@ -84,62 +122,121 @@ def _save(fig: Any, path: Path, dpi: int = 90) -> None:
     pyplot().close(fig)
 
 
-def _write_train_outputs(
-    result: TrainResult, X: Array, Y: Array, out: Path, plots: bool, step: float, every: int
-) -> list[Path]:
+def _write_figures(
+    result: TrainResult, X: Array, Y: Array, stage: Staging, step: float, every: int
+) -> None:
     from tinygrad_lite import plot
 
-    written = []
-    if plots:
-        _save(plot.plot_data(X, Y), out / "data.png")
-        fig = plot.plot_decision_boundary(
-            result.model.predict,
-            X,
-            Y,
-            step=step,
-            title=f"Decision Boundary for hidden layer size {result.model.n_h}",
-        )
-        _save(fig, out / "decision_boundary.png")
-        _save(plot.plot_cost(result.costs[::every], every=every), out / "cost.png")
-        written += [out / "data.png", out / "decision_boundary.png", out / "cost.png"]
-    save(result.model.state_dict(), out / "model.npz")
-    written.append(out / "model.npz")
-    return written
+    _save(plot.plot_data(X, Y), stage.path("data.png"))
+    fig = plot.plot_decision_boundary(
+        result.model.predict,
+        X,
+        Y,
+        step=step,
+        margin=GRID_MARGIN,
+        title=f"Decision Boundary for hidden layer size {result.model.n_h}",
+    )
+    _save(fig, stage.path("decision_boundary.png"))
+    _save(plot.plot_cost(result.costs[::every], every=every), stage.path("cost.png"))
 
 
 # ------------------------------------------------------------------------------ commands
 
 
-def _check_plottable(X: Array, plots: bool) -> None:
-    if plots and X.shape[0] != 2:
+def _check_plots(X: Array, plots: bool, step: float) -> int:
+    """The decision grid's number of points (0 without plots), or UsageError."""
+    if not plots:
+        return 0
+    if X.shape[0] != 2:
         raise UsageError(f"the plots need 2 features but X has {X.shape[0]}; use --no-plots")
+    return check_grid(X, step)
+
+
+def _report_files(written: list[Path], removed: list[Path]) -> None:
+    print("Wrote " + ", ".join(str(p) for p in written))
+    if removed:
+        names = ", ".join(str(p) for p in removed)
+        print(f"Removed {names}: from an earlier run, they do not belong with the new files")
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
     X, Y = load_data(args.dataset, args.data)
-    _check_plottable(X, not args.no_plots)
-    out = prepare_out(args.out)
-    try:
-        result = train(
-            X, Y, args.hidden, args.iterations, args.lr, args.seed, args.engine, args.print_every
-        )
-    except TrainingDiverged as e:
-        print(
-            f"error: {e} (--lr {args.lr} is probably too large); nothing was written to {out}",
-            file=sys.stderr,
-        )
-        return EXIT_DIVERGED
-    print(f"Final cost after {args.iterations} iterations: {result.final_cost:.6f}")
-    print(f"Accuracy: {result.accuracy:.2f}%")
-    written = _write_train_outputs(
-        result, X, Y, out, not args.no_plots, args.grid_step, max(1, args.iterations // 1000)
-    )
-    print("Wrote " + ", ".join(str(p) for p in written))
+    plots = not args.no_plots
+    grid = _check_plots(X, plots, args.grid_step)
+    check_memory(X.shape[0], X.shape[1], [args.hidden], args.iterations, grid, engine=args.engine)
+    out = prepare_out(args.out, TRAIN_FILES)
+    with Staging(out, TRAIN_FILES, "train") as stage:
+        try:
+            result = train(
+                X,
+                Y,
+                args.hidden,
+                args.iterations,
+                args.lr,
+                args.seed,
+                args.engine,
+                args.print_every,
+            )
+        except TrainingDiverged as e:
+            _error(f"{e} (--lr {args.lr} is probably too large); nothing was written to {out}")
+            return EXIT_DIVERGED
+        except TrainingInterrupted as e:
+            return _save_checkpoint(e, args.iterations, out)
+        print(f"Final cost after {args.iterations} iterations: {format_cost(result.final_cost)}")
+        print(f"Accuracy: {result.accuracy:.2f}%")
+        try:
+            # The model first: if drawing fails or is interrupted, it is kept as a checkpoint.
+            save(result.model.state_dict(), stage.path("model.npz"))
+            if plots:
+                every = max(1, args.iterations // 1000)
+                _write_figures(result, X, Y, stage, args.grid_step, every)
+        except (Exception, KeyboardInterrupt) as e:
+            kept = stage.rescue("model.npz", CHECKPOINT)
+            where = f"the trained model is saved in {kept}" if kept else "the model was not saved"
+            if _interrupted(e):
+                _error(
+                    f"interrupted while writing the outputs; {out} keeps its earlier files; {where}"
+                )
+                return EXIT_INTERRUPTED
+            _error(
+                f"writing the figures failed ({type(e).__name__}: {e}); {out} keeps its earlier "
+                f"files; {where}"
+            )
+            return 1
+        written, removed = stage.commit()
+    _report_files(written, removed)
     return 0
+
+
+def _interrupted(e: BaseException | None) -> bool:
+    """Whether `e` is Ctrl-C, or an error raised while cleaning up after one.
+
+    (zipfile, under np.savez, replaces a KeyboardInterrupt that reaches its ``with`` block by
+    a ValueError about its open handle.)
+    """
+    while e is not None:
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        e = e.__cause__ or e.__context__
+    return False
+
+
+def _save_checkpoint(e: TrainingInterrupted, iterations: int, out: Path) -> int:
+    if e.model is None or e.iteration == 0:
+        _error(f"interrupted before the first step; nothing was written to {out}")
+        return EXIT_INTERRUPTED
+    path = out / CHECKPOINT
+    save(e.model.state_dict(), path)
+    _error(
+        f"interrupted after {e.iteration} of {iterations} iterations; {out} keeps its earlier "
+        f"files; the model so far is saved in {path}"
+    )
+    return EXIT_INTERRUPTED
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     X, Y = load_data(args.dataset, args.data)
+    check_memory(X.shape[0], X.shape[1], [args.hidden], 0, engine="eager")
     rows = compare_gradients(X, Y, args.hidden, args.seed)
     print(
         f"Cost and gradients at the initial weights (seed {args.seed}, {X.shape[1]} examples), "
@@ -165,59 +262,65 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     from tinygrad_lite.derivation import explain
 
     X, Y = load_data(args.dataset, args.data)
+    check_memory(X.shape[0], X.shape[1], [args.hidden], 1)
     net = TwoLayerNet(X.shape[0], args.hidden, Y.shape[0], seed=args.seed)
     Xt, Yt = Tensor(X), Tensor(Y)
     explain(net.cost(Xt, Yt), names={"X": Xt, "Y": Yt, **dict(net.named_parameters())})
     return 0
 
 
+def _reporter(total: int) -> Callable[[int, int, Outcome], None]:
+    def report(done: int, hidden: int, r: Outcome) -> None:
+        if isinstance(r, TrainResult):
+            what = f"{r.accuracy:.2f}%, final cost {format_cost(r.final_cost)} ({r.seconds:.1f} s)"
+        else:
+            what = f"diverged at iteration {r.iteration}"
+        print(f"[{done}/{total}] {hidden} hidden units: {what}", flush=True)
+
+    return report
+
+
 def _cmd_sweep(args: argparse.Namespace) -> int:
     X, Y = load_data(args.dataset, args.data)
-    _check_plottable(X, not args.no_plots)
-    if args.hidden_sizes is None:
-        args.hidden_sizes = [1, 2, 3, 4, 5, 20, 50]
-    out = prepare_out(args.out)
-    results: list[tuple[int, TrainResult | TrainingDiverged]] = []
-    print(f"{'hidden units':>12}  {'accuracy':>9}  {'final cost':>10}")
-    for n in args.hidden_sizes:
+    plots = not args.no_plots
+    grid = _check_plots(X, plots, args.grid_step)
+    sizes = args.hidden_sizes or [1, 2, 3, 4, 5, 20, 50]
+    jobs = min(args.jobs or default_jobs(), len(sizes))
+    check_memory(X.shape[0], X.shape[1], sizes, args.iterations, grid, jobs, engine=args.engine)
+    out = prepare_out(args.out, SWEEP_FILES)
+    with Staging(out, SWEEP_FILES, "sweep") as stage:
+        where = "in this process" if jobs == 1 else f"in {jobs} processes"
+        print(
+            f"Training {len(sizes)} networks ({args.iterations} iterations each) {where}:",
+            flush=True,
+        )
         try:
-            r: TrainResult | TrainingDiverged = train(
-                X, Y, n, args.iterations, args.lr, args.seed, args.engine
+            results = run_sweep(
+                X,
+                Y,
+                sizes,
+                args.iterations,
+                args.lr,
+                args.seed,
+                args.engine,
+                jobs,
+                _reporter(len(sizes)),
             )
-        except TrainingDiverged as e:
-            r = e
-        results.append((n, r))
-        if isinstance(r, TrainResult):
-            print(f"{n:>12}  {r.accuracy:>8.2f}%  {r.final_cost:>10.6f}", flush=True)
-        else:
-            print(f"{n:>12}  diverged at iteration {r.iteration}", flush=True)
-    if not args.no_plots:
-        _save(_sweep_figure(results, X, Y, args.grid_step), out / "sweep.png", dpi=80)
-        print(f"Wrote {out / 'sweep.png'}")
+            print(f"{'hidden units':>12}  {'accuracy':>9}  {'final cost':>10}")
+            for n, r in results:
+                if isinstance(r, TrainResult):
+                    print(f"{n:>12}  {r.accuracy:>8.2f}%  {format_cost(r.final_cost):>10}")
+                else:
+                    print(f"{n:>12}  diverged at iteration {r.iteration}")
+            if plots:
+                print("Drawing the decision boundaries...", flush=True)
+                fig = sweep_figure(results, X, Y, args.grid_step)
+                _save(fig, stage.path("sweep.png"), dpi=80)
+                _report_files(*stage.commit())
+        except KeyboardInterrupt:
+            _error(f"interrupted; {out} keeps its earlier files")
+            return EXIT_INTERRUPTED
     return 0 if all(isinstance(r, TrainResult) for _, r in results) else EXIT_DIVERGED
-
-
-def _sweep_figure(
-    results: list[tuple[int, TrainResult | TrainingDiverged]], X: Array, Y: Array, step: float
-) -> Any:
-    from tinygrad_lite.plot import plot_data, plot_decision_boundary, pyplot
-
-    plt = pyplot()
-    cols = min(4, len(results))
-    rows = math.ceil(len(results) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.9 * rows), squeeze=False)
-    for ax, (n, r) in zip(axes.flat, results, strict=False):
-        if isinstance(r, TrainResult):
-            plot_decision_boundary(
-                r.model.predict, X, Y, ax=ax, step=step, title=f"Hidden Layer of size {n}"
-            )
-            ax.set_title(f"Hidden Layer of size {n} ({r.accuracy:.2f}%)")
-        else:
-            plot_data(X, Y, ax=ax, title=f"Hidden Layer of size {n}: diverged")
-    for ax in list(axes.flat)[len(results) :]:
-        ax.set_visible(False)
-    fig.tight_layout()
-    return fig
 
 
 def _cmd_graph(args: argparse.Namespace) -> int:
@@ -225,190 +328,63 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     from tinygrad_lite.plot import draw_graph
 
     X, Y = load_data(args.dataset, args.data)
-    out = prepare_out(args.out)
-    net = TwoLayerNet(X.shape[0], args.hidden, Y.shape[0], seed=args.seed)
-    Xt, Yt = Tensor(X), Tensor(Y)
-    cost = net.cost(Xt, Yt)
-    cost.backward(retain_graph=True)
-    names: dict[Tensor, str] = {p: name for name, p in net.named_parameters()}
-    names.update({Xt: "X", Yt: "Y"})
-    (out / "graph.dot").write_text(to_dot(cost, names=names), encoding="utf-8")
-    _save(draw_graph(cost, names=names), out / "graph.png")
-    print(f"Cost of one step: {cost.item():.6f}")
-    print(f"Wrote {out / 'graph.png'}, {out / 'graph.dot'} (render it with: dot -Tsvg graph.dot)")
+    check_memory(X.shape[0], X.shape[1], [args.hidden], 0, engine="eager")
+    out = prepare_out(args.out, GRAPH_FILES)
+    with Staging(out, GRAPH_FILES, "graph") as stage:
+        net = TwoLayerNet(X.shape[0], args.hidden, Y.shape[0], seed=args.seed)
+        Xt, Yt = Tensor(X), Tensor(Y)
+        cost = net.cost(Xt, Yt)
+        cost.backward(retain_graph=True)
+        names: dict[Tensor, str] = {p: name for name, p in net.named_parameters()}
+        names.update({Xt: "X", Yt: "Y"})
+        stage.path("graph.dot").write_text(to_dot(cost, names=names), encoding="utf-8")
+        _save(draw_graph(cost, names=names), stage.path("graph.png"))
+        print(f"Cost of one step: {format_cost(cost.item())}")
+        written, _ = stage.commit()
+    print(f"Wrote {written[0]}, {written[1]} (render it with: dot -Tsvg graph.dot)")
     return 0
 
 
-# ------------------------------------------------------------------------------ parsing
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> Any:  # argparse would print usage and exit
-        raise UsageError(f"{message} (see {self.prog} --help)")
-
-
-def _positive_int(name: str) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}") from None
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"{name} must be >= 1, got {value}")
-        return value
-
-    return parse
-
-
-def _positive_float(name: str) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
-        if not (math.isfinite(value) and value > 0):
-            raise argparse.ArgumentTypeError(f"{name} must be a finite number > 0, got {text}")
-        return value
-
-    return parse
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--seed must be an integer, got {text!r}") from None
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"--seed must be in [0, 2**32), got {value}")
-    return value
-
-
-def _common(p: argparse.ArgumentParser, out: bool = True) -> None:
-    p.add_argument(
-        "--dataset",
-        default="flower",
-        metavar="NAME",
-        help=f"data set: {', '.join(sorted(DATASETS))} (default: flower, the course's data)",
-    )
-    p.add_argument(
-        "--data", metavar="FILE.npz", help='your own data: an .npz with arrays "X" and "Y"'
-    )
-    p.add_argument("--seed", type=_seed, default=2, help="initialisation seed (default: 2)")
-    if out:
-        p.add_argument("--out", default="out", help="output folder (default: out/)")
-
-
-def _training(p: argparse.ArgumentParser, iterations: int) -> None:
-    p.add_argument(
-        "--iterations",
-        type=_positive_int("--iterations"),
-        default=iterations,
-        help=f"gradient steps (default: {iterations})",
-    )
-    p.add_argument(
-        "--lr", type=_positive_float("--lr"), default=1.2, help="learning rate (default: 1.2)"
-    )
-    p.add_argument(
-        "--engine",
-        choices=sorted(ENGINES),
-        default="autograd",
-        help="autograd (the library with a compiled step, default), eager (the library, "
-        "op by op) or manual (the hand-derived NumPy reference)",
-    )
-    p.add_argument("--no-plots", action="store_true", help="write no figures")
-    p.add_argument(
-        "--grid-step",
-        type=_positive_float("--grid-step"),
-        default=0.01,
-        help="grid spacing of the decision-boundary plots (default: 0.01)",
-    )
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "train": _cmd_train,
+    "compare": _cmd_compare,
+    "explain": _cmd_explain,
+    "sweep": _cmd_sweep,
+    "graph": _cmd_graph,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser (subcommands train, compare, explain, sweep, graph)."""
-    parser = _Parser(
-        prog="python -m models.planar",
-        description="The planar-data tutorial with tinygrad_lite: train (the default), "
-        "compare, explain, sweep, graph.",
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    t = sub.add_parser("train", help="train and plot (the default command)")
-    _common(t)
-    t.add_argument(
-        "--hidden", type=_positive_int("--hidden"), default=4, help="hidden units (default: 4)"
-    )
-    _training(t, 10000)
-    t.add_argument(
-        "--print-every",
-        type=_positive_int("--print-every"),
-        default=1000,
-        help="print the cost every this many iterations (default: 1000)",
-    )
-    t.set_defaults(run=_cmd_train)
-
-    c = sub.add_parser("compare", help="autograd's gradients against the hand-derived ones")
-    _common(c, out=False)
-    c.add_argument(
-        "--hidden", type=_positive_int("--hidden"), default=4, help="hidden units (default: 4)"
-    )
-    c.set_defaults(run=_cmd_compare)
-
-    e = sub.add_parser("explain", help="the backward pass autograd derived, as formulas")
-    _common(e, out=False)
-    e.add_argument(
-        "--hidden", type=_positive_int("--hidden"), default=4, help="hidden units (default: 4)"
-    )
-    e.set_defaults(run=_cmd_explain)
-
-    s = sub.add_parser("sweep", help="accuracy for several hidden-layer sizes, sweep.png")
-    _common(s)
-    s.add_argument(
-        "--hidden",
-        dest="hidden_sizes",
-        type=_positive_int("--hidden"),
-        nargs="+",
-        metavar="N",
-        help="hidden sizes (default: 1 2 3 4 5 20 50)",
-    )
-    _training(s, 5000)
-    s.set_defaults(run=_cmd_sweep)
-
-    g = sub.add_parser("graph", help="the computation graph of one step: graph.png, graph.dot")
-    _common(g)
-    g.add_argument(
-        "--hidden", type=_positive_int("--hidden"), default=4, help="hidden units (default: 4)"
-    )
-    g.set_defaults(run=_cmd_graph)
-    return parser
-
-
-COMMANDS = ("train", "compare", "explain", "sweep", "graph")
+    return make_parser(_prog())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status (0 ok, 1 diverged or mismatch, 2 bad input).
+    """Run the command line; return its exit status.
+
+    0: done; 1: training diverged, the gradients differ, or the figures could not be drawn;
+    2: bad input (nothing was run); 130: interrupted by Ctrl-C.
 
     Args:
         argv: the arguments without the program name (default: sys.argv[1:]). With no
             subcommand, ``train`` is run.
     """
-    args_list = list(sys.argv[1:] if argv is None else argv)
-    if not args_list or (args_list[0].startswith("-") and args_list[0] not in ("-h", "--help")):
-        args_list.insert(0, "train")
-    prog = "python -m models.planar"
     try:
+        args_list = list(sys.argv[1:] if argv is None else argv)
+        if not args_list or (args_list[0].startswith("-") and args_list[0] not in ("-h", "--help")):
+            args_list.insert(0, "train")
         if args_list[0] not in COMMANDS and not args_list[0].startswith("-"):
             raise UsageError(f"unknown command {args_list[0]!r}; choose from {', '.join(COMMANDS)}")
         args = build_parser().parse_args(args_list)
-        return int(args.run(args))
+        return int(COMMANDS[args.command](args))
     except UsageError as e:
-        print(f"{prog}: error: {e}", file=sys.stderr)
+        _error(str(e))
         return EXIT_USAGE
     except SystemExit as e:  # --help
         return int(e.code or 0) if isinstance(e.code, int) or e.code is None else EXIT_USAGE
     except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
-        return 130
+        _error("interrupted")
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Training the tutorial's network: the data checks, the engines, the loop, the gradient table.
+"""Training the tutorial's network: the engines, the loop and what Ctrl-C does to it.
 
 `fit` drives an engine that knows how to take one step; `AutogradEngine` (the library, with a
 compiled step by default), the op-by-op eager engine and `ManualEngine` (the hand-derived NumPy
@@ -8,56 +8,62 @@ reference) share that interface, so the command line in `models.planar` treats t
 from __future__ import annotations
 
 import math
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Protocol, TextIO
 
 import numpy as np
 
-from models import manual
-from models.gradients import compare_gradients, compare_with_manual
-from models.two_layer import TwoLayerNet
 from tinygrad_lite import compile as tg_compile
 from tinygrad_lite import optim
 from tinygrad_lite.autograd import no_grad
-from tinygrad_lite.datasets import DATASETS, load_dataset
 from tinygrad_lite.tensor import Tensor
 
+from . import manual
+
+# The data and --out checks live in models.checks; they are re-exported here, where they were.
+from .checks import EXIT_USAGE, UsageError, check_data, load_data, prepare_out
+from .console import StopNow, ctrl_c_between_steps, progress
+from .gradients import compare_gradients, compare_with_manual
+from .two_layer import TwoLayerNet
+
 __all__ = [
+    "EXIT_USAGE",
+    "UsageError",
+    "check_data",
+    "load_data",
+    "prepare_out",
     "AutogradEngine",
     "ENGINES",
     "Engine",
     "ManualEngine",
     "TrainResult",
     "TrainingDiverged",
-    "UsageError",
+    "TrainingInterrupted",
     "accuracy",
-    "check_data",
     "compare_gradients",
     "compare_with_manual",
     "fit",
-    "load_data",
+    "format_cost",
     "make_train_step",
-    "prepare_out",
     "train",
 ]
 
 Array = np.ndarray
 PARAMETER_NAMES = ("W1", "b1", "W2", "b2")
 EXIT_DIVERGED = 1
-EXIT_USAGE = 2
-
-
-class UsageError(Exception):
-    """Bad input from the command line: reported in one line, exit status 2."""
-
-
 DIVERGENCE_FACTOR = 10.0
+
+
+def format_cost(cost: float) -> str:
+    """A cost as the tutorial prints it (six decimals), in at most 14 characters.
+
+    Six decimals below 10⁶ (``0.693048``), six significant digits beyond (``3.91824e+308``):
+    a diverging run's cost is printed in a few characters, never in hundreds of digits.
+    """
+    return f"{cost:.6f}" if abs(cost) < 1e6 else f"{cost:.6g}"
 
 
 class TrainingDiverged(ArithmeticError):
@@ -78,85 +84,20 @@ class TrainingDiverged(ArithmeticError):
         super().__init__(f"training diverged at iteration {iteration}: {reason}")
 
 
-# ------------------------------------------------------------------------------ data
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped training between two steps; the steps before it are complete.
 
-
-def check_data(X: Any, Y: Any, source: str) -> tuple[Array, Array]:
-    """Return X (n_x, m) and Y (1, m) as float64, or raise UsageError naming the problem.
-
-    Args:
-        X: inputs, one example per column.
-        Y: labels in {0, 1}.
-        source: where the data came from, for the message.
+    Attributes:
+        iteration: the number of steps completed.
+        costs: the cost before each of them.
+        model: the network after those steps (set by `train`; None from `fit`).
     """
-    X = np.asarray(X, dtype=np.float64)
-    Y = np.asarray(Y, dtype=np.float64)
-    if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
-        raise UsageError(f"{source}: X must have shape (n_x, m), got {X.shape}")
-    m = X.shape[1]
-    if Y.shape != (1, m):
-        raise UsageError(
-            f"{source}: Y must have shape (1, {m}) to match X {X.shape}, got {Y.shape}"
-        )
-    for name, a in (("X", X), ("Y", Y)):
-        bad = ~np.isfinite(a)
-        if bad.any():
-            column = int(np.argwhere(bad)[0][1])
-            raise UsageError(
-                f"{source}: {name} holds {int(bad.sum())} NaN or infinite value(s), the first in "
-                f"column {column}; clean the data first"
-            )
-    if not np.all((Y == 0.0) | (Y == 1.0)):
-        raise UsageError(f"{source}: Y must hold only 0 and 1, got {np.unique(Y)[:5].tolist()}")
-    return X, Y
 
-
-def load_data(dataset: str = "flower", path: str | None = None) -> tuple[Array, Array]:
-    """The training data: a named data set, or arrays X and Y from an .npz file.
-
-    Args:
-        dataset: a name in `tinygrad_lite.datasets.DATASETS` ("flower" is the course's data,
-            drawn with seed 1).
-        path: an .npz file with arrays "X" (n_x, m) and "Y" (1, m); overrides `dataset`.
-
-    Raises:
-        UsageError: unknown name, unreadable file, or data of the wrong shape, with NaN or
-            infinity, or labels other than 0 and 1.
-    """
-    if path is not None:
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                missing = [k for k in ("X", "Y") if k not in npz.files]
-                if missing:
-                    raise UsageError(
-                        f"--data {path}: the file has no array(s) {missing}; it holds "
-                        f"{sorted(npz.files)}"
-                    )
-                X, Y = npz["X"], npz["Y"]
-        except (OSError, ValueError) as e:
-            raise UsageError(f"--data {path}: cannot read it as an .npz file ({e})") from e
-        return check_data(X, Y, f"--data {path}")
-    if dataset not in DATASETS:
-        valid = ", ".join(sorted(DATASETS))
-        raise UsageError(f"unknown data set {dataset!r}; valid names are {valid}")
-    X, Y = load_dataset(dataset)
-    return check_data(X, Y, f"data set {dataset!r}")
-
-
-def prepare_out(path: str | os.PathLike[str]) -> Path:
-    """Create the output folder and check that a file can be written in it, before any work.
-
-    Raises:
-        UsageError: the folder cannot be created or written to.
-    """
-    out = Path(path)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-check-"):
-            pass
-    except OSError as e:
-        raise UsageError(f"--out {str(path)!r} cannot be written: {e.strerror or e}") from e
-    return out
+    def __init__(self, iteration: int, costs: list[float]) -> None:
+        self.iteration = iteration
+        self.costs = costs
+        self.model: TwoLayerNet | None = None
+        super().__init__(f"training interrupted after {iteration} iterations")
 
 
 # ------------------------------------------------------------------------------ engines
@@ -276,16 +217,6 @@ ENGINES: dict[str, Callable[[Array, Array, int, float, int], Engine]] = {
 }
 
 
-def _progress(iterations: int, out: TextIO) -> Any:
-    """A tqdm bar on stderr when `out` is a terminal and the run is long, else None."""
-    isatty = getattr(out, "isatty", None)
-    if iterations < 1000 or not (callable(isatty) and isatty()):
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=iterations, unit="it", leave=False, dynamic_ncols=True)
-
-
 def fit(
     engine: Engine, iterations: int, print_every: int = 0, out: TextIO | None = None
 ) -> list[float]:
@@ -297,13 +228,17 @@ def fit(
     overflowing). It also fails if the trained weights end with a higher cost than they
     started with. Floating-point warnings are silenced in the loop since every cost is checked.
 
+    Ctrl-C stops training between two steps (a second Ctrl-C stops at once): see
+    `TrainingInterrupted`.
+
     Args:
         engine: what takes the steps (see `Engine`).
         iterations: number of steps, >= 1.
         print_every: print ``Cost after iteration i: c`` when i % print_every == 0; 0 for
             never.
-        out: where to print (stdout by default); a progress bar is shown on stderr when it is
-            a terminal and the run has 1000 iterations or more.
+        out: where to print (stdout by default); progress is shown on stderr when it is a
+            terminal and the run has 1000 iterations or more (a tqdm bar if tqdm is installed,
+            else a line at every tenth of the run).
 
     Returns:
         The cost before each step (``len == iterations``).
@@ -311,16 +246,22 @@ def fit(
     Raises:
         TrainingDiverged: the cost became NaN or infinite, exceeded `DIVERGENCE_FACTOR` times
             the initial cost, or ended above the initial cost.
+        TrainingInterrupted: Ctrl-C (or a KeyboardInterrupt raised by a step).
     """
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
         raise ValueError(f"fit: iterations must be an int >= 1, got {iterations!r}")
     out = sys.stdout if out is None else out
-    bar = _progress(iterations, out) if print_every else None
+    bar = progress(iterations, out) if print_every else None
     costs: list[float] = []
     limit = math.inf
     try:
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with (
+            ctrl_c_between_steps() as ctrl_c,
+            np.errstate(over="ignore", invalid="ignore", divide="ignore"),
+        ):
             for i in range(iterations):
+                if ctrl_c.requested:
+                    raise TrainingInterrupted(i, costs)
                 cost = engine.step()
                 if not math.isfinite(cost):
                     raise TrainingDiverged(i, cost, costs, f"the cost is {cost}")
@@ -329,14 +270,14 @@ def fit(
                         i,
                         cost,
                         costs,
-                        f"the cost rose from {costs[0]:.6f} to {cost:.6f}, more than "
-                        f"{DIVERGENCE_FACTOR:g} times its initial value",
+                        f"the cost rose from {format_cost(costs[0])} to {format_cost(cost)}, "
+                        f"more than {DIVERGENCE_FACTOR:g} times its initial value",
                     )
                 if i == 0:
                     limit = DIVERGENCE_FACTOR * cost
                 costs.append(cost)
                 if print_every and i % print_every == 0:
-                    line = f"Cost after iteration {i}: {cost:.6f}"
+                    line = f"Cost after iteration {i}: {format_cost(cost)}"
                     if bar is not None:
                         bar.write(line, file=out)
                     else:
@@ -344,6 +285,15 @@ def fit(
                 if bar is not None:
                     bar.update(1)
             final = engine.cost()
+            if ctrl_c.requested:
+                raise TrainingInterrupted(iterations, costs)
+    except (TrainingInterrupted, StopNow):
+        raise
+    except KeyboardInterrupt as e:
+        # Raised by a step itself, not by a Ctrl-C (which the handler above turns into a
+        # request): `costs` holds the completed steps, and a step that raises is trusted to
+        # have changed nothing.
+        raise TrainingInterrupted(len(costs), costs) from e
     finally:
         if bar is not None:
             bar.close()
@@ -357,7 +307,8 @@ def fit(
             start,
             final,
             costs,
-            f"the cost rose above its initial value {costs[0]:.6f} and ended at {final:.6f}",
+            f"the cost rose above its initial value {format_cost(costs[0])} and ended at "
+            f"{format_cost(final)}",
         )
     return costs
 
@@ -408,18 +359,23 @@ def train(
         iterations: gradient steps.
         lr: learning rate α of θ ← θ − α·dθ.
         seed: initialisation seed (the course's is 2).
-        engine: "autograd" or "manual".
+        engine: "autograd", "eager" or "manual".
         print_every: print the cost every this many iterations; 0 for never.
         out: where to print.
 
     Raises:
         TrainingDiverged: the cost became NaN or infinite, or rose (see `fit`).
+        TrainingInterrupted: Ctrl-C; its `model` holds the weights of the completed steps.
         KeyError: unknown engine.
     """
     make = ENGINES[engine]
     runner = make(X, Y, hidden, lr, seed)
     start = time.perf_counter()
-    costs = fit(runner, iterations, print_every, out)
+    try:
+        costs = fit(runner, iterations, print_every, out)
+    except TrainingInterrupted as e:
+        e.model = runner.model()
+        raise
     seconds = time.perf_counter() - start
     model = runner.model()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):

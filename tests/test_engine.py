@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import tracemalloc
 import weakref
 
 import numpy as np
@@ -54,26 +55,88 @@ def test_chain_100k_deep_backpropagates_without_recursion() -> None:
 def test_intermediates_are_freed_after_backward() -> None:
     x = Tensor(np.ones((4, 3)), requires_grad=True)
     h = (x * 2.0).tanh()
-    refs = [weakref.ref(h)]
+    value = weakref.ref(h.data)
+    tensor = weakref.ref(h)
     loss = (h * h).sum()
     del h
     gc.collect()
-    assert refs[0]() is not None  # the graph holds h until backward
+    assert tensor() is None  # the graph holds nodes, not tensors
+    assert value() is not None  # but the product's backward needs h's value
     loss.backward()
     gc.collect()
-    assert refs[0]() is None, "an intermediate survived backward"
+    assert value() is None, "an intermediate value survived backward"
     assert loss._ctx is not None and loss._ctx.saved is None
+
+
+def test_an_intermediate_no_backward_reads_is_freed_in_the_forward() -> None:
+    x = Tensor(np.ones((4, 3)), requires_grad=True)
+    z = x * 2.0  # its value is read by tanh's forward only: tanh's backward uses its output
+    value = weakref.ref(z.data)
+    h = z.tanh()
+    del z
+    gc.collect()
+    assert value() is None
+    h.sum().backward()
+    np.testing.assert_allclose(x.grad.data, 2.0 * (1.0 - np.tanh(2.0) ** 2))
+
+
+def test_an_eager_training_step_peaks_at_two_hidden_layer_arrays() -> None:
+    """The graph holds nodes, so a step of the tutorial's network holds at most A1 and dA1.
+
+    The forward's W1·X and W1·X + b1 are freed as soon as tanh has read them; the backward
+    writes dZ1 = dA1 ⊙ (1 − A1²) into A1's buffer. Holding the intermediates (as a graph of
+    tensors does) would peak at about six (n_h, m) arrays.
+    """
+    from models.two_layer import TwoLayerNet
+
+    n_x, n_h, m = 8, 64, 4096
+    rs = np.random.RandomState(0)
+    X, Y = Tensor(rs.randn(n_x, m)), Tensor((rs.rand(1, m) > 0.5).astype(np.float64))
+    model = TwoLayerNet(n_x, n_h=n_h)
+    opt = tg.optim.SGD(model.parameters(), lr=0.1)
+
+    def step() -> None:
+        opt.zero_grad()
+        model.cost(X, Y).backward()
+        opt.step()
+
+    step()  # the gradients exist from here on
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        step()
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    hidden = n_h * m * 8  # one (n_h, m) float64 array
+    assert peak <= 2.25 * hidden, f"peak {peak / hidden:.2f} (n_h, m) arrays"
+
+
+def test_a_refused_backward_releases_nothing() -> None:
+    x = Tensor(np.array([0.5, -1.0]), requires_grad=True)
+    shared = x.tanh()
+    (shared * 1.0).sum().backward()  # releases the tanh node
+    own = x * 3.0  # newer than `shared`: a backward through both visits it first
+    loss = (own * 2.0 + shared).sum()
+    with pytest.raises(RuntimeError, match="already been released"):
+        loss.backward()
+    x.grad = None
+    (own * own).sum().backward()  # own's node was not released by the refused backward
+    np.testing.assert_allclose(x.grad.data, 18.0 * x.data)
 
 
 def test_intermediates_kept_with_retain_graph() -> None:
     x = Tensor(np.ones(3), requires_grad=True)
     h = x * 2.0
-    ref = weakref.ref(h)
+    value = weakref.ref(h.data)
     loss = (h * h).sum()
     del h
     loss.backward(retain_graph=True)
     gc.collect()
-    assert ref() is not None
+    assert value() is not None
+    loss.backward()
+    np.testing.assert_array_equal(x.grad.data, np.full(3, 2 * 8.0))  # d Σ(2x)²/dx = 8x, twice
 
 
 @given(tensors(shape=(2, 3), requires_grad=True))

@@ -144,6 +144,8 @@ def test_train_function_engines_and_costs(flower) -> None:
 def test_progress_bar_on_a_terminal_keeps_the_cost_lines(
     flower, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    pytest.importorskip("tqdm")  # the "cli" extra; without it, see test_cli_outputs.py
+
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
             return True
@@ -340,7 +342,7 @@ def test_diverging_lr_stops_and_keeps_the_previous_outputs(
     code, out, err = run(capsys, *argv, *FAST)
     assert code == 1
     assert "Traceback" not in err
-    assert re.search(r"training diverged at iteration \d+: ", err), err
+    assert re.match(r"python -m models.planar: error: training diverged at iteration \d+: ", err)
     assert "--lr 1000000.0 is probably too large" in err
     assert "Accuracy" not in out
     after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
@@ -387,27 +389,66 @@ def test_the_real_entry_point_in_a_subprocess(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------ the full run
 
 
+@pytest.fixture(scope="module")
+def full_runs(flower) -> tuple[cli.TrainResult, cli.TrainResult]:
+    """The course's run (flower, 4 hidden units, lr 1.2, 10000 iterations) with both engines."""
+    X, Y = flower
+    return cli.train(X, Y), cli.train(X, Y, engine="manual")
+
+
+# Where the course's run is chaotic, what one-ulp changes of the starting weights give (each of
+# the 12 entries of W1 and W2 nudged by one ulp up and down, with the hand-derived engine):
+# the final cost 0.217818-0.217911 and the accuracy 90.50% or 90.75%. Another machine's
+# floating-point library makes such differences; the bands below hold them with room to spare.
+FINAL_COST_BAND = (0.2175, 0.2185)
+ACCURACY_BAND = (90.0, 91.0)
+
+
 @pytest.mark.slow
-def test_the_courses_full_run_with_both_engines(flower) -> None:
-    """Flower, 4 hidden units, lr 1.2, 10000 iterations: the course's run.
+def test_the_courses_full_run_with_both_engines(full_runs) -> None:
+    """The machine-independent digits of the course's run, and bands for the rest.
 
     The engines compute the same gradients with different rounding (≈1e-17). Near iteration
     7800 gradient descent at lr 1.2 leaves its monotone path for a period-2 oscillation; in
     the few hundred iterations before, it is unstable and amplifies any such difference about
-    1e13-fold (a one-ulp change of the initial W1 moves the final cost of the hand-derived
-    engine itself by ≈1e-4). So the costs agree to 1e-9 for the first 7000 iterations, and
-    the final costs only as far as that instability allows.
+    1e13-fold (a one-ulp change of the initial W1 moves the final cost by ≈1e-4). The same
+    happens between machines whose floating-point libraries round differently. So the costs
+    agree to 1e-9 for the first 7000 iterations, and the final cost and the accuracy are only
+    asserted within the bands that such differences span.
     """
-    X, Y = flower
-    a = cli.train(X, Y)
-    m = cli.train(X, Y, engine="manual")
-    assert a.accuracy >= 88.0 and m.accuracy >= 88.0
+    a, m = full_runs
     ca, cm = np.array(a.costs), np.array(m.costs)
     first_rise = int(np.flatnonzero(np.diff(cm) > 0)[0])
     assert first_rise > 7500, "the instability this test allows for starts later"
-    np.testing.assert_allclose(ca[:7000], cm[:7000], rtol=1e-9, atol=0)
-    assert abs(a.final_cost - m.final_cost) < 1e-5
-    assert 0.2 < a.final_cost < 0.23
+    np.testing.assert_allclose(ca[:7001], cm[:7001], rtol=1e-9, atol=0)
+    for r in (a, m):
+        assert FINAL_COST_BAND[0] <= r.final_cost <= FINAL_COST_BAND[1], r.final_cost
+        assert ACCURACY_BAND[0] <= r.accuracy <= ACCURACY_BAND[1], r.accuracy
+
+
+@pytest.mark.slow
+def test_the_readme_shows_the_default_run(full_runs) -> None:
+    """The README's sample output: exact where every machine agrees, in the bands elsewhere."""
+    a, _ = full_runs
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```text\n(Cost after iteration 0:.*?)```", readme, flags=re.S)
+    assert block is not None
+    lines = block[1].splitlines()
+    costs = [re.fullmatch(r"Cost after iteration (\d+): (\d\.\d{6})", s) for s in lines[:10]]
+    assert [int(c[1]) for c in costs if c] == list(range(0, 10000, 1000))
+    for c in costs:
+        assert c is not None
+        i, shown = int(c[1]), c[2]
+        if i <= 7000:
+            assert shown == f"{a.costs[i]:.6f}", f"iteration {i}"
+        else:
+            assert abs(float(shown) - a.costs[i]) < 5e-4, f"iteration {i}"
+    final = re.fullmatch(r"Final cost after 10000 iterations: (0\.\d{6})", lines[10])
+    assert final is not None and FINAL_COST_BAND[0] <= float(final[1]) <= FINAL_COST_BAND[1]
+    accuracy = re.fullmatch(r"Accuracy: (\d+\.\d\d)%", lines[11])
+    assert accuracy is not None and ACCURACY_BAND[0] <= float(accuracy[1]) <= ACCURACY_BAND[1]
+    assert lines[12] == "Wrote out/data.png, out/decision_boundary.png, out/cost.png, out/model.npz"
+    assert "machine-dependent" in readme
 
 
 @pytest.mark.slow

@@ -83,7 +83,8 @@ def detect_saturation() -> Iterator[None]:
     While the block runs, every `Sigmoid` or `Tanh` backward that receives a non-zero
     gradient for an element whose output is exactly 0 or ±1 (so that it returns exactly 0
     there) warns, naming the op, the line of user code that created it and the fraction of
-    such elements. Everything `detect_anomaly` checks is checked too (non-finite values
+    such elements (for ops created inside the block, whose input values the graph then
+    keeps). Everything `detect_anomaly` checks is checked too (non-finite values
     raise `AnomalyError`), and compiled steps run eagerly. Off, it costs nothing: the
     backward walk tests one flag per node, the one it tests for `detect_anomaly`.
 
@@ -141,7 +142,7 @@ def check_finite(
             continue
         if not np.all(np.isfinite(a)):
             bad = "NaN" if np.isnan(a).any() else "infinity"
-            shapes = ", ".join(str(np.shape(_array(x))) for x in inputs)
+            shapes = ", ".join(str(tuple(getattr(x, "shape", np.shape(x)))) for x in inputs)
             what = "output" if phase == "forward" else f"gradient of input {i}"
             raise AnomalyError(
                 f"{name} {phase} produced {bad} in its {what} (shape {a.shape}); "
@@ -194,8 +195,8 @@ def check_backward(ctx: Any, grad_in: Any, grads: tuple[Any, ...]) -> None:
     killed by a saturated output warns (see `check_saturation`).
     """
     name, where = ctx.fn.__name__, getattr(ctx, "where", "<unknown>")
-    parents = ctx.parents or ()
-    check_finite("backward", name, where, grads, parents)
+    parents = getattr(ctx, "parents", None)  # input tensors: kept for ops made in anomaly mode
+    check_finite("backward", name, where, grads, parents or ctx.inputs or ())
     if state.saturation and name in SATURATING and parents:
         # The output is computed again from the input: the backward may have written its
         # result into the saved output's buffer (see `Context.reuse`).

@@ -139,12 +139,28 @@ class set_grad_enabled:
 class Context:
     """What one op application remembers for its backward.
 
+    The graph holds nodes, not tensors: an op's `inputs` are the nodes that made its inputs
+    (their Contexts) and, for inputs that no op made (parameters, data, constants), the
+    Tensors themselves. An intermediate result is therefore freed as soon as no user code and
+    no backward needs its value; the backward still finds its way (the input node) and the
+    input's shape and dtype (kept on that node).
+
     Attributes:
         fn: the Function class that made the output.
-        parents: the input Tensors (None once the graph is released).
+        inputs: one entry per input: its node (a Context) if an op made it and it requires
+            grad, else the input Tensor (None once the graph is released).
+        parents: the input Tensors themselves, kept only in anomaly mode (see
+            `keep_inputs`); None otherwise.
+        shape: the output's shape.
+        dtype: the output's dtype.
+        value_id: `id()` of the output array. A backward recorded as a graph finds its
+            inputs among its saved values with it: a saved array and the output of an input
+            node were both alive when the op ran, so equal ids mean the same array.
         saved: values stored by `save_for_backward` (None once released).
         needs_input_grad: for each input, whether it requires a gradient.
         seq: creation number (inputs always have smaller numbers: a topological order).
+        oldest: the smallest creation number in the graph behind this node, which tells a
+            backward whether the graph may reach nodes an earlier backward released.
         where: 'file:line' of the user code that created the op (anomaly mode only).
         last_use: set by the engine just before `backward`: True when the saved values are
             released right after it (no `retain_graph`), so a backward may reuse a saved array
@@ -153,10 +169,15 @@ class Context:
 
     __slots__ = (
         "fn",
+        "inputs",
         "parents",
+        "shape",
+        "dtype",
+        "value_id",
         "saved",
         "needs_input_grad",
         "seq",
+        "oldest",
         "where",
         "last_use",
         "hooks",
@@ -165,7 +186,12 @@ class Context:
     )
     fn: type[Function]
     seq: int
+    oldest: int
+    inputs: tuple[Context | Tensor, ...] | None
     parents: tuple[Tensor, ...] | None
+    shape: tuple[int, ...]
+    dtype: np.dtype[Any]
+    value_id: int
     needs_input_grad: tuple[bool, ...]
     where: str
     last_use: bool
@@ -175,6 +201,14 @@ class Context:
     def __init__(self) -> None:
         self.saved: Any = ()
         self.memo = None
+
+    def __repr__(self) -> str:
+        shape = getattr(self, "shape", None)
+        return (
+            f"<{self.fn.__name__} node, output shape {shape}>"
+            if hasattr(self, "fn")
+            else ("<node>")
+        )
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep what the backward needs: inputs, the output, and non-float data (masks, shapes).
@@ -335,12 +369,38 @@ class Function:
             out = new
         ctx.fn = cls
         if _grad_mode.enabled and cls.differentiable:
-            needs = tuple([t._requires_grad for t in inputs])
+            needs: tuple[bool, ...]
+            if len(inputs) == 2:
+                a, b = inputs
+                needs = (a._requires_grad, b._requires_grad)
+            elif len(inputs) == 1:
+                a = inputs[0]
+                needs = (a._requires_grad,)
+            else:
+                needs = tuple([t._requires_grad for t in inputs])
             if True in needs:
-                ctx.parents = inputs
+                # Nodes, not tensors: the graph keeps no intermediate tensor alive.
+                seq = ctx.seq = _next_seq()
+                if len(inputs) == 2:
+                    ca, cb = a._ctx, b._ctx
+                    ctx.inputs = (ca or a, cb or b)
+                    oldest = seq if ca is None else ca.oldest
+                    if cb is not None and cb.oldest < oldest:
+                        oldest = cb.oldest
+                elif len(inputs) == 1:
+                    ca = a._ctx
+                    ctx.inputs = (ca or a,)
+                    oldest = seq if ca is None else ca.oldest
+                else:
+                    ctx.inputs = tuple([t._ctx or t for t in inputs])
+                    oldest = min([seq] + [c.oldest for c in ctx.inputs if c.__class__ is Context])
+                ctx.oldest = oldest
+                ctx.shape = out.shape
+                ctx.dtype = out.dtype
+                ctx.value_id = id(out)
                 ctx.needs_input_grad = needs
-                ctx.seq = _next_seq()
                 if anomaly.state.enabled:
+                    ctx.parents = inputs  # anomaly mode reports on the input values
                     ctx.where = anomaly.user_frame()
                     anomaly.check_finite("forward", cls.__name__, ctx.where, (out,), inputs)
                 result = _make_tensor(out, True, ctx)

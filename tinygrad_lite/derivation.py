@@ -222,39 +222,39 @@ class _Notation:
                 self.leaf.setdefault(id(t), name)
         taken = set(named)
         forward = [v[0] for v in reversed(visits)]  # creation order
-        inner = {id(c.parents[0]._ctx) for c in forward if self._layer(c, taken)}
+        inner = {id(c.inputs[0]) for c in forward if self._layer(c, taken)}
         for ctx in forward:
-            x = (ctx.parents or (None,))[0]
+            x = (ctx.inputs or (None,))[0]
             if id(ctx) in self.node or x is None:
                 continue
             k = self._layer(ctx, taken)
             if k is not None:
-                a = self.value(x._ctx.parents[1])
+                a = self.value(x.inputs[1])
                 self._name(ctx, f"Z{k}", taken, f"Z{k} = W{k} · {a} + b{k}")
             elif ctx.fn is ops.MatMul and id(ctx) not in inner:
                 k = self._weight(x)
                 if k is not None and f"Z{k}" not in taken:
-                    a = self.value(ctx.parents[1])
+                    a = self.value(ctx.inputs[1])
                     self._name(ctx, f"Z{k}", taken, f"Z{k} = W{k} · {a}")
-            elif ctx.fn in ACTIVATIONS and x._ctx is not None:
-                z = self.node.get(id(x._ctx), "")
+            elif ctx.fn in ACTIVATIONS and x.__class__ is Context:
+                z = self.node.get(id(x), "")
                 if re.fullmatch(r"Z\d+", z) and f"A{z[1:]}" not in taken:
                     act = ACTIVATIONS[ctx.fn]
                     self._name(ctx, f"A{z[1:]}", taken, f"A{z[1:]} = {act}({z})", shown=False)
 
-    def _weight(self, t: Tensor) -> str | None:
-        m = re.fullmatch(r"W(\d+)", self.leaf.get(id(t), "")) if t._ctx is None else None
+    def _weight(self, t: Context | Tensor) -> str | None:
+        m = re.fullmatch(r"W(\d+)", self.leaf.get(id(t), "")) if isinstance(t, Tensor) else None
         return m.group(1) if m else None
 
     def _layer(self, ctx: Context, taken: set[str]) -> str | None:
         """The layer k when `ctx` is W_k·A + b_k (an Add of a MatMul by W_k and the leaf b_k)."""
-        if ctx.fn is not ops.Add or not ctx.parents:
+        if ctx.fn is not ops.Add or not ctx.inputs:
             return None
-        mm, b = ctx.parents
-        if mm._ctx is None or mm._ctx.fn is not ops.MatMul or not mm._ctx.parents:
+        mm, b = ctx.inputs
+        if mm.__class__ is not Context or mm.fn is not ops.MatMul or not mm.inputs:
             return None
-        k = self._weight(mm._ctx.parents[0])
-        if k is None or b._ctx is not None or self.leaf.get(id(b)) != f"b{k}":
+        k = self._weight(mm.inputs[0])
+        if k is None or b.__class__ is Context or self.leaf.get(id(b)) != f"b{k}":
             return None
         return k if f"Z{k}" not in taken else None
 
@@ -267,21 +267,21 @@ class _Notation:
         if shown:
             self.shown.add(id(ctx))
 
-    def value(self, t: Tensor) -> str:
-        """How the value `t` is written in a formula."""
-        if t._ctx is None:
+    def value(self, t: Context | Tensor) -> str:
+        """How the value of `t` (a node, or an input that no op made) is written in a formula."""
+        if isinstance(t, Tensor):
             name = self.leaf.get(id(t))
             if name is not None:
                 return name
             return f"{t.data.item():g}" if t.data.size == 1 else "const"
-        return self.of_node(t._ctx)
+        return self.of_node(t)
 
     def of_node(self, ctx: Context) -> str:
         """How the output of the node `ctx` is written in a formula."""
         name = self.node.get(id(ctx))
         if name is not None:
             return name
-        values = [self.value(p) for p in ctx.parents or ()]
+        values = [self.value(p) for p in ctx.inputs or ()]
         slots = ", ".join("{" + str(i) + "}" for i in range(len(values)))
         template = FORWARD.get(ctx.fn, f"{ctx.fn.name}({slots})")
         return render(template, "", values, "", None)
@@ -290,7 +290,7 @@ class _Notation:
 def _templates(ctx: Context) -> tuple[str | None, ...]:
     f = getattr(ctx.fn, "formula", None)
     if f is None:
-        return tuple(f"∂{ctx.fn.__name__}/∂input{i}({{g}})" for i in range(len(ctx.parents or ())))
+        return tuple(f"∂{ctx.fn.__name__}/∂input{i}({{g}})" for i in range(len(ctx.inputs or ())))
     return tuple(f(ctx) if callable(f) else f)
 
 
@@ -326,8 +326,8 @@ def derive(cost: Tensor, names: Names | None = None, m: int | None = None) -> De
     notation = _Notation(named, visits)
     last_use: dict[int, int] = {}
     for i, (ctx, _, flowed) in enumerate(visits):
-        for p, f in zip(ctx.parents or (), flowed, strict=True):
-            if f is not None and p._ctx is None:
+        for p, f in zip(ctx.inputs or (), flowed, strict=True):
+            if f is not None and p.__class__ is not Context:
                 last_use[id(p)] = i
     order = {id(t): i for i, t in enumerate(named.values())}
     pending: dict[int, list[str]] = {id(cost._ctx): ["1"]}
@@ -345,7 +345,7 @@ def derive(cost: Tensor, names: Names | None = None, m: int | None = None) -> De
             name = notation.node[id(ctx)]
             lines.append(Line("d" + name, expr, g.shape, np.asarray(g)))
             expr = "d" + name
-        parents = ctx.parents or ()
+        parents = ctx.inputs or ()
         values = [notation.value(p) for p in parents]
         out = notation.of_node(ctx)
         broadcast = REGISTRY[ctx.fn.name].kind == "broadcast" if ctx.fn.name in REGISTRY else False
@@ -356,10 +356,9 @@ def derive(cost: Tensor, names: Names | None = None, m: int | None = None) -> De
             if broadcast and f.shape != g.shape:
                 axes = reduction_axes(g.shape, f.shape)
                 term = f"{_sum_over(axes, len(g.shape))} {_wrap(term, '/', '')}"
-            key = id(p._ctx) if p._ctx is not None else id(p)
-            pending.setdefault(key, []).append(term)
+            pending.setdefault(id(p), []).append(term)
         # a leaf's formula is complete once its last consumer has been visited
-        for p in {id(p): p for p in parents if p._ctx is None}.values():
+        for p in {id(p): p for p in parents if p.__class__ is not Context}.values():
             if last_use.get(id(p)) == i and id(p) in notation.leaf:
                 grad = np.asarray(leaves[id(p)][1])
                 formula = " + ".join(pending.pop(id(p)))

@@ -334,16 +334,17 @@ def activation(
     Recognises tanh, the sigmoid and relu, also written np.maximum(0, Z).
     """
     kinds = {ops.Tanh: "tanh", ops.Sigmoid: "sigmoid", ops.ReLU: "relu", ops.Maximum: "relu"}
+    me = tensor._ctx or tensor  # the graph's node for `tensor`
     for node in nodes:
-        fn, parents = node.ctx.fn, list(node.ctx.parents or ())
-        if fn not in kinds or not any(p is tensor for p in parents):
+        fn, parents = node.ctx.fn, list(node.ctx.inputs or ())
+        if fn not in kinds or not any(p is me for p in parents):
             continue
         if fn is ops.Maximum:
-            other = parents[1] if parents[0] is tensor else parents[0]
-            if other._ctx is not None or np.any(other.data != 0):
+            other = parents[1] if parents[0] is me else parents[0]
+            if not isinstance(other, Tensor) or np.any(other.data != 0):
                 continue
             out = np.maximum(tensor.data, 0)
-        elif parents[0] is not tensor:
+        elif parents[0] is not me:
             continue
         else:
             out = node.ctx.saved[0] if fn is not ops.ReLU else np.maximum(tensor.data, 0)
@@ -369,15 +370,15 @@ def other_input(
     """
     mine = np.asarray(mine, dtype=np.float64)
     for node in nodes:
-        parents = node.ctx.parents or ()
+        parents = node.ctx.inputs or ()
         if node.ctx.fn is not ops.MatMul or not parents or parents[0] is not weight:
             continue
-        a = parents[1]
+        a = parents[1]  # the graph's node for the layer's input
         for name, v in named.items():
-            if v is a or v.shape != a.shape or v.ndim != 2:
+            if (v._ctx or v) is a or v.shape != tuple(a.shape) or v.ndim != 2:
                 continue
             guess = (node.grad @ v.data.T) * factor
             if guess.shape == mine.shape and _close(mine, guess):
-                right = next((n for n, t in named.items() if t is a), "its input")
+                right = next((n for n, t in named.items() if (t._ctx or t) is a), "its input")
                 return f"{name} where the layer's input is {right} (an off-by-one layer index?)"
     return None

@@ -60,21 +60,31 @@ def _root_grad(root: Tensor, grad: Any, create_graph: bool) -> Any:
     return g
 
 
-def _saved_as_tensors(ctx: Context, out: Tensor | None) -> tuple[Any, ...]:
-    """The saved values with inputs and the output replaced by their Tensors (graph mode)."""
-    parents = ctx.parents or ()
+def _saved_as_tensors(ctx: Context) -> tuple[Any, ...]:
+    """The saved values with inputs and the output replaced by Tensors (graph mode).
+
+    A saved input of a leaf is that leaf; a saved input made by an op, or the saved output,
+    becomes a Tensor of that array attached to its node, so that the backward's own graph
+    leads back into the recorded one.
+    """
+    make = autograd._make_tensor
+    inputs = ctx.inputs or ()
     mapped: list[Any] = []
     for s in ctx.saved:
         if not hasattr(s, "dtype") or not hasattr(s, "shape") or hasattr(s, "_ctx"):
             mapped.append(s)
             continue
-        for p in parents:
-            if s is p.data:
+        for p in inputs:
+            if p.__class__ is Context:
+                if p.value_id == id(s):
+                    mapped.append(make(s, True, p))
+                    break
+            elif s is p.data:  # type: ignore[union-attr]
                 mapped.append(p)
                 break
         else:
-            if out is not None and s is out.data:
-                mapped.append(out)
+            if ctx.value_id == id(s):
+                mapped.append(make(s, True, ctx))
             elif s.dtype.kind in "biu":
                 mapped.append(s)  # masks and indices: constants of the derivative
             else:
@@ -89,13 +99,13 @@ def _saved_as_tensors(ctx: Context, out: Tensor | None) -> tuple[Any, ...]:
 class _GraphContext:
     """What a backward sees when its own graph is recorded: the same fields, Tensors inside."""
 
-    __slots__ = ("fn", "saved", "needs_input_grad", "parents", "seq", "last_use")
+    __slots__ = ("fn", "saved", "needs_input_grad", "inputs", "seq", "last_use")
 
-    def __init__(self, ctx: Context, out: Tensor | None) -> None:
+    def __init__(self, ctx: Context) -> None:
         self.fn = ctx.fn
-        self.saved = _saved_as_tensors(ctx, out)
+        self.saved = _saved_as_tensors(ctx)
         self.needs_input_grad = ctx.needs_input_grad
-        self.parents = ctx.parents
+        self.inputs = ctx.inputs
         self.seq = ctx.seq
         self.last_use = False
 
@@ -104,6 +114,29 @@ class _GraphContext:
 
     def kept(self, name: str, recompute: Callable[[], Any]) -> Any:
         return recompute()  # from the Tensors, so that it is part of the recorded graph
+
+
+# Every node an earlier backward released was created before this number (see `walk`).
+_released_before = -1
+
+
+def _refuse_if_released(roots: Sequence[Tensor]) -> None:
+    """Raise before anything is released if the graph behind `roots` holds a released node.
+
+    Only a graph reaching back past the latest releasing backward can hold one (a node's
+    `oldest` says how far back its graph reaches), so a training loop's fresh graph is never
+    searched; elsewhere the search enters only such parts.
+    """
+    stack = [r._ctx for r in roots if r._ctx is not None]
+    seen: set[int] = set()
+    while stack:
+        ctx = stack.pop()
+        if id(ctx) in seen or ctx.oldest >= _released_before:
+            continue
+        seen.add(id(ctx))
+        if ctx.saved is None or ctx.inputs is None:
+            raise RuntimeError(_RELEASED)
+        stack.extend(p for p in ctx.inputs if p.__class__ is Context)
 
 
 def _modified_in_place(ctx: Context, p: Tensor) -> None:
@@ -148,12 +181,17 @@ def walk(
     check = anomaly.state.enabled
     hooks_on = run_hooks and hooks.count > 0
     pending: dict[int, Any] = {}
-    outs: dict[int, Tensor] = {}
     leaves: dict[int, tuple[Tensor, Any, bool]] = {}
     captured: dict[int, Any] = {}
     heap: list[tuple[int, Context]] = []
     heappop, heappush = heapq.heappop, heapq.heappush
     last_use = not retain_graph
+    if last_use:
+        # A backward that meets a released node part-way would already have released the
+        # nodes before it: refuse first, so that a refused backward changes nothing.
+        global _released_before
+        _refuse_if_released(roots)
+        _released_before = max(_released_before, autograd.next_version())
     for root, g in zip(roots, root_grads, strict=True):
         ctx = root._ctx
         if ctx is None:
@@ -167,34 +205,33 @@ def walk(
             pending[key] = pending[key] + g
         else:
             pending[key] = g
-            outs[key] = root
             heappush(heap, (-ctx.seq, ctx))
     while heap:
         ctx = heappop(heap)[1]
         key = id(ctx)
         g = pending.pop(key)
-        parents = ctx.parents
-        if parents is None or ctx.saved is None:
+        inputs = ctx.inputs
+        if inputs is None or ctx.saved is None:
             raise RuntimeError(_RELEASED)
         if hooks_on and getattr(ctx, "hooks", None):
             g = hooks.run(ctx.hooks, g, create_graph, g.shape)
         if capture is not None and key in capture:
             captured[key] = g
         if create_graph:
-            grads = ctx.fn.backward(_GraphContext(ctx, outs.get(key)), g)  # type: ignore[arg-type]
+            grads = ctx.fn.backward(_GraphContext(ctx), g)  # type: ignore[arg-type]
         else:
             ctx.last_use = last_use
             grads = ctx.fn.backward(ctx, g)
-        if len(grads) != len(parents):
+        if len(grads) != len(inputs):
             raise RuntimeError(
                 f"{ctx.fn.__name__}.backward returned {len(grads)} gradients for "
-                f"{len(parents)} inputs"
+                f"{len(inputs)} inputs"
             )
         if check:
             anomaly.check_backward(ctx, g, grads)
         needs = ctx.needs_input_grad
         flowed: list[Any] | None = [] if on_node is not None else None
-        for i, p in enumerate(parents):
+        for i, p in enumerate(inputs):
             pg = grads[i]
             if pg is None or not needs[i]:
                 if flowed is not None:
@@ -202,35 +239,33 @@ def walk(
                 continue
             if pg.__class__ is not np.ndarray and isinstance(pg, np.generic):
                 pg = np.asarray(pg)  # arithmetic on 0-d arrays gives NumPy scalars
-            pdata = p.data
-            if pg.shape != pdata.shape:
-                pg = unbroadcast(pg, pdata.shape)
-            pdt = pdata.dtype
-            del pdata  # no array kept in a local: see Context.reuse
+            if p.__class__ is Context:  # made by an op: its node keeps its shape and dtype
+                pshape, pdt = p.shape, p.dtype
+            else:
+                pshape, pdt = p.data.shape, p.data.dtype  # type: ignore[union-attr]
+            if pg.shape != pshape:
+                pg = unbroadcast(pg, pshape)
             if pg.dtype is not pdt and pg.dtype != pdt:
                 pg = pg.astype(pdt)
             if flowed is not None:
                 flowed.append(pg)
-            pctx = p._ctx
-            if pctx is None:
-                if p._version > ctx.seq:
-                    _modified_in_place(ctx, p)
+            if p.__class__ is not Context:
+                if p._version > ctx.seq:  # type: ignore[union-attr]
+                    _modified_in_place(ctx, p)  # type: ignore[arg-type]
                 seen = leaves.get(id(p))
-                leaves[id(p)] = (p, pg, pg is g) if seen is None else (p, seen[1] + pg, False)
+                leaves[id(p)] = (p, pg, pg is g) if seen is None else (p, seen[1] + pg, False)  # type: ignore[assignment]
                 continue
-            pkey = id(pctx)
+            pkey = id(p)
             prev = pending.get(pkey)
             if prev is None:
                 pending[pkey] = pg
-                if create_graph:
-                    outs[pkey] = p
-                heappush(heap, (-pctx.seq, pctx))
+                heappush(heap, (-p.seq, p))
             else:
                 pending[pkey] = prev + pg
         if on_node is not None:
             on_node(ctx, g, tuple(flowed or ()))
         if last_use:
-            ctx.saved = ctx.parents = None
+            ctx.saved = ctx.inputs = ctx.parents = None
     return leaves, captured
 
 

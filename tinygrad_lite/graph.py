@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .autograd import Context
 from .engine import walk
 from .tensor import Tensor
 
@@ -118,28 +119,24 @@ def _name_lookup(names: Names | None) -> dict[int, str]:
     return out
 
 
-def _visit(root: Tensor, func: str, with_grads: bool) -> tuple[list[Tensor], dict[int, Any]]:
-    """Every tensor behind `root`, inputs before the ops that use them, and ∂(Σ root)/∂node.
+def _visit(root: Tensor, func: str, with_grads: bool) -> tuple[list[Any], dict[int, Any]]:
+    """Every node behind `root`, inputs before the ops that use them, and ∂(Σ root)/∂node.
 
-    The engine's own backward walk visits the op nodes (with the graph retained, hooks off and
-    nothing written to `.grad`); each visit also names the node's inputs.
+    A node is an op's Context or an input Tensor that no op made (a leaf or a constant). The
+    engine's own backward walk visits the op nodes (with the graph retained, hooks off and
+    nothing written to `.grad`).
     """
     ctx = root._ctx
     if ctx is None:
         return [root], {}
-    if ctx.saved is None or ctx.parents is None:
+    if ctx.saved is None or ctx.inputs is None:
         raise GraphError(_RELEASED.format(func=func))
-    out_of: dict[int, Tensor] = {id(ctx): root}
-    ops_seen: list[Tensor] = []
+    ops_seen: list[Context] = []
     grads: dict[int, Any] = {}
 
-    def on_node(node: Any, g: Any, flowed: tuple[Any, ...]) -> None:
-        t = out_of[id(node)]
-        ops_seen.append(t)
-        grads[id(t)] = g
-        for p in node.parents:
-            if p._ctx is not None:
-                out_of.setdefault(id(p._ctx), p)
+    def on_node(node: Context, g: Any, flowed: tuple[Any, ...]) -> None:
+        ops_seen.append(node)
+        grads[id(node)] = g
 
     try:
         walk([root], [np.ones_like(root.data)], True, False, on_node=on_node, run_hooks=False)
@@ -147,15 +144,15 @@ def _visit(root: Tensor, func: str, with_grads: bool) -> tuple[list[Tensor], dic
         if "released" in str(e):
             raise GraphError(_RELEASED.format(func=func)) from None
         raise
-    order: list[Tensor] = []
+    order: list[Any] = []
     seen: set[int] = set()
-    for t in reversed(ops_seen):  # creation order: inputs first
-        for p in t._ctx.parents or ():  # type: ignore[union-attr]
-            if p._ctx is None and id(p) not in seen:
+    for node in reversed(ops_seen):  # creation order: inputs first
+        for p in node.inputs or ():
+            if p.__class__ is not Context and id(p) not in seen:
                 seen.add(id(p))
                 order.append(p)
-        seen.add(id(t))
-        order.append(t)
+        seen.add(id(node))
+        order.append(node)
     return order, (grads if with_grads else {})
 
 
@@ -199,14 +196,15 @@ def build_graph(tensor: Tensor, names: Names | None = None, op_grads: bool = Tru
         raise TypeError(f"{func}: expected a Tensor, got {type(tensor).__name__}")
     lookup = _name_lookup(names)
     order, grads = _visit(tensor, func, op_grads)
+    root = tensor._ctx if tensor._ctx is not None else tensor
     index = {id(t): i for i, t in enumerate(order)}
 
     edges: list[tuple[int, int]] = []
     inputs: list[list[int]] = [[] for _ in order]
     users: list[list[int]] = [[] for _ in order]
     for i, t in enumerate(order):
-        if t._ctx is not None and t._ctx.parents is not None:
-            for p in t._ctx.parents:
+        if t.__class__ is Context:
+            for p in t.inputs or ():
                 j = index[id(p)]
                 edges.append((j, i))
                 inputs[i].append(j)
@@ -226,26 +224,28 @@ def build_graph(tensor: Tensor, names: Names | None = None, op_grads: bool = Tru
     for i, t in enumerate(order):
         kind: NodeKind
         norm: float | None = None
-        if t._ctx is not None:
-            kind, label = "op", t._ctx.fn.__name__
+        if t.__class__ is Context:
+            kind, label = "op", t.fn.__name__
             if id(t) in grads:
                 norm = _norm(grads[id(t)])
+            shape, dtype = t.shape, t.dtype
         else:
             kind = "leaf" if t.requires_grad else "const"
             label = lookup.get(id(t)) or ("leaf" if t.requires_grad else _const_label(t))
             if t.grad is not None:
                 norm = _norm(t.grad.data)
+            shape, dtype = t.data.shape, t.data.dtype
         nodes.append(
             Node(
                 index=i,
                 kind=kind,
                 label=label,
-                shape=tuple(t.data.shape),
-                dtype=str(t.data.dtype),
+                shape=tuple(shape),
+                dtype=str(dtype),
                 grad_norm=norm,
                 layer=layer[i],
                 position=position[i],
-                is_root=t is tensor,
+                is_root=t is root,
             )
         )
     return Graph(nodes=tuple(nodes), edges=tuple(edges))

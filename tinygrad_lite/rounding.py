@@ -322,17 +322,18 @@ def backprop(cost: Tensor, named: Mapping[str, Tensor]) -> Backprop:
         for name in by_node.get(id(ctx), ()):
             result.gradients[name], result.magnitudes[name] = g, m
             events.append((event, 0, name))
-        parents = ctx.parents or ()
-        sizes = [g.size] + [p.data.size for p in parents]
+        parents = ctx.inputs or ()
+        sizes = [g.size] + [int(np.prod(p.shape)) for p in parents]
         result.steps += max(sizes) + 1
         for p, pm, f in zip(parents, input_magnitudes(ctx, m), flowed, strict=True):
             if f is None or pm is None:
                 continue
             pm = unbroadcast(np.broadcast_to(pm, np.broadcast_shapes(pm.shape, f.shape)), f.shape)
-            key = id(p._ctx) if p._ctx is not None else id(p)
-            store = pending if p._ctx is not None else leaf_mag
+            key = id(p)
+            node = p.__class__ is Context
+            store = pending if node else leaf_mag
             store[key] = pm if key not in store else store[key] + pm
-            if p._ctx is None:
+            if not node:
                 leaf_done[key] = event
 
     leaves, _ = walk([cost], [np.ones_like(cost.data)], True, False, on_node=on_node)

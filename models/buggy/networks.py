@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from models import manual_deep
+from .. import manual_deep
 
 __all__ = [
     "DEEP",
