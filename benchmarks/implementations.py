@@ -247,6 +247,7 @@ class TinygradCompiled(TinygradEager):
     """The eager step traced once by ``tinygrad_lite.compile`` and replayed."""
 
     name = "tinygrad_lite compiled"
+    backend: ClassVar[str | None] = None  # compile()'s default
 
     @classmethod
     def unavailable(cls) -> str | None:
@@ -263,7 +264,8 @@ class TinygradCompiled(TinygradEager):
 
         compile_fn = _compile_function()
         assert compile_fn is not None
-        self.compiled = compile_fn(make_train_step(self.model, self.opt))
+        step = make_train_step(self.model, self.opt)
+        self.compiled = compile_fn(step, backend=self.backend) if self.backend else compile_fn(step)
 
     def step(self) -> float:
         cost = self.compiled(self.X, self.Y)
@@ -271,6 +273,24 @@ class TinygradCompiled(TinygradEager):
 
     def gradients(self) -> Params | None:
         # The replayed step may keep its gradients in its own buffers rather than in .grad.
+        return None
+
+
+class TinygradFused(TinygradCompiled):
+    """The compiled step with ``backend="fused"``: elementwise chains as numba loops."""
+
+    name = "tinygrad_lite fused"
+    backend = "fused"
+
+    @classmethod
+    def unavailable(cls) -> str | None:
+        reason = super().unavailable()
+        if reason is not None:
+            return reason
+        try:
+            importlib.import_module("numba")
+        except ImportError:
+            return 'numba is not installed (optional: pip install ".[fast]")'
         return None
 
 
@@ -328,5 +348,12 @@ class TorchEager(Implementation):
 
 IMPLEMENTATIONS: dict[str, type[Implementation]] = {
     cls.name: cls
-    for cls in (TinygradEager, TinygradCompiled, NumpyTutorial, NumpyTuned, TorchEager)
+    for cls in (
+        TinygradEager,
+        TinygradCompiled,
+        TinygradFused,
+        NumpyTutorial,
+        NumpyTuned,
+        TorchEager,
+    )
 }

@@ -82,6 +82,9 @@ TIME_TARGETS: dict[tuple[str, str], float] = {
     ("tinygrad_lite compiled", "S"): 1.15,
     ("tinygrad_lite compiled", "M"): 1.0,
     ("tinygrad_lite compiled", "L"): 1.0,
+    ("tinygrad_lite fused", "S"): 0.8,
+    ("tinygrad_lite fused", "M"): 0.45,
+    ("tinygrad_lite fused", "L"): 0.7,
 }
 # Target: peak memory (tracemalloc) of a step as a multiple of the tuned NumPy step's.
 MEMORY_TARGETS: dict[tuple[str, str], float] = {("tinygrad_lite eager", "L"): 1.3}

@@ -124,7 +124,7 @@ def test_a_hidden_layer_too_large_for_memory_is_refused(
             code,
             out,
             err,
-            r"needs about 210 GiB \(210 GiB to train the network .* examples\), 8 GiB",
+            r"needs about 90\.9 GiB \(90\.9 GiB to train the network .* examples\), 8 GiB",
         )
     assert not (tmp_path / "o").exists()
 

@@ -230,8 +230,9 @@ class CompiledStep:
         traces: how many times the step has been traced.
     """
 
-    def __init__(self, fn: Callable[..., Any]) -> None:
+    def __init__(self, fn: Callable[..., Any], backend: str = "numpy") -> None:
         self.fn = fn
+        self.backend = backend
         self._plans: OrderedDict[tuple[Any, ...], Callable[..., Any]] = OrderedDict()
         self.source = ""
         self.traces = 0
@@ -297,7 +298,7 @@ class CompiledStep:
                 for t, data in saved:
                     t.data = data
                 tracer.materialize()
-        run, source = self._build(tracer, len(tensors), ret, version)
+        run, source = self._build(tracer, len(tensors), ret, version, self.backend)
         if len(self._plans) >= MAX_PLANS:
             self._plans.popitem(last=False)
         self._plans[key] = run
@@ -338,7 +339,7 @@ class CompiledStep:
 
     @staticmethod
     def _build(
-        tracer: _Tracer, n_args: int, ret: str, version: int
+        tracer: _Tracer, n_args: int, ret: str, version: int, backend: str = "numpy"
     ) -> tuple[Callable[..., Any], str]:
         rec = tracer.rec
         guards = [f"if _version() != {version}: raise _Stale"]
@@ -352,11 +353,18 @@ class CompiledStep:
                 f"{t.data.shape!r} or {e}.data.dtype != {d}: raise _Stale"
             )
         params = ", ".join(f"x{i}" for i in range(n_args))
-        lines, specs = plan_buffers(rec.lines, rec.fresh, ret, BUFFER_MIN_BYTES)
+        kernels: dict[str, Any] = {}
+        if backend == "fused":
+            from .fused import generate
+
+            lines, specs, kernels = generate(rec, ret, BUFFER_MIN_BYTES)
+        else:
+            lines, specs = plan_buffers(rec.lines, rec.fresh, ret, BUFFER_MIN_BYTES)
         buffers = ThreadBuffers(specs)
         body = guards + buffer_prologue(len(specs), "_buffers") + lines + [f"return {ret}"]
         source = f"def step({params}):\n" + "\n".join("    " + line for line in body) + "\n"
         namespace: dict[str, Any] = dict(rec.consts)
+        namespace.update(kernels)
         namespace.update(
             np=np, _T=_T, _Stale=_Stale, _version=_structure_version, _buffers=buffers.get
         )
@@ -385,7 +393,10 @@ def compile_source(source: str) -> Any:
     return builtins.compile(source, "<tinygrad_lite.compile>", "exec")
 
 
-def compile(fn: Callable[..., Any]) -> CompiledStep:
+BACKENDS = ("numpy", "fused")
+
+
+def compile(fn: Callable[..., Any], backend: str = "numpy") -> CompiledStep:
     """Trace `fn` (forward, backward and optimizer step) once per input signature; replay it.
 
     Example:
@@ -406,8 +417,23 @@ def compile(fn: Callable[..., Any]) -> CompiledStep:
     Args:
         fn: the step; tensors or arrays among its arguments are the inputs that change from
             call to call. Other arguments must be hashable: a new value traces again.
+        backend: "numpy" (the default) replays the traced NumPy calls, bit for bit as eager
+            execution; "fused" compiles each chain of elementwise calls into one numba loop
+            (see `tinygrad_lite.fused`; needs the `fast` extra), equal to the NumPy backend to
+            about 1e-15 relative.
 
     Returns:
         A callable `CompiledStep` returning what `fn` returns (tensors without a graph).
+
+    Raises:
+        ValueError: an unknown backend.
+        ImportError: backend="fused" without numba installed (the message says how to
+            install it).
     """
-    return CompiledStep(fn)
+    if backend not in BACKENDS:
+        raise ValueError(f"compile: backend must be one of {list(BACKENDS)}, got {backend!r}")
+    if backend == "fused":
+        from .fused import require
+
+        require()
+    return CompiledStep(fn, backend)

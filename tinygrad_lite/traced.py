@@ -61,6 +61,9 @@ class Recorder:
         self.consts: dict[str, Any] = {}
         self._const_ids: dict[int, str] = {}
         self.names: dict[int, str] = {}  # id(raw array) -> expression (a tensor's data)
+        # Every traced array by the name the generated code knows it under (its shape, dtype
+        # and whether NumPy made a scalar are facts of the plan).
+        self.arrays: dict[str, Traced] = {}
         self.count = 0
         self.recording = True  # False inside replayed calls: values are computed, not traced
         self.closed = False
@@ -251,6 +254,7 @@ class Traced:
         # NumPy gave a scalar, not a 0-d array (arithmetic on 0-d arrays does): the replay
         # will get a scalar there too, and a conversion to an array must be written down.
         self.scalar = scalar
+        rec.arrays.setdefault(name, self)
 
     def as_array(self) -> Traced:
         """This value as an array, as `np.asarray` makes it of a NumPy scalar (recorded)."""
