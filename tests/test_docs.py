@@ -310,6 +310,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("mkdocs")
     pytest.importorskip("material")
     pytest.importorskip("mkdocstrings_handlers.python")
+    pytest.importorskip("mkdocs_jupyter")
     out = tmp_path_factory.mktemp("site")
     proc = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
@@ -317,6 +318,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         capture_output=True,
         text=True,
         timeout=600,
+        # the notebooks are rendered but not run here: tests/test_notebooks.py runs them
+        env={**os.environ, "NOTEBOOKS_EXECUTE": "false"},
     )
     assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
     return out
@@ -327,6 +330,9 @@ def test_mkdocs_build_strict(site: Path) -> None:
         rel = page.relative_to(DOCS).with_suffix("")
         html = site / (rel.parent if rel.name == "index" else rel) / "index.html"
         assert html.exists(), f"{page.name} was not built to {html}"
+    for notebook in (DOCS / "notebooks").glob("*.ipynb"):
+        html = site / "notebooks" / notebook.stem / "index.html"
+        assert html.exists(), f"{notebook.name} was not built to {html}"
     api = (site / "api" / "autograd" / "index.html").read_text()
     assert 'id="tinygrad_lite.autograd.unbroadcast"' in api
     assert "over the axes that broadcasting added or stretched" in api

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple, TypeVar, overload
 
 import numpy as np
 
-from . import tracing
+from . import display, tracing
 from .interrupts import deferred_interrupts
 from .tensor import DTypeLike, Tensor
 from .tracing import traced_call
@@ -400,6 +400,15 @@ class Module:
     def extra_repr(self) -> str:
         """One line of settings shown inside the module's repr (empty by default)."""
         return ""
+
+    def summary(self, example: Any = None) -> display.ModelSummary:
+        """Each layer, its output shape for `example`, and the parameter counts, as a table.
+
+        `example` is an input or an input shape (a tuple of ints), or None to list the
+        parameters only; print the result, or let a notebook show it. See
+        `tinygrad_lite.display.summary`.
+        """
+        return display.summary(self, example)
 
     def __repr__(self) -> str:
         # A module that contains itself (a cycle of submodules) is shown once, then named.

@@ -1,23 +1,23 @@
-"""Matplotlib figures of the tutorial: data, decision boundary, cost curve, computation graph."""
+"""Matplotlib figures of the tutorial: data, decision boundary, cost curve, gradient flow."""
 
 from __future__ import annotations
 
 import math
-import os
-import sys
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from .autograd import no_grad
-from .graph import Graph, Names, Node, build_graph
+from .figures import pyplot, save_figure, subplots
+from .graph_picture import draw_graph
+from .monitor import GradientNorms
 from .tensor import Tensor
 
 __all__ = [
     "decision_grid",
     "draw_graph",
+    "gradient_flow",
     "plot_cost",
     "plot_data",
     "plot_decision_boundary",
@@ -26,7 +26,8 @@ __all__ = [
     "save_figure",
 ]
 
-# matplotlib is imported inside the functions: `import tinygrad_lite` must stay light.
+# matplotlib is imported inside the functions: `import tinygrad_lite` must stay light. The
+# figures these helpers make show once in a notebook (`tinygrad_lite.figures`).
 Figure = Any
 Axes = Any
 Predict = Callable[[np.ndarray], Any]
@@ -34,31 +35,10 @@ Predict = Callable[[np.ndarray], Any]
 DEFAULT_CHUNK = 65536
 
 
-def pyplot() -> Any:
-    """Return `matplotlib.pyplot`, choosing the Agg backend first when no display is available.
-
-    On Linux without $DISPLAY or $WAYLAND_DISPLAY (a server, CI), figures are rendered off
-    screen; $MPLBACKEND, or a pyplot already imported, is left alone.
-    """
-    if "matplotlib.pyplot" not in sys.modules and not os.environ.get("MPLBACKEND"):
-        headless = sys.platform.startswith("linux") and not (
-            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-        )
-        if headless:
-            import matplotlib
-
-            matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
     if ax is not None:
         return ax.figure, ax
-    plt = pyplot()
-    fig, new_ax = plt.subplots(figsize=figsize)
-    return fig, new_ax
+    return subplots(figsize=figsize)
 
 
 def _array(x: Any, name: str, func: str) -> np.ndarray:
@@ -86,23 +66,6 @@ def _check_xy(X: Any, Y: Any, func: str) -> tuple[np.ndarray, np.ndarray]:
     if not (np.all(np.isfinite(Xa)) and np.all(np.isfinite(Ya))):
         raise ValueError(f"{func}: X and Y must be finite, found NaN or infinity")
     return Xa, Ya.reshape(m)
-
-
-def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 90) -> Path:
-    """Write `fig` to `path` (PNG unless the suffix says otherwise), creating its folder.
-
-    Args:
-        fig: a matplotlib Figure.
-        path: the file to write.
-        dpi: resolution in dots per inch.
-
-    Returns:
-        The path written.
-    """
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=dpi, bbox_inches="tight")
-    return out
 
 
 def _scatter_points(ax: Any, Xa: np.ndarray, Ya: np.ndarray, size: float, edge: float) -> None:
@@ -344,133 +307,75 @@ def plot_cost(
     return fig
 
 
-# ------------------------------------------------------------------------ the graph picture
-
-_FILL = {"op": "#fff2cc", "leaf": "#cfe2f3", "const": "#eeeeee"}
-_CHAR_W = 0.085  # inches per character at 10 pt, a little more than Helvetica's average
-_LINE_H = 0.19  # inches per line at 10 pt
-_PAD = 0.12  # inches of padding inside a box
-_GAP_X = 0.3
-_GAP_Y = 0.45
-
-
-def _box_size(node: Node) -> tuple[float, float]:
-    lines = node.lines()
-    return (
-        max(len(s) for s in lines) * _CHAR_W + 2 * _PAD,
-        len(lines) * _LINE_H + 2 * _PAD,
-    )
-
-
-def _layout(graph: Graph) -> tuple[dict[int, tuple[float, float, float, float]], float, float]:
-    """Box centre and size of every node in inches, and the picture's width and height."""
-    rows = graph.layers()
-    sizes = {n.index: _box_size(n) for n in graph.nodes}
-    row_w = [sum(sizes[n.index][0] for n in row) + _GAP_X * (len(row) - 1) for row in rows]
-    row_h = [max((sizes[n.index][1] for n in row), default=0.0) for row in rows]
-    width = max(row_w)
-    height = sum(row_h) + _GAP_Y * (len(rows) - 1)
-    boxes: dict[int, tuple[float, float, float, float]] = {}
-    top = height
-    for row, rw, rh in zip(rows, row_w, row_h, strict=True):
-        x = (width - rw) / 2
-        for n in row:
-            w, h = sizes[n.index]
-            boxes[n.index] = (x + w / 2, top - rh / 2, w, h)
-            x += w + _GAP_X
-        top -= rh + _GAP_Y
-    return boxes, width, height
-
-
-def draw_graph(
-    tensor: Tensor,
-    path: str | os.PathLike[str] | None = None,
+def gradient_flow(
+    norms: GradientNorms | Mapping[str, Sequence[float]],
+    iterations: Sequence[int] | None = None,
     ax: Axes | None = None,
-    names: Names | None = None,
-    op_grads: bool = True,
-    dpi: int = 90,
+    title: str = "Gradient flow",
 ) -> Figure:
-    """Draw the computation graph of `tensor` with matplotlib alone (no Graphviz needed).
+    """Each parameter's gradient norm against the iteration, on a log scale.
 
-    Each box is an op (its Function's name), a leaf that requires grad (blue) or a constant
-    (grey), with its shape and, where known, ‖grad‖; arrows run from inputs to the op that uses
-    them, top to bottom in topological layers. To show the leaves' gradients, call
-    `backward(retain_graph=True)` first.
+    One line per parameter, coloured from the first layer (dark) to the last (light), weights
+    solid and biases dashed (a bias is a name whose last part starts with "b": b1, 0.bias).
+    Vanishing gradients show as lines orders of magnitude below the last layer's; saturated
+    units as lines that start low and stay flat. A norm of exactly 0 has no place on a log
+    scale: it is left out and the legend says how often it occurred.
 
     Args:
-        tensor: the result whose graph to draw, e.g. a cost.
-        path: if given, the picture is also written there (PNG).
-        ax: the axes to draw on; a new figure sized to the graph is made when None.
-        names: names for leaves, as for `tinygrad_lite.graph.build_graph`.
-        op_grads: also show ‖∂root/∂node‖ on the op boxes.
-        dpi: resolution used when writing `path`.
+        norms: a `tinygrad_lite.monitor.GradientNorms`, or {name: norms}, all of one length.
+        iterations: the iteration of each norm (default: the recorder's, or 0, 1, 2, ...).
+        ax: the axes to draw on; a new figure is made when None.
+        title: the axes' title.
 
     Returns:
-        The matplotlib Figure that holds the drawing.
+        The matplotlib Figure that holds the axes.
 
     Raises:
-        GraphError: backward has released the graph (call it with retain_graph=True).
+        ValueError: no norms, norms of different lengths or negative, NaN or infinite ones,
+            or iterations of another length.
     """
-    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-
-    graph = build_graph(tensor, names, op_grads)
-    boxes, width, height = _layout(graph)
-    margin = 0.2
-    if ax is None:
-        plt = pyplot()
-        fig = plt.figure(figsize=(width + 2 * margin, height + 2 * margin))
-        ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
-        scale = 1.0
+    func = "gradient_flow"
+    if isinstance(norms, GradientNorms):
+        its = norms.iterations if iterations is None else iterations
+        series = norms.norms
+    elif isinstance(norms, Mapping):
+        series, its = norms, iterations  # type: ignore[assignment]
     else:
-        fig = ax.figure
-        bbox = ax.get_window_extent().transformed(fig.dpi_scale_trans.inverted())
-        scale = min(bbox.width / (width + 2 * margin), bbox.height / (height + 2 * margin))
-    fontsize = 10.0 * scale
-    ax.set_xlim(-margin, width + margin)
-    ax.set_ylim(-margin, height + margin)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    for n in graph.nodes:
-        cx, cy, w, h = boxes[n.index]
-        ax.add_patch(
-            FancyBboxPatch(
-                (cx - w / 2, cy - h / 2),
-                w,
-                h,
-                boxstyle="round,pad=0,rounding_size=0.06" if n.kind == "op" else "square,pad=0",
-                facecolor=_FILL[n.kind],
-                edgecolor="black",
-                linewidth=2.0 if n.is_root else 0.8,
-                zorder=2,
-            )
+        raise TypeError(
+            f"{func}: norms must be a GradientNorms or a {{name: norms}} mapping, got "
+            f"{type(norms).__name__}"
         )
-        ax.text(
-            cx,
-            cy,
-            "\n".join(n.lines()),
-            ha="center",
-            va="center",
-            fontsize=fontsize,
-            fontweight="bold" if n.kind != "op" else "normal",
-            zorder=3,
-            linespacing=1.25,
+    arrays = {str(k): _array(v, f"norms[{k!r}]", func) for k, v in series.items()}
+    lengths = {a.size for a in arrays.values()}
+    if not arrays or lengths == {0} or len(lengths) != 1:
+        raise ValueError(
+            f"{func}: norms must hold one non-empty series per parameter, all of one length; "
+            f"got lengths { ({k: a.size for k, a in arrays.items()}) }"
         )
-    for a, b in set(graph.edges):
-        ax_, ay, _, ah = boxes[a]
-        bx, by, _, bh = boxes[b]
-        ax.add_patch(
-            FancyArrowPatch(
-                (ax_, ay - ah / 2),
-                (bx, by + bh / 2),
-                arrowstyle="-|>",
-                mutation_scale=12 * scale,
-                color="#444444",
-                linewidth=1.0,
-                shrinkA=0,
-                shrinkB=0,
-                zorder=1,
-            )
+    (n,) = lengths
+    x = np.arange(n) if its is None else _array(its, "iterations", func)
+    if x.shape != (n,):
+        raise ValueError(f"{func}: {x.size} iterations for {n} norms per parameter")
+    for k, a in arrays.items():
+        if a.ndim != 1 or not np.all(np.isfinite(a)) or np.any(a < 0):
+            raise ValueError(f"{func}: the norms of {k} must be finite and >= 0, got {a[:5]}")
+    fig, ax = _figure_and_axes(ax, (6.5, 4.0))
+    cmap = pyplot().get_cmap("viridis")
+    for i, (k, a) in enumerate(arrays.items()):
+        zeros = int(np.sum(a == 0.0))
+        label = k if not zeros else f"{k} (= 0 at {zeros} of {n})"
+        bias = k.split(".")[-1].startswith("b")
+        ax.plot(
+            x,
+            np.where(a > 0.0, a, np.nan),
+            color=cmap(0.9 * i / max(len(arrays) - 1, 1)),
+            linestyle="--" if bias else "-",
+            label=label,
         )
-    if path is not None:
-        save_figure(fig, path, dpi=dpi)
+    ax.set_yscale("log")
+    ax.set_xlabel("iterations")
+    ax.set_ylabel("‖gradient‖")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize="small", ncol=2 if len(arrays) > 6 else 1)
     return fig

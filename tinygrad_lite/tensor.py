@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd, dtypes, engine, hooks, tracing
+from . import autograd, display, dtypes, engine, hooks, tracing
 from . import ops as F
 from .autograd import Context
 from .tensor_methods import TensorMethods
@@ -306,6 +306,12 @@ class Tensor(TensorMethods):
         elif self.requires_grad:
             extra += ", requires_grad=True"
         return f"Tensor({body}{extra})"
+
+    def _repr_html_(self) -> str:  # a notebook's display: shape, dtype, grad_fn, values, grad
+        return display.tensor_html(self)
+
+    def _repr_markdown_(self) -> str:
+        return display.tensor_markdown(self)
 
     __hash__ = object.__hash__
 
