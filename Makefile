@@ -8,7 +8,7 @@ help:
 	@echo "make dev      install the project for development: pip install -e \".[dev,docs]\""
 	@echo "make test     run the test suite (in parallel, on every core)"
 	@echo "make lint     ruff check, ruff format --check, mypy (needs the dev extra)"
-	@echo "make figures  rerun the tutorial pipeline, refresh docs/images/*.png and its output"
+	@echo "make figures  rerun the tutorial pipeline, refresh docs/images/ and its output"
 	@echo "make bench    run the speed comparisons"
 	@echo "make docs     build the documentation site"
 
@@ -25,17 +25,18 @@ lint:
 	$(PYTHON) -m ruff format --check .
 	$(PYTHON) -m mypy tinygrad_lite
 
-# The README's pictures and sample output, from one run: the default training run, the
-# hidden-size sweep and the graph of one step's cost. Everything is written to $(FIGURES_TMP)
-# first; the PNGs are copied, and the training run's output is kept in $(FIGURES_TMP)/train.txt.
+# The README's pictures and sample output, from one run: the default training run (animated),
+# the hidden-size sweep and the graph of one step's cost. Everything is written to
+# $(FIGURES_TMP) first; the figures are copied, and the training run's output is kept in
+# $(FIGURES_TMP)/train.txt.
 figures:
 	mkdir -p $(FIGURES_TMP)
-	$(PYTHON) -m models.planar train --out $(FIGURES_TMP) > $(FIGURES_TMP)/train.txt
+	$(PYTHON) -m models.planar train --animate --out $(FIGURES_TMP) > $(FIGURES_TMP)/train.txt
 	cat $(FIGURES_TMP)/train.txt
 	$(PYTHON) -m models.planar sweep --out $(FIGURES_TMP)
 	$(PYTHON) -m models.planar graph --out $(FIGURES_TMP)
 	mkdir -p docs/images
-	cp $(addprefix $(FIGURES_TMP)/,data.png decision_boundary.png cost.png sweep.png graph.png) docs/images/
+	cp $(addprefix $(FIGURES_TMP)/,data.png decision_boundary.png cost.png training.gif sweep.png graph.png) docs/images/
 
 bench:
 	$(PYTHON) -m benchmarks

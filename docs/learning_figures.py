@@ -1,10 +1,9 @@
-"""Draw the pictures of the notebooks page: docs/images/training.gif and gradient_flow.png.
+"""Draw the gradient-flow picture of the notebooks page: docs/images/gradient_flow.png.
 
-Run from the repository root: ``python docs/learning_figures.py``. The training run is the
-tutorial's (4 tanh units, learning rate 1.2, 10,000 iterations, seed 2), with snapshots of the
-weights taken often at first, where the boundary forms, then every 1,000 iterations. The
-gradient flow is that of the deep notebook: a tanh network with six hidden layers of 10 units,
-300 iterations at learning rate 0.1 on the flower, from three initialisations.
+Run from the repository root: ``python docs/learning_figures.py``. The gradient flow is that of
+the deep notebook: a tanh network with six hidden layers of 10 units, 300 iterations at learning
+rate 0.1 on the flower, from three initialisations. (The page's other picture, training.gif, is
+the command line's: ``make figures`` runs ``python -m models.planar train --animate``.)
 """
 
 from __future__ import annotations
@@ -20,15 +19,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from models.deep import DeepNet  # noqa: E402
-from models.two_layer import TwoLayerNet  # noqa: E402
 from tinygrad_lite import Tensor, compile, optim, plot  # noqa: E402
-from tinygrad_lite.animate import animate_training  # noqa: E402
 from tinygrad_lite.datasets import load_planar_dataset  # noqa: E402
 from tinygrad_lite.figures import subplots  # noqa: E402
-from tinygrad_lite.monitor import GradientNorms, TrainingHistory  # noqa: E402
+from tinygrad_lite.monitor import GradientNorms  # noqa: E402
 
 IMAGES = ROOT / "docs" / "images"
-SNAPSHOTS = {*range(0, 200, 20), *range(200, 1000, 100), *range(1000, 10_001, 1000)}
 
 
 def training_step(optimizer: optim.Optimizer, cost: Callable[..., Tensor]) -> Callable[..., Tensor]:
@@ -42,20 +38,6 @@ def training_step(optimizer: optim.Optimizer, cost: Callable[..., Tensor]) -> Ca
         return J
 
     return compile(train_step)
-
-
-def training_gif(X: np.ndarray, Y: np.ndarray) -> Path:
-    net = TwoLayerNet(2, 4, 1, seed=2)
-    step = training_step(optim.SGD(net.parameters(), lr=1.2), net.cost)
-    Xt, Yt = Tensor(X), Tensor(Y)
-    history = TrainingHistory(every=1)
-    costs = []
-    for i in range(10_000):
-        if i in SNAPSHOTS:
-            history.snapshot(i, net)
-        costs.append(step(Xt, Yt).item())
-    history.snapshot(10_000, net)
-    return animate_training(history, net, X, Y, IMAGES / "training.gif", costs=costs, fps=4)
 
 
 def gradient_flow(X: np.ndarray, Y: np.ndarray) -> Path:
@@ -80,7 +62,7 @@ def gradient_flow(X: np.ndarray, Y: np.ndarray) -> Path:
 
 def main() -> None:
     X, Y = load_planar_dataset()
-    for draw in (training_gif, gradient_flow):
+    for draw in (gradient_flow,):
         start = time.perf_counter()
         path = draw(X, Y)
         print(f"wrote {path.relative_to(ROOT)} in {time.perf_counter() - start:.1f} s")

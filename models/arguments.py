@@ -128,6 +128,11 @@ def make_parser(prog: str) -> argparse.ArgumentParser:
         default=1000,
         help="print the cost every this many iterations (default: 1000)",
     )
+    t.add_argument(
+        "--animate",
+        action="store_true",
+        help="also write training.gif: the decision boundary and the cost as training goes",
+    )
 
     c = sub.add_parser("compare", help="autograd's gradients against the hand-derived ones")
     _common(c, out=False)

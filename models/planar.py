@@ -6,7 +6,8 @@ iterations at learning rate 1.2. Subcommands:
 
 - ``train`` (the default): train, print the cost every ``--print-every`` iterations and the
   training accuracy, and write ``data.png``, ``decision_boundary.png``, ``cost.png`` and the
-  weights ``model.npz`` into ``--out``.
+  weights ``model.npz`` into ``--out``; with ``--animate``, also ``training.gif`` (the decision
+  boundary and the cost as training goes).
 - ``compare``: each parameter's gradient by autograd against the hand-derived formulas.
 - ``explain``: the backward pass autograd derived, one formula per gradient.
 - ``sweep``: the accuracy for several hidden-layer sizes, and ``sweep.png``.
@@ -28,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_lite.monitor import TrainingHistory
 from tinygrad_lite.serialize import save
 from tinygrad_lite.tensor import Tensor
 
@@ -94,7 +96,10 @@ __all__ = [
 Array = np.ndarray
 EXIT_INTERRUPTED = 130  # the shell's status for a process stopped by Ctrl-C
 # The files each command owns in --out: written together, never mixed with an earlier run's.
-TRAIN_FILES = ("data.png", "decision_boundary.png", "cost.png", "model.npz")
+TRAIN_FILES = ("data.png", "decision_boundary.png", "cost.png", "model.npz", "training.gif")
+# Frames of training.gif: snapshots spread over the run on a log scale (see TrainingHistory).
+ANIMATION_FRAMES = 25
+ANIMATION_GRID_STEP = 0.05
 SWEEP_FILES = ("sweep.png",)
 GRAPH_FILES = ("graph.png", "graph.dot")
 # Where an interrupted or failed run leaves its model; not one of TRAIN_FILES, so --out keeps
@@ -159,50 +164,101 @@ def _report_files(written: list[Path], removed: list[Path]) -> None:
         print(f"Removed {names}: from an earlier run, they do not belong with the new files")
 
 
+def _train_and_stage(
+    args: argparse.Namespace,
+    X: Array,
+    Y: Array,
+    history: TrainingHistory | None,
+    stage: Staging,
+    out: Path,
+) -> int | None:
+    """Train, print the results and stage the outputs; an exit status if that failed.
+
+    The ``try`` statements live here and in `_write_outputs`, not in `_cmd_train`'s ``with``
+    block: a KeyboardInterrupt that a trace function raises on the line of a ``try`` statement
+    written directly inside a ``with`` block skips the block's ``__exit__`` in CPython 3.11,
+    so the staging folder would stay behind.
+    """
+    try:
+        result = train(
+            X,
+            Y,
+            args.hidden,
+            args.iterations,
+            args.lr,
+            args.seed,
+            args.engine,
+            args.print_every,
+            history=history,
+        )
+    except TrainingDiverged as e:
+        _error(f"{e} (--lr {args.lr} is probably too large); nothing was written to {out}")
+        return EXIT_DIVERGED
+    except TrainingInterrupted as e:
+        return _save_checkpoint(e, args.iterations, out)
+    print(f"Final cost after {args.iterations} iterations: {format_cost(result.final_cost)}")
+    print(f"Accuracy: {result.accuracy:.2f}%")
+    return _write_outputs(args, result, X, Y, stage, history, out)
+
+
+def _write_outputs(
+    args: argparse.Namespace,
+    result: TrainResult,
+    X: Array,
+    Y: Array,
+    stage: Staging,
+    history: TrainingHistory | None,
+    out: Path,
+) -> int | None:
+    """Stage the model, then the figures; on failure keep the model, return the exit status."""
+    plots = not args.no_plots
+    try:
+        # The model first: if drawing fails or is interrupted, it is kept as a checkpoint.
+        save(result.model.state_dict(), stage.path("model.npz"))
+        if plots:
+            every = max(1, args.iterations // 1000)
+            _write_figures(result, X, Y, stage, args.grid_step, every)
+        if history is not None:
+            from tinygrad_lite.animate import animate_training
+
+            # a frame is small: a coarser grid than the still figure's draws the same
+            step = max(args.grid_step, ANIMATION_GRID_STEP)
+            animate_training(
+                history,
+                result.model,
+                X,
+                Y,
+                stage.path("training.gif"),
+                costs=result.costs,
+                step=step,
+            )
+    except (Exception, KeyboardInterrupt) as e:
+        kept = stage.rescue("model.npz", CHECKPOINT)
+        where = f"the trained model is saved in {kept}" if kept else "the model was not saved"
+        if _interrupted(e):
+            _error(f"interrupted while writing the outputs; {out} keeps its earlier files; {where}")
+            return EXIT_INTERRUPTED
+        _error(
+            f"writing the figures failed ({type(e).__name__}: {e}); {out} keeps its earlier "
+            f"files; {where}"
+        )
+        return 1
+    return None
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     X, Y = load_data(args.dataset, args.data)
     plots = not args.no_plots
+    if args.animate and not plots:
+        raise UsageError("--animate draws figures: it cannot go with --no-plots")
     grid = _check_plots(X, plots, args.grid_step)
+    history = TrainingHistory.spread(args.iterations, ANIMATION_FRAMES) if args.animate else None
     check_memory(X.shape[0], X.shape[1], [args.hidden], args.iterations, grid, engine=args.engine)
     out = prepare_out(args.out, TRAIN_FILES)
     with Staging(out, TRAIN_FILES, "train") as stage:
-        try:
-            result = train(
-                X,
-                Y,
-                args.hidden,
-                args.iterations,
-                args.lr,
-                args.seed,
-                args.engine,
-                args.print_every,
-            )
-        except TrainingDiverged as e:
-            _error(f"{e} (--lr {args.lr} is probably too large); nothing was written to {out}")
-            return EXIT_DIVERGED
-        except TrainingInterrupted as e:
-            return _save_checkpoint(e, args.iterations, out)
-        print(f"Final cost after {args.iterations} iterations: {format_cost(result.final_cost)}")
-        print(f"Accuracy: {result.accuracy:.2f}%")
-        try:
-            # The model first: if drawing fails or is interrupted, it is kept as a checkpoint.
-            save(result.model.state_dict(), stage.path("model.npz"))
-            if plots:
-                every = max(1, args.iterations // 1000)
-                _write_figures(result, X, Y, stage, args.grid_step, every)
-        except (Exception, KeyboardInterrupt) as e:
-            kept = stage.rescue("model.npz", CHECKPOINT)
-            where = f"the trained model is saved in {kept}" if kept else "the model was not saved"
-            if _interrupted(e):
-                _error(
-                    f"interrupted while writing the outputs; {out} keeps its earlier files; {where}"
-                )
-                return EXIT_INTERRUPTED
-            _error(
-                f"writing the figures failed ({type(e).__name__}: {e}); {out} keeps its earlier "
-                f"files; {where}"
-            )
-            return 1
+        failed = _train_and_stage(args, X, Y, history, stage, out)
+        if failed is not None:
+            return failed
         written, removed = stage.commit()
     _report_files(written, removed)
     return 0

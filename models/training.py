@@ -19,6 +19,7 @@ import numpy as np
 from tinygrad_lite import compile as tg_compile
 from tinygrad_lite import optim
 from tinygrad_lite.autograd import no_grad
+from tinygrad_lite.monitor import TrainingHistory
 from tinygrad_lite.tensor import Tensor
 
 from . import manual
@@ -218,7 +219,11 @@ ENGINES: dict[str, Callable[[Array, Array, int, float, int], Engine]] = {
 
 
 def fit(
-    engine: Engine, iterations: int, print_every: int = 0, out: TextIO | None = None
+    engine: Engine,
+    iterations: int,
+    print_every: int = 0,
+    out: TextIO | None = None,
+    on_step: Callable[[int, Engine], object] | None = None,
 ) -> list[float]:
     """The training loop: `iterations` steps of `engine`, printing the cost as the tutorial does.
 
@@ -239,6 +244,8 @@ def fit(
         out: where to print (stdout by default); progress is shown on stderr when it is a
             terminal and the run has 1000 iterations or more (a tqdm bar if tqdm is installed,
             else a line at every tenth of the run).
+        on_step: called as on_step(i, engine) before step i (e.g. a `TrainingHistory`
+            snapshot of the weights the step starts from).
 
     Returns:
         The cost before each step (``len == iterations``).
@@ -262,6 +269,8 @@ def fit(
             for i in range(iterations):
                 if ctrl_c.requested:
                     raise TrainingInterrupted(i, costs)
+                if on_step is not None:
+                    on_step(i, engine)
                 cost = engine.step()
                 if not math.isfinite(cost):
                     raise TrainingDiverged(i, cost, costs, f"the cost is {cost}")
@@ -349,6 +358,7 @@ def train(
     engine: str = "autograd",
     print_every: int = 0,
     out: TextIO | None = None,
+    history: TrainingHistory | None = None,
 ) -> TrainResult:
     """Train the tutorial's network on (X, Y) with one of the `ENGINES`.
 
@@ -362,6 +372,8 @@ def train(
         engine: "autograd", "eager" or "manual".
         print_every: print the cost every this many iterations; 0 for never.
         out: where to print.
+        history: snapshots of the weights every `history.every` iterations and after the
+            last (the frames of `tinygrad_lite.animate.animate_training`).
 
     Raises:
         TrainingDiverged: the cost became NaN or infinite, or rose (see `fit`).
@@ -372,12 +384,15 @@ def train(
     runner = make(X, Y, hidden, lr, seed)
     start = time.perf_counter()
     try:
-        costs = fit(runner, iterations, print_every, out)
+        on_step = None if history is None else (lambda i, e: history(i, e.model))
+        costs = fit(runner, iterations, print_every, out, on_step)
     except TrainingInterrupted as e:
         e.model = runner.model()
         raise
     seconds = time.perf_counter() - start
     model = runner.model()
+    if history is not None:
+        history.snapshot(iterations, model)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         final = runner.cost()
     return TrainResult(model, costs, final, accuracy(model, X, Y), runner.name, seconds)

@@ -282,3 +282,20 @@ def test_gradients_vanish_or_saturate_in_a_deep_tanh_network(data) -> None:
     random, he = first_to_last["random"], first_to_last["he"]
     assert random[0] / random[1] < 1e-2  # saturated units stop the gradient on its way back
     assert 1e-2 < he[0] / he[1] < 1e2
+
+
+def test_a_history_at_given_iterations_snapshots_exactly_those() -> None:
+    history = TrainingHistory(at=[0, 3, 7])
+    kept = [i for i in range(10) if history(i, {"w": np.array([float(i)])})]
+    assert kept == [0, 3, 7] == history.iterations
+    assert [s["w"][0] for s in history.states] == [0.0, 3.0, 7.0]
+    with pytest.raises(ValueError, match="at: iteration must be >= 0"):
+        TrainingHistory(at=[2, -1])
+
+
+def test_spread_snapshots_are_log_spaced_from_ten_to_the_end() -> None:
+    at = sorted(TrainingHistory.spread(10_000, frames=25).at)
+    assert at[0] == 0 and at[1] == 10 and at[-1] == 10_000 and len(at) == 25
+    ideal = 10 * 1000 ** (np.arange(24) / 23)  # equal steps on a log scale, then rounded
+    assert np.all(np.abs(np.array(at[1:]) - ideal) <= 0.5)
+    assert sorted(TrainingHistory.spread(3, frames=25).at) == [0, 3]

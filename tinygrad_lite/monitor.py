@@ -132,18 +132,21 @@ class TrainingHistory:
     """Snapshots of a model's parameters during training, the frames of `animate_training`.
 
     Call the history once per iteration with the model (before the step): every `every`
-    iterations it keeps a copy of the model's `state_dict()`. After the loop, `snapshot`
-    records the trained weights whatever the iteration.
+    iterations, or at the iterations `at`, it keeps a copy of the model's `state_dict()`.
+    After the loop, `snapshot` records the trained weights whatever the iteration.
+    `TrainingHistory.spread(n)` spaces the snapshots of an n-iteration run evenly on a log
+    scale: a decision boundary forms in the first few hundred iterations and then barely moves.
 
     Args:
         every: keep a snapshot every this many iterations (iteration % every == 0).
+        at: keep snapshots at exactly these iterations instead.
 
     Attributes:
         iterations: the iterations of the snapshots, increasing.
         states: the snapshots: {name: array copy} each.
 
     Raises:
-        ValueError: `every` < 1.
+        ValueError: `every` < 1, or a negative iteration in `at`.
 
     Example:
         >>> import numpy as np
@@ -156,13 +159,32 @@ class TrainingHistory:
         ([0, 2, 4], [[0.0], [2.0], [4.0]])
     """
 
-    def __init__(self, every: int = 100) -> None:
+    def __init__(self, every: int = 100, at: Iterable[int] | None = None) -> None:
         self.every = _check_every(every, "TrainingHistory")
+        self.at = None if at is None else frozenset(_check_iteration(i, None, "at") for i in at)
         self.iterations: list[int] = []
         self.states: list[dict[str, np.ndarray]] = []
 
+    @classmethod
+    def spread(cls, iterations: int, frames: int = 25) -> TrainingHistory:
+        """A history of about `frames` snapshots over `iterations`, evenly spaced on a log scale.
+
+        Iteration 0, then `frames - 1` iterations from 10 to `iterations` in a geometric
+        progression (fewer when `iterations` is small: equal ones are kept once).
+
+        Example:
+            >>> sorted(TrainingHistory.spread(10_000, frames=6).at)
+            [0, 10, 56, 316, 1778, 10000]
+        """
+        iterations = _check_iteration(iterations, None, "TrainingHistory.spread")
+        frames = _check_every(frames, "TrainingHistory.spread")
+        start = min(10, iterations)
+        count = frames - 1 if iterations else 0
+        steps = np.geomspace(max(start, 1), iterations, count) if count else np.zeros(0)
+        return cls(at={0, *(int(round(float(i))) for i in steps)})
+
     def __call__(self, iteration: int, model: Any) -> bool:
-        """Snapshot `model` if `iteration` is a multiple of `every`; return whether it did.
+        """Snapshot `model` if `iteration` is due (see `every`, `at`); return whether it did.
 
         Args:
             iteration: the current iteration, after the last one recorded.
@@ -172,7 +194,7 @@ class TrainingHistory:
         """
         last = self.iterations[-1] if self.iterations else None
         iteration = _check_iteration(iteration, last, "TrainingHistory")
-        if iteration % self.every:
+        if (iteration not in self.at) if self.at is not None else (iteration % self.every):
             return False
         self.snapshot(iteration, model)
         return True
@@ -211,4 +233,5 @@ class TrainingHistory:
         return len(self.states)
 
     def __repr__(self) -> str:
-        return f"TrainingHistory({len(self.states)} snapshots, every={self.every})"
+        when = f"every={self.every}" if self.at is None else f"at {len(self.at)} iterations"
+        return f"TrainingHistory({len(self.states)} snapshots, {when})"
