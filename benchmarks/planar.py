@@ -426,7 +426,13 @@ def main(argv: list[str] | None = None) -> int:
 
         peers_allocator = "mallopt" if allocator == "both" else allocator
         results.peers = run_peers(
-            args.peers, sizes, blocks, args.quick, results.settings["seed"], peers_allocator
+            args.peers,
+            sizes,
+            blocks,
+            args.quick,
+            results.settings["seed"],
+            peers_allocator,
+            torch_threads=args.torch_threads,
         )
     if args.json:
         text = json.dumps(to_json(results), indent=1)

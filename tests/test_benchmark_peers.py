@@ -175,7 +175,10 @@ def test_the_peers_table_marks_ratios_disagreement_errors_and_skips(monkeypatch,
 def test_run_peers_end_to_end_in_a_child_process():
     # This environment stands in for the peers' one: the child imports only NumPy and the
     # benchmark's floor, times it, and says which peer could not run.
-    peers = runner.run_peers(sys.prefix, ["S"], 1, True, 4, "defaults", ["micrograd"], print)
+    peers = runner.run_peers(
+        sys.prefix, ["S"], 1, True, 4, "defaults", ["micrograd"], print, torch_threads=1
+    )
+    assert peers["torch_threads"] == 1
     s = peers["sizes"]["S"]
     assert s["allocator"] == "defaults" and "numpy tuned" in s["results"]
     assert "micrograd" in s["results"] or "micrograd" in s["skipped"]

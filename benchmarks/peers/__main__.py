@@ -43,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, help="seed of the block order (default: random)")
     p.add_argument("--allocator", choices=["mallopt", "defaults"], default="mallopt")
     p.add_argument("--only", nargs="+", choices=list(PEERS), metavar="NAME")
+    p.add_argument(
+        "--torch-threads",
+        type=int,
+        metavar="N",
+        help="torch.set_num_threads(N) in the PyTorch steps (default: PyTorch's own choice)",
+    )
     p.add_argument("--markdown", metavar="PATH", help="write the table as Markdown to PATH")
     p.add_argument("--json", metavar="PATH", help="write every sample as JSON to PATH")
     args = p.parse_args(argv)
@@ -56,7 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     if blocks < 1:
         raise SystemExit(f"--blocks must be >= 1, got {blocks}")
     seed = secrets.randbits(32) if args.seed is None else args.seed
-    peers = run_peers(venv, sizes, blocks, args.quick, seed, args.allocator, args.only, _log)
+    if args.torch_threads is not None and args.torch_threads < 1:
+        raise SystemExit(f"--torch-threads must be >= 1, got {args.torch_threads}")
+    peers = run_peers(
+        venv, sizes, blocks, args.quick, seed, args.allocator, args.only, _log, args.torch_threads
+    )
     if args.json:
         with open(args.json, "w") as f:
             json.dump(peers, f, indent=1)

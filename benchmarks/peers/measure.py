@@ -136,7 +136,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--allocator", choices=["mallopt", "defaults"], default="mallopt")
     p.add_argument("--only", nargs="+")
+    p.add_argument("--torch-threads", type=int)
     args = p.parse_args(argv)
+    if args.torch_threads is not None:
+        from .steps import TorchEager
+
+        TorchEager.threads = args.torch_threads  # torch.compile's step inherits it
     setting = _system.configure_allocator(args.allocator == "mallopt")
     with np.load(args.problem) as data:
         problem = {k: data[k] for k in data.files}

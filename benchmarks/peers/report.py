@@ -130,7 +130,9 @@ def environment_lines(peers: dict[str, Any]) -> list[str]:
         versions = ", ".join(
             f"{k} {e[k]}" for k in ("jax", "jaxlib", "torch", "mygrad", "autograd", "micrograd")
         )
-        lines.append(f"- {versions}; PyTorch threads: {e.get('torch_threads', '?')}")
+        asked = peers.get("torch_threads")
+        how = "PyTorch's default" if asked is None else f"--torch-threads {asked}"
+        lines.append(f"- {versions}; PyTorch threads: {e.get('torch_threads', '?')} ({how})")
     first = next((d for d in peers["sizes"].values() if "allocator_note" in d), None)
     if first is not None:
         lines.append(f"- allocator: {first['allocator_note']}")

@@ -49,6 +49,7 @@ def run_peers(
     allocator: str = "mallopt",
     only: list[str] | None = None,
     log: Callable[[str], None] | None = None,
+    torch_threads: int | None = None,
 ) -> dict[str, Any]:
     """Time the peers at each size, each size in a fresh process of the environment `venv`.
 
@@ -65,7 +66,13 @@ def run_peers(
             f"`python -m benchmarks.peers --setup {venv}`"
         )
     t0 = time.perf_counter()
-    out: dict[str, Any] = {"venv": venv, "allocator": allocator, "seed": seed, "sizes": {}}
+    out: dict[str, Any] = {
+        "venv": venv,
+        "allocator": allocator,
+        "seed": seed,
+        "torch_threads": torch_threads,
+        "sizes": {},
+    }
     with tempfile.TemporaryDirectory(prefix="peers-") as tmp:
         for s in sizes:
             path = os.path.join(tmp, f"{s}.npz")
@@ -74,6 +81,8 @@ def run_peers(
             cmd += ["--seed", str(block_seed(seed, s, "peers")), "--allocator", allocator]
             if only:
                 cmd += ["--only", *only]
+            if torch_threads is not None:
+                cmd += ["--torch-threads", str(torch_threads)]
             say(f"peers {s}: a fresh process in {venv}")
             env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
             proc = subprocess.run(
