@@ -1,161 +1,137 @@
-"""The Markdown report (benchmarks/RESULTS.md) and the allocator study behind one of its tables."""
+"""The Markdown report (benchmarks/RESULTS.md): machine, method, targets, tables, peers."""
 
 from __future__ import annotations
 
 import datetime
-import json
-import statistics
-import subprocess
 import sys
 from typing import TYPE_CHECKING
 
 from . import _system
-from ._timing import format_seconds, markdown_table
+from ._tables import (
+    ALIGN,
+    TARGET_HEADER,
+    TIMING_HEADER,
+    memory_header,
+    memory_rows,
+    target_rows,
+    timing_rows,
+)
+from ._timing import markdown_table
 
 if TYPE_CHECKING:
-    from .planar import Results
+    from ._results import Results
 
-# study[setting][size][implementation] = the median step time of each fresh process
-Study = dict[str, dict[str, dict[str, list[float]]]]
-STUDY_BLOCKS = 3
-
-
-def allocator_study(sizes: list[str], runs: int, only: list[str] | None = None) -> Study:
-    """Time the step in `runs` fresh processes with mallopt and `runs` without, alternating.
-
-    Each process runs ``benchmarks.planar`` with few blocks and no memory measurement; the
-    spread across processes is the run-to-run variation that the allocator setting affects.
-    """
-    from .implementations import TorchEager
-    from .planar import REPO_ROOT
-
-    study: Study = {"mallopt": {}, "glibc defaults": {}}
-    for r in range(runs):
-        for setting in ("mallopt", "glibc defaults"):
-            cmd = [sys.executable, "-m", "benchmarks.planar", "--no-memory", "--json", "-"]
-            cmd += ["--blocks", str(STUDY_BLOCKS), "--sizes", *sizes]
-            if only:
-                cmd += ["--only", *only]
-            if setting != "mallopt":
-                cmd.append("--no-mallopt")
-            if TorchEager.threads is not None:
-                cmd += ["--torch-threads", str(TorchEager.threads)]
-            print(f"allocator study: run {r + 1}/{runs}, {setting}", file=sys.stderr, flush=True)
-            proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO_ROOT, check=True)
-            data = json.loads(proc.stdout)
-            for size, per_impl in data["timings"].items():
-                for name, t in per_impl.items():
-                    study[setting].setdefault(size, {}).setdefault(name, []).append(t["median"])
-    return study
+MACHINE_LABELS = {
+    "cpu": "CPU (/proc/cpuinfo)",
+    "simd": "SIMD flags",
+    "nproc": "cores (nproc)",
+    "affinity": "cores this process may use",
+    "memory": "memory",
+    "os": "kernel",
+    "libc": "libc",
+    "python": "Python",
+    "numpy": "NumPy",
+    "numba": "numba",
+    "llvmlite": "llvmlite",
+    "blas": "BLAS (kernel, threads)",
+    "blas_library": "BLAS library",
+    "threadpools": "thread pools (threadpoolctl)",
+    "blas_env": "BLAS environment variables",
+    "threadpoolctl": "threadpoolctl",
+    "torch": "PyTorch",
+}
 
 
-def _runs(study: Study) -> int:
-    """How many processes each setting ran."""
-    for per_impl in study["mallopt"].values():
-        for meds in per_impl.values():
-            return len(meds)
-    return 0
-
-
-def study_summary(study: Study) -> str:
-    """One sentence per size: how much slower and how much more variable without mallopt."""
-    on, off = study["mallopt"], study["glibc defaults"]
-    lines = []
-    for size, per_impl in on.items():
-        ratios, spread_on, spread_off = [], [], []
-        for name, meds in per_impl.items():
-            other = off.get(size, {}).get(name, [])
-            if not other:
-                continue
-            ratios.append(statistics.median(other) / statistics.median(meds))
-            spread_on.append(max(meds) / min(meds))
-            spread_off.append(max(other) / min(other))
-        if not ratios:
-            continue
-        lines.append(
-            f"- {size}: with glibc's defaults the step took {min(ratios):.2f}× to "
-            f"{max(ratios):.2f}× as long as with mallopt, depending on the implementation. "
-            "The spread from process to process (slowest ÷ fastest), median over the "
-            f"implementations: {statistics.median(spread_off):.2f}× without, "
-            f"{statistics.median(spread_on):.2f}× with; largest: {max(spread_off):.2f}× without, "
-            f"{max(spread_on):.2f}× with."
-        )
-    return "\n".join(lines)
-
-
-def study_table(study: Study) -> str:
-    """Per size and implementation: each process's median, with and without mallopt."""
-    rows = []
-    on, off = study["mallopt"], study["glibc defaults"]
-    for size, per_impl in on.items():
-        for name, meds in per_impl.items():
-            other = off.get(size, {}).get(name, [])
-            if not other:
-                continue
-            ratio = statistics.median(other) / statistics.median(meds)
-            spread_on = max(meds) / min(meds)
-            spread_off = max(other) / min(other)
-            rows.append(
-                [
-                    size,
-                    name,
-                    ", ".join(format_seconds(x) for x in meds),
-                    ", ".join(format_seconds(x) for x in other),
-                    f"{spread_on:.2f} / {spread_off:.2f}",
-                    f"{ratio:.2f}×",
-                ]
-            )
-    header = [
-        "size",
-        "implementation",
-        "with mallopt (each process)",
-        "glibc defaults (each process)",
-        "max/min across processes (with / without)",
-        "defaults ÷ mallopt (medians)",
-    ]
-    return markdown_table(header, rows, "ll")
-
-
-def _machine_table(machine: dict[str, str]) -> str:
-    labels = {
-        "cpu": "CPU (/proc/cpuinfo)",
-        "nproc": "cores (nproc)",
-        "memory": "memory",
-        "os": "kernel",
-        "libc": "libc",
-        "python": "Python",
-        "numpy": "NumPy",
-        "blas": "BLAS (kernel, threads)",
-        "blas_env": "BLAS environment variables",
-    }
-    rows = [[label, machine.get(key, "?")] for key, label in labels.items()]
-    try:
-        import torch
-
-        rows.append(["PyTorch", f"{torch.__version__} ({torch.get_num_threads()} threads)"])
-    except ImportError:
-        rows.append(["PyTorch", "not installed"])
+def machine_table(machine: dict[str, str]) -> str:
+    """The machine and software versions as a two-column table."""
+    rows = [[label, machine.get(key, "?")] for key, label in MACHINE_LABELS.items()]
     return markdown_table(["", ""], rows, "ll")
+
+
+def _implementations(results: Results) -> str:
+    threads = results.settings.get("torch_threads")
+    torch_threads = (
+        "its default thread count"
+        if threads is None
+        else f"{threads} thread(s) (`--torch-threads`)"
+    )
+    return (
+        "- **tinygrad_lite eager**: `TwoLayerNet` and `optim.SGD`: `opt.zero_grad(); "
+        "c = model.cost(X, Y); c.backward(); opt.step()`.\n"
+        "- **tinygrad_lite compiled**: the same step wrapped by `tinygrad_lite.compile` and "
+        'called as `step(X, Y)`; **tinygrad_lite fused**: the same with `backend="fused"` '
+        "(needs numba).\n"
+        "- **numpy tutorial**: `models.manual`: `forward_propagation`, `compute_cost`, "
+        "`backward_propagation`, `update_parameters`, as the course writes the loop.\n"
+        "- **numpy tuned**: the floor, `benchmarks/floor.py` (`NumpyTuned`), the one "
+        "hand-written fast step that the benchmark, the peers run, the tests and the docs all "
+        "use: the tutorial's formulas with preallocated buffers and `out=`, one (n_h, m) buffer "
+        "rewritten in place, the k = 1 product `W2ᵀ·dZ2` as broadcast multiplies, 1/m folded "
+        "into dZ2, one flat parameter vector updated in two calls, no input checks. "
+        "`tests/test_benchmarks.py` checks its costs, gradients and updates against "
+        "`models.manual` to 1e-12.\n"
+        "- **torch eager**: PyTorch autograd, `binary_cross_entropy` and `torch.optim.SGD`, "
+        f"float64 on the CPU with {torch_threads} (skipped when PyTorch is not installed).\n"
+    )
+
+
+def _method(results: Results) -> str:
+    from .planar import QUICK_BLOCK_S, SIZES
+
+    st = results.settings
+    block_s = QUICK_BLOCK_S if st.get("quick") else SIZES["S"].block_s
+    return (
+        f"At each size all implementations run in one process, interleaved: each warms up, "
+        f"then {st['blocks']} rounds run one block of each, in a fresh random order every "
+        f"round (seeded; the run's seed is {st['seed']}, and the JSON output records every "
+        f"round's order). A block is as many steps as fill about {block_s:g} s at S and M and "
+        "a single step at L. For each block both the wall-clock time (`time.perf_counter`) and "
+        "the CPU time of the process (`time.process_time`, all threads: a BLAS call on two "
+        "cores counts twice) are taken; the tables give the median over blocks of each. "
+        "Ratios are the median over rounds of the ratio within a round (blocks of one round "
+        "run seconds apart, so a change of load between rounds cancels out). Python's garbage "
+        "collector stays on, as in a user's loop. Before timing, each implementation runs "
+        "three steps from the same start and its costs are compared with the tutorial's to "
+        "1e-9 (column *first costs vs tutorial*); *last cost* is the cost at the final timed "
+        "step, a check that training stayed sane.\n"
+    )
+
+
+def _allocator_text(results: Results) -> str:
+    from .planar import ALLOCATORS
+
+    both = len(results.runs) > 1
+    return (
+        "On these virtual machines the first touch of each fresh 4 KiB page costs "
+        "microseconds. With glibc's defaults, blocks above the mmap threshold (128 KiB at "
+        "first, raised automatically up to 32 MiB as mapped blocks are freed) are mapped fresh "
+        "and unmapped on free, and the top of the heap is trimmed, so whether a step's "
+        "temporaries land on pages already faulted in depends on the allocator's history. "
+        f"The tuned setting calls glibc's `mallopt` before anything big is allocated: "
+        f"M_MMAP_THRESHOLD = {_system.MMAP_THRESHOLD} (1 GiB), M_TRIM_THRESHOLD = "
+        f"{_system.TRIM_THRESHOLD} (never trim), M_TOP_PAD = {_system.TOP_PAD} (256 MiB), so "
+        "freed buffers are reused rather than returned to the OS. A setting applies to a whole "
+        "process, so it is applied to every implementation of a table or to none. "
+        + (
+            "Each size ran in two fresh processes, one per setting, one right after the other "
+            "(in a random order): "
+            + " and ".join(f"*{ALLOCATORS[r.allocator]}*" for r in results.runs)
+            + ", one table each.\n"
+            if both
+            else f"This run used one setting only: *{ALLOCATORS[results.runs[0].allocator]}*.\n"
+        )
+    )
 
 
 def markdown_report(
     results: Results,
     argv: list[str] | None,
-    study: Study | None,
     ops_table: str | None,
     elapsed_s: float,
     profile_md: str | None = None,
 ) -> str:
     """The whole report as one Markdown document."""
-    from .planar import (
-        MEMORY_HEADER,
-        QUICK_BLOCK_S,
-        SIZES,
-        TIMING_ALIGN,
-        TIMING_HEADER,
-        memory_rows,
-        timing_rows,
-    )
+    from .planar import ALLOCATORS, SIZES
 
     args = sys.argv[1:] if argv is None else argv
     command = "python -m benchmarks.planar" + ("" if not args else " " + " ".join(args))
@@ -165,21 +141,17 @@ def markdown_report(
     add("# Benchmark results\n")
     add(
         f"Written by `{command}` on {today} ({elapsed_s / 60:.1f} min). Regenerate with "
-        "`python -m benchmarks.planar --write-results`; see the end for the other commands.\n"
+        "`python -m benchmarks.planar --write-results --peers /tmp/peers-venv`; see the end "
+        "for the other commands.\n"
     )
     add("## Machine\n")
-    add(_machine_table(results.machine) + "\n")
+    add(machine_table(results.machine) + "\n")
     add(
-        "The BLAS kernel and thread count are read from the loaded OpenBLAS library (or "
-        "threadpoolctl, when installed); the benchmark leaves `OPENBLAS_*` settings alone.\n"
+        "The BLAS kernel and thread count come from threadpoolctl when it is installed, else "
+        "from a read-only query of the loaded OpenBLAS (or MKL) library; the benchmark changes "
+        "no thread setting. The SIMD flags are those of /proc/cpuinfo that decide which "
+        "kernels NumPy, OpenBLAS and numba use.\n"
     )
-    torch_threads = results.settings.get("torch_threads")
-    threads = (
-        "its default thread count"
-        if torch_threads is None
-        else f"{torch_threads} thread(s) (`--torch-threads {torch_threads}`)"
-    )
-    block_s = QUICK_BLOCK_S if results.settings.get("quick") else SIZES["S"].block_s
     add("## What is timed\n")
     add(
         "One full-batch training step of the tutorial's network n_x → n_h (tanh) → 1 "
@@ -193,97 +165,76 @@ def markdown_report(
         if s.name in results.settings["sizes"]
     ]
     add(markdown_table(["size", "n_x", "m", "n_h", "lr", "data"], size_rows, "rrrrrl") + "\n")
-    add(
-        "- **tinygrad_lite eager**: `TwoLayerNet` and `optim.SGD`: `opt.zero_grad(); "
-        "c = model.cost(X, Y); c.backward(); opt.step()`.\n"
-        "- **tinygrad_lite compiled**: the same step wrapped by `tinygrad_lite.compile` and "
-        "called as `step(X, Y)`.\n"
-        "- **numpy tutorial**: `models.manual`: `forward_propagation`, `compute_cost`, "
-        "`backward_propagation`, `update_parameters`, as the course writes the loop.\n"
-        "- **numpy tuned**: the same formulas written for speed (`benchmarks/implementations.py`"
-        ", `NumpyTuned`: preallocated buffers and `out=`, one (n_h, m) buffer rewritten in "
-        "place, `1 − A1·A1`, the k = 1 product `W2ᵀ·dZ2` as broadcast multiplies, 1/m folded "
-        "into dZ2, one flat parameter vector updated in two calls, no input checks). It "
-        "computes the tutorial's gradients and updates to 1e-12 (tested).\n"
-        "- **torch eager**: PyTorch autograd, `binary_cross_entropy` and `torch.optim.SGD`, "
-        f"float64 on the CPU with {threads} (optional: skipped when PyTorch is not "
-        "installed).\n"
-    )
+    add(_implementations(results))
     for name, why in results.skipped.items():
         add(f"Skipped in this run: **{name}**: {why}.\n")
+    add(_method(results))
+    add("## Targets\n")
     add(
-        f"All implementations run in one process, interleaved: each warms up, then "
-        f"{results.settings['blocks']} rounds run one block of each in turn (the starting "
-        "implementation rotates every round). A block is as many steps as fill about "
-        f"{block_s:g} s at S and M and a single step at L. The median is over blocks of the "
-        "mean step time in a block; min – max and the interquartile range show the spread. "
-        "Python's garbage collector stays on, as in a user's loop. Before timing, each "
-        "implementation runs three steps from the same start and its costs are compared with "
-        "the tutorial's (column *first costs vs tutorial*); *last cost* is the cost at the "
-        "final timed step, a check that training stayed sane.\n"
+        "Step time as a ratio to the faster hand-written NumPy step at that size, in the same "
+        "process (median over rounds), under each allocator setting; memory as the "
+        "steady-state tracemalloc peak at L over the tuned step's. Peer rows give each "
+        "library's ratio to the floor timed in its own process. Where the time goes for a "
+        "missed target is in `docs/performance.md`.\n"
     )
+    add(markdown_table(TARGET_HEADER, target_rows(results), ALIGN) + "\n")
     add("## Step time\n")
-    add(
-        f"Allocator: {results.allocator}. Load average (1 min) of the machine before / after "
-        f"the timing: {results.settings['load_before']} / {results.settings['load_after']} "
-        f"(on {results.machine['nproc']} cores; other work on the machine shows up as spread "
-        "and as outliers).\n"
-    )
-    rows = [row for res in results.sizes for row in timing_rows(res)]
-    add(markdown_table(TIMING_HEADER, rows, TIMING_ALIGN) + "\n")
-    add(
-        "*× faster NumPy* divides by the faster of the two NumPy steps at that size; the "
-        "targets are the ones the library aims for. Where the time goes for a missed target, "
-        "and what meeting it would take, is in `docs/performance.md` (section *The targets, "
-        "and what missing ones would take*).\n"
-    )
+    for r in results.runs:
+        add(f"### {ALLOCATORS.get(r.allocator, r.allocator)}\n")
+        add(
+            f"Allocator: {r.note}. Load average (1 min) before / after: {r.load[0]} / "
+            f"{r.load[1]} (on {results.machine['nproc']} cores; other work on the machine shows "
+            "up as spread and as outliers).\n"
+        )
+        rows = [row for res in r.sizes for row in timing_rows(res)]
+        add(markdown_table(TIMING_HEADER, rows, ALIGN) + "\n")
+    add("## Allocator\n")
+    add(_allocator_text(results))
     if results.memory:
         add("## Peak memory\n")
+        steps = results.settings.get("memory_steps", {})
+        described = ", ".join(f"{s}: {a} + {b}" for s, (a, b) in steps.items())
         add(
-            "Each implementation runs alone in a fresh process (same allocator setting): the "
-            "data is made, then measurement starts, the implementation is built and runs "
-            "five steps (two at L). *tracemalloc peak* is the peak of memory allocated through "
-            "Python's and NumPy's allocators since that moment: the implementation's weights, "
-            "gradients, buffers and a step's temporaries, not X and Y. PyTorch allocates "
-            "outside tracemalloc's view, so only its resident-memory figure is given. *peak RSS "
-            "rise* is the process's peak resident set (VmHWM, reset through "
-            "/proc/self/clear_refs) minus its resident set at that moment; it includes pages "
-            "the allocator keeps and lazily loaded code.\n"
+            "Each implementation runs alone in a fresh process (per allocator setting): the "
+            "data is made, then tracemalloc starts, the implementation is built and runs its "
+            "first steps (a compiled step traces eagerly on its first call), then the peak is "
+            "reset (`tracemalloc.reset_peak`, and VmHWM through /proc/self/clear_refs) and a "
+            f"few more steps run (first + steady steps per size: {described}). *first steps* "
+            "is the peak until the reset, *steady state* the peak after it: both count every "
+            "array the implementation holds (weights, gradients, buffers, a step's temporaries) "
+            "but not X and Y; the targets are against steady state. PyTorch allocates outside "
+            "tracemalloc's view, so only its resident figure is given. *peak RSS rise* is the "
+            "peak resident set in steady state minus the resident set before the build; it "
+            "sees pages the allocator keeps and lazily loaded code.\n"
         )
-        add(markdown_table(MEMORY_HEADER, memory_rows(results.memory), TIMING_ALIGN) + "\n")
-    add("## Allocator noise\n")
-    add(
-        "On these virtual machines the first touch of each fresh 4 KiB page costs "
-        "microseconds. With glibc's defaults, blocks above the mmap threshold (128 KiB at "
-        "first, raised automatically up to 32 MiB as mapped blocks are freed) are mapped "
-        "fresh and unmapped on free, and the top of the heap is trimmed, so whether a step's "
-        "temporaries land on pages already faulted in depends on the allocator's history, and "
-        "the same step can take a different time in one process than in the next. The "
-        "benchmark therefore calls glibc's "
-        f"`mallopt` through ctypes before anything big is allocated: M_MMAP_THRESHOLD = "
-        f"{_system.MMAP_THRESHOLD} (1 GiB), M_TRIM_THRESHOLD = {_system.TRIM_THRESHOLD} "
-        f"(never trim), M_TOP_PAD = {_system.TOP_PAD} (256 MiB), so freed buffers are "
-        "reused rather than returned to the OS. On a libc other than glibc nothing is called "
-        "and the report says so; `--no-mallopt` turns it off for comparison. This favours "
-        "no implementation: every one of them allocates through the same malloc.\n"
-    )
-    if study is not None:
+        header = memory_header(results.memory)
+        add(markdown_table(header, memory_rows(results.memory), ALIGN) + "\n")
+    add("## Peers\n")
+    if results.peers:
+        from .peers.report import markdown_section
+
         add(
-            f"To see what it changes, each implementation was timed in {_runs(study)} fresh "
-            f"process(es) with the setting and as many without ({STUDY_BLOCKS} blocks each, "
-            "the two settings alternating), so both the level and the run-to-run spread "
-            "show. In this run:\n"
+            "Other autodiff libraries' version of the same step (`benchmarks/peers/steps.py`), "
+            "each size in a fresh process of a throwaway virtual environment that "
+            "`python -m benchmarks.peers --setup VENV` makes (none of them is a dependency of "
+            "this project), interleaved there with the floor (`benchmarks/floor.py`); *× "
+            "floor* is the median over rounds of the ratio to it. JAX jits the whole step "
+            "(`value_and_grad` and the update); torch.compile compiles the forward pass and "
+            "cost (and through AOTAutograd the backward), the update is `torch.optim.SGD`; "
+            "MyGrad, HIPS autograd and micrograd run as written; micrograd builds one scalar "
+            "node per operation and runs at S only.\n"
         )
-        add(study_summary(study) + "\n")
-        add(study_table(study) + "\n")
+        add(markdown_section(results.peers) + "\n")
+    else:
+        add(
+            "Not run this time: `python -m benchmarks.peers --setup /tmp/peers-venv --setup-only` "
+            "makes the environment, then add `--peers /tmp/peers-venv` to this command.\n"
+        )
     if profile_md is not None:
         add("## Where the time goes at S\n")
         add(
-            "`python -m benchmarks.breakdown S`. At S a step is mostly Python around small NumPy "
-            "calls: the graph's bookkeeping (`Function.apply` in the forward pass, "
-            "`_run_backward`), which compiling removes, and the ops' and the optimizer's own "
-            "NumPy calls, which it keeps. Meeting the S targets would take fewer, fused NumPy "
-            "calls per step; see `docs/performance.md`.\n"
+            "`python -m benchmarks.breakdown S`: the eager step by phase, and the functions "
+            "with the most own time in the eager and the compiled step.\n"
         )
         add(profile_md + "\n")
     if ops_table is not None:
@@ -299,14 +250,15 @@ def markdown_report(
     add("## Commands\n")
     add(
         "```sh\n"
-        "python -m benchmarks.planar                  # S M L, tables on the terminal (1-2 min)\n"
-        "python -m benchmarks.planar --quick          # S M, short blocks (~10 s)\n"
-        "python -m benchmarks.planar --sizes L --blocks 9 --no-memory\n"
-        "python -m benchmarks.planar --no-mallopt     # glibc's allocator defaults\n"
-        "python -m benchmarks.planar --json out.json  # raw samples as JSON\n"
-        "python -m benchmarks.planar --write-results  # this file (+ allocator study, ops)\n"
+        "python -m benchmarks.planar                  # S M L, both allocator settings\n"
+        "python -m benchmarks.planar --quick          # S M, short blocks, no memory\n"
+        "python -m benchmarks.planar --allocator mallopt --sizes L --no-memory\n"
+        "python -m benchmarks.planar --json out.json  # every sample, the block orders\n"
+        "python -m benchmarks.peers --setup /tmp/peers-venv --setup-only  # the peers' venv\n"
+        "python -m benchmarks.planar --write-results --peers /tmp/peers-venv  # this file\n"
+        "python -m benchmarks.peers --venv /tmp/peers-venv  # the peers table alone\n"
         "python -m benchmarks.ops                     # per-op overhead\n"
-        "python -m benchmarks.breakdown S               # where the time goes at S\n"
+        "python -m benchmarks.breakdown S             # where the time goes at S\n"
         "python -m pytest -q tests/test_benchmarks.py # the implementations agree\n"
         "```\n"
     )

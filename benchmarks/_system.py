@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import importlib.metadata
 import os
 import platform
 import sys
@@ -80,50 +81,75 @@ def configure_allocator(enable: bool = True) -> AllocatorSetting:
 def _loaded_blas_paths() -> list[str]:
     try:
         with open("/proc/self/maps") as f:
-            paths = {line.split()[-1] for line in f if "blas" in line.lower() and "/" in line}
+            paths = {
+                line.split()[-1]
+                for line in f
+                if ("blas" in line.lower() or "mkl_rt" in line.lower()) and "/" in line
+            }
     except OSError:
         return []
     return sorted(paths)
 
 
 def _openblas_query(path: str) -> dict[str, str]:
-    """Ask a loaded OpenBLAS for its kernel (core) name, configuration and thread count."""
+    """Ask a loaded OpenBLAS (or MKL) for its kernel (core) name, configuration and threads."""
     try:
         lib = ctypes.CDLL(path)
     except OSError:
         return {}
     out: dict[str, str] = {}
+    mkl_threads = getattr(lib, "MKL_Get_Max_Threads", None)
+    if mkl_threads is not None:
+        mkl_threads.restype = ctypes.c_int
+        return {"kernel": "MKL", "threads": str(mkl_threads())}
     # numpy's wheels rename the symbols: scipy_openblas_get_corename64_ and friends.
-    for key, stems in (
-        ("kernel", ("get_corename",)),
-        ("config", ("get_config",)),
+    for key, stem, restype in (
+        ("kernel", "get_corename", ctypes.c_char_p),
+        ("config", "get_config", ctypes.c_char_p),
+        ("threads", "get_num_threads", ctypes.c_int),
     ):
         for prefix in ("scipy_openblas_", "openblas_"):
-            for suffix in ("64_", "", "_64_"):
-                fn = getattr(lib, f"{prefix}{stems[0]}{suffix}", None)
-                if fn is not None:
-                    fn.restype = ctypes.c_char_p
-                    out[key] = (fn() or b"").decode(errors="replace").strip()
-                    break
-            if key in out:
-                break
-    for prefix in ("scipy_openblas_", "openblas_"):
-        for suffix in ("64_", "", "_64_"):
-            fn = getattr(lib, f"{prefix}get_num_threads{suffix}", None)
-            if fn is not None:
-                fn.restype = ctypes.c_int
-                out["threads"] = str(fn())
-                break
-        if "threads" in out:
+            fn = next(
+                (
+                    getattr(lib, f"{prefix}{stem}{suffix}")
+                    for suffix in ("64_", "", "_64_")
+                    if hasattr(lib, f"{prefix}{stem}{suffix}")
+                ),
+                None,
+            )
+            if fn is None:
+                continue
+            fn.restype = restype
+            value = fn()
+            if isinstance(value, bytes):
+                value = value.decode(errors="replace").strip()
+            out[key] = str(value)
             break
     return out
+
+
+def _threadpools() -> list[dict[str, str]] | None:
+    """threadpoolctl's view of the loaded thread pools (BLAS, OpenMP), or None without it."""
+    try:
+        import threadpoolctl  # not a dependency: used only if present
+    except ImportError:
+        return None
+    keys = ("user_api", "internal_api", "version", "architecture", "num_threads")
+    pools = []
+    for pool in threadpoolctl.threadpool_info():
+        entry = {k: str(pool.get(k)) for k in keys if pool.get(k) is not None}
+        if pool.get("threading_layer"):
+            entry["threading_layer"] = str(pool["threading_layer"])
+        entry["library"] = os.path.basename(str(pool.get("filepath", "?")))
+        pools.append(entry)
+    return pools
 
 
 def blas_info() -> dict[str, str]:
     """Which BLAS NumPy uses, its kernel and thread count, and BLAS-related environment.
 
     Uses threadpoolctl when it is installed; otherwise NumPy's build configuration and a
-    read-only query of the loaded OpenBLAS library. Changes nothing.
+    read-only query of the loaded OpenBLAS (or MKL) library. Changes nothing.
     """
     info: dict[str, str] = {}
     try:
@@ -133,23 +159,28 @@ def blas_info() -> dict[str, str]:
         info["version"] = str(blas.get("version", "?"))
     except Exception:  # older NumPy: no dict mode
         info["name"] = "unknown (np.show_config() prints it)"
-    try:
-        import threadpoolctl  # not a dependency: used only if present
-
-        for pool in threadpoolctl.threadpool_info():
-            if pool.get("user_api") == "blas":
-                info["kernel"] = str(pool.get("architecture", "?"))
-                info["threads"] = str(pool.get("num_threads", "?"))
-                info["source"] = "threadpoolctl"
-                break
-    except ImportError:
+    pools = _threadpools()
+    blas_pools = [p for p in pools or [] if p.get("user_api") == "blas"]
+    if blas_pools:
+        pool = blas_pools[0]
+        info["kernel"] = pool.get("architecture", "?")
+        info["threads"] = pool.get("num_threads", "?")
+        info["library"] = pool.get("library", "?")
+        info["source"] = "threadpoolctl"
+    else:
         for path in _loaded_blas_paths():
             q = _openblas_query(path)
             if q:
                 info.update(q)
                 info["library"] = os.path.basename(path)
-                info["source"] = "numpy build config + OpenBLAS query"
+                info["source"] = "numpy build config + query of the loaded library"
                 break
+    if pools is not None:
+        info["threadpools"] = "; ".join(
+            f"{p.get('user_api', '?')}: {p.get('internal_api', '?')} {p.get('version', '')} "
+            f"{p.get('num_threads', '?')} threads ({p.get('library', '?')})"
+            for p in pools
+        )
     env = {k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS_", "OMP_", "MKL_"))}
     info["env"] = ", ".join(f"{k}={v}" for k, v in sorted(env.items())) or "none set"
     return info
@@ -175,8 +206,37 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+# The instruction-set flags that decide which kernels NumPy, OpenBLAS and numba pick.
+SIMD_PREFIXES = ("sse", "ssse3", "pni", "avx", "fma", "f16c", "amx", "asimd", "sve", "neon")
+
+
+def cpu_flags() -> list[str]:
+    """Every flag of the first CPU in /proc/cpuinfo ('flags' on x86, 'Features' on Arm)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith(("flags", "Features")):
+                    return line.split(":", 1)[1].split()
+    except OSError:
+        pass
+    return []
+
+
+def simd_flags(flags: list[str]) -> list[str]:
+    """The vector-instruction flags among `flags` (SSE*, AVX*, AVX-512*, FMA, ...), sorted."""
+    return sorted(f for f in flags if f.startswith(SIMD_PREFIXES))
+
+
+def package_version(name: str) -> str:
+    """The installed version of a distribution, or 'not installed' (nothing is imported)."""
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
 def machine_info() -> dict[str, str]:
-    """CPU, core count, memory, Python, NumPy, BLAS and libc, as short strings."""
+    """CPU (model and SIMD flags), cores, memory, Python, NumPy, numba, BLAS and libc."""
     blas = blas_info()
     mem = "unknown"
     try:
@@ -192,15 +252,37 @@ def machine_info() -> dict[str, str]:
         blas_line += f", kernel {blas['kernel']}"
     if "threads" in blas:
         blas_line += f", {blas['threads']} threads"
+    if "source" in blas:
+        blas_line += f" (read via {blas['source']})"
+    flags = cpu_flags()
+    torch_version = package_version("torch")
+    torch_mod = sys.modules.get("torch")
+    if torch_mod is not None:  # only if already imported: importing it here costs seconds
+        torch_version += f" ({torch_mod.get_num_threads()} threads)"
+    try:
+        affinity = str(len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        affinity = "?"
     return {
         "cpu": cpu_model(),
+        "simd": " ".join(simd_flags(flags)) or "unknown",
+        "cpu_flags": " ".join(flags),
         "nproc": str(os.cpu_count()),
+        "affinity": affinity,
         "memory": mem,
         "os": f"{platform.system()} {platform.release()}",
         "libc": " ".join(platform.libc_ver()) or "unknown",
         "python": platform.python_version(),
         "numpy": np.__version__,
+        "numba": package_version("numba"),
+        "llvmlite": package_version("llvmlite"),
+        "threadpoolctl": package_version("threadpoolctl"),
+        "torch": torch_version,
         "blas": blas_line,
+        "blas_kernel": blas.get("kernel", "?"),
+        "blas_threads": blas.get("threads", "?"),
+        "blas_library": blas.get("library", "?"),
+        "threadpools": blas.get("threadpools", "threadpoolctl not installed"),
         "blas_env": blas["env"],
     }
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import random
 import statistics
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 # A step returns its cost (a float or a 0-d tensor); the timer ignores it.
@@ -13,20 +14,28 @@ Step = Callable[[], object]
 
 @dataclass(frozen=True)
 class Timing:
-    """Seconds per step over the timed blocks of one implementation.
+    """Seconds per step over the timed blocks of one implementation, wall clock and CPU.
 
     Attributes:
-        samples: seconds per step of each block, in the order they ran.
+        samples: wall-clock seconds per step of each block, in the order the blocks ran.
         steps_per_block: how many steps each block ran.
+        cpu_samples: CPU seconds per step of each block (``time.process_time``: every thread
+            of the process, so a BLAS that runs on two cores counts twice); empty if not taken.
     """
 
     samples: tuple[float, ...]
     steps_per_block: int
+    cpu_samples: tuple[float, ...] = ()
 
     @property
     def median(self) -> float:
-        """The median over blocks of the mean step time in a block."""
+        """The median over blocks of the mean wall-clock step time in a block."""
         return statistics.median(self.samples)
+
+    @property
+    def cpu_median(self) -> float | None:
+        """The median over blocks of the mean CPU time per step (None when not measured)."""
+        return statistics.median(self.cpu_samples) if self.cpu_samples else None
 
     @property
     def low(self) -> float:
@@ -48,24 +57,53 @@ class Timing:
         return q[0], q[2]
 
 
-def time_block(step: Step, n: int) -> float:
-    """Run `step` n times and return the mean seconds per step."""
-    clock = time.perf_counter
-    t0 = clock()
+def ratio_of_rounds(a: Timing, b: Timing, cpu: bool = False) -> float | None:
+    """The median over rounds of a's block time ÷ b's block time in the same round.
+
+    Blocks of one round run close together, so a change of load between rounds cancels out of
+    each round's ratio. None when either has no samples of that kind.
+    """
+    xs, ys = (a.cpu_samples, b.cpu_samples) if cpu else (a.samples, b.samples)
+    if not xs or not ys or len(xs) != len(ys):
+        return None
+    if any(y <= 0 for y in ys):
+        return None
+    return statistics.median(x / y for x, y in zip(xs, ys, strict=True))
+
+
+def time_block(step: Step, n: int) -> tuple[float, float]:
+    """Run `step` n times; return the mean wall-clock and CPU seconds per step."""
+    clock, cpu = time.perf_counter, time.process_time
+    c0, t0 = cpu(), clock()
     for _ in range(n):
         step()
-    return (clock() - t0) / n
+    t1, c1 = clock(), cpu()
+    return (t1 - t0) / n, (c1 - c0) / n
 
 
 def calibrate(step: Step, target_s: float, max_steps: int = 100_000) -> int:
     """How many steps fill about `target_s` seconds, from a short trial (at least 1)."""
     n = 1
     while True:
-        t = time_block(step, n)
+        t = time_block(step, n)[0]
         if t * n >= min(target_s / 4, 0.05) or n >= max_steps:
             break
         n *= 4
     return max(1, min(max_steps, round(target_s / max(t, 1e-9))))
+
+
+def block_order(names: Sequence[str], blocks: int, seed: int) -> list[list[str]]:
+    """The order of the implementations in each round: a fresh random permutation per round.
+
+    Seeded, so that a run's order can be recorded as one number and replayed.
+    """
+    rng = random.Random(seed)
+    rounds = []
+    for _ in range(blocks):
+        order = list(names)
+        rng.shuffle(order)
+        rounds.append(order)
+    return rounds
 
 
 def interleaved(
@@ -74,13 +112,15 @@ def interleaved(
     target_block_s: float,
     warmup_s: float,
     on_block: Callable[[int, str, float], None] | None = None,
+    seed: int = 0,
+    pause_s: float = 0.0,
 ) -> dict[str, Timing]:
     """Time several steps in turn, block by block, so that drifts in load hit all of them.
 
     Each implementation first warms up (for about `warmup_s`, at least one step) and gets a
-    block length of about `target_block_s` (at least one step). Then `blocks` rounds run; round
-    r starts at implementation r (mod k) and goes round, so no implementation always runs
-    first or right after the same neighbour.
+    block length of about `target_block_s` (at least one step). Then `blocks` rounds run, each
+    in the order `block_order(names, blocks, seed)` gives: a random permutation per round, so
+    that no implementation systematically runs first, last or after the same neighbour.
 
     Args:
         steps: name -> a zero-argument callable doing one training step.
@@ -88,9 +128,13 @@ def interleaved(
         target_block_s: about how long one block runs.
         warmup_s: about how long each implementation warms up.
         on_block: called as on_block(round, name, seconds_per_step) after each block.
+        seed: seeds the order of the blocks within each round.
+        pause_s: sleep this long before each block, so that worker threads another library
+            left spinning (OpenMP, BLAS) have gone idle and take neither a core nor CPU time
+            from the next block.
 
     Returns:
-        name -> Timing, in the order of `steps`.
+        name -> Timing (wall clock and CPU time), in the order of `steps`.
     """
     if blocks < 1:
         raise ValueError(f"interleaved: blocks must be >= 1, got {blocks}")
@@ -103,16 +147,18 @@ def interleaved(
         if warmup_s > 0:
             time_block(step, max(1, round(warmup_s * n / max(target_block_s, 1e-9))))
         per_block[name] = n
-    samples: dict[str, list[float]] = {name: [] for name in names}
-    k = len(names)
-    for r in range(blocks):
-        for i in range(k):
-            name = names[(r + i) % k]
-            t = time_block(steps[name], per_block[name])
-            samples[name].append(t)
+    wall: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
+    for r, order in enumerate(block_order(names, blocks, seed)):
+        for name in order:
+            if pause_s > 0:
+                time.sleep(pause_s)
+            t, c = time_block(steps[name], per_block[name])
+            wall[name].append(t)
+            cpu[name].append(c)
             if on_block is not None:
                 on_block(r, name, t)
-    return {name: Timing(tuple(samples[name]), per_block[name]) for name in names}
+    return {name: Timing(tuple(wall[name]), per_block[name], tuple(cpu[name])) for name in names}
 
 
 def format_seconds(s: float) -> str:

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from benchmarks import _system, _timing, ops, planar
-from benchmarks.implementations import IMPLEMENTATIONS, NAMES, NumpyTuned, NumpyTutorial
+from benchmarks import _memory, _timing, floor, implementations, ops, planar
+from benchmarks.floor import NumpyTuned
+from benchmarks.implementations import IMPLEMENTATIONS, NAMES, NumpyTutorial
 from models import manual
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -81,6 +80,15 @@ def test_tuned_step_matches_the_tutorial_to_1e_12(n_x, m, n_h, lr, seed, scale):
     reference = _reference_run(X, Y, params, lr, steps=3)
     tuned = NumpyTuned(X, Y, params, lr)
     _assert_trains_like_reference(tuned, reference, rtol=1e-12, atol=1e-15)
+
+
+def test_the_floor_lives_in_one_place():
+    # The benchmark's table, the peers' processes and these tests all time the same class.
+    from benchmarks.peers import measure
+
+    assert implementations.NumpyTuned is floor.NumpyTuned
+    assert IMPLEMENTATIONS["numpy tuned"] is floor.NumpyTuned
+    assert measure.FLOOR == "numpy tuned" and measure.NumpyTuned is floor.NumpyTuned
 
 
 def test_tuned_step_leaves_its_inputs_alone():
@@ -163,36 +171,69 @@ def test_problem_sizes_and_labels():
 
 
 def test_timing_statistics():
-    t = _timing.Timing((5.0, 1.0, 3.0, 2.0, 4.0), steps_per_block=10)
+    t = _timing.Timing((5.0, 1.0, 3.0, 2.0, 4.0), steps_per_block=10, cpu_samples=(1, 9, 2, 8, 3))
     assert t.median == 3.0 and t.low == 1.0 and t.high == 5.0
     assert t.iqr == (2.0, 4.0)
+    assert t.cpu_median == 3
     assert _timing.Timing((2.0, 1.0), 1).iqr == (1.0, 2.0)
+    assert _timing.Timing((2.0, 1.0), 1).cpu_median is None
 
 
-def test_interleaved_rotates_and_counts():
+def test_ratio_of_rounds_pairs_blocks_of_the_same_round():
+    a = _timing.Timing((2.0, 40.0, 3.0), 1, (1.0, 1.0, 1.0))
+    b = _timing.Timing((1.0, 10.0, 3.0), 1, (2.0, 2.0, 4.0))
+    # per round: 2, 4, 1 -> median 2 (a ratio of medians would give 3 / 3 = 1)
+    assert _timing.ratio_of_rounds(a, b) == 2.0
+    assert _timing.ratio_of_rounds(a, b, cpu=True) == 0.5
+    assert _timing.ratio_of_rounds(a, _timing.Timing((1.0,), 1)) is None
+
+
+def test_block_order_is_a_seeded_random_permutation_per_round():
+    names = ["a", "b", "c", "d"]
+    rounds = _timing.block_order(names, 40, seed=7)
+    assert all(sorted(r) == names for r in rounds)
+    assert rounds == _timing.block_order(names, 40, seed=7)
+    assert rounds != _timing.block_order(names, 40, seed=8)
+    # not a rotation: every implementation is sometimes first and sometimes last
+    assert {r[0] for r in rounds} == set(names) and {r[-1] for r in rounds} == set(names)
+    assert len({tuple(r) for r in rounds}) > 4
+
+
+def test_interleaved_follows_the_seeded_order_and_takes_cpu_time():
     calls = {"a": 0, "b": 0, "c": 0}
     order = []
 
     def make(k):
         def step():
             calls[k] += 1
+            sum(range(200))  # some CPU work, so that CPU time is measurable
 
         return step
 
     res = _timing.interleaved(
         {k: make(k) for k in calls},
-        blocks=3,
-        target_block_s=0.001,
+        blocks=4,
+        target_block_s=0.002,
         warmup_s=0.0,
         on_block=lambda r, name, t: order.append((r, name)),
+        seed=11,
     )
-    assert [n for _, n in order] == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
+    expected = _timing.block_order(list(calls), 4, seed=11)
+    assert [n for _, n in order] == [n for r in expected for n in r]
+    assert [r for r, _ in order] == [r for r in range(4) for _ in calls]
     for k, t in res.items():
-        assert len(t.samples) == 3 and t.steps_per_block >= 1
-        assert all(s > 0 for s in t.samples)
-        assert calls[k] >= 1 + 3 * t.steps_per_block
+        assert len(t.samples) == 4 and len(t.cpu_samples) == 4 and t.steps_per_block >= 1
+        assert all(s > 0 for s in t.samples) and all(c >= 0 for c in t.cpu_samples)
+        assert calls[k] >= 1 + 4 * t.steps_per_block
     with pytest.raises(ValueError, match="blocks must be >= 1"):
         _timing.interleaved({"a": make("a")}, blocks=0, target_block_s=0.001, warmup_s=0)
+
+
+def test_cpu_time_counts_work_not_waiting():
+    import time
+
+    wall, cpu = _timing.time_block(lambda: time.sleep(0.01), 3)
+    assert wall >= 0.009 and cpu < wall / 2
 
 
 def test_formatting():
@@ -205,119 +246,99 @@ def test_formatting():
     assert table.splitlines() == ["| a | b |", "| :-- | --: |", "| x | 1 |"]
 
 
-def test_targets_are_marked_met_or_missed():
-    size = planar.SIZES["S"]
-
-    def timing(s):
-        return _timing.Timing((s,), 1)
-
-    res = planar.SizeResult(
-        size,
-        {
-            "tinygrad_lite eager": timing(15e-6),
-            "tinygrad_lite compiled": timing(13e-6),
-            "numpy tutorial": timing(10e-6),
-            "numpy tuned": timing(20e-6),
-        },
-        {
-            "tinygrad_lite eager": [0.5, 0.4],
-            "tinygrad_lite compiled": [0.5, 0.45],
-            "numpy tutorial": [0.5, 0.4],
-            "numpy tuned": [0.5, 0.4],
-        },
-        {},
-    )
-    rows = {row[1]: row for row in planar.timing_rows(res)}
-    col = planar.TIMING_HEADER.index
-    assert rows["tinygrad_lite eager"][col("× faster NumPy")] == "1.50×"
-    assert rows["tinygrad_lite eager"][col("× tuned")] == "0.75×"
-    assert rows["tinygrad_lite eager"][col("target (× faster NumPy)")] == "≤ 1.6×: met"
-    assert rows["tinygrad_lite compiled"][col("target (× faster NumPy)")] == "≤ 1.15×: missed"
-    assert rows["tinygrad_lite compiled"][col("first costs vs tutorial")] == "DIFFERS at step 2"
-    assert rows["numpy tuned"][col("first costs vs tutorial")] == "same"
-
-
-def test_memory_target_uses_tracemalloc_ratio():
-    mem = {
-        "L": {
-            "tinygrad_lite eager": {"tracemalloc_peak": 1.2e9, "rss_peak_rise": 2e9},
-            "numpy tuned": {"tracemalloc_peak": 1e9, "rss_peak_rise": 1e9},
-            "torch eager": {"tracemalloc_peak": None, "rss_peak_rise": 3e9},
-        }
-    }
-    rows = {row[1]: row for row in planar.memory_rows(mem)}
-    assert rows["tinygrad_lite eager"][3] == "1.20×"
-    assert rows["tinygrad_lite eager"][-1] == "≤ 1.3×: met"
-    assert rows["torch eager"][2] == "n/a"
-
-
-# ------------------------------------------------------------------ system probes
-
-
-def test_blas_info_reads_and_changes_nothing():
-    env = dict(os.environ)
-    info = _system.blas_info()
-    assert os.environ == env
-    assert info["name"] and "env" in info
-    machine = _system.machine_info()
-    assert int(machine["nproc"]) >= 1 and machine["numpy"] == np.__version__
-
-
-def test_allocator_setting_in_a_fresh_process():
-    code = (
-        "from benchmarks._system import configure_allocator as c; "
-        "print(c(False).applied, c(True).applied, c(True).note)"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
-    ).stdout.split(maxsplit=2)
-    assert out[0] == "False"
-    if _system._libc() is None:
-        assert out[1] == "False" and "not glibc" in out[2]
-    else:
-        assert out[1] == "True" and "M_MMAP_THRESHOLD" in out[2]
+# ------------------------------------------------------------------ memory
 
 
 def test_memory_child_counts_the_tuned_buffers():
-    result = planar.memory_child("numpy tuned", "S", steps=2)
+    result = _memory.memory_child("numpy tuned", "S", first=2, steady=2)
     size = planar.SIZES["S"]
     buffers = 8 * size.n_h * size.m  # the (n_h, m) buffer alone
-    assert result["tracemalloc_peak"] is not None and result["tracemalloc_peak"] >= buffers
-    if result["rss_peak_rise"] is not None:
-        assert result["rss_peak_rise"] >= 0
+    assert result["tracemalloc_first"] >= buffers and result["tracemalloc_steady"] >= buffers
+    if result["rss_steady"] is not None:
+        assert result["rss_steady"] >= 0
+
+
+def test_steady_state_leaves_out_what_only_the_first_steps_allocate(monkeypatch):
+    # A step that needs 8 MB the first time only (as a compiled step traces on its first
+    # call): the first-steps peak sees it, the steady-state peak does not.
+    class WarmsUp(NumpyTuned):
+        calls = 0
+
+        def step(self):
+            WarmsUp.calls += 1
+            if WarmsUp.calls == 1:
+                np.ones(1_000_000).sum()
+            return super().step()
+
+    monkeypatch.setitem(IMPLEMENTATIONS, "numpy tuned", WarmsUp)
+    result = _memory.memory_child("numpy tuned", "S", first=2, steady=2)
+    assert result["tracemalloc_first"] >= 8e6
+    assert result["tracemalloc_steady"] < 1e6
 
 
 def test_memory_subprocess_returns_numbers():
-    mem = planar.measure_memory(["numpy tuned"], ["S"], mallopt=True, log=lambda _: None)
-    assert mem["S"]["numpy tuned"]["tracemalloc_peak"] > 0
+    log = []
+    mem = _memory.measure_memory(["numpy tuned"], ["S"], ["defaults"], log.append)
+    assert mem["defaults"]["S"]["numpy tuned"]["tracemalloc_steady"] > 0
+    assert log == ["  memory S numpy tuned (defaults)"]
 
 
 # ------------------------------------------------------------------ the harness end to end
 
 
 def test_quick_run_end_to_end(capsys):
-    assert planar.main(["--quick", "--sizes", "S", "--blocks", "1"]) == 0
+    argv = ["--quick", "--sizes", "S", "--blocks", "1", "--allocator", "defaults", "--seed", "3"]
+    assert planar.main(argv) == 0
     out = capsys.readouterr().out
     names, skipped = planar.available_implementations()
     for name in names:
         assert name in out
     tuned_row = next(line for line in out.splitlines() if line.startswith("S     numpy tuned"))
-    assert "1.00×" in tuned_row and "same" in tuned_row
+    assert tuned_row.count("1.00×") == 3 and "same" in tuned_row
     for name in skipped:
         assert f"skipped {name}" in out
+    assert "block-order seed: 3" in out and "SIMD:" in out and "glibc defaults" in out
 
 
 def test_markdown_and_json(tmp_path, capsys):
     path = tmp_path / "r.json"
-    argv = ["--quick", "--sizes", "S", "--blocks", "1", "--markdown", "--json", str(path)]
+    argv = ["--quick", "--sizes", "S", "--blocks", "2", "--markdown", "--json", str(path)]
+    argv += ["--allocator", "defaults", "--seed", "5"]
     assert planar.main([*argv, "--only", "numpy tuned", "numpy tutorial"]) == 0
     doc = capsys.readouterr().out
     assert doc.startswith("# Benchmark results")
-    assert "| S | numpy tuned |" in doc and "## Machine" in doc
+    assert "| S | numpy tuned |" in doc and "## Machine" in doc and "## Targets" in doc
+    assert "| SIMD flags |" in doc and "benchmarks/floor.py" in doc and "seed is 5" in doc
     data = json.loads(path.read_text())
-    t = data["timings"]["S"]["numpy tuned"]
-    assert len(t["samples"]) == 1 and t["median"] > 0
-    assert t["first_costs"] == pytest.approx(data["timings"]["S"]["numpy tutorial"]["first_costs"])
+    for key in ("cpu", "simd", "cpu_flags", "blas", "blas_kernel", "blas_threads", "numba"):
+        assert key in data["machine"]
+    assert data["settings"]["seed"] == 5
+    (run,) = data["runs"]
+    assert run["allocator"] == "defaults"
+    s = run["sizes"]["S"]
+    assert s["seed"] == planar.block_seed(5, "S", "defaults")
+    assert s["order"] == _timing.block_order(["numpy tutorial", "numpy tuned"], 2, s["seed"])
+    t = s["timings"]["numpy tuned"]
+    assert len(t["samples"]) == 2 and len(t["cpu_samples"]) == 2 and t["median"] > 0
+    assert t["first_costs"] == pytest.approx(s["timings"]["numpy tutorial"]["first_costs"])
+    (back,) = planar.runs_from_json(data)
+    assert back.sizes[0].timings["numpy tuned"].samples == tuple(t["samples"])
+
+
+def test_both_allocator_settings_run_every_implementation_in_fresh_processes(capsys):
+    results = planar.run(
+        ["S"], 1, quick=True, memory=False, only=["numpy tuned"], seed=9, log=lambda _: None
+    )
+    assert [r.allocator for r in results.runs] == ["mallopt", "defaults"]
+    notes = [r.note for r in results.runs]
+    assert "mallopt not called" in notes[1]
+    for r in results.runs:
+        assert list(r.sizes[0].timings) == ["numpy tuned"]
+        assert r.sizes[0].seed == planar.block_seed(9, "S", r.allocator)
+    from benchmarks._report import markdown_report
+
+    doc = markdown_report(results, [], None, 1.0)
+    assert "### glibc tuned with mallopt" in doc and "### glibc defaults" in doc
 
 
 def test_bad_arguments():
@@ -327,8 +348,14 @@ def test_bad_arguments():
         planar.main(["--blocks", "0", "--quick"])
     with pytest.raises(SystemExit, match="--torch-threads must be >= 1"):
         planar.main(["--torch-threads", "0", "--quick"])
+    with pytest.raises(SystemExit, match="contradicts"):
+        planar.main(["--no-mallopt", "--allocator", "mallopt", "--quick"])
+    with pytest.raises(SystemExit, match="benchmarks.peers --setup"):
+        planar.main(["--quick", "--peers", "/nonexistent/peers-venv"])
     with pytest.raises(ValueError, match="unknown size"):
         planar.run(["Q"], 1, memory=False)
+    with pytest.raises(ValueError, match="allocator must be .both. or one of"):
+        planar.run(["S"], 1, allocator="jemalloc", memory=False)
 
 
 # ------------------------------------------------------------------ per-op benchmark
