@@ -6,7 +6,9 @@ engine's backward walk and by the step's own code is both computed and written d
 of Python. The result is one function of plain NumPy calls — no Tensor, no graph, no per-op
 Python — which `CompiledStep.source` shows. Calls marked `tracing.traced_call` (an optimizer's
 `step` and `zero_grad`, a module's `zero_grad`) and value checks (targets in [0, 1]) are called
-again on every replay.
+again on every replay, except a plain update (SGD without momentum) of parameters whose
+gradients the step computes: its NumPy lines are written into the step, reading each group's lr
+on every call.
 
 The replay computes exactly what eager execution computes, bit for bit, or the step is
 refused: reading a value into Python while tracing (`float(loss)`, `if loss > 1:`,
@@ -75,6 +77,8 @@ class _Tracer:
         self.made: list[Tensor] = []
         self.grads_touched: list[Tensor] = []
         self.errstates: list[str] = []
+        self.guards: list[str] = []  # checks at the top of the plan (beside the parameters')
+        self.lrs: dict[tuple[int, int], str] = {}  # (id(optimizer), group) -> its lr variable
 
     def active(self) -> bool:
         return self.rec.recording and threading.get_ident() == self.thread
@@ -139,6 +143,49 @@ class _Tracer:
         out = self.rec.bind(f"{acc}({name}, {self.rec.render(g)}, {shared})", result)
         leaf._grad = Tensor._make(out, False, None)
         self.grads_touched.append(leaf)
+
+    def inline_updates(self, owner: Any, updates: list[tracing.PlainUpdate]) -> bool:
+        """An optimizer's plain updates, applied now and written as lines of the step.
+
+        Only when every parameter's gradient is made by this step (its value in the plan is
+        then known at each replay); otherwise the step is replayed as a call. The lines do
+        what `SGD.step` does, in the same order into the same scratch arrays, so the values are
+        the same bit for bit; each group's lr is read on every call.
+        """
+        datas: list[Any] = [None if u.param._grad is None else u.param._grad.data for u in updates]
+        traced: list[Traced] = [d for d in datas if isinstance(d, Traced)]
+        if len(traced) != len(updates):
+            return False
+        rec = self.rec
+        opt = rec.const(owner, "opt")
+        self.guards.append(
+            f"if {opt}._layout != {owner._layout} or len({opt}.param_groups) != "
+            f"{len(owner.param_groups)}: raise _Stale"
+        )
+        for u, g in zip(updates, traced, strict=True):
+            p = u.param
+            self.data_of(p)
+            name, work = self.name_of(p), rec.const(u.work, "w")
+            key = (id(owner), u.group)
+            if key not in self.lrs:
+                self.lrs[key] = f"_lr{len(self.lrs)}"
+                rec.emit(f"{self.lrs[key]} = {opt}.param_groups[{u.group}]['lr']")
+            lr = owner.param_groups[u.group]["lr"]
+            data, grad, src = p.data, g.value, g.name
+            if u.weight_decay != 0:
+                wd = rec.render(u.weight_decay)
+                np.multiply(data, u.weight_decay, out=u.work)
+                rec.emit(f"np.multiply({name}.data, {wd}, out={work})")
+                np.add(grad, u.work, out=u.work)
+                rec.emit(f"np.add({src}, {work}, out={work})")
+                grad, src = u.work, work
+            np.multiply(grad, lr, out=u.work)
+            rec.emit(f"np.multiply({src}, {self.lrs[key]}, out={work})")
+            np.subtract(data, u.work, out=data)
+            rec.emit(f"np.subtract({name}.data, {work}, out={name}.data)")
+            p._version = autograd.next_version()
+            rec.emit(f"{name}._version = _next_version()")
+        return True
 
     def adopt(self, t: Tensor) -> None:
         self.made.append(t)
@@ -342,7 +389,7 @@ class CompiledStep:
         tracer: _Tracer, n_args: int, ret: str, version: int, backend: str = "numpy"
     ) -> tuple[Callable[..., Any], str]:
         rec = tracer.rec
-        guards = [f"if _version() != {version}: raise _Stale"]
+        guards = [f"if _version() != {version}: raise _Stale", *tracer.guards]
         for t, _ in tracer.externals.values():
             if id(t) in tracer.args:
                 continue
@@ -366,7 +413,12 @@ class CompiledStep:
         namespace: dict[str, Any] = dict(rec.consts)
         namespace.update(kernels)
         namespace.update(
-            np=np, _T=_T, _Stale=_Stale, _version=_structure_version, _buffers=buffers.get
+            np=np,
+            _T=_T,
+            _Stale=_Stale,
+            _version=_structure_version,
+            _buffers=buffers.get,
+            _next_version=autograd.next_version,
         )
         exec(compile_source(source), namespace)  # noqa: S102 - our own generated code
         return namespace["step"], source

@@ -217,6 +217,9 @@ class _Perturbing:
     def random_call(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
         return fn(*args, **kwargs)
 
+    def inline_updates(self, owner: Any, updates: list[tracing.PlainUpdate]) -> bool:
+        return False
+
 
 def perturbed_forward(
     run: Callable[[], tuple[Tensor, Mapping[str, Tensor]]],

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar, overload
 
 import numpy as np
 
@@ -23,6 +23,7 @@ __all__ = [
     "Tracer",
     "current",
     "traced_call",
+    "PlainUpdate",
     "refuse_value_read",
     "value_check",
     "on_set_grad",
@@ -67,6 +68,23 @@ class Tracer(Protocol):
     def random_call(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
         """A draw of random numbers: made now, and made afresh on every replay."""
 
+    def inline_updates(self, owner: Any, updates: list[PlainUpdate]) -> bool:
+        """Apply `updates` now and write them into the step; False: replay the call instead."""
+
+
+class PlainUpdate(NamedTuple):
+    """One parameter's plain gradient step, p ← p − lr·(g + weight_decay·p), as SGD does it.
+
+    `lr` is read from `owner.param_groups[group]["lr"]` when the step runs (a scheduler may
+    change it between calls); `work` is the scratch array the eager update writes into, so
+    that both compute the same values the same way.
+    """
+
+    group: int
+    param: Tensor
+    weight_decay: float
+    work: np.ndarray
+
 
 # The active tracer, or None: one check per op when nothing is traced.
 current: Tracer | None = None
@@ -82,20 +100,37 @@ def structure_changed() -> None:
     structure_version += 1
 
 
-def traced_call(method: _F) -> _F:
+@overload
+def traced_call(method: _F, *, inline: str | None = None) -> _F: ...
+
+
+@overload
+def traced_call(method: None = None, *, inline: str | None = None) -> Callable[[_F], _F]: ...
+
+
+def traced_call(method: Any = None, *, inline: str | None = None) -> Any:
     """Mark a method with side effects (an optimizer step, zero_grad) so `compile` replays it.
 
-    Outside tracing the method runs as usual, at the cost of one check.
+    Outside tracing the method runs as usual, at the cost of one check. With `inline`, the
+    name of a method of the same object that describes the call as plain updates (see
+    `Tracer.inline_updates`; None when it cannot), a tracer may write those updates into the
+    compiled code instead of calling the method again on every replay.
     """
+    if method is None:
+        return functools.partial(traced_call, inline=inline)
 
     @functools.wraps(method)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         tracer = current
         if tracer is None or not tracer.active():
             return method(*args, **kwargs)
+        if inline is not None and not kwargs and len(args) == 1:
+            updates = getattr(args[0], inline)()
+            if updates is not None and tracer.inline_updates(args[0], updates):
+                return None
         return tracer.record_call(method, args, kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def is_traced(x: Any) -> bool:

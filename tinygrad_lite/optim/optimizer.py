@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..tensor import Tensor
-from ..tracing import traced_call
+from ..tracing import PlainUpdate, traced_call
 from .param_group import ParamGroup, _number
 
 __all__ = ["Optimizer"]
@@ -78,6 +78,10 @@ class Optimizer:
         self.state: dict[int, dict[str, Any]] = {}
         # Preallocated work arrays, one per parameter (and slot), so a step makes no new arrays.
         self._scratch: dict[tuple[int, int], np.ndarray] = {}
+        # Bumped whenever anything but a group's lr changes (a group added, a hyper-parameter
+        # set, a state loaded): a compiled step that wrote the update into its code (see
+        # `_plain_updates`) checks it and traces again; the lr it reads on every call.
+        self._layout = 0
         dicts = [isinstance(x, Mapping) for x in items]
         if items and all(dicts):
             for g, group in enumerate(items):
@@ -168,6 +172,7 @@ class Optimizer:
             raise type(e)(f"{where}{e}") from None
         self.param_groups.append(ParamGroup(self, tuple(plist), checked))
         self.params.extend(plist)
+        self._layout += 1
 
     def _shared(self, key: str) -> Any:
         values = [g[key] for g in self.param_groups]
@@ -222,6 +227,14 @@ class Optimizer:
     def step(self) -> None:
         """Update every parameter that has a gradient, in place."""
         raise NotImplementedError
+
+    def _plain_updates(self) -> list[PlainUpdate] | None:
+        """The next `step` as plain updates of every parameter, or None if it is not one.
+
+        A compiled step writes plain updates into its code instead of calling `step` again
+        (see `tracing.traced_call`). The base class has none.
+        """
+        return None
 
     # ------------------------------------------------------------------ state
 
@@ -375,6 +388,7 @@ class Optimizer:
         for group, hyper in zip(self.param_groups, new_hyper, strict=True):
             dict.update(group, hyper)
         self.state = new_state
+        self._layout += 1
 
     def __repr__(self) -> str:
         def hp(group: Mapping[str, Any]) -> str:

@@ -78,6 +78,8 @@ class ParamGroup(dict[str, Any]):
         hyper = {k: self[k] for k in owner.group_keys}
         hyper.update(changes)
         checked = owner._validate(**hyper)
+        if any(k != "lr" for k in changes):
+            owner._layout += 1
         return {k: checked[k] for k in changes}
 
     def __setitem__(self, key: str, value: Any) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..autograd import next_version
 from ..tensor import Tensor
-from ..tracing import traced_call
+from ..tracing import PlainUpdate, traced_call
 from .optimizer import Optimizer
 from .param_group import _flag, _GroupValue, _number
 
@@ -115,7 +115,20 @@ class SGD(Optimizer):
             "zero_init_buffer": zero,
         }
 
-    @traced_call
+    def _plain_updates(self) -> list[PlainUpdate] | None:
+        """Without momentum, the step is p ← p − lr·(g + weight_decay·p) for every parameter."""
+        if any(group["momentum"] != 0 for group in self.param_groups):
+            return None
+        updates = []
+        start = 0
+        for g, group in enumerate(self.param_groups):
+            wd = group["weight_decay"]
+            for i, p in enumerate(group["params"], start):
+                updates.append(PlainUpdate(g, p, wd, self._work(i, p)))
+            start += len(group["params"])
+        return updates
+
+    @traced_call(inline="_plain_updates")
     def step(self) -> None:
         """Apply one SGD update to every parameter whose `.grad` is not None."""
         state = self.state
