@@ -345,7 +345,11 @@ class CompiledStep:
                 for t, data in saved:
                     t.data = data
                 tracer.materialize()
-        run, source = self._build(tracer, len(tensors), ret, version, self.backend)
+        try:
+            run, source = self._build(tracer, len(tensors), ret, version, self.backend)
+        finally:
+            rec.release()
+            tracer.externals.clear()
         if len(self._plans) >= MAX_PLANS:
             self._plans.popitem(last=False)
         self._plans[key] = run

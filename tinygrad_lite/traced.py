@@ -69,6 +69,19 @@ class Recorder:
         self.closed = False
         self.keep: list[Any] = []
 
+    def release(self) -> None:
+        """After the plan is built: drop every traced value (they form cycles with `Traced`).
+
+        Without this the trace's arrays would stay alive until Python's cycle collector runs,
+        which a training loop that allocates few objects may not trigger for a long time.
+        """
+        self.closed = True
+        self.fresh.clear()
+        self.ops.clear()
+        self.arrays.clear()
+        self.names.clear()
+        self.keep.clear()
+
     # -- naming --------------------------------------------------------------------------------
 
     def new_name(self) -> str:
