@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import tinygrad_lite as tg
+from models.training import make_train_step as step_of
 from models.two_layer import TwoLayerNet
 from tinygrad_lite import Tensor, nn, optim
 from tinygrad_lite.optim.lr_scheduler import StepLR
@@ -20,17 +21,6 @@ from tinygrad_lite.optim.lr_scheduler import StepLR
 def twin(seed: int = 0, **sgd: object) -> tuple[TwoLayerNet, optim.SGD]:
     net = TwoLayerNet(2, 4, seed=seed)
     return net, optim.SGD(net.parameters(), **{"lr": 0.5, **sgd})  # type: ignore[arg-type]
-
-
-def step_of(net: nn.Module, opt: optim.Optimizer):  # type: ignore[no-untyped-def]
-    def step(x, y):  # type: ignore[no-untyped-def]
-        opt.zero_grad()
-        c = net.cost(x, y)
-        c.backward()
-        opt.step()
-        return c
-
-    return step
 
 
 def batch(k: int) -> tuple[np.ndarray, np.ndarray]:
