@@ -179,3 +179,54 @@ def test_the_update_stamps_a_new_version_so_an_old_graph_is_refused() -> None:
     fast(x, y)  # replayed: updates the weights in place
     with pytest.raises(RuntimeError, match="modified in place|version"):
         stale.backward()
+
+
+def test_zero_grad_is_written_into_the_step_and_later_backwards_still_add() -> None:
+    """model.zero_grad() becomes `._grad = None` lines; the first gradient is then assigned
+    and a second backward in the same step adds to it, as eager does."""
+
+    def make() -> tuple[TwoLayerNet, optim.SGD]:
+        net = TwoLayerNet(2, 4, seed=5)
+        return net, optim.SGD(net.parameters(), lr=0.25)
+
+    def step_of_two(net, opt):  # type: ignore[no-untyped-def]
+        def step(x, y):  # type: ignore[no-untyped-def]
+            net.zero_grad()
+            c = net.cost(x, y)
+            c.backward()
+            (net.W1 * net.W1).sum().backward()  # W1's gradient is added to
+            opt.step()
+            return c
+
+        return step
+
+    (n1, o1), (n2, o2) = make(), make()
+    eager, fast = step_of_two(n1, o1), tg.compile(step_of_two(n2, o2))
+    for k in range(4):
+        x, y = batch(k)
+        assert eager(x, y).data.tobytes() == fast(x, y).data.tobytes()
+        assert_same(n1, n2)
+    src = fast.source
+    assert "zero_grad" not in src and src.count("._grad = None") == 4
+    assert src.count("._grad = _T(") == 4 and src.count("_acc") == 1  # W1's second gradient
+
+
+def test_zero_grad_keeping_the_arrays_stays_a_call() -> None:
+    (n1, o1), (n2, o2) = twin(), twin()
+
+    def step_of_fill(net, opt):  # type: ignore[no-untyped-def]
+        def step(x, y):  # type: ignore[no-untyped-def]
+            opt.zero_grad(False)  # fills existing gradients with zeros
+            c = net.cost(x, y)
+            c.backward()
+            opt.step()
+            return c
+
+        return step
+
+    eager, fast = step_of_fill(n1, o1), tg.compile(step_of_fill(n2, o2))
+    for k in range(4):
+        x, y = batch(k)
+        assert eager(x, y).data.tobytes() == fast(x, y).data.tobytes()
+        assert_same(n1, n2)
+    assert "Optimizer.zero_grad" in fast.source

@@ -6,9 +6,10 @@ engine's backward walk and by the step's own code is both computed and written d
 of Python. The result is one function of plain NumPy calls — no Tensor, no graph, no per-op
 Python — which `CompiledStep.source` shows. Calls marked `tracing.traced_call` (an optimizer's
 `step` and `zero_grad`, a module's `zero_grad`) and value checks (targets in [0, 1]) are called
-again on every replay, except a plain update (SGD without momentum) of parameters whose
-gradients the step computes: its NumPy lines are written into the step, reading each group's lr
-on every call.
+again on every replay, except where the call describes itself as plain lines: `zero_grad()`
+sets each gradient to None, and a plain update (SGD without momentum) of parameters whose
+gradients the step computes is written as its NumPy lines, reading each group's lr on every
+call.
 
 The replay computes exactly what eager execution computes, bit for bit, or the step is
 refused: reading a value into Python while tracing (`float(loss)`, `if loss > 1:`,
@@ -79,6 +80,10 @@ class _Tracer:
         self.errstates: list[str] = []
         self.guards: list[str] = []  # checks at the top of the plan (beside the parameters')
         self.lrs: dict[tuple[int, int], str] = {}  # (id(optimizer), group) -> its lr variable
+        self.owners: set[int] = set()  # optimizers whose layout the plan checks
+        # Leaves whose .grad a line of the plan has set to None (and nothing has set since):
+        # on every replay their gradient is None when the engine accumulates into it.
+        self.cleared: set[int] = set()
 
     def active(self) -> bool:
         return self.rec.recording and threading.get_ident() == self.thread
@@ -127,65 +132,116 @@ class _Tracer:
         name = self.name_of(t)
         if value is None:
             self.rec.emit(f"{name}._grad = None")
+            self.cleared.add(id(t))
             return
+        self.cleared.discard(id(t))
         data = self.data_of(value) if not isinstance(value.data, Traced) else value.data
         self.rec.emit(f"{name}._grad = _T({data.name})")
         self.grads_touched.append(t)
 
     def accumulate(self, leaf: Tensor, g: Any, shared: bool) -> None:
-        """The engine adds a gradient into `leaf.grad`: replayed by the same helper."""
+        """The engine adds a gradient into `leaf.grad`: replayed by the same helper.
+
+        Where the plan itself cleared the gradient and `g` is an array of the step's own that
+        the leaf may keep as it is (what `accumulate_leaf` checks), the line is the assignment
+        that helper would make.
+        """
         self.data_of(leaf)
         name = self.name_of(leaf)
+        cleared = id(leaf) in self.cleared
+        self.cleared.discard(id(leaf))
+        value = g.value if isinstance(g, Traced) else None
+        if (
+            cleared
+            and not shared
+            and isinstance(value, np.ndarray)
+            and value.dtype == leaf.data.dtype
+            and value.base is None
+            and value.flags.writeable
+        ):
+            leaf._grad = Tensor._make(g, False, None)
+            self.rec.emit(f"{name}._grad = _T({g.name})")
+            self.grads_touched.append(leaf)
+            return
         from .engine import accumulate_leaf
 
         acc = self.rec.const(accumulate_leaf, "_acc")
-        result = accumulate_leaf(leaf, unwrap(g), shared)
+        current = leaf._grad
+        if current is not None and isinstance(current.data, Traced):
+            # A gradient the step made earlier: the helper adds to its value now (the `_acc`
+            # line adds to it on every replay), and records nothing of its own.
+            leaf._grad = Tensor._make(current.data.value, False, None)
+        self.rec.recording = False
+        try:
+            result = accumulate_leaf(leaf, unwrap(g), shared)
+        finally:
+            self.rec.recording = True
         out = self.rec.bind(f"{acc}({name}, {self.rec.render(g)}, {shared})", result)
         leaf._grad = Tensor._make(out, False, None)
         self.grads_touched.append(leaf)
 
-    def inline_updates(self, owner: Any, updates: list[tracing.PlainUpdate]) -> bool:
-        """An optimizer's plain updates, applied now and written as lines of the step.
+    def inline_updates(
+        self, owner: Any, updates: list[tracing.PlainUpdate | tracing.ClearGrad]
+    ) -> bool:
+        """A call described as cleared gradients and plain updates, done now and written down.
 
-        Only when every parameter's gradient is made by this step (its value in the plan is
-        then known at each replay); otherwise the step is replayed as a call. The lines do
-        what `SGD.step` does, in the same order into the same scratch arrays, so the values are
-        the same bit for bit; each group's lr is read on every call.
+        Plain updates only when every parameter's gradient is made by this step (its value in
+        the plan is then known at each replay); otherwise the call is replayed. The lines do
+        what `SGD.step` and `zero_grad` do, in the same order into the same scratch arrays, so
+        the values are the same bit for bit; each group's lr is read on every call. An owner
+        with a `_layout` counter (an optimizer) is checked against it on every call.
         """
-        datas: list[Any] = [None if u.param._grad is None else u.param._grad.data for u in updates]
-        traced: list[Traced] = [d for d in datas if isinstance(d, Traced)]
-        if len(traced) != len(updates):
+        grads: list[Any] = [
+            u.param._grad.data if u.param._grad is not None else None
+            for u in updates
+            if isinstance(u, tracing.PlainUpdate)
+        ]
+        traced: list[Traced] = [g for g in grads if isinstance(g, Traced)]
+        if len(traced) != len(grads):
             return False
-        rec = self.rec
-        opt = rec.const(owner, "opt")
-        self.guards.append(
-            f"if {opt}._layout != {owner._layout} or len({opt}.param_groups) != "
-            f"{len(owner.param_groups)}: raise _Stale"
-        )
-        for u, g in zip(updates, traced, strict=True):
-            p = u.param
-            self.data_of(p)
-            name, work = self.name_of(p), rec.const(u.work, "w")
-            key = (id(owner), u.group)
-            if key not in self.lrs:
-                self.lrs[key] = f"_lr{len(self.lrs)}"
-                rec.emit(f"{self.lrs[key]} = {opt}.param_groups[{u.group}]['lr']")
-            lr = owner.param_groups[u.group]["lr"]
-            data, grad, src = p.data, g.value, g.name
-            if u.weight_decay != 0:
-                wd = rec.render(u.weight_decay)
-                np.multiply(data, u.weight_decay, out=u.work)
-                rec.emit(f"np.multiply({name}.data, {wd}, out={work})")
-                np.add(grad, u.work, out=u.work)
-                rec.emit(f"np.add({src}, {work}, out={work})")
-                grad, src = u.work, work
-            np.multiply(grad, lr, out=u.work)
-            rec.emit(f"np.multiply({src}, {self.lrs[key]}, out={work})")
-            np.subtract(data, u.work, out=data)
-            rec.emit(f"np.subtract({name}.data, {work}, out={name}.data)")
-            p._version = autograd.next_version()
-            rec.emit(f"{name}._version = _next_version()")
+        layout = getattr(owner, "_layout", None)
+        if layout is not None and id(owner) not in self.owners:
+            self.owners.add(id(owner))
+            opt = self.rec.const(owner, "opt")
+            self.guards.append(
+                f"if {opt}._layout != {layout} or len({opt}.param_groups) != "
+                f"{len(owner.param_groups)}: raise _Stale"
+            )
+        next_grad = iter(traced)
+        for u in updates:
+            if isinstance(u, tracing.ClearGrad):
+                self.data_of(u.param)
+                u.param._grad = None
+                self.rec.emit(f"{self.name_of(u.param)}._grad = None")
+                self.cleared.add(id(u.param))
+            else:
+                self._plain_update(owner, u, next(next_grad))
         return True
+
+    def _plain_update(self, owner: Any, u: tracing.PlainUpdate, g: Traced) -> None:
+        rec, p = self.rec, u.param
+        self.data_of(p)
+        name, work = self.name_of(p), rec.const(u.work, "w")
+        key = (id(owner), u.group)
+        if key not in self.lrs:
+            self.lrs[key] = f"_lr{len(self.lrs)}"
+            opt = rec.const(owner, "opt")
+            rec.emit(f"{self.lrs[key]} = {opt}.param_groups[{u.group}]['lr']")
+        lr = owner.param_groups[u.group]["lr"]
+        data, grad, src = p.data, g.value, g.name
+        if u.weight_decay != 0:
+            wd = rec.render(u.weight_decay)
+            np.multiply(data, u.weight_decay, out=u.work)
+            rec.emit(f"np.multiply({name}.data, {wd}, out={work})")
+            np.add(grad, u.work, out=u.work)
+            rec.emit(f"np.add({src}, {work}, out={work})")
+            grad, src = u.work, work
+        np.multiply(grad, lr, out=u.work)
+        rec.emit(f"np.multiply({src}, {self.lrs[key]}, out={work})")
+        np.subtract(data, u.work, out=data)
+        rec.emit(f"np.subtract({name}.data, {work}, out={name}.data)")
+        p._version = autograd.next_version()
+        rec.emit(f"{name}._version = _next_version()")
 
     def adopt(self, t: Tensor) -> None:
         self.made.append(t)

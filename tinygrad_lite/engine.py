@@ -297,11 +297,14 @@ def _commit(leaves: dict[int, tuple[Tensor, Any, bool]], create_graph: bool) -> 
     loop puts every old gradient back.
     """
     tracer = tracing.current
+    hooks_on = hooks.count > 0
     if tracer is not None and tracer.active() and not create_graph:
         for leaf, g, shared in leaves.values():
+            if hooks_on and getattr(leaf, "_hooks", None):  # the hook's ops are traced too
+                g = hooks.run(leaf._hooks, g, False, leaf.data.shape)
+                shared = True
             tracer.accumulate(leaf, g, shared)  # replayed in the same order, by the same helper
         return
-    hooks_on = hooks.count > 0
     make = autograd._make_tensor
     done: list[tuple[Tensor, Any, Any]] = []  # (leaf, its old grad, its grad's old array)
     try:

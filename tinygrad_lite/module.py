@@ -11,7 +11,7 @@ import numpy as np
 from . import display, tracing
 from .interrupts import deferred_interrupts
 from .tensor import DTypeLike, Tensor
-from .tracing import traced_call
+from .tracing import ClearGrad, traced_call
 
 __all__ = [
     "IncompatibleKeys",
@@ -278,7 +278,11 @@ class Module:
 
     # ------------------------------------------------------------------ training helpers
 
-    @traced_call
+    def _cleared_grads(self) -> list[ClearGrad]:
+        """`zero_grad()` as data: every Parameter's gradient set to None."""
+        return [ClearGrad(p) for _, p in self._named_parameter_tuple()]
+
+    @traced_call(inline="_cleared_grads")
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradient of every Parameter.
 

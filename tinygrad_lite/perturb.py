@@ -217,7 +217,9 @@ class _Perturbing:
     def random_call(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
         return fn(*args, **kwargs)
 
-    def inline_updates(self, owner: Any, updates: list[tracing.PlainUpdate]) -> bool:
+    def inline_updates(
+        self, owner: Any, updates: list[tracing.PlainUpdate | tracing.ClearGrad]
+    ) -> bool:
         return False
 
 

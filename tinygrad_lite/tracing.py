@@ -24,6 +24,7 @@ __all__ = [
     "current",
     "traced_call",
     "PlainUpdate",
+    "ClearGrad",
     "refuse_value_read",
     "value_check",
     "on_set_grad",
@@ -68,7 +69,7 @@ class Tracer(Protocol):
     def random_call(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
         """A draw of random numbers: made now, and made afresh on every replay."""
 
-    def inline_updates(self, owner: Any, updates: list[PlainUpdate]) -> bool:
+    def inline_updates(self, owner: Any, updates: list[PlainUpdate | ClearGrad]) -> bool:
         """Apply `updates` now and write them into the step; False: replay the call instead."""
 
 
@@ -84,6 +85,12 @@ class PlainUpdate(NamedTuple):
     param: Tensor
     weight_decay: float
     work: np.ndarray
+
+
+class ClearGrad(NamedTuple):
+    """`param.grad = None`, as `zero_grad()` does for each parameter."""
+
+    param: Tensor
 
 
 # The active tracer, or None: one check per op when nothing is traced.
@@ -112,9 +119,10 @@ def traced_call(method: Any = None, *, inline: str | None = None) -> Any:
     """Mark a method with side effects (an optimizer step, zero_grad) so `compile` replays it.
 
     Outside tracing the method runs as usual, at the cost of one check. With `inline`, the
-    name of a method of the same object that describes the call as plain updates (see
-    `Tracer.inline_updates`; None when it cannot), a tracer may write those updates into the
-    compiled code instead of calling the method again on every replay.
+    name of a method of the same object that describes the call as plain updates and cleared
+    gradients (`PlainUpdate`, `ClearGrad`; None when it cannot), a tracer may write those into
+    the compiled code instead of calling the method again on every replay (see
+    `Tracer.inline_updates`). The method is then called without arguments.
     """
     if method is None:
         return functools.partial(traced_call, inline=inline)

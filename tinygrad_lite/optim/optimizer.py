@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..tensor import Tensor
-from ..tracing import PlainUpdate, traced_call
+from ..tracing import ClearGrad, PlainUpdate, traced_call
 from .param_group import ParamGroup, _number
 
 __all__ = ["Optimizer"]
@@ -215,7 +215,11 @@ class Optimizer:
         """The inverse of `_flat`."""
         return {k: flat[k] for k in cls.group_keys}
 
-    @traced_call
+    def _cleared_grads(self) -> list[ClearGrad]:
+        """`zero_grad()` as data: every parameter's gradient set to None."""
+        return [ClearGrad(p) for p in self.params]
+
+    @traced_call(inline="_cleared_grads")
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's gradient (None, or zeros in place if `set_to_none` is False)."""
         for p in self.params:
@@ -228,7 +232,7 @@ class Optimizer:
         """Update every parameter that has a gradient, in place."""
         raise NotImplementedError
 
-    def _plain_updates(self) -> list[PlainUpdate] | None:
+    def _plain_updates(self) -> list[PlainUpdate | ClearGrad] | None:
         """The next `step` as plain updates of every parameter, or None if it is not one.
 
         A compiled step writes plain updates into its code instead of calling `step` again

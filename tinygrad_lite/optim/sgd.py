@@ -9,7 +9,7 @@ import numpy as np
 
 from ..autograd import next_version
 from ..tensor import Tensor
-from ..tracing import PlainUpdate, traced_call
+from ..tracing import ClearGrad, PlainUpdate, traced_call
 from .optimizer import Optimizer
 from .param_group import _flag, _GroupValue, _number
 
@@ -115,11 +115,11 @@ class SGD(Optimizer):
             "zero_init_buffer": zero,
         }
 
-    def _plain_updates(self) -> list[PlainUpdate] | None:
+    def _plain_updates(self) -> list[PlainUpdate | ClearGrad] | None:
         """Without momentum, the step is p ← p − lr·(g + weight_decay·p) for every parameter."""
         if any(group["momentum"] != 0 for group in self.param_groups):
             return None
-        updates = []
+        updates: list[PlainUpdate | ClearGrad] = []
         start = 0
         for g, group in enumerate(self.param_groups):
             wd = group["weight_decay"]
