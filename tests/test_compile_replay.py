@@ -55,12 +55,26 @@ RETURNS = {
 }
 
 
-def make_step(net: Net, opt: Any, forward: str, loss_name: str, clip: bool, ret: str):
+# What else a step may do with gradients: a second backward into the same leaves (a penalty),
+# a hook on a parameter, a hook on an intermediate.
+EXTRAS = ("none", "penalty_backward", "leaf_hook", "hidden_hook")
+
+
+def make_step(
+    net: Net, opt: Any, forward: str, loss_name: str, clip: bool, ret: str, extra: str = "none"
+):
+    if extra == "leaf_hook":
+        net.W1.register_hook(lambda g: g * 0.5)
+
     def step(x: Tensor, y: Tensor) -> Any:
         opt.zero_grad()
         h = FORWARDS[forward](net, x)
+        if extra == "hidden_hook":
+            h.register_hook(lambda g: g + 0.25)
         loss = LOSSES[loss_name](net.W2 @ h + net.b2, y)
         loss.backward()
+        if extra == "penalty_backward":
+            (0.01 * (net.W1 * net.W1).sum()).backward()
         if clip:  # scale all gradients to norm <= 1, with tensor ops only
             total = sum(((p.grad * p.grad).sum() for p in net.parameters()), Tensor(0.0))
             scale = (1.0 / (total.sqrt() + 1e-12)).clamp(max=1.0)
@@ -116,14 +130,23 @@ def state_bits(net: Net, opt: Any) -> Any:
     n_h=st.sampled_from([3, 64]),
     m=st.sampled_from([5, 300]),
     seed=st.integers(0, 1000),
+    extra=st.sampled_from(EXTRAS),
 )
 def test_compiled_steps_equal_eager_bit_for_bit(
-    forward: str, loss_name: str, ret: str, opt_kind: str, clip: bool, n_h: int, m: int, seed: int
+    forward: str,
+    loss_name: str,
+    ret: str,
+    opt_kind: str,
+    clip: bool,
+    n_h: int,
+    m: int,
+    seed: int,
+    extra: str,
 ) -> None:
     nets = [Net(2, n_h, seed), Net(2, n_h, seed)]
     opts = [make_opt(opt_kind, n.parameters()) for n in nets]
-    eager = make_step(nets[0], opts[0], forward, loss_name, clip, ret)
-    fast = tg.compile(make_step(nets[1], opts[1], forward, loss_name, clip, ret))
+    eager = make_step(nets[0], opts[0], forward, loss_name, clip, ret, extra)
+    fast = tg.compile(make_step(nets[1], opts[1], forward, loss_name, clip, ret, extra))
     rng = np.random.default_rng(seed)
     kept = []
     for _ in range(4):
