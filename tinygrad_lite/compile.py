@@ -25,18 +25,17 @@ happen only while tracing, and NumPy code on the `.data` of tensors that no op o
 from __future__ import annotations
 
 import builtins
-import contextlib
-import functools
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from . import anomaly, autograd, tracing
 from .buffers import ThreadBuffers, buffer_prologue, plan_buffers
+from .step_tracer import StepTracer, legacy_random_recorded
 from .tensor import Tensor
 from .traced import Recorder, Traced, unwrap
 from .tracing import TraceError
@@ -65,264 +64,6 @@ def _structure_version() -> int:
 def _T(a: Any) -> Tensor:
     """A result array as a Tensor without a graph (the replay's view of an op's output)."""
     return Tensor._make(autograd.as_result(a), False, None)
-
-
-class _Tracer:
-    """The tracer `compile` installs in `tracing.current` while a step runs for the first time."""
-
-    def __init__(self, rec: Recorder) -> None:
-        self.rec = rec
-        self.thread = threading.get_ident()
-        self.externals: dict[int, tuple[Tensor, Traced]] = {}
-        self.args: dict[int, str] = {}  # id(tensor argument) -> its name
-        self.made: list[Tensor] = []
-        self.grads_touched: list[Tensor] = []
-        self.errstates: list[str] = []
-        self.guards: list[str] = []  # checks at the top of the plan (beside the parameters')
-        self.lrs: dict[tuple[int, int], str] = {}  # (id(optimizer), group) -> its lr variable
-        self.owners: set[int] = set()  # optimizers whose layout the plan checks
-        # Leaves whose .grad a line of the plan has set to None (and nothing has set since):
-        # on every replay their gradient is None when the engine accumulates into it.
-        self.cleared: set[int] = set()
-
-    def active(self) -> bool:
-        return self.rec.recording and threading.get_ident() == self.thread
-
-    def name_of(self, t: Tensor) -> str | None:
-        """The name of a tensor the generated code knows (an argument or an external)."""
-        if id(t) in self.args:
-            return self.args[id(t)]
-        ext = self.externals.get(id(t))
-        return None if ext is None else self.rec.const(t, "e")
-
-    def data_of(self, t: Tensor) -> Any:
-        d = t.data
-        if isinstance(d, Traced):
-            return d
-        ext = self.externals.get(id(t))
-        if ext is not None and ext[1].value is d:
-            return ext[1]
-        expr = f"{self.rec.const(t, 'e')}.data"
-        tr = Traced(d, expr, self.rec)
-        self.rec.names[id(d)] = expr
-        self.externals[id(t)] = (t, tr)
-        return tr
-
-    def record_call(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
-        self.rec.recording = False
-        try:
-            result = fn(*args, **kwargs)
-        finally:
-            self.rec.recording = True
-        parts = [self.rec.render(a) for a in args]
-        parts += [f"{k}={self.rec.render(v)}" for k, v in kwargs.items()]
-        label = getattr(getattr(fn, "func", fn), "__qualname__", "")
-        self.rec.emit(f"{self.rec.const(fn, 'call')}({', '.join(parts)})  # {label}")
-        return result
-
-    def set_grad(self, t: Tensor, value: Tensor | None) -> None:
-        if t._ctx is not None:
-            raise TraceError("compile: .grad can only be assigned to leaves inside a step")
-        if isinstance(t.data, Traced) and id(t) not in self.args:
-            raise TraceError(
-                "compile: .grad can only be assigned to parameters and arguments inside a step, "
-                "not to tensors the step creates"
-            )
-        self.data_of(t)  # makes `t` known to the generated code
-        name = self.name_of(t)
-        if value is None:
-            self.rec.emit(f"{name}._grad = None")
-            self.cleared.add(id(t))
-            return
-        self.cleared.discard(id(t))
-        data = self.data_of(value) if not isinstance(value.data, Traced) else value.data
-        self.rec.emit(f"{name}._grad = _T({data.name})")
-        self.grads_touched.append(t)
-
-    def accumulate(self, leaf: Tensor, g: Any, shared: bool) -> None:
-        """The engine adds a gradient into `leaf.grad`: replayed by the same helper.
-
-        Where the plan itself cleared the gradient and `g` is an array of the step's own that
-        the leaf may keep as it is (what `accumulate_leaf` checks), the line is the assignment
-        that helper would make.
-        """
-        self.data_of(leaf)
-        name = self.name_of(leaf)
-        cleared = id(leaf) in self.cleared
-        self.cleared.discard(id(leaf))
-        value = g.value if isinstance(g, Traced) else None
-        if (
-            cleared
-            and not shared
-            and isinstance(value, np.ndarray)
-            and value.dtype == leaf.data.dtype
-            and value.base is None
-            and value.flags.writeable
-        ):
-            leaf._grad = Tensor._make(g, False, None)
-            self.rec.emit(f"{name}._grad = _T({g.name})")
-            self.grads_touched.append(leaf)
-            return
-        from .engine import accumulate_leaf
-
-        acc = self.rec.const(accumulate_leaf, "_acc")
-        current = leaf._grad
-        if current is not None and isinstance(current.data, Traced):
-            # A gradient the step made earlier: the helper adds to its value now (the `_acc`
-            # line adds to it on every replay), and records nothing of its own.
-            leaf._grad = Tensor._make(current.data.value, False, None)
-        self.rec.recording = False
-        try:
-            result = accumulate_leaf(leaf, unwrap(g), shared)
-        finally:
-            self.rec.recording = True
-        out = self.rec.bind(f"{acc}({name}, {self.rec.render(g)}, {shared})", result)
-        leaf._grad = Tensor._make(out, False, None)
-        self.grads_touched.append(leaf)
-
-    def inline_updates(
-        self, owner: Any, updates: list[tracing.PlainUpdate | tracing.ClearGrad]
-    ) -> bool:
-        """A call described as cleared gradients and plain updates, done now and written down.
-
-        Plain updates only when every parameter's gradient is made by this step (its value in
-        the plan is then known at each replay); otherwise the call is replayed. The lines do
-        what `SGD.step` and `zero_grad` do, in the same order into the same scratch arrays, so
-        the values are the same bit for bit; each group's lr is read on every call. An owner
-        with a `_layout` counter (an optimizer) is checked against it on every call.
-        """
-        grads: list[Any] = [
-            u.param._grad.data if u.param._grad is not None else None
-            for u in updates
-            if isinstance(u, tracing.PlainUpdate)
-        ]
-        traced: list[Traced] = [g for g in grads if isinstance(g, Traced)]
-        if len(traced) != len(grads):
-            return False
-        layout = getattr(owner, "_layout", None)
-        if layout is not None and id(owner) not in self.owners:
-            self.owners.add(id(owner))
-            opt = self.rec.const(owner, "opt")
-            self.guards.append(
-                f"if {opt}._layout != {layout} or len({opt}.param_groups) != "
-                f"{len(owner.param_groups)}: raise _Stale"
-            )
-        next_grad = iter(traced)
-        for u in updates:
-            if isinstance(u, tracing.ClearGrad):
-                self.data_of(u.param)
-                u.param._grad = None
-                self.rec.emit(f"{self.name_of(u.param)}._grad = None")
-                self.cleared.add(id(u.param))
-            else:
-                self._plain_update(owner, u, next(next_grad))
-        return True
-
-    def _plain_update(self, owner: Any, u: tracing.PlainUpdate, g: Traced) -> None:
-        rec, p = self.rec, u.param
-        self.data_of(p)
-        name, work = self.name_of(p), rec.const(u.work, "w")
-        key = (id(owner), u.group)
-        if key not in self.lrs:
-            self.lrs[key] = f"_lr{len(self.lrs)}"
-            opt = rec.const(owner, "opt")
-            rec.emit(f"{self.lrs[key]} = {opt}.param_groups[{u.group}]['lr']")
-        lr = owner.param_groups[u.group]["lr"]
-        data, grad, src = p.data, g.value, g.name
-        if u.weight_decay != 0:
-            wd = rec.render(u.weight_decay)
-            np.multiply(data, u.weight_decay, out=u.work)
-            rec.emit(f"np.multiply({name}.data, {wd}, out={work})")
-            np.add(grad, u.work, out=u.work)
-            rec.emit(f"np.add({src}, {work}, out={work})")
-            grad, src = u.work, work
-        np.multiply(grad, lr, out=u.work)
-        rec.emit(f"np.multiply({src}, {self.lrs[key]}, out={work})")
-        np.subtract(data, u.work, out=data)
-        rec.emit(f"np.subtract({name}.data, {work}, out={name}.data)")
-        p._version = autograd.next_version()
-        rec.emit(f"{name}._version = _next_version()")
-
-    def adopt(self, t: Tensor) -> None:
-        self.made.append(t)
-
-    def random_call(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
-        name = getattr(fn, "__name__", "")
-        render = (
-            f"np.random.{name}" if _LEGACY_RANDOM.get(name) is fn else self.rec.const(fn, "rng")
-        )
-        return self.rec.call(fn, render, args, kwargs)
-
-    def errstate(self, kwargs: dict[str, str], enter: bool) -> None:
-        if enter:
-            self.errstates.append(f"_err{len(self.errstates)}")
-            args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
-            self.rec.emit(
-                f"{self.errstates[-1]} = np.errstate({args}); {self.errstates[-1]}.__enter__()"
-            )
-        else:
-            self.rec.emit(f"{self.errstates.pop()}.__exit__(None, None, None)")
-
-    def materialize(self) -> None:
-        """After the trace: every tensor it touched holds real arrays again."""
-        self.rec.closed = True
-        for t in self.made:
-            if isinstance(t.data, Traced):
-                t.data = t.data.value
-        for t in self.grads_touched:
-            g = t._grad
-            if g is not None and isinstance(g.data, Traced):
-                t._grad = Tensor._make(g.data.value, False, None)
-
-
-# NumPy's legacy global-state draws (np.random.rand, ...), as the course writes dropout: while a
-# step is traced they are recorded and replayed as fresh draws from the same global state.
-_LEGACY_RANDOM: dict[str, Callable[..., Any]] = {
-    name: getattr(np.random, name)
-    for name in (
-        "rand",
-        "randn",
-        "random",
-        "random_sample",
-        "ranf",
-        "sample",
-        "uniform",
-        "normal",
-        "standard_normal",
-        "binomial",
-        "randint",
-        "permutation",
-        "choice",
-        "shuffle",
-        "seed",
-        "exponential",
-        "poisson",
-        "beta",
-        "gamma",
-        "bytes",
-    )
-    if hasattr(np.random, name)
-}
-
-
-@contextlib.contextmanager
-def _legacy_random_recorded() -> Iterator[None]:
-    """np.random's functions, while tracing: recorded by the tracing thread, as is elsewhere."""
-
-    def wrap(real: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(real)
-        def draw(*args: Any, **kwargs: Any) -> Any:
-            return tracing.random_call(real, *args, **kwargs)
-
-        return draw
-
-    for name, real in _LEGACY_RANDOM.items():
-        setattr(np.random, name, wrap(real))
-    try:
-        yield
-    finally:
-        for name, real in _LEGACY_RANDOM.items():
-            setattr(np.random, name, real)
 
 
 class CompiledStep:
@@ -374,7 +115,7 @@ class CompiledStep:
 
     def _trace(self, key: tuple[Any, ...], args: tuple[Any, ...]) -> Any:
         rec = Recorder()
-        tracer = _Tracer(rec)
+        tracer = StepTracer(rec)
         call_args: list[Any] = []
         tensors: list[Tensor] = []
         saved: list[tuple[Tensor, Any]] = []
@@ -390,7 +131,7 @@ class CompiledStep:
             else:
                 call_args.append(a)
         version = _structure_version()
-        with _trace_lock, _legacy_random_recorded():
+        with _trace_lock, legacy_random_recorded():
             prev = tracing.current
             tracing.current = tracer
             try:
@@ -423,7 +164,7 @@ class CompiledStep:
         return _materialized(out)
 
     @staticmethod
-    def _render_result(tracer: _Tracer, out: Any) -> str:
+    def _render_result(tracer: StepTracer, out: Any) -> str:
         rec = tracer.rec
 
         def render(o: Any) -> str:
@@ -446,7 +187,7 @@ class CompiledStep:
 
     @staticmethod
     def _build(
-        tracer: _Tracer, n_args: int, ret: str, version: int, backend: str = "numpy"
+        tracer: StepTracer, n_args: int, ret: str, version: int, backend: str = "numpy"
     ) -> tuple[Callable[..., Any], str]:
         rec = tracer.rec
         guards = [f"if _version() != {version}: raise _Stale", *tracer.guards]
