@@ -157,7 +157,7 @@ def test_load_leaks_nothing_under_random_interrupts(alarm: list[Any], tmp_path: 
     duration = median_seconds(lambda: load(path), lambda: None)
     rng = random.Random(3)
     counts: Counter[str] = Counter()
-    for _ in range(TRIALS // 2):
+    for _ in range(TRIALS):
         fds = open_fds()
         result: list[Any] = []
         delay = rng.uniform(0, 1.5 * duration)
@@ -166,7 +166,7 @@ def test_load_leaks_nothing_under_random_interrupts(alarm: list[Any], tmp_path: 
         if result:
             assert all(np.array_equal(result[0][k], v) for k, v in state.items())
     print(dict(counts))  # shown with pytest -s
-    assert counts["interrupted"] >= TRIALS // 10, counts
+    assert counts["interrupted"] >= TRIALS // 5, counts
     assert not alarm, alarm
 
 
