@@ -35,9 +35,10 @@ import numpy as np
 
 from . import anomaly, autograd, tracing
 from .buffers import ThreadBuffers, buffer_prologue, plan_buffers
+from .recorder import Recorder
 from .step_tracer import StepTracer, legacy_random_recorded
 from .tensor import Tensor
-from .traced import Recorder, Traced, unwrap
+from .traced import Traced, unwrap
 from .tracing import TraceError
 
 __all__ = ["compile", "CompiledStep", "TraceError"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from . import init as init
 from . import nn_utils as utils
+from .containers import ModuleList, Sequential
 from .layers import (
     GELU,
     BCELoss,
@@ -27,7 +28,7 @@ from .layers import (
     Softmax,
     Tanh,
 )
-from .module import IncompatibleKeys, Module, ModuleList, Parameter, Sequential
+from .module import IncompatibleKeys, Module, Parameter
 
 __all__ = [
     "BCELoss",

@@ -3,7 +3,7 @@
 `StepTracer` is the tracer `compile` installs in `tracing.current` for that first run. The core
 reports to it (see `tracing.Tracer`): the arrays an op reads, the calls to replay (an optimizer
 step, a value check), gradients assigned or accumulated, plain updates written as lines, random
-draws and `np.errstate` blocks. It writes each as a line through a `traced.Recorder`, and after
+draws and `np.errstate` blocks. It writes each as a line through a `recorder.Recorder`, and after
 the run gives every tensor it touched its real arrays back.
 """
 
@@ -19,8 +19,9 @@ import numpy as np
 
 from . import autograd, tracing
 from .engine import accumulate_leaf
+from .recorder import Recorder
 from .tensor import Tensor
-from .traced import Recorder, Traced, unwrap
+from .traced import Traced, unwrap
 from .tracing import TraceError
 
 __all__ = ["StepTracer", "legacy_random_recorded"]

@@ -29,14 +29,17 @@ import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..traced import Recorder, Ref
+from ..traced import Ref
 from .codegen import HEADER, kernel_source, literal
 from .schedule import schedule
 from .storage import plan
+
+if TYPE_CHECKING:
+    from ..recorder import Recorder
 
 __all__ = [
     "available",

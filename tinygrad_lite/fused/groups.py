@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..traced import Op, Recorder, Ref, Traced
+from ..traced import Op, Ref, Traced
+
+if TYPE_CHECKING:
+    from ..recorder import Recorder
 
 __all__ = ["UFUNCS", "COMPARISONS", "VAR", "Node", "Grouper", "classify", "ufunc_name"]
 

@@ -14,12 +14,15 @@ writes and the sums it accumulates) and orders the statements:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..traced import Recorder, Ref, Traced
+from ..traced import Ref, Traced
 from .groups import COMPARISONS, VAR, Grouper, Node, classify, ufunc_name
+
+if TYPE_CHECKING:
+    from ..recorder import Recorder
 
 __all__ = ["Kernel", "Operand", "Reduction", "Statement", "schedule"]
 

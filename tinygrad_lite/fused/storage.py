@@ -18,13 +18,15 @@ its class), and for kernels:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..buffers import _ESCAPE, _VAR, _Classes
-from ..traced import Recorder
 from .schedule import Statement
+
+if TYPE_CHECKING:
+    from ..recorder import Recorder
 
 __all__ = ["Plan", "plan"]
 
