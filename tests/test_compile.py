@@ -362,3 +362,44 @@ def test_gradient_hooks_run_in_a_compiled_step_as_in_eager() -> None:
         assert w1.grad.data.tobytes() == w2.grad.data.tobytes()
     assert fast.traces == 1
     np.testing.assert_allclose(w2.grad.data, 10.0 * (2.0 * w2.data * x + 1.0) * x, rtol=1e-15)
+
+
+def test_a_gradient_penalty_replays_bit_for_bit() -> None:
+    """grad(..., create_graph=True) inside a compiled step: its graph is traced like any op."""
+
+    def make():  # type: ignore[no-untyped-def]
+        w = Tensor(np.array([[1.0, -2.0, 0.5]]), requires_grad=True)
+        opt = optim.SGD([w], lr=0.1)
+
+        def step(x):  # type: ignore[no-untyped-def]
+            opt.zero_grad()
+            loss = (w @ x).tanh().sum()
+            (g,) = tg.grad(loss, [w], create_graph=True)
+            total = loss + 0.5 * (g * g).sum()
+            total.backward()
+            opt.step()
+            return total
+
+        return w, step
+
+    (w1, eager), (w2, step) = make(), make()
+    fast = tg.compile(step)
+    for k in range(4):
+        x = np.random.default_rng(k).standard_normal((3, 5))
+        assert eager(x).data.tobytes() == fast(x).data.tobytes()
+        assert w1.data.tobytes() == w2.data.tobytes()
+        assert w1.grad is not None and w2.grad is not None
+        assert w1.grad.data.tobytes() == w2.grad.data.tobytes()
+    assert fast.traces == 1
+
+
+def test_backward_with_create_graph_is_refused_while_tracing() -> None:
+    w = Tensor(np.ones(2), requires_grad=True)
+
+    def step(x):  # type: ignore[no-untyped-def]
+        loss = (w * x).sum()
+        loss.backward(create_graph=True)
+        return loss
+
+    with pytest.raises(TraceError, match=r"create_graph=True.*tinygrad_lite.grad"):
+        tg.compile(step)(np.ones(2))

@@ -79,8 +79,8 @@ def _saved_as_tensors(ctx: Context) -> tuple[Any, ...]:
                 if p.value_id == id(s):
                     mapped.append(make(s, True, p))
                     break
-            elif s is p.data:  # type: ignore[union-attr]
-                mapped.append(p)
+            elif s is p.data or (tracing.is_traced(s) and s.value is p.data):  # type: ignore[union-attr]
+                mapped.append(p)  # (a parameter's array as compile traces it)
                 break
         else:
             if ctx.value_id == id(s):
@@ -356,6 +356,12 @@ def backward(
         raise RuntimeError(
             "backward: this tensor does not require grad and has no grad_fn; create the "
             "leaves with requires_grad=True (and not inside no_grad)"
+        )
+    if create_graph and tracing.current is not None and tracing.current.active():
+        raise tracing.TraceError(
+            "compile: backward(create_graph=True) inside a compiled step is not supported (the "
+            "gradients it stores carry a graph); compute the inner gradient with "
+            "tinygrad_lite.grad(..., create_graph=True) and call backward() on the result"
         )
     g = _root_grad(root, grad, create_graph)
     keep = create_graph if retain_graph is None else bool(retain_graph)
