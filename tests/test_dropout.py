@@ -104,3 +104,44 @@ def test_the_courses_dropout_with_np_random_is_replayed_as_fresh_draws() -> None
         b = fast(X)
         assert a.data.tobytes() == b.data.tobytes()
     assert "np.random.rand(4, 5)" in fast.source
+
+
+def _dropout_net() -> nn.Sequential:
+    return nn.Sequential(nn.Linear(3, 4, seed=0), nn.Dropout(0.5), nn.Linear(4, 1, seed=1))
+
+
+def test_manual_seed_reaches_a_compiled_step() -> None:
+    """Reseeding between calls gives the replay the masks eager draws after the same seed."""
+    eager_net, comp_net = _dropout_net(), _dropout_net()
+    fast = tg.compile(lambda x: comp_net(x).sum())
+    x = np.ones((2, 3))
+    outs = []
+    for seed in (0, 0, 5, 0):
+        tg.manual_seed(seed)
+        a = eager_net(x).sum()
+        tg.manual_seed(seed)
+        b = fast(x)
+        assert a.item() == b.item()
+        outs.append(b.item())
+    assert outs[0] == outs[1] == outs[3] != outs[2] and fast.traces == 1
+
+
+def test_train_and_eval_each_get_a_plan_and_switching_replays_the_right_one() -> None:
+    eager_net, comp_net = _dropout_net(), _dropout_net()
+    fast = tg.compile(lambda x: comp_net(x).sum())
+    x = np.ones((2, 3))
+    for mode in (True, False, True, True, False, False, True):
+        eager_net.train(mode)
+        comp_net.train(mode)
+        tg.manual_seed(2)
+        a = eager_net(x).sum()
+        tg.manual_seed(2)
+        assert a.item() == fast(x).item(), mode
+    assert fast.traces == 2  # one plan per mode, both kept
+    comp_net[1].training = False  # set on one module by hand: also followed
+    eager_net[1].training = False
+    comp_net.train(True)
+    comp_net[1].training = False
+    eager_net.train(True)
+    eager_net[1].training = False
+    assert eager_net(x).sum().item() == fast(x).item()

@@ -15,8 +15,10 @@ The replay computes exactly what eager execution computes, bit for bit, or the s
 refused: reading a value into Python while tracing (`float(loss)`, `if loss > 1:`,
 `.item()`, `np.asarray(t)`) raises `TraceError`. A plan is kept per input signature (shapes,
 dtypes, `requires_grad`, Python scalars, grad mode) and is checked on every call against what it
-depends on (each parameter's `requires_grad`, shape and dtype, the modules' structure); a change
-traces again. Under `detect_anomaly` the step runs eagerly.
+depends on (each parameter's `requires_grad`, shape and dtype, the modules' structure, the
+optimizer's hyper-parameters other than lr); a change traces again. A module's `training` flag
+read by the step is checked too, and each mode (train, eval) keeps a plan of its own. Under
+`detect_anomaly` the step runs eagerly.
 
 What a trace cannot see: Python side effects of the step (counters, appending to lists, printing)
 happen only while tracing, and NumPy code on the `.data` of tensors that no op of the step reads.
@@ -58,6 +60,14 @@ class _Stale(Exception):
     """A plan's assumptions no longer hold (a parameter changed): trace again."""
 
 
+class _OtherMode(Exception):
+    """The plan is for another train/eval mode of a module: try another plan, keep this one."""
+
+
+# Plans kept per signature: one for each combination of modes seen (train, eval, ...).
+MAX_VARIANTS = 4
+
+
 def _structure_version() -> int:
     return tracing.structure_version
 
@@ -78,7 +88,7 @@ class CompiledStep:
     def __init__(self, fn: Callable[..., Any], backend: str = "numpy") -> None:
         self.fn = fn
         self.backend = backend
-        self._plans: OrderedDict[tuple[Any, ...], Callable[..., Any]] = OrderedDict()
+        self._plans: OrderedDict[tuple[Any, ...], list[Callable[..., Any]]] = OrderedDict()
         self.source = ""
         self.traces = 0
 
@@ -105,13 +115,21 @@ class CompiledStep:
                     ) from e
                 key.append(("const", type(a), a))
         k = tuple(key)
-        run = self._plans.get(k)
-        if run is not None:
+        runs = self._plans.get(k)
+        if runs:
             self._plans.move_to_end(k)
-            try:
-                return run(*tensors)
-            except _Stale:
-                del self._plans[k]
+            for i, run in enumerate(list(runs)):
+                try:
+                    out = run(*tensors)
+                except _OtherMode:
+                    continue
+                except _Stale:
+                    runs.remove(run)
+                    continue
+                if i:  # the mode changed: this plan first from now on
+                    runs.remove(run)
+                    runs.insert(0, run)
+                return out
         return self._trace(k, args)
 
     def _trace(self, key: tuple[Any, ...], args: tuple[Any, ...]) -> Any:
@@ -148,9 +166,14 @@ class CompiledStep:
         finally:
             rec.release()
             tracer.externals.clear()
-        if len(self._plans) >= MAX_PLANS:
-            self._plans.popitem(last=False)
-        self._plans[key] = run
+        runs = self._plans.get(key)
+        if runs is None:
+            if len(self._plans) >= MAX_PLANS:
+                self._plans.popitem(last=False)
+            runs = self._plans[key] = []
+        if len(runs) >= MAX_VARIANTS:
+            del runs[0]
+        runs.insert(0, run)  # the newest mode first: a loop tends to stay in it
         self.source = source
         self.traces += 1
         if self.traces == RETRACE_WARNING:
@@ -218,6 +241,7 @@ class CompiledStep:
             np=np,
             _T=_T,
             _Stale=_Stale,
+            _OtherMode=_OtherMode,
             _version=_structure_version,
             _buffers=buffers.get,
             _next_version=autograd.next_version,

@@ -47,11 +47,14 @@ default_generator = np.random.default_rng()
 
 
 def manual_seed(seed: int) -> np.random.Generator:
-    """Reseed the library's default generator (as `torch.manual_seed`); return it."""
-    global default_generator
+    """Reseed the library's default generator (as `torch.manual_seed`); return it.
+
+    The generator is reseeded in place, so that whatever holds it (a compiled step that draws
+    dropout masks, say) draws the new seed's numbers: the same as `np.random.default_rng(seed)`.
+    """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__} {seed!r}")
-    default_generator = np.random.default_rng(int(seed))
+    default_generator.bit_generator.state = np.random.default_rng(int(seed)).bit_generator.state
     return default_generator
 
 

@@ -108,16 +108,31 @@ class Module:
         ['w', 'b']
     """
 
-    training: bool
     _parameters: dict[str, Parameter]
     _modules: dict[str, Module]
 
     def __init__(self) -> None:
         d = self.__dict__
-        d["training"] = True
+        d["_training"] = True
         d["_parameters"] = {}
         d["_modules"] = {}
         d["_param_cache"] = None
+
+    @property
+    def training(self) -> bool:
+        """Whether the module is in training mode (`train()`) or evaluation mode (`eval()`).
+
+        A compiled step that reads it checks it on every call, and keeps a plan for each mode.
+        """
+        mode: bool = self.__dict__["_training"]
+        tracer = tracing.current
+        if tracer is not None and tracer.active():
+            tracer.read_mode(self, mode)
+        return mode
+
+    @training.setter
+    def training(self, mode: bool) -> None:
+        self.__dict__["_training"] = bool(mode)
 
     # ------------------------------------------------------------------ registration
 
@@ -293,7 +308,7 @@ class Module:
     def train(self, mode: bool = True) -> Module:
         """Set `training` on this module and every descendant; return self."""
         for mod in self.modules():
-            mod.__dict__["training"] = bool(mode)
+            mod.__dict__["_training"] = bool(mode)
         return self
 
     def eval(self) -> Module:

@@ -222,6 +222,9 @@ class _Perturbing:
     ) -> bool:
         return False
 
+    def read_mode(self, module: Any, mode: bool) -> None:
+        pass
+
 
 def perturbed_forward(
     run: Callable[[], tuple[Tensor, Mapping[str, Tensor]]],

@@ -44,6 +44,7 @@ class StepTracer:
         # Leaves whose .grad a line of the plan has set to None (and nothing has set since):
         # on every replay their gradient is None when the engine accumulates into it.
         self.cleared: set[int] = set()
+        self.modes: set[int] = set()  # modules whose training flag the plan checks
 
     def active(self) -> bool:
         """Whether the calling thread is the one traced, outside any replayed call."""
@@ -204,6 +205,13 @@ class StepTracer:
         rec.emit(f"np.subtract({name}.data, {work}, out={name}.data)")
         p._version = autograd.next_version()
         rec.emit(f"{name}._version = _next_version()")
+
+    def read_mode(self, module: Any, mode: bool) -> None:
+        """A module's `training` flag read: the plan checks it first, on every call."""
+        if id(module) not in self.modes:
+            self.modes.add(id(module))
+            name = self.rec.const(module, "m")
+            self.guards.append(f"if {name}._training is not {mode}: raise _OtherMode")
 
     def adopt(self, t: Tensor) -> None:
         """Remember a tensor an op made, to give it its real array after the trace."""

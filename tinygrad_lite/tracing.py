@@ -72,6 +72,9 @@ class Tracer(Protocol):
     def inline_updates(self, owner: Any, updates: list[PlainUpdate | ClearGrad]) -> bool:
         """Apply `updates` now and write them into the step; False: replay the call instead."""
 
+    def read_mode(self, module: Any, mode: bool) -> None:
+        """The step reads a module's `training` flag (the plan holds for that mode only)."""
+
 
 class PlainUpdate(NamedTuple):
     """One parameter's plain gradient step, p ← p − lr·(g + weight_decay·p), as SGD does it.

@@ -232,10 +232,10 @@ def kernel_sources(step: Any) -> dict[str, str]:
     Returns:
         {"_k0": "def kernel(...): ...", ...}, in the order the step calls them.
     """
-    plans = list(getattr(step, "_plans", {}).values())
+    plans = [runs for runs in getattr(step, "_plans", {}).values() if runs]
     if not plans:
         return {}
-    names = plans[-1].__globals__
+    names = plans[-1][0].__globals__  # the signature called last, its mode's plan
     out = {}
     for name in sorted((n for n in names if n.startswith("_k")), key=lambda n: int(n[2:])):
         out[name] = inspect.getsource(names[name].py_func)
