@@ -403,3 +403,41 @@ def test_backward_with_create_graph_is_refused_while_tracing() -> None:
 
     with pytest.raises(TraceError, match=r"create_graph=True.*tinygrad_lite.grad"):
         tg.compile(step)(np.ones(2))
+
+
+def test_a_new_data_array_given_inside_the_step_is_given_on_every_replay() -> None:
+    """`w.data = w.data - lr * w.grad.data` (the micrograd habit) updates w on every call."""
+
+    def make():  # type: ignore[no-untyped-def]
+        w = Tensor(np.array([1.0, -2.0, 0.5]), requires_grad=True)
+
+        def step(x):  # type: ignore[no-untyped-def]
+            w.grad = None
+            loss = ((w * x) ** 2).sum()
+            loss.backward()
+            w.data = w.data - 0.01 * w.grad.data
+            x.data = x.data * 2.0  # an argument's new array stays the caller's, as in eager
+            return loss
+
+        return w, step
+
+    (w1, eager), (w2, step) = make(), make()
+    fast = tg.compile(step)
+    for k in range(4):
+        x1, x2 = Tensor(np.arange(3.0) + k), Tensor(np.arange(3.0) + k)
+        assert eager(x1).item() == fast(x2).item()
+        assert w1.data.tobytes() == w2.data.tobytes()
+        assert x1.data.tobytes() == x2.data.tobytes()
+    assert fast.traces == 1
+
+
+def test_a_new_data_array_from_outside_the_trace_is_refused() -> None:
+    w = Tensor(np.ones(3), requires_grad=True)
+
+    def step(x):  # type: ignore[no-untyped-def]
+        loss = (w * x).sum()
+        w.data = np.zeros(3)  # made by NumPy on nothing traced: could not be made again
+        return loss
+
+    with pytest.raises(TraceError, match="new array to the .data"):
+        tg.compile(step)(np.ones(3))

@@ -9,7 +9,7 @@ per trace:
   function) may share memory with the variables it was made from, so they form one class that
   lives as long as its longest-lived member;
 - escapes: a class read by a replayed call (an optimizer step, the gradient accumulator), stored
-  as a gradient, or returned outlives the call and never gets a buffer;
+  as a gradient or as a tensor's `.data`, or returned outlives the call and never gets a buffer;
 - liveness: a buffer is free again after the line of its class's last read, and is reused by a
   later ufunc output of the same shape and dtype.
 
@@ -29,7 +29,7 @@ import numpy as np
 __all__ = ["plan_buffers", "ThreadBuffers"]
 
 _VAR = re.compile(r"\bv\d+\b")
-_ESCAPE = re.compile(r"\b(call\d+|_acc\d*|_T)\(|\._grad\s*=")
+_ESCAPE = re.compile(r"\b(call\d+|_acc\d*|_T)\(|\._grad\s*=|\.data\s*=")
 
 
 class _Classes:

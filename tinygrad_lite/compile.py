@@ -137,14 +137,15 @@ class CompiledStep:
         tracer = StepTracer(rec)
         call_args: list[Any] = []
         tensors: list[Tensor] = []
-        saved: list[tuple[Tensor, Any]] = []
+        saved: list[tuple[Tensor, Any, Traced]] = []  # (argument, its array, its stand-in)
         for a in args:
             if isinstance(a, (Tensor, np.ndarray)):
                 t = a if isinstance(a, Tensor) else Tensor(a)
                 name = f"x{len(tensors)}"
                 tracer.args[id(t)] = name
-                saved.append((t, t.data))
-                t.data = Traced(t.data, f"{name}.data", rec)  # type: ignore[assignment]
+                stand_in = Traced(t.data, f"{name}.data", rec)
+                saved.append((t, t.data, stand_in))
+                t.data = stand_in  # type: ignore[assignment]
                 tensors.append(t)
                 call_args.append(t)
             else:
@@ -156,10 +157,13 @@ class CompiledStep:
             try:
                 out = self.fn(*call_args)
                 ret = self._render_result(tracer, out)
+                tracer.data_assignments([(t, stand_in) for t, _, stand_in in saved])
             finally:
                 tracing.current = prev
-                for t, data in saved:
-                    t.data = data
+                for t, data, stand_in in saved:
+                    new: Any = t.data
+                    # an argument keeps a new array the step gave it, as in eager
+                    t.data = new.value if isinstance(new, Traced) and new is not stand_in else data
                 tracer.materialize()
         try:
             run, source = self._build(tracer, len(tensors), ret, version, self.backend)

@@ -305,7 +305,7 @@ def _record_outputs(model: Module, x: Any) -> dict[int, list[str]]:
             else:
                 m.__dict__["forward"] = previous
         for m, mode in zip(modules, modes, strict=True):
-            m.__dict__["training"] = mode
+            m.training = mode
     return outputs
 
 

@@ -236,9 +236,34 @@ class StepTracer:
         else:
             self.rec.emit(f"{self.errstates.pop()}.__exit__(None, None, None)")
 
+    def data_assignments(self, args: list[tuple[Tensor, Traced]]) -> None:
+        """Tensors the step gave a new `.data` (`w.data = w.data - lr * w.grad.data`).
+
+        The plan ends by giving each the array its last assignment computed, as eager leaves
+        it; an array no traced call made could not be made again, and is refused.
+        """
+        known: list[tuple[Tensor, Any]] = [
+            (t, tr.value) for t, tr in self.externals.values() if id(t) not in self.args
+        ]
+        for t, before in [*known, *args]:
+            new = t.data
+            if new is before:
+                continue
+            if not isinstance(new, Traced) or new.rec is not self.rec:
+                raise TraceError(
+                    f"compile: the step assigns a new array to the .data of a tensor of shape "
+                    f"{np.shape(before)} that no traced operation computed, so a replay could not "
+                    "assign it again; compute it from traced values (tensors, their .data and "
+                    "gradients) or change the array in place"
+                )
+            self.rec.emit(f"{self.name_of(t)}.data = {new.name}")
+
     def materialize(self) -> None:
         """After the trace: every tensor it touched holds real arrays again."""
         self.rec.closed = True
+        for t, _ in self.externals.values():
+            if isinstance(t.data, Traced):
+                t.data = t.data.value
         for t in self.made:
             if isinstance(t.data, Traced):
                 t.data = t.data.value
