@@ -188,6 +188,16 @@ def _cost(params: Params, X: np.ndarray, Y: np.ndarray, hidden: str) -> float:
     return compute_cost(L_model_forward(X, params, hidden)[0], Y)
 
 
+def _cost_from_logits(params: Params, X: np.ndarray, Y: np.ndarray, hidden: str) -> float:
+    """The cross-entropy from the output layer's Z: softplus(Z) − Y·Z, as −log σ, −log(1 − σ).
+
+    What central differences take, not ``_cost``: with σ(Z) within 1e-5 of 1, ``log(1 − AL)``
+    keeps only 11 digits, and a central difference of step 1e-6 would carry an error of 1e-5.
+    """
+    ZL = L_model_forward(X, params, hidden)[1][-1][1][0]
+    return float(np.mean(np.logaddexp(0.0, ZL) - Y * ZL))
+
+
 def _central_differences(
     f: Callable[[], float], array: np.ndarray, eps: float = 1e-6
 ) -> np.ndarray:
@@ -236,11 +246,11 @@ def test_backward_matches_finite_differences(network: tuple[list[int], int, str,
     expected |= {f"dA{k}" for k in range(1, L)}
     assert set(grads) == expected
     for name, value in params.items():
-        numerical = _central_differences(lambda: _cost(params, X, Y, hidden), value)
+        numerical = _central_differences(lambda: _cost_from_logits(params, X, Y, hidden), value)
         assert grads["d" + name].shape == value.shape
         np.testing.assert_allclose(grads["d" + name], numerical, rtol=1e-6, atol=1e-8, err_msg=name)
     # The course's dA0 is m times the gradient of J with respect to the inputs.
-    numerical = _central_differences(lambda: _cost(params, X, Y, hidden), X)
+    numerical = _central_differences(lambda: _cost_from_logits(params, X, Y, hidden), X)
     np.testing.assert_allclose(grads["dA0"] / m, numerical, rtol=1e-6, atol=1e-8)
     np.testing.assert_array_equal(grads[f"dZ{L}"], AL - Y)
 
@@ -248,7 +258,7 @@ def test_backward_matches_finite_differences(network: tuple[list[int], int, str,
 def test_finite_differences_catch_a_wrong_backward() -> None:
     params, X, Y = _problem([3, 4, 4, 1], 6, seed=11)
     AL, caches = L_model_forward(X, params, "tanh")
-    numerical = _central_differences(lambda: _cost(params, X, Y, "tanh"), params["W1"])
+    numerical = _central_differences(lambda: _cost_from_logits(params, X, Y, "tanh"), params["W1"])
     right = L_model_backward(AL, Y, caches)["dW1"]
     np.testing.assert_allclose(right, numerical, rtol=1e-6, atol=1e-8)
     # A planted bug: tanh's derivative forgotten in the second layer.
