@@ -70,7 +70,9 @@ def _gradients(cost: Tensor, named: Mapping[str, Tensor]) -> dict[str, Any]:
             out[nodes[id(ctx)]] = g
 
     with np.errstate(all="ignore"):
-        leaves, _ = walk([cost], [np.ones_like(cost.data)], True, False, on_node=on_node)
+        leaves, _ = walk(
+            [cost], [np.ones_like(cost.data)], True, False, on_node=on_node, run_hooks=False
+        )
     for n, t in named.items():
         if t._ctx is None and id(t) in leaves:
             out[n] = leaves[id(t)][1]

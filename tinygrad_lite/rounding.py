@@ -336,7 +336,9 @@ def backprop(cost: Tensor, named: Mapping[str, Tensor]) -> Backprop:
             if not node:
                 leaf_done[key] = event
 
-    leaves, _ = walk([cost], [np.ones_like(cost.data)], True, False, on_node=on_node)
+    leaves, _ = walk(
+        [cost], [np.ones_like(cost.data)], True, False, on_node=on_node, run_hooks=False
+    )
     for key, names in by_leaf.items():
         if key in leaves:
             for name in names:
