@@ -13,9 +13,9 @@ import pytest
 from models.two_layer import TwoLayerNet
 from tinygrad_lite import Tensor, explain
 from tinygrad_lite import functional as F
-from tinygrad_lite.autograd import REGISTRY
 from tinygrad_lite.datasets import load_planar_dataset
 from tinygrad_lite.derivation import Derivation, derive
+from tinygrad_lite.registry import REGISTRY
 
 TUTORIAL = [
     "dZ2 = (A2 − Y)/m  (1, 400)",

@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 
 import tinygrad_lite as tg
 from tinygrad_lite import Tensor, ops
-from tinygrad_lite.autograd import REGISTRY, Context, Function
+from tinygrad_lite.autograd import Context, Function
 from tinygrad_lite.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from tinygrad_lite.opcases import Case, op_case
+from tinygrad_lite.registry import REGISTRY
 from tinygrad_lite.testing import tensors
 
 NAMES = sorted(REGISTRY)
@@ -191,6 +192,6 @@ def test_gradcheck_catches_a_wrong_matmul_backward(monkeypatch: pytest.MonkeyPat
 
 def test_register_rejects_a_duplicate_name_and_a_missing_reference() -> None:
     with pytest.raises(ValueError, match="'tanh' is already registered to Tanh"):
-        tg.autograd.register("tanh", arity=1, reference=np.tanh)(WrongTanh)
+        tg.registry.register("tanh", arity=1, reference=np.tanh)(WrongTanh)
     with pytest.raises(ValueError, match="give a reference"):
-        tg.autograd.register("wrong_tanh", arity=1)(WrongTanh)
+        tg.registry.register("wrong_tanh", arity=1)(WrongTanh)

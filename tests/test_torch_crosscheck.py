@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 import tinygrad_lite as tg
 from tinygrad_lite import Tensor
 from tinygrad_lite import functional as F
-from tinygrad_lite.autograd import REGISTRY
 from tinygrad_lite.opcases import op_case
+from tinygrad_lite.registry import REGISTRY
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.slow  # 51 ops and random programs, only where torch is installed

@@ -1,4 +1,4 @@
-"""The autograd engine: Context, Function, the op registry, grad mode, and the backward walk."""
+"""The autograd core: Context, Function (an op's forward and backward side by side), grad mode."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import itertools
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
@@ -23,9 +22,6 @@ if TYPE_CHECKING:
 __all__ = [
     "Context",
     "Function",
-    "OpSpec",
-    "REGISTRY",
-    "register",
     "unbroadcast",
     "no_grad",
     "enable_grad",
@@ -433,65 +429,3 @@ def set_tensor_factory(make: Callable[[Any, bool, Context | None], Tensor]) -> N
     """
     global _make_tensor
     _make_tensor = make
-
-
-@dataclass(frozen=True)
-class OpSpec:
-    """A registry entry: everything the property tests need to exercise an op.
-
-    The parametrised tests (gradcheck, second-order gradcheck, forward against the reference,
-    gradient shapes and dtypes, float32) draw every op's inputs and parameters from its entry.
-
-    Attributes:
-        name: the op's lowercase name.
-        fn: the Function class.
-        arity: number of Tensor inputs (-1: any number, e.g. `cat`).
-        domain: where each input's values are valid: "real", "positive", "nonzero",
-            "unit" (open (0, 1)), "away_from_0", "moderate" (exp stays small),
-            "above_minus_1", "distinct" (no ties), "away_from_bounds" (clamp's kinks),
-            "condition" (bool), "classes" (class indices), "log_probs".
-        kind: the shape and parameter rule the tests draw from: "elementwise" (one input,
-            no parameters), "broadcast" (inputs that broadcast together), or the op's own rule
-            ("reduce", "matmul", "getitem", "classify", ...).
-        reference: an independent NumPy formula for the forward, called with the inputs'
-            arrays and the same parameters.
-    """
-
-    name: str
-    fn: type[Function]
-    arity: int
-    domain: tuple[str, ...]
-    kind: str
-    reference: Callable[..., Any]
-
-
-REGISTRY: dict[str, OpSpec] = {}
-
-
-def register(
-    name: str,
-    arity: int,
-    domain: str | tuple[str, ...] = "real",
-    kind: str = "elementwise",
-    reference: Callable[..., Any] | None = None,
-) -> Callable[[type[Function]], type[Function]]:
-    """Class decorator that adds a Function to `REGISTRY` under `name`.
-
-    Raises:
-        ValueError: the name is taken, no reference is given, or the domains do not match
-            the arity.
-    """
-    domains = (domain,) * max(arity, 1) if isinstance(domain, str) else tuple(domain)
-
-    def deco(cls: type[Function]) -> type[Function]:
-        if name in REGISTRY:
-            raise ValueError(f"op {name!r} is already registered to {REGISTRY[name].fn.__name__}")
-        if reference is None:
-            raise ValueError(f"op {name!r}: give a reference formula for the tests")
-        if arity >= 0 and len(domains) != arity:
-            raise ValueError(f"op {name!r}: {len(domains)} domains for {arity} inputs")
-        cls.name = name
-        REGISTRY[name] = OpSpec(name, cls, arity, domains, kind, reference)
-        return cls
-
-    return deco

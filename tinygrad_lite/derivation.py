@@ -21,8 +21,9 @@ from typing import Any, TextIO
 import numpy as np
 
 from . import ops
-from .autograd import REGISTRY, Context
+from .autograd import Context
 from .engine import walk
+from .registry import REGISTRY
 from .shapes import reduction_axes
 from .tensor import Tensor
 

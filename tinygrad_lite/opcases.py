@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import OpSpec
+from .registry import OpSpec
 from .tensor import Tensor
 
 try:

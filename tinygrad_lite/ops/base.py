@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import Context, Function, register
+from ..autograd import Context, Function
+from ..registry import register
 from ..shapes import Axis, expand, normalize_axis
 
 __all__ = [
