@@ -22,6 +22,13 @@ settings.register_profile("thorough", max_examples=500, **COMMON)
 settings.register_profile("dev", max_examples=10, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The tests marked slow first: a parallel run then ends on short tests on every worker,
+    instead of one worker finishing a long test while the others wait."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 # Warnings from NumPy's floating point are errors in the tests unless a test expects them.
 np.seterr(over="raise", invalid="raise", divide="raise")
 

@@ -381,6 +381,7 @@ def test_ops_run_and_table():
     assert table.count("\n") == len(results) + 1
 
 
+@pytest.mark.slow
 def test_profile_tables_cover_every_phase_and_both_steps() -> None:
     from benchmarks import breakdown
 

@@ -23,6 +23,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
+@pytest.mark.slow
 def test_animate_writes_one_frame_per_snapshot_with_the_other_outputs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -59,6 +60,7 @@ def test_animate_with_no_plots_is_refused_before_training(
     assert "Cost after" not in stdout and not out.exists()
 
 
+@pytest.mark.slow
 def test_a_run_without_animate_removes_the_earlier_gif(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -304,8 +304,7 @@ class _MathCollector(HTMLParser):
             self._buf.append(data)
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def build_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The site built by ``mkdocs build --strict`` into a temporary folder."""
     pytest.importorskip("mkdocs")
     pytest.importorskip("material")
@@ -325,7 +324,18 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_mkdocs_build_strict(site: Path) -> None:
+@pytest.mark.slow
+def test_the_site_builds_strictly_offline_with_every_formula_rendered(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    # One test, so that the site is built once in a parallel run (about 12 s).
+    site = build_site(tmp_path_factory)
+    every_page_is_built(site)
+    the_site_needs_no_network(site)
+    every_formula_renders_with_katex(site, tmp_path)  # skipped without Node.js: the last check
+
+
+def every_page_is_built(site: Path) -> None:
     for page in PAGES:
         rel = page.relative_to(DOCS).with_suffix("")
         html = site / (rel.parent if rel.name == "index" else rel) / "index.html"
@@ -344,7 +354,7 @@ def test_every_module_has_an_api_page() -> None:
     assert not missing, f"modules without an API page in docs/api/: {missing}"
 
 
-def test_site_needs_no_network(site: Path) -> None:
+def the_site_needs_no_network(site: Path) -> None:
     remote = re.compile(r"""<(?:script|link)[^>]+(?:src|href)=["'](?:https?:)?//""")
     offenders = [
         str(p.relative_to(site)) for p in site.rglob("*.html") if remote.search(p.read_text())
@@ -353,7 +363,7 @@ def test_site_needs_no_network(site: Path) -> None:
     assert (site / "javascripts" / "katex" / "katex.min.js").exists()
 
 
-def test_every_formula_renders_with_katex(site: Path, tmp_path: Path) -> None:
+def every_formula_renders_with_katex(site: Path, tmp_path: Path) -> None:
     formulas: list[str] = []
     for page in site.rglob("index.html"):
         collector = _MathCollector()

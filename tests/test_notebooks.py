@@ -106,6 +106,7 @@ def test_notebooks_are_stored_without_outputs_and_in_the_site() -> None:
         assert f"notebooks/{name}" in nav, f"{name} is not in the site's nav"
 
 
+@pytest.mark.slow
 def test_planar_notebook(kernels: KernelSpecManager) -> None:
     nb = run_notebook("planar.ipynb", kernels)
     start = number(r"cost at the start: ([\d.]+)", stdout(cell_with(nb, "cost at the start")))
@@ -132,6 +133,7 @@ def test_planar_notebook(kernels: KernelSpecManager) -> None:
     assert frames.n_frames == 11  # iterations 0, 1000, ..., 10000
 
 
+@pytest.mark.slow
 def test_autograd_vs_backprop_notebook(kernels: KernelSpecManager) -> None:
     nb = run_notebook("autograd_vs_backprop.ipynb", kernels)
     table = stdout(cell_with(nb, "by_hand = manual.backward_propagation"))
@@ -147,6 +149,7 @@ def test_autograd_vs_backprop_notebook(kernels: KernelSpecManager) -> None:
     assert "dZ1 is wrong" in slip and "derivative of tanh" in slip
 
 
+@pytest.mark.slow
 def test_deep_networks_notebook(kernels: KernelSpecManager) -> None:
     nb = run_notebook("deep_networks.ipynb", kernels)
     assert "DeepNet" in cell_with(nb, ".summary(X)").outputs[0]["data"]["text/html"]
@@ -219,6 +222,7 @@ CELLS = {
 }
 
 
+@pytest.mark.slow
 def test_every_figure_helper_shows_once_in_a_notebook(
     kernels: KernelSpecManager, tmp_path: Path
 ) -> None:
