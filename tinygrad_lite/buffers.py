@@ -22,11 +22,14 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-__all__ = ["plan_buffers", "ThreadBuffers"]
+if TYPE_CHECKING:
+    from .traced import Op
+
+__all__ = ["plan_buffers", "fold_outer_products", "outer_multiply", "ThreadBuffers"]
 
 _VAR = re.compile(r"\bv\d+\b")
 _ESCAPE = re.compile(r"\b(call\d+|_acc\d*|_T)\(|\._grad\s*=|\.data\s*=")
@@ -71,6 +74,8 @@ def plan_buffers(
     last_read: dict[str, int] = {}
     escaped: set[str] = set()
     for i, line in enumerate(lines):
+        if line.startswith("#"):
+            continue
         target, _, rhs = line.partition(" = ")
         target = target.strip()
         if _VAR.fullmatch(target):
@@ -143,7 +148,11 @@ def _dying_input(
     overlap is exact and costs no copy.
     """
     call = line.partition(" = ")[2]
-    if not call.startswith("np.") or ".reduce(" in call or call.startswith("np.matmul("):
+    if (
+        not call.startswith(("np.", "_outer_mul("))
+        or ".reduce(" in call
+        or call.startswith("np.matmul(")
+    ):
         return None
     for r in _VAR.findall(call):
         if r not in buffer_of or end.get(classes.find(r)) != i:
@@ -154,6 +163,130 @@ def _dying_input(
             pending.remove((key, b))
             return b
     return None
+
+
+# ------------------------------------------------------------------ outer products in blocks
+
+_MULTIPLY = re.compile(r"^(v\d+) = np\.multiply\(([\w.]+), ([\w.]+)\)$")
+_PLAIN = re.compile(r"^v\d+ = ")
+BLOCK_BYTES = 1 << 20  # an outer product's scratch block: small enough to stay in the cache
+
+
+def fold_outer_products(
+    lines: list[str],
+    fresh: list[tuple[np.ndarray, bool] | None],
+    ops: list[Op | None],
+    arrays: dict[str, Any],
+    ret: str,
+) -> tuple[list[str], list[tuple[np.ndarray, bool] | None]]:
+    """Form an outer product that one elementwise product reads a block of rows at a time.
+
+    With one output unit, the backward of `W2 @ A1` is `W2ᵀ * dZ2`: a (n, 1) by (1, m)
+    product that the tanh backward multiplies straight into `1 - A1·A1`. Made whole, it is
+    an (n, m) array that lives for one line. So `v29 = np.multiply(v26, v28)` after
+    `v26 = np.multiply(col, row)` becomes `v29 = _outer_mul(col, row, v28, True)`: a few rows
+    of `col * row` at a time go into a small scratch block, and each block is multiplied into
+    the result. Every element is the same two IEEE products as before, so no bit changes; one
+    (n, m) buffer and one pass over it are saved.
+
+    Only where nothing can tell: the product is read by exactly one line, a plain multiply
+    of the same shape and dtype, and the lines between are plain calls that write in place
+    into nothing.
+    """
+    out_lines, out_fresh = list(lines), list(fresh)
+    for i, line in enumerate(lines):
+        m, made = _MULTIPLY.match(line), fresh[i]
+        if m is None or made is None or not made[1] or made[0].nbytes < BLOCK_BYTES:
+            continue
+        var, a, b = m.groups()
+        product = made[0]
+        if not _is_outer(ops[i], arrays, product):
+            continue
+        j = _only_reader(lines, ops, i, var, ret)
+        mj = _MULTIPLY.match(lines[j]) if j is not None else None
+        if j is None or mj is None or fresh[j] is None or not fresh[j][1]:  # type: ignore[index]
+            continue
+        target, x, y = mj.groups()
+        first = x == var
+        other_op = ops[j]
+        if other_op is None or len(other_op.args) != 2:
+            continue
+        other = _value(other_op.args[1 if first else 0], arrays)
+        if other is None or (other.shape, other.dtype) != (product.shape, product.dtype):
+            continue
+        out_lines[i] = f"# {var} = np.multiply({a}, {b}), formed in blocks on the line of {target}"
+        out_fresh[i] = None
+        out_lines[j] = f"{target} = _outer_mul({a}, {b}, {y if first else x}, {first})"
+    return out_lines, out_fresh
+
+
+def _value(arg: Any, arrays: dict[str, Any]) -> np.ndarray | None:
+    """The trace-time array behind an `Op` argument (None for a Python number)."""
+    name = getattr(arg, "name", None)
+    if name is not None:
+        traced = arrays.get(name)
+        return None if traced is None else np.asarray(traced.value)
+    return arg if isinstance(arg, np.ndarray) else None
+
+
+def _is_outer(op: Op | None, arrays: dict[str, Any], product: np.ndarray) -> bool:
+    """Whether `op` is a plain multiply of a (n, 1) and a (1, m) array of the result's dtype."""
+    if op is None or op.fn is not np.multiply or op.method or op.kwargs or len(op.args) != 2:
+        return False
+    vals = [_value(a, arrays) for a in op.args]
+    if product.ndim != 2 or any(v is None or v.dtype != product.dtype for v in vals):
+        return False
+    n, m = product.shape
+    shapes = {v.shape for v in vals if v is not None}
+    return n > 1 and m > 1 and shapes == {(n, 1), (1, m)}
+
+
+def _only_reader(lines: list[str], ops: list[Op | None], i: int, var: str, ret: str) -> int | None:
+    """The one line after `i` that reads `var`, once, with only plain calls between; else None."""
+    word = re.compile(rf"\b{var}\b")
+    if word.search(ret):
+        return None
+    reader = None
+    for k in range(i + 1, len(lines)):
+        hits = len(word.findall(lines[k]))
+        if hits and (reader is not None or hits > 1):
+            return None
+        if hits:
+            reader = k
+        elif reader is None:
+            op = ops[k]
+            if not _PLAIN.match(lines[k]) or op is None or "out" in op.kwargs or op.method == "at":
+                return None
+    return reader
+
+
+def outer_multiply(a: Any, b: Any, c: np.ndarray, first: bool, out: Any = None) -> np.ndarray:
+    """`np.multiply(np.multiply(a, b), c)` (`c` first unless `first`), blocked.
+
+    `a * b` is a (n, 1) by (1, m) outer product; it is formed a block of rows at a time, so the
+    values are the same and no (n, m) temporary is made.
+    """
+    if out is None:
+        out = np.empty(c.shape, c.dtype)
+    elif np.may_share_memory(out, a) or np.may_share_memory(out, b):
+        whole = np.multiply(a, b)  # the result would overwrite a factor still to be read
+        return np.multiply(whole, c, out=out) if first else np.multiply(c, whole, out=out)
+    n, m = c.shape
+    rows = max(1, BLOCK_BYTES // max(1, m * c.itemsize))
+    block = np.empty((min(rows, n), m), c.dtype)
+    col_a = a.shape[0] == n
+    for r in range(0, n, rows):
+        s = slice(r, r + rows)
+        t = block[: min(rows, n - r)]
+        if col_a:
+            np.multiply(a[s], b, out=t)
+        else:
+            np.multiply(a, b[s], out=t)
+        if first:
+            np.multiply(t, c[s], out=out[s])
+        else:
+            np.multiply(c[s], t, out=out[s])
+    return out
 
 
 class ThreadBuffers:

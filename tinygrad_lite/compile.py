@@ -36,7 +36,13 @@ from typing import Any
 import numpy as np
 
 from . import anomaly, autograd, tracing
-from .buffers import ThreadBuffers, buffer_prologue, plan_buffers
+from .buffers import (
+    ThreadBuffers,
+    buffer_prologue,
+    fold_outer_products,
+    outer_multiply,
+    plan_buffers,
+)
 from .recorder import Recorder
 from .step_tracer import StepTracer, legacy_random_recorded
 from .tensor import Tensor
@@ -235,7 +241,8 @@ class CompiledStep:
 
             lines, specs, kernels = generate(rec, ret, BUFFER_MIN_BYTES)
         else:
-            lines, specs = plan_buffers(rec.lines, rec.fresh, ret, BUFFER_MIN_BYTES)
+            lines, fresh = fold_outer_products(rec.lines, rec.fresh, rec.ops, rec.arrays, ret)
+            lines, specs = plan_buffers(lines, fresh, ret, BUFFER_MIN_BYTES)
         buffers = ThreadBuffers(specs)
         body = guards + buffer_prologue(len(specs), "_buffers") + lines + [f"return {ret}"]
         source = f"def step({params}):\n" + "\n".join("    " + line for line in body) + "\n"
@@ -248,6 +255,7 @@ class CompiledStep:
             _OtherMode=_OtherMode,
             _version=_structure_version,
             _buffers=buffers.get,
+            _outer_mul=outer_multiply,
             _next_version=autograd.next_version,
         )
         exec(compile_source(source), namespace)  # noqa: S102 - our own generated code
