@@ -3,8 +3,9 @@
 Conventions for the pages in ``docs/`` (a page's author needs nothing else):
 
 - Every fenced ``python`` block runs. The blocks of one page run in order, in one namespace,
-  in a fresh Python process whose working directory is an empty temporary folder, with
-  matplotlib's Agg backend and the repository root on ``sys.path``.
+  in a process of their own whose working directory is an empty temporary folder, with
+  matplotlib's Agg backend and the repository root on ``sys.path`` (the process is forked
+  from one that has already imported NumPy, matplotlib and tinygrad_lite).
 - A fenced ``text`` block that directly follows a python block (nothing but blank lines
   between) is that block's output: what the block prints to stdout must equal it exactly
   (trailing newlines aside). The pages write it as ``text title="Output"``, which the site
@@ -23,6 +24,7 @@ home page are the README's.
 
 from __future__ import annotations
 
+import contextlib
 import doctest
 import importlib
 import inspect
@@ -30,9 +32,12 @@ import json
 import os
 import pkgutil
 import re
+import select
 import shutil
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -99,51 +104,134 @@ def runnable(page: Path) -> list[Block]:
     return [b for b in parse_blocks(page.read_text()) if b.lang == "python" and not b.skip]
 
 
-RUNNER = r"""
-import contextlib, io, json, sys, traceback
+ZYGOTE = r"""
+import contextlib, io, json, os, sys, traceback
 import matplotlib
 matplotlib.use("Agg")
-page, out_path = sys.argv[1], sys.argv[2]
-blocks = json.load(sys.stdin)
-namespace = {"__name__": "__main__"}
-results = []
-for code, line in blocks:
-    buf = io.StringIO()
-    try:
-        # Pad with newlines so that tracebacks name the page's own line numbers.
-        compiled = compile("\n" * (line - 1) + code, page, "exec")
-        with contextlib.redirect_stdout(buf):
-            exec(compiled, namespace)
-    except BaseException:
-        results.append({"stdout": buf.getvalue(), "error": traceback.format_exc()})
-        break
-    results.append({"stdout": buf.getvalue(), "error": None})
-    import matplotlib.pyplot as plt
-    plt.close("all")
-with open(out_path, "w") as f:
-    json.dump(results, f)
+import matplotlib.pyplot as plt
+import numpy
+import tinygrad_lite
+
+
+def run_blocks(page, blocks, out_path):
+    namespace = {"__name__": "__main__"}
+    results = []
+    for code, line in blocks:
+        buf = io.StringIO()
+        try:
+            # Pad with newlines so that tracebacks name the page's own line numbers.
+            compiled = compile("\n" * (line - 1) + code, page, "exec")
+            with contextlib.redirect_stdout(buf):
+                exec(compiled, namespace)
+        except BaseException:
+            results.append({"stdout": buf.getvalue(), "error": traceback.format_exc()})
+            break
+        results.append({"stdout": buf.getvalue(), "error": None})
+        plt.close("all")
+    with open(out_path, "w") as f:
+        json.dump(results, f)
+
+
+# One request per line on stdin; each page runs in a child forked from this process, which has
+# done the imports every page needs. The reply is the child's exit status.
+for request in sys.stdin:
+    page, out_path, log_path, cwd, blocks = json.loads(request)
+    sys.stdout.flush()
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            os.chdir(cwd)
+            log = os.open(log_path, os.O_WRONLY | os.O_CREAT, 0o600)
+            os.dup2(log, 1)
+            os.dup2(log, 2)
+            os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+            sys.stdin = open(os.devnull)
+            run_blocks(page, blocks, out_path)
+            sys.stdout.flush()
+            status = 0
+        finally:
+            os._exit(status)
+    _, code = os.waitpid(pid, 0)
+    print(code, flush=True)
 """
 
 
-def run_page(page: Path, blocks: list[Block], tmp: Path) -> list[dict[str, str | None]]:
+class Zygote:
+    """A process that imports what the pages need once, then forks a fresh child per page.
+
+    A page's blocks run in a process of their own, as in a fresh interpreter, but without
+    paying for the imports of NumPy, matplotlib and the library on every page (about a second
+    each on a slow machine).
+    """
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[str] | None = None
+
+    def _start(self) -> subprocess.Popen[str]:
+        env = dict(os.environ)
+        path = [str(ROOT), env.get("PYTHONPATH", "")]
+        env["PYTHONPATH"] = os.pathsep.join(path).rstrip(os.pathsep)
+        env["MPLBACKEND"] = "Agg"
+        env.pop("HYPOTHESIS_PROFILE", None)
+        return subprocess.Popen(
+            [sys.executable, "-c", ZYGOTE],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,  # its own process group: closing it ends its children too
+        )
+
+    def run(self, request: list[object], timeout: float) -> int | None:
+        """Run one page; its child's wait status, or None if the zygote died or timed out."""
+        if self.proc is None or self.proc.poll() is not None:
+            self.proc = self._start()
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        try:
+            self.proc.stdin.write(json.dumps(request) + "\n")
+            self.proc.stdin.flush()
+            ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+            line = self.proc.stdout.readline() if ready else ""
+        except BrokenPipeError:
+            line = ""
+        if not line.strip():
+            self.close()  # a page that hangs leaves no child behind to answer the next one
+            return None
+        return int(line)
+
+    def close(self) -> None:
+        """End the zygote and any page still running in it."""
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+            self.proc = None
+
+
+@pytest.fixture(scope="module")
+def zygote() -> Iterator[Zygote]:
+    """This worker's zygote, for the pages of this module."""
+    z = Zygote()
+    try:
+        yield z
+    finally:
+        z.close()
+
+
+def run_page(
+    page: Path, blocks: list[Block], tmp: Path, zygote: Zygote
+) -> list[dict[str, str | None]]:
     """Run a page's blocks in one fresh process and return each block's stdout and error."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env["MPLBACKEND"] = "Agg"
-    env.pop("HYPOTHESIS_PROFILE", None)
-    out_path = tmp / "results.json"
-    payload = json.dumps([(b.code, b.line) for b in blocks])
-    proc = subprocess.run(
-        [sys.executable, "-c", RUNNER, str(page.relative_to(ROOT)), str(out_path)],
-        input=payload,
-        capture_output=True,
-        text=True,
-        cwd=tmp,
-        env=env,
-        timeout=600,
-    )
-    if proc.returncode != 0 or not out_path.exists():
-        pytest.fail(f"the runner for {page.name} crashed:\n{proc.stdout}\n{proc.stderr}")
+    out_path, log = tmp / "results.json", tmp / "page.log"
+    cwd = tmp / "cwd"  # the page's working directory, empty
+    cwd.mkdir()
+    request = [str(page.relative_to(ROOT)), str(out_path), str(log), str(cwd)]
+    status = zygote.run([*request, [(b.code, b.line) for b in blocks]], timeout=600)
+    output = log.read_text() if log.exists() else ""
+    if status != 0 or not out_path.exists():
+        pytest.fail(f"the runner for {page.name} crashed (wait status {status}):\n{output}")
     results: list[dict[str, str | None]] = json.loads(out_path.read_text())
     return results
 
@@ -209,9 +297,11 @@ def test_docs_exist_and_have_code() -> None:
 
 
 @pytest.mark.parametrize("page", PAGES_WITH_CODE, ids=lambda p: p.name)
-def test_page_code_runs_and_prints_what_it_shows(page: Path, tmp_path: Path) -> None:
+def test_page_code_runs_and_prints_what_it_shows(
+    page: Path, tmp_path: Path, zygote: Zygote
+) -> None:
     blocks = runnable(page)
-    results = run_page(page, blocks, tmp_path)
+    results = run_page(page, blocks, tmp_path, zygote)
     rel = page.relative_to(ROOT)
     for block, result in zip(blocks, results, strict=False):
         where = f"{rel}:{block.line}"
