@@ -139,6 +139,20 @@ def gradcheck(
     Raises:
         GradcheckError: naming the input, the worst element's index, and both values.
     """
+    return _gradcheck(fn, fn, inputs, eps, atol, rtol, seed, nonfinite)
+
+
+def _gradcheck(
+    fn: Callable[..., Tensor],
+    numeric_fn: Callable[..., Tensor],
+    inputs: tuple[Any, ...],
+    eps: float,
+    atol: float,
+    rtol: float,
+    seed: int,
+    nonfinite: str,
+) -> bool:
+    """`gradcheck`, with the finite differences taken of `numeric_fn` (same values as `fn`)."""
     if nonfinite not in ("fail", "skip"):
         raise ValueError(f"gradcheck: nonfinite must be 'fail' or 'skip', got {nonfinite!r}")
     args = _float64_copies(inputs)
@@ -154,7 +168,7 @@ def gradcheck(
         loss.sum().backward()
 
     def value() -> float:
-        _, y = _projected(fn, args, weights)
+        _, y = _projected(numeric_fn, args, weights)
         return float(np.sum(y.data))
 
     for i in checked:
@@ -178,7 +192,8 @@ def gradgradcheck(
     The first gradient (Jᵀw for fixed random weights w) is computed with `create_graph=True`
     and projected on fixed random directions u; `gradcheck` then compares the autograd
     gradient of that scalar, which differentiates the backward pass itself, with central
-    differences of it, which use first-order gradients only.
+    differences of it, whose values come from first-order backward passes only (on arrays,
+    recording no graph).
 
     Args:
         fn: a function of the inputs that returns a Tensor.
@@ -195,23 +210,38 @@ def gradgradcheck(
     directions: dict[int, np.ndarray] = {}
     weights: list[np.ndarray | None] = [None]
 
-    def first_gradient(*xs: Any) -> Tensor:
+    def direction(k: int, t: Tensor) -> np.ndarray:
+        if k not in directions:
+            directions[k] = rng.standard_normal(t.shape)
+        return directions[k]
+
+    def first_gradient(*xs: Any, record: bool = True) -> Tensor:
         ts = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
         out = fn(*xs)
         if weights[0] is None:
             weights[0] = rng.standard_normal(out.shape)
         total = (out * Tensor(weights[0])).sum()
-        gs = grad(total, ts, create_graph=True, allow_unused=True)
+        gs = grad(total, ts, create_graph=record, allow_unused=True)
+        if not record:
+            # A value for the finite differences: a first-order backward on arrays suffices,
+            # and it adds the same terms in the same order as the recorded sum below.
+            value = 0.0
+            for k, (t, g) in enumerate(zip(ts, gs, strict=True)):
+                if g is not None:
+                    value += float(np.sum(g.data * direction(k, t)))
+            return Tensor(value)
         result = sum(((t * 0.0).sum() for t in ts), Tensor(0.0))  # keeps every input in the graph
         for k, (t, g) in enumerate(zip(ts, gs, strict=True)):
-            if g is None:
-                continue
-            if k not in directions:
-                directions[k] = rng.standard_normal(t.shape)
-            result = result + (g * Tensor(directions[k])).sum()
+            if g is not None:
+                result = result + (g * Tensor(direction(k, t))).sum()
         return result
 
-    return gradcheck(first_gradient, *inputs, eps=eps, atol=atol, rtol=rtol, seed=seed)
+    def first_gradient_value(*xs: Any) -> Tensor:
+        return first_gradient(*xs, record=False)
+
+    return _gradcheck(
+        first_gradient, first_gradient_value, inputs, eps, atol, rtol, seed, nonfinite="fail"
+    )
 
 
 # ------------------------------------------------------------------------------ modules
