@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tinygrad_lite as tg
+from models.training import make_train_step
 from models.two_layer import TwoLayerNet
 from tinygrad_lite import Tensor, buffers, optim
 
@@ -73,18 +74,8 @@ def test_one_output_unit_needs_one_hidden_sized_buffer_and_stays_bit_exact() -> 
     rng = np.random.default_rng(11)
     nets = TwoLayerNet(2, n_h, seed=5), TwoLayerNet(2, n_h, seed=5)
     opts = [optim.SGD(net.parameters(), lr=0.3) for net in nets]
-
-    def make(net, opt):
-        def step(x, y):
-            opt.zero_grad()
-            cost = net.cost(x, y)
-            cost.backward()
-            opt.step()
-            return cost
-
-        return step
-
-    eager, fast = make(nets[0], opts[0]), tg.compile(make(nets[1], opts[1]))
+    eager = make_train_step(nets[0], opts[0])
+    fast = tg.compile(make_train_step(nets[1], opts[1]))
     for _ in range(3):
         x = rng.standard_normal((2, m))
         y = (rng.random((1, m)) > 0.5).astype(np.float64)

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 import tinygrad_lite as tg
 from models.deep import DeepNet
+from models.training import make_train_step
 from models.two_layer import TwoLayerNet
 from tinygrad_lite import Tensor, nn, optim
 from tinygrad_lite.datasets import load_planar_dataset
@@ -27,17 +28,6 @@ pytest.importorskip("numba")
 from tinygrad_lite import fused  # noqa: E402
 
 RTOL = 1e-12
-
-
-def make_step(net, opt):
-    def step(x, y):
-        opt.zero_grad()
-        cost = net.cost(x, y)
-        cost.backward()
-        opt.step()
-        return cost
-
-    return step
 
 
 def layers(net) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -108,8 +98,8 @@ def test_fused_agrees_with_numpy_per_step(kind, n_x, n_h, m, depth, steps, lr, w
         p.data[...] = p.data * weight_scale
     for p, q in zip(ref.parameters(), net.parameters(), strict=True):
         q.data[...] = p.data
-    slow = tg.compile(make_step(ref, optim.SGD(ref.parameters(), lr=lr)))
-    fast = tg.compile(make_step(net, optim.SGD(net.parameters(), lr=lr)), backend="fused")
+    slow = tg.compile(make_train_step(ref, optim.SGD(ref.parameters(), lr=lr)))
+    fast = tg.compile(make_train_step(net, optim.SGD(net.parameters(), lr=lr)), backend="fused")
     for k in range(steps):
         X = rng.standard_normal((n_x, m)) * (1 + 2 * k)
         Y = (rng.random((1, m)) < 0.5).astype(np.float64)
@@ -153,7 +143,7 @@ def assert_same_training(a, b):
 
 def test_the_tutorial_step_becomes_three_loops_around_blas() -> None:
     net = TwoLayerNet(2, 4)
-    step = tg.compile(make_step(net, optim.SGD(net.parameters(), lr=1.2)), backend="fused")
+    step = tg.compile(make_train_step(net, optim.SGD(net.parameters(), lr=1.2)), backend="fused")
     X, Y = load_planar_dataset()
     step(X, Y)
     src = step.source
@@ -176,8 +166,8 @@ def test_the_tutorial_step_becomes_three_loops_around_blas() -> None:
 def test_value_checks_and_optimizer_calls_are_replayed() -> None:
     (ref, net), X, Y = positive_twins()
     opts = [optim.SGD(n.parameters(), lr=0.1, momentum=0.9) for n in (ref, net)]
-    slow = tg.compile(make_step(ref, opts[0]))
-    fast = tg.compile(make_step(net, opts[1]), backend="fused")
+    slow = tg.compile(make_train_step(ref, opts[0]))
+    fast = tg.compile(make_train_step(net, opts[1]), backend="fused")
     for _ in range(4):
         np.testing.assert_allclose(fast(X, Y).item(), slow(X, Y).item(), rtol=RTOL)
         assert_same_training(ref, net)
@@ -198,8 +188,8 @@ def test_random_draws_are_fresh_on_every_replay() -> None:
         return net
 
     ref, net = build(), build()
-    slow = tg.compile(make_step(ref, optim.SGD(ref.parameters(), lr=0.1)))
-    fast = tg.compile(make_step(net, optim.SGD(net.parameters(), lr=0.1)), backend="fused")
+    slow = tg.compile(make_train_step(ref, optim.SGD(ref.parameters(), lr=0.1)))
+    fast = tg.compile(make_train_step(net, optim.SGD(net.parameters(), lr=0.1)), backend="fused")
     X = np.random.default_rng(1).uniform(0.1, 1.0, (3, 40))
     costs = []
     for _ in range(3):
@@ -211,7 +201,7 @@ def test_random_draws_are_fresh_on_every_replay() -> None:
 
 def test_guards_and_refusals_behave_as_with_numpy() -> None:
     (net, _), X, Y = positive_twins()
-    fast = tg.compile(make_step(net, optim.SGD(net.parameters(), lr=0.1)), backend="fused")
+    fast = tg.compile(make_train_step(net, optim.SGD(net.parameters(), lr=0.1)), backend="fused")
     fast(X, Y)
     fast(X, Y)
     net.b1.requires_grad = False
@@ -233,7 +223,8 @@ def test_guards_and_refusals_behave_as_with_numpy() -> None:
 def test_kernels_are_cached_by_structure_not_size() -> None:
     for n_h, m in ((5, 30), (9, 70)):  # the same structure, other sizes
         (net, _), X, Y = positive_twins(n_h=n_h, m=m)
-        fast = tg.compile(make_step(net, optim.SGD(net.parameters(), lr=0.1)), backend="fused")
+        step = make_train_step(net, optim.SGD(net.parameters(), lr=0.1))
+        fast = tg.compile(step, backend="fused")
         fast(X, Y)
         fast(X, Y)
         if n_h == 5:
