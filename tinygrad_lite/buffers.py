@@ -203,15 +203,14 @@ def fold_outer_products(
         if not _is_outer(ops[i], arrays, product):
             continue
         j = _only_reader(lines, ops, i, var, ret)
-        mj = _MULTIPLY.match(lines[j]) if j is not None else None
-        if j is None or mj is None or fresh[j] is None or not fresh[j][1]:  # type: ignore[index]
+        if j is None:
+            continue
+        mj, made_j, op_j = _MULTIPLY.match(lines[j]), fresh[j], ops[j]
+        if mj is None or made_j is None or not made_j[1] or op_j is None or len(op_j.args) != 2:
             continue
         target, x, y = mj.groups()
         first = x == var
-        other_op = ops[j]
-        if other_op is None or len(other_op.args) != 2:
-            continue
-        other = _value(other_op.args[1 if first else 0], arrays)
+        other = _value(op_j.args[1 if first else 0], arrays)
         if other is None or (other.shape, other.dtype) != (product.shape, product.dtype):
             continue
         out_lines[i] = f"# {var} = np.multiply({a}, {b}), formed in blocks on the line of {target}"
