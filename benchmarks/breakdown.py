@@ -91,12 +91,18 @@ def _fmt(seconds: float) -> str:
     return f"{seconds * 1e6:.1f} µs" if seconds < 1e-3 else f"{seconds * 1e3:.2f} ms"
 
 
-def markdown(size_name: str = "S") -> str:
-    """The profile tables as Markdown."""
+def markdown(size_name: str = "S", steps: int = 2000, calls: int | None = None) -> str:
+    """The profile tables as Markdown.
+
+    Args:
+        size_name: the benchmark size.
+        steps: steps per block of the phase timing (see `phase_times`).
+        calls: steps profiled for each function table (default 3000 at S, 20 above).
+    """
     import tinygrad_lite as tg
     from models.training import make_train_step
 
-    phases = phase_times(size_name)
+    phases = phase_times(size_name, steps)
     total = sum(phases.values())
     lines = [
         f"The eager step at {size_name} (`TwoLayerNet.logits`, the fused loss, `backward`, "
@@ -111,7 +117,8 @@ def markdown(size_name: str = "S") -> str:
 
     train_step = make_train_step(net, opt)
     compiled = tg.compile(train_step)
-    calls = 3000 if size_name == "S" else 20
+    if calls is None:
+        calls = 3000 if size_name == "S" else 20
     for title, fn in (("eager", lambda: train_step(X, Y)), ("compiled", lambda: compiled(X, Y))):
         lines.append(
             f"Functions with the most own time in the {title} step (cProfile, per step):\n"
