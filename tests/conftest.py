@@ -17,7 +17,7 @@ COMMON = {
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
     "print_blob": True,
 }
-settings.register_profile("ci", max_examples=25, **COMMON)
+settings.register_profile("ci", max_examples=20, **COMMON)
 settings.register_profile("thorough", max_examples=500, **COMMON)
 settings.register_profile("dev", max_examples=10, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -319,7 +319,7 @@ class AutogradMachine(RuleBasedStateMachine):
 
 
 FUZZ_SETTINGS = settings(
-    max_examples=15 * settings.default.max_examples,  # 375 runs in the ci profile
+    max_examples=15 * settings.default.max_examples,  # 300 runs in the ci profile
     stateful_step_count=40,
     suppress_health_check=[HealthCheck.too_slow],
     deadline=None,
