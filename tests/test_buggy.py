@@ -72,7 +72,7 @@ def test_the_right_backward_passes_where_the_output_saturates() -> None:
 
 @pytest.mark.parametrize("bug", CATALOGUE, ids=lambda b: b.name)
 def test_each_planted_bug_is_caught_and_named(bug: Any) -> None:
-    # within the active profile's examples (ci: 30), without shrinking (it only takes time)
+    # within the active profile's examples (ci: 20), without shrinking (it only takes time)
     options = {} if bug.elements is None else {"elements": floats(-bug.elements, bug.elements)}
     with pytest.raises(BackwardMismatch) as caught:
         check_backward(
