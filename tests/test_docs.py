@@ -288,6 +288,29 @@ def test_output_matching_is_exact_except_for_ellipsis() -> None:
     assert not output_matches("cost 0.21...", "cost 0.2294")
 
 
+def test_each_page_runs_in_a_fresh_process_and_a_failing_one_is_reported(
+    tmp_path: Path, zygote: Zygote
+) -> None:
+    page = DOCS / "index.md"
+
+    def run(code: str, name: str) -> list[dict[str, str | None]]:
+        (tmp_path / name).mkdir()
+        return run_page(page, [Block("python", code, 1)], tmp_path / name, zygote)
+
+    first = run("import os, sys\nsys.modules['marker'] = 1\nprint(sorted(os.listdir('.')))", "a")
+    assert first == [{"stdout": "[]\n", "error": None}]  # an empty working folder
+    second = run("import sys\nprint('marker' in sys.modules)", "b")  # nothing left by the first
+    assert second == [{"stdout": "False\n", "error": None}]
+    raised = run("raise ValueError('planted')", "c")
+    assert raised[0]["error"] is not None and "ValueError: planted" in raised[0]["error"]
+    with pytest.raises(pytest.fail.Exception, match="crashed"):
+        run("import os\nos._exit(3)", "d")
+    (tmp_path / "e").mkdir()
+    hang = [str(page.relative_to(ROOT)), str(tmp_path / "e" / "r.json"), str(tmp_path / "e" / "l")]
+    assert zygote.run([*hang, str(tmp_path / "e"), [("import time\ntime.sleep(60)", 1)]], 1) is None
+    assert run("print('next')", "f") == [{"stdout": "next\n", "error": None}]  # a new zygote
+
+
 def test_docs_exist_and_have_code() -> None:
     names = {p.name for p in PAGES}
     for page in ["index.md", "tutorial.md", "math.md", "autograd.md", "testing.md"]:
