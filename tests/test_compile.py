@@ -106,7 +106,7 @@ def test_sequential_mse_equals_eager_bit_for_bit(widths, batch, act, seed, dtype
         assert_same_state(m1, m2)
 
 
-def test_new_shape_or_dtype_retraces_and_constants_are_part_of_the_key() -> None:
+def test_new_shape_or_dtype_retraces_and_int_constants_are_part_of_the_key() -> None:
     w = Tensor(np.ones((1, 3)), requires_grad=True)
 
     def step(x, scale):
@@ -116,14 +116,14 @@ def test_new_shape_or_dtype_retraces_and_constants_are_part_of_the_key() -> None
         return loss
 
     fast = tg.compile(step)
-    fast(np.ones((3, 2)), 2.0)
-    fast(np.ones((3, 2)), 2.0)
+    fast(np.ones((3, 2)), 2)
+    fast(np.ones((3, 2)), 2)
     assert fast.traces == 1
-    fast(np.ones((3, 5)), 2.0)
+    fast(np.ones((3, 5)), 2)
     assert fast.traces == 2
-    out = fast(np.ones((3, 5)), 3.0)
+    out = fast(np.ones((3, 5)), 3)
     assert fast.traces == 3 and out.item() == 45.0
-    fast(np.ones((3, 5), dtype=np.float32), 3.0)
+    fast(np.ones((3, 5), dtype=np.float32), 3)
     assert fast.traces == 4
 
 

@@ -8,6 +8,7 @@ result and every parameter, gradient and optimizer state must be equal bit for b
 from __future__ import annotations
 
 import importlib
+import math
 import threading
 import warnings
 from typing import Any
@@ -312,12 +313,13 @@ def test_replays_are_safe_from_several_threads_at_once() -> None:
     assert [results[i] for i in range(40)] == expected
 
 
-def test_python_number_arguments_are_keyed_and_the_plan_cache_is_bounded() -> None:
+@pytest.mark.parametrize("kind", ["int", "float read as a Python value"])
+def test_python_number_arguments_are_keyed_and_the_plan_cache_is_bounded(kind: str) -> None:
     w = Tensor(np.ones(3), requires_grad=True)
 
-    def step(x: Tensor, lr: float) -> Tensor:
+    def step(x: Tensor, c: float) -> Tensor:
         w.grad = None
-        loss = (w * x).sum() * lr
+        loss = (w * x).sum() * (c if kind == "int" else math.sqrt(c))
         loss.backward()
         return loss
 
@@ -325,7 +327,8 @@ def test_python_number_arguments_are_keyed_and_the_plan_cache_is_bounded() -> No
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for k in range(40):
-            assert fast(Tensor(np.ones(3)), 0.1 * (k + 1)).item() == pytest.approx(0.3 * (k + 1))
+            c = k + 1 if kind == "int" else float((k + 1) ** 2)
+            assert fast(Tensor(np.ones(3)), c).item() == 3 * (k + 1)
     assert len(fast._plans) <= importlib.import_module("tinygrad_lite.compile").MAX_PLANS
     assert any("traced 8 times" in str(w.message) for w in caught)
 

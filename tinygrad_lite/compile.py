@@ -14,14 +14,22 @@ call.
 The replay computes exactly what eager execution computes, bit for bit, or the step is
 refused: reading a value into Python while tracing (`float(loss)`, `if loss > 1:`,
 `.item()`, `np.asarray(t)`) raises `TraceError`. A plan is kept per input signature (shapes,
-dtypes, `requires_grad`, Python scalars, grad mode) and is checked on every call against what it
-depends on (each parameter's `requires_grad`, shape and dtype, the modules' structure, the
-optimizer's hyper-parameters other than lr); a change traces again. A module's `training` flag
-read by the step is checked too, and each mode (train, eval) keeps a plan of its own. Under
-`detect_anomaly` the step runs eagerly.
+dtypes, `requires_grad`, Python ints and other constants, grad mode) and is checked on every
+call against what it depends on (each parameter's `requires_grad`, shape and dtype, the
+modules' structure, the optimizer's hyper-parameters other than lr); a change traces again. A
+module's `training` flag read by the step is checked too, and each mode (train, eval) keeps a
+plan of its own. Under `detect_anomaly` the step runs eagerly.
 
-What a trace cannot see: Python side effects of the step (counters, appending to lists, printing)
-happen only while tracing, and NumPy code on the `.data` of tensors that no op of the step reads.
+A float argument is an input of the plan (a `traced_float.TracedFloat` while tracing): a new
+value replays the same plan, unless the step reads it as a Python value (a branch on it,
+`math.exp`, formatting), which ties the plan to that value and makes the argument part of the
+key. Optimizer settings the step reads or writes (`opt.param_groups[0]["lr"]`, `opt.lr = ...`)
+are read and written again on every replay, and a scheduler's `step()` is called again. The
+fused backend keys floats by value and checks the settings it reads.
+
+What a trace cannot see: other Python side effects of the step (counters, appending to lists,
+printing) happen only while tracing, and NumPy code on the `.data` of tensors that no op of the
+step reads.
 """
 
 from __future__ import annotations
@@ -47,6 +55,7 @@ from .recorder import Recorder
 from .step_tracer import StepTracer, legacy_random_recorded
 from .tensor import Tensor
 from .traced import Traced, unwrap
+from .traced_float import TracedFloat
 from .tracing import TraceError
 
 __all__ = ["compile", "CompiledStep", "TraceError"]
@@ -95,6 +104,8 @@ class CompiledStep:
         self.fn = fn
         self.backend = backend
         self._plans: OrderedDict[tuple[Any, ...], list[Callable[..., Any]]] = OrderedDict()
+        # Positions of float arguments the step reads as Python values: keyed by value.
+        self._read_floats: set[int] = set()
         self.source = ""
         self.traces = 0
 
@@ -103,30 +114,13 @@ class CompiledStep:
         tracer = tracing.current
         if anomaly.state.enabled or (tracer is not None and tracer.active()):
             return self.fn(*args)  # checks every op (anomaly), or is part of an outer trace
-        tensors: list[Tensor] = []
-        key: list[Any] = [autograd.is_grad_enabled()]
-        for a in args:
-            if isinstance(a, np.ndarray):
-                a = Tensor(a)
-            if isinstance(a, Tensor):
-                tensors.append(a)
-                key.append((a.data.shape, a.data.dtype, a.requires_grad))
-            else:
-                try:
-                    hash(a)
-                except TypeError as e:
-                    raise TraceError(
-                        f"compile: argument of type {type(a).__name__} is neither an array nor "
-                        "hashable; pass tensors/arrays and plain constants only"
-                    ) from e
-                key.append(("const", type(a), a))
-        k = tuple(key)
+        k, inputs = self._key(args)
         runs = self._plans.get(k)
         if runs:
             self._plans.move_to_end(k)
             for i, run in enumerate(list(runs)):
                 try:
-                    out = run(*tensors)
+                    out = run(*inputs)
                 except _OtherMode:
                     continue
                 except _Stale:
@@ -138,14 +132,53 @@ class CompiledStep:
                 return out
         return self._trace(k, args)
 
+    def _key(self, args: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[Any]]:
+        """The plan's key for these arguments, and the inputs a plan is called with.
+
+        The inputs are the tensor arguments, then the float arguments that are runtime inputs.
+        """
+        tensors: list[Any] = []
+        floats: list[float] = []
+        key: list[Any] = [autograd.is_grad_enabled()]
+        for i, a in enumerate(args):
+            if isinstance(a, np.ndarray):
+                a = Tensor(a)
+            if isinstance(a, Tensor):
+                tensors.append(a)
+                key.append((a.data.shape, a.data.dtype, a.requires_grad))
+                continue
+            if type(a) is float:
+                if self.backend == "numpy" and i not in self._read_floats:
+                    floats.append(a)
+                    key.append(float)
+                else:  # keyed by its exact value (0.0 and -0.0 differ; every NaN is one)
+                    key.append(("const", float, a.hex()))
+            else:
+                try:
+                    hash(a)
+                except TypeError as e:
+                    raise TraceError(
+                        f"compile: argument of type {type(a).__name__} is neither an array nor "
+                        "hashable; pass tensors/arrays and plain constants only"
+                    ) from e
+                key.append(("const", type(a), a))
+        return tuple(key), tensors + floats if floats else tensors
+
     def _trace(self, key: tuple[Any, ...], args: tuple[Any, ...]) -> Any:
         rec = Recorder()
-        tracer = StepTracer(rec)
+        tracer = StepTracer(rec, dynamic_floats=self.backend == "numpy")
         call_args: list[Any] = []
         tensors: list[Tensor] = []
+        floats: list[str] = []
+        float_args: list[int] = []
         saved: list[tuple[Tensor, Any, Traced]] = []  # (argument, its array, its stand-in)
-        for a in args:
-            if isinstance(a, (Tensor, np.ndarray)):
+        for i, a in enumerate(args):
+            if key[i + 1] is float:  # a runtime input: the step sees a TracedFloat
+                name = f"s{len(floats)}"
+                floats.append(name)
+                float_args.append(i)
+                call_args.append(TracedFloat(a, name, tracer, ((name, a, i),)))
+            elif isinstance(a, (Tensor, np.ndarray)):
                 t = a if isinstance(a, Tensor) else Tensor(a)
                 name = f"x{len(tensors)}"
                 tracer.args[id(t)] = name
@@ -172,10 +205,19 @@ class CompiledStep:
                     t.data = new.value if isinstance(new, Traced) and new is not stand_in else data
                 tracer.materialize()
         try:
-            run, source = self._build(tracer, len(tensors), ret, version, self.backend)
+            names = [f"x{i}" for i in range(len(tensors))] + floats
+            run, source = self._build(tracer, names, ret, version, self.backend)
         finally:
             rec.release()
             tracer.externals.clear()
+        if tracer.static_args:  # floats the step read as Python values: constants from now on
+            self._read_floats |= tracer.static_args
+            key = self._key(args)[0]
+            run = _with_constants(
+                run,
+                len(tensors),
+                [(args[i],) if i in self._read_floats else None for i in float_args],
+            )
         runs = self._plans.get(key)
         if runs is None:
             if len(self._plans) >= MAX_PLANS:
@@ -190,8 +232,10 @@ class CompiledStep:
             warnings.warn(
                 f"compile: {getattr(self.fn, '__name__', 'the step')} has been traced "
                 f"{self.traces} times; a Python number argument that changes on every call "
-                "(a learning rate, an epoch) makes a new trace each time: pass it as a 0-d "
-                "array or Tensor instead, so that it is an input of the compiled step",
+                "makes a new trace each time if it is an int (an epoch) or a float the step "
+                "reads as a Python value (an `if` on it, math.exp, printing): pass it as a 0-d "
+                "array or Tensor instead, or use it only in arithmetic and tensor operations, "
+                "so that it is an input of the compiled step",
                 RuntimeWarning,
                 stacklevel=3,
             )
@@ -221,7 +265,7 @@ class CompiledStep:
 
     @staticmethod
     def _build(
-        tracer: StepTracer, n_args: int, ret: str, version: int, backend: str = "numpy"
+        tracer: StepTracer, names: list[str], ret: str, version: int, backend: str = "numpy"
     ) -> tuple[Callable[..., Any], str]:
         rec = tracer.rec
         guards = [f"if _version() != {version}: raise _Stale", *tracer.guards]
@@ -234,7 +278,7 @@ class CompiledStep:
                 f"if {e}._requires_grad is not {t._requires_grad} or {e}.data.shape != "
                 f"{t.data.shape!r} or {e}.data.dtype != {d}: raise _Stale"
             )
-        params = ", ".join(f"x{i}" for i in range(n_args))
+        params = ", ".join(names)
         kernels: dict[str, Any] = {}
         if backend == "fused":
             from .fused import generate
@@ -257,13 +301,37 @@ class CompiledStep:
             _buffers=buffers.get,
             _outer_mul=outer_multiply,
             _next_version=autograd.next_version,
+            _same=_same_float,
+            _setting=dict.__getitem__,  # a group's setting, read as ParamGroup does untraced
         )
         exec(compile_source(source), namespace)  # noqa: S102 - our own generated code
         return namespace["step"], source
 
 
+def _with_constants(
+    run: Callable[..., Any], n_tensors: int, slots: list[tuple[float] | None]
+) -> Callable[..., Any]:
+    """A plan traced with runtime floats, called where some of them are now fixed by the key.
+
+    `slots` gives, for each float the plan takes, its value (1-tuple) or None for an input.
+    """
+
+    def call(*inputs: Any) -> Any:
+        rest = iter(inputs[n_tensors:])
+        return run(*inputs[:n_tensors], *[next(rest) if s is None else s[0] for s in slots])
+
+    return call
+
+
+def _same_float(x: Any, hex_value: str) -> bool:
+    """Whether `x` is the float whose `float.hex()` is `hex_value` (-0.0 and 0.0 differ)."""
+    return type(x) is float and x.hex() == hex_value
+
+
 def _materialized(out: Any) -> Any:
     """What the traced call returns: tensors without a graph holding real arrays."""
+    if isinstance(out, TracedFloat):
+        return out.value
     if isinstance(out, Tensor):
         return _T(unwrap(out.data)) if out._ctx is not None or out.requires_grad is False else out
     if isinstance(out, Traced):
@@ -305,8 +373,9 @@ def compile(fn: Callable[..., Any], backend: str = "numpy") -> CompiledStep:
         True
 
     Args:
-        fn: the step; tensors or arrays among its arguments are the inputs that change from
-            call to call. Other arguments must be hashable: a new value traces again.
+        fn: the step; tensors, arrays and floats among its arguments are the inputs that
+            change from call to call. Other arguments must be hashable: a new value traces
+            again (as does a new float that the step reads as a Python value).
         backend: "numpy" (the default) replays the traced NumPy calls, bit for bit as eager
             execution; "fused" compiles each chain of elementwise calls into one numba loop
             (see `tinygrad_lite.fused`; needs the `fast` extra), equal to the NumPy backend to

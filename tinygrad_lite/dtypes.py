@@ -55,6 +55,10 @@ def scalar_operand(value: Any, dtype: np.dtype[Any], op: str) -> np.ndarray:
         TypeError: complex numbers or other unsupported values.
         OverflowError: a Python integer that does not fit an integer tensor's dtype.
     """
+    if getattr(type(value), "is_traced_scalar", False):  # a float argument of a compiled step
+        dt = np.result_type(dtype, value.value)  # a float's promotion never depends on its value
+        check_supported(dt, op)
+        return value.operand(dt)
     if isinstance(value, np.generic):
         arr = np.asarray(value)
         check_supported(arr.dtype, op)

@@ -227,6 +227,15 @@ class _Perturbing:
     def read_mode(self, module: Any, mode: bool) -> None:
         pass
 
+    def unrecorded(self, fn: Callable[[], Any]) -> Any:
+        return fn()
+
+    def group_read(self, group: Any, key: str, value: Any) -> Any:
+        return value
+
+    def group_write(self, group: Any, changes: dict[str, Any]) -> None:
+        dict.update(group, group._checked(changes))  # what ParamGroup does outside a trace
+
 
 def perturbed_forward(
     run: Callable[[], tuple[Tensor, Mapping[str, Tensor]]],

@@ -71,7 +71,7 @@ class Recorder:
 
     def render(self, x: Any) -> str:
         """Python source that yields `x` in the generated code."""
-        if isinstance(x, Traced):
+        if isinstance(x, Traced) or getattr(type(x), "is_traced_scalar", False):
             return x.name
         if x is None or isinstance(x, (bool, int, str)) and not isinstance(x, np.generic):
             return repr(x)

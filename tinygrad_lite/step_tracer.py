@@ -22,6 +22,7 @@ from .engine import accumulate_leaf
 from .recorder import Recorder
 from .tensor import Tensor
 from .traced import Traced, unwrap
+from .traced_float import TracedFloat
 from .tracing import TraceError
 
 __all__ = ["StepTracer", "legacy_random_recorded"]
@@ -30,7 +31,7 @@ __all__ = ["StepTracer", "legacy_random_recorded"]
 class StepTracer:
     """The tracer `compile` installs in `tracing.current` while a step runs for the first time."""
 
-    def __init__(self, rec: Recorder) -> None:
+    def __init__(self, rec: Recorder, dynamic_floats: bool = True) -> None:
         self.rec = rec
         self.thread = threading.get_ident()
         self.externals: dict[int, tuple[Tensor, Traced]] = {}
@@ -40,11 +41,19 @@ class StepTracer:
         self.errstates: list[str] = []
         self.guards: list[str] = []  # checks at the top of the plan (beside the parameters')
         self.lrs: dict[tuple[int, int], str] = {}  # (id(optimizer), group) -> its lr variable
+        self.lr_reads = 0
         self.owners: set[int] = set()  # optimizers whose layout the plan checks
         # Leaves whose .grad a line of the plan has set to None (and nothing has set since):
         # on every replay their gradient is None when the engine accumulates into it.
         self.cleared: set[int] = set()
         self.modes: set[int] = set()  # modules whose training flag the plan checks
+        # Python floats: runtime inputs (TracedFloat) with the NumPy backend, else constants.
+        self.dynamic = dynamic_floats
+        self.static_args: set[int] = set()  # float arguments the step read as Python values
+        # Optimizer settings the step wrote ((id(group), key) -> the value or TracedFloat), and
+        # whether a replayed call (a scheduler's step, say) may have changed them since the top.
+        self.written: dict[tuple[int, str], Any] = {}
+        self.opaque = False
 
     def active(self) -> bool:
         """Whether the calling thread is the one traced, outside any replayed call."""
@@ -73,6 +82,9 @@ class StepTracer:
 
     def record_call(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
         """Run `fn` now, unrecorded, and write a line that calls it again on every replay."""
+        self.opaque = True  # it may change optimizer settings (a scheduler's step does)
+        self.written.clear()
+        self.lrs.clear()  # an update after it reads each lr again
         self.rec.recording = False
         try:
             result = fn(*args, **kwargs)
@@ -83,6 +95,70 @@ class StepTracer:
         label = getattr(getattr(fn, "func", fn), "__qualname__", "")
         self.rec.emit(f"{self.rec.const(fn, 'call')}({', '.join(parts)})  # {label}")
         return result
+
+    def unrecorded(self, fn: Callable[[], Any]) -> Any:
+        """`fn()` run now and not written down (library code describing a call)."""
+        self.rec.recording = False
+        try:
+            return fn()
+        finally:
+            self.rec.recording = True
+
+    def specialize(self, x: TracedFloat, what: str) -> None:
+        """The step reads a traced float into Python: the plan holds for this value only.
+
+        A check at the top of the plan compares each input it comes from with its traced
+        value (a changed one traces again, and a float argument read so is a constant of every
+        later trace); a value the top of the plan cannot know is refused.
+        """
+        if x.tops is None:
+            raise TraceError(
+                f"compile: {what} reads an optimizer setting as a Python number after a call "
+                "that may change it (a scheduler's step, say), so the compiled step could not "
+                "follow it; use it in tensor operations, or read it outside the step"
+            )
+        for expr, value, arg in x.tops:
+            guard = f"if not _same({expr}, {value.hex()!r}): raise _Stale"
+            if guard not in self.guards:
+                self.guards.append(guard)
+            if arg is not None:
+                self.static_args.add(arg)
+
+    def group_read(self, group: Any, key: str, value: Any) -> Any:
+        """The step reads `group[key]` of an optimizer: a runtime input, or a checked constant."""
+        written = self.written.get((id(group), key), group)
+        if written is not group:
+            return written  # what the step wrote, which every replay writes too
+        g = self.rec.const(group, "pg")
+        top = None if self.opaque else f"{g}[{key!r}]"
+        if self.dynamic and type(value) is float:
+            name = self.rec.new_name()
+            self.rec.emit(f"{name} = {g}[{key!r}]")
+            return TracedFloat(value, name, self, None if top is None else ((top, value, None),))
+        if top is None:
+            raise TraceError(
+                f"compile: the step reads the optimizer setting {key!r} after a call that may "
+                "change it (a scheduler's step, say), so the compiled step could not follow it; "
+                "read it outside the step"
+            )
+        if type(value) is float:
+            guard = f"if not _same({top}, {value.hex()!r}): raise _Stale"
+        else:
+            guard = f"if {top} != {self.rec.render(value)}: raise _Stale"
+        if guard not in self.guards:
+            self.guards.append(guard)
+        return value
+
+    def group_write(self, group: Any, changes: dict[str, Any]) -> None:
+        """The step sets optimizer settings: set now (checked) and by a line on every replay."""
+        checked = group._checked({k: unwrap(v) for k, v in changes.items()})
+        dict.update(group, checked)
+        self.lrs.clear()  # an update after this reads each lr again
+        g = self.rec.const(group, "pg")
+        items = ", ".join(f"{k!r}: {self.rec.render(v)}" for k, v in changes.items())
+        self.rec.emit(f"{g}.update({{{items}}})")
+        for k, v in changes.items():
+            self.written[(id(group), k)] = v if isinstance(v, TracedFloat) else checked[k]
 
     def set_grad(self, t: Tensor, value: Tensor | None) -> None:
         """`t.grad = value` inside the step, written as an assignment line."""
@@ -187,10 +263,11 @@ class StepTracer:
         name, work = self.name_of(p), rec.const(u.work, "w")
         key = (id(owner), u.group)
         if key not in self.lrs:
-            self.lrs[key] = f"_lr{len(self.lrs)}"
+            self.lr_reads += 1
+            self.lrs[key] = f"_lr{self.lr_reads}"
             opt = rec.const(owner, "opt")
-            rec.emit(f"{self.lrs[key]} = {opt}.param_groups[{u.group}]['lr']")
-        lr = owner.param_groups[u.group]["lr"]
+            rec.emit(f"{self.lrs[key]} = _setting({opt}.param_groups[{u.group}], 'lr')")
+        lr = dict.__getitem__(owner.param_groups[u.group], "lr")
         data, grad, src = p.data, g.value, g.name
         if u.weight_decay != 0:
             wd = rec.render(u.weight_decay)

@@ -65,6 +65,8 @@ def unwrap(x: Any) -> Any:
     """The real values inside `x` (Traced objects replaced by their arrays, recursively)."""
     if isinstance(x, Traced):
         return x.value
+    if getattr(type(x), "is_traced_scalar", False):  # a traced_float.TracedFloat
+        return x.value
     if isinstance(x, tuple):
         return tuple(unwrap(i) for i in x)
     if isinstance(x, list):

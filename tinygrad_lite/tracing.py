@@ -75,6 +75,15 @@ class Tracer(Protocol):
     def read_mode(self, module: Any, mode: bool) -> None:
         """The step reads a module's `training` flag (the plan holds for that mode only)."""
 
+    def unrecorded(self, fn: Callable[[], Any]) -> Any:
+        """Call `fn()` now without writing anything down (library code describing a call)."""
+
+    def group_read(self, group: Any, key: str, value: Any) -> Any:
+        """The step reads an optimizer setting `group[key]`: what the step should see."""
+
+    def group_write(self, group: Any, changes: dict[str, Any]) -> None:
+        """The step sets optimizer settings: set them now and on every replay."""
+
 
 class PlainUpdate(NamedTuple):
     """One parameter's plain gradient step, p ← p − lr·(g + weight_decay·p), as SGD does it.
@@ -136,7 +145,7 @@ def traced_call(method: Any = None, *, inline: str | None = None) -> Any:
         if tracer is None or not tracer.active():
             return method(*args, **kwargs)
         if inline is not None and not kwargs and len(args) == 1:
-            updates = getattr(args[0], inline)()
+            updates = tracer.unrecorded(getattr(args[0], inline))
             if updates is not None and tracer.inline_updates(args[0], updates):
                 return None
         return tracer.record_call(method, args, kwargs)

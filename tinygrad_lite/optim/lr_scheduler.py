@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..tracing import traced_call
 from .optimizer import Optimizer
 from .param_group import _number
 
@@ -56,8 +57,11 @@ class LRScheduler:
         """The lr of every group for epoch `last_epoch`."""
         raise NotImplementedError
 
+    @traced_call
     def step(self) -> None:
         """Move to the next epoch and set every group's lr for it.
+
+        Inside a compiled step it is called again on every replay, as eager execution would.
 
         Raises:
             ValueError: a group was added to the optimizer after the scheduler was made, or

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..tensor import Tensor
+from ..traced import unwrap
 from ..tracing import ClearGrad, PlainUpdate, traced_call
 from .param_group import ParamGroup, _number
 
@@ -184,9 +185,10 @@ class Optimizer:
         return values[0]
 
     def _set_everywhere(self, key: str, value: Any) -> None:
-        checked = [g._checked({key: value}) for g in self.param_groups]
-        for g, c in zip(self.param_groups, checked, strict=True):
-            dict.update(g, c)
+        for g in self.param_groups:  # all checked before any changes
+            g._checked({key: unwrap(value)})
+        for g in self.param_groups:
+            g._write({key: value})
 
     def _set_lr(self, group: ParamGroup, lr: float) -> None:
         """Set a group's lr from a scheduler, which may reach 0 (a warm-up from zero, say)."""

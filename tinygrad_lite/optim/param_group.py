@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import numpy as np
+
+from .. import tracing
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -75,19 +77,60 @@ class ParamGroup(dict[str, Any]):
                     f"{name}: {key!r} is not a hyper-parameter of {name}; a group holds "
                     f"{list(owner.group_keys)}"
                 )
-        hyper = {k: self[k] for k in owner.group_keys}
+        hyper = {k: dict.__getitem__(self, k) for k in owner.group_keys}
         hyper.update(changes)
         checked = owner._validate(**hyper)
         if any(k != "lr" for k in changes):
             owner._layout += 1
         return {k: checked[k] for k in changes}
 
+    def _write(self, changes: dict[str, Any]) -> None:
+        tracer = tracing.current
+        if tracer is not None and tracer.active():
+            tracer.group_write(self, changes)  # a compiled step sets it on every replay too
+        else:
+            dict.update(self, self._checked(changes))
+
     def __setitem__(self, key: str, value: Any) -> None:
-        dict.update(self, self._checked({key: value}))
+        self._write({key: value})
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         """Set several hyper-parameters at once, all checked before any changes."""
-        dict.update(self, self._checked(dict(*args, **kwargs)))
+        self._write(dict(*args, **kwargs))
+
+    # Reads go through __getitem__, so that a compiled step reads each setting on every replay
+    # (see `tracing.Tracer.group_read`); the other ways of reading a dict are routed to it.
+
+    def __getitem__(self, key: str) -> Any:
+        value = dict.__getitem__(self, key)
+        tracer = tracing.current
+        if tracer is None or key == "params" or not tracer.active():
+            return value
+        return tracer.group_read(self, key, value)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """`group[key]`, or `default` for a key the group does not have."""
+        return self[key] if key in self else default
+
+    def __iter__(self) -> Iterator[str]:
+        # Not dict's own iterator: dict(group) and {**group} then read through __getitem__.
+        return dict.__iter__(self)
+
+    def values(self) -> Any:
+        """The values, each read as `group[key]` reads it."""
+        if tracing.current is None:
+            return dict.values(self)
+        return [self[k] for k in dict.keys(self)]
+
+    def items(self) -> Any:
+        """The (key, value) pairs, each value read as `group[key]` reads it."""
+        if tracing.current is None:
+            return dict.items(self)
+        return [(k, self[k]) for k in dict.keys(self)]
+
+    def copy(self) -> dict[str, Any]:
+        """A plain dict of the entries, each value read as `group[key]` reads it."""
+        return {k: self[k] for k in dict.keys(self)}
 
     def __ior__(self, other: Any) -> ParamGroup:  # type: ignore[override,misc]
         self.update(other)
