@@ -355,3 +355,77 @@ def test_the_ops_errstate_is_replayed_so_warnings_and_errors_match_eager() -> No
         assert fast(Tensor([0.0, 1.0])).item() == expected
         assert fast(Tensor([0.0, 1.0])).item() == expected  # the replay too
     assert "np.errstate(divide='ignore')" in fast.source
+
+
+def _replays(make: Any, change: Any, calls: int = 4) -> list[list[bytes]]:
+    """Each call's result, eager and compiled, with `change(state)` made before call 2."""
+    runs = []
+    for compiled in (False, True):
+        state = make()
+        step = tg.compile(state["step"]) if compiled else state["step"]
+        out = []
+        for k in range(calls):
+            if k == 2:
+                change(state)
+            out.append(bits(step(Tensor(np.ones((3, 2))))))
+        runs.append(out)
+    return runs
+
+
+def _hooked() -> dict[str, Any]:
+    w = Tensor(np.ones((1, 3)), requires_grad=True)
+
+    def step(x: Tensor) -> Tensor:
+        w.grad = None
+        (w @ x).sum().backward()
+        return w.grad * 1
+
+    return {"w": w, "step": step}
+
+
+def _layers() -> dict[str, Any]:
+    class Scaled(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.act = nn.LeakyReLU(0.1)
+            self.drop = nn.Dropout(0.0)
+            self.scale = 2.0
+
+        def forward(self, x: Tensor) -> Tensor:
+            return self.drop(self.act(x - 2) * self.scale)
+
+    net = Scaled()
+    return {"net": net, "step": lambda x: net(x * 1)}
+
+
+@pytest.mark.parametrize(
+    ("make", "change"),
+    [
+        (_hooked, lambda s: s["w"].register_hook(lambda g: g * 3)),
+        (_hooked, lambda s: s.update(h=s["w"].register_hook(lambda g: g * 3))),
+        (_layers, lambda s: setattr(s["net"].act, "negative_slope", 0.5)),
+        (_layers, lambda s: setattr(s["net"].drop, "p", 1.0)),
+        (_layers, lambda s: setattr(s["net"], "scale", -1.0)),
+    ],
+    ids=["hook added", "hook added then removed", "slope", "dropout rate", "user attribute"],
+)
+def test_hooks_and_module_attributes_changed_between_calls_are_seen(make: Any, change: Any) -> None:
+    def change_then_maybe_remove(state: dict[str, Any]) -> None:
+        change(state)
+        if "h" in state:
+            state.pop("h").remove()
+
+    eager, compiled = _replays(make, change_then_maybe_remove)
+    assert eager == compiled
+    assert eager[1] != eager[2] or make is _hooked  # the change mattered (or was undone)
+
+
+def test_a_hook_registered_on_a_leaf_inside_a_step_is_refused() -> None:
+    w = Tensor(np.ones(3), requires_grad=True)
+
+    def step(x: Tensor) -> Tensor:
+        w.register_hook(lambda g: g * 2)  # eager adds one more on every call
+        return (w * x).sum()
+
+    with pytest.raises(TraceError, match="register_hook on a leaf"):
+        tg.compile(step)(np.ones(3))

@@ -16,7 +16,8 @@ refused: reading a value into Python while tracing (`float(loss)`, `if loss > 1:
 `.item()`, `np.asarray(t)`) raises `TraceError`. A plan is kept per input signature (shapes,
 dtypes, `requires_grad`, Python ints and other constants, grad mode) and is checked on every
 call against what it depends on (each parameter's `requires_grad`, shape and dtype, the
-modules' structure, the optimizer's hyper-parameters other than lr); a change traces again. A
+modules' structure and other attributes, the hooks on leaves, the optimizer's hyper-parameters
+other than lr); a change traces again. A
 module's `training` flag read by the step is checked too, and each mode (train, eval) keeps a
 plan of its own. Under `detect_anomaly` the step runs eagerly.
 
@@ -28,8 +29,8 @@ are read and written again on every replay, and a scheduler's `step()` is called
 fused backend keys floats by value and checks the settings it reads.
 
 What a trace cannot see: other Python side effects of the step (counters, appending to lists,
-printing) happen only while tracing, and NumPy code on the `.data` of tensors that no op of the
-step reads.
+printing) happen only while tracing, Python values read from a closure or a global are
+constants, and NumPy code on the `.data` of tensors that no op of the step reads is not seen.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ MAX_VARIANTS = 4
 
 
 def _structure_version() -> int:
-    return tracing.structure_version
+    return tracing.state_version
 
 
 def _T(a: Any) -> Tensor:
@@ -231,11 +232,13 @@ class CompiledStep:
         if self.traces == RETRACE_WARNING:
             warnings.warn(
                 f"compile: {getattr(self.fn, '__name__', 'the step')} has been traced "
-                f"{self.traces} times; a Python number argument that changes on every call "
-                "makes a new trace each time if it is an int (an epoch) or a float the step "
-                "reads as a Python value (an `if` on it, math.exp, printing): pass it as a 0-d "
-                "array or Tensor instead, or use it only in arithmetic and tensor operations, "
-                "so that it is an input of the compiled step",
+                f"{self.traces} times; something it depends on keeps changing. A Python "
+                "number argument that changes on every call makes a new trace each time if it "
+                "is an int (an epoch) or a float the step reads as a Python value (an `if` on "
+                "it, math.exp, printing): pass it as a 0-d array or Tensor instead, or use it "
+                "only in arithmetic and tensor operations, so that it is an input of the "
+                "compiled step. Setting a module's attributes or registering hooks on "
+                "parameters between calls also traces again",
                 RuntimeWarning,
                 stacklevel=3,
             )

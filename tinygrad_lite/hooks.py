@@ -6,7 +6,7 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import autograd
+from . import autograd, tracing
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -30,6 +30,7 @@ class RemovableHandle:
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
             count -= 1
+            tracing.state_changed()  # a compiled step that ran it traces again
 
 
 def _forget(hooks: list[Any]) -> None:
@@ -58,6 +59,15 @@ def register_hook(t: Tensor, hook: Callable[[Tensor], Tensor | None]) -> Removab
         raise RuntimeError("register_hook: this tensor does not require grad, so it gets none")
     if not callable(hook):
         raise TypeError(f"register_hook: hook must be callable, got {type(hook).__name__}")
+    if t._ctx is None:  # a leaf's hooks outlive the step: a compiled step checks them
+        tracer = tracing.current
+        if tracer is not None and tracer.active():
+            raise tracing.TraceError(
+                "compile: register_hook on a leaf inside a compiled step adds one more hook on "
+                "every eager call, which a replay could not do; register it once, outside the "
+                "step (a hook on a tensor the step computes is fine)"
+            )
+        tracing.state_changed()
     hooks = _hook_list(t)
     hooks.append(hook)
     count += 1

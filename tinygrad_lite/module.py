@@ -174,6 +174,8 @@ class Module:
             params.pop(name, None)
             modules.pop(name, None)
             _bump_structure()
+        elif name != "training":  # a rate, a flag, a tensor: a compiled step may have read it
+            tracing.state_changed()
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:

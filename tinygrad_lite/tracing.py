@@ -33,6 +33,8 @@ __all__ = [
     "random_call",
     "is_traced",
     "structure_version",
+    "state_version",
+    "state_changed",
 ]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -108,15 +110,27 @@ class ClearGrad(NamedTuple):
 # The active tracer, or None: one check per op when nothing is traced.
 current: Tracer | None = None
 
-# Bumped whenever any Module registers or unregisters a Parameter or sub-Module: a compiled
-# step checks it on every call, so a replaced Parameter makes it trace again.
+# Bumped whenever any Module registers or unregisters a Parameter or sub-Module (a module's
+# cached parameter list is valid while it is unchanged).
 structure_version = 0
+# Bumped with it, and whenever a module's other attributes change (a dropout rate, a slope) or
+# a hook is registered on (or removed from) a leaf outside a trace: a compiled step checks it on
+# every call, so a replay never uses a value or a hook list its trace did not see.
+state_version = 0
 
 
 def structure_changed() -> None:
     """Record that some module's parameters or sub-modules changed."""
-    global structure_version
+    global structure_version, state_version
     structure_version += 1
+    state_version += 1
+
+
+def state_changed() -> None:
+    """Record that a value a traced step may have read changed (outside any trace)."""
+    global state_version
+    if current is None or not current.active():
+        state_version += 1
 
 
 @overload
