@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+import tinygrad_lite as tg
 from tinygrad_lite import functional as F
 from tinygrad_lite import nn
 from tinygrad_lite.autograd import no_grad
@@ -202,7 +203,7 @@ def make_sequential(
     It maps X of shape (m, n_x) to probabilities of shape (m, n_y). The Linear layers start
     from PyTorch's default initialisation, drawn from one generator made from `seed`.
     """
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = tg.rng.generator(seed)  # None: the default generator, as tg.manual_seed sets
     return nn.Sequential(
         nn.Linear(_size("n_x", n_x), _size("n_h", n_h), seed=rng),
         nn.Tanh(),

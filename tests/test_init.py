@@ -213,3 +213,19 @@ def test_a_read_only_array_is_refused() -> None:
     a.flags.writeable = False
     with pytest.raises(ValueError, match="read-only"):
         init.zeros_(Tensor(a))
+
+
+def test_manual_seed_makes_unseeded_layers_and_initialisers_reproducible() -> None:
+    # As torch.manual_seed does for PyTorch's layers: without a seed, Linear and the nn.init
+    # functions draw from the library's default generator.
+    def build() -> list[np.ndarray]:
+        tg.manual_seed(5)
+        net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+        extra = tg.Tensor(np.zeros((2, 3)))
+        nn.init.xavier_uniform_(extra)
+        return [p.data.copy() for p in net.parameters()] + [extra.data.copy()]
+
+    first, second = build(), build()
+    assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+    tg.manual_seed(6)
+    assert not np.array_equal(nn.Linear(3, 4).weight.data, first[0])

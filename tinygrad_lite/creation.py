@@ -9,6 +9,7 @@ import numpy as np
 
 from . import tracing
 from .dtypes import DEFAULT_FLOAT, check_supported
+from .rng import generator, manual_seed
 from .tensor import DTypeLike, Tensor
 from .tensor_shape import shape_arg
 
@@ -39,37 +40,6 @@ def _new_shape(shape: tuple[Any, ...], fn: str) -> tuple[int, ...]:
 
 def _dtype(dtype: DTypeLike, fn: str) -> np.dtype[Any]:
     return DEFAULT_FLOAT if dtype is None else check_supported(np.dtype(dtype), fn)
-
-
-# The generator behind draws that name none (randn and rand without seed, dropout), as
-# PyTorch's global generator: `manual_seed` makes a whole program's draws reproducible.
-default_generator = np.random.default_rng()
-
-
-def manual_seed(seed: int) -> np.random.Generator:
-    """Reseed the library's default generator (as `torch.manual_seed`); return it.
-
-    The generator is reseeded in place, so that whatever holds it (a compiled step that draws
-    dropout masks, say) draws the new seed's numbers: the same as `np.random.default_rng(seed)`.
-    """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__} {seed!r}")
-    default_generator.bit_generator.state = np.random.default_rng(int(seed)).bit_generator.state
-    return default_generator
-
-
-def generator(seed: int | np.random.Generator | None) -> np.random.Generator:
-    """A Generator from a seed, a Generator itself, or the default generator for None."""
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None:
-        return default_generator
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(
-            f"seed must be an int, a numpy.random.Generator or None, got "
-            f"{type(seed).__name__} {seed!r}"
-        )
-    return np.random.default_rng(seed)
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: DTypeLike = None) -> Tensor:

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import rng
+
 __all__ = ["DataLoader", "random_mini_batches"]
 
 # One legacy RandomState per thread, reseeded on each call: the same stream as a new
@@ -76,7 +78,7 @@ class DataLoader:
         batch_size: Samples per batch, >= 1.
         shuffle: Whether each epoch visits the samples in a new random order.
         seed: An int >= 0 seeding ``np.random.default_rng``, a ``np.random.Generator`` to draw
-            from, or None for fresh, unpredictable entropy.
+            from, or None for the library's default generator (`tinygrad_lite.manual_seed`).
         drop_last: Whether to leave out the last batch when it is smaller than ``batch_size``.
         layout: "columns" or "rows".
 
@@ -115,7 +117,7 @@ class DataLoader:
         if isinstance(seed, np.random.Generator):
             self._rng = seed
         elif seed is None:
-            self._rng = np.random.default_rng()
+            self._rng = rng.default_generator  # reproducible after manual_seed, as in PyTorch
         else:
             self._rng = np.random.default_rng(_check_int("seed", seed, 0, func))
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from . import tracing
 from .autograd import next_version
+from .rng import generator as make_generator
 from .tensor import Tensor
 
 __all__ = [
@@ -129,7 +130,7 @@ def _rng(func: str, generator: Any, seed: Any) -> Generator:
     if generator is None:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise TypeError(f"{func}: seed must be an int, got {seed!r}")
-        return np.random.default_rng(seed)
+        return make_generator(seed)  # None: the default generator (manual_seed)
     if not isinstance(generator, (np.random.Generator, np.random.RandomState)):
         raise TypeError(
             f"{func}: generator must be a numpy.random.Generator or RandomState, got "
@@ -212,7 +213,7 @@ def normal_(
         std: the standard deviation, >= 0.
         generator: a `numpy.random.Generator` or legacy `RandomState` to draw from.
         seed: instead of `generator`, the seed of a fresh `numpy.random.default_rng`.
-            With neither, a fresh unseeded generator.
+            With neither, the library's default generator (`tinygrad_lite.manual_seed`).
 
     Raises:
         ValueError: std < 0, a non-finite argument, both generator and seed, or a read-only

@@ -10,6 +10,7 @@ import numpy as np
 from . import functional
 from .module import Module, Parameter
 from .ops.losses import check_reduction
+from .rng import generator as make_generator
 from .tensor import DTypeLike, Tensor
 
 __all__ = [
@@ -57,8 +58,9 @@ class Linear(Module):
         in_features: size of each input's last dimension.
         out_features: size of each output's last dimension.
         bias: whether to add the learnable bias b.
-        seed: an int or a `numpy.random.Generator` for the initial weights (None: fresh
-            entropy).
+        seed: an int or a `numpy.random.Generator` for the initial weights (None: the
+            library's default generator, so that `tinygrad_lite.manual_seed` makes them
+            reproducible, as `torch.manual_seed` does for PyTorch's layers).
         dtype: a floating-point dtype for the weights (float64 by default).
 
     Raises:
@@ -79,7 +81,7 @@ class Linear(Module):
         dt = np.dtype(dtype)
         if dt.kind != "f":
             raise ValueError(f"Linear: dtype must be a floating-point dtype, got {dt}")
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        rng = make_generator(seed)
         bound = 1.0 / math.sqrt(self.in_features)
         w = rng.uniform(-bound, bound, (self.out_features, self.in_features))
         self.weight = Parameter(w.astype(dt, copy=False))

@@ -1,0 +1,41 @@
+"""The library's default random generator, as PyTorch's global one: `manual_seed` reseeds it.
+
+Every draw that names no generator or seed — `randn` and `rand`, dropout masks, `nn.Linear`'s
+and `nn.init`'s initial weights, a shuffling `DataLoader` — comes from it, so one
+`manual_seed(n)` at the top of a program makes all of them reproducible.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["default_generator", "manual_seed", "generator"]
+
+# The generator behind every draw that names none.
+default_generator = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> np.random.Generator:
+    """Reseed the library's default generator (as `torch.manual_seed`); return it.
+
+    The generator is reseeded in place, so that whatever holds it (a compiled step that draws
+    dropout masks, say) draws the new seed's numbers: the same as `np.random.default_rng(seed)`.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__} {seed!r}")
+    default_generator.bit_generator.state = np.random.default_rng(int(seed)).bit_generator.state
+    return default_generator
+
+
+def generator(seed: int | np.random.Generator | None) -> np.random.Generator:
+    """A Generator from a seed, a Generator itself, or the default generator for None."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None:
+        return default_generator
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(
+            f"seed must be an int, a numpy.random.Generator or None, got "
+            f"{type(seed).__name__} {seed!r}"
+        )
+    return np.random.default_rng(seed)
