@@ -157,6 +157,30 @@ def test_reading_a_float_ties_the_plan_to_it_and_zero_signs_differ() -> None:
     assert seen == ["0.0", "-0.0"] and fast.traces == 2
 
 
+@pytest.mark.parametrize(
+    ("plus", "minus"),
+    [
+        (np.float64(0.0), np.float64(-0.0)),
+        ((0.0, 1), (-0.0, 1)),
+        (np.float32(0.0), np.float32(-0.0)),
+    ],
+    ids=["numpy float64", "tuple of floats", "numpy float32"],
+)
+def test_constant_arguments_equal_by_value_but_not_in_sign_are_keyed_apart(
+    plus: Any, minus: Any
+) -> None:
+    w, _ = _sgd_net()
+
+    def step(x: Tensor, c: Any) -> Tensor:
+        first = c[0] if isinstance(c, tuple) else c
+        return (w @ x).sum() * math.copysign(1.0, first)
+
+    fast = tg.compile(step)
+    x = np.ones((3, 1))
+    assert [fast(x, c).item() for c in (plus, minus, plus)] == [1.5, -1.5, 1.5]
+    assert fast.traces == 2
+
+
 def test_a_scheduler_inside_the_step_is_called_on_every_replay() -> None:
     results = []
     for compiled in (False, True):

@@ -153,8 +153,11 @@ def test_compiled_steps_equal_eager_bit_for_bit(
     for _ in range(4):
         x = rng.standard_normal((2, m))
         y = (rng.random((1, m)) > 0.5).astype(np.float64)
-        a = eager(Tensor(x), Tensor(y))
-        b = fast(Tensor(x), Tensor(y))
+        # A diverging run (the plain-NumPy sigmoid overflows in exp): the same in both, which
+        # is what is tested, rather than an error from the suite's strict NumPy settings.
+        with np.errstate(over="ignore", invalid="ignore"):
+            a = eager(Tensor(x), Tensor(y))
+            b = fast(Tensor(x), Tensor(y))
         assert bits(a) == bits(b)
         kept.append((bits(b), b))
         assert state_bits(nets[0], opts[0]) == state_bits(*[nets[1], opts[1]])

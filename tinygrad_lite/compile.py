@@ -152,17 +152,15 @@ class CompiledStep:
                 if self.backend == "numpy" and i not in self._read_floats:
                     floats.append(a)
                     key.append(float)
-                else:  # keyed by its exact value (0.0 and -0.0 differ; every NaN is one)
-                    key.append(("const", float, a.hex()))
-            else:
-                try:
-                    hash(a)
-                except TypeError as e:
-                    raise TraceError(
-                        f"compile: argument of type {type(a).__name__} is neither an array nor "
-                        "hashable; pass tensors/arrays and plain constants only"
-                    ) from e
-                key.append(("const", type(a), a))
+                    continue
+            try:
+                hash(a)
+            except TypeError as e:
+                raise TraceError(
+                    f"compile: argument of type {type(a).__name__} is neither an array nor "
+                    "hashable; pass tensors/arrays and plain constants only"
+                ) from e
+            key.append(("const", _exact(a)))
         return tuple(key), tensors + floats if floats else tensors
 
     def _trace(self, key: tuple[Any, ...], args: tuple[Any, ...]) -> Any:
@@ -324,6 +322,20 @@ def _with_constants(
         return run(*inputs[:n_tensors], *[next(rest) if s is None else s[0] for s in slots])
 
     return call
+
+
+def _exact(a: Any) -> Any:
+    """A key for a constant argument that tells apart what `==` does not.
+
+    Its type, the sign of a zero and each NaN count (also for the floats inside a tuple).
+    """
+    if isinstance(a, tuple):
+        return (type(a), tuple(_exact(x) for x in a))
+    if isinstance(a, float):
+        return (type(a), a.hex())
+    if isinstance(a, np.floating):
+        return (type(a), a.tobytes())
+    return (type(a), a)
 
 
 def _same_float(x: Any, hex_value: str) -> bool:
