@@ -171,3 +171,30 @@ def test_functional_call_restores_the_parameters_after_an_error() -> None:
     with pytest.raises(ValueError, match="last dimension must be 2"):
         functional_call(net, {"weight": Tensor(np.ones((1, 2)))}, Tensor(np.ones((1, 3))))
     assert net.weight is w
+
+
+def test_the_variable_is_the_argument_alone_not_its_other_uses() -> None:
+    # "Perturbation confusion": x is both the argument and a constant of the function.
+    x = Tensor([1.0, -2.0, 3.0])
+    inner = grad(lambda x: grad(lambda y: (x * y).sum())(x).sum())
+    assert inner(x).data.tolist() == [1.0, 1.0, 1.0]  # d/dx sum(x), not d/dx sum(2x)
+    w = Tensor([-3.0, -1.0, 1.5], requires_grad=True)  # a parameter, also used by a closure
+    assert grad(lambda v: (v * w).sum())(w).data.tolist() == [-3.0, -1.0, 1.5]
+    a = Tensor([1.0, -2.0, 3.0], requires_grad=True)  # the same tensor as two arguments
+    da, db = grad(lambda a, b: (a * a * b).sum(), argnums=(0, 1))(a, a)
+    assert da.data.tolist() == [2.0, 8.0, 18.0] and db.data.tolist() == [1.0, 4.0, 9.0]
+    (g,) = vjp(lambda v: v * w, w)[1](Tensor(np.ones(3)))
+    assert g.data.tolist() == [-3.0, -1.0, 1.5]
+
+
+def test_the_transforms_differentiate_inside_no_grad() -> None:
+    x = Tensor([1.0, 2.0])
+    with tg.no_grad():
+        assert grad(lambda x: (x * x).sum())(x).data.tolist() == [2.0, 4.0]
+        assert jacobian(lambda x: x * x)(x).data.tolist() == [[2.0, 0.0], [0.0, 4.0]]
+        assert hvp(lambda x: (x * x * x).sum(), x, Tensor([1.0, 1.0]))[1].data.tolist() == [
+            6.0,
+            12.0,
+        ]
+        assert jvp(lambda x: x * x, [x], [Tensor([1.0, 0.0])])[1].data.tolist() == [2.0, 0.0]
+        assert not tg.is_grad_enabled()

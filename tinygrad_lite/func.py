@@ -11,12 +11,14 @@ differentiated (or gradchecked) as a function of its parameters.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
+from .autograd import enable_grad
 from .engine import grad as _grad
 from .tensor import Tensor
 
@@ -32,16 +34,31 @@ __all__ = [
 ]
 
 Argnums = int | Sequence[int]
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _grad_on(fn: _F) -> _F:
+    """`fn` with grad mode on: a transform differentiates inside `no_grad` too, as torch.func."""
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        with enable_grad():
+            return fn(*args, **kwargs)
+
+    return cast(_F, call)
 
 
 def _as_input(x: Any) -> tuple[Tensor, bool]:
-    """`x` as a tensor to differentiate with respect to, and whether an outer transform is.
+    """`x` as a new variable to differentiate with respect to, and whether it depends on others.
 
-    A tensor that already requires grad is used as it is (an outer transform may differentiate
-    through it); anything else becomes a fresh float64 (or float32) leaf.
+    A tensor that already requires grad (a parameter, or an outer transform's variable) is
+    stood for by an identity of it: the function is differentiated with respect to that new
+    variable alone — not through other uses of `x`, in a closure, say, or as a second argument —
+    while an outer transform still differentiates through it to `x`. Anything else becomes a
+    fresh float64 (or float32) leaf.
     """
     if isinstance(x, Tensor) and x.requires_grad:
-        return x, True
+        return x.reshape(x.shape), True
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
     if data.dtype.kind != "f":
         data = data.astype(np.float64)
@@ -84,6 +101,7 @@ def value_and_grad(
         (5.0, Tensor([2., 4.]))
     """
 
+    @_grad_on
     def call(*args: Any, **kwargs: Any) -> tuple[Tensor, Any]:
         idx = _indices(argnums, len(args), "grad")
         xs = list(args)
@@ -125,6 +143,7 @@ def grad(f: Callable[..., Tensor], argnums: Argnums = 0) -> Callable[..., Any]:
     return call
 
 
+@_grad_on
 def vjp(f: Callable[..., Tensor], *primals: Any) -> tuple[Tensor, Callable[..., Any]]:
     """Evaluate `f` at `primals`; return its output and the map v ↦ vᵀJ (one result per primal).
 
@@ -144,6 +163,7 @@ def vjp(f: Callable[..., Tensor], *primals: Any) -> tuple[Tensor, Callable[..., 
     if not isinstance(out, Tensor):
         raise TypeError(f"vjp: the function must return a Tensor, got {type(out).__name__}")
 
+    @_grad_on
     def pullback(v: Any, create_graph: bool | None = None) -> tuple[Tensor, ...]:
         cot = v if isinstance(v, Tensor) else Tensor(np.asarray(v, dtype=out.dtype))
         if cot.shape != out.shape:
@@ -161,6 +181,7 @@ def vjp(f: Callable[..., Tensor], *primals: Any) -> tuple[Tensor, Callable[..., 
     return (out if nested else out.detach()), pullback
 
 
+@_grad_on
 def jvp(
     f: Callable[..., Tensor], primals: Sequence[Any], tangents: Sequence[Any]
 ) -> tuple[Tensor, Tensor]:
@@ -204,6 +225,7 @@ def jacobian(f: Callable[..., Tensor], argnums: Argnums = 0) -> Callable[..., An
                 [0., 4.]])
     """
 
+    @_grad_on
     def call(*args: Any) -> Any:
         idx = _indices(argnums, len(args), "jacobian")
         xs = list(args)
@@ -245,6 +267,7 @@ def hessian(f: Callable[..., Tensor], argnums: int = 0) -> Callable[..., Tensor]
     return jacobian(grad(f, argnums), argnums)
 
 
+@_grad_on
 def hvp(f: Callable[..., Tensor], inputs: Any, v: Any) -> tuple[Tensor, Tensor]:
     """f(inputs) and the Hessian-vector product H·v, without forming the Hessian.
 
