@@ -94,3 +94,27 @@ def test_grad_returns_gradients_of_intermediate_tensors_without_touching_grad() 
         tg.grad((x * 2).sum(), [Tensor([1.0], requires_grad=True)])
     (unused,) = tg.grad((x * 2).sum(), [Tensor([1.0], requires_grad=True)], allow_unused=True)
     assert unused is None
+
+
+def test_retain_grad_keeps_the_gradient_after_the_other_hooks_whenever_registered() -> None:
+    for retain_first in (True, False):
+        x = Tensor([1.0, -2.0, 3.0], requires_grad=True)
+        y = x * 2
+        if retain_first:
+            y.retain_grad()
+        y.register_hook(lambda g: g * 100)
+        if not retain_first:
+            y.retain_grad()
+        (y * y).sum().backward()
+        assert y.grad.data.tolist() == [400.0, -800.0, 1200.0]  # 2y, then the hook's × 100
+        assert x.grad.data.tolist() == [800.0, -1600.0, 2400.0]
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_grad_runs_the_hooks_of_its_input_leaves(create_graph: bool) -> None:
+    x = Tensor([1.0, -2.0, 3.0], requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g.data.tolist()) or g * 7)
+    (g,) = tg.grad((x * x).sum(), [x], create_graph=create_graph)
+    assert g.data.tolist() == [14.0, -28.0, 42.0] and seen == [[2.0, -4.0, 6.0]]
+    assert x.grad is None  # grad() stores nothing

@@ -418,11 +418,18 @@ def grad(
     with autograd.set_grad_enabled(create_graph):
         roots = [_root_grad(o, g, create_graph) for o, g in zip(outs, gos, strict=True)]
         leaves, captured = walk(outs, roots, keep, create_graph, capture=capture)
+        found_leaves: dict[int, Any] = {}
+        for t in ins:  # an input leaf's hooks see (and may replace) its gradient, as backward's
+            found = leaves.get(id(t)) if t._ctx is None else None
+            if found is not None:
+                g = found[1]
+                if hooks.count and getattr(t, "_hooks", None):
+                    g = hooks.run(t._hooks, g, create_graph, t.data.shape)
+                found_leaves[id(t)] = g
     results: list[Tensor | None] = []
     for i, t in enumerate(ins):
         if t._ctx is None:
-            found = leaves.get(id(t))
-            g = None if found is None else found[1]
+            g = found_leaves.get(id(t))
         else:
             g = captured.get(id(t._ctx))
         if g is None:

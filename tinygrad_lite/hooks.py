@@ -100,9 +100,15 @@ def retain_grad(t: Tensor) -> None:
 
 
 def run(hooks: list[Any], g: Any, graph: bool, shape: tuple[int, ...]) -> Any:
-    """Call `hooks` on gradient `g` in turn; a hook may return a replacement of `shape`."""
+    """Call `hooks` on gradient `g` in turn; a hook may return a replacement of `shape`.
+
+    `retain_grad`'s hook runs after the others, whenever it was registered, so `.grad` holds
+    the gradient the other hooks made (as in PyTorch).
+    """
     gt = g if graph else autograd._make_tensor(g, False, None)
-    for hook in list(hooks):
+    ordered = [h for h in hooks if not isinstance(h, _Retain)]
+    ordered += [h for h in hooks if isinstance(h, _Retain)]
+    for hook in ordered:
         r = hook(gt)
         if r is not None:
             if not hasattr(r, "_ctx") or r.shape != shape:
