@@ -220,3 +220,28 @@ def test_bad_scheduler_arguments_raise_clear_errors(
 def test_repr() -> None:
     sched = lr_scheduler.InverseTimeLR(grouped([0.5]), 0.5, 10)
     assert repr(sched) == "InverseTimeLR(decay_rate=0.5, time_interval=10, last_epoch=0)"
+
+
+def test_a_schedule_made_later_starts_from_the_first_schedules_base_lr() -> None:
+    # PyTorch's initial_lr: the lr when the first scheduler was made is every schedule's base.
+    w = Tensor(np.ones(2), requires_grad=True)
+    opt = optim.SGD([w], lr=1.0)
+    first = lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    for _ in range(3):
+        opt.step()
+        first.step()
+    assert opt.lr == 0.125
+    second = lr_scheduler.LambdaLR(opt, lambda epoch: 0.1)
+    assert second.base_lrs == [1.0] and opt.lr == 0.1
+
+
+def test_other_settings_can_change_after_a_schedule_reaches_lr_zero() -> None:
+    w = Tensor(np.ones(2), requires_grad=True)
+    opt = optim.SGD([w], lr=1.0)
+    sched = lr_scheduler.LambdaLR(opt, lambda epoch: 0.0 if epoch else 1.0)
+    sched.step()
+    assert opt.lr == 0.0
+    opt.param_groups[0]["weight_decay"] = 0.1  # was refused: "lr must be > 0"
+    assert opt.param_groups[0]["weight_decay"] == 0.1 and opt.lr == 0.0
+    with pytest.raises(ValueError, match="lr"):
+        opt.param_groups[0]["lr"] = 0.0  # set by hand, 0 is still refused (see SGD)

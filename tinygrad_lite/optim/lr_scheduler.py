@@ -28,8 +28,12 @@ def _count(owner: str, name: str, value: Any, low: int) -> int:
 class LRScheduler:
     """Base class: at every `step()` the epoch count goes up by one and each group's lr is set.
 
-    PyTorch's protocol: the constructor records each group's lr as its base lr and takes the
-    first step (epoch 0); call `step()` once at the end of every epoch, after the optimizer's
+    PyTorch's protocol: the constructor takes each group's base lr and takes the first step
+    (epoch 0). The base lr is the group's lr when the first scheduler for this optimizer was
+    made (PyTorch's `initial_lr`, kept on the group), so a schedule made later, after another
+    has changed the lr, starts from the same base. It is not part of the optimizer's state
+    dict: after loading a checkpoint, load the scheduler's state too (its `base_lrs`). Call
+    `step()` once at the end of every epoch, after the optimizer's
     steps, so that epoch e trains with the lr of epoch e. A subclass computes the lrs of
     `last_epoch` in `_lrs` and names its numeric settings in `settings` (saved by `state_dict`).
 
@@ -48,7 +52,10 @@ class LRScheduler:
                 f"{type(self).__name__}: expected an Optimizer, got {type(optimizer).__name__}"
             )
         self.optimizer = optimizer
-        self.base_lrs: list[float] = [g["lr"] for g in optimizer.param_groups]
+        for g in optimizer.param_groups:  # the first scheduler records each group's lr
+            if g.initial_lr is None:
+                g.initial_lr = dict.__getitem__(g, "lr")
+        self.base_lrs: list[float] = [float(g.initial_lr or 0.0) for g in optimizer.param_groups]
         self.last_epoch = -1
         self._last_lr: list[float] = []
         self.step()

@@ -57,11 +57,14 @@ class ParamGroup(dict[str, Any]):
     tuple that cannot be replaced: add tensors with `Optimizer.add_param_group`.
     """
 
-    __slots__ = ("_owner",)
+    __slots__ = ("_owner", "initial_lr")
 
     def __init__(self, owner: Optimizer, params: tuple[Tensor, ...], hyper: Mapping[str, Any]):
         super().__init__(params=params, **hyper)
         self._owner = owner
+        # The lr when the first scheduler was made for the optimizer (PyTorch's "initial_lr"):
+        # the base of every schedule made for it later, too.
+        self.initial_lr: float | None = None
 
     def _checked(self, changes: Mapping[str, Any]) -> dict[str, Any]:
         owner = self._owner
@@ -79,7 +82,9 @@ class ParamGroup(dict[str, Any]):
                 )
         hyper = {k: dict.__getitem__(self, k) for k in owner.group_keys}
         hyper.update(changes)
-        checked = owner._validate(**hyper)
+        # A scheduler may have taken the lr to 0: the other settings are checked as usual.
+        zero = "lr" not in changes and hyper.get("lr") == 0
+        checked = owner._validate(**{**hyper, "lr": 1.0} if zero else hyper)
         if any(k != "lr" for k in changes):
             owner._layout += 1
         return {k: checked[k] for k in changes}
