@@ -9,6 +9,7 @@ honest one for that formula: a few machine epsilons times the size of the terms.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from decimal import Decimal, localcontext
 
@@ -276,6 +277,10 @@ def probs_and_targets(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
     return p, y
 
 
+# PyTorch's floor on p(1 - p) in BCELoss's gradient: 1e-12 stored as a float32.
+BCE_FLOOR = float(np.float32(1e-12))
+
+
 @given(probs_and_targets())
 def test_plain_bce_matches_the_documented_clamped_formula(
     py: tuple[np.ndarray, np.ndarray],
@@ -297,12 +302,12 @@ def test_plain_bce_matches_the_documented_clamped_formula(
         for k, (pi, yi) in enumerate(zip(p.flat, y.flat, strict=True)):
             dp, dy = Decimal(float(pi)), Decimal(float(yi))
             denom = dp * (1 - dp)
-            if denom >= Decimal("1e-12"):  # the exact derivative (p - y) / (p(1 - p)·n)
+            if denom >= Decimal(BCE_FLOOR):  # the exact derivative (p - y) / (p(1 - p)·n)
                 want = (dp - dy) / (denom * n)
                 tol = Decimal(1e-14) * (abs(want) + (dp + dy) / (denom * n))
                 assert abs(Decimal(float(g.flat[k])) - want) <= tol, (pi, yi, g.flat[k], want)
-            else:  # saturated: finite, bounded by the 1e-12 floor, and pointing towards y
-                assert abs(g.flat[k]) <= 1e12 / n * (1 + 1e-12)
+            else:  # saturated: finite, bounded by the floor, and pointing towards y
+                assert abs(g.flat[k]) <= 1 / BCE_FLOOR / n * (1 + 1e-12)
                 assert g.flat[k] * float(dp - dy) >= 0
 
 
@@ -313,7 +318,7 @@ def test_plain_bce_exact_saturation_gives_the_clamped_value() -> None:
     assert loss.item() == 100.0
     loss.backward()
     assert p.grad is not None
-    np.testing.assert_array_equal(p.grad.data, [[-0.5e12, 0.5e12]])
+    np.testing.assert_array_equal(p.grad.data, [[0.5 * -1.0 / BCE_FLOOR, 0.5 * 1.0 / BCE_FLOOR]])
 
     # Certain and right: zero loss and zero gradient, not 0·log 0 = NaN.
     q = Tensor([[0.0, 1.0]], requires_grad=True)
@@ -388,3 +393,14 @@ def test_naive_logsumexp_overflows_where_the_stable_one_does_not() -> None:
         x.exp().sum(axis=1).log()
     out = logsumexp(x, axis=1)
     np.testing.assert_allclose(out.data[:, 0], [1000.0 + np.log(2.0), -1000.0 + np.log(2.0)])
+
+
+def test_plain_bce_target_gradient_is_minus_the_logit_unclamped() -> None:
+    # PyTorch's gradient with respect to a target that requires grad: -logit(p), not clamped.
+    p = Tensor([0.0, 1.0, 1e-13, 1e-50, 0.25], requires_grad=True)
+    y = Tensor([1.0, 0.0, 1.0, 0.1, 0.3], requires_grad=True)
+    F.binary_cross_entropy(p, y, reduction="sum").backward()
+    assert y.grad is not None
+    g = y.grad.data
+    assert g[0] == np.inf and g[1] == -np.inf
+    np.testing.assert_allclose(g[2:], [math.log(1e13 - 1), 50 * math.log(10), math.log(3)])

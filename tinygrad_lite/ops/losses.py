@@ -90,6 +90,10 @@ def _clamped_logs(p: Any) -> tuple[Any, Any]:
         return np.maximum(np.log(p), LOG_CLAMP), np.maximum(np.log1p(-p), LOG_CLAMP)
 
 
+# PyTorch's floor on p(1-p) in BCELoss's gradient: 1e-12 as a float32, read as a double.
+_BCE_EPS = float(np.float32(1e-12))
+
+
 @register(
     "binary_cross_entropy",
     arity=2,
@@ -100,7 +104,10 @@ def _clamped_logs(p: Any) -> tuple[Any, Any]:
 class BinaryCrossEntropy(Function):
     """J = -[y·ln p + (1-y)·ln(1-p)], logs clamped at -100, reduced; dJ/dp = (p-y)/(p(1-p)).
 
-    As PyTorch's `BCELoss`, the denominator p(1-p) is kept at least 1e-12.
+    As PyTorch's `BCELoss`, the denominator p(1-p) is kept at least 1e-12 (PyTorch's single-
+    precision constant, 9.99999996e-13); the gradient with respect to a target that requires
+    grad is PyTorch's too, −logit(p) = ln((1−p)/p), with the logs not clamped (±inf at p = 0
+    or 1).
     """
 
     @staticmethod
@@ -119,10 +126,10 @@ class BinaryCrossEntropy(Function):
         np_, ny = ctx.needs_input_grad
         gp = gy = None
         if np_:
-            gp = scale * (p - y) / np.maximum(p * (1.0 - p), 1e-12)
+            gp = scale * (p - y) / np.maximum(p * (1.0 - p), _BCE_EPS)
         if ny:
-            logp, log1mp = _clamped_logs(p)
-            gy = scale * (log1mp - logp)
+            with tracing.errstate(divide="ignore"):
+                gy = scale * -np.log(p / (1.0 - p))
         return gp, gy
 
     @staticmethod
