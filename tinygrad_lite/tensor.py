@@ -89,7 +89,8 @@ class Tensor(TensorMethods):
     Args:
         data: numbers, nested lists or a NumPy array. The dtype is inferred as in PyTorch and
             NumPy: Python floats give float64, ints int64, bools bool; arrays keep theirs
-            (float32 stays float32 through every op).
+            (float32 stays float32 through every op). An array of the right dtype is used as
+            it is, not copied (as `torch.from_numpy`): writing into it changes the tensor.
         requires_grad: track operations on this tensor so that `backward` fills `.grad`
             (floating-point tensors only).
         dtype: the NumPy dtype to store.
