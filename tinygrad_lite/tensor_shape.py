@@ -6,6 +6,7 @@ readable; each is written out, so readers, IDEs and mypy see them.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -33,18 +34,55 @@ def shape_arg(shape: tuple[Any, ...], fn: str = "reshape") -> tuple[int, ...]:
 def index_arg(index: Any) -> Any:
     """An index with every sequence or Tensor turned into a NumPy array (advanced indexing).
 
-    The arrays are copies, so changing an index array after indexing changes nothing.
+    The arrays are copies, so changing an index array after indexing changes nothing. The forms
+    that PyTorch and NumPy read differently are refused rather than read one way silently: a
+    uint8 index array (a mask in PyTorch, positions in NumPy) and a list index that holds lists,
+    arrays, Tensors, slices, None or Ellipsis (one index per dimension in PyTorch, one array in
+    NumPy).
     """
     if isinstance(index, tuple):
         return tuple(_index_item(i) for i in index)
+    if isinstance(index, list):
+        _check_flat_list(index)
     return _index_item(index)
 
 
+def _check_flat_list(index: list[Any]) -> None:
+    """Refuse a list index that holds anything but single ints or bools (see `index_arg`)."""
+    for k, item in enumerate(index):
+        if not isinstance(item, (numbers.Number, np.generic)):
+            raise IndexError(
+                f"getitem: a list index holding {_kind(item)} (at position {k}) is ambiguous: "
+                "PyTorch reads the list as one index per dimension and NumPy as one array of "
+                "positions; pass a tuple, x[tuple(index)], for one index per dimension, or one "
+                "int64 array, x[np.array(index)], for positions"
+            )
+
+
+def _kind(item: Any) -> str:
+    """What an index item is, in words, for an error message."""
+    if hasattr(item, "_ctx"):
+        return "a Tensor"
+    if isinstance(item, np.ndarray):
+        return "an array"
+    if item is None or item is Ellipsis:
+        return repr(item)
+    return f"a {type(item).__name__}"
+
+
 def _index_item(i: Any) -> Any:
+    """One item of an index: a sequence or Tensor becomes a fresh integer or bool array."""
     if hasattr(i, "_ctx"):
         i = i.data
     if isinstance(i, (list, tuple, np.ndarray)):
         arr = np.array(i)
+        if arr.dtype == np.uint8:
+            raise IndexError(
+                f"getitem: a uint8 index (shape {arr.shape}) is ambiguous: PyTorch reads it as a "
+                "mask (True where nonzero), NumPy as integer positions; pass a bool array, "
+                "idx.astype(bool), for a mask, or an int64 array, idx.astype(np.int64), for "
+                "positions"
+            )
         if arr.size == 0:
             return arr.astype(np.intp)
         if arr.dtype.kind not in "biu":
@@ -190,7 +228,7 @@ class TensorShapeMethods:
                 f"{idx.dtype} and shape {idx.shape}"
             )
         grids = list(np.indices(idx.shape, sparse=True))
-        grids[a] = idx
+        grids[a] = idx.astype(np.intp)  # positions whatever the integer dtype (uint8 too)
         return self[tuple(grids)]
 
     def __getitem__(self, index: Any) -> Tensor:
