@@ -108,7 +108,7 @@ def test_nested_dotted_names_own_parameters_first() -> None:
     assert len(list(block.modules())) == 5
 
 
-def test_a_shared_parameter_and_module_are_listed_once() -> None:
+def test_a_shared_parameter_and_module_are_listed_once_but_saved_under_every_name() -> None:
     shared = Affine(2, 2)
 
     class Tied(nn.Module):
@@ -122,7 +122,7 @@ def test_a_shared_parameter_and_module_are_listed_once() -> None:
     assert [n for n, _ in t.named_parameters()] == ["w", "a.b"]
     assert len(list(t.parameters())) == 2
     assert [n for n, _ in t.named_modules()] == ["", "a"]
-    assert list(t.state_dict()) == ["w", "a.b"]
+    assert list(t.state_dict()) == ["w", "a.W", "a.b", "b.W", "b.b"]  # as PyTorch's
 
 
 def test_parameter_list_is_updated_when_a_descendant_changes() -> None:

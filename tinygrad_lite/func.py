@@ -20,6 +20,7 @@ import numpy as np
 
 from .autograd import enable_grad
 from .engine import grad as _grad
+from .module_state import tied_names
 from .tensor import Tensor
 
 __all__ = [
@@ -297,40 +298,59 @@ def hvp(f: Callable[..., Tensor], inputs: Any, v: Any) -> tuple[Tensor, Tensor]:
 
 @contextmanager
 def _swapped(module: Any, params: Mapping[str, Any]) -> Iterator[None]:
-    named = dict(module.named_parameters())
-    unknown = sorted(set(params) - set(named))
+    named = list(module.named_parameters(remove_duplicate=False))
+    names = [name for name, _ in named]
+    unknown = sorted(set(params) - set(names))
     if unknown:
         raise KeyError(
             f"functional_call: {type(module).__name__} has no parameter {unknown[0]!r}; its "
-            f"parameters are {list(named)}"
+            f"parameters are {names}"
         )
-    owners = dict(module.named_modules())
-    swaps: list[tuple[Any, str, Any]] = []
-    for full, value in params.items():
-        old = named[full]
+    # A replacement given under one name of a Parameter (tied weights, a module reached by
+    # two paths) replaces it under every name, as torch.func.functional_call does.
+    swaps: list[tuple[list[str], Tensor]] = []
+    for old, tied in tied_names(named):
+        given = [name for name in tied if name in params]
+        if not given:
+            continue
+        values = {id(params[name]): params[name] for name in given}
+        if len(values) > 1:
+            raise ValueError(
+                f"functional_call: {given} name one Parameter of {type(module).__name__} (tied "
+                "weights) but were given different tensors; give one tensor, under any one of "
+                "its names, or the same tensor under each"
+            )
+        (value,) = values.values()
         t = value if isinstance(value, Tensor) else Tensor(np.asarray(value))
         if t.shape != old.shape or t.dtype != old.dtype:
             raise ValueError(
-                f"functional_call: {full!r} has shape {old.shape} and dtype {old.dtype}, got "
+                f"functional_call: {given[0]!r} has shape {old.shape} and dtype {old.dtype}, got "
                 f"shape {t.shape} and dtype {t.dtype}"
             )
-        owner_name, _, attr = full.rpartition(".")
-        owner = owners[owner_name]
-        swaps.append((owner, attr, owner.__dict__[attr]))
-        object.__setattr__(owner, attr, t)
+        swaps.append((tied, t))
+    owners = dict(module.named_modules(remove_duplicate=False))
+    saved: dict[tuple[int, str], tuple[Any, Any]] = {}  # (owner, attribute) -> original value
     try:
+        for tied, t in swaps:
+            for full in tied:
+                owner_name, _, attr = full.rpartition(".")
+                owner = owners[owner_name]
+                saved.setdefault((id(owner), attr), (owner, owner.__dict__[attr]))
+                object.__setattr__(owner, attr, t)
         yield
     finally:
-        for owner, attr, old in reversed(swaps):
-            object.__setattr__(owner, attr, old)
+        for (_, attr), (owner, old_value) in saved.items():
+            object.__setattr__(owner, attr, old_value)
 
 
 def functional_call(module: Any, params: Mapping[str, Any], *args: Any, **kwargs: Any) -> Any:
     """Call `module(*args, **kwargs)` with the named parameters replaced by `params`.
 
     The module's own Parameters are put back afterwards (even on error); the call sees the
-    given tensors, so gradients flow to them. Not for use from several threads at once on
-    one module.
+    given tensors, so gradients flow to them. A tensor given under one name of a Parameter
+    that has several (weights tied with `b.weight = a.weight`, a module used twice) replaces
+    it under all of them, as `torch.func.functional_call` does by default. Not for use from
+    several threads at once on one module.
 
     Example:
         >>> import numpy as np
@@ -345,7 +365,8 @@ def functional_call(module: Any, params: Mapping[str, Any], *args: Any, **kwargs
 
     Raises:
         KeyError: a name that is not one of the module's parameters.
-        ValueError: a replacement of another shape or dtype.
+        ValueError: a replacement of another shape or dtype, or different tensors given under
+            two names of one Parameter.
     """
     with _swapped(module, params):
         return module(*args, **kwargs)

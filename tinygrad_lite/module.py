@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import display, tracing
-from .interrupts import deferred_interrupts
+from .module_state import gather_state, load_state
 from .tensor import DTypeLike, Tensor
 from .tracing import ClearGrad, traced_call
 
@@ -210,23 +210,31 @@ class Module:
 
     # ------------------------------------------------------------------ traversal
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+    def named_modules(
+        self, prefix: str = "", *, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
         """Yield (dotted name, module) for this module and every descendant, pre-order.
 
-        A module reachable by two paths is yielded once, under the first name. This module
-        itself has the name `prefix` ('' by default).
+        This module itself has the name `prefix` ('' by default). A module reachable by two
+        paths is yielded once, under the first name; with `remove_duplicate=False` it is
+        yielded under every path (as in PyTorch), except that a cycle of submodules is not
+        followed around again: no path passes through one module twice.
         """
-        seen: set[int] = set()
-        stack: list[tuple[str, Module]] = [(prefix, self)]
+        seen: set[int] = set()  # the modules yielded; with remove_duplicate=False, the path
+        stack: list[tuple[str, Module, bool]] = [(prefix, self, False)]
         while stack:
-            name, mod = stack.pop()
+            name, mod, done = stack.pop()
+            if done:  # every path below `mod` has been yielded: another path may reach it
+                seen.discard(id(mod))
+                continue
             if id(mod) in seen:
                 continue
             seen.add(id(mod))
             yield name, mod
-            children = mod._registry()[1]
-            for child_name, child in reversed(children.items()):
-                stack.append((f"{name}.{child_name}" if name else child_name, child))
+            if not remove_duplicate:
+                stack.append((name, mod, True))
+            for child_name, child in reversed(mod._registry()[1].items()):
+                stack.append((f"{name}.{child_name}" if name else child_name, child, False))
 
     def modules(self) -> Iterator[Module]:
         """Yield this module and every descendant, pre-order, each once."""
@@ -251,33 +259,42 @@ class Module:
         self,
     ) -> tuple[int, tuple[tuple[str, Parameter], ...], tuple[Parameter, ...]]:
         version = tracing.structure_version
+        out = tuple(self._collect_parameters(remove_duplicate=True))
+        cache = (version, out, tuple(p for _, p in out))
+        self.__dict__["_param_cache"] = cache
+        return cache
+
+    def _collect_parameters(self, remove_duplicate: bool) -> list[tuple[str, Parameter]]:
         out: list[tuple[str, Parameter]] = []
         seen: set[int] = set()
-        names: set[str] = set()
-        for mod_name, mod in self.named_modules():
+        named: dict[str, Parameter] = {}
+        for mod_name, mod in self.named_modules(remove_duplicate=remove_duplicate):
             for name, p in mod._registry()[0].items():
-                if id(p) in seen:
+                if remove_duplicate and id(p) in seen:
                     continue
                 seen.add(id(p))
                 full = f"{mod_name}.{name}" if mod_name else name
-                if full in names:  # only reachable by writing into _parameters directly
+                if full in named:  # only reachable by writing into _parameters directly
+                    if named[full] is p:
+                        continue
                     raise RuntimeError(
                         f"{type(self).__name__}: two different Parameters are named {full!r}; "
                         "state_dict() would keep only one of them"
                     )
-                names.add(full)
+                named[full] = p
                 out.append((full, p))
-        cache = (version, tuple(out), tuple(p for _, p in out))
-        self.__dict__["_param_cache"] = cache
-        return cache
+        return out
 
-    def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(self, *, remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
         """Yield (dotted name, Parameter) for every Parameter of this module and its children.
 
         Order: a module's own Parameters in assignment order, then each sub-Module's, in
         assignment order, recursively (PyTorch's order). A Parameter shared between modules
-        is yielded once, under the first name.
+        (or registered under two names) is yielded once, under the first name; with
+        `remove_duplicate=False` it is yielded under every name, the names of `state_dict()`.
         """
+        if not remove_duplicate:
+            return iter(self._collect_parameters(remove_duplicate=False))
         return iter(self._named_parameter_tuple())
 
     def parameters(self) -> Iterator[Parameter]:
@@ -330,11 +347,14 @@ class Module:
     # ------------------------------------------------------------------ state
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Return {dotted name: copy of the Parameter's array}, in `named_parameters` order.
+        """Return {dotted name: copy of the Parameter's array} for every name of every Parameter.
 
-        The arrays are copies: training the module afterwards does not change them.
+        As in PyTorch, a Parameter with several names (a module reached by two paths, weights
+        tied with `b.weight = a.weight`) is listed under each, in the order of
+        `named_parameters(remove_duplicate=False)`. The arrays are copies, one per Parameter,
+        shared by its names: training the module afterwards does not change them.
         """
-        return {name: p.data.copy() for name, p in self._named_parameter_tuple()}
+        return gather_state(self._collect_parameters(remove_duplicate=False))
 
     def load_state_dict(
         self, state_dict: Mapping[str, Any], strict: bool = True
@@ -348,6 +368,11 @@ class Module:
         The arrays are copied in place (rather than swapped) because optimizers, compiled
         steps and users may hold references to them.
 
+        A Parameter with several names (see `state_dict`) is loaded from whichever of its
+        names the state dict has: the others are not missing (so state dicts saved with one
+        name per Parameter still load), and names of one Parameter given different values
+        are an error (PyTorch lets the last one win).
+
         Args:
             state_dict: {dotted name: NumPy array or Tensor}, e.g. from `state_dict()`.
             strict: if True, missing and unexpected names are errors; if False they are
@@ -359,55 +384,12 @@ class Module:
 
         Raises:
             ValueError: one error listing every problem: missing and unexpected names (when
-                strict), and each name whose value has another shape or dtype.
+                strict), each name whose value has another shape or dtype, and each pair of
+                names of one Parameter that hold different values.
             TypeError: `state_dict` is not a mapping.
         """
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(
-                f"load_state_dict: expected a mapping of names to arrays, got "
-                f"{type(state_dict).__name__}"
-            )
-        own = dict(self._named_parameter_tuple())
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [str(k) for k in state_dict if k not in own]
-        problems: list[str] = []
-        if strict and missing:
-            problems.append(f"missing keys {missing}")
-        if strict and unexpected:
-            problems.append(f"unexpected keys {unexpected}")
-        staged: list[tuple[Parameter, np.ndarray]] = []
-        for name, p in own.items():
-            if name not in state_dict:
-                continue
-            value = state_dict[name]
-            arr = value.data if isinstance(value, Tensor) else value
-            if not isinstance(arr, (np.ndarray, np.generic)):
-                problems.append(
-                    f"{name}: expected a NumPy array or Tensor, got {type(value).__name__}"
-                )
-                continue
-            arr = np.asarray(arr)
-            if arr.shape != p.data.shape:
-                problems.append(
-                    f"{name}: shape {arr.shape} in the state dict, {p.shape} in the model"
-                )
-            elif arr.dtype != p.data.dtype:
-                problems.append(
-                    f"{name}: dtype {arr.dtype} in the state dict, {p.dtype} in the model"
-                )
-            elif not p.data.flags.writeable:
-                problems.append(f"{name}: the Parameter's array is read-only")
-            else:
-                # Copy first: a value may share memory with another Parameter being loaded.
-                staged.append((p, arr.copy()))
-        if problems:
-            raise ValueError(
-                f"load_state_dict: cannot load into {type(self).__name__}: " + "; ".join(problems)
-            )
-        # The commit: a Ctrl-C that arrives during the copies is raised after the last one.
-        with deferred_interrupts():
-            for p, arr in staged:
-                np.copyto(p.data, arr)
+        named = self._collect_parameters(remove_duplicate=False)
+        missing, unexpected = load_state(named, state_dict, strict, type(self).__name__)
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ display

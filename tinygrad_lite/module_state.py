@@ -1,0 +1,159 @@
+"""State dicts of Modules: every name of every Parameter, and all-or-nothing loading.
+
+A Parameter may have several names: a module reached by two paths (`Sequential(l, act, l)`),
+a Parameter assigned to two attributes, or weights tied across modules (`b.weight = a.weight`).
+A state dict lists it under each name, as PyTorch does; loading accepts any of its names and
+refuses two names of one Parameter that are given different values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .interrupts import deferred_interrupts
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+__all__ = ["gather_state", "load_state", "tied_names"]
+
+
+def tied_names(named: Sequence[tuple[str, Tensor]]) -> list[tuple[Tensor, list[str]]]:
+    """Group the names of each Parameter: one (Parameter, names) pair per distinct Parameter.
+
+    Args:
+        named: (dotted name, Parameter) pairs in which one Parameter may appear under several
+            names, such as `module.named_parameters(remove_duplicate=False)`.
+
+    Returns:
+        The pairs in the order in which each Parameter first appears, each with its names in
+        the order they appear.
+
+    Example:
+        >>> from tinygrad_lite import nn
+        >>> from tinygrad_lite.module_state import tied_names
+        >>> layer = nn.Linear(2, 2, seed=0)
+        >>> net = nn.Sequential(layer, nn.Tanh(), layer)
+        >>> [names for _, names in tied_names(list(net.named_parameters(remove_duplicate=False)))]
+        [['0.weight', '2.weight'], ['0.bias', '2.bias']]
+    """
+    groups: dict[int, tuple[Tensor, list[str]]] = {}
+    for name, p in named:
+        groups.setdefault(id(p), (p, []))[1].append(name)
+    return list(groups.values())
+
+
+def gather_state(named: Sequence[tuple[str, Tensor]]) -> dict[str, np.ndarray]:
+    """Return {name: copy of the Parameter's array} for every pair of `named`, in order.
+
+    Each Parameter's array is copied once: the names of one Parameter share that copy, as
+    they share the Parameter (`state[a] is state[b]`), so writing into one entry changes all
+    of them and the state dict stays loadable.
+
+    Args:
+        named: (dotted name, Parameter) pairs, such as
+            `module.named_parameters(remove_duplicate=False)`.
+    """
+    copies: dict[int, np.ndarray] = {}
+    state: dict[str, np.ndarray] = {}
+    for name, p in named:
+        arr = copies.get(id(p))
+        if arr is None:
+            arr = copies[id(p)] = p.data.copy()
+        state[name] = arr
+    return state
+
+
+def _checked(name: str, value: Any, p: Tensor, problems: list[str]) -> np.ndarray | None:
+    """The array `value` for Parameter `p`, or None with the reason appended to `problems`."""
+    arr = value.data if hasattr(value, "_ctx") else value  # a Tensor (not imported: below it)
+    if not isinstance(arr, (np.ndarray, np.generic)):
+        problems.append(f"{name}: expected a NumPy array or Tensor, got {type(value).__name__}")
+        return None
+    arr = np.asarray(arr)
+    if arr.shape != p.data.shape:
+        problems.append(f"{name}: shape {arr.shape} in the state dict, {p.shape} in the model")
+        return None
+    if arr.dtype != p.data.dtype:
+        problems.append(f"{name}: dtype {arr.dtype} in the state dict, {p.dtype} in the model")
+        return None
+    return arr
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    # A NaN equals a NaN here: a saved NaN weight is the same value under each of its names.
+    return a is b or np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+
+
+def load_state(
+    named: Sequence[tuple[str, Tensor]], state_dict: Mapping[str, Any], strict: bool, owner: str
+) -> tuple[list[str], list[str]]:
+    """Copy the arrays of `state_dict` into the Parameters of `named`, all or nothing.
+
+    The work of `Module.load_state_dict` (see it for the guarantees). A Parameter counts as
+    present when any of its names is in `state_dict`; the names of one Parameter that are
+    present must hold equal values.
+
+    Args:
+        named: every (dotted name, Parameter) pair of the module, aliases included.
+        state_dict: {dotted name: NumPy array or Tensor}.
+        strict: whether missing and unexpected names are errors.
+        owner: the module's class name, for the error message.
+
+    Returns:
+        The missing names (every name of each Parameter that has none in `state_dict`) and the
+        unexpected names.
+
+    Raises:
+        ValueError: one error listing every problem.
+        TypeError: `state_dict` is not a mapping.
+    """
+    if not isinstance(state_dict, Mapping):
+        raise TypeError(
+            f"load_state_dict: expected a mapping of names to arrays, got "
+            f"{type(state_dict).__name__}"
+        )
+    known = {name for name, _ in named}
+    unexpected = [str(k) for k in state_dict if k not in known]
+    absent: set[int] = set()
+    problems: list[str] = []
+    staged: list[tuple[Tensor, np.ndarray]] = []
+    for p, names in tied_names(named):
+        given = [name for name in names if name in state_dict]
+        if not given:
+            absent.add(id(p))
+            continue
+        arrays = [(name, _checked(name, state_dict[name], p, problems)) for name in given]
+        checked = [(name, arr) for name, arr in arrays if arr is not None]
+        if len(checked) < len(arrays):
+            continue
+        first_name, first = checked[0]
+        for name, arr in checked[1:]:
+            if not _same(first, arr):
+                problems.append(
+                    f"{first_name} and {name} name the same Parameter but hold different "
+                    "values; give them equal values, or only one of the names"
+                )
+        if not p.data.flags.writeable:
+            problems.append(f"{first_name}: the Parameter's array is read-only")
+        else:
+            # Copy first: a value may share memory with another Parameter being loaded.
+            staged.append((p, first.copy()))
+    missing = [name for name, p in named if id(p) in absent]
+    head = []
+    if strict and missing:
+        head.append(f"missing keys {missing}")
+    if strict and unexpected:
+        head.append(f"unexpected keys {unexpected}")
+    if head or problems:
+        raise ValueError(
+            f"load_state_dict: cannot load into {owner}: " + "; ".join(head + problems)
+        )
+    # The commit: a Ctrl-C that arrives during the copies is raised after the last one.
+    with deferred_interrupts():
+        for p, arr in staged:
+            np.copyto(p.data, arr)
+    return missing, unexpected
