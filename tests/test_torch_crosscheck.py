@@ -129,6 +129,9 @@ TORCH: dict[str, TorchOp] = {
     "minimum": lambda ins, p: torch.minimum(*ins),
     "mul": lambda ins, p: ins[0] * ins[1],
     "neg": lambda ins, p: -ins[0],
+    "norm": lambda ins, p: torch.linalg.vector_norm(
+        ins[0], dim=_dims(p["axis"], ins[0].ndim), keepdim=p["keepdims"]
+    ),
     "nll_loss": _classes(TF.nll_loss),
     "pow": lambda ins, p: torch.pow(ins[0], p["exponent"]),
     "pow_tensor": lambda ins, p: torch.pow(*ins),
@@ -141,6 +144,12 @@ TORCH: dict[str, TorchOp] = {
     "softmax": lambda ins, p: torch.softmax(ins[0], dim=p["dim"]),
     "softplus": lambda ins, p: TF.softplus(ins[0], beta=p["beta"], threshold=p["threshold"]),
     "sqrt": lambda ins, p: torch.sqrt(ins[0]),
+    "std": lambda ins, p: torch.std(
+        ins[0],
+        dim=_dims(p["axis"], ins[0].ndim),
+        correction=p["correction"],
+        keepdim=p["keepdims"],
+    ),
     "sub": lambda ins, p: ins[0] - ins[1],
     "sum": _reduce(torch.sum),
     "tanh": lambda ins, p: torch.tanh(ins[0]),

@@ -9,6 +9,12 @@ The rule is NumPy 2's (NEP 50), which for Python scalars is also PyTorch's: a Py
   a float wide enough for both (float64 for int32/int64 beside float32 — PyTorch would keep
   float32 there; NumPy's choice is kept so that every result equals NumPy's).
 - comparisons give bool tensors.
+- ops whose result is floating (exp, log, tanh, sigmoid, sqrt, sin, softmax, ...) compute on
+  integer and bool inputs converted to the default float first, as PyTorch (NumPy would give
+  float16 for int8, uint8 and bool, float32 for int16).
+- sums and products of unsigned integers narrower than 64 bits are int64, as PyTorch (NumPy
+  gives uint64); of bool and signed integers int64, as both.
+- a cast to an integer or bool dtype gives a tensor that does not require grad.
 """
 
 from __future__ import annotations

@@ -121,6 +121,26 @@ _REDUCE = {
 }
 
 
+# The reductions' ops, for NumPy's axis=() (reduce over no axis), which the Tensor methods
+# refuse because PyTorch reads an empty dim the other way (over every axis).
+_REDUCE_OPS: dict[str, type[Function]] = {
+    "sum": F.Sum,
+    "mean": F.Mean,
+    "amax": F.Max,
+    "amin": F.Min,
+    "prod": F.Prod,
+    "var": F.Var,
+    "std": F.Std,
+}
+
+
+def _reduce(a: Tensor, method: str, axis: Any, keepdims: bool, **params: Any) -> Tensor:
+    """A NumPy reduction of `a` with NumPy's meaning of `axis` (axis=() reduces nothing)."""
+    if isinstance(axis, (tuple, list)) and not axis:
+        return _REDUCE_OPS[method].apply(a, axis=(), keepdims=keepdims, **params)
+    return getattr(a, method)(axis=axis, keepdims=keepdims, **params)
+
+
 def _data(x: Any) -> Any:
     if _is_tensor(x):
         return x.data
@@ -175,7 +195,7 @@ def array_ufunc(ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[s
         if not extra:
             axis = kwargs.get("axis", 0)
             keep = bool(kwargs.get("keepdims", False))
-            return getattr(inputs[0], _REDUCE[ufunc])(axis, keep)
+            return _reduce(inputs[0], _REDUCE[ufunc], axis, keep)
     if grad:
         what = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
         how = (
@@ -205,7 +225,7 @@ def _reduction(method: str) -> Callable[..., Any]:
     def call(a: Tensor, axis: Any = None, *args: Any, keepdims: Any = False, **kw: Any) -> Any:
         if args or any(v is not None for v in kw.values()):
             raise _Unsupported(f"the arguments {sorted(kw)} have no matching op here")
-        return getattr(a, method)(axis=axis, keepdims=bool(keepdims))
+        return _reduce(a, method, axis, bool(keepdims))
 
     return call
 
@@ -222,7 +242,7 @@ def _var(method: str) -> Callable[..., Any]:
     ) -> Any:
         if dtype is not None or out is not None or kw:
             raise _Unsupported("dtype=, out= and where= have no matching op here")
-        return getattr(a, method)(axis=axis, keepdims=bool(keepdims), correction=ddof)
+        return _reduce(a, method, axis, bool(keepdims), correction=ddof)
 
     return call
 
@@ -269,7 +289,9 @@ def _norm(x: Tensor, ord: Any = None, axis: Any = None, keepdims: bool = False) 
     vector = isinstance(axis, (int, np.integer)) or (axis is None and x.ndim == 1)
     if ord is not None and not (ord == 2 and vector):  # ord=2 of a matrix is its largest σ
         raise _Unsupported("only the Frobenius and vector 2-norms have a matching op here")
-    return (x * x).sum(axis=axis, keepdims=keepdims).sqrt()
+    if isinstance(axis, (tuple, list)) and not axis:
+        raise ValueError("norm: axis=() names no axis; NumPy refuses it too")
+    return F.Norm.apply(x, axis=axis, keepdims=bool(keepdims))  # its gradient at 0 is 0
 
 
 def _squeeze(a: Tensor, axis: Any = None) -> Tensor:

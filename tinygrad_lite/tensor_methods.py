@@ -38,6 +38,20 @@ class ReturnTypes:
         indices: Tensor
 
 
+def _reduce_args(
+    op: str, dim: Any, keepdim: bool | None, axis: Any, keepdims: bool | None
+) -> tuple[Axis, bool]:
+    """`reduce_args`, refusing an empty dim: PyTorch and NumPy read it in opposite ways."""
+    d, k = reduce_args(op, dim, keepdim, axis, keepdims)
+    if isinstance(d, (tuple, list)) and not d:
+        raise ValueError(
+            f"{op}: dim={d!r} is ambiguous: PyTorch reduces over all dims for an empty dim, "
+            "NumPy (axis=()) over none; pass dim=None to reduce over all dims (NumPy's own "
+            "functions on a Tensor, such as np.sum(t, axis=()), keep NumPy's meaning)"
+        )
+    return d, k
+
+
 class TensorMethods(TensorShapeMethods):
     """Maths, activations, reductions and shape methods of `Tensor`."""
 
@@ -159,9 +173,9 @@ class TensorMethods(TensorShapeMethods):
         keepdims: bool | None = None,
     ) -> Tensor:
         """Sum over `dim` (an int, a tuple, or None for all); `axis=`/`keepdims=` also work."""
-        if axis is None and keepdims is None:  # the common case, without the merge
-            return F.Sum.apply(self, axis=dim, keepdims=bool(keepdim))
-        d, k = reduce_args("sum", dim, keepdim, axis, keepdims)
+        if axis is None and keepdims is None and (dim is None or dim.__class__ is int):
+            return F.Sum.apply(self, axis=dim, keepdims=bool(keepdim))  # without the merge
+        d, k = _reduce_args("sum", dim, keepdim, axis, keepdims)
         return F.Sum.apply(self, axis=d, keepdims=k)
 
     def mean(
@@ -173,9 +187,9 @@ class TensorMethods(TensorShapeMethods):
         keepdims: bool | None = None,
     ) -> Tensor:
         """Mean over `dim` (an int, a tuple, or None for all); `axis=`/`keepdims=` also work."""
-        if axis is None and keepdims is None:  # the common case, without the merge
-            return F.Mean.apply(self, axis=dim, keepdims=bool(keepdim))
-        d, k = reduce_args("mean", dim, keepdim, axis, keepdims)
+        if axis is None and keepdims is None and (dim is None or dim.__class__ is int):
+            return F.Mean.apply(self, axis=dim, keepdims=bool(keepdim))  # without the merge
+        d, k = _reduce_args("mean", dim, keepdim, axis, keepdims)
         return F.Mean.apply(self, axis=d, keepdims=k)
 
     def prod(
@@ -187,7 +201,7 @@ class TensorMethods(TensorShapeMethods):
         keepdims: bool | None = None,
     ) -> Tensor:
         """Product over `dim`; the gradient of each factor is the product of the others."""
-        d, k = reduce_args("prod", dim, keepdim, axis, keepdims)
+        d, k = _reduce_args("prod", dim, keepdim, axis, keepdims)
         return F.Prod.apply(self, axis=d, keepdims=k)
 
     def logsumexp(
@@ -199,7 +213,7 @@ class TensorMethods(TensorShapeMethods):
         keepdims: bool | None = None,
     ) -> Tensor:
         """Ln Σ e^x over `dim`, without overflow."""
-        d, k = reduce_args("logsumexp", dim, keepdim, axis, keepdims)
+        d, k = _reduce_args("logsumexp", dim, keepdim, axis, keepdims)
         return F.LogSumExp.apply(self, axis=d, keepdims=k)
 
     def var(
@@ -215,7 +229,7 @@ class TensorMethods(TensorShapeMethods):
 
         NumPy's `np.var` has `ddof=0` by default; `np.var(t)` keeps NumPy's default.
         """
-        d, k = reduce_args("var", dim, keepdim, axis, keepdims)
+        d, k = _reduce_args("var", dim, keepdim, axis, keepdims)
         return F.Var.apply(self, axis=d, correction=correction, keepdims=k)
 
     def std(
@@ -227,8 +241,9 @@ class TensorMethods(TensorShapeMethods):
         axis: Axis = None,
         keepdims: bool | None = None,
     ) -> Tensor:
-        """Standard deviation √var (same arguments as `var`)."""
-        return self.var(dim, keepdim, correction=correction, axis=axis, keepdims=keepdims).sqrt()
+        """Standard deviation √var (same arguments as `var`); its gradient is 0 where it is 0."""
+        d, k = _reduce_args("std", dim, keepdim, axis, keepdims)
+        return F.Std.apply(self, axis=d, correction=correction, keepdims=k)
 
     def _extreme(
         self,
@@ -239,7 +254,7 @@ class TensorMethods(TensorShapeMethods):
         axis: Any,
         keepdims: Any,
     ) -> Any:
-        d, k = reduce_args(op, dim, keepdim, axis, keepdims)
+        d, k = _reduce_args(op, dim, keepdim, axis, keepdims)
         if dim is None:  # the overall extreme, or NumPy's axis= (values only)
             return fn.apply(self, axis=d, keepdims=k)
         if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
@@ -284,28 +299,28 @@ class TensorMethods(TensorShapeMethods):
         self, dim: Axis = None, keepdim: Any = None, *, axis: Axis = None, keepdims: Any = None
     ) -> Tensor:
         """Maximum values over `dim`; ties share the gradient evenly."""
-        d, k = reduce_args("amax", dim, keepdim, axis, keepdims)
+        d, k = _reduce_args("amax", dim, keepdim, axis, keepdims)
         return F.Max.apply(self, axis=d, keepdims=k)
 
     def amin(
         self, dim: Axis = None, keepdim: Any = None, *, axis: Axis = None, keepdims: Any = None
     ) -> Tensor:
         """Minimum values over `dim`; ties share the gradient evenly."""
-        d, k = reduce_args("amin", dim, keepdim, axis, keepdims)
+        d, k = _reduce_args("amin", dim, keepdim, axis, keepdims)
         return F.Min.apply(self, axis=d, keepdims=k)
 
     def argmax(
         self, dim: int | None = None, keepdim: Any = None, *, axis: Any = None, keepdims: Any = None
     ) -> Tensor:
         """Indices of the maxima along `dim` (of the flattened tensor when None); no grad."""
-        d, k = reduce_args("argmax", dim, keepdim, axis, keepdims)
+        d, k = _reduce_args("argmax", dim, keepdim, axis, keepdims)
         return F.ArgMax.apply(self, axis=d, keepdims=k)
 
     def argmin(
         self, dim: int | None = None, keepdim: Any = None, *, axis: Any = None, keepdims: Any = None
     ) -> Tensor:
         """Indices of the minima along `dim` (of the flattened tensor when None); no grad."""
-        d, k = reduce_args("argmin", dim, keepdim, axis, keepdims)
+        d, k = _reduce_args("argmin", dim, keepdim, axis, keepdims)
         return F.ArgMin.apply(self, axis=d, keepdims=k)
 
     def softmax(self, dim: int = -1) -> Tensor:

@@ -9,8 +9,6 @@ it to the input's shape.
 from ..shapes import Axis, normalize_axis, unbroadcast
 from .arithmetic import (
     Add,
-    Cast,
-    Clone,
     Div,
     MatMul,
     Maximum,
@@ -24,8 +22,9 @@ from .arithmetic import (
     power_gradient,
     scaled_quotient,
 )
-from .base import call
+from .base import FloatFunction, call
 from .classify import CrossEntropy, LogSoftmax, NLLLoss, Softmax
+from .copies import Cast, Clone
 from .elementwise import (
     GELU,
     Abs,
@@ -53,7 +52,7 @@ from .losses import (
     check_reduction,
     check_unit_interval,
 )
-from .reduce import ArgMax, ArgMin, LogSumExp, Max, Mean, Min, Prod, Sum, Var
+from .reduce import ArgMax, ArgMin, LogSumExp, Max, Mean, Min, Norm, Prod, Std, Sum, Var
 from .shape import Cat, Expand, GetItem, IndexAdd, Reshape, Transpose
 
 __all__ = [
@@ -74,6 +73,7 @@ __all__ = [
     "Exp",
     "Expand",
     "Expm1",
+    "FloatFunction",
     "GELU",
     "GetItem",
     "IndexAdd",
@@ -93,6 +93,7 @@ __all__ = [
     "Mul",
     "NLLLoss",
     "Neg",
+    "Norm",
     "Pow",
     "PowTensor",
     "Prod",
@@ -104,6 +105,7 @@ __all__ = [
     "Softmax",
     "Softplus",
     "Sqrt",
+    "Std",
     "Sub",
     "Sum",
     "Tanh",

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Context, Function
+from ..dtypes import DEFAULT_FLOAT
 from ..registry import register
 from ..shapes import Axis, expand, normalize_axis
 
@@ -21,6 +22,7 @@ __all__ = [
     "Any",
     "Axis",
     "Context",
+    "FloatFunction",
     "Function",
     "call",
     "expand",
@@ -49,6 +51,27 @@ def call(fn: type[Function], *args: Any, **params: Any) -> Any:
 def value(x: Any) -> Any:
     """The values behind `x`, for constants of the derivative (masks, counts, one-hots)."""
     return x.data if is_tensor(x) else x
+
+
+class FloatFunction(Function):
+    """An op whose result is floating (exp, tanh, sqrt, ...): int and bool inputs become floats.
+
+    They are converted to the default float first, as in PyTorch. NumPy would pick the
+    smallest float that holds the input (float16 for int8, uint8 and bool, float32 for int16),
+    and formulas written for floats go wrong on unsigned integers (`-np.abs(x)` wraps around)
+    or refuse bools (`-x`). Float inputs keep their dtype.
+    """
+
+    @classmethod
+    def apply(cls, *inputs: Any, **params: Any) -> Any:
+        """`Function.apply`, on inputs of a floating dtype (see the class)."""
+        for t in inputs:
+            if t.data.dtype.kind != "f":  # the one test on the hot path
+                inputs = tuple(
+                    u if u.data.dtype.kind == "f" else u.astype(DEFAULT_FLOAT) for u in inputs
+                )
+                break
+        return super().apply(*inputs, **params)
 
 
 def no_broadcast(op: str, x: Any, y: Any) -> ValueError:

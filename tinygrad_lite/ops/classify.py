@@ -7,7 +7,7 @@ closed form softmax(z) - onehot (divided by the number of samples for the mean).
 from __future__ import annotations
 
 from .. import tracing
-from .base import Any, Context, Function, call, np, per_term, register, value
+from .base import Any, Context, FloatFunction, Function, call, np, per_term, register, value
 from .losses import _reduce, _reduce_reference, _scale, _target, check_reduction
 
 
@@ -52,7 +52,7 @@ def _axis(op: str, dim: int, ndim: int) -> int:
     kind="softmax",
     reference=lambda x, dim: np.exp(x) / np.sum(np.exp(x), axis=dim, keepdims=True),
 )
-class Softmax(Function):
+class Softmax(FloatFunction):
     """y = e^x / Σ e^x along `dim` (shifted by the max: no overflow); dy = y ⊙ (g - Σ g·y)."""
 
     @staticmethod
@@ -78,7 +78,7 @@ class Softmax(Function):
     kind="softmax",
     reference=lambda x, dim: x - np.log(np.sum(np.exp(x), axis=dim, keepdims=True)),
 )
-class LogSoftmax(Function):
+class LogSoftmax(FloatFunction):
     """y = x - ln Σ e^x along `dim`, stable for any finite x; dy = g - e^y·Σ g."""
 
     @staticmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .base import Any, Context, Function, call, np, register
+from .base import Any, Context, FloatFunction, Function, call, np, register
 
 
 @register(
@@ -12,7 +12,7 @@ from .base import Any, Context, Function, call, np, register
     arity=1,
     reference=np.tanh,
 )
-class Tanh(Function):
+class Tanh(FloatFunction):
     """y = tanh(x); dy/dx = 1 - y²."""
 
     @staticmethod
@@ -42,7 +42,7 @@ def stable_sigmoid(x: Any) -> Any:
     arity=1,
     reference=lambda x: 1 / (1 + np.exp(-x)),
 )
-class Sigmoid(Function):
+class Sigmoid(FloatFunction):
     """y = σ(x) = 1 / (1 + e^(-x)); dy/dx = y·(1 - y)."""
 
     @staticmethod
@@ -113,7 +113,7 @@ class LeakyReLU(Function):
     domain="moderate",
     reference=np.exp,
 )
-class Exp(Function):
+class Exp(FloatFunction):
     """y = e^x; dy/dx = y."""
 
     @staticmethod
@@ -136,7 +136,7 @@ class Exp(Function):
     domain="moderate",
     reference=np.expm1,
 )
-class Expm1(Function):
+class Expm1(FloatFunction):
     """y = e^x - 1, accurate for small x; dy/dx = y + 1."""
 
     @staticmethod
@@ -159,7 +159,7 @@ class Expm1(Function):
     domain="positive",
     reference=np.log,
 )
-class Log(Function):
+class Log(FloatFunction):
     """y = ln x; dy/dx = 1/x."""
 
     @staticmethod
@@ -181,7 +181,7 @@ class Log(Function):
     domain="above_minus_1",
     reference=np.log1p,
 )
-class Log1p(Function):
+class Log1p(FloatFunction):
     """y = ln(1 + x), accurate for small x; dy/dx = 1/(1 + x)."""
 
     @staticmethod
@@ -202,7 +202,7 @@ class Log1p(Function):
     arity=1,
     reference=lambda x: np.log(1 / (1 + np.exp(-x))),
 )
-class LogSigmoid(Function):
+class LogSigmoid(FloatFunction):
     """y = ln σ(x) = min(x, 0) - ln(1 + e^(-|x|)); dy/dx = 1 - σ(x) = σ(-x)."""
 
     @staticmethod
@@ -226,7 +226,7 @@ class LogSigmoid(Function):
         beta * x > threshold, x, np.log(1 + np.exp(beta * x)) / beta
     ),
 )
-class Softplus(Function):
+class Softplus(FloatFunction):
     """y = ln(1 + e^(βx))/β, and x itself where βx > threshold (PyTorch's); dy/dx = σ(βx)."""
 
     @staticmethod
@@ -262,7 +262,7 @@ _GELU_KAPPA = 0.044715
     arity=1,
     reference=lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3))),
 )
-class GELU(Function):
+class GELU(FloatFunction):
     """y = ½x(1 + tanh(√(2/π)(x + 0.044715x³))), the tanh approximation of x·Φ(x).
 
     dy/dx = ½(1 + t) + ½x(1 - t²)·√(2/π)(1 + 3·0.044715x²), with t the tanh above.
@@ -294,7 +294,7 @@ class GELU(Function):
     domain="positive",
     reference=np.sqrt,
 )
-class Sqrt(Function):
+class Sqrt(FloatFunction):
     """y = √x; dy/dx = 1/(2y)."""
 
     @staticmethod
@@ -338,7 +338,7 @@ class Abs(Function):
     arity=1,
     reference=np.sin,
 )
-class Sin(Function):
+class Sin(FloatFunction):
     """y = sin x; dy/dx = cos x."""
 
     @staticmethod
@@ -359,7 +359,7 @@ class Sin(Function):
     arity=1,
     reference=np.cos,
 )
-class Cos(Function):
+class Cos(FloatFunction):
     """y = cos x; dy/dx = -sin x."""
 
     @staticmethod

@@ -1,12 +1,15 @@
-"""Reductions over axes: sum, mean, max, min, prod, variance, log-sum-exp, arg-max/min."""
+"""Reductions over axes: sum, mean, max, min, prod, var, std, 2-norm, log-sum-exp, arg-max/min."""
 
 from __future__ import annotations
+
+import math
 
 from .. import tracing
 from .base import (
     Any,
     Axis,
     Context,
+    FloatFunction,
     Function,
     expand,
     is_tensor,
@@ -14,6 +17,7 @@ from .base import (
     np,
     per_term,
     register,
+    value,
 )
 
 
@@ -24,6 +28,30 @@ def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
     return n
 
 
+def _wide(x: Any) -> Any:
+    """The dtype of a sum or product of `x`: int64 for unsigned ints narrower than 64 bits.
+
+    NumPy gives uint64 there (and int64 for bool and signed ints); PyTorch gives int64.
+    """
+    return np.int64 if x.dtype.kind == "u" and x.dtype.itemsize < 8 else None
+
+
+def _inverse(dof: float) -> float:
+    """1/dof for the variance's divisor dof = max(0, n - correction): +inf at 0, as PyTorch."""
+    return 1.0 / dof if dof else math.inf
+
+
+def _masked_inverse(grad: Any, y: Any) -> Any:
+    """grad/y, and 0 where y = 0 (PyTorch's choice for the gradient of a std or norm of 0).
+
+    The mask is a constant and the denominator is made 1 there (not only the quotient
+    replaced), so that a recorded backward's own gradient is 0 there too, not NaN.
+    """
+    yv = value(y)
+    flat = (yv == 0).astype(yv.dtype)
+    return grad * (1.0 - flat) / (y + flat)
+
+
 @register(
     "sum",
     arity=1,
@@ -31,12 +59,14 @@ def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
     reference=lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
 )
 class Sum(Function):
-    """y = Σ x over `axis` (all axes when None)."""
+    """y = Σ x over `axis` (all axes when None); unsigned ints sum to int64, as PyTorch."""
 
     @staticmethod
     def forward(ctx: Context, x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
         axes = normalize_axis(axis, x.ndim, "sum")
         ctx.save_for_backward(x.shape, axes, keepdims)
+        if x.dtype.kind == "u":
+            return np.add.reduce(x, axis=axes, keepdims=keepdims, dtype=_wide(x))  # type: ignore[call-overload]
         return np.add.reduce(x, axis=axes, keepdims=keepdims)  # type: ignore[call-overload]
 
     @staticmethod
@@ -189,12 +219,15 @@ class ArgMin(_ArgExtreme):
     reference=lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
 )
 class Prod(Function):
-    """y = Π x over `axis`; dy/dx_i = the product of the other elements."""
+    """y = Π x over `axis`; dy/dx_i = the product of the other elements (unsigned ints: int64)."""
 
     @staticmethod
     def forward(ctx: Context, x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
         axes = normalize_axis(axis, x.ndim, "prod")
-        y = np.multiply.reduce(x, axis=axes, keepdims=keepdims)  # type: ignore[call-overload]
+        if x.dtype.kind == "u":
+            y = np.multiply.reduce(x, axis=axes, keepdims=keepdims, dtype=_wide(x))  # type: ignore[call-overload]
+        else:
+            y = np.multiply.reduce(x, axis=axes, keepdims=keepdims)  # type: ignore[call-overload]
         ctx.save_for_backward(x, y, axes, keepdims)
         return y
 
@@ -235,11 +268,12 @@ def _others_product(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
         x, axis=axis, ddof=correction, keepdims=keepdims
     ),
 )
-class Var(Function):
-    """y = Σ (x - x̄)² / (n - correction) over `axis`; dy/dx = 2(x - x̄)/(n - correction).
+class Var(FloatFunction):
+    """y = Σ (x - x̄)² / dof over `axis`, dof = max(0, n - correction); dy/dx = 2(x - x̄)/dof.
 
     `correction=1` (the default, as PyTorch) is the unbiased sample variance, 0 the population
-    variance. Where n - correction ≤ 0 the result is NaN or infinity, as in PyTorch.
+    variance. Where dof = 0 (correction ≥ n) the result is +inf, or NaN where there is no
+    spread, and so is the gradient, as in PyTorch.
     """
 
     @staticmethod
@@ -247,19 +281,19 @@ class Var(Function):
         ctx: Context, x: Any, axis: Axis = None, correction: float = 1, keepdims: bool = False
     ) -> Any:
         axes = normalize_axis(axis, x.ndim, "var")
-        dof = _count(x.shape, axes) - correction
+        dof = max(_count(x.shape, axes) - correction, 0)
         ctx.save_for_backward(x, axes, keepdims, dof)
         centred = x - np.mean(x, axis=axes, keepdims=True)
         with tracing.errstate(divide="ignore", invalid="ignore"):
             total = np.add.reduce(centred * centred, axis=axes, keepdims=keepdims)  # type: ignore[call-overload]
-            return total / dof
+            return total / dof  # 0/0 = NaN, t/0 = inf
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> tuple[Any]:
         x, axes, keepdims, dof = ctx.saved
         centred = x - np.mean(x, axis=axes, keepdims=True)
         with tracing.errstate(divide="ignore", invalid="ignore"):
-            return (expand(grad, axes, keepdims) * (2.0 / dof) * centred,)
+            return (expand(grad, axes, keepdims) * (2.0 * _inverse(dof)) * centred,)
 
     @staticmethod
     def formula(ctx: Context) -> tuple[str]:
@@ -268,12 +302,81 @@ class Var(Function):
 
 
 @register(
+    "std",
+    arity=1,
+    domain="distinct",
+    kind="var",
+    reference=lambda x, axis, correction, keepdims: np.std(
+        x, axis=axis, ddof=correction, keepdims=keepdims
+    ),
+)
+class Std(FloatFunction):
+    """y = √var (see `Var`, same dof); dy/dx = (x - x̄)/(dof·y), and 0 where y = 0.
+
+    At y = 0 (no spread) √ has no derivative; the gradient there is 0, as in PyTorch (its
+    directional derivative along every direction that keeps the spread 0).
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Context, x: Any, axis: Axis = None, correction: float = 1, keepdims: bool = False
+    ) -> Any:
+        axes = normalize_axis(axis, x.ndim, "std")
+        dof = max(_count(x.shape, axes) - correction, 0)
+        centred = x - np.mean(x, axis=axes, keepdims=True)
+        with tracing.errstate(divide="ignore", invalid="ignore"):
+            total = np.add.reduce(centred * centred, axis=axes, keepdims=keepdims)  # type: ignore[call-overload]
+            y = np.sqrt(total / dof)
+        ctx.save_for_backward(x, y, axes, keepdims, dof)
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> tuple[Any]:
+        x, y, axes, keepdims, dof = ctx.saved
+        centred = x - np.mean(x, axis=axes, keepdims=True)
+        with tracing.errstate(divide="ignore", invalid="ignore"):
+            g = expand(_masked_inverse(grad, y), axes, keepdims)
+            return (g * _inverse(dof) * centred,)
+
+    @staticmethod
+    def formula(ctx: Context) -> tuple[str]:
+        """dy/dx in explain's notation."""
+        return (f"{{g}} ⊙ ({{0}} − mean({{0}}))/({ctx.saved[4]:g}{{out}})",)
+
+
+@register(
+    "norm",
+    arity=1,
+    domain="nonzero",
+    kind="reduce",
+    reference=lambda x, axis, keepdims: np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims)),
+)
+class Norm(FloatFunction):
+    """y = ‖x‖₂ = √(Σ x²) over `axis`; dy/dx = x/y, and 0 where y = 0 (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+        axes = normalize_axis(axis, x.ndim, "norm")
+        y = np.sqrt(np.add.reduce(x * x, axis=axes, keepdims=keepdims))  # type: ignore[call-overload]
+        ctx.save_for_backward(x, y, axes, keepdims)
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> tuple[Any]:
+        x, y, axes, keepdims = ctx.saved
+        with tracing.errstate(divide="ignore", invalid="ignore"):
+            return (expand(_masked_inverse(grad, y), axes, keepdims) * x,)
+
+    formula = ("{g} ⊙ {0}/{out}",)
+
+
+@register(
     "logsumexp",
     arity=1,
     kind="reduce",
     reference=lambda x, axis, keepdims: np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims)),
 )
-class LogSumExp(Function):
+class LogSumExp(FloatFunction):
     """y = ln Σ e^x over `axis`, computed as m + ln Σ e^(x - m), m the max; dy/dx = e^(x - y)."""
 
     @staticmethod
