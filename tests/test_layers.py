@@ -33,6 +33,10 @@ def _gelu(x: np.ndarray) -> np.ndarray:
     return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
 
 
+def _gelu_exact(x: np.ndarray) -> np.ndarray:
+    return 0.5 * x * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))
+
+
 def _softmax(x: np.ndarray, dim: int) -> np.ndarray:
     e = np.exp(x - x.max(axis=dim, keepdims=True))
     return e / e.sum(axis=dim, keepdims=True)
@@ -45,7 +49,8 @@ ACTIVATIONS: list[tuple[nn.Module, Callable[[np.ndarray], np.ndarray]]] = [
     (nn.LeakyReLU(), lambda x: np.where(x > 0, x, 0.01 * x)),
     (nn.LeakyReLU(0.2), lambda x: np.where(x > 0, x, 0.2 * x)),
     (nn.LeakyReLU(negative_slope=1.5), lambda x: np.where(x > 0, x, 1.5 * x)),
-    (nn.GELU(), _gelu),
+    (nn.GELU(), _gelu_exact),
+    (nn.GELU(approximate="none"), _gelu_exact),
     (nn.GELU(approximate="tanh"), _gelu),
     (nn.Softmax(dim=1), lambda x: _softmax(x, 1)),
     (nn.Softmax(0), lambda x: _softmax(x, 0)),
@@ -92,11 +97,20 @@ def test_softmax_and_log_softmax_need_a_dim() -> None:
     np.testing.assert_allclose(rows.data.sum(axis=1), np.ones(5), rtol=1e-15)
 
 
-def test_gelu_refuses_the_error_function_form() -> None:
-    with pytest.raises(ValueError, match="only approximate='tanh'"):
-        nn.GELU(approximate="none")
-    with pytest.raises(ValueError, match="only approximate='tanh'"):
-        F.gelu(Tensor([1.0]), approximate="none")
+def test_gelu_is_exact_by_default_as_pytorchs_and_refuses_other_forms() -> None:
+    x = np.array([-3.0, -1.0, 0.0, 1.5, 4.0])
+    # x·Φ(x) and its derivative Φ(x) + x·φ(x), from math.erf and exp
+    phi = np.exp(-x * x / 2) / math.sqrt(2 * math.pi)
+    cdf = 0.5 * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))
+    t = Tensor(x, requires_grad=True)
+    F.gelu(t).sum().backward()
+    np.testing.assert_allclose(t.data * 0 + F.gelu(Tensor(x)).data, x * cdf, rtol=1e-15)
+    np.testing.assert_allclose(t.grad.data, cdf + x * phi, rtol=1e-14, atol=1e-17)
+    assert abs(F.gelu(Tensor([1.0]), "tanh").item() - F.gelu(Tensor([1.0])).item()) > 1e-5
+    with pytest.raises(ValueError, match="approximate must be 'none' or 'tanh'"):
+        nn.GELU(approximate="sigmoid")
+    with pytest.raises(ValueError, match="approximate must be 'none' or 'tanh'"):
+        F.gelu(Tensor([1.0]), approximate="erf")
 
 
 @pytest.mark.parametrize(
@@ -124,7 +138,7 @@ def test_modules_repr_like_pytorch() -> None:
     assert repr(nn.Softmax(dim=1)) == "Softmax(dim=1)"
     assert repr(nn.LeakyReLU(0.2)) == "LeakyReLU(negative_slope=0.2)"
     assert repr(nn.Flatten()) == "Flatten(start_dim=1, end_dim=-1)"
-    assert repr(nn.GELU()) == "GELU(approximate='tanh')"
+    assert repr(nn.GELU()) == "GELU(approximate='none')"
     assert repr(nn.Identity()) == "Identity()"
     assert repr(nn.MSELoss(reduction="sum")) == "MSELoss(reduction='sum')"
 

@@ -6,7 +6,8 @@ They live in a base class of `Tensor` so that `tensor.py` stays readable; each i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+import math
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import numpy as np
 
@@ -36,6 +37,9 @@ class ReturnTypes:
 
         values: Tensor
         indices: Tensor
+
+
+_SQRT1_2 = math.sqrt(0.5)  # C's M_SQRT1_2, as PyTorch's GELU uses it
 
 
 def _reduce_args(
@@ -89,9 +93,18 @@ class TensorMethods(TensorShapeMethods):
         """X where x > 0, else negative_slope·x."""
         return F.LeakyReLU.apply(self, negative_slope=negative_slope)
 
-    def gelu(self) -> Tensor:
-        """GELU, the tanh approximation (PyTorch's `approximate="tanh"`)."""
-        return F.GELU.apply(self)
+    def gelu(self, approximate: str = "none") -> Tensor:
+        """GELU, x·Φ(x): exact with the error function ("none", PyTorch's default) or "tanh"."""
+        if approximate == "tanh":
+            return F.GELU.apply(self)
+        if approximate != "none":
+            raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        x = cast("Tensor", self)  # PyTorch's order: x · 0.5 · (1 + erf(x · 1/√2))
+        return x * 0.5 * (1.0 + F.Erf.apply(x * _SQRT1_2))
+
+    def erf(self) -> Tensor:
+        """The error function, 2/√π ∫₀ˣ e^(−t²) dt, elementwise."""
+        return F.Erf.apply(self)
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
         """ln(1 + e^(βx))/β, linear where βx > threshold."""

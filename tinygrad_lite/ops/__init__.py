@@ -54,6 +54,7 @@ from .losses import (
 )
 from .reduce import ArgMax, ArgMin, LogSumExp, Max, Mean, Min, Norm, Prod, Std, Sum, Var
 from .shape import Cat, Expand, GetItem, IndexAdd, Reshape, Transpose
+from .special import Erf
 
 __all__ = [
     "Abs",
@@ -70,6 +71,7 @@ __all__ = [
     "Cos",
     "CrossEntropy",
     "Div",
+    "Erf",
     "Exp",
     "Expand",
     "Expm1",
