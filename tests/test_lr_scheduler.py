@@ -63,6 +63,38 @@ def test_exponential_lr_is_pytorchs_recurrence_and_its_closed_form(
         np.testing.assert_allclose(got[e], [lr * gamma**e for lr in lrs], rtol=1e-14 * (1 + e))
 
 
+@given(
+    base_lrs,
+    st.lists(st.integers(0, 12), max_size=5),
+    st.floats(0.05, 2.0),
+    st.integers(1, 16),
+)
+def test_multi_step_lr_is_pytorchs_recurrence_and_its_closed_form(
+    lrs: list[float], milestones: list[int], gamma: float, epochs: int
+) -> None:
+    got = schedule(lr_scheduler.MultiStepLR(grouped(lrs), milestones, gamma), epochs)
+    current = list(lrs)
+    for e in range(epochs):
+        k = milestones.count(e)  # a repeated milestone decays k times at once
+        if k:
+            current = [lr * gamma**k for lr in current]
+        assert got[e] == current
+        passed = sum(m <= e for m in milestones)
+        np.testing.assert_allclose(got[e], [lr * gamma**passed for lr in lrs], rtol=1e-14 * 13)
+
+
+def test_multi_step_lr_checks_its_milestones_and_shows_them() -> None:
+    opt = grouped([1.0])
+    sched = lr_scheduler.MultiStepLR(opt, (5, 2), gamma=0.5)
+    assert repr(sched) == "MultiStepLR(milestones=[2, 5], gamma=0.5, last_epoch=0)"
+    with pytest.raises(ValueError, match="milestone must be >= 0"):
+        lr_scheduler.MultiStepLR(opt, [3, -1])
+    with pytest.raises(TypeError, match="milestones must be a sequence of ints"):
+        lr_scheduler.MultiStepLR(opt, 3)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="must be an int"):
+        lr_scheduler.MultiStepLR(opt, [2.5])
+
+
 def test_lambda_lr_multiplies_the_base_lr_with_one_function_or_one_per_group() -> None:
     got = schedule(lr_scheduler.LambdaLR(grouped([0.5, 2.0]), lambda e: 1 / (e + 1)), 4)
     assert got == [[0.5 / (e + 1), 2.0 / (e + 1)] for e in range(4)]
@@ -129,6 +161,7 @@ def test_the_scheduled_lr_is_the_one_the_next_step_uses() -> None:
         lambda opt: lr_scheduler.ExponentialLR(opt, 0.9),
         lambda opt: lr_scheduler.InverseTimeLR(opt, 0.5, time_interval=2),
         lambda opt: lr_scheduler.LambdaLR(opt, lambda e: 0.9**e),
+        lambda opt: lr_scheduler.MultiStepLR(opt, [6, 2, 6], 0.5),
     ],
 )
 def test_state_dict_round_trip_through_a_file_resumes_the_schedule(

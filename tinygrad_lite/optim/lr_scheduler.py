@@ -1,4 +1,4 @@
-"""Learning-rate schedules: StepLR, ExponentialLR, LambdaLR and the course's inverse-time decay."""
+"""Learning-rate schedules: StepLR, MultiStepLR, ExponentialLR, LambdaLR, inverse-time decay."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ..tracing import traced_call
 from .optimizer import Optimizer
 from .param_group import _number
 
-__all__ = ["ExponentialLR", "InverseTimeLR", "LRScheduler", "LambdaLR", "StepLR"]
+__all__ = ["ExponentialLR", "InverseTimeLR", "LRScheduler", "LambdaLR", "MultiStepLR", "StepLR"]
 
 
 def _count(owner: str, name: str, value: Any, low: int) -> int:
@@ -155,7 +155,10 @@ class LRScheduler:
         return {}
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.settings)
+        values = {k: getattr(self, k) for k in self.settings}
+        shown = ", ".join(
+            f"{k}={v.tolist() if isinstance(v, np.ndarray) else v!r}" for k, v in values.items()
+        )
         sep = ", " if shown else ""
         return f"{type(self).__name__}({shown}{sep}last_epoch={self.last_epoch})"
 
@@ -193,6 +196,44 @@ class StepLR(LRScheduler):
         if e == 0 or e % self.step_size != 0:
             return [g["lr"] for g in groups]
         return [g["lr"] * self.gamma for g in groups]
+
+
+class MultiStepLR(LRScheduler):
+    """Multiply each group's lr by `gamma` at each milestone epoch (PyTorch's MultiStepLR).
+
+    lr_e = lr_0·γ^(number of milestones ≤ e), computed as PyTorch does: the current lr times
+    γ^k at an epoch that appears k times among the milestones.
+
+    Args:
+        optimizer: the optimizer.
+        milestones: epochs (ints >= 0, in any order, repeats counted) at which the lr decays.
+        gamma: the factor, > 0.
+    """
+
+    settings = ("milestones", "gamma")
+
+    def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1) -> None:
+        checked = self._check_settings(milestones=milestones, gamma=gamma)
+        self.milestones: np.ndarray = checked["milestones"]
+        self.gamma: float = checked["gamma"]
+        super().__init__(optimizer)
+
+    def _check_settings(self, **settings: Any) -> dict[str, Any]:
+        raw = settings["milestones"]
+        if isinstance(raw, (str, bytes)) or not hasattr(raw, "__iter__"):
+            raise TypeError(f"MultiStepLR: milestones must be a sequence of ints, got {raw!r}")
+        epochs = [_count("MultiStepLR", "a milestone", m, 0) for m in raw]
+        return {
+            "milestones": np.array(sorted(epochs), dtype=np.int64),
+            "gamma": _number("MultiStepLR", "gamma", settings["gamma"], gt=0),
+        }
+
+    def _lrs(self) -> list[float]:
+        groups = self.optimizer.param_groups
+        k = int(np.count_nonzero(self.milestones == self.last_epoch))
+        if k == 0:
+            return [g["lr"] for g in groups]
+        return [g["lr"] * self.gamma**k for g in groups]
 
 
 class ExponentialLR(LRScheduler):
@@ -272,7 +313,8 @@ class InverseTimeLR(LRScheduler):
     every epoch except the first.
 
     Args:
-        optimizer: the optimizer (each group's current lr is its α₀).
+        optimizer: the optimizer (each group's base lr is its α₀: its lr when the first
+            scheduler for the optimizer was made, normally its current lr).
         decay_rate: k >= 0.
         time_interval: T, epochs between two decays, >= 1.
     """
