@@ -1,4 +1,4 @@
-"""SGD and Adam against their update formulas written out independently, state and validation."""
+"""SGD, Adam and AdamW against their update formulas written out independently; state, checks."""
 
 from __future__ import annotations
 
@@ -92,9 +92,19 @@ def sgd_reference(
 
 
 def adam_reference(
-    values: Any, grads: Any, lr: float, b1: float, b2: float, eps: float, wd: float
+    values: Any,
+    grads: Any,
+    lr: float,
+    b1: float,
+    b2: float,
+    eps: float,
+    wd: float,
+    decoupled: bool = False,
 ) -> Any:
-    """Kingma & Ba's Algorithm 1 with PyTorch's placement of eps and L2 weight decay."""
+    """Kingma & Ba's Algorithm 1 with PyTorch's placement of eps and L2 weight decay.
+
+    With `decoupled`, AdamW's (Loshchilov & Hutter) decay instead: p ← p·(1 − lr·wd) first.
+    """
     ps = [v.copy() for v in values]
     m = [np.zeros_like(v) for v in values]
     v = [np.zeros_like(x) for x in values]
@@ -104,7 +114,10 @@ def adam_reference(
             if g is None:
                 continue
             t[j] += 1
-            g = g + wd * ps[j]
+            if decoupled:
+                ps[j] = ps[j] * (1 - lr * wd)
+            else:
+                g = g + wd * ps[j]
             m[j] = b1 * m[j] + (1 - b1) * g
             v[j] = b2 * v[j] + (1 - b2) * g**2
             v_hat = v[j] / (1 - b2 ** t[j])
@@ -249,6 +262,26 @@ def test_adam_matches_the_algorithm(
     ref = adam_reference(values, grads, lr, b1, b2, eps, wd)
     for p, r in zip(params, ref, strict=True):
         np.testing.assert_allclose(p.data, r, rtol=RTOL, atol=ATOL)
+
+
+@given(
+    problem(),
+    st.floats(1e-4, 0.5),
+    st.floats(0.0, 0.99),
+    st.floats(0.0, 0.9999),
+    st.sampled_from([0.0, 0.01, 0.5]),
+)
+def test_adamw_decays_the_weights_apart_from_the_gradient(
+    prob: Any, lr: float, b1: float, b2: float, wd: float
+) -> None:
+    values, grads = prob
+    params = run(optim.AdamW, values, grads, lr=lr, betas=(b1, b2), weight_decay=wd)
+    ref = adam_reference(values, grads, lr, b1, b2, 1e-8, wd, decoupled=True)
+    for p, r in zip(params, ref, strict=True):
+        np.testing.assert_allclose(p.data, r, rtol=RTOL, atol=ATOL)
+    assert optim.AdamW([Tensor([1.0], requires_grad=True)]).weight_decay == 0.01  # PyTorch's
+    with pytest.raises(ValueError, match="AdamW: weight_decay must be >= 0"):
+        optim.AdamW([Tensor([1.0], requires_grad=True)], weight_decay=-1.0)
 
 
 def test_adam_first_step_moves_each_weight_by_about_lr() -> None:

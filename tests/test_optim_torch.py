@@ -50,6 +50,12 @@ def groups(params: list[Any], spec: list[dict[str, Any]]) -> list[dict[str, Any]
             [{"params": [0], "betas": (0.5, 0.9)}, {"params": [1, 2], "weight_decay": 0.01}],
             {"lr": 0.01, "eps": 1e-6},
         ),
+        (
+            optim.AdamW,
+            "AdamW",
+            [{"params": [0], "betas": (0.5, 0.9)}, {"params": [1, 2], "weight_decay": 0.3}],
+            {"lr": 0.01, "eps": 1e-6},
+        ),
     ],
 )
 def test_grouped_optimizers_match_pytorch(

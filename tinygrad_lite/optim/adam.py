@@ -13,7 +13,7 @@ from ..tracing import traced_call
 from .optimizer import Optimizer
 from .param_group import _GroupValue, _number
 
-__all__ = ["Adam"]
+__all__ = ["Adam", "AdamW"]
 
 
 class Adam(Optimizer):
@@ -33,7 +33,7 @@ class Adam(Optimizer):
     the course's order, so its `update_parameters_with_adam` is reproduced bit for bit;
     PyTorch orders the same arithmetic differently (lr/(1 − β1^t) times m / (√v/√(1 − β2^t) +
     eps), with lerp for m), which agrees to a few units in the last place.
-    Weight decay is the coupled L2 form (added to the gradient), not AdamW's.
+    Weight decay is the coupled L2 form (added to the gradient); `AdamW` decouples it.
 
     Args:
         params: the tensors to optimize, or parameter groups (dicts, see `Optimizer`).
@@ -86,22 +86,26 @@ class Adam(Optimizer):
     def beta2(self, value: float) -> None:
         self.betas = (self.betas[0], value)
 
+    # AdamW's decoupled weight decay instead of the L2 term added to the gradient.
+    decoupled = False
+
     @classmethod
     def _validate(cls, **hyper: Any) -> dict[str, Any]:
-        lr = _number("Adam", "lr", hyper["lr"], gt=0)
+        name = cls.__name__
+        lr = _number(name, "lr", hyper["lr"], gt=0)
         betas = hyper["betas"]
         if isinstance(betas, np.ndarray):
             betas = tuple(betas.tolist())
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise TypeError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+            raise TypeError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
         checked = []
         for k, b in zip(("beta1", "beta2"), betas, strict=True):
-            b = _number("Adam", k, b)
+            b = _number(name, k, b)
             if not 0 <= b < 1:
-                raise ValueError(f"Adam: {k} must lie in [0, 1), got {b}")
+                raise ValueError(f"{name}: {k} must lie in [0, 1), got {b}")
             checked.append(b)
-        eps = _number("Adam", "eps", hyper["eps"], gt=0)
-        wd = _number("Adam", "weight_decay", hyper["weight_decay"], ge=0)
+        eps = _number(name, "eps", hyper["eps"], gt=0)
+        wd = _number(name, "weight_decay", hyper["weight_decay"], ge=0)
         return {"lr": lr, "betas": (checked[0], checked[1]), "eps": eps, "weight_decay": wd}
 
     @classmethod
@@ -149,7 +153,9 @@ class Adam(Optimizer):
                 st["step"] += 1
                 t = st["step"]
                 m, v = st["exp_avg"], st["exp_avg_sq"]
-                if wd != 0:
+                if wd != 0 and self.decoupled:  # AdamW: p ← p·(1 − lr·wd), as PyTorch's
+                    np.multiply(data, 1.0 - lr * wd, out=data)
+                elif wd != 0:
                     geff = self._work(i, p, 1)
                     np.multiply(data, wd, out=geff)
                     np.add(g, geff, out=geff)
@@ -173,3 +179,31 @@ class Adam(Optimizer):
                 np.subtract(data, num, out=data)
                 p._version = next_version()
             start += len(params)
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay (Loshchilov & Hutter; PyTorch's AdamW).
+
+    Each step first shrinks the parameter, p ← p·(1 − lr·weight_decay), then applies Adam's
+    update without any decay term in the gradient (see `Adam`, whose order of operations it
+    shares). The default weight decay is PyTorch's, 0.01.
+
+    Args:
+        params: the tensors to optimize, or parameter groups (dicts, see `Optimizer`).
+        lr: the learning rate > 0.
+        betas: (β1, β2), each in [0, 1).
+        eps: added to the denominator, > 0.
+        weight_decay: the decay factor, >= 0.
+    """
+
+    decoupled = True
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ) -> None:
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
