@@ -83,6 +83,23 @@ def test_multi_step_lr_is_pytorchs_recurrence_and_its_closed_form(
         np.testing.assert_allclose(got[e], [lr * gamma**passed for lr in lrs], rtol=1e-14 * 13)
 
 
+@given(base_lrs, st.integers(1, 8), st.sampled_from([0.0, 1e-4]), st.integers(1, 30))
+def test_cosine_annealing_follows_the_half_cosine_and_rises_after_t_max(
+    lrs: list[float], t_max: int, eta_min: float, epochs: int
+) -> None:
+    got = schedule(lr_scheduler.CosineAnnealingLR(grouped(lrs), t_max, eta_min), epochs)
+    for e in range(epochs):
+        closed = [eta_min + (lr - eta_min) * (1 + math.cos(math.pi * e / t_max)) / 2 for lr in lrs]
+        np.testing.assert_allclose(got[e], closed, rtol=1e-12 * (1 + e), atol=1e-15 * max(lrs))
+
+
+def test_cosine_annealing_checks_its_settings() -> None:
+    with pytest.raises(ValueError, match="T_max must be >= 1"):
+        lr_scheduler.CosineAnnealingLR(grouped([1.0]), T_max=0)
+    with pytest.raises(ValueError, match="eta_min must be >= 0"):
+        lr_scheduler.CosineAnnealingLR(grouped([1.0]), T_max=5, eta_min=-0.1)
+
+
 def test_multi_step_lr_checks_its_milestones_and_shows_them() -> None:
     opt = grouped([1.0])
     sched = lr_scheduler.MultiStepLR(opt, (5, 2), gamma=0.5)
@@ -162,6 +179,7 @@ def test_the_scheduled_lr_is_the_one_the_next_step_uses() -> None:
         lambda opt: lr_scheduler.InverseTimeLR(opt, 0.5, time_interval=2),
         lambda opt: lr_scheduler.LambdaLR(opt, lambda e: 0.9**e),
         lambda opt: lr_scheduler.MultiStepLR(opt, [6, 2, 6], 0.5),
+        lambda opt: lr_scheduler.CosineAnnealingLR(opt, T_max=3, eta_min=0.01),
     ],
 )
 def test_state_dict_round_trip_through_a_file_resumes_the_schedule(

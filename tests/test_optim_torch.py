@@ -99,6 +99,8 @@ def test_schedulers_give_pytorchs_lrs_exactly() -> None:
         lambda lib, opt: lib.ExponentialLR(opt, gamma=0.9),
         lambda lib, opt: lib.LambdaLR(opt, lambda e: 1 / (1 + 0.5 * e)),
         lambda lib, opt: lib.MultiStepLR(opt, milestones=[0, 4, 2, 4], gamma=0.3),
+        lambda lib, opt: lib.CosineAnnealingLR(opt, T_max=3, eta_min=0.01),
+        lambda lib, opt: lib.CosineAnnealingLR(opt, T_max=1),
     ]
     for make in makers:
         ours = run(make, lr_scheduler, optim.SGD, ours_t)

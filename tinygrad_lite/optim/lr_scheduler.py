@@ -1,4 +1,4 @@
-"""Learning-rate schedules: StepLR, MultiStepLR, ExponentialLR, LambdaLR, inverse-time decay."""
+"""Learning-rate schedules: step, multi-step, exponential, cosine, lambda, inverse-time decay."""
 
 from __future__ import annotations
 
@@ -12,7 +12,15 @@ from ..tracing import traced_call
 from .optimizer import Optimizer
 from .param_group import _number
 
-__all__ = ["ExponentialLR", "InverseTimeLR", "LRScheduler", "LambdaLR", "MultiStepLR", "StepLR"]
+__all__ = [
+    "CosineAnnealingLR",
+    "ExponentialLR",
+    "InverseTimeLR",
+    "LRScheduler",
+    "LambdaLR",
+    "MultiStepLR",
+    "StepLR",
+]
 
 
 def _count(owner: str, name: str, value: Any, low: int) -> int:
@@ -234,6 +242,46 @@ class MultiStepLR(LRScheduler):
         if k == 0:
             return [g["lr"] for g in groups]
         return [g["lr"] * self.gamma**k for g in groups]
+
+
+class CosineAnnealingLR(LRScheduler):
+    """The lr follows half a cosine from the base lr down to `eta_min` over `T_max` epochs.
+
+    lr_e = η_min + ½(lr_0 − η_min)(1 + cos(π·e / T_max)), rising again after T_max as the
+    cosine does, computed with PyTorch's recurrence (each epoch's lr from the current one, so
+    an lr changed by hand between steps is followed, and the values equal PyTorch's).
+
+    Args:
+        optimizer: the optimizer.
+        T_max: epochs from the base lr to `eta_min`, >= 1.
+        eta_min: the lowest lr, >= 0.
+    """
+
+    settings = ("T_max", "eta_min")
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803 - PyTorch's name
+        checked = self._check_settings(T_max=T_max, eta_min=eta_min)
+        self.T_max: int = checked["T_max"]
+        self.eta_min: float = checked["eta_min"]
+        super().__init__(optimizer)
+
+    def _check_settings(self, **settings: Any) -> dict[str, Any]:
+        return {
+            "T_max": _count("CosineAnnealingLR", "T_max", settings["T_max"], 1),
+            "eta_min": _number("CosineAnnealingLR", "eta_min", settings["eta_min"], ge=0),
+        }
+
+    def _lrs(self) -> list[float]:
+        groups = self.optimizer.param_groups
+        e, t, low = self.last_epoch, self.T_max, self.eta_min
+        if e == 0:
+            return [g["lr"] for g in groups]
+        if (e - 1 - t) % (2 * t) == 0:  # the bottom: the recurrence below would divide by 0
+            rise = 1 - math.cos(math.pi / t)  # PyTorch's order: lr + (base − η)·rise / 2
+            bases = zip(self.base_lrs, groups, strict=True)
+            return [g["lr"] + (base - low) * rise / 2 for base, g in bases]
+        ratio = (1 + math.cos(math.pi * e / t)) / (1 + math.cos(math.pi * (e - 1) / t))
+        return [ratio * (g["lr"] - low) + low for g in groups]
 
 
 class ExponentialLR(LRScheduler):
