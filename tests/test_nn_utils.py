@@ -238,3 +238,38 @@ def test_weight_decay_on_the_weights_group_is_the_l2_term_in_the_cost(make: Any)
 def test_l2_penalty_bad_arguments(lam: float, m: int, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         utils.l2_penalty([Tensor(np.ones((2, 2)), requires_grad=True)], lam, m)
+
+
+def test_clip_grad_value_clamps_each_entry_in_place_and_skips_missing_gradients() -> None:
+    a = Tensor(np.zeros(4), requires_grad=True)
+    b = Tensor(np.zeros(2), requires_grad=True)  # no gradient: skipped
+    a.grad = Tensor([3.0, -4.0, 0.25, np.nan])
+    held = a.grad.data
+    assert nn.utils.clip_grad_value_([a, b], clip_value=1.0) is None
+    np.testing.assert_array_equal(a.grad.data, [1.0, -1.0, 0.25, np.nan])
+    assert a.grad.data is held and b.grad is None
+    nn.utils.clip_grad_value_(a, 0)
+    np.testing.assert_array_equal(a.grad.data, [0.0, -0.0, 0.0, np.nan])
+    with pytest.raises(ValueError, match="clip_value must be >= 0"):
+        nn.utils.clip_grad_value_([a], -1.0)
+    with pytest.raises(TypeError, match="clip_value must be a number"):
+        nn.utils.clip_grad_value_([a], "1")  # type: ignore[arg-type]
+
+
+def test_clip_grad_value_in_a_compiled_step_equals_eager() -> None:
+    def run(compiled: bool) -> list[bytes]:
+        w = Tensor(np.array([[2.0, -3.0, 0.5]]), requires_grad=True)
+        opt = optim.SGD([w], lr=0.1)
+
+        def step(x: Tensor) -> Tensor:
+            opt.zero_grad()
+            loss = ((w @ x) ** 2).sum()
+            loss.backward()
+            nn.utils.clip_grad_value_([w], 0.75)
+            opt.step()
+            return loss
+
+        f = tg.compile(step) if compiled else step
+        return [f(Tensor(np.ones((3, 2)) * k)).data.tobytes() + w.data.tobytes() for k in range(4)]
+
+    assert run(False) == run(True)

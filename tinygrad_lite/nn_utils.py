@@ -13,7 +13,7 @@ from .autograd import next_version, no_grad
 from .tensor import Tensor
 from .tracing import traced_call
 
-__all__ = ["clip_grad_norm_", "is_weight", "l2_penalty"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "is_weight", "l2_penalty"]
 
 _COURSE_WEIGHT = re.compile(r"W\d*")
 
@@ -132,6 +132,46 @@ def clip_grad_norm_(
         total = _combine([_norm(g, p) for g in grads], p)
     _scale(params, total.data, max_norm, bool(error_if_nonfinite))
     return total
+
+
+@traced_call
+def _clamp(params: list[Tensor], value: float) -> None:
+    """Clamp every gradient to [−value, value] in place: replayed when compiled."""
+    for p in params:
+        g = p.grad
+        if g is not None:
+            np.clip(g.data, -value, value, out=g.data)  # NaN stays NaN, as in PyTorch
+            g._version = next_version()
+
+
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
+    """Clamp every gradient in place to [−clip_value, clip_value], as PyTorch's.
+
+    Tensors without a gradient are skipped; a NaN entry stays NaN.
+
+    Args:
+        parameters: a tensor or an iterable of tensors whose `.grad` is clamped.
+        clip_value: the largest absolute value allowed, >= 0.
+
+    Raises:
+        ValueError: clip_value < 0 or NaN.
+
+    Example:
+        >>> from tinygrad_lite import Tensor, nn
+        >>> w = Tensor([3.0, -4.0, 0.5], requires_grad=True)
+        >>> w.grad = Tensor([3.0, -4.0, 0.5])
+        >>> nn.utils.clip_grad_value_([w], clip_value=1.0)
+        >>> w.grad
+        Tensor([ 1. , -1. ,  0.5])
+    """
+    func = "clip_grad_value_"
+    params = _params(func, parameters)
+    v = clip_value
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{func}: clip_value must be a number, got {v!r}")
+    if not float(v) >= 0:
+        raise ValueError(f"{func}: clip_value must be >= 0, got {float(v)}")
+    _clamp(params, float(v))
 
 
 def is_weight(name: str) -> bool:
