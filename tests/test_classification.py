@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -130,3 +131,18 @@ def test_classification_errors_name_the_problem() -> None:
         F.nll_loss(x, np.ones((2, 3)) / 3)
     with pytest.raises(ValueError, match="input must have a class dimension"):
         F.cross_entropy(Tensor(1.0), np.array(0))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_a_1d_input_is_one_unbatched_sample_as_in_pytorch(reduction: str) -> None:
+    z = np.array([1.0, 2.0, 0.5])
+    p = np.exp(z) / np.exp(z).sum()
+    x = Tensor(z, requires_grad=True)
+    loss = F.cross_entropy(x, Tensor(np.array(1)), reduction=reduction)
+    assert loss.shape == () and loss.item() == pytest.approx(-math.log(p[1]), rel=1e-15)
+    loss.backward()
+    np.testing.assert_allclose(x.grad.data, p - np.eye(3)[1], rtol=1e-14)  # softmax − onehot
+    nll = F.nll_loss(Tensor(np.log(p)), Tensor(np.array(2)), reduction=reduction)
+    assert nll.item() == pytest.approx(-math.log(p[2]), rel=1e-15)
+    soft = F.cross_entropy(Tensor(z), Tensor([0.2, 0.5, 0.3]), reduction=reduction)
+    assert soft.item() == pytest.approx(-(np.array([0.2, 0.5, 0.3]) * np.log(p)).sum(), rel=1e-14)

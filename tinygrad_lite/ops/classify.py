@@ -239,18 +239,31 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean", dim: int = 
         target: class indices (an integer tensor shaped like `logits` without `dim`) or
             probabilities of `logits`' shape.
         reduction: "mean" (over samples), "sum" or "none".
-        dim: the class dim: 1 as in PyTorch, 0 for the course's column layout (C, m).
+        dim: the class dim: 1 as in PyTorch, 0 for the course's column layout (C, m). A 1-D
+            `logits` is one unbatched sample, as in PyTorch: its classes are dim 0 and its
+            target a 0-d class index (or C probabilities).
 
     Returns:
         The loss; its gradient is (softmax(logits) - onehot(target)) / N for the mean.
     """
+    dim = _unbatched(logits, dim)
     return CrossEntropy.apply(
         logits, _target(target, logits, keep_int=True), reduction=reduction, dim=dim
     )
 
 
 def nll_loss(log_probs: Any, target: Any, reduction: str = "mean", dim: int = 1) -> Any:
-    """Negative log-likelihood of class indices given log-probabilities (e.g. `log_softmax`)."""
+    """Negative log-likelihood of class indices given log-probabilities (e.g. `log_softmax`).
+
+    A 1-D `log_probs` is one unbatched sample, as for `cross_entropy`.
+    """
+    dim = _unbatched(log_probs, dim)
     return NLLLoss.apply(
         log_probs, _target(target, log_probs, keep_int=True), reduction=reduction, dim=dim
     )
+
+
+def _unbatched(scores: Any, dim: int) -> int:
+    """The class dim: 0 for PyTorch's unbatched input, a 1-D tensor of C scores (dim 1)."""
+    v = value(scores)
+    return 0 if dim == 1 and (v.ndim if hasattr(v, "ndim") else np.ndim(v)) == 1 else dim
