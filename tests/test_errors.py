@@ -951,3 +951,10 @@ def test_checkpoint_and_module_refusal(
     assert type(info.value) is exc
     ids = [c[0] for c in [*CORE, *EXTRA, *CLI, *RELIABILITY]]
     assert len(ids) == len(set(ids))
+
+
+def test_an_integer_to_a_negative_integer_power_says_so_not_that_shapes_differ() -> None:
+    with pytest.raises(ValueError, match="negative integer power.*convert to a float dtype"):
+        Tensor([2, 3]) ** Tensor([[-1], [2]])
+    with pytest.raises(ValueError, match=r"shapes \(2,\) and \(3,\) do not broadcast"):
+        Tensor([2.0, 3.0]) ** Tensor([1.0, 2.0, 3.0])

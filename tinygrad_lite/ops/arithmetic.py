@@ -230,8 +230,16 @@ class PowTensor(Function):
     def forward(ctx: Context, x: Any, y: Any) -> Any:
         try:
             z = np.power(x, y)
-        except ValueError:
-            raise no_broadcast("pow", x, y) from None
+        except ValueError as e:
+            try:
+                np.broadcast_shapes(np.shape(x), np.shape(y))
+            except ValueError:
+                raise no_broadcast("pow", x, y) from None
+            else:
+                raise ValueError(
+                    f"pow: {e} (an integer tensor to a negative integer power, which NumPy "
+                    "refuses; convert to a float dtype first)"
+                ) from None
         ctx.save_for_backward(x, y, z)
         return z
 
