@@ -336,3 +336,14 @@ def test_the_cases_above_equal_pytorchs() -> None:
     u = np.array([200, 100], np.uint8)
     assert str(torch.from_numpy(u).sum().dtype) == "torch." + str(Tensor(u).sum().dtype)
     assert str(torch.from_numpy(u).prod().dtype) == "torch." + str(Tensor(u).prod().dtype)
+
+
+def test_max_and_min_with_a_tensor_are_elementwise_as_in_pytorch() -> None:
+    a = Tensor([1.0, 5.0, 3.0], requires_grad=True)
+    b = Tensor([2.0, 2.0, 3.0], requires_grad=True)
+    hi, lo = a.max(b), a.min(np.array([2.0, 2.0, 3.0]))
+    assert hi.data.tolist() == [2.0, 5.0, 3.0] and lo.data.tolist() == [1.0, 2.0, 3.0]
+    hi.sum().backward()
+    assert a.grad.data.tolist() == [0.0, 1.0, 0.5] and b.grad.data.tolist() == [1.0, 0.0, 0.5]
+    with pytest.raises(TypeError, match="no other argument"):
+        a.max(b, keepdim=True)

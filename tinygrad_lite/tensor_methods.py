@@ -267,6 +267,10 @@ class TensorMethods(TensorShapeMethods):
         axis: Any,
         keepdims: Any,
     ) -> Any:
+        if hasattr(dim, "_ctx") or isinstance(dim, np.ndarray):  # PyTorch's t.max(other)
+            if keepdim is not None or axis is not None or keepdims is not None:
+                raise TypeError(f"{op}: with a tensor (elementwise {op}) no other argument")
+            return self.maximum(dim) if fn is F.Max else self.minimum(dim)
         d, k = _reduce_args(op, dim, keepdim, axis, keepdims)
         if dim is None:  # the overall extreme, or NumPy's axis= (values only)
             return fn.apply(self, axis=d, keepdims=k)
@@ -291,9 +295,10 @@ class TensorMethods(TensorShapeMethods):
     ) -> Any:
         """The maximum.
 
-        As in PyTorch, `t.max()` is the overall maximum (ties share the gradient) and
+        As in PyTorch, `t.max()` is the overall maximum (ties share the gradient),
         `t.max(dim)` returns `(values, indices)` along `dim` (the gradient goes to the index
-        returned); NumPy's `t.max(axis=...)` returns the values, ties sharing the gradient.
+        returned) and `t.max(other)`, with a tensor, is `maximum(t, other)`; NumPy's
+        `t.max(axis=...)` returns the values, ties sharing the gradient.
         """
         return self._extreme("max", F.Max, dim, keepdim, axis, keepdims)
 
