@@ -84,7 +84,7 @@ class _OtherMode(Exception):
 MAX_VARIANTS = 4
 
 
-def _structure_version() -> int:
+def _state_version() -> int:
     return tracing.state_version
 
 
@@ -188,7 +188,7 @@ class CompiledStep:
                 call_args.append(t)
             else:
                 call_args.append(a)
-        version = _structure_version()
+        version = _state_version()
         with _trace_lock, legacy_random_recorded():
             prev = tracing.current
             tracing.current = tracer
@@ -298,7 +298,7 @@ class CompiledStep:
             _T=_T,
             _Stale=_Stale,
             _OtherMode=_OtherMode,
-            _version=_structure_version,
+            _version=_state_version,
             _buffers=buffers.get,
             _outer_mul=outer_multiply,
             _next_version=autograd.next_version,

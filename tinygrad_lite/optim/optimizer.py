@@ -208,6 +208,18 @@ class Optimizer:
         raise NotImplementedError
 
     @classmethod
+    def _validate_scheduled(cls, **hyper: Any) -> dict[str, Any]:
+        """`_validate`, keeping an lr of 0 that a scheduler may have set.
+
+        An lr set by hand must be > 0; everything else is checked as usual.
+        """
+        zero = _number(cls.__name__, "lr", hyper["lr"]) == 0
+        checked = cls._validate(**{**hyper, "lr": 1.0} if zero else hyper)
+        if zero:
+            checked["lr"] = 0.0
+        return checked
+
+    @classmethod
     def _flat(cls, hyper: Mapping[str, Any]) -> dict[str, Any]:
         """A group's hyper-parameters as the state dict stores them (`hyperparameters`)."""
         return {k: hyper[k] for k in cls.group_keys}
@@ -351,13 +363,7 @@ class Optimizer:
                 continue
             flat = {h: entries.get(h, self.legacy_defaults.get(h)) for h in self.hyperparameters}
             try:
-                hyper = self._unflat(flat)
-                # A scheduler may have taken the lr to 0; everything else is checked as usual.
-                zero = _number(name, "lr", hyper["lr"]) == 0
-                checked = self._validate(**{**hyper, "lr": 1.0} if zero else hyper)
-                if zero:
-                    checked["lr"] = 0.0
-                new_hyper.append(checked)
+                new_hyper.append(self._validate_scheduled(**self._unflat(flat)))
             except (TypeError, ValueError) as e:
                 problems.append(f"{where}{e}")
         if unexpected:

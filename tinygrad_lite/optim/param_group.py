@@ -82,9 +82,8 @@ class ParamGroup(dict[str, Any]):
                 )
         hyper = {k: dict.__getitem__(self, k) for k in owner.group_keys}
         hyper.update(changes)
-        # A scheduler may have taken the lr to 0: the other settings are checked as usual.
-        zero = "lr" not in changes and hyper.get("lr") == 0
-        checked = owner._validate(**{**hyper, "lr": 1.0} if zero else hyper)
+        # An lr written here is checked as by hand; an unchanged one may be a scheduler's 0.
+        checked = (owner._validate if "lr" in changes else owner._validate_scheduled)(**hyper)
         if any(k != "lr" for k in changes):
             owner._layout += 1
         return {k: checked[k] for k in changes}
