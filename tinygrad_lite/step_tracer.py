@@ -118,9 +118,7 @@ class StepTracer:
                 "follow it; use it in tensor operations, or read it outside the step"
             )
         for expr, value, arg in x.tops:
-            guard = f"if not _same({expr}, {value.hex()!r}): raise _Stale"
-            if guard not in self.guards:
-                self.guards.append(guard)
+            self._check_at_top(expr, value)
             if arg is not None:
                 self.static_args.add(arg)
 
@@ -141,13 +139,17 @@ class StepTracer:
                 "change it (a scheduler's step, say), so the compiled step could not follow it; "
                 "read it outside the step"
             )
+        self._check_at_top(top, value)
+        return value
+
+    def _check_at_top(self, expr: str, value: Any) -> None:
+        """A check at the top of the plan that `expr` holds `value` (a float bit for bit)."""
         if type(value) is float:
-            guard = f"if not _same({top}, {value.hex()!r}): raise _Stale"
+            guard = f"if not _same({expr}, {value.hex()!r}): raise _Stale"
         else:
-            guard = f"if {top} != {self.rec.render(value)}: raise _Stale"
+            guard = f"if {expr} != {self.rec.render(value)}: raise _Stale"
         if guard not in self.guards:
             self.guards.append(guard)
-        return value
 
     def group_write(self, group: Any, changes: dict[str, Any]) -> None:
         """The step sets optimizer settings: set now (checked) and by a line on every replay."""
