@@ -19,7 +19,7 @@ from .tracing import TraceError
 if TYPE_CHECKING:
     from .recorder import Recorder
 
-__all__ = ["Traced", "Op", "Ref", "refs", "unwrap"]
+__all__ = ["Traced", "Op", "Ref", "record_function", "record_ufunc", "refs", "unwrap"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,43 @@ def unwrap(x: Any) -> Any:
     if isinstance(x, list):
         return [unwrap(i) for i in x]
     return x
+
+
+def record_ufunc(
+    rec: Recorder,
+    ufunc: Any,
+    method: str,
+    inputs: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    describe: bool = True,
+) -> Any:
+    """A ufunc call on traced operands (`__array_ufunc__`): computed now, written down.
+
+    `describe` also records it as an `Op` (for backends that generate their own code).
+    """
+    if any(hasattr(i, "_ctx") for i in inputs):
+        return NotImplemented  # a Tensor operand: its own protocol handles the call
+    fn = ufunc if method == "__call__" else getattr(ufunc, method)
+    render = rec.render(ufunc) + ("" if method == "__call__" else f".{method}")
+    op = (ufunc, "" if method == "__call__" else method) if describe else None
+    return rec.call(fn, render, inputs, kwargs, op)
+
+
+def record_function(
+    rec: Recorder, func: Any, types: Any, args: Any, kwargs: Any, describe: bool = True
+) -> Any:
+    """A NumPy function called on traced operands (`__array_function__`), as `record_ufunc`."""
+    if any(hasattr(t, "_ctx") for t in types):
+        return NotImplemented  # a Tensor operand: its own protocol handles the call
+    mod = getattr(func, "__module__", "") or ""
+    name = func.__name__
+    if mod.startswith("numpy") and getattr(np, name, None) is func:
+        render = f"np.{name}"
+    elif getattr(np.linalg, name, None) is func:
+        render = f"np.linalg.{name}"
+    else:
+        render = rec.const(func, "f")
+    return rec.call(func, render, tuple(args), dict(kwargs), (func, "") if describe else None)
 
 
 def _method(name: str) -> Any:
@@ -201,26 +238,10 @@ class Traced:
     # -- NumPy protocols -----------------------------------------------------------------------
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        if any(hasattr(i, "_ctx") for i in inputs):
-            return NotImplemented  # a Tensor operand: its own protocol handles the call
-        fn = ufunc if method == "__call__" else getattr(ufunc, method)
-        render = self.rec.render(ufunc) + ("" if method == "__call__" else f".{method}")
-        return self.rec.call(
-            fn, render, inputs, kwargs, (ufunc, "" if method == "__call__" else method)
-        )
+        return record_ufunc(self.rec, ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        if any(hasattr(t, "_ctx") for t in types if t is not Traced):
-            return NotImplemented
-        mod = getattr(func, "__module__", "") or ""
-        name = func.__name__
-        if mod.startswith("numpy") and getattr(np, name, None) is func:
-            render = f"np.{name}"
-        elif getattr(np.linalg, name, None) is func:
-            render = f"np.linalg.{name}"
-        else:
-            render = self.rec.const(func, "f")
-        return self.rec.call(func, render, tuple(args), dict(kwargs), (func, ""))
+        return record_function(self.rec, func, types, args, kwargs)
 
     def _call_method(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         bound = getattr(self.value, name)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from .traced import unwrap
+from .traced import record_function, record_ufunc, unwrap
 
 __all__ = ["TracedFloat", "Specializer"]
 
@@ -210,21 +210,14 @@ class TracedFloat:
         return np.asarray(self._concrete("np.asarray()"), dtype=dtype)
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        if any(hasattr(i, "_ctx") for i in inputs):
-            return NotImplemented  # a Tensor operand: its own protocol handles the call
-        fn = ufunc if method == "__call__" else getattr(ufunc, method)
         if not self._live():
+            if any(hasattr(i, "_ctx") for i in inputs):
+                return NotImplemented  # a Tensor operand: its own protocol handles the call
+            fn = ufunc if method == "__call__" else getattr(ufunc, method)
             return fn(*unwrap(inputs), **{k: unwrap(v) for k, v in kwargs.items()})
-        rec = self.tracer.rec
-        render = rec.render(ufunc) + ("" if method == "__call__" else f".{method}")
-        return rec.call(fn, render, inputs, kwargs)
+        return record_ufunc(self.tracer.rec, ufunc, method, inputs, kwargs, describe=False)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         if not self._live():
             return func(*unwrap(tuple(args)), **{k: unwrap(v) for k, v in kwargs.items()})
-        import numpy as np
-
-        rec = self.tracer.rec
-        name = func.__name__
-        render = f"np.{name}" if getattr(np, name, None) is func else rec.const(func, "f")
-        return rec.call(func, render, tuple(args), dict(kwargs))
+        return record_function(self.tracer.rec, func, types, args, kwargs, describe=False)
