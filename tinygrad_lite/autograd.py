@@ -347,14 +347,20 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
         """Run forward on the inputs' data and, if any input requires grad, record the node."""
-        ctx = Context()
+        ctx = _new_context(Context)
+        ctx.saved = ()
+        ctx.memo = None
         tracer = tracing.current
         if tracer is not None and tracer.active():
-            arrays = [tracer.data_of(t) for t in inputs]
+            out = cls.forward(ctx, *[tracer.data_of(t) for t in inputs], **params)
         else:
             tracer = None
-            arrays = [t.data for t in inputs]
-        out = cls.forward(ctx, *arrays, **params) if params else cls.forward(ctx, *arrays)
+            if len(inputs) == 2:
+                out = cls.forward(ctx, inputs[0].data, inputs[1].data, **params)
+            elif len(inputs) == 1:
+                out = cls.forward(ctx, inputs[0].data, **params)
+            else:
+                out = cls.forward(ctx, *[t.data for t in inputs], **params)
         if out.__class__ is not np.ndarray:
             new = as_result(out)
             if new is not out:
@@ -365,50 +371,67 @@ class Function:
             out = new
         ctx.fn = cls
         if _grad_mode.enabled and cls.differentiable:
-            needs: tuple[bool, ...]
             if len(inputs) == 2:
                 a, b = inputs
-                needs = (a._requires_grad, b._requires_grad)
-            elif len(inputs) == 1:
-                a = inputs[0]
-                needs = (a._requires_grad,)
-            else:
-                needs = tuple([t._requires_grad for t in inputs])
-            if True in needs:
-                # Nodes, not tensors: the graph keeps no intermediate tensor alive.
-                seq = ctx.seq = _next_seq()
-                if len(inputs) == 2:
+                needs: tuple[bool, ...] = (a._requires_grad, b._requires_grad)
+                if True in needs:
+                    # Nodes, not tensors: the graph keeps no intermediate tensor alive.
+                    seq = ctx.seq = _next_seq()
                     ca, cb = a._ctx, b._ctx
                     ctx.inputs = (ca or a, cb or b)
                     oldest = seq if ca is None else ca.oldest
                     if cb is not None and cb.oldest < oldest:
                         oldest = cb.oldest
-                elif len(inputs) == 1:
+                    return _record(cls, ctx, out, needs, oldest, inputs, tracer)
+            elif len(inputs) == 1:
+                a = inputs[0]
+                if a._requires_grad:
+                    seq = ctx.seq = _next_seq()
                     ca = a._ctx
                     ctx.inputs = (ca or a,)
                     oldest = seq if ca is None else ca.oldest
-                else:
+                    return _record(cls, ctx, out, (True,), oldest, inputs, tracer)
+            else:
+                needs = tuple([t._requires_grad for t in inputs])
+                if True in needs:
+                    seq = ctx.seq = _next_seq()
                     ctx.inputs = tuple([t._ctx or t for t in inputs])
                     oldest = min([seq] + [c.oldest for c in ctx.inputs if c.__class__ is Context])
-                ctx.oldest = oldest
-                ctx.shape = out.shape
-                ctx.dtype = out.dtype
-                ctx.value_id = id(out)
-                ctx.needs_input_grad = needs
-                if anomaly.state.enabled:
-                    ctx.parents = inputs  # anomaly mode reports on the input values
-                    ctx.where = anomaly.user_frame()
-                    anomaly.check_finite("forward", cls.__name__, ctx.where, (out,), inputs)
-                result = _make_tensor(out, True, ctx)
-                if tracer is not None:
-                    tracer.adopt(result)
-                return result
+                    return _record(cls, ctx, out, needs, oldest, inputs, tracer)
         if anomaly.state.enabled:
             anomaly.check_finite("forward", cls.__name__, anomaly.user_frame(), (out,), inputs)
         result = _make_tensor(out, False, None)
         if tracer is not None:
             tracer.adopt(result)
         return result
+
+
+_new_context = object.__new__
+
+
+def _record(
+    cls: type[Function],
+    ctx: Context,
+    out: Any,
+    needs: tuple[bool, ...],
+    oldest: int,
+    inputs: tuple[Tensor, ...],
+    tracer: Any,
+) -> Tensor:
+    """The output Tensor of a recorded node (`apply`, once it knows an input needs grad)."""
+    ctx.oldest = oldest
+    ctx.shape = out.shape
+    ctx.dtype = out.dtype
+    ctx.value_id = id(out)
+    ctx.needs_input_grad = needs
+    if anomaly.state.enabled:
+        ctx.parents = inputs  # anomaly mode reports on the input values
+        ctx.where = anomaly.user_frame()
+        anomaly.check_finite("forward", cls.__name__, ctx.where, (out,), inputs)
+    result = _make_tensor(out, True, ctx)
+    if tracer is not None:
+        tracer.adopt(result)
+    return result
 
 
 _next_seq = itertools.count().__next__
