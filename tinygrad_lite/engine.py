@@ -127,7 +127,9 @@ def _refuse_if_released(roots: Sequence[Tensor]) -> None:
     `oldest` says how far back its graph reaches), so a training loop's fresh graph is never
     searched; elsewhere the search enters only such parts.
     """
-    stack = [r._ctx for r in roots if r._ctx is not None]
+    stack = [r._ctx for r in roots if r._ctx is not None and r._ctx.oldest < _released_before]
+    if not stack:  # a training loop's fresh graph: nothing behind it was released
+        return
     seen: set[int] = set()
     while stack:
         ctx = stack.pop()
@@ -191,7 +193,7 @@ def walk(
         # nodes before it: refuse first, so that a refused backward changes nothing.
         global _released_before
         _refuse_if_released(roots)
-        _released_before = max(_released_before, autograd.next_version())
+        _released_before = autograd.next_version()  # one counter: larger than any before
     for root, g in zip(roots, root_grads, strict=True):
         ctx = root._ctx
         if ctx is None:
