@@ -150,7 +150,7 @@ def test_the_tutorial_step_becomes_three_loops_around_blas() -> None:
     fused_lines = [line.split("# fused: ")[1] for line in src.splitlines() if "# fused: " in line]
     assert fused_lines == [
         "add tanh",  # Z1 = W1·X + b1, A1 = tanh(Z1)
-        "absolute negative exp greater_equal where add divide maximum multiply subtract log1p "
+        "absolute negative exp sign maximum add divide maximum multiply subtract log1p "
         "add sum subtract multiply sum",  # the logits' cost and dZ2/m = (σ(Z2) − Y)/m, db2
         "multiply multiply subtract multiply sum",  # dZ1 = W2ᵀ·dZ2 ⊙ (1 − A1²), db1
     ]

@@ -1,4 +1,4 @@
-"""vecmath: the fused backend's exp, expm1, log, log1p, tanh and sigmoid, against NumPy.
+"""vecmath: the fused backend's exp, expm1, log, log1p, tanh, sigmoid and sign, against NumPy.
 
 Each function runs inside one numba loop compiled as the fused kernels are (NumPy's error
 model, FMA contraction allowed) over a grid of ±0, subnormals, powers of ten up to 1e308, the
@@ -149,3 +149,19 @@ def test_the_loop_around_them_is_vectorised() -> None:
     assert "x double>" in ir  # e.g. <4 x double> (AVX2), <8 x double> (AVX-512), <2 x ...>
     for libm in ("@tanh(", "@exp(", "@log(", "@log1p(", "@expm1("):
         assert libm not in ir
+
+
+@numba.njit(error_model="numpy", fastmath={"contract"})
+def _signs(x, out):  # pragma: no cover - compiled
+    for i in range(x.shape[0]):
+        out[i] = vecmath.sign(x[i])
+
+
+def test_sign_is_numpys_exactly() -> None:
+    """sign is exact: the same value as np.sign everywhere, ±0 and NaN included."""
+    x = grid()
+    got = np.empty_like(x)
+    _signs(x, got)
+    want = np.sign(x)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))

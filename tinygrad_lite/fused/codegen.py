@@ -127,6 +127,8 @@ def _expression(name: str, srcs: list[str], compute: np.dtype[Any]) -> str:
         return f"np.sqrt({a[0]})"
     if name in ("maximum", "minimum"):
         return f"_{name}({a[0]}, {a[1]})"
+    if name == "sign":  # exact: a float32 input gives the same float32 value
+        return f"np.float32(_sign({a[0]}))" if compute == np.float32 else f"_sign({a[0]})"
     assert name in _MATH, name
     if compute == np.float32:
         return f"np.float32(_{name}(np.float64({a[0]})))"
@@ -140,6 +142,7 @@ import numpy as np
 from tinygrad_lite.fused.vecmath import exp as _exp, expm1 as _expm1, log as _log
 from tinygrad_lite.fused.vecmath import log1p as _log1p, tanh as _tanh
 from tinygrad_lite.fused.vecmath import maximum as _maximum, minimum as _minimum, rowsum as _rowsum
+from tinygrad_lite.fused.vecmath import sign as _sign
 
 JIT = dict(error_model="numpy", fastmath={"contract"}, cache=True, nogil=True)
 

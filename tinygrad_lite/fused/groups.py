@@ -39,6 +39,7 @@ UFUNCS = frozenset(
         "negative",
         "positive",
         "absolute",
+        "sign",
         "maximum",
         "minimum",
         "greater",

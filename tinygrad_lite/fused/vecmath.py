@@ -290,6 +290,16 @@ def minimum(a: float, b: float) -> float:  # pragma: no cover - compiled
 
 
 @_jit
+def sign(a: float) -> float:  # pragma: no cover - compiled
+    """NumPy's sign: 1.0 above 0, -1.0 below, 0.0 at ±0, NaN for NaN."""
+    if a > 0:
+        return 1.0
+    if a < 0:
+        return -1.0
+    return 0.0 if a == 0 else a
+
+
+@_jit
 def rowsum(row: Any, n: int) -> float:  # pragma: no cover - compiled
     """Σ row[:n] with 8 partial sums (independent chains), added pairwise at the end."""
     s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0

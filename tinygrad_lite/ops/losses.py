@@ -158,8 +158,9 @@ class BinaryCrossEntropyWithLogits(Function):
         check_reduction("binary_cross_entropy_with_logits", reduction)
         tracing.value_check(_CHECK_TARGETS["binary_cross_entropy_with_logits"], y)
         e = np.exp(-np.abs(z))  # e^(-|z|) <= 1: nothing overflows
-        # σ(z) = 1/(1+e^-z) = e^z/(1+e^z), from e, for the backward's A2 - Y
-        ctx.keep("sigmoid", np.where(z >= 0, 1.0, e) / (1.0 + e))
+        # σ(z) = 1/(1+e^-z) = e^z/(1+e^z), from e, for the backward's A2 - Y. The numerator is
+        # 1 where z >= 0 and e where z < 0: max(sign z, e), as e lies in (0, 1] (NaN stays NaN).
+        ctx.keep("sigmoid", np.maximum(np.sign(z), e) / (1.0 + e))
         terms = np.maximum(z, 0.0) - z * y
         terms += np.log1p(e)
         ctx.save_for_backward(z, y, reduction)
