@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .. import tracing
 from ..tensor import Tensor
 from ..traced import unwrap
 from ..tracing import ClearGrad, PlainUpdate, traced_call
@@ -236,6 +237,10 @@ class Optimizer:
     @traced_call(inline="_cleared_grads")
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's gradient (None, or zeros in place if `set_to_none` is False)."""
+        if set_to_none and tracing.current is None:  # no trace to tell: clear them directly
+            for p in self.params:
+                p._grad = None
+            return
         for p in self.params:
             if set_to_none:
                 p.grad = None

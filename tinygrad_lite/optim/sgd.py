@@ -133,17 +133,21 @@ class SGD(Optimizer):
         """Apply one SGD update to every parameter whose `.grad` is not None."""
         state = self.state
         start = 0
+        # The settings are read as a plain dict's: a compiled step replays this whole call.
+        read = dict.__getitem__
         for group in self.param_groups:
-            params = group["params"]
-            lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
+            params = read(group, "params")
+            lr, momentum = read(group, "lr"), read(group, "momentum")
+            wd = read(group, "weight_decay")
             if momentum != 0:
-                nesterov, zero_init = group["nesterov"], group["zero_init_buffer"]
-                keep = 1.0 - group["dampening"]
+                nesterov, zero_init = read(group, "nesterov"), read(group, "zero_init_buffer")
+                keep = 1.0 - read(group, "dampening")
             for i, p in enumerate(params, start):
-                if p.grad is None:
+                grad = p._grad
+                if grad is None:
                     continue
                 data = p.data
-                d = p.grad.data
+                d = grad.data
                 work = self._work(i, p)
                 if wd != 0:
                     np.multiply(data, wd, out=work)
