@@ -151,7 +151,7 @@ def _dying_input(
     if (
         not call.startswith(("np.", "_outer_mul("))
         or ".reduce(" in call
-        or call.startswith("np.matmul(")
+        or call.startswith(("np.matmul(", "np.dot("))  # a product never writes over an input
     ):
         return None
     for r in _VAR.findall(call):

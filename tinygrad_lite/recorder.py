@@ -187,6 +187,26 @@ def _makes_new_array(fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
         return ""
     if isinstance(fn, np.ufunc):
         return "ufunc" if not kwargs else "new"
+    if fn is np.dot and not kwargs and _two_float_matrices(args):
+        return "ufunc"  # writes into a buffer with out= as a ufunc does (never over an input)
     if getattr(fn, "__self__", None).__class__ is np.ufunc:  # np.add.reduce and friends
         return "new"
     return "new" if fn in _NEW_ARRAY_FUNCTIONS else ""
+
+
+def _two_float_matrices(args: tuple[Any, ...]) -> bool:
+    """Whether `np.dot(*args)` multiplies two matrices of one float dtype.
+
+    Then `np.dot(a, b, out=buffer)` with a C-contiguous buffer of the result's shape and dtype
+    is allowed and calls the same BLAS product.
+    """
+    if len(args) != 2:
+        return False
+    values = [unwrap(a) for a in args]
+    return (
+        all(
+            isinstance(v, np.ndarray) and v.ndim == 2 and v.dtype in (np.float64, np.float32)
+            for v in values
+        )
+        and values[0].dtype == values[1].dtype
+    )

@@ -280,8 +280,10 @@ class MatMul(Function):
             raise ValueError(f"matmul: shapes {x.shape} and {y.shape} do not align ({kx} != {ky})")
         ctx.save_for_backward(x, y)
         try:
-            if kx == 1 and x.ndim == 2 and y.ndim == 2:
-                return np.multiply(x, y)  # an outer product: BLAS is slower at k = 1
+            if x.ndim == 2 and y.ndim == 2:
+                if kx == 1:
+                    return np.multiply(x, y)  # an outer product: BLAS is slower at k = 1
+                return np.dot(x, y)  # two matrices: the same product, less overhead per call
             return np.matmul(x, y)
         except ValueError as e:  # batch dimensions that do not broadcast
             raise ValueError(
@@ -293,11 +295,11 @@ class MatMul(Function):
         x, y = ctx.saved
         nx, ny = ctx.needs_input_grad
         gx = gy = None
-        if x.ndim == 2 and y.ndim == 2:  # the common case
+        if x.ndim == 2 and y.ndim == 2:  # the common case (np.dot: as the forward)
             if nx:
-                gx = grad @ y.T if y.shape[1] != 1 else grad * y.T
+                gx = np.dot(grad, y.T) if y.shape[1] != 1 else grad * y.T
             if ny:
-                gy = x.T @ grad if x.shape[0] != 1 else x.T * grad  # the tutorial's W2ᵀ·dZ2
+                gy = np.dot(x.T, grad) if x.shape[0] != 1 else x.T * grad  # the tutorial's W2ᵀ·dZ2
         elif x.ndim == 1 and y.ndim == 1:  # dot product: grad is a scalar
             gx = grad * y if nx else None
             gy = grad * x if ny else None
