@@ -90,7 +90,10 @@ def _state_version() -> int:
 
 def _T(a: Any) -> Tensor:
     """A result array as a Tensor without a graph (the replay's view of an op's output)."""
-    return Tensor._make(autograd.as_result(a), False, None)
+    return _make(a if a.__class__ is np.ndarray else autograd.as_result(a), False, None)
+
+
+_make = Tensor._make
 
 
 class CompiledStep:
@@ -119,7 +122,16 @@ class CompiledStep:
         runs = self._plans.get(k)
         if runs:
             self._plans.move_to_end(k)
-            for i, run in enumerate(list(runs)):
+            first = runs[0]
+            try:  # the usual case: the signature's first plan still holds
+                return first(*inputs)
+            except _OtherMode:
+                pass
+            except _Stale:
+                runs.remove(first)
+            for run in list(runs):  # (a plan's checks come before anything it does)
+                if run is first:
+                    continue
                 try:
                     out = run(*inputs)
                 except _OtherMode:
@@ -127,9 +139,8 @@ class CompiledStep:
                 except _Stale:
                     runs.remove(run)
                     continue
-                if i:  # the mode changed: this plan first from now on
-                    runs.remove(run)
-                    runs.insert(0, run)
+                runs.remove(run)  # the mode changed: this plan first from now on
+                runs.insert(0, run)
                 return out
         return self._trace(k, args)
 
@@ -142,11 +153,12 @@ class CompiledStep:
         floats: list[float] = []
         key: list[Any] = [autograd.is_grad_enabled()]
         for i, a in enumerate(args):
-            if isinstance(a, np.ndarray):
+            if a.__class__ is not Tensor and isinstance(a, np.ndarray):
                 a = Tensor(a)
-            if isinstance(a, Tensor):
+            if a.__class__ is Tensor or isinstance(a, Tensor):
                 tensors.append(a)
-                key.append((a.data.shape, a.data.dtype, a.requires_grad))
+                data = a.data
+                key.append((data.shape, data.dtype, a._requires_grad))
                 continue
             if type(a) is float:
                 if self.backend == "numpy" and i not in self._read_floats:
