@@ -6,7 +6,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Axis", "unbroadcast", "reduction_axes", "normalize_axis", "reduce_args", "expand"]
+__all__ = [
+    "Axis",
+    "unbroadcast",
+    "reduction_axes",
+    "normalize_axis",
+    "reduce_args",
+    "expand",
+    "broadcast_back",
+]
 
 Axis = int | tuple[int, ...] | None
 
@@ -82,7 +90,27 @@ def reduce_args(
 
 
 def expand(grad: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
-    """Put back the reduced axes of `grad` as size-1 axes so that it broadcasts to the input."""
+    """Put back the reduced axes of `grad` as size-1 axes so that it broadcasts to the input.
+
+    `axes` are sorted and non-negative (see `normalize_axis`).
+    """
     if keepdims or not axes:
         return grad
-    return np.expand_dims(grad, axes)
+    shape = list(grad.shape)
+    for a in axes:
+        shape.insert(a, 1)
+    return grad.reshape(tuple(shape))
+
+
+def broadcast_back(grad: Any, axes: tuple[int, ...], keepdims: bool, shape: tuple[int, ...]) -> Any:
+    """The gradient of a reduction over `axes`, spread over the input's `shape` (not copied).
+
+    Arrays get a read-only view, as `np.broadcast_to` gives; a one-element gradient (a sum or
+    mean over everything) gets it without `broadcast_to`'s costly checks.
+    """
+    g = expand(grad, axes, keepdims)
+    if g.__class__ is np.ndarray and g.size == 1:
+        view: np.ndarray = np.ndarray(shape, g.dtype, g, 0, (0,) * len(shape))
+        view.flags.writeable = False
+        return view
+    return np.broadcast_to(g, shape)

@@ -118,6 +118,10 @@ def power_gradient(grad: Any, p: Any, x: Any) -> Any:
         fast = grad * (2.0 * x) if p == 2 else grad * (p * np.power(x, p - 1))
     if is_tensor(x):
         return fast
+    if p == 2 and fast.__class__ is np.ndarray and np.isfinite(np.add.reduce(fast, axis=None)):
+        # 2x is exact, so grad·2x is rounded once: only an overflow (or a sum that overflows,
+        # checked the long way below) needs the slow path.
+        return fast
     with tracing.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
         xq = np.abs(x) if p == 2 else np.abs(np.power(x, p - 1))
         risky = ~np.isfinite(fast) | ((xq < _TINY_NORMAL) & (x != 0))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from .. import tracing
+from ..shapes import broadcast_back
 from .base import (
     Any,
     Axis,
@@ -72,7 +73,7 @@ class Sum(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> tuple[Any]:
         shape, axes, keepdims = ctx.saved
-        return (np.broadcast_to(expand(grad, axes, keepdims), shape),)
+        return (broadcast_back(grad, axes, keepdims, shape),)
 
     formula = ("{g}",)  # broadcast back to the input's shape, in explain's notation
 
@@ -93,12 +94,14 @@ class Mean(Function):
         if n == 0:
             raise ValueError(f"mean: cannot take the mean over 0 elements (shape {x.shape})")
         ctx.save_for_backward(x.shape, axes, keepdims, n)
+        if x.dtype.kind == "f" and x.dtype.itemsize >= 4:  # np.mean's own steps, without its
+            return np.add.reduce(x, axis=axes, keepdims=keepdims) / n  # checks (float16: wider sum)
         return np.mean(x, axis=axes, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> tuple[Any]:
         shape, axes, keepdims, n = ctx.saved
-        return (np.broadcast_to(expand(grad, axes, keepdims) / n, shape),)
+        return (broadcast_back(grad / n, axes, keepdims, shape),)
 
     @staticmethod
     def formula(ctx: Context) -> tuple[str]:
