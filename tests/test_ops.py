@@ -38,6 +38,7 @@ def test_every_function_in_ops_is_registered() -> None:
             ops.elementwise,
             ops.reduce,
             ops.shape,
+            ops.scan,
             ops.losses,
             ops.classify,
         )
@@ -51,6 +52,7 @@ def test_every_function_in_ops_is_registered() -> None:
             ops.elementwise,
             ops.reduce,
             ops.shape,
+            ops.scan,
             ops.losses,
             ops.classify,
         )

@@ -24,7 +24,7 @@ from tinygrad_lite.opcases import op_case
 from tinygrad_lite.registry import REGISTRY
 
 torch = pytest.importorskip("torch")
-pytestmark = pytest.mark.slow  # 51 ops and random programs, only where torch is installed
+pytestmark = pytest.mark.slow  # 58 ops and random programs, only where torch is installed
 TF = torch.nn.functional
 
 TorchOp = Callable[[list[Any], dict[str, Any]], Any]
@@ -94,6 +94,9 @@ TORCH: dict[str, TorchOp] = {
     "add": lambda ins, p: ins[0] + ins[1],
     "argmax": _argext(torch.argmax),
     "argmin": _argext(torch.argmin),
+    "argsort": lambda ins, p: torch.argsort(
+        ins[0], dim=p["dim"], descending=p["descending"], stable=True
+    ),
     "binary_cross_entropy": lambda ins, p: TF.binary_cross_entropy(*ins, reduction=p["reduction"]),
     "binary_cross_entropy_with_logits": lambda ins, p: TF.binary_cross_entropy_with_logits(
         *ins, reduction=p["reduction"]
@@ -104,11 +107,14 @@ TORCH: dict[str, TorchOp] = {
     "clone": lambda ins, p: torch.clone(ins[0]),
     "cos": lambda ins, p: torch.cos(ins[0]),
     "cross_entropy": _classes(TF.cross_entropy),
+    "cumprod": lambda ins, p: torch.cumprod(ins[0], dim=p["dim"]),
+    "cumsum": lambda ins, p: torch.cumsum(ins[0], dim=p["dim"]),
     "div": lambda ins, p: ins[0] / ins[1],
     "erf": lambda ins, p: torch.erf(ins[0]),
     "exp": lambda ins, p: torch.exp(ins[0]),
     "expand": lambda ins, p: ins[0].expand(tuple(p["shape"])),
     "expm1": lambda ins, p: torch.expm1(ins[0]),
+    "flip": lambda ins, p: torch.flip(ins[0], p["dims"]),
     "gelu": lambda ins, p: TF.gelu(ins[0], approximate="tanh"),
     "getitem": lambda ins, p: ins[0][_index(p["index"])],
     "index_add": _index_add,
@@ -168,9 +174,9 @@ TORCH: dict[str, TorchOp] = {
 
 # ops whose values are one IEEE operation (or a selection) per element: equal to the bit
 EXACT = {
-    "abs", "add", "argmax", "argmin", "cast", "cat", "clamp", "clone", "div", "expand",
-    "getitem", "leaky_relu", "max", "maximum", "min", "minimum", "mul", "neg", "relu",
-    "reshape", "sign", "sub", "transpose", "where",
+    "abs", "add", "argmax", "argmin", "argsort", "cast", "cat", "clamp", "clone", "div",
+    "expand", "flip", "getitem", "leaky_relu", "max", "maximum", "min", "minimum", "mul", "neg",
+    "relu", "reshape", "sign", "sub", "transpose", "where",
 }  # fmt: skip
 NO_GRADIENT_HERE = {"sign"}  # PyTorch gives zeros; here the result does not require grad
 

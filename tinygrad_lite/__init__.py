@@ -32,7 +32,7 @@ from .creation import (
 )
 from .derivation import explain
 from .engine import grad
-from .functional import cat, stack, where
+from .functional import argsort, cat, cumprod, cumsum, flip, sort, stack, topk, where
 from .gradcheck import GradcheckError, gradcheck
 from .harness import check_backward
 from .serialize import load, save
@@ -51,13 +51,17 @@ __all__ = [
     "SaturationWarning",
     "Tensor",
     "arange",
+    "argsort",
     "cat",
     "check_backward",
+    "cumprod",
+    "cumsum",
     "detect_anomaly",
     "detect_saturation",
     "enable_grad",
     "explain",
     "eye",
+    "flip",
     "full",
     "full_like",
     "functional",
@@ -78,8 +82,10 @@ __all__ = [
     "randn",
     "save",
     "set_grad_enabled",
+    "sort",
     "stack",
     "tensor",
+    "topk",
     "where",
     "zeros",
     "zeros_like",

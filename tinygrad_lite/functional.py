@@ -15,6 +15,7 @@ from .ops.losses import (
     check_reduction,
 )
 from .tensor import Tensor
+from .tensor_scan import SortResult, TopKResult
 
 __all__ = [
     "binary_cross_entropy",
@@ -35,6 +36,12 @@ __all__ = [
     "cat",
     "stack",
     "expand_dims",
+    "cumsum",
+    "cumprod",
+    "flip",
+    "argsort",
+    "sort",
+    "topk",
     "maximum",
     "minimum",
     "dropout",
@@ -168,6 +175,36 @@ def expand_dims(x: Tensor, axis: int | Sequence[int]) -> Tensor:
     for p in pos:
         shape.insert(p, 1)
     return x.reshape(*shape)
+
+
+def cumsum(x: Any, dim: int) -> Tensor:
+    """Cumulative sums along `dim` (`torch.cumsum`); ints and bools sum to int64."""
+    return _tensor(x).cumsum(dim)
+
+
+def cumprod(x: Any, dim: int) -> Tensor:
+    """Cumulative products along `dim` (`torch.cumprod`); exact gradients where x has zeros."""
+    return _tensor(x).cumprod(dim)
+
+
+def flip(x: Any, dims: int | Sequence[int]) -> Tensor:
+    """The values in reverse order along each of `dims` (`torch.flip`), as a copy."""
+    return _tensor(x).flip(dims)
+
+
+def argsort(x: Any, dim: int = -1, descending: bool = False) -> Tensor:
+    """The int64 positions that sort x along `dim` (a stable sort); no gradient."""
+    return _tensor(x).argsort(dim, descending)
+
+
+def sort(x: Any, dim: int = -1, descending: bool = False) -> SortResult:
+    """`(values, indices)` of x sorted along `dim` by a stable sort (see `Tensor.sort`)."""
+    return _tensor(x).sort(dim, descending)
+
+
+def topk(x: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> TopKResult:
+    """`(values, indices)` of the k largest (or smallest) values along `dim` (`Tensor.topk`)."""
+    return _tensor(x).topk(k, dim, largest, sorted)
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator: Any = None) -> Tensor:

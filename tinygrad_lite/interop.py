@@ -382,8 +382,10 @@ VALUE_TESTS = {
 
 # The Tensor method to suggest when a NumPy function has no matching op.
 _HINTS = {
-    "cumsum": "there is no cumsum op yet; .detach() the tensor if no gradient is needed",
-    "sort": "sorted values carry gradients but there is no sort op yet; use argsort to index",
+    "cumsum": "use the Tensor's cumsum(dim), or .detach() the tensor if no gradient is needed",
+    "cumprod": "use the Tensor's cumprod(dim)",
+    "flip": "use the Tensor's flip(dims)",
+    "sort": "use the Tensor's sort(dim), whose .values carry the gradient",
     "tensordot": "use @ (matmul) with reshape/permute",
     "einsum": "use @ (matmul) with reshape/permute",
     "outer": "use a[:, None] * b[None, :]",

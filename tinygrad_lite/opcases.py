@@ -78,6 +78,7 @@ DOMAINS: dict[str, st.SearchStrategy[Any]] = {
     "distinct_offset": _grid(-300, 300, 100, 0.005),  # never equal to a "distinct" value
     "away_from_bounds": _grid(-30, 29, 10, 0.05),  # x.x5: never within 0.05 of ±0.5, ±1
     "log_probs": st.floats(-5, 0),
+    "ties": _grid(-2, 2, 1),  # whole numbers from -2 to 2: repeated values in all but tiny draws
 }
 
 
@@ -255,6 +256,15 @@ def _draw_case(draw: Any, spec: OpSpec) -> Case:
         params = {"index": _index(draw, shape)}
     elif kind == "softmax":
         params = {"dim": draw(st.integers(-len(shape), len(shape) - 1))}
+    elif kind in ("scan", "sort"):  # one dim (0 or -1 of a 0-d tensor)
+        n = max(len(shape), 1)
+        params = {"dim": draw(st.integers(-n, n - 1))}
+        if kind == "sort":
+            params["descending"] = draw(st.booleans())
+    elif kind == "flip":  # distinct dims, each maybe counted from the end
+        n = max(len(shape), 1)
+        dims = draw(st.lists(st.integers(0, n - 1), max_size=n, unique=True))
+        params = {"dims": tuple(d - n * draw(st.integers(0, 1)) for d in dims)}
     else:
         raise ValueError(f"op {spec.name!r}: no drawing rule for kind {kind!r}")
     return Case(spec, (x,), params, smooth)

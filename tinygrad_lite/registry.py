@@ -26,10 +26,11 @@ class OpSpec:
         domain: where each input's values are valid: "real", "positive", "nonzero",
             "unit" (open (0, 1)), "away_from_0", "moderate" (exp stays small),
             "above_minus_1", "distinct" (no ties), "away_from_bounds" (clamp's kinks),
-            "condition" (bool), "classes" (class indices), "log_probs".
+            "condition" (bool), "classes" (class indices), "log_probs", "ties" (whole
+            numbers, often repeated).
         kind: the shape and parameter rule the tests draw from: "elementwise" (one input,
             no parameters), "broadcast" (inputs that broadcast together), or the op's own rule
-            ("reduce", "matmul", "getitem", "classify", ...).
+            ("reduce", "matmul", "getitem", "classify", "scan", "sort", ...).
         reference: an independent NumPy formula for the forward, called with the inputs'
             arrays and the same parameters.
     """

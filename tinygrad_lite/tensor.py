@@ -11,6 +11,7 @@ from . import autograd, display, dtypes, engine, hooks, tracing
 from . import ops as F
 from .autograd import Context
 from .tensor_methods import TensorMethods
+from .tensor_scan import TensorScanMethods
 
 __all__ = ["Tensor", "to_array"]
 
@@ -83,7 +84,7 @@ def set_numpy_dispatch(ufunc: Callable[..., Any], function: Callable[..., Any]) 
     _numpy_dispatch.function = function
 
 
-class Tensor(TensorMethods):
+class Tensor(TensorMethods, TensorScanMethods):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     Args:

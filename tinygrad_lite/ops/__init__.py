@@ -53,6 +53,7 @@ from .losses import (
     check_unit_interval,
 )
 from .reduce import ArgMax, ArgMin, LogSumExp, Max, Mean, Min, Norm, Prod, Std, Sum, Var
+from .scan import ArgSort, CumProd, CumSum, Flip
 from .shape import Cat, Expand, GetItem, IndexAdd, Reshape, Transpose
 from .special import Erf
 
@@ -61,6 +62,7 @@ __all__ = [
     "Add",
     "ArgMax",
     "ArgMin",
+    "ArgSort",
     "Axis",
     "BinaryCrossEntropy",
     "BinaryCrossEntropyWithLogits",
@@ -70,11 +72,14 @@ __all__ = [
     "Clone",
     "Cos",
     "CrossEntropy",
+    "CumProd",
+    "CumSum",
     "Div",
     "Erf",
     "Exp",
     "Expand",
     "Expm1",
+    "Flip",
     "FloatFunction",
     "GELU",
     "GetItem",
