@@ -80,7 +80,10 @@ def _classes(fn: Any) -> TorchOp:
         if p["dim"] == 0 and x.ndim == 2:
             x = x.T
             t = t.T if t.dtype.is_floating_point else t
-        return fn(x, t, reduction=p["reduction"])
+        options = {k: p[k] for k in ("ignore_index", "label_smoothing") if k in p}
+        if p.get("weight") is not None:
+            options["weight"] = torch.from_numpy(p["weight"])
+        return fn(x, t, reduction=p["reduction"], **options)
 
     return call
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from . import functional
 from .module import Module, Parameter
-from .ops.losses import check_reduction
+from .ops.losses import check_class_options, check_reduction
 from .rng import generator as make_generator
 from .tensor import DTypeLike, Tensor
 
@@ -25,6 +25,7 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "NLLLoss",
     "ReLU",
     "Sigmoid",
     "Softmax",
@@ -352,24 +353,96 @@ class CrossEntropyLoss(_Loss):
 
     `loss(x, t)` with x the logits, classes along `dim`, and t class indices (an integer
     tensor shaped like x without `dim`) or probabilities of x's shape. The gradient is
-    (softmax(x) - onehot(t)) / N for the mean; see `functional.cross_entropy`.
+    (softmax(x) - onehot(t)) / N for the mean without options; see `functional.cross_entropy`.
 
     Args:
-        reduction: "mean" (over samples), "sum" or "none".
+        reduction: "mean", "sum" or "none". With class indices the mean divides by the sum of
+            the counted targets' weights (their number without `weight`), as PyTorch does.
         dim: the class dim: 1 as in PyTorch (N, C), 0 for the course's columns (C, m).
+        weight: C class weights (a constant), or None.
+        ignore_index: targets equal to it count for nothing (loss and gradient 0).
+        label_smoothing: ε in [0, 1]: the targets become (1 - ε)·t + ε/C.
     """
 
-    def __init__(self, reduction: str = "mean", dim: int = 1) -> None:
+    def __init__(
+        self,
+        reduction: str = "mean",
+        dim: int = 1,
+        *,
+        weight: Any = None,
+        ignore_index: int = -100,
+        label_smoothing: float = 0.0,
+    ) -> None:
         super().__init__(reduction)
         self.dim = int(dim)
+        opts = check_class_options(type(self).__name__, weight, ignore_index, label_smoothing)
+        self.weight, self.ignore_index, self.label_smoothing = opts
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         """Return the loss of the logits `input` against `target`."""
-        return functional.cross_entropy(_as_tensor(input), target, self.reduction, self.dim)
+        return functional.cross_entropy(
+            _as_tensor(input),
+            target,
+            self.reduction,
+            self.dim,
+            weight=self.weight,
+            ignore_index=self.ignore_index,
+            label_smoothing=self.label_smoothing,
+        )
 
     def extra_repr(self) -> str:
-        """Return the reduction and the class dim."""
-        return f"reduction={self.reduction!r}, dim={self.dim}"
+        """Return the reduction, the class dim and the options that are not the defaults."""
+        return f"reduction={self.reduction!r}, dim={self.dim}" + _class_options_repr(self)
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood of class indices given log-probabilities, as PyTorch's.
+
+    `loss(logp, t)` with logp log-probabilities (e.g. `nn.LogSoftmax(dim=1)`'s output) and t
+    class indices; per sample -weight[t]·logp[t]; see `functional.nll_loss`.
+
+    Args:
+        reduction: "mean", "sum" or "none"; the mean divides by the sum of the counted
+            targets' weights (their number without `weight`), as PyTorch does.
+        dim: the class dim: 1 as in PyTorch (N, C), 0 for the course's columns (C, m).
+        weight: C class weights (a constant), or None.
+        ignore_index: targets equal to it count for nothing (loss and gradient 0).
+    """
+
+    def __init__(
+        self, reduction: str = "mean", dim: int = 1, *, weight: Any = None, ignore_index: int = -100
+    ) -> None:
+        super().__init__(reduction)
+        self.dim = int(dim)
+        self.weight, self.ignore_index, _ = check_class_options(
+            type(self).__name__, weight, ignore_index
+        )
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        """Return the loss of the log-probabilities `input` against `target`."""
+        return functional.nll_loss(
+            _as_tensor(input),
+            target,
+            self.reduction,
+            self.dim,
+            weight=self.weight,
+            ignore_index=self.ignore_index,
+        )
+
+    def extra_repr(self) -> str:
+        """Return the reduction, the class dim and the options that are not the defaults."""
+        return f"reduction={self.reduction!r}, dim={self.dim}" + _class_options_repr(self)
+
+
+def _class_options_repr(loss: Any) -> str:
+    text = ""
+    if loss.weight is not None:
+        text += f", weight={np.array2string(loss.weight, separator=', ')}"
+    if loss.ignore_index != -100:
+        text += f", ignore_index={loss.ignore_index}"
+    if getattr(loss, "label_smoothing", 0.0):
+        text += f", label_smoothing={loss.label_smoothing}"
+    return text
 
 
 class MSELoss(_Loss):

@@ -175,14 +175,26 @@ def _classify(draw: Any, spec: OpSpec) -> Case:
         "vector": ((c,), 0),
     }[layout]
     x = _tensor(draw, spec.domain[0], shape)
-    probabilities = spec.name == "cross_entropy" and draw(st.booleans())
-    if probabilities:
-        t = Tensor(_array(draw, "unit", shape), requires_grad=True)
-    else:
-        tshape = shape[:dim] + shape[dim + 1 :]
-        t = Tensor(draw(hnp.arrays(np.int64, tshape, elements=st.integers(0, c - 1))))
     reduction = draw(st.sampled_from(["mean", "sum", "none"]))
-    return Case(spec, (x, t), {"reduction": reduction, "dim": dim})
+    params: dict[str, Any] = {"reduction": reduction, "dim": dim}
+    if draw(st.booleans()):
+        params["weight"] = _array(draw, "positive", (c,))
+    if spec.name == "cross_entropy" and draw(st.booleans()):
+        params["label_smoothing"] = draw(st.sampled_from([0.1, 0.5, 1.0]))
+    if spec.name == "cross_entropy" and draw(st.booleans()):
+        return Case(spec, (x, Tensor(_array(draw, "unit", shape), requires_grad=True)), params)
+    tshape = shape[:dim] + shape[dim + 1 :]
+    t = draw(hnp.arrays(np.int64, tshape, elements=st.integers(0, c - 1)))
+    # ignored targets: the default -100 or -1 planted, or the last class's index
+    ignore = params["ignore_index"] = draw(st.sampled_from([-100, -1, c - 1]))
+    if ignore < 0:
+        t = np.where(draw(hnp.arrays(np.bool_, tshape)), ignore, t)
+    if reduction == "mean" and np.all(t == ignore):  # the mean would be 0/0: count one target
+        if ignore == 0:  # one class, every target is it
+            params["ignore_index"] = -100
+        else:
+            t.flat[0] = 0
+    return Case(spec, (x, Tensor(t)), params)
 
 
 def _draw_case(draw: Any, spec: OpSpec) -> Case:

@@ -185,16 +185,21 @@ def _log_softmax(ctx: Context, m: Any) -> tuple[Any, ...]:
 
 
 def _class_loss(ctx: Context, m: Any) -> tuple[Any, ...]:
-    x, target, reduction, axis, indices = ctx.saved
+    x, target, reduction, axis, opts = ctx.saved
+    soft = ops.call(ops.Softmax, x, dim=axis)
+    if target.dtype.kind in "iu":  # a = w ⊙ ((1 − ε)·onehot + ε/C), each sample's share of m
+        s = np.abs(ops.classify.sample_shares(m, target, opts, reduction, axis, x.dtype))
+        onehot = ops.classify.one_hot(target, x.shape[axis], axis, x.dtype)
+        a = np.abs(ops.losses.smoothed(onehot, opts, axis))
+        return (soft * np.add.reduce(a, axis=axis, keepdims=True) + a) * s, None
     n = x.size // x.shape[axis] if x.shape[axis] else 0
     s = _per_term(m, reduction, n) if reduction != "none" else np.expand_dims(m, axis)
-    soft = ops.call(ops.Softmax, x, dim=axis)
-    if indices:
-        return (soft + ops.classify.one_hot(target, x.shape[axis], axis, x.dtype)) * s, None
-    total = np.add.reduce(np.abs(target), axis=axis, keepdims=True)
-    logp = np.abs(ops.call(ops.LogSoftmax, x, dim=axis))
+    a = np.abs(ops.losses.smoothed(target, opts, axis))
+    total = np.add.reduce(a, axis=axis, keepdims=True)
+    w = 1.0 if opts.weight is None else np.abs(ops.losses.along_classes(opts.weight, axis, x.ndim))
+    logp = np.abs(ops.call(ops.LogSoftmax, x, dim=axis)) * w * (1.0 - opts.smoothing)
     nx, nt = ctx.needs_input_grad
-    return ((soft * total + np.abs(target)) * s if nx else None), (logp * s if nt else None)
+    return ((soft * total + a) * s if nx else None), (logp * s if nt else None)
 
 
 def _var(ctx: Context, m: Any) -> tuple[Any, ...]:

@@ -3,15 +3,17 @@
 Each loss is one op so that its gradient is the hand derivation's closed form (dZ = A - Y for
 the sigmoid cross-entropy) instead of the product of its pieces' derivatives. `reduction` is
 "mean" (over every element, or every sample for the class losses), "sum" or "none", as in
-PyTorch. The softmax family and the class losses are in `classify`.
+PyTorch. The softmax family and the class losses are in `classify`; what the class losses share
+(their checked options, the reduction of their parts) is here.
 """
 
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 from .. import autograd, tracing
-from .base import Any, Context, Function, call, np, per_term, register
+from .base import Any, Context, Function, call, is_tensor, np, per_term, register, value
 from .elementwise import Sigmoid
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -184,6 +186,102 @@ class BinaryCrossEntropyWithLogits(Function):
         """dJ/dz and dJ/dy in explain's notation."""
         n = per_term(ctx.saved[2], ctx.saved[0].size)
         return "{g} ⊙ (σ({0}) − {1})" + n, "−{g} ⊙ {0}" + n
+
+
+# ---------------------------------------------------------------------------- class losses
+
+
+class ClassOptions(NamedTuple):
+    """The class losses' options, checked: PyTorch's `weight`, `ignore_index`, `label_smoothing`.
+
+    Attributes:
+        weight: None, or one weight per class (a constant: no gradient flows to it).
+        ignore_index: the target value whose samples count for nothing.
+        smoothing: ε, the label smoothing in [0, 1] (0 for `nll_loss`).
+    """
+
+    weight: Any
+    ignore_index: int
+    smoothing: float
+
+
+def check_class_options(
+    op: str, weight: Any = None, ignore_index: Any = -100, label_smoothing: Any = 0.0
+) -> ClassOptions:
+    """The options of `cross_entropy` and `nll_loss` checked, the weight as an array.
+
+    Class weights are constants, as in PyTorch's `nll_loss`: a weight that requires grad is
+    refused rather than cut from the graph silently. Negative weights are used as given, as
+    PyTorch does (the loss is then not bounded below, and the mean's divisor may vanish).
+
+    Raises:
+        TypeError: a weight that requires grad or does not hold real numbers, an ignore_index
+            that is not an integer, a label_smoothing that is not a number.
+        ValueError: a weight that is not 1-D, a label_smoothing outside [0, 1].
+    """
+    if weight is not None:
+        if is_tensor(weight) and weight.requires_grad:
+            raise TypeError(
+                f"{op}: weight requires grad, but class weights are constants here "
+                "(pass weight.detach())"
+            )
+        weight = np.asarray(value(weight))
+        if weight.dtype.kind not in "iuf":
+            raise TypeError(f"{op}: weight must hold real numbers, got dtype {weight.dtype}")
+        if weight.ndim != 1:
+            raise ValueError(f"{op}: weight must be 1-D, one per class, got shape {weight.shape}")
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+        raise TypeError(f"{op}: ignore_index must be an integer, got {ignore_index!r}")
+    eps = label_smoothing
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{op}: label_smoothing must be a number, got {eps!r}")
+    if not 0.0 <= eps <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must lie in [0, 1], got {eps}")
+    return ClassOptions(weight, int(ignore_index), float(eps))
+
+
+def reduce_parts(parts: list[tuple[float, Any]], reduction: str, divisor: Any) -> Any:
+    """Σ_k c_k·reduce(terms_k), the mean dividing each part's sum by `divisor`, as PyTorch does.
+
+    The division is IEEE's, with no warning: 0/0 is NaN (the mean of a batch of ignored
+    targets), x/0 is ±inf.
+    """
+    out: Any = None
+    for coef, terms in parts:
+        part = terms if reduction == "none" else np.add.reduce(terms, axis=None)
+        if reduction == "mean":
+            with tracing.errstate(divide="ignore", invalid="ignore"):
+                part = part / divisor
+        part = part if coef == 1.0 else coef * part
+        out = part if out is None else out + part
+    return out
+
+
+def class_options(
+    op: str, x: Any, axis: int, weight: Any, ignore_index: Any, eps: Any
+) -> ClassOptions:
+    """`check_class_options` for the input x: one weight per class, in x's dtype."""
+    opts = check_class_options(op, weight, ignore_index, eps)
+    w = opts.weight
+    if w is None:
+        return opts
+    if w.shape[0] != x.shape[axis]:
+        raise ValueError(
+            f"{op}: weight has {w.shape[0]} entries for {x.shape[axis]} classes (one per class)"
+        )
+    return opts._replace(weight=w.astype(x.dtype, copy=False))
+
+
+def along_classes(w: Any, axis: int, ndim: int) -> Any:
+    """Class weights shaped to broadcast along the class axis."""
+    return np.reshape(w, (-1,) + (1,) * (ndim - axis - 1))
+
+
+def smoothed(t: Any, opts: ClassOptions, axis: int) -> Any:
+    """The target probabilities t smoothed, then weighted by class: a = w ⊙ ((1 − ε)·t + ε/C)."""
+    eps, w = opts.smoothing, opts.weight
+    a = t * (1.0 - eps) + eps / t.shape[axis] if eps else t
+    return a if w is None else a * along_classes(w, axis, t.ndim)
 
 
 # ---------------------------------------------------------------------------- wrappers
