@@ -41,6 +41,7 @@ def test_every_function_in_ops_is_registered() -> None:
             ops.scan,
             ops.losses,
             ops.classify,
+            ops.class_losses,
         )
         for _, obj in inspect.getmembers(mod, inspect.isclass)
         if issubclass(obj, Function) and obj.__module__ == mod.__name__ and obj.name
@@ -55,6 +56,7 @@ def test_every_function_in_ops_is_registered() -> None:
             ops.scan,
             ops.losses,
             ops.classify,
+            ops.class_losses,
         )
         for _, obj in inspect.getmembers(mod, inspect.isclass)
         if issubclass(obj, Function) and obj.__module__ == mod.__name__ and not obj.name

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from . import creation, ops, tracing
-from .ops.classify import cross_entropy, nll_loss
+from .ops.class_losses import cross_entropy, nll_loss
 from .ops.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,

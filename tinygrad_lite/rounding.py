@@ -188,8 +188,8 @@ def _class_loss(ctx: Context, m: Any) -> tuple[Any, ...]:
     x, target, reduction, axis, opts = ctx.saved
     soft = ops.call(ops.Softmax, x, dim=axis)
     if target.dtype.kind in "iu":  # a = w ⊙ ((1 − ε)·onehot + ε/C), each sample's share of m
-        s = np.abs(ops.classify.sample_shares(m, target, opts, reduction, axis, x.dtype))
-        onehot = ops.classify.one_hot(target, x.shape[axis], axis, x.dtype)
+        s = np.abs(ops.class_losses.sample_shares(m, target, opts, reduction, axis, x.dtype))
+        onehot = ops.class_losses.one_hot(target, x.shape[axis], axis, x.dtype)
         a = np.abs(ops.losses.smoothed(onehot, opts, axis))
         return (soft * np.add.reduce(a, axis=axis, keepdims=True) + a) * s, None
     n = x.size // x.shape[axis] if x.shape[axis] else 0

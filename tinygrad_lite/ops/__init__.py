@@ -23,7 +23,8 @@ from .arithmetic import (
     scaled_quotient,
 )
 from .base import FloatFunction, call
-from .classify import CrossEntropy, LogSoftmax, NLLLoss, Softmax
+from .class_losses import CrossEntropy, NLLLoss
+from .classify import LogSoftmax, Softmax
 from .copies import Cast, Clone
 from .elementwise import (
     GELU,

@@ -3,8 +3,8 @@
 Each loss is one op so that its gradient is the hand derivation's closed form (dZ = A - Y for
 the sigmoid cross-entropy) instead of the product of its pieces' derivatives. `reduction` is
 "mean" (over every element, or every sample for the class losses), "sum" or "none", as in
-PyTorch. The softmax family and the class losses are in `classify`; what the class losses share
-(their checked options, the reduction of their parts) is here.
+PyTorch. The softmax family is in `classify`, the class losses in `class_losses`; what the
+class losses share (their checked options, the reduction of their parts) is here.
 """
 
 from __future__ import annotations

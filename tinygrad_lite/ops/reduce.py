@@ -94,8 +94,10 @@ class Mean(Function):
         if n == 0:
             raise ValueError(f"mean: cannot take the mean over 0 elements (shape {x.shape})")
         ctx.save_for_backward(x.shape, axes, keepdims, n)
-        if x.dtype.kind == "f" and x.dtype.itemsize >= 4:  # np.mean's own steps, without its
-            return np.add.reduce(x, axis=axes, keepdims=keepdims) / n  # checks (float16: wider sum)
+        if x.dtype.kind == "f" and x.dtype.itemsize >= 4:
+            # np.mean's own two steps without its checks (it sums float16 in float32)
+            total = np.add.reduce(x, axis=axes, keepdims=keepdims)  # type: ignore[call-overload]
+            return total / n
         return np.mean(x, axis=axes, keepdims=keepdims)
 
     @staticmethod
