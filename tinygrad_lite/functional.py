@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from . import creation, ops, tracing
+from .normalization import batch_norm, embedding, layer_norm
 from .ops.classify import cross_entropy, nll_loss
 from .ops.losses import (
     binary_cross_entropy,
@@ -22,6 +23,9 @@ __all__ = [
     "cross_entropy",
     "nll_loss",
     "mse_loss",
+    "layer_norm",
+    "batch_norm",
+    "embedding",
     "softmax",
     "log_softmax",
     "log_sigmoid",

@@ -1,9 +1,9 @@
 """Neural-network building blocks as in PyTorch's `nn`: Module, Parameter, containers, layers.
 
-The names live in `module` (Parameter, Module, Sequential, ModuleList) and `layers` (Linear,
-the activations, Dropout and the losses); this module gathers them, with `nn.init` and
-`nn.utils`, so that `nn.Linear`, `nn.Tanh`, `nn.Softmax(dim=1)` and `nn.CrossEntropyLoss()`
-read as they do in PyTorch.
+The names live in `module` (Parameter, Module, Sequential, ModuleList), `layers` (Linear,
+the activations, Dropout and the losses) and `norm_layers` (LayerNorm, BatchNorm1d,
+Embedding); this module gathers them, with `nn.init` and `nn.utils`, so that `nn.Linear`,
+`nn.Tanh`, `nn.Softmax(dim=1)` and `nn.CrossEntropyLoss()` read as they do in PyTorch.
 """
 
 from __future__ import annotations
@@ -29,16 +29,20 @@ from .layers import (
     Tanh,
 )
 from .module import IncompatibleKeys, Module, Parameter
+from .norm_layers import BatchNorm1d, Embedding, LayerNorm
 
 __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
+    "BatchNorm1d",
     "CrossEntropyLoss",
     "Dropout",
+    "Embedding",
     "Flatten",
     "GELU",
     "Identity",
     "IncompatibleKeys",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
