@@ -1,9 +1,10 @@
 """Neural-network building blocks as in PyTorch's `nn`: Module, Parameter, containers, layers.
 
 The names live in `module` (Parameter, Module, Sequential, ModuleList), `layers` (Linear,
-the activations, Dropout and the losses) and `norm_layers` (LayerNorm, BatchNorm1d,
-Embedding); this module gathers them, with `nn.init` and `nn.utils`, so that `nn.Linear`,
-`nn.Tanh`, `nn.Softmax(dim=1)` and `nn.CrossEntropyLoss()` read as they do in PyTorch.
+the activations, Dropout and the losses), `norm_layers` (LayerNorm, BatchNorm1d, Embedding)
+and `l1_loss_layers` (L1Loss, HuberLoss, SmoothL1Loss); this module gathers them, with
+`nn.init` and `nn.utils`, so that `nn.Linear`, `nn.Tanh`, `nn.Softmax(dim=1)` and
+`nn.CrossEntropyLoss()` read as they do in PyTorch.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from . import init as init
 from . import nn_utils as utils
 from .containers import ModuleList, Sequential
+from .l1_loss_layers import HuberLoss, L1Loss, SmoothL1Loss
 from .layers import (
     GELU,
     BCELoss,
@@ -40,8 +42,10 @@ __all__ = [
     "Embedding",
     "Flatten",
     "GELU",
+    "HuberLoss",
     "Identity",
     "IncompatibleKeys",
+    "L1Loss",
     "LayerNorm",
     "LeakyReLU",
     "Linear",
@@ -53,6 +57,7 @@ __all__ = [
     "ReLU",
     "Sequential",
     "Sigmoid",
+    "SmoothL1Loss",
     "Softmax",
     "Tanh",
     "init",
