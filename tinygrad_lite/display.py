@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,14 @@ if TYPE_CHECKING:
     from .module import Module
     from .tensor import Tensor
 
-__all__ = ["ModelSummary", "SummaryRow", "summary", "tensor_html", "tensor_markdown"]
+__all__ = [
+    "ModelSummary",
+    "SummaryRow",
+    "module_repr",
+    "summary",
+    "tensor_html",
+    "tensor_markdown",
+]
 
 PREVIEW_THRESHOLD = 100  # more elements than this are summarised with "..." (NumPy's rule)
 PREVIEW_EDGEITEMS = 3
@@ -376,3 +384,33 @@ def summary(model: Module, example: Any = None) -> ModelSummary:
             )
         )
     return ModelSummary(model=type(model).__name__, input=text, rows=tuple(rows))
+
+
+# ------------------------------------------------------------------------------ module repr
+
+_repr_in_progress = threading.local()  # ids of the modules whose repr is being built
+
+
+def module_repr(module: Module) -> str:
+    """A Module's repr: its class, its `extra_repr()`, and each sub-Module's repr, indented.
+
+    A module that contains itself (a cycle of submodules) is shown once, then named.
+    """
+    active: set[int] = _repr_in_progress.__dict__.setdefault("ids", set())
+    if id(module) in active:
+        return f"<cycle: the {type(module).__name__} shown above>"
+    active.add(id(module))
+    children = dict(module.named_children())
+    try:
+        lines = []
+        extra = module.extra_repr()
+        if extra:
+            lines.extend(extra.split("\n"))
+        for name, mod in children.items():
+            lines.append(f"({name}): " + repr(mod).replace("\n", "\n  "))
+    finally:
+        active.discard(id(module))
+    head = type(module).__name__
+    if not children:
+        return f"{head}({extra})"
+    return head + "(\n  " + "\n  ".join(lines) + "\n)"

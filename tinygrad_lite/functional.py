@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 
 from . import creation, ops, tracing
+from .l1_losses import huber_loss, l1_loss, smooth_l1_loss
+from .normalization import batch_norm, embedding, layer_norm
 from .ops.class_losses import cross_entropy, nll_loss
 from .ops.losses import (
     binary_cross_entropy,
@@ -23,6 +25,12 @@ __all__ = [
     "cross_entropy",
     "nll_loss",
     "mse_loss",
+    "l1_loss",
+    "huber_loss",
+    "smooth_l1_loss",
+    "layer_norm",
+    "batch_norm",
+    "embedding",
     "softmax",
     "log_softmax",
     "log_sigmoid",

@@ -1,15 +1,14 @@
-"""Modules: Parameter and the Module base class (parameters, state dicts, modes, summaries)."""
+"""Modules: Parameter and the Module base class (parameters, buffers, state dicts, modes)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from . import display, tracing
-from .module_state import gather_state, load_state
+from .module_state import check_name, collect_state, gather_state, load_state
 from .tensor import DTypeLike, Tensor
 from .tracing import ClearGrad, traced_call
 
@@ -63,32 +62,17 @@ class IncompatibleKeys(NamedTuple):
     unexpected_keys: list[str]
 
 
-_repr_in_progress = threading.local()  # ids of the modules whose repr is being built
-
-
-def _check_name(owner: Module, name: str, value: Parameter | Module) -> None:
-    # state_dict() joins names with dots: a dotted name could collide with a submodule's
-    # parameter, and one weight would silently go missing from the saved state (PyTorch
-    # refuses these names too, with a KeyError).
-    if "." in name or not name:
-        kind = "Parameter" if isinstance(value, Parameter) else "Module"
-        problem = f"contains a dot: {name!r}" if name else "is empty"
-        raise KeyError(
-            f"{type(owner).__name__}: cannot register a {kind} under a name that {problem}; "
-            "state_dict() joins the names of parameters and submodules with dots"
-        )
-
-
 class Module:
     """Base class of every layer and network: it keeps track of Parameters and sub-Modules.
 
     Assigning a `Parameter` or a `Module` to an attribute registers it under that name, in the
     order of assignment; the name may be neither empty nor dotted, as in PyTorch (a KeyError),
-    since `state_dict()` joins names with dots. Other values (plain Tensors, arrays, numbers)
-    are ordinary attributes. Assigning None to a registered name unregisters it (the
+    since `state_dict()` joins names with dots. A Tensor that is state but not a weight (a
+    running mean) is registered with `register_buffer`; other values (plain Tensors, arrays,
+    numbers) are ordinary attributes. Assigning None to a registered name unregisters it (the
     attribute becomes None); assigning anything else that is not a Parameter (or not a
     Module) to a registered name is a TypeError, since it would silently drop a weight from
-    training.
+    training. A buffer's name takes a Tensor or None.
 
     Subclasses call `super().__init__()` first and define `forward`; calling the module calls
     `forward`.
@@ -110,12 +94,15 @@ class Module:
 
     _parameters: dict[str, Parameter]
     _modules: dict[str, Module]
+    _buffers: dict[str, Tensor | None]
 
     def __init__(self) -> None:
         d = self.__dict__
         d["_training"] = True
         d["_parameters"] = {}
         d["_modules"] = {}
+        d["_buffers"] = {}
+        d["_non_persistent"] = set()  # names of the buffers that state_dict() leaves out
         d["_param_cache"] = None
 
     @property
@@ -148,8 +135,11 @@ class Module:
             object.__setattr__(self, name, value)
             return
         modules: dict[str, Module] = d["_modules"]
+        buffers: dict[str, Tensor | None] = d.get("_buffers", {})
         if isinstance(value, (Parameter, Module)):
-            _check_name(self, name, value)
+            kind = "Parameter" if isinstance(value, Parameter) else "Module"
+            check_name(type(self).__name__, kind, name)
+            buffers.pop(name, None)
         if isinstance(value, Parameter):
             modules.pop(name, None)
             params[name] = value
@@ -158,6 +148,14 @@ class Module:
             params.pop(name, None)
             modules[name] = value
             _bump_structure()
+        elif name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} to buffer {name!r} of "
+                    f"{type(self).__name__}: expected a Tensor or None"
+                )
+            buffers[name] = value
+            tracing.state_changed()  # a compiled step holds the buffer it traced
         elif name in params or name in modules:
             kind = "parameter" if name in params else "submodule"
             if value is not None:
@@ -184,6 +182,9 @@ class Module:
             d["_parameters"].pop(name, None)
             d["_modules"].pop(name, None)
             _bump_structure()
+        elif d.get("_buffers", {}).pop(name, False) is not False:
+            d["_non_persistent"].discard(name)
+            tracing.state_changed()
         object.__delattr__(self, name)
 
     def __getattr__(self, name: str) -> Any:
@@ -265,25 +266,25 @@ class Module:
         return cache
 
     def _collect_parameters(self, remove_duplicate: bool) -> list[tuple[str, Parameter]]:
-        out: list[tuple[str, Parameter]] = []
-        seen: set[int] = set()
-        named: dict[str, Parameter] = {}
-        for mod_name, mod in self.named_modules(remove_duplicate=remove_duplicate):
-            for name, p in mod._registry()[0].items():
-                if remove_duplicate and id(p) in seen:
-                    continue
-                seen.add(id(p))
-                full = f"{mod_name}.{name}" if mod_name else name
-                if full in named:  # only reachable by writing into _parameters directly
-                    if named[full] is p:
-                        continue
-                    raise RuntimeError(
-                        f"{type(self).__name__}: two different Parameters are named {full!r}; "
-                        "state_dict() would keep only one of them"
-                    )
-                named[full] = p
-                out.append((full, p))
-        return out
+        return self._collect(remove_duplicate)  # type: ignore[return-value]
+
+    def _own_state(self, params: bool, buffers: str) -> Iterator[tuple[str, Tensor]]:
+        """This module's Parameters (if `params`), then its buffers: "all", "persistent" or ""."""
+        if params:
+            yield from self._registry()[0].items()
+        if buffers:
+            d = self.__dict__
+            skip = d["_non_persistent"] if buffers == "persistent" else ()
+            for name, b in d.get("_buffers", {}).items():
+                if b is not None and name not in skip:
+                    yield name, b
+
+    def _collect(
+        self, remove_duplicate: bool, params: bool = True, buffers: str = ""
+    ) -> list[tuple[str, Tensor]]:
+        modules = self.named_modules(remove_duplicate=remove_duplicate)
+        own = lambda m: m._own_state(params, buffers)  # noqa: E731
+        return collect_state(type(self).__name__, modules, own, remove_duplicate)
 
     def named_parameters(self, *, remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
         """Yield (dotted name, Parameter) for every Parameter of this module and its children.
@@ -303,6 +304,52 @@ class Module:
         if cache is None or cache[0] != tracing.structure_version:
             cache = self._rebuild_parameter_cache()
         return iter(cache[2])
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Register a Tensor that is part of the module's state but not a Parameter, as PyTorch.
+
+        A buffer (BatchNorm's running mean, say) is an attribute, listed by `named_buffers()`
+        and, if `persistent`, saved and loaded by `state_dict()` and `load_state_dict()`
+        after the module's own Parameters; optimizers never see it. Assigning a Tensor (or
+        None) to the name later replaces it. A buffer that is None is left out of both.
+
+        Raises:
+            KeyError: the name is empty, dotted, or already an attribute that is no buffer.
+            TypeError: the name is not a str, or `tensor` is neither a Tensor nor None (a
+                Parameter is registered by assigning it).
+        """
+        if not isinstance(name, str):
+            raise TypeError(f"register_buffer: name must be a str, got {type(name).__name__}")
+        check_name(type(self).__name__, "buffer", name)
+        self._registry()  # raises if Module.__init__ has not run
+        d = self.__dict__
+        if name in d and name not in d["_buffers"] or hasattr(type(self), name):
+            raise KeyError(f"register_buffer: attribute {name!r} already exists")
+        if tensor is not None and (not isinstance(tensor, Tensor) or isinstance(tensor, Parameter)):
+            raise TypeError(
+                f"register_buffer: {name!r} must be a Tensor or None, got "
+                f"{type(tensor).__name__}"
+                + ("; assign a Parameter to register it" if isinstance(tensor, Parameter) else "")
+            )
+        d["_buffers"][name] = tensor
+        if persistent:
+            d["_non_persistent"].discard(name)
+        else:
+            d["_non_persistent"].add(name)
+        object.__setattr__(self, name, tensor)
+        tracing.state_changed()
+
+    def named_buffers(self, *, remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """Yield (dotted name, Tensor) for every buffer that is not None, in the parameters' order.
+
+        Persistent or not; a buffer shared between modules is yielded once unless
+        `remove_duplicate=False`.
+        """
+        return iter(self._collect(remove_duplicate, params=False, buffers="all"))
+
+    def buffers(self) -> Iterator[Tensor]:
+        """Yield every buffer once, in the order of `named_buffers`."""
+        return (b for _, b in self.named_buffers())
 
     # ------------------------------------------------------------------ training helpers
 
@@ -347,19 +394,20 @@ class Module:
     # ------------------------------------------------------------------ state
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Return {dotted name: copy of the Parameter's array} for every name of every Parameter.
+        """Return {dotted name: copy of the array} for every name of every Parameter and buffer.
 
-        As in PyTorch, a Parameter with several names (a module reached by two paths, weights
-        tied with `b.weight = a.weight`) is listed under each, in the order of
-        `named_parameters(remove_duplicate=False)`. The arrays are copies, one per Parameter,
-        shared by its names: training the module afterwards does not change them.
+        As in PyTorch, each module's Parameters come first, then its persistent buffers, then
+        its sub-Modules' in the order of `named_modules`, and a Parameter with several names (a
+        module reached by two paths, weights tied with `b.weight = a.weight`) is listed under
+        each. The arrays are copies, one per tensor, shared by its names: training the module
+        afterwards does not change them.
         """
-        return gather_state(self._collect_parameters(remove_duplicate=False))
+        return gather_state(self._collect(False, buffers="persistent"))
 
     def load_state_dict(
         self, state_dict: Mapping[str, Any], strict: bool = True
     ) -> IncompatibleKeys:
-        """Copy arrays into the Parameters, in place (the Parameter objects stay the same).
+        """Copy arrays into the Parameters and buffers, in place (the objects stay the same).
 
         All or nothing: everything is checked and staged before anything is copied, so a
         failed load changes nothing, and a KeyboardInterrupt (Ctrl-C) never leaves a model
@@ -388,7 +436,7 @@ class Module:
                 names of one Parameter that hold different values.
             TypeError: `state_dict` is not a mapping.
         """
-        named = self._collect_parameters(remove_duplicate=False)
+        named = self._collect(False, buffers="persistent")
         missing, unexpected = load_state(named, state_dict, strict, type(self).__name__)
         return IncompatibleKeys(missing, unexpected)
 
@@ -408,24 +456,4 @@ class Module:
         return display.summary(self, example)
 
     def __repr__(self) -> str:
-        # A module that contains itself (a cycle of submodules) is shown once, then named.
-        active: set[int] = _repr_in_progress.__dict__.setdefault("ids", set())
-        if id(self) in active:
-            return f"<cycle: the {type(self).__name__} shown above>"
-        active.add(id(self))
-        try:
-            lines = []
-            extra = self.extra_repr()
-            if extra:
-                lines.extend(extra.split("\n"))
-            for name, mod in self._registry()[1].items():
-                lines.append(f"({name}): " + repr(mod).replace("\n", "\n  "))
-        finally:
-            active.discard(id(self))
-        head = type(self).__name__
-        if not self._registry()[1]:
-            return f"{head}({extra})"
-        return head + "(\n  " + "\n  ".join(lines) + "\n)"
-
-
-# ---------------------------------------------------------------------- containers
+        return display.module_repr(self)

@@ -1,4 +1,4 @@
-"""State dicts of Modules: every name of every Parameter, and all-or-nothing loading.
+"""State dicts of Modules: every name of every Parameter and buffer, and all-or-nothing loading.
 
 A Parameter may have several names: a module reached by two paths (`Sequential(l, act, l)`),
 a Parameter assigned to two attributes, or weights tied across modules (`b.weight = a.weight`).
@@ -8,7 +8,7 @@ refuses two names of one Parameter that are given different values.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,7 +18,69 @@ from .interrupts import deferred_interrupts
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["gather_state", "load_state", "tied_names"]
+__all__ = ["check_name", "collect_state", "gather_state", "load_state", "tied_names"]
+
+
+def check_name(owner: str, kind: str, name: str) -> None:
+    """Refuse a name that `state_dict()` could not keep apart: empty, or holding a dot.
+
+    The names of a module's state are joined with dots, so a dotted name could collide with a
+    submodule's, and one weight would silently go missing from the saved state (PyTorch
+    refuses these names too, with a KeyError).
+
+    Args:
+        owner: the module's class name, for the message.
+        kind: what is being registered ("Parameter", "buffer", a Module's class name).
+        name: the attribute name.
+
+    Raises:
+        KeyError: the name is empty or contains a dot.
+    """
+    if "." in name or not name:
+        problem = f"contains a dot: {name!r}" if name else "is empty"
+        raise KeyError(
+            f"{owner}: cannot register a {kind} under a name that {problem}; "
+            "state_dict() joins the names of parameters, buffers and submodules with dots"
+        )
+
+
+def collect_state(
+    owner: str,
+    modules: Iterable[tuple[str, Any]],
+    own: Callable[[Any], Iterable[tuple[str, Tensor]]],
+    remove_duplicate: bool,
+) -> list[tuple[str, Tensor]]:
+    """The (dotted name, tensor) pairs of a tree of modules: each module's own ones, in turn.
+
+    Args:
+        owner: the root module's class name, for the message.
+        modules: (dotted name, module) pairs, such as `Module.named_modules()`.
+        own: a module's own (name, tensor) pairs (its Parameters, its buffers).
+        remove_duplicate: list a tensor reached under several names only under the first.
+
+    Raises:
+        RuntimeError: two different tensors get one name (only possible by writing into a
+            module's registry directly).
+    """
+    out: list[tuple[str, Tensor]] = []
+    seen: set[int] = set()
+    named: dict[str, Tensor] = {}
+    for mod_name, mod in modules:
+        for name, t in own(mod):
+            if remove_duplicate and id(t) in seen:
+                continue
+            seen.add(id(t))
+            full = f"{mod_name}.{name}" if mod_name else name
+            if full in named:
+                if named[full] is t:
+                    continue
+                raise RuntimeError(
+                    f"{owner}: two different {type(t).__name__}s are named {full!r}; "
+                    "state_dict() would keep only one of them"
+                )
+            named[full] = t
+            out.append((full, t))
+    return out
 
 
 def tied_names(named: Sequence[tuple[str, Tensor]]) -> list[tuple[Tensor, list[str]]]:

@@ -168,8 +168,9 @@ class IndexAdd(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, shape: tuple[int, ...] = (), index: Any = ()) -> Any:
         ctx.save_for_backward(index)
+        # zeros_like (not zeros) so that a compiled step makes a fresh array on every replay
         if not is_advanced(index):
-            out = np.zeros(shape, dtype=x.dtype)
+            out = np.zeros_like(x, shape=shape, order="C")
             out[index] = x
             return out
         flat = (
@@ -180,7 +181,7 @@ class IndexAdd(Function):
         if flat is not None:  # one array per dimension: bincount beats np.add.at from ~400 rows
             sums = np.bincount(flat, weights=x.reshape(-1), minlength=math.prod(shape))
             return (sums if x.dtype == np.float64 else sums.astype(x.dtype)).reshape(shape)
-        out = np.zeros(shape, dtype=x.dtype)
+        out = np.zeros_like(x, shape=shape, order="C")
         np.add.at(out, index, x)
         return out
 

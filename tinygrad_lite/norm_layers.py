@@ -1,0 +1,267 @@
+"""Normalisation and lookup layers as Modules: LayerNorm, BatchNorm1d, Embedding (in `nn`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from . import normalization
+from .module import Module, Parameter
+from .normalization import check_eps, normalized_shape_arg
+from .rng import generator as make_generator
+from .tensor import DTypeLike, Tensor
+
+__all__ = ["BatchNorm1d", "Embedding", "LayerNorm"]
+
+
+def _check_size(owner: str, name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{owner}: {name} must be an int, got {type(value).__name__} {value!r}")
+    if value < 1:
+        raise ValueError(f"{owner}: {name} must be >= 1, got {value}")
+    return int(value)
+
+
+def _float_dtype(owner: str, dtype: DTypeLike) -> np.dtype[Any]:
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise ValueError(f"{owner}: dtype must be a floating-point dtype, got {dt}")
+    return dt
+
+
+class LayerNorm(Module):
+    """Layer normalisation over the trailing dims, as PyTorch's `nn.LayerNorm`.
+
+    y = (x - E[x]) / √(Var[x] + eps) · weight + bias, with the mean and the biased variance
+    over the last `len(normalized_shape)` dims of x (see `normalization.layer_norm`). The
+    statistics are the sample's own, so training and evaluation compute the same.
+
+    Args:
+        normalized_shape: the trailing shape to normalise over (an int for the last dim).
+        eps: added to the variance under the square root.
+        elementwise_affine: learn `weight` (ones at first) and `bias` (zeros) of shape
+            `normalized_shape`.
+        bias: with elementwise_affine, whether to learn the bias too.
+        dtype: a floating-point dtype for the weights (float64 by default).
+
+    Raises:
+        TypeError, ValueError: a size that is not a positive int, a negative eps, or a dtype
+            that is not floating point.
+    """
+
+    def __init__(
+        self,
+        normalized_shape: int | Sequence[int],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        dtype: DTypeLike = np.float64,
+    ) -> None:
+        super().__init__()
+        self.normalized_shape = normalized_shape_arg("LayerNorm", normalized_shape)
+        self.eps = check_eps("LayerNorm", eps)
+        self.elementwise_affine = bool(elementwise_affine)
+        dt = _float_dtype("LayerNorm", dtype)
+        self.weight: Parameter | None = None
+        self.bias: Parameter | None = None
+        if self.elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, dt))
+            if bias:
+                self.bias = Parameter(np.zeros(self.normalized_shape, dt))
+
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        """Return x normalised over its trailing `normalized_shape` dims, scaled and shifted."""
+        return normalization.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        """Return the shape and the settings."""
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )
+
+
+class BatchNorm1d(Module):
+    """Batch normalisation of each channel of (N, C) or (N, C, L) input, as PyTorch's.
+
+    In training mode, y = (x - mean) / √(var + eps) · weight + bias with the batch's mean and
+    biased variance per channel (over N, and L), and the running statistics are updated:
+    running ← (1 - momentum)·running + momentum·stat, with the unbiased variance var·n/(n - 1)
+    for n = N·L values per channel, and `num_batches_tracked` counts the batches. With
+    momentum=None the update is the cumulative average, momentum = 1/num_batches_tracked. In
+    evaluation mode (`eval()`) the running statistics normalise instead. Without
+    `track_running_stats` the batch's statistics are used in both modes and there are no
+    running ones.
+
+    The running statistics are buffers (see `Module.register_buffer`): in `state_dict()` as
+    `running_mean`, `running_var` and `num_batches_tracked`, PyTorch's names. They are updated
+    without recording a graph, and a compiled step (`tinygrad_lite.compile`) replays the
+    updates exactly as eager execution makes them.
+
+    Args:
+        num_features: C, the number of channels.
+        eps: added to the variance under the square root.
+        momentum: the weight of each batch's statistics in the running ones (PyTorch's
+            convention, 0.1 by default), or None for the cumulative average.
+        affine: learn a per-channel `weight` (ones at first) and `bias` (zeros).
+        track_running_stats: keep running statistics (for evaluation mode).
+        dtype: a floating-point dtype for the weights and statistics (float64 by default).
+
+    Raises:
+        TypeError, ValueError: a size that is not a positive int, a negative eps, a momentum
+            outside [0, 1], or a dtype that is not floating point.
+    """
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        dtype: DTypeLike = np.float64,
+    ) -> None:
+        super().__init__()
+        self.num_features = _check_size("BatchNorm1d", "num_features", num_features)
+        self.eps = check_eps("BatchNorm1d", eps)
+        if momentum is not None and (
+            isinstance(momentum, bool)
+            or not isinstance(momentum, (int, float, np.integer, np.floating))
+            or not 0 <= momentum <= 1
+        ):
+            raise ValueError(f"BatchNorm1d: momentum must be in [0, 1] or None, got {momentum!r}")
+        self.momentum = None if momentum is None else float(momentum)
+        self.affine = bool(affine)
+        self.track_running_stats = bool(track_running_stats)
+        self.dtype = _float_dtype("BatchNorm1d", dtype)
+        c = self.num_features
+        self.weight: Parameter | None = None
+        self.bias: Parameter | None = None
+        if self.affine:
+            self.weight = Parameter(np.ones(c, self.dtype))
+            self.bias = Parameter(np.zeros(c, self.dtype))
+        self.running_mean: Tensor | None
+        self.running_var: Tensor | None
+        self.num_batches_tracked: Tensor | None
+        track = self.track_running_stats
+        self.register_buffer("running_mean", Tensor(np.zeros(c, self.dtype)) if track else None)
+        self.register_buffer("running_var", Tensor(np.ones(c, self.dtype)) if track else None)
+        count = Tensor(np.array(0, np.int64)) if track else None
+        self.register_buffer("num_batches_tracked", count)
+
+    def reset_running_stats(self) -> None:
+        """Running mean 0, running variance 1, no batch counted (new arrays, as an update)."""
+        if self.running_mean is not None and self.running_var is not None:
+            self.running_mean.data = np.zeros_like(self.running_mean.data)
+            self.running_var.data = np.ones_like(self.running_var.data)
+        if self.num_batches_tracked is not None:
+            self.num_batches_tracked.data = np.zeros_like(self.num_batches_tracked.data)
+
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        """Return x normalised per channel (batch statistics in training, else running ones).
+
+        Raises:
+            ValueError: the input is not (N, C) or (N, C, L) with C = num_features, or it
+                has one value per channel in training.
+        """
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        if x.ndim not in (2, 3):
+            raise ValueError(f"BatchNorm1d: expected 2D or 3D input (got {x.ndim}D input)")
+        if x.shape[1] != self.num_features:
+            raise ValueError(
+                f"BatchNorm1d({self.num_features}): the input's dim 1 must have "
+                f"{self.num_features} channels, got input of shape {x.shape}"
+            )
+        training = self.training
+        momentum: float | Tensor = 0.0 if self.momentum is None else self.momentum
+        if training and self.num_batches_tracked is not None:
+            n = x.size // x.shape[1]
+            if n == 1:  # refused before the count moves, as the statistics could not
+                raise ValueError(
+                    "BatchNorm1d: Expected more than 1 value per channel when training, got "
+                    f"input of shape {x.shape}"
+                )
+            counted = self.num_batches_tracked + 1
+            self.num_batches_tracked.data = counted.data
+            if self.momentum is None:  # the cumulative average: a tensor, so a replay follows
+                momentum = 1.0 / counted
+        return normalization.batch_norm(
+            x,
+            self.running_mean if not training or self.track_running_stats else None,
+            self.running_var if not training or self.track_running_stats else None,
+            self.weight,
+            self.bias,
+            training or self.running_mean is None,
+            momentum,
+            self.eps,
+        )
+
+    def extra_repr(self) -> str:
+        """Return the size and the settings, as PyTorch shows them."""
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+        )
+
+
+class Embedding(Module):
+    """A table of learned vectors looked up by integer indices, as PyTorch's `nn.Embedding`.
+
+    `weight` has shape (num_embeddings, embedding_dim) and is drawn from N(0, 1), as in
+    PyTorch; an input of integer indices of any shape gives an output of shape
+    `input.shape + (embedding_dim,)` (see `normalization.embedding`). A row looked up several
+    times gets the sum of the gradients. The row `padding_idx`, if given, starts at zeros and
+    gets no gradient, so it stays as it is in training.
+
+    Args:
+        num_embeddings: V, the size of the table.
+        embedding_dim: D, the size of each vector.
+        padding_idx: a row in [-V, V) that gets no gradient (negative counts from the end).
+        seed: an int or a `numpy.random.Generator` for the initial weights (None: the
+            library's default generator, so that `tinygrad_lite.manual_seed` makes them
+            reproducible).
+        dtype: a floating-point dtype for the weights (float64 by default).
+
+    Raises:
+        TypeError, ValueError: a size that is not a positive int, padding_idx outside
+            [-V, V), or a dtype that is not floating point.
+    """
+
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        seed: int | np.random.Generator | None = None,
+        dtype: DTypeLike = np.float64,
+    ) -> None:
+        super().__init__()
+        v = self.num_embeddings = _check_size("Embedding", "num_embeddings", num_embeddings)
+        self.embedding_dim = _check_size("Embedding", "embedding_dim", embedding_dim)
+        if padding_idx is not None:
+            if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)):
+                raise TypeError(
+                    f"Embedding: padding_idx must be an int or None, got {padding_idx!r}"
+                )
+            if not -v <= padding_idx < v:
+                raise ValueError(
+                    f"Embedding: padding_idx must lie in [-{v}, {v}) (num_embeddings={v}), got "
+                    f"{padding_idx}"
+                )
+            padding_idx = int(padding_idx) % v
+        self.padding_idx = padding_idx
+        dt = _float_dtype("Embedding", dtype)
+        w = make_generator(seed).standard_normal((v, self.embedding_dim))
+        if padding_idx is not None:
+            w[padding_idx] = 0.0
+        self.weight = Parameter(w.astype(dt, copy=False))
+
+    def forward(self, indices: Tensor | np.ndarray | int | Sequence[Any]) -> Tensor:
+        """Return the rows of the weight at `indices` (integers in [0, num_embeddings))."""
+        return normalization.embedding(indices, self.weight, self.padding_idx)
+
+    def extra_repr(self) -> str:
+        """Return the sizes (and the padding row)."""
+        pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
+        return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
