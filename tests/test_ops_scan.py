@@ -296,6 +296,21 @@ def test_cumprod_gradient_of_a_long_scan_is_exact() -> None:
     np.testing.assert_allclose(g.data, cumprod_grad_by_hand(a, w), rtol=1e-13, atol=1e-15)
 
 
+def test_cumprod_gradient_is_exact_where_a_partial_product_is_subnormal() -> None:
+    # The products through x_2 are subnormal: a gradient that divides Σ g·y by x (PyTorch's
+    # formula when no x is 0) loses digits there; the products of the others lose none.
+    a = np.array([1.0, 1.0, 2.22507386e-313, 1.0])
+    w = RNG.standard_normal(4)
+    x = leaf(a)
+    (g,) = tg.grad((x.cumprod(0) * Tensor(w)).sum(), [x])
+    np.testing.assert_allclose(g.data, cumprod_grad_by_hand(a, w), rtol=1e-15, atol=0)
+    assert g.data[2] == w[2] + w[3]  # Σ_(i ≥ 2) w_i · Π_(k ≤ i, k ≠ 2) x_k, every other x 1
+    # A product that underflows to 0 though no x is 0: dy_1/dx_1 = x_0 all the same.
+    x = leaf(np.array([0.5, 5e-324]))
+    (g,) = tg.grad((x.cumprod(0) * Tensor(w[:2])).sum(), [x])
+    assert g.data[1] == w[1] * 0.5
+
+
 def test_float32_stays_float32_through_the_gradients() -> None:
     x = Tensor(SMALL.astype(np.float32), requires_grad=True)
     out = (

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import tinygrad_lite as tg
@@ -212,6 +212,13 @@ def test_values_and_gradients_equal_pytorchs(name: str, data: st.DataObject) -> 
             (g,) = torch.autograd.grad(theirs.sum(), ins[0])
             assert not g.any()  # PyTorch's gradient is zero: no gradient here says the same
         return
+    if name == "cumprod" and ours.ndim:
+        # PyTorch's cumprod gradient divides Σ g·y by x (when no x is 0), which loses digits
+        # where a partial product y underflows (subnormal, or 0 with no x = 0 before it); ours
+        # multiplies (its closed form is checked there in test_ops_scan).
+        y, x = np.abs(ours.data), case.inputs[0].data
+        zero_before = np.cumsum(x == 0, axis=case.params["dim"]) > 0
+        assume(np.all((y >= np.finfo(y.dtype).tiny) | ((y == 0) & zero_before)))
     upstream = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1))).standard_normal(
         ours.shape
     )
