@@ -352,7 +352,7 @@ class Function:
         ctx.memo = None
         tracer = tracing.current
         if tracer is not None and tracer.active():
-            out = cls.forward(ctx, *[tracer.data_of(t) for t in inputs], **params)
+            out = tracing.run_op(cls.forward, ctx, *[tracer.data_of(t) for t in inputs], **params)
         else:
             tracer = None
             if len(inputs) == 2:

@@ -182,6 +182,7 @@ def walk(
     """
     check = anomaly.state.enabled
     hooks_on = run_hooks and hooks.count > 0
+    traced = tracing.current is not None and tracing.current.active()
     pending: dict[int, Any] = {}
     leaves: dict[int, tuple[Tensor, Any, bool]] = {}
     captured: dict[int, Any] = {}
@@ -223,7 +224,10 @@ def walk(
             grads = ctx.fn.backward(_GraphContext(ctx), g)  # type: ignore[arg-type]
         else:
             ctx.last_use = last_use
-            grads = ctx.fn.backward(ctx, g)
+            if traced:
+                grads = tracing.run_op(ctx.fn.backward, ctx, g)
+            else:
+                grads = ctx.fn.backward(ctx, g)
         if len(grads) != len(inputs):
             raise RuntimeError(
                 f"{ctx.fn.__name__}.backward returned {len(grads)} gradients for "

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import tracing
 from .tracing import TraceError
 
 if TYPE_CHECKING:
@@ -88,6 +89,7 @@ def record_ufunc(
     """
     if any(hasattr(i, "_ctx") for i in inputs):
         return NotImplemented  # a Tensor operand: its own protocol handles the call
+    _refuse_constant_write(ufunc.__name__, inputs[0] if method == "at" else None, kwargs)
     fn = ufunc if method == "__call__" else getattr(ufunc, method)
     render = rec.render(ufunc) + ("" if method == "__call__" else f".{method}")
     op = (ufunc, "" if method == "__call__" else method) if describe else None
@@ -100,6 +102,7 @@ def record_function(
     """A NumPy function called on traced operands (`__array_function__`), as `record_ufunc`."""
     if any(hasattr(t, "_ctx") for t in types):
         return NotImplemented  # a Tensor operand: its own protocol handles the call
+    _refuse_constant_write(func.__name__, None, kwargs)
     mod = getattr(func, "__module__", "") or ""
     name = func.__name__
     if mod.startswith("numpy") and getattr(np, name, None) is func:
@@ -109,6 +112,25 @@ def record_function(
     else:
         render = rec.const(func, "f")
     return rec.call(func, render, tuple(args), dict(kwargs), (func, "") if describe else None)
+
+
+def _refuse_constant_write(name: str, target: Any, kwargs: dict[str, Any]) -> None:
+    """Raise if a traced call would write into an array made outside the trace.
+
+    Inside an op's forward or backward, such an array (`np.zeros(shape)`, say) is a constant
+    of the plan: every replay would write into the same array again, adding to what the last
+    call left. (Outside ops, a step may mean to write into arrays it keeps.)
+    """
+    if not tracing.op_depth:
+        return
+    out = kwargs.get("out")
+    targets = [target, *(out if isinstance(out, tuple) else (out,))]
+    if any(t.__class__ is np.ndarray for t in targets):
+        raise TraceError(
+            f"compile: np.{name} writes into an array that was made outside the traced step, "
+            "so every replay would write into the same array; make it from a traced array "
+            "(np.zeros_like(x, shape=...), np.empty_like) or without out="
+        )
 
 
 def _method(name: str) -> Any:

@@ -110,6 +110,21 @@ class ClearGrad(NamedTuple):
 # The active tracer, or None: one check per op when nothing is traced.
 current: Tracer | None = None
 
+# Above 0 while an op's forward or backward runs inside a trace (see `run_op`): an op is pure,
+# so its calls may write only into arrays the trace made.
+op_depth = 0
+
+
+def run_op(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """`fn(*args, **kwargs)`, an op's forward or backward called inside a trace."""
+    global op_depth
+    op_depth += 1
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        op_depth -= 1
+
+
 # Bumped whenever any Module registers or unregisters a Parameter or sub-Module (a module's
 # cached parameter list is valid while it is unchanged).
 structure_version = 0
