@@ -12,11 +12,11 @@ from .module import Module
 from .ops.losses import check_reduction
 from .tensor import Tensor
 
-__all__ = ["HuberLoss", "L1Loss", "SmoothL1Loss"]
+__all__ = ["HuberLoss", "L1Loss", "Loss", "SmoothL1Loss"]
 
 
-class _Loss(Module):
-    """A loss module: `reduction` ("mean", "sum" or "none") is checked when it is made."""
+class Loss(Module):
+    """The base of the loss modules: `reduction` ("mean", "sum" or "none") is checked when made."""
 
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
@@ -28,7 +28,7 @@ class _Loss(Module):
         return f"reduction={self.reduction!r}"
 
 
-class L1Loss(_Loss):
+class L1Loss(Loss):
     """Mean absolute error |x - y|, reduced; see `l1_losses.l1_loss`.
 
     Args:
@@ -40,7 +40,7 @@ class L1Loss(_Loss):
         return l1_losses.l1_loss(input, target, self.reduction)
 
 
-class HuberLoss(_Loss):
+class HuberLoss(Loss):
     """Huber loss: ½d² where |d| < δ, else δ(|d| - ½δ); see `l1_losses.huber_loss`.
 
     Args:
@@ -61,7 +61,7 @@ class HuberLoss(_Loss):
         return f"reduction={self.reduction!r}, delta={self.delta}"
 
 
-class SmoothL1Loss(_Loss):
+class SmoothL1Loss(Loss):
     """Smooth L1: ½d²/β where |d| < β, else |d| - ½β; see `l1_losses.smooth_l1_loss`.
 
     Args:

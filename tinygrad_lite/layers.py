@@ -8,8 +8,10 @@ from typing import Any
 import numpy as np
 
 from . import functional
+from .l1_loss_layers import Loss
 from .module import Module, Parameter
-from .ops.losses import check_class_options, check_reduction
+from .norm_layers import check_size
+from .ops.losses import check_class_options
 from .rng import generator as make_generator
 from .tensor import DTypeLike, Tensor
 
@@ -38,14 +40,6 @@ def _as_tensor(x: Any) -> Tensor:
 
 
 # ---------------------------------------------------------------------------- linear
-
-
-def _check_size(owner: str, name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{owner}: {name} must be an int, got {type(value).__name__} {value!r}")
-    if value < 1:
-        raise ValueError(f"{owner}: {name} must be >= 1, got {value}")
-    return int(value)
 
 
 class Linear(Module):
@@ -77,8 +71,8 @@ class Linear(Module):
         dtype: DTypeLike = np.float64,
     ) -> None:
         super().__init__()
-        self.in_features = _check_size("Linear", "in_features", in_features)
-        self.out_features = _check_size("Linear", "out_features", out_features)
+        self.in_features = check_size("Linear", "in_features", in_features)
+        self.out_features = check_size("Linear", "out_features", out_features)
         dt = np.dtype(dtype)
         if dt.kind != "f":
             raise ValueError(f"Linear: dtype must be a floating-point dtype, got {dt}")
@@ -303,20 +297,7 @@ class Dropout(Module):
 # ---------------------------------------------------------------------------- losses
 
 
-class _Loss(Module):
-    """A loss module: `reduction` ("mean", "sum" or "none") is checked when it is made."""
-
-    def __init__(self, reduction: str = "mean") -> None:
-        super().__init__()
-        check_reduction(type(self).__name__, reduction)
-        self.reduction = reduction
-
-    def extra_repr(self) -> str:
-        """Return the reduction."""
-        return f"reduction={self.reduction!r}"
-
-
-class BCELoss(_Loss):
+class BCELoss(Loss):
     """Binary cross-entropy of probabilities: -[y·ln p + (1-y)·ln(1-p)], logs clamped at -100.
 
     `loss(p, y)` with p the probabilities (e.g. a sigmoid's output) and y targets in [0, 1] of
@@ -331,7 +312,7 @@ class BCELoss(_Loss):
         return functional.binary_cross_entropy(_as_tensor(input), target, self.reduction)
 
 
-class BCEWithLogitsLoss(_Loss):
+class BCEWithLogitsLoss(Loss):
     """Binary cross-entropy of σ(z), fused with the sigmoid: finite for any finite logits.
 
     `loss(z, y)`; the gradient is σ(z) - y (divided by n for the mean), the tutorial's
@@ -348,7 +329,7 @@ class BCEWithLogitsLoss(_Loss):
         )
 
 
-class CrossEntropyLoss(_Loss):
+class CrossEntropyLoss(Loss):
     """Softmax cross-entropy of logits, fused with the softmax, as PyTorch's.
 
     `loss(x, t)` with x the logits, classes along `dim`, and t class indices (an integer
@@ -395,7 +376,7 @@ class CrossEntropyLoss(_Loss):
         return f"reduction={self.reduction!r}, dim={self.dim}" + _class_options_repr(self)
 
 
-class NLLLoss(_Loss):
+class NLLLoss(Loss):
     """Negative log-likelihood of class indices given log-probabilities, as PyTorch's.
 
     `loss(logp, t)` with logp log-probabilities (e.g. `nn.LogSoftmax(dim=1)`'s output) and t
@@ -445,7 +426,7 @@ def _class_options_repr(loss: Any) -> str:
     return text
 
 
-class MSELoss(_Loss):
+class MSELoss(Loss):
     """Mean squared error (x - y)², reduced; see `functional.mse_loss`.
 
     Args:

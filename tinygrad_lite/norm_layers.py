@@ -16,7 +16,8 @@ from .tensor import DTypeLike, Tensor
 __all__ = ["BatchNorm1d", "Embedding", "LayerNorm"]
 
 
-def _check_size(owner: str, name: str, value: Any) -> int:
+def check_size(owner: str, name: str, value: Any) -> int:
+    """`value` as an int >= 1 (a layer's size argument), or a TypeError/ValueError naming it."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{owner}: {name} must be an int, got {type(value).__name__} {value!r}")
     if value < 1:
@@ -123,7 +124,7 @@ class BatchNorm1d(Module):
         dtype: DTypeLike = np.float64,
     ) -> None:
         super().__init__()
-        self.num_features = _check_size("BatchNorm1d", "num_features", num_features)
+        self.num_features = check_size("BatchNorm1d", "num_features", num_features)
         self.eps = check_eps("BatchNorm1d", eps)
         if momentum is not None and (
             isinstance(momentum, bool)
@@ -237,8 +238,8 @@ class Embedding(Module):
         dtype: DTypeLike = np.float64,
     ) -> None:
         super().__init__()
-        v = self.num_embeddings = _check_size("Embedding", "num_embeddings", num_embeddings)
-        self.embedding_dim = _check_size("Embedding", "embedding_dim", embedding_dim)
+        v = self.num_embeddings = check_size("Embedding", "num_embeddings", num_embeddings)
+        self.embedding_dim = check_size("Embedding", "embedding_dim", embedding_dim)
         if padding_idx is not None:
             if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)):
                 raise TypeError(
