@@ -88,20 +88,18 @@ def test_gradgradcheck_every_op(name: str, data: st.DataObject) -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 @given(data=st.data())
-def test_forward_matches_the_reference(name: str, data: st.DataObject) -> None:
+def test_forward_matches_the_reference_and_grads_match_the_inputs(
+    name: str, data: st.DataObject
+) -> None:
     case = draw_case(data, name)
     out = case.call()
     expected = np.asarray(case.reference())
     assert out.shape == expected.shape
     assert out.dtype == expected.dtype or out.dtype.kind == expected.dtype.kind == "f"
     np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
-
-
-@pytest.mark.parametrize("name", DIFFERENTIABLE)
-@given(data=st.data())
-def test_grad_shape_and_dtype_equal_data(name: str, data: st.DataObject) -> None:
-    case = draw_case(data, name)
-    out = case.call()
+    if not REGISTRY[name].fn.differentiable:
+        return
+    # each input's gradient has the input's shape and dtype (one draw serves both checks)
     out.backward(np.ones_like(out.data))
     for t in case.inputs:
         if t.requires_grad:
