@@ -37,7 +37,7 @@ class Net(nn.Module):
 # How a step may use its float arguments `a` and `b` (and the optimizer's settings).
 USES = {
     "scale_loss": lambda net, opt, loss, a, b: loss * a,
-    "python_arithmetic": lambda net, opt, loss, a, b: loss * ((1 - a) * b + a**2 / (1 + b)),
+    "python_arithmetic": lambda net, opt, loss, a, b: loss * ((1 - a) * b + a**2 / (3 + b)),
     "penalty": lambda net, opt, loss, a, b: loss + b * (net.W1 * net.W1).sum(),
     "reflected": lambda net, opt, loss, a, b: a - loss / (b * b + 2.0),
     "branch": lambda net, opt, loss, a, b: loss * 2 if a > 0.5 else loss,
