@@ -131,6 +131,15 @@ def _counted(target: Any, opts: ClassOptions, dtype: Any) -> tuple[Any, Any, Any
     return counted, weights, np.add.reduce(weights, axis=None)
 
 
+def _target_terms(
+    logp: Any, target: Any, opts: ClassOptions, axis: int, dtype: Any
+) -> tuple[Any, Any, Any]:
+    """-w[t]·logp[t] per sample (0 where the target is ignored), the counted mask, the divisor."""
+    counted, weights, divisor = _counted(target, opts, dtype)
+    safe = np.where(counted, target, 0)
+    return weights * -_pick(logp, safe, axis), counted, divisor
+
+
 def _check_targets(op: str, target: Any, opts: ClassOptions, n_classes: int) -> None:
     ignore = opts.ignore_index
     tracing.value_check(lambda t: _check_classes(op, t, n_classes, ignore), target)
@@ -227,9 +236,7 @@ class CrossEntropy(Function):
             return reduce_parts([(1.0, terms)], reduction, _samples(x, axis))
         _check_targets(op, target, opts, x.shape[axis])
         ctx.save_for_backward(x, target, reduction, axis, opts)
-        counted, weights, divisor = _counted(target, opts, x.dtype)
-        safe = np.where(counted, target, 0)
-        nll = weights * -_pick(logp, safe, axis)
+        nll, counted, divisor = _target_terms(logp, target, opts, axis, x.dtype)
         eps = opts.smoothing
         if not eps:
             return reduce_parts([(1.0, nll)], reduction, divisor)
@@ -318,9 +325,8 @@ class NLLLoss(Function):
         opts = class_options("nll_loss", x, axis, weight, ignore_index, 0.0)
         _check_targets("nll_loss", target, opts, x.shape[axis])
         ctx.save_for_backward(target, x.shape, x.dtype, reduction, axis, opts)
-        counted, weights, divisor = _counted(target, opts, x.dtype)
-        safe = np.where(counted, target, 0)
-        return reduce_parts([(1.0, weights * -_pick(x, safe, axis))], reduction, divisor)
+        nll, _, divisor = _target_terms(x, target, opts, axis, x.dtype)
+        return reduce_parts([(1.0, nll)], reduction, divisor)
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> tuple[Any, None]:
