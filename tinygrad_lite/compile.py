@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from . import anomaly, autograd, tracing
+from . import anomaly, autograd, tracing, written
 from .buffers import (
     ThreadBuffers,
     buffer_prologue,
@@ -313,7 +313,7 @@ class CompiledStep:
             _version=_state_version,
             _buffers=buffers.get,
             _outer_mul=outer_multiply,
-            _next_version=autograd.next_version,
+            _mark=written.mark,
             _same=_same_float,
             _setting=dict.__getitem__,  # a group's setting, read as ParamGroup does untraced
         )

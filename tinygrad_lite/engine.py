@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import anomaly, autograd, hooks, tracing
+from . import anomaly, autograd, hooks, tracing, written
 from .autograd import Context
 from .shapes import unbroadcast
 
@@ -141,16 +141,6 @@ def _refuse_if_released(roots: Sequence[Tensor]) -> None:
         stack.extend(p for p in ctx.inputs if p.__class__ is Context)
 
 
-def _modified_in_place(ctx: Context, p: Tensor) -> None:
-    if any(s is p.data for s in ctx.saved or ()):
-        raise RuntimeError(
-            f"backward: an input of {ctx.fn.__name__} (shape {p.data.shape}) was modified in "
-            "place after the op used it (an optimizer step between a forward and its "
-            "backward?), so its gradient would be computed from the new values; run backward "
-            "before changing the parameters"
-        )
-
-
 def walk(
     roots: Sequence[Tensor],
     root_grads: Sequence[Any],
@@ -194,6 +184,8 @@ def walk(
         # nodes before it: refuse first, so that a refused backward changes nothing.
         global _released_before
         _refuse_if_released(roots)
+    written.refuse_stale(roots)  # stale saved values: refused before anything runs
+    if last_use:
         _released_before = autograd.next_version()  # one counter: larger than any before
     for root, g in zip(roots, root_grads, strict=True):
         ctx = root._ctx
@@ -256,8 +248,6 @@ def walk(
             if flowed is not None:
                 flowed.append(pg)
             if p.__class__ is not Context:
-                if p._version > ctx.seq:  # type: ignore[union-attr]
-                    _modified_in_place(ctx, p)  # type: ignore[arg-type]
                 seen = leaves.get(id(p))
                 leaves[id(p)] = (p, pg, pg is g) if seen is None else (p, seen[1] + pg, False)  # type: ignore[assignment]
                 continue

@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 import numpy as np
 
 from . import tracing
-from .autograd import next_version
 from .rng import generator as make_generator
 from .tensor import Tensor
+from .written import mark
 
 __all__ = [
     "calculate_gain",
@@ -115,7 +115,7 @@ def _fill(func: str, tensor: T, values: Any) -> T:
     if not data.flags.writeable:
         raise ValueError(f"{func}: the tensor (shape {data.shape}) has a read-only array")
     np.copyto(data, values, casting="same_kind")
-    tensor._version = next_version()
+    mark(tensor)
     return tensor
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .interrupts import deferred_interrupts
+from .written import mark
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -218,4 +219,5 @@ def load_state(
     with deferred_interrupts():
         for p, arr in staged:
             np.copyto(p.data, arr)
+            mark(p)
     return missing, unexpected

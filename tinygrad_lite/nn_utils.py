@@ -9,9 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import next_version, no_grad
+from .autograd import no_grad
 from .tensor import Tensor
 from .tracing import traced_call
+from .written import mark
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "is_weight", "l2_penalty"]
 
@@ -76,7 +77,7 @@ def _scale(params: list[Tensor], total: Any, max_norm: float, error_if_nonfinite
             g = p.grad
             if g is not None:
                 np.multiply(g.data, coef, out=g.data)
-                g._version = next_version()
+                mark(g)
 
 
 def clip_grad_norm_(
@@ -141,7 +142,7 @@ def _clamp(params: list[Tensor], value: float) -> None:
         g = p.grad
         if g is not None:
             np.clip(g.data, -value, value, out=g.data)  # NaN stays NaN, as in PyTorch
-            g._version = next_version()
+            mark(g)
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:

@@ -236,6 +236,9 @@ class _Perturbing:
     def group_write(self, group: Any, changes: dict[str, Any]) -> None:
         dict.update(group, group._checked(changes))  # what ParamGroup does outside a trace
 
+    def mark_written(self, t: Tensor) -> None:
+        pass
+
 
 def perturbed_forward(
     run: Callable[[], tuple[Tensor, Mapping[str, Tensor]]],

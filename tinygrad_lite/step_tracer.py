@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd, tracing
+from . import tracing, written
 from .engine import accumulate_leaf
 from .recorder import Recorder
 from .tensor import Tensor
@@ -249,6 +249,7 @@ class StepTracer:
                 f"{len(owner.param_groups)}: raise _Stale"
             )
         next_grad = iter(traced)
+        stepped: list[Tensor] = []
         for u in updates:
             if isinstance(u, tracing.ClearGrad):
                 self.data_of(u.param)
@@ -257,6 +258,14 @@ class StepTracer:
                 self.cleared.add(id(u.param))
             else:
                 self._plain_update(owner, u, next(next_grad))
+                stepped.append(u.param)
+        if stepped:  # one stamp for the step's parameters (see `written`), now and on replay
+            self.rec.recording = False
+            try:
+                written.mark(*stepped)
+            finally:
+                self.rec.recording = True
+            self.rec.emit(f"_mark({', '.join(str(self.name_of(p)) for p in stepped)})")
         return True
 
     def _plain_update(self, owner: Any, u: tracing.PlainUpdate, g: Traced) -> None:
@@ -282,8 +291,12 @@ class StepTracer:
         rec.emit(f"np.multiply({src}, {self.lrs[key]}, out={work})")
         np.subtract(data, u.work, out=data)
         rec.emit(f"np.subtract({name}.data, {work}, out={name}.data)")
-        p._version = autograd.next_version()
-        rec.emit(f"{name}._version = _next_version()")
+
+    def mark_written(self, t: Tensor) -> None:
+        """A tensor the plan knows was changed in place: stamp it on every replay too."""
+        name = self.name_of(t)
+        if name is not None:
+            self.rec.emit(f"_mark({name})")
 
     def read_mode(self, module: Any, mode: bool) -> None:
         """A module's `training` flag read: the plan checks it first, on every call."""

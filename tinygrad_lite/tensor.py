@@ -10,6 +10,7 @@ import numpy as np
 from . import autograd, display, dtypes, engine, hooks, tracing
 from . import ops as F
 from .autograd import Context
+from .tensor_inplace import TensorInPlaceMethods
 from .tensor_methods import TensorMethods
 from .tensor_scan import TensorScanMethods
 
@@ -84,7 +85,7 @@ def set_numpy_dispatch(ufunc: Callable[..., Any], function: Callable[..., Any]) 
     _numpy_dispatch.function = function
 
 
-class Tensor(TensorMethods, TensorScanMethods):
+class Tensor(TensorMethods, TensorScanMethods, TensorInPlaceMethods):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     Args:

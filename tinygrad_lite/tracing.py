@@ -86,6 +86,9 @@ class Tracer(Protocol):
     def group_write(self, group: Any, changes: dict[str, Any]) -> None:
         """The step sets optimizer settings: set them now and on every replay."""
 
+    def mark_written(self, t: Tensor) -> None:
+        """`t`'s array was written in place: the replay stamps it too (`written.mark`)."""
+
 
 class PlainUpdate(NamedTuple):
     """One parameter's plain gradient step, p ← p − lr·(g + weight_decay·p), as SGD does it.
@@ -237,6 +240,12 @@ def random_call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     if current is not None and current.active():
         return current.random_call(fn, args, kwargs)
     return fn(*args, **kwargs)
+
+
+def on_written(t: Tensor) -> None:
+    """`t` was changed in place: a trace stamps it again on every replay."""
+    if current is not None and current.active():
+        current.mark_written(t)
 
 
 def on_set_grad(t: Tensor, value: Tensor | None) -> None:

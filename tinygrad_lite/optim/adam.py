@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import next_version
 from ..tensor import Tensor
 from ..tracing import traced_call
+from ..written import mark
 from .optimizer import Optimizer
 from .param_group import _GroupValue, _number
 
@@ -177,7 +177,7 @@ class Adam(Optimizer):
                 np.multiply(num, lr, out=num)
                 np.divide(num, work, out=num)
                 np.subtract(data, num, out=data)
-                p._version = next_version()
+                mark(p)
             start += len(params)
 
 

@@ -32,7 +32,7 @@ class Optimizer:
     `state_counters`), checks hyper-parameters in `_validate` and implements `step`, decorated
     with `tinygrad_lite.tracing.traced_call` so that a compiled training step calls it again
     on every replay; a step that changes parameters in place stamps each one with
-    `p._version = autograd.next_version()`, so a backward through a graph that used the old
+    `tinygrad_lite.written.mark(p)`, so a backward through a graph that used the old
     values is refused.
 
     Per-parameter state lives in `opt.state[i]`, `i` being the parameter's position in

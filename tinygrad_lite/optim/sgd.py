@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import next_version
 from ..tensor import Tensor
 from ..tracing import ClearGrad, PlainUpdate, traced_call
+from ..written import mark
 from .optimizer import Optimizer
 from .param_group import _flag, _GroupValue, _number
 
@@ -176,5 +176,5 @@ class SGD(Optimizer):
                         d = buf
                 np.multiply(d, lr, out=work)
                 np.subtract(data, work, out=data)
-                p._version = next_version()
+                mark(p)
             start += len(params)

@@ -1,0 +1,211 @@
+"""In-place arithmetic, fills, copies and item assignment, with PyTorch's rules.
+
+`p -= lr * p.grad` under `no_grad()`, `x[mask] = 0`, `g.zero_()`: each changes the tensor
+itself, so every other name for it (a module's parameter, an optimizer's list, a view of its
+array) sees the new values, as in PyTorch. The rules:
+
+- **Not recorded** (grad mode off, or no operand requires grad): the result is what the
+  out-of-place op computes, written into the tensor's array and cast to its dtype. The write
+  is stamped (`written.mark`), so a backward whose graph saved the old values refuses.
+- **A leaf that requires grad** cannot be changed while gradients are recorded (PyTorch
+  refuses too): update parameters inside `with no_grad():`.
+- **Recorded** (grad mode on and an operand requires grad, `+=` and the like only): the tensor
+  takes the out-of-place result, its values and its place in the graph, as `y = y + x` would,
+  and stays the same object. Its old array is not written, so arrays that shared it (a view
+  taken before, a NumPy array it wraps) keep the old values, where PyTorch writes into the
+  shared memory; fills, copies and item assignment are not recorded and refuse.
+- The result keeps the tensor's shape (`x += y` never broadcasts `x`), and `+=` and friends
+  cast it by PyTorch's rule: no floating-point result into an integer tensor, nothing but
+  bool into a bool tensor. `fill_`, `copy_` and item assignment cast as NumPy's assignment
+  does (a float written into an integer tensor is truncated), as PyTorch's `copy_` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import autograd, written
+from .tensor_shape import index_arg
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+__all__ = ["TensorInPlaceMethods"]
+
+
+def _can_cast(src: np.dtype[Any], dst: np.dtype[Any]) -> bool:
+    """PyTorch's rule for writing a result of dtype `src` into a tensor of dtype `dst`."""
+    if src.kind == "c" and dst.kind != "c":
+        return False
+    if src.kind in "fc" and dst.kind in "iub":
+        return False
+    return not (src.kind != "b" and dst.kind == "b")
+
+
+def _is_tensor(x: Any) -> bool:
+    return hasattr(x, "_ctx")
+
+
+def _records(t: Tensor, other: Any) -> bool:
+    """Whether an in-place op on `t` with `other` would be recorded for backward."""
+    return autograd.is_grad_enabled() and (
+        t._requires_grad or (_is_tensor(other) and other._requires_grad)
+    )
+
+
+def _refuse_grad_leaf(t: Tensor, what: str) -> None:
+    if t._ctx is None and t._requires_grad:
+        raise RuntimeError(
+            f"{what}: the tensor (shape {t.data.shape}) is a leaf that requires grad; it cannot "
+            "be changed in place while gradients are recorded (its .grad would belong to no "
+            "value). Change it inside `with tinygrad_lite.no_grad():`, as an optimizer does"
+        )
+
+
+def _check_shape(t: Tensor, shape: tuple[int, ...], what: str) -> None:
+    if shape != t.data.shape:
+        raise ValueError(
+            f"{what}: the result has shape {shape}, the tensor {t.data.shape}; an in-place op "
+            "keeps the tensor's shape (write `x = x + y` for a broadcast result)"
+        )
+
+
+def _check_cast(src: np.dtype[Any], t: Tensor, what: str) -> None:
+    if not _can_cast(src, t.data.dtype):
+        raise TypeError(
+            f"{what}: the result's dtype {src} cannot be written into a tensor of dtype "
+            f"{t.data.dtype} in place (PyTorch's rule: no floating-point result into an "
+            "integer tensor, nothing but bool into a bool tensor); write `x = x ...` for a new "
+            "tensor, or cast"
+        )
+
+
+def _writable(t: Tensor, what: str) -> np.ndarray:
+    data = t.data
+    if isinstance(data, np.ndarray) and not data.flags.writeable:
+        raise ValueError(f"{what}: the tensor (shape {data.shape}) has a read-only array")
+    return data
+
+
+class TensorInPlaceMethods:
+    """In-place methods of `Tensor` (see the module's docstring for the rules)."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        data: np.ndarray
+        _ctx: Any
+        _requires_grad: bool
+        _version: int
+
+    def _in_place(self, what: str, op: Callable[[Any, Any], Tensor], other: Any) -> Tensor:
+        """`self <op>= other`: the out-of-place `op(self, other)`, written into self."""
+        t: Tensor = self  # type: ignore[assignment]
+        if _records(t, other):
+            _refuse_grad_leaf(t, what)
+            result = op(t, other)
+            _check_shape(t, result.data.shape, what)
+            if result.data.dtype != t.data.dtype:
+                _check_cast(result.data.dtype, t, what)
+                result = result.astype(t.data.dtype)
+            t.data, t._ctx, t._requires_grad = result.data, result._ctx, result._requires_grad
+            t._version = autograd.next_version()
+            return t
+        with autograd.no_grad():
+            result = op(t, other)
+        _check_shape(t, result.data.shape, what)
+        _check_cast(result.data.dtype, t, what)
+        np.copyto(_writable(t, what), result.data, casting="unsafe")
+        written.mark(t)
+        return t
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._in_place("+=", lambda a, b: a.add(b), other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._in_place("-=", lambda a, b: a.sub(b), other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._in_place("*=", lambda a, b: a.mul(b), other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._in_place("/=", lambda a, b: a.div(b), other)
+
+    def __ipow__(self, exponent: Any) -> Tensor:
+        return self._in_place("**=", lambda a, b: a.pow(b), exponent)
+
+    def __iand__(self, other: Any) -> Tensor:
+        return self._in_place("&=", lambda a, b: a & b, other)
+
+    def __ior__(self, other: Any) -> Tensor:
+        return self._in_place("|=", lambda a, b: a | b, other)
+
+    def __ixor__(self, other: Any) -> Tensor:
+        return self._in_place("^=", lambda a, b: a ^ b, other)
+
+    def add_(self, other: Any) -> Tensor:
+        """Self += other, in place (PyTorch's `add_`; see the module docstring)."""
+        return self._in_place("add_", lambda a, b: a.add(b), other)
+
+    def sub_(self, other: Any) -> Tensor:
+        """Self -= other, in place."""
+        return self._in_place("sub_", lambda a, b: a.sub(b), other)
+
+    def mul_(self, other: Any) -> Tensor:
+        """Self *= other, in place."""
+        return self._in_place("mul_", lambda a, b: a.mul(b), other)
+
+    def div_(self, other: Any) -> Tensor:
+        """Self /= other (true division), in place."""
+        return self._in_place("div_", lambda a, b: a.div(b), other)
+
+    def _unrecorded(self, what: str, source: Any) -> np.ndarray:
+        """The array to write into for a fill, copy or item assignment (refused with grad)."""
+        t: Tensor = self  # type: ignore[assignment]
+        if _records(t, source):
+            _refuse_grad_leaf(t, what)
+            raise RuntimeError(
+                f"{what}: an operand requires grad and gradients are recorded, and {what} is "
+                "not recorded for backward; build the new value out of place (`where`, "
+                "arithmetic), or write inside `with tinygrad_lite.no_grad():`"
+            )
+        return _writable(t, what)
+
+    def fill_(self, value: Any) -> Tensor:
+        """Set every element to `value` (a number or a one-element tensor), in place."""
+        data = self._unrecorded("fill_", value)
+        v = value.data if _is_tensor(value) else np.asarray(value)
+        if v.size != 1:
+            raise ValueError(f"fill_: the value must be one number, got shape {v.shape}")
+        data[...] = v.reshape(())
+        written.mark(self)
+        return self  # type: ignore[return-value]
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0, in place (`p.grad.zero_()`)."""
+        return self.fill_(0)
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy `src`'s values (broadcast to this shape, cast to this dtype) into self."""
+        data = self._unrecorded("copy_", src)
+        s = src.data if _is_tensor(src) else np.asarray(src)
+        try:
+            s = np.broadcast_to(s, data.shape)
+        except ValueError:
+            raise ValueError(
+                f"copy_: a source of shape {s.shape} does not broadcast to the tensor's shape "
+                f"{data.shape}"
+            ) from None
+        np.copyto(data, s, casting="unsafe")
+        written.mark(self)
+        return self  # type: ignore[return-value]
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """`x[index] = value`: NumPy's (and PyTorch's) assignment, in place, not recorded."""
+        data = self._unrecorded("item assignment", value)
+        v = value.data if _is_tensor(value) else value
+        data[index_arg(index)] = v
+        written.mark(self)
