@@ -10,6 +10,7 @@ import numpy as np
 from . import autograd, display, dtypes, engine, hooks, tracing
 from . import ops as F
 from .autograd import Context
+from .tensor_aliases import TensorAliasMethods
 from .tensor_inplace import TensorInPlaceMethods
 from .tensor_methods import TensorMethods
 from .tensor_scan import TensorScanMethods
@@ -85,7 +86,7 @@ def set_numpy_dispatch(ufunc: Callable[..., Any], function: Callable[..., Any]) 
     _numpy_dispatch.function = function
 
 
-class Tensor(TensorMethods, TensorScanMethods, TensorInPlaceMethods):
+class Tensor(TensorMethods, TensorScanMethods, TensorInPlaceMethods, TensorAliasMethods):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     Args:
