@@ -8,7 +8,7 @@ topological order and calls an optional hook on every node it visits.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -120,25 +120,48 @@ class _GraphContext:
 _released_before = -1
 
 
-def _refuse_if_released(roots: Sequence[Tensor]) -> None:
-    """Raise before anything is released if the graph behind `roots` holds a released node.
+def _reaching_back(roots: Sequence[Tensor], before: int) -> Iterator[Context]:
+    """Each node behind `roots` (once) whose graph reaches back past creation number `before`.
 
-    Only a graph reaching back past the latest releasing backward can hold one (a node's
-    `oldest` says how far back its graph reaches), so a training loop's fresh graph is never
-    searched; elsewhere the search enters only such parts.
+    A node's `oldest` says how far back its graph reaches, so a training loop's fresh graph
+    yields nothing and a search enters only the parts that reach back.
     """
-    stack = [r._ctx for r in roots if r._ctx is not None and r._ctx.oldest < _released_before]
-    if not stack:  # a training loop's fresh graph: nothing behind it was released
-        return
+    stack = [r._ctx for r in roots if r._ctx is not None and r._ctx.oldest < before]
     seen: set[int] = set()
     while stack:
         ctx = stack.pop()
-        if id(ctx) in seen or ctx.oldest >= _released_before:
+        if id(ctx) in seen or ctx.oldest >= before:
             continue
         seen.add(id(ctx))
+        yield ctx
+        if ctx.inputs is not None:
+            stack.extend(p for p in ctx.inputs if p.__class__ is Context)
+
+
+def _refuse_if_released(roots: Sequence[Tensor]) -> None:
+    """Raise before anything is released if the graph behind `roots` holds a released node.
+
+    Only a graph reaching back past the latest releasing backward can hold one.
+    """
+    for ctx in _reaching_back(roots, _released_before):
         if ctx.saved is None or ctx.inputs is None:
             raise RuntimeError(_RELEASED)
-        stack.extend(p for p in ctx.inputs if p.__class__ is Context)
+
+
+def _refuse_stale(roots: Sequence[Tensor]) -> None:
+    """Raise before anything runs if a node behind `roots` saved an array written since.
+
+    Only nodes older than the latest in-place write can hold one (see `written`). A graph
+    that reaches a released node is left to the walk, which refuses it for that.
+    """
+    stale: list[Context] = []
+    for ctx in _reaching_back(roots, written.last):
+        if ctx.saved is None or ctx.inputs is None:
+            return
+        if ctx.seq < written.last:
+            stale.append(ctx)
+    for ctx in stale:
+        written.check_saved(ctx)
 
 
 def walk(
@@ -184,7 +207,7 @@ def walk(
         # nodes before it: refuse first, so that a refused backward changes nothing.
         global _released_before
         _refuse_if_released(roots)
-    written.refuse_stale(roots)  # stale saved values: refused before anything runs
+    _refuse_stale(roots)  # values changed in place since a node saved them
     if last_use:
         _released_before = autograd.next_version()  # one counter: larger than any before
     for root, g in zip(roots, root_grads, strict=True):

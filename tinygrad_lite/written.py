@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 
 from . import tracing
-from .autograd import Context, next_version
+from .autograd import next_version
 
-__all__ = ["mark", "last", "refuse_stale"]
+__all__ = ["mark", "last", "check_saved"]
 
 # id(array that owns the memory) -> [a weak reference to it, the sequence number of its last
 # write]. The entry goes when the array does.
@@ -83,31 +83,7 @@ def _written_after(a: Any, seq: int) -> bool:
     return entry is not None and entry[1] > seq and entry[0]() is owner
 
 
-def refuse_stale(roots: Any) -> None:
-    """Raise, before any backward runs, if a node behind `roots` saved an array written since.
-
-    Only a graph with a node older than the latest write can hold one (a node's `oldest` says
-    how far back its graph reaches), so a training loop's fresh graph is not searched. A graph
-    that reaches a released node is left to the engine, which refuses it for that.
-    """
-    stack = [r._ctx for r in roots if r._ctx is not None and r._ctx.oldest < last]
-    seen: set[int] = set()
-    stale: list[Context] = []
-    while stack:
-        ctx = stack.pop()
-        if id(ctx) in seen or ctx.oldest >= last:
-            continue
-        seen.add(id(ctx))
-        if ctx.saved is None or ctx.inputs is None:
-            return  # released: the engine's error
-        if ctx.seq < last:
-            stale.append(ctx)
-        stack.extend(p for p in ctx.inputs if p.__class__ is Context)
-    for ctx in stale:
-        _check_saved(ctx)
-
-
-def _check_saved(ctx: Any) -> None:
+def check_saved(ctx: Any) -> None:
     """Raise if an array `ctx` saved for its backward was changed in place after the op ran."""
     seq = ctx.seq
     values = list(ctx.saved)
