@@ -300,6 +300,7 @@ def interrupt_at(k: int, seen: list[str]) -> Callable[..., Any]:
 
 
 # An interrupt inside np.savez makes zipfile complain, when collected, about its closed file.
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_an_interrupt_anywhere_leaves_all_old_or_all_new_files(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], quick_figures: None

@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 import numpy as np
+import pytest
 
 from tests.test_interrupts import (  # noqa: F401 - pytestmark applies here too
     TRIALS,
@@ -20,6 +21,7 @@ from tinygrad_lite import Tensor
 N_LEAVES = 60
 
 
+@pytest.mark.slow
 def test_backward_updates_all_leaves_or_none_under_random_interrupts(alarm: list[Any]) -> None:
     leaves = [Tensor(np.full(3, 0.1 * (i + 1)), requires_grad=True) for i in range(N_LEAVES)]
     before = [np.full(3, 7.0) for _ in leaves]  # gradients already there on half the trials

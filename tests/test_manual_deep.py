@@ -329,6 +329,7 @@ def test_zero_initialisation_never_breaks_symmetry() -> None:
         ("random", 0.83, 0.86, None),
     ],
 )
+@pytest.mark.slow
 def test_initialisation_notebook_numbers(
     init: str, train: float, test: float, published_costs: list[float] | None
 ) -> None:
