@@ -67,6 +67,7 @@ class Adam(Optimizer):
     ) -> None:
         defaults = self._validate(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
         super().__init__(params, defaults)
+        self._flats: dict[int, _FlatGroup] = {}  # per group index (see `_flat_group`)
 
     @property
     def beta1(self) -> float:
@@ -131,54 +132,179 @@ class Adam(Optimizer):
     @traced_call
     def step(self) -> None:
         """Apply one Adam update to every parameter whose `.grad` is not None."""
-        state = self.state
         start = 0
-        for group in self.param_groups:
-            params = group["params"]
-            lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        for k, group in enumerate(self.param_groups):
+            flat = self._flat_group(k, group, start)
+            if flat is not None:
+                flat.step(group)
+            else:
+                self._step_each(group, start)
+            start += len(group["params"])
+
+    def _flat_group(self, k: int, group: Mapping[str, Any], start: int) -> _FlatGroup | None:
+        """The group's parameters as one flat update, when it computes what the loop does.
+
+        It does when every parameter has a gradient, all share one dtype and one step count,
+        and the weight decay is not the coupled L2 term (which reads the parameters).
+        """
+        params = group["params"]
+        if len(params) < 2 or (group["weight_decay"] != 0 and not self.decoupled):
+            return None
+        flat = self._flats.get(k)
+        if flat is not None and flat.holds(params, self.state, start):
+            return flat
+        flat = _FlatGroup.build(params, self.state, start)
+        if flat is None:
+            self._flats.pop(k, None)
+        else:
+            self._flats[k] = flat
+        return flat
+
+    def _step_each(self, group: Mapping[str, Any], start: int) -> None:
+        """The update of each parameter of a group in turn."""
+        state = self.state
+        params = group["params"]
+        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        for i, p in enumerate(params, start):
+            if p.grad is None:
+                continue
+            data = p.data
+            g = p.grad.data
+            work = self._work(i, p)
+            st = state.get(i)
+            if st is None:
+                st = {
+                    "step": 0,
+                    "exp_avg": np.zeros_like(data),
+                    "exp_avg_sq": np.zeros_like(data),
+                }
+                state[i] = st
+            st["step"] += 1
+            t = st["step"]
+            m, v = st["exp_avg"], st["exp_avg_sq"]
+            if wd != 0 and self.decoupled:  # AdamW: p ← p·(1 − lr·wd), as PyTorch's
+                np.multiply(data, 1.0 - lr * wd, out=data)
+            elif wd != 0:
+                geff = self._work(i, p, 1)
+                np.multiply(data, wd, out=geff)
+                np.add(g, geff, out=geff)
+                g = geff
+            _moments(g, m, v, b1, b2, work)
+            num = self._work(i, p, 1)
+            _update(m, v, t, lr, b1, b2, eps, work, num)
+            np.subtract(data, num, out=data)
+            mark(p)
+
+
+def _moments(g: Any, m: Any, v: Any, b1: float, b2: float, work: Any) -> None:
+    """The moments in place: m ← β1·m + (1 − β1)·g, v ← β2·v + (1 − β2)·g² (`work`: scratch)."""
+    np.multiply(m, b1, out=m)
+    np.multiply(g, 1.0 - b1, out=work)
+    np.add(m, work, out=m)
+    np.multiply(v, b2, out=v)
+    np.multiply(g, g, out=work)
+    np.multiply(work, 1.0 - b2, out=work)
+    np.add(v, work, out=v)
+
+
+def _update(
+    m: Any, v: Any, t: int, lr: float, b1: float, b2: float, eps: float, work: Any, num: Any
+) -> None:
+    """The step to subtract, lr·m̂ / (√v̂ + eps), into `num` (`work`: scratch)."""
+    # The course's order of operations: α·v̂ / (√ŝ + ε), with v̂ = m / (1 − β1^t) and
+    # ŝ = v / (1 − β2^t), so that its update is reproduced bit for bit.
+    np.divide(v, 1.0 - b2**t, out=work)
+    np.sqrt(work, out=work)
+    np.add(work, eps, out=work)
+    np.divide(m, 1.0 - b1**t, out=num)
+    np.multiply(num, lr, out=num)
+    np.divide(num, work, out=num)
+
+
+class _FlatGroup:
+    """A parameter group's moments in one flat array per kind, updated with one call per step.
+
+    Each parameter's `exp_avg` and `exp_avg_sq` in `opt.state` are views into the flat arrays,
+    so the state dict and the per-parameter loop see the same numbers. Every element goes
+    through the same operations in the same order as in the loop, so the values are the same
+    bit for bit; the work is ~20 NumPy calls per step instead of ~15 per parameter.
+    """
+
+    def __init__(self, params: list[Tensor], states: list[dict[str, Any]]) -> None:
+        self.params = list(params)
+        self.shapes = [p.data.shape for p in params]
+        self.dtype = params[0].data.dtype
+        sizes = [p.data.size for p in params]
+        n = sum(sizes)
+        self.m, self.v = np.zeros(n, self.dtype), np.zeros(n, self.dtype)
+        self.g, self.work, self.num = (np.empty(n, self.dtype) for _ in range(3))
+        ends = np.cumsum(sizes).tolist()
+        spans = [(e - s, e) for s, e in zip(sizes, ends, strict=True)]
+        self.states = states
+        self.nums = [
+            self.num[a:b].reshape(sh) for (a, b), sh in zip(spans, self.shapes, strict=True)
+        ]
+        for st, (a, b), sh in zip(states, spans, self.shapes, strict=True):
+            for key, flat in (("exp_avg", self.m), ("exp_avg_sq", self.v)):
+                view = flat[a:b].reshape(sh)
+                view[...] = st[key]
+                st[key] = view
+        self.views = [(st["exp_avg"], st["exp_avg_sq"]) for st in states]
+
+    @classmethod
+    def build(cls, params: list[Tensor], state: dict[int, Any], start: int) -> _FlatGroup | None:
+        """The flat form of a group, or None if it would not compute what the loop does."""
+        dtype = params[0].data.dtype
+        if any(p._grad is None or p.data.dtype != dtype for p in params):
+            return None
+        found = [state.get(i) for i in range(start, start + len(params))]
+        if all(st is None for st in found):
             for i, p in enumerate(params, start):
-                if p.grad is None:
-                    continue
-                data = p.data
-                g = p.grad.data
-                work = self._work(i, p)
-                st = state.get(i)
-                if st is None:
-                    st = {
-                        "step": 0,
-                        "exp_avg": np.zeros_like(data),
-                        "exp_avg_sq": np.zeros_like(data),
-                    }
-                    state[i] = st
-                st["step"] += 1
-                t = st["step"]
-                m, v = st["exp_avg"], st["exp_avg_sq"]
-                if wd != 0 and self.decoupled:  # AdamW: p ← p·(1 − lr·wd), as PyTorch's
-                    np.multiply(data, 1.0 - lr * wd, out=data)
-                elif wd != 0:
-                    geff = self._work(i, p, 1)
-                    np.multiply(data, wd, out=geff)
-                    np.add(g, geff, out=geff)
-                    g = geff
-                np.multiply(m, b1, out=m)
-                np.multiply(g, 1.0 - b1, out=work)
-                np.add(m, work, out=m)
-                np.multiply(v, b2, out=v)
-                np.multiply(g, g, out=work)
-                np.multiply(work, 1.0 - b2, out=work)
-                np.add(v, work, out=v)
-                # The course's order of operations: α·v̂ / (√ŝ + ε), with v̂ = m / (1 − β1^t) and
-                # ŝ = v / (1 − β2^t), so that its update is reproduced bit for bit.
-                num = self._work(i, p, 1)
-                np.divide(v, 1.0 - b2**t, out=work)
-                np.sqrt(work, out=work)
-                np.add(work, eps, out=work)
-                np.divide(m, 1.0 - b1**t, out=num)
-                np.multiply(num, lr, out=num)
-                np.divide(num, work, out=num)
-                np.subtract(data, num, out=data)
-                mark(p)
-            start += len(params)
+                z = np.zeros_like(p.data)  # copied into the flat arrays, then dropped
+                state[i] = {"step": 0, "exp_avg": z, "exp_avg_sq": z}
+        states = [state.get(i) for i in range(start, start + len(params))]
+        steps = {None if st is None else st["step"] for st in states}
+        if len(steps) != 1 or None in steps:
+            return None  # some parameters stepped more often than others: the loop
+        return cls(params, states)  # type: ignore[arg-type]
+
+    def holds(self, params: list[Tensor], state: dict[int, Any], start: int) -> bool:
+        """Whether this flat form still describes the group (same tensors, state and step)."""
+        if len(params) != len(self.params):
+            return False
+        t = self.states[0]["step"]
+        for k, p in enumerate(params):
+            st = self.states[k]
+            m, v = self.views[k]
+            if (
+                p is not self.params[k]
+                or p._grad is None
+                or p.data.shape != self.shapes[k]
+                or p.data.dtype != self.dtype
+                or state.get(start + k) is not st
+                or st["exp_avg"] is not m
+                or st["exp_avg_sq"] is not v
+                or st["step"] != t
+            ):
+                return False
+        return True
+
+    def step(self, group: Mapping[str, Any]) -> None:
+        """One Adam step of every parameter of the group."""
+        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        t = self.states[0]["step"] + 1
+        for st in self.states:
+            st["step"] = t
+        params = self.params
+        if wd != 0:  # decoupled (AdamW; the coupled form takes the loop)
+            for p in params:
+                np.multiply(p.data, 1.0 - lr * wd, out=p.data)
+        np.concatenate([p._grad.data.reshape(-1) for p in params], out=self.g)  # type: ignore[union-attr]
+        _moments(self.g, self.m, self.v, b1, b2, self.work)
+        _update(self.m, self.v, t, lr, b1, b2, eps, self.work, self.num)
+        for p, num in zip(params, self.nums, strict=True):
+            np.subtract(p.data, num, out=p.data)
+        mark(*params)
 
 
 class AdamW(Adam):
