@@ -92,7 +92,7 @@ def test_the_group_update_equals_one_parameter_at_a_time(
     assert bool(opt._flats) == flat
     if flat:  # the state dict's arrays are views of the flat moments
         group = opt._flats[0]
-        assert all(np.shares_memory(opt.state[i]["exp_avg"], group.m) for i in range(5))
+        assert all(np.shares_memory(opt.state[i]["exp_avg"], group.flats["exp_avg"]) for i in range(5))
 
 
 def test_a_parameter_without_gradient_for_a_step_takes_the_loop_from_then_on() -> None:
@@ -120,3 +120,72 @@ def test_a_state_dict_round_trip_mid_training_changes_nothing() -> None:
             opt.step()
         runs.append([p.data.tobytes() for p in params])
     assert runs[0] == runs[1]
+
+
+def _sgd_reference(
+    params: list[np.ndarray],
+    grads: list[np.ndarray | None],
+    bufs: dict[int, np.ndarray],
+    lr: float,
+    momentum: float,
+    dampening: float = 0.0,
+    nesterov: bool = False,
+    zero_init: bool = False,
+    wd: float = 0.0,
+) -> None:
+    """PyTorch's SGD with momentum on plain arrays, one parameter at a time."""
+    for k, (p, g) in enumerate(zip(params, grads, strict=True)):
+        if g is None:
+            continue
+        if wd:
+            g = g + p * wd
+        if k not in bufs:
+            bufs[k] = g * (1.0 - dampening) if zero_init else g.copy()
+        else:
+            bufs[k] = bufs[k] * momentum + (g * (1.0 - dampening) if dampening else g)
+        d = g + bufs[k] * momentum if nesterov else bufs[k]
+        p -= d * lr
+
+
+@pytest.mark.parametrize(
+    ("kw", "flat", "drop"),
+    [
+        ({"momentum": 0.9}, True, None),
+        ({"momentum": 0.9, "dampening": 0.5}, True, None),
+        ({"momentum": 0.9, "nesterov": True}, True, None),
+        ({"momentum": 0.9, "dampening": 0.9, "zero_init_buffer": True}, True, None),
+        # a step without one gradient takes the loop; the flat form is made again after it
+        ({"momentum": 0.9}, True, (2, 3)),
+        ({"momentum": 0.9, "weight_decay": 0.01}, False, None),  # reads the parameters: loop
+    ],
+)
+def test_sgd_momentum_of_a_group_equals_one_parameter_at_a_time(
+    kw: dict[str, Any], flat: bool, drop: tuple[int, int] | None
+) -> None:
+    params, ref = _setup(5)
+    opt = optim.SGD(params, lr=0.05, **kw)
+    bufs: dict[int, np.ndarray] = {}
+    rng = np.random.default_rng(6)
+    for s in range(6):
+        grads: list[np.ndarray | None] = [rng.standard_normal(p.shape) for p in params]
+        if drop is not None and s == drop[0]:
+            grads[drop[1]] = None
+        for p, g in zip(params, grads, strict=True):
+            p.grad = None if g is None else Tensor(g)
+        opt.step()
+        _sgd_reference(
+            ref,
+            grads,
+            bufs,
+            0.05,
+            kw["momentum"],
+            kw.get("dampening", 0.0),
+            kw.get("nesterov", False),
+            kw.get("zero_init_buffer", False),
+            kw.get("weight_decay", 0.0),
+        )
+    for p, r in zip(params, ref, strict=True):
+        assert p.data.tobytes() == r.tobytes()
+    for k, b in bufs.items():
+        assert opt.state[k]["momentum_buffer"].tobytes() == b.tobytes()
+    assert bool(opt._flats) == flat

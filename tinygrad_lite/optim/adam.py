@@ -10,6 +10,7 @@ import numpy as np
 from ..tensor import Tensor
 from ..tracing import traced_call
 from ..written import mark
+from .flat import FlatGroup
 from .optimizer import Optimizer
 from .param_group import _GroupValue, _number
 
@@ -67,7 +68,6 @@ class Adam(Optimizer):
     ) -> None:
         defaults = self._validate(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
         super().__init__(params, defaults)
-        self._flats: dict[int, _FlatGroup] = {}  # per group index (see `_flat_group`)
 
     @property
     def beta1(self) -> float:
@@ -134,31 +134,30 @@ class Adam(Optimizer):
         """Apply one Adam update to every parameter whose `.grad` is not None."""
         start = 0
         for k, group in enumerate(self.param_groups):
-            flat = self._flat_group(k, group, start)
+            params = group["params"]
+            # The coupled weight decay reads the parameters: that form takes the loop.
+            flat = None
+            if group["weight_decay"] == 0 or self.decoupled:
+                flat = self._flat_group(k, params, start)
             if flat is not None:
-                flat.step(group)
+                self._step_flat(flat, group)
             else:
                 self._step_each(group, start)
-            start += len(group["params"])
+            start += len(params)
 
-    def _flat_group(self, k: int, group: Mapping[str, Any], start: int) -> _FlatGroup | None:
-        """The group's parameters as one flat update, when it computes what the loop does.
-
-        It does when every parameter has a gradient, all share one dtype and one step count,
-        and the weight decay is not the coupled L2 term (which reads the parameters).
-        """
-        params = group["params"]
-        if len(params) < 2 or (group["weight_decay"] != 0 and not self.decoupled):
-            return None
-        flat = self._flats.get(k)
-        if flat is not None and flat.holds(params, self.state, start):
-            return flat
-        flat = _FlatGroup.build(params, self.state, start)
-        if flat is None:
-            self._flats.pop(k, None)
-        else:
-            self._flats[k] = flat
-        return flat
+    def _step_flat(self, flat: FlatGroup, group: Mapping[str, Any]) -> None:
+        """One step of a whole group in flat form (see `optim.flat`): the loop's values."""
+        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        t = flat.states[0]["step"] + 1
+        for st in flat.states:
+            st["step"] = t
+        if wd != 0:  # decoupled (AdamW)
+            for p in flat.params:
+                np.multiply(p.data, 1.0 - lr * wd, out=p.data)
+        m, v = flat.flats["exp_avg"], flat.flats["exp_avg_sq"]
+        _moments(flat.gather(), m, v, b1, b2, flat.work)
+        _update(m, v, t, lr, b1, b2, eps, flat.work, flat.num)
+        flat.update()
 
     def _step_each(self, group: Mapping[str, Any], start: int) -> None:
         """The update of each parameter of a group in turn."""
@@ -219,92 +218,6 @@ def _update(
     np.divide(m, 1.0 - b1**t, out=num)
     np.multiply(num, lr, out=num)
     np.divide(num, work, out=num)
-
-
-class _FlatGroup:
-    """A parameter group's moments in one flat array per kind, updated with one call per step.
-
-    Each parameter's `exp_avg` and `exp_avg_sq` in `opt.state` are views into the flat arrays,
-    so the state dict and the per-parameter loop see the same numbers. Every element goes
-    through the same operations in the same order as in the loop, so the values are the same
-    bit for bit; the work is ~20 NumPy calls per step instead of ~15 per parameter.
-    """
-
-    def __init__(self, params: list[Tensor], states: list[dict[str, Any]]) -> None:
-        self.params = list(params)
-        self.shapes = [p.data.shape for p in params]
-        self.dtype = params[0].data.dtype
-        sizes = [p.data.size for p in params]
-        n = sum(sizes)
-        self.m, self.v = np.zeros(n, self.dtype), np.zeros(n, self.dtype)
-        self.g, self.work, self.num = (np.empty(n, self.dtype) for _ in range(3))
-        ends = np.cumsum(sizes).tolist()
-        spans = [(e - s, e) for s, e in zip(sizes, ends, strict=True)]
-        self.states = states
-        self.nums = [
-            self.num[a:b].reshape(sh) for (a, b), sh in zip(spans, self.shapes, strict=True)
-        ]
-        for st, (a, b), sh in zip(states, spans, self.shapes, strict=True):
-            for key, flat in (("exp_avg", self.m), ("exp_avg_sq", self.v)):
-                view = flat[a:b].reshape(sh)
-                view[...] = st[key]
-                st[key] = view
-        self.views = [(st["exp_avg"], st["exp_avg_sq"]) for st in states]
-
-    @classmethod
-    def build(cls, params: list[Tensor], state: dict[int, Any], start: int) -> _FlatGroup | None:
-        """The flat form of a group, or None if it would not compute what the loop does."""
-        dtype = params[0].data.dtype
-        if any(p._grad is None or p.data.dtype != dtype for p in params):
-            return None
-        found = [state.get(i) for i in range(start, start + len(params))]
-        if all(st is None for st in found):
-            for i, p in enumerate(params, start):
-                z = np.zeros_like(p.data)  # copied into the flat arrays, then dropped
-                state[i] = {"step": 0, "exp_avg": z, "exp_avg_sq": z}
-        states = [state.get(i) for i in range(start, start + len(params))]
-        steps = {None if st is None else st["step"] for st in states}
-        if len(steps) != 1 or None in steps:
-            return None  # some parameters stepped more often than others: the loop
-        return cls(params, states)  # type: ignore[arg-type]
-
-    def holds(self, params: list[Tensor], state: dict[int, Any], start: int) -> bool:
-        """Whether this flat form still describes the group (same tensors, state and step)."""
-        if len(params) != len(self.params):
-            return False
-        t = self.states[0]["step"]
-        for k, p in enumerate(params):
-            st = self.states[k]
-            m, v = self.views[k]
-            if (
-                p is not self.params[k]
-                or p._grad is None
-                or p.data.shape != self.shapes[k]
-                or p.data.dtype != self.dtype
-                or state.get(start + k) is not st
-                or st["exp_avg"] is not m
-                or st["exp_avg_sq"] is not v
-                or st["step"] != t
-            ):
-                return False
-        return True
-
-    def step(self, group: Mapping[str, Any]) -> None:
-        """One Adam step of every parameter of the group."""
-        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        t = self.states[0]["step"] + 1
-        for st in self.states:
-            st["step"] = t
-        params = self.params
-        if wd != 0:  # decoupled (AdamW; the coupled form takes the loop)
-            for p in params:
-                np.multiply(p.data, 1.0 - lr * wd, out=p.data)
-        np.concatenate([p._grad.data.reshape(-1) for p in params], out=self.g)  # type: ignore[union-attr]
-        _moments(self.g, self.m, self.v, b1, b2, self.work)
-        _update(self.m, self.v, t, lr, b1, b2, eps, self.work, self.num)
-        for p, num in zip(params, self.nums, strict=True):
-            np.subtract(p.data, num, out=p.data)
-        mark(*params)
 
 
 class AdamW(Adam):

@@ -11,6 +11,7 @@ from .. import tracing
 from ..tensor import Tensor
 from ..traced import unwrap
 from ..tracing import ClearGrad, PlainUpdate, traced_call
+from .flat import FlatGroup
 from .param_group import ParamGroup, _number
 
 __all__ = ["Optimizer"]
@@ -80,6 +81,7 @@ class Optimizer:
         self.state: dict[int, dict[str, Any]] = {}
         # Preallocated work arrays, one per parameter (and slot), so a step makes no new arrays.
         self._scratch: dict[tuple[int, int], np.ndarray] = {}
+        self._flats: dict[int, FlatGroup] = {}  # per group index (see `_flat_group`)
         # Bumped whenever anything but a group's lr changes (a group added, a hyper-parameter
         # set, a state loaded): a compiled step that wrote the update into its code (see
         # `_plain_updates`) checks it and traces again; the lr it reads on every call.
@@ -195,6 +197,19 @@ class Optimizer:
         """Set a group's lr from a scheduler, which may reach 0 (a warm-up from zero, say)."""
         lr = _number(type(self).__name__, "lr", lr, ge=0)
         dict.__setitem__(group, "lr", lr)
+
+    def _flat_group(self, k: int, params: list[Tensor], start: int) -> FlatGroup | None:
+        """Group `k`'s state in flat form (`optim.flat`), or None where the loop must run."""
+        flat = self._flats.get(k)
+        if flat is not None and flat.holds(params, self.state, start):
+            return flat
+        counter = "step" if "step" in self.state_counters else None
+        flat = FlatGroup.build(params, self.state, start, self.state_arrays, counter)
+        if flat is None:
+            self._flats.pop(k, None)
+        else:
+            self._flats[k] = flat
+        return flat
 
     def _work(self, i: int, p: Tensor, slot: int = 0) -> np.ndarray:
         buf = self._scratch.get((i, slot))

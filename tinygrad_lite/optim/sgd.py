@@ -10,6 +10,7 @@ import numpy as np
 from ..tensor import Tensor
 from ..tracing import ClearGrad, PlainUpdate, traced_call
 from ..written import mark
+from .flat import FlatGroup
 from .optimizer import Optimizer
 from .param_group import _flag, _GroupValue, _number
 
@@ -135,13 +136,19 @@ class SGD(Optimizer):
         start = 0
         # The settings are read as a plain dict's: a compiled step replays this whole call.
         read = dict.__getitem__
-        for group in self.param_groups:
+        for k, group in enumerate(self.param_groups):
             params = read(group, "params")
             lr, momentum = read(group, "lr"), read(group, "momentum")
             wd = read(group, "weight_decay")
             if momentum != 0:
                 nesterov, zero_init = read(group, "nesterov"), read(group, "zero_init_buffer")
                 keep = 1.0 - read(group, "dampening")
+                # The weight decay reads the parameters: that form takes the loop.
+                flat = self._flat_group(k, params, start) if wd == 0 else None
+                if flat is not None:
+                    _momentum_step(flat, lr, momentum, keep, nesterov, zero_init)
+                    start += len(params)
+                    continue
             for i, p in enumerate(params, start):
                 grad = p._grad
                 if grad is None:
@@ -178,3 +185,31 @@ class SGD(Optimizer):
                 np.subtract(data, work, out=data)
                 mark(p)
             start += len(params)
+
+
+def _momentum_step(
+    flat: FlatGroup, lr: float, momentum: float, keep: float, nesterov: bool, zero_init: bool
+) -> None:
+    """One momentum step of a whole group in flat form (`optim.flat`): the loop's values."""
+    g = flat.gather()
+    buf, work, num = flat.flats["momentum_buffer"], flat.work, flat.num
+    d = g
+    if flat.first:  # buf ← g, or (1 − τ)·g from a zero buffer
+        np.copyto(buf, g)
+        if zero_init:
+            np.multiply(buf, keep, out=buf)
+        flat.first = False
+    else:
+        np.multiply(buf, momentum, out=buf)
+        if keep != 1.0:
+            np.multiply(g, keep, out=work)
+            d = work
+        np.add(buf, d, out=buf)
+    if nesterov:
+        np.multiply(buf, momentum, out=num)
+        np.add(d, num, out=work)
+        d = work
+    else:
+        d = buf
+    np.multiply(d, lr, out=num)
+    flat.update()
