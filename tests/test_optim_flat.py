@@ -91,8 +91,8 @@ def test_the_group_update_equals_one_parameter_at_a_time(
         assert p.data.tobytes() == r.tobytes()
     assert bool(opt._flats) == flat
     if flat:  # the state dict's arrays are views of the flat moments
-        group = opt._flats[0]
-        assert all(np.shares_memory(opt.state[i]["exp_avg"], group.flats["exp_avg"]) for i in range(5))
+        moments = opt._flats[0].flats["exp_avg"]
+        assert all(np.shares_memory(opt.state[i]["exp_avg"], moments) for i in range(5))
 
 
 def test_a_parameter_without_gradient_for_a_step_takes_the_loop_from_then_on() -> None:
