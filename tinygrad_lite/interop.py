@@ -323,7 +323,39 @@ def _clip(a: Tensor, a_min: Any = None, a_max: Any = None, **kw: Any) -> Tensor:
     return a.clamp(lo, hi)
 
 
+def _floats_only(a: Tensor, name: str, **unsupported: Any) -> None:
+    """Refuse (to NumPy, or with a hint) what the scan ops do not compute as NumPy does."""
+    if any(v is not None for v in unsupported.values()) or a.data.dtype.kind != "f":
+        raise _Unsupported(_HINTS[name])
+
+
+def _scan(name: str) -> Callable[..., Tensor]:
+    """np.cumsum / np.cumprod: the Tensor's scan along `axis`, or over the flattened values."""
+
+    def call(a: Tensor, axis: Any = None, dtype: Any = None, out: Any = None) -> Tensor:
+        _floats_only(a, name, dtype=dtype, out=out)  # integers widen as NumPy decides
+        scan = getattr(a.reshape(-1) if axis is None else a, name)
+        return scan(0 if axis is None else axis)
+
+    return call
+
+
+def _flip(m: Tensor, axis: Any = None) -> Tensor:
+    _floats_only(m, "flip")
+    return m.flip(tuple(range(m.ndim)) if axis is None else axis)
+
+
+def _sort(a: Tensor, axis: Any = -1, kind: Any = None, order: Any = None, **kw: Any) -> Tensor:
+    # The order of equal values is left open by NumPy's default sort; this one is stable.
+    _floats_only(a, "sort", order=order, **kw)
+    return (a.reshape(-1).sort(0) if axis is None else a.sort(axis)).values
+
+
 FUNCTIONS: dict[Any, Callable[..., Any]] = {
+    np.cumsum: _scan("cumsum"),
+    np.cumprod: _scan("cumprod"),
+    np.flip: _flip,
+    np.sort: _sort,
     np.sum: _reduction("sum"),
     np.mean: _reduction("mean"),
     np.max: _reduction("amax"),
@@ -382,10 +414,11 @@ VALUE_TESTS = {
 
 # The Tensor method to suggest when a NumPy function has no matching op.
 _HINTS = {
-    "cumsum": "use the Tensor's cumsum(dim), or .detach() the tensor if no gradient is needed",
-    "cumprod": "use the Tensor's cumprod(dim)",
+    "cumsum": "dtype= and out= have no matching op: use the Tensor's cumsum(dim) and astype",
+    "cumprod": "dtype= and out= have no matching op: use the Tensor's cumprod(dim) and astype",
     "flip": "use the Tensor's flip(dims)",
-    "sort": "use the Tensor's sort(dim), whose .values carry the gradient",
+    "sort": "order= has no matching op: use the Tensor's sort(dim), whose .values carry the "
+    "gradient",
     "tensordot": "use @ (matmul) with reshape/permute",
     "einsum": "use @ (matmul) with reshape/permute",
     "outer": "use a[:, None] * b[None, :]",
