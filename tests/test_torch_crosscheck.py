@@ -393,3 +393,20 @@ def test_the_deliberate_differences_from_pytorch() -> None:
     np.testing.assert_array_equal(g.data, [2.0, 0.0, 0.0])
     with pytest.raises(NotImplementedError, match="product with zero factors"):
         tg.grad(t.prod(), [t], create_graph=True)
+    # 10. A recorded in-place op (gradients recorded, an operand requires grad) gives the
+    #     tensor a new array: a view taken before keeps the old values. PyTorch writes into
+    #     the shared memory (and rebases the view's graph).
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    y = w * 1.0
+    view = y[0:1]
+    y += 1.0
+    assert view.tolist() == [1.0] and y.tolist() == [2.0, 3.0]
+    tw = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    ty = tw * 1.0
+    tview = ty[0:1]
+    ty += 1.0
+    assert tview.tolist() == [2.0]
+    # 11. Subtracting a bool tensor: NumPy's subtraction (True counts 1) here; PyTorch refuses.
+    assert (Tensor([3, 4]) - Tensor([True, False])).tolist() == [2, 4]
+    with pytest.raises(RuntimeError, match="Subtraction"):
+        torch.tensor([3, 4]) - torch.tensor([True, False])
