@@ -160,6 +160,17 @@ def test_writes_reach_every_array_that_shares_the_memory() -> None:
     assert t.tolist() == [7.0, 3.0, 3.0, 1.0]
 
 
+def test_an_operand_that_overlaps_the_tensor_is_read_before_it_is_written() -> None:
+    a = np.arange(6.0)
+    x = Tensor(a.copy())
+    x[1:] -= x[:-1]  # each element minus its old left neighbour, as NumPy computes it
+    a[1:] -= a[:-1].copy()
+    assert x.tolist() == a.tolist() == [0.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    y = Tensor(np.array([1.5, -2.0]))
+    y *= y
+    assert y.tolist() == [2.25, 4.0]
+
+
 def test_read_only_arrays_are_refused() -> None:
     a = np.zeros(2)
     a.flags.writeable = False

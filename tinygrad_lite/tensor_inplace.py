@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import autograd, written
+from . import anomaly, autograd, dtypes, tracing, written
 from .tensor_shape import index_arg
 
 if TYPE_CHECKING:
@@ -90,6 +90,40 @@ def _writable(t: Tensor, what: str) -> np.ndarray:
     return data
 
 
+def _direct(t: Tensor, other: Any, ufunc: Any, what: str) -> bool:
+    """`ufunc(t, other, out=t)` where that is exactly the op's result written into t.
+
+    It is where nothing is recorded or traced, t holds floats and `other` is a tensor of the
+    same dtype or a Python number (weak: it takes t's dtype): the op would make the same call
+    on the same operands, and NumPy computes an output that overlaps an input as it would
+    without the overlap. Anything else (another dtype, a shape that would grow t) returns
+    False, for the general path and its errors.
+    """
+    data = t.data
+    if (
+        data.__class__ is not np.ndarray
+        or data.dtype.kind != "f"
+        or tracing.current is not None
+        or anomaly.state.enabled
+        or _records(t, other)
+        or not data.flags.writeable
+    ):
+        return False
+    if _is_tensor(other):
+        operand = other.data
+        if operand.__class__ is not np.ndarray or operand.dtype != data.dtype:
+            return False
+    elif type(other) in (float, int):
+        operand = dtypes.scalar_operand(other, data.dtype, what)
+    else:
+        return False
+    if operand.shape != data.shape and np.broadcast_shapes(operand.shape, data.shape) != data.shape:
+        return False
+    ufunc(data, operand, out=data)
+    written.mark(t)
+    return True
+
+
 class TensorInPlaceMethods:
     """In-place methods of `Tensor` (see the module's docstring for the rules)."""
 
@@ -101,9 +135,17 @@ class TensorInPlaceMethods:
         _requires_grad: bool
         _version: int
 
-    def _in_place(self, what: str, op: Callable[[Any, Any], Tensor], other: Any) -> Tensor:
-        """`self <op>= other`: the out-of-place `op(self, other)`, written into self."""
+    def _in_place(
+        self, what: str, op: Callable[[Any, Any], Tensor], other: Any, ufunc: Any = None
+    ) -> Tensor:
+        """`self <op>= other`: the out-of-place `op(self, other)`, written into self.
+
+        `ufunc` is the op's own NumPy call when the op is that one call (add, sub, mul, div):
+        outside the graph, on float arrays of one dtype, it then writes straight into self.
+        """
         t: Tensor = self  # type: ignore[assignment]
+        if ufunc is not None and _direct(t, other, ufunc, what):
+            return t
         if _records(t, other):
             _refuse_grad_leaf(t, what)
             result = op(t, other)
@@ -123,16 +165,16 @@ class TensorInPlaceMethods:
         return t
 
     def __iadd__(self, other: Any) -> Tensor:
-        return self._in_place("+=", lambda a, b: a.add(b), other)
+        return self._in_place("+=", lambda a, b: a.add(b), other, np.add)
 
     def __isub__(self, other: Any) -> Tensor:
-        return self._in_place("-=", lambda a, b: a.sub(b), other)
+        return self._in_place("-=", lambda a, b: a.sub(b), other, np.subtract)
 
     def __imul__(self, other: Any) -> Tensor:
-        return self._in_place("*=", lambda a, b: a.mul(b), other)
+        return self._in_place("*=", lambda a, b: a.mul(b), other, np.multiply)
 
     def __itruediv__(self, other: Any) -> Tensor:
-        return self._in_place("/=", lambda a, b: a.div(b), other)
+        return self._in_place("/=", lambda a, b: a.div(b), other, np.divide)
 
     def __ipow__(self, exponent: Any) -> Tensor:
         return self._in_place("**=", lambda a, b: a.pow(b), exponent)
@@ -148,19 +190,19 @@ class TensorInPlaceMethods:
 
     def add_(self, other: Any) -> Tensor:
         """Self += other, in place (PyTorch's `add_`; see the module docstring)."""
-        return self._in_place("add_", lambda a, b: a.add(b), other)
+        return self._in_place("add_", lambda a, b: a.add(b), other, np.add)
 
     def sub_(self, other: Any) -> Tensor:
         """Self -= other, in place."""
-        return self._in_place("sub_", lambda a, b: a.sub(b), other)
+        return self._in_place("sub_", lambda a, b: a.sub(b), other, np.subtract)
 
     def mul_(self, other: Any) -> Tensor:
         """Self *= other, in place."""
-        return self._in_place("mul_", lambda a, b: a.mul(b), other)
+        return self._in_place("mul_", lambda a, b: a.mul(b), other, np.multiply)
 
     def div_(self, other: Any) -> Tensor:
         """Self /= other (true division), in place."""
-        return self._in_place("div_", lambda a, b: a.div(b), other)
+        return self._in_place("div_", lambda a, b: a.div(b), other, np.divide)
 
     def _unrecorded(self, what: str, source: Any) -> np.ndarray:
         """The array to write into for a fill, copy or item assignment (refused with grad)."""
