@@ -378,3 +378,66 @@ def test_in_place_results_and_refusals_equal_pytorchs() -> None:
     w = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
         w += 1.0
+
+
+def _compiled_variant(variant: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """The same step, eager and compiled, on two equal networks."""
+    nets = [_net_and_data(4)[0] for _ in range(2)]
+
+    def make(net: nn.Module) -> Callable[[Tensor, Tensor], Tensor]:
+        def step(x: Tensor, y: Tensor) -> Tensor:
+            for p in net.parameters():
+                p.grad = None
+            h = net(x)
+            loss = ((h - y) ** 2).mean()
+            if variant == "op result":
+                loss += (h * h).mean()  # recorded: an op made `loss`
+            elif variant == "made by the step":
+                total = Tensor(0.0)
+                total += loss
+                loss = total
+            elif variant == "written by the step":
+                mask = Tensor(np.zeros((8, 1)))
+                mask[0] = 1.0
+                loss = loss + (h * mask).sum()
+            elif variant == "new data":
+                c = Tensor(np.ones((8, 1)))
+                loss = loss + (h * c).sum()
+                c.data = h.data * 2.0
+            loss.backward()
+            with no_grad():
+                for p in net.parameters():
+                    p -= 0.05 * p.grad
+            return loss
+
+        return step
+
+    return make(nets[0]), tg.compile(make(nets[1]))
+
+
+@pytest.mark.parametrize("variant", ["op result"])
+def test_a_compiled_recorded_in_place_op_on_an_op_result_equals_eager(variant: str) -> None:
+    eager, compiled = _compiled_variant(variant)
+    _, x, y = _net_and_data(4)
+    for _ in range(4):
+        assert eager(x, y).data.tobytes() == compiled(x, y).data.tobytes()
+
+
+@pytest.mark.parametrize(
+    ("variant", "message"),
+    [
+        ("made by the step", r"\+= on a tensor \(shape \(\)\) that the step made"),
+        ("written by the step", "item assignment on a tensor .* that the step made"),
+        ("new data", "a new .data to a tensor of shape .* that it made itself"),
+    ],
+)
+def test_compile_refuses_changes_a_replay_would_carry_into_the_next(
+    variant: str, message: str
+) -> None:
+    # A tensor the step makes is a constant of the plan: changing it in place (or giving it a
+    # new array after an op read it) would start each replay from the last one's value.
+    eager, compiled = _compiled_variant(variant)
+    _, x, y = _net_and_data(4)
+    eager(x, y)  # eager runs it
+    with pytest.raises(tg.TraceError, match=message):
+        compiled(x, y)

@@ -239,6 +239,12 @@ class _Perturbing:
     def mark_written(self, t: Tensor) -> None:
         pass
 
+    def created(self, t: Tensor) -> None:
+        pass
+
+    def origin(self, t: Tensor) -> str:
+        return "op"  # nothing is replayed: every in-place op runs as in eager
+
 
 def perturbed_forward(
     run: Callable[[], tuple[Tensor, Mapping[str, Tensor]]],

@@ -37,6 +37,8 @@ class StepTracer:
         self.externals: dict[int, tuple[Tensor, Traced]] = {}
         self.args: dict[int, str] = {}  # id(tensor argument) -> its name
         self.made: list[Tensor] = []
+        self.made_ids: set[int] = set()
+        self.step_made: dict[int, Tensor] = {}  # tensors the step's own code made
         self.grads_touched: list[Tensor] = []
         self.errstates: list[str] = []
         self.guards: list[str] = []  # checks at the top of the plan (beside the parameters')
@@ -308,6 +310,17 @@ class StepTracer:
     def adopt(self, t: Tensor) -> None:
         """Remember a tensor an op made, to give it its real array after the trace."""
         self.made.append(t)
+        self.made_ids.add(id(t))
+
+    def created(self, t: Tensor) -> None:
+        """A tensor the step's code made: its array is a constant of the plan."""
+        self.step_made[id(t)] = t
+
+    def origin(self, t: Tensor) -> str:
+        """Where `t` comes from: "op", "step" or "outside" (see `tracing.Tracer.origin`)."""
+        if id(t) in self.made_ids:
+            return "op"
+        return "step" if id(t) in self.step_made else "outside"
 
     def random_call(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
         """A random draw: made now and written as a line that draws afresh on every replay."""
@@ -341,6 +354,12 @@ class StepTracer:
             new = t.data
             if new is before:
                 continue
+            if id(t) in self.step_made:
+                raise TraceError(
+                    f"compile: the step gives a new .data to a tensor of shape {np.shape(before)} "
+                    "that it made itself: every replay would start from the last array instead "
+                    "of the one the step makes; make a new tensor instead"
+                )
             if not isinstance(new, Traced) or new.rec is not self.rec:
                 raise TraceError(
                     f"compile: the step assigns a new array to the .data of a tensor of shape "

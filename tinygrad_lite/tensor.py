@@ -123,6 +123,8 @@ class Tensor(TensorMethods, TensorScanMethods, TensorInPlaceMethods, TensorAlias
         self._requires_grad = bool(requires_grad)
         self._ctx: Context | None = None
         self._version = 0
+        if tracing.current is not None:
+            tracing.on_created(self)
 
     @classmethod
     def _make(cls, data: np.ndarray, requires_grad: bool, ctx: Context | None) -> Tensor:

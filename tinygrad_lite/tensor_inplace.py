@@ -83,6 +83,25 @@ def _check_cast(src: np.dtype[Any], t: Tensor, what: str) -> None:
         )
 
 
+def _traced_origin(t: Tensor, what: str, recorded: bool) -> None:
+    """Refuse, while a step is compiled, what a replay could not repeat as eager does it.
+
+    A recorded op may only change a tensor an op of the step made (its replay recomputes it);
+    no in-place op may change a tensor the step's own code made (`Tensor(...)`), whose array
+    is a constant of the plan and would carry each replay's change into the next.
+    """
+    tracer = tracing.current
+    if tracer is None or not tracer.active():
+        return
+    origin = tracer.origin(t)
+    if origin == "step" or (recorded and origin != "op"):
+        made = "the step made with Tensor(...)" if origin == "step" else "the step was given"
+        raise tracing.TraceError(
+            f"compile: {what} on a tensor (shape {t.data.shape}) that {made} cannot be "
+            "replayed as eager runs it; write the new value as a new tensor (x = x + y)"
+        )
+
+
 def _writable(t: Tensor, what: str) -> np.ndarray:
     data = t.data
     if isinstance(data, np.ndarray) and not data.flags.writeable:
@@ -148,6 +167,7 @@ class TensorInPlaceMethods:
             return t
         if _records(t, other):
             _refuse_grad_leaf(t, what)
+            _traced_origin(t, what, recorded=True)
             result = op(t, other)
             _check_shape(t, result.data.shape, what)
             if result.data.dtype != t.data.dtype:
@@ -155,7 +175,10 @@ class TensorInPlaceMethods:
                 result = result.astype(t.data.dtype)
             t.data, t._ctx, t._requires_grad = result.data, result._ctx, result._requires_grad
             t._version = autograd.next_version()
+            if tracing.current is not None and tracing.current.active():
+                tracing.current.adopt(t)  # it holds an op's result now
             return t
+        _traced_origin(t, what, recorded=False)
         with autograd.no_grad():
             result = op(t, other)
         _check_shape(t, result.data.shape, what)
@@ -214,6 +237,7 @@ class TensorInPlaceMethods:
                 "not recorded for backward; build the new value out of place (`where`, "
                 "arithmetic), or write inside `with tinygrad_lite.no_grad():`"
             )
+        _traced_origin(t, what, recorded=False)
         return _writable(t, what)
 
     def fill_(self, value: Any) -> Tensor:

@@ -89,6 +89,16 @@ class Tracer(Protocol):
     def mark_written(self, t: Tensor) -> None:
         """`t`'s array was written in place: the replay stamps it too (`written.mark`)."""
 
+    def created(self, t: Tensor) -> None:
+        """The step's own code made tensor `t` (`Tensor(...)`) while tracing."""
+
+    def origin(self, t: Tensor) -> str:
+        """Where `t` comes from: "op", "step" (its own code: a constant) or "outside".
+
+        "op": an op of this trace made it; "step": the step's code made it with `Tensor(...)`,
+        so its array is a constant of the plan; "outside": an argument, a parameter, ...
+        """
+
 
 class PlainUpdate(NamedTuple):
     """One parameter's plain gradient step, p ← p − lr·(g + weight_decay·p), as SGD does it.
@@ -240,6 +250,12 @@ def random_call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     if current is not None and current.active():
         return current.random_call(fn, args, kwargs)
     return fn(*args, **kwargs)
+
+
+def on_created(t: Tensor) -> None:
+    """A tensor made by `Tensor(...)`: a trace notes that the step made it."""
+    if current is not None and current.active():
+        current.created(t)
 
 
 def on_written(t: Tensor) -> None:
