@@ -202,12 +202,17 @@ def walk(
     heap: list[tuple[int, Context]] = []
     heappop, heappush = heapq.heappop, heapq.heappush
     last_use = not retain_graph
+    global _released_before
+    # A search of the graph is needed only where it reaches back past the latest releasing
+    # backward or in-place write (a training loop's fresh graph does not).
+    oldest = min([r._ctx.oldest for r in roots if r._ctx is not None], default=1 << 62)
     if last_use:
         # A backward that meets a released node part-way would already have released the
         # nodes before it: refuse first, so that a refused backward changes nothing.
-        global _released_before
-        _refuse_if_released(roots)
-    _refuse_stale(roots)  # values changed in place since a node saved them
+        if oldest < _released_before:
+            _refuse_if_released(roots)
+    if oldest < written.last:
+        _refuse_stale(roots)  # values changed in place since a node saved them
     if last_use:
         _released_before = autograd.next_version()  # one counter: larger than any before
     for root, g in zip(roots, root_grads, strict=True):

@@ -136,6 +136,7 @@ class SGD(Optimizer):
         start = 0
         # The settings are read as a plain dict's: a compiled step replays this whole call.
         read = dict.__getitem__
+        stepped: list[Tensor] = []  # stamped together at the end (see `written`)
         for k, group in enumerate(self.param_groups):
             params = read(group, "params")
             lr, momentum = read(group, "lr"), read(group, "momentum")
@@ -183,8 +184,10 @@ class SGD(Optimizer):
                         d = buf
                 np.multiply(d, lr, out=work)
                 np.subtract(data, work, out=data)
-                mark(p)
+                stepped.append(p)
             start += len(params)
+        if stepped:
+            mark(*stepped)
 
 
 def _momentum_step(
