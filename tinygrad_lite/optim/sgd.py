@@ -163,25 +163,12 @@ class SGD(Optimizer):
                     d = work
                 if momentum != 0:
                     st = state.get(i)
+                    first = st is None
                     if st is None:
-                        buf = np.array(d, copy=True)
-                        if zero_init:  # 0·μ + (1 − τ)·g
-                            np.multiply(buf, keep, out=buf)
-                        state[i] = {"momentum_buffer": buf}
-                    else:
-                        buf = st["momentum_buffer"]
-                        np.multiply(buf, momentum, out=buf)
-                        if keep != 1.0:
-                            np.multiply(d, keep, out=work)
-                            d = work
-                        np.add(buf, d, out=buf)
-                    if nesterov:
-                        extra = self._work(i, p, 1)
-                        np.multiply(buf, momentum, out=extra)
-                        np.add(d, extra, out=work)
-                        d = work
-                    else:
-                        d = buf
+                        st = state[i] = {"momentum_buffer": np.empty_like(d)}
+                    extra = self._work(i, p, 1) if nesterov else work
+                    buf = st["momentum_buffer"]
+                    d = _direction(d, buf, first, momentum, keep, nesterov, zero_init, work, extra)
                 np.multiply(d, lr, out=work)
                 np.subtract(data, work, out=data)
                 stepped.append(p)
@@ -190,29 +177,49 @@ class SGD(Optimizer):
             mark(*stepped)
 
 
-def _momentum_step(
-    flat: FlatGroup, lr: float, momentum: float, keep: float, nesterov: bool, zero_init: bool
-) -> None:
-    """One momentum step of a whole group in flat form (`optim.flat`): the loop's values."""
-    g = flat.gather()
-    buf, work, num = flat.flats["momentum_buffer"], flat.work, flat.num
+def _direction(
+    g: Any,
+    buf: Any,
+    first: bool,
+    momentum: float,
+    keep: float,
+    nesterov: bool,
+    zero_init: bool,
+    work: Any,
+    extra: Any,
+) -> Any:
+    """The momentum buffer updated in place, and the direction to step along.
+
+    buf ← g on the first step ((1 − τ)·g from a zero buffer with `zero_init`), else
+    μ·buf + (1 − τ)·g; the direction is buf, or g + μ·buf with Nesterov. `work` and `extra`
+    are scratch arrays of g's shape (`work` may be g itself).
+    """
     d = g
-    if flat.first:  # buf ← g, or (1 − τ)·g from a zero buffer
+    if first:
         np.copyto(buf, g)
-        if zero_init:
+        if zero_init:  # 0·μ + (1 − τ)·g
             np.multiply(buf, keep, out=buf)
-        flat.first = False
     else:
         np.multiply(buf, momentum, out=buf)
         if keep != 1.0:
             np.multiply(g, keep, out=work)
             d = work
         np.add(buf, d, out=buf)
-    if nesterov:
-        np.multiply(buf, momentum, out=num)
-        np.add(d, num, out=work)
-        d = work
-    else:
-        d = buf
-    np.multiply(d, lr, out=num)
+    if not nesterov:
+        return buf
+    np.multiply(buf, momentum, out=extra)
+    np.add(d, extra, out=work)
+    return work
+
+
+def _momentum_step(
+    flat: FlatGroup, lr: float, momentum: float, keep: float, nesterov: bool, zero_init: bool
+) -> None:
+    """One momentum step of a whole group in flat form (`optim.flat`): the loop's values."""
+    buf = flat.flats["momentum_buffer"]
+    d = _direction(
+        flat.gather(), buf, flat.first, momentum, keep, nesterov, zero_init, flat.work, flat.num
+    )
+    flat.first = False
+    np.multiply(d, lr, out=flat.num)
     flat.update()
