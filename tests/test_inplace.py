@@ -308,38 +308,6 @@ def test_load_state_dict_between_forward_and_backward_is_refused() -> None:
         loss.backward()
 
 
-# ------------------------------------------------------------------ compiled steps
-
-
-def test_a_compiled_hand_written_update_equals_eager_and_stamps_the_parameters() -> None:
-    nets = [_net_and_data(3) for _ in range(2)]
-
-    def make(net: nn.Module) -> Callable[[Tensor, Tensor], Tensor]:
-        def step(x: Tensor, y: Tensor) -> Tensor:
-            for p in net.parameters():
-                p.grad = None
-            loss = _loss(net, x, y)
-            loss.backward()
-            with no_grad():
-                for p in net.parameters():
-                    p -= 0.05 * p.grad
-            return loss
-
-        return step
-
-    (net_e, x, y), (net_c, _, _) = nets
-    eager, compiled = make(net_e), tg.compile(make(net_c))
-    for _ in range(4):
-        assert eager(x, y).data.tobytes() == compiled(x, y).data.tobytes()
-    for p, q in zip(net_e.parameters(), net_c.parameters(), strict=True):
-        assert p.data.tobytes() == q.data.tobytes()
-    assert compiled.traces == 1
-    old = _loss(net_c, x, y)  # a graph made before a replay
-    compiled(x, y)
-    with pytest.raises(RuntimeError, match="modified in place"):
-        old.backward()
-
-
 # ------------------------------------------------------------------ PyTorch
 
 
@@ -380,8 +348,13 @@ def test_in_place_results_and_refusals_equal_pytorchs() -> None:
         w += 1.0
 
 
-def _compiled_variant(variant: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """The same step, eager and compiled, on two equal networks."""
+# ------------------------------------------------------------------ compiled steps
+
+
+def _compiled_variant(
+    variant: str,
+) -> tuple[Callable[..., Any], Any, list[nn.Module]]:
+    """The same step (a hand-written update), eager and compiled, on two equal networks."""
     nets = [_net_and_data(4)[0] for _ in range(2)]
 
     def make(net: nn.Module) -> Callable[[Tensor, Tensor], Tensor]:
@@ -412,12 +385,26 @@ def _compiled_variant(variant: str) -> tuple[Callable[..., Any], Callable[..., A
 
         return step
 
-    return make(nets[0]), tg.compile(make(nets[1]))
+    return make(nets[0]), tg.compile(make(nets[1])), nets
+
+
+def test_a_compiled_hand_written_update_equals_eager_and_stamps_the_parameters() -> None:
+    eager, compiled, (net_e, net_c) = _compiled_variant("plain")
+    _, x, y = _net_and_data(4)
+    for _ in range(4):
+        assert eager(x, y).data.tobytes() == compiled(x, y).data.tobytes()
+    for p, q in zip(net_e.parameters(), net_c.parameters(), strict=True):
+        assert p.data.tobytes() == q.data.tobytes()
+    assert compiled.traces == 1
+    old = _loss(net_c, x, y)  # a graph made before a replay
+    compiled(x, y)
+    with pytest.raises(RuntimeError, match="modified in place"):
+        old.backward()
 
 
 @pytest.mark.parametrize("variant", ["op result"])
 def test_a_compiled_recorded_in_place_op_on_an_op_result_equals_eager(variant: str) -> None:
-    eager, compiled = _compiled_variant(variant)
+    eager, compiled, _ = _compiled_variant(variant)
     _, x, y = _net_and_data(4)
     for _ in range(4):
         assert eager(x, y).data.tobytes() == compiled(x, y).data.tobytes()
@@ -436,7 +423,7 @@ def test_compile_refuses_changes_a_replay_would_carry_into_the_next(
 ) -> None:
     # A tensor the step makes is a constant of the plan: changing it in place (or giving it a
     # new array after an op read it) would start each replay from the last one's value.
-    eager, compiled = _compiled_variant(variant)
+    eager, compiled, _ = _compiled_variant(variant)
     _, x, y = _net_and_data(4)
     eager(x, y)  # eager runs it
     with pytest.raises(tg.TraceError, match=message):
