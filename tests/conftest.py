@@ -24,9 +24,21 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The tests marked slow first: a parallel run then ends on short tests on every worker,
-    instead of one worker finishing a long test while the others wait."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    """Each worker's share of the tests starts with its share of the slow ones.
+
+    A parallel run (pytest-xdist's worksteal) first hands each worker a contiguous share of
+    the list, then moves queued tests from busy workers to idle ones. With the slow tests
+    dealt out to the fronts of the shares, every worker starts on long tests and the run ends
+    on short ones everywhere, instead of one worker working through all the long tests.
+    """
+    slow = [item for item in items if item.get_closest_marker("slow") is not None]
+    fast = [item for item in items if item.get_closest_marker("slow") is None]
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    per = -(-len(fast) // workers)  # the shares' sizes, as the scheduler cuts them
+    order: list[pytest.Item] = []
+    for w in range(workers):
+        order += slow[w::workers] + fast[w * per : (w + 1) * per]
+    items[:] = order
 
 
 # Warnings from NumPy's floating point are errors in the tests unless a test expects them.
