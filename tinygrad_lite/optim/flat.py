@@ -36,9 +36,14 @@ class FlatGroup:
     """
 
     def __init__(
-        self, params: Sequence[Tensor], states: list[dict[str, Any]], kinds: Sequence[str]
+        self,
+        params: Sequence[Tensor],
+        states: list[dict[str, Any]],
+        kinds: Sequence[str],
+        counter: str | None = None,
     ) -> None:
         self.params = list(params)
+        self.counter = counter  # the per-parameter step count that must stay equal, if any
         self.shapes = [p.data.shape for p in params]
         self.dtype = params[0].data.dtype
         sizes = [p.data.size for p in params]
@@ -84,7 +89,7 @@ class FlatGroup:
         states: list[dict[str, Any]] = [state[i] for i in range(start, start + len(params))]
         if counter is not None and len({st[counter] for st in states}) != 1:
             return None  # some parameters stepped more often than others
-        flat = cls(params, states, kinds)
+        flat = cls(params, states, kinds, counter)
         flat.first = fresh
         return flat
 
@@ -92,7 +97,8 @@ class FlatGroup:
         """Whether this flat form still describes the group (same tensors, state, steps)."""
         if len(params) != len(self.params):
             return False
-        step = self.states[0].get("step")
+        counter = self.counter
+        step = None if counter is None else self.states[0][counter]
         dtype = self.dtype
         i = start
         for q, (p, st, shape, views) in zip(params, self.rows, strict=True):
@@ -103,7 +109,7 @@ class FlatGroup:
                 or data.shape != shape
                 or data.dtype != dtype
                 or state.get(i) is not st
-                or st.get("step") != step
+                or (counter is not None and st[counter] != step)
             ):
                 return False
             for kind, view in zip(self.flats, views, strict=True):
