@@ -119,6 +119,7 @@ TORCH: dict[str, TorchOp] = {
     "expm1": lambda ins, p: torch.expm1(ins[0]),
     "flip": lambda ins, p: torch.flip(ins[0], p["dims"]),
     "gelu": lambda ins, p: TF.gelu(ins[0], approximate="tanh"),
+    "gelu_erf": lambda ins, p: TF.gelu(ins[0]),
     "getitem": lambda ins, p: ins[0][_index(p["index"])],
     "index_add": _index_add,
     "leaky_relu": lambda ins, p: TF.leaky_relu(ins[0], p["negative_slope"]),

@@ -219,6 +219,9 @@ class _Perturbing:
     def random_call(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
         return fn(*args, **kwargs)
 
+    def replayed_call(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        return fn(*args)
+
     def inline_updates(
         self, owner: Any, updates: list[tracing.PlainUpdate | tracing.ClearGrad]
     ) -> bool:

@@ -330,6 +330,10 @@ class StepTracer:
         )
         return self.rec.call(fn, render, args, kwargs)
 
+    def replayed_call(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        """`fn(*args)` run now and written as a line that calls it on every replay."""
+        return self.rec.call(fn, self.rec.const(fn, "fn"), args, {})
+
     def errstate(self, kwargs: dict[str, str], enter: bool) -> None:
         """Enter (or leave) `np.errstate(**kwargs)` in the generated code as well."""
         if enter:

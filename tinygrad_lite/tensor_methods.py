@@ -6,8 +6,7 @@ They live in a base class of `Tensor` so that `tensor.py` stays readable; each i
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -37,9 +36,6 @@ class ReturnTypes:
 
         values: Tensor
         indices: Tensor
-
-
-_SQRT1_2 = math.sqrt(0.5)  # C's M_SQRT1_2, as PyTorch's GELU uses it
 
 
 def _reduce_args(
@@ -99,8 +95,7 @@ class TensorMethods(TensorShapeMethods):
             return F.GELU.apply(self)
         if approximate != "none":
             raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-        x = cast("Tensor", self)  # PyTorch's order: x · 0.5 · (1 + erf(x · 1/√2))
-        return x * 0.5 * (1.0 + F.Erf.apply(x * _SQRT1_2))
+        return F.GELUErf.apply(self)
 
     def erf(self) -> Tensor:
         """The error function, 2/√π ∫₀ˣ e^(−t²) dt, elementwise."""

@@ -31,6 +31,7 @@ __all__ = [
     "structure_changed",
     "errstate",
     "random_call",
+    "replayed",
     "is_traced",
     "structure_version",
     "state_version",
@@ -70,6 +71,9 @@ class Tracer(Protocol):
 
     def random_call(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
         """A draw of random numbers: made now, and made afresh on every replay."""
+
+    def replayed_call(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        """`fn(*args)` on arrays: run now, and called again on every replay (see `replayed`)."""
 
     def inline_updates(self, owner: Any, updates: list[PlainUpdate | ClearGrad]) -> bool:
         """Apply `updates` now and write them into the step; False: replay the call instead."""
@@ -250,6 +254,17 @@ def random_call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     if current is not None and current.active():
         return current.random_call(fn, args, kwargs)
     return fn(*args, **kwargs)
+
+
+def replayed(fn: Callable[..., Any], *args: Any) -> Any:
+    """`fn(*args)` on arrays, which a compiled step calls again on every replay as one line.
+
+    For op code that branches on values (a fast path taken when they allow it): the replay
+    takes the branch anew each time instead of the one the trace saw.
+    """
+    if current is not None and current.active():
+        return current.replayed_call(fn, args)
+    return fn(*args)
 
 
 def on_created(t: Tensor) -> None:

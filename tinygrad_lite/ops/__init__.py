@@ -56,7 +56,7 @@ from .losses import (
 from .reduce import ArgMax, ArgMin, LogSumExp, Max, Mean, Min, Norm, Prod, Std, Sum, Var
 from .scan import ArgSort, CumProd, CumSum, Flip
 from .shape import Cat, Expand, GetItem, IndexAdd, Reshape, Transpose
-from .special import Erf
+from .special import Erf, GELUErf
 
 __all__ = [
     "Abs",
@@ -83,6 +83,7 @@ __all__ = [
     "Flip",
     "FloatFunction",
     "GELU",
+    "GELUErf",
     "GetItem",
     "IndexAdd",
     "LOG_CLAMP",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import tracing
-from .base import Any, Context, Function, is_tensor, no_broadcast, np, register
+from .base import Any, Context, Function, is_tensor, no_broadcast, np, register, value
 
 
 @register(
@@ -205,8 +205,8 @@ class Pow(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> tuple[Any]:
         x, p = ctx.saved
-        if p == 0:  # x ** 0 = 1 everywhere, 0 ** 0 included: the derivative is 0
-            return (grad * 0.0,)
+        if p == 0:  # x ** 0 = 1 everywhere, 0 ** 0 included: the derivative is 0 (even for an
+            return (np.zeros_like(grad),)  # infinite or NaN grad, as PyTorch; grad·0 is NaN)
         if p == 1:
             return (grad,)
         return (power_gradient(grad, p, x),)
@@ -228,7 +228,13 @@ class Pow(Function):
     reference=np.power,
 )
 class PowTensor(Function):
-    """z = x ** y; dz/dx = y·x^(y-1), dz/dy = z·ln x; at x = 0 the 0·∞ forms are 0 (PyTorch's)."""
+    """z = x ** y; dz/dx = y·x^(y-1), dz/dy = z·ln x, with PyTorch's choices where they are 0·∞.
+
+    Where y = 0, dz/dx is 0 whatever the incoming gradient, as in PyTorch; it is selected only
+    where the product would be 0·∞ (x = 0, x or the gradient not finite), since a mask wherever
+    y = 0 would lose d²z/dxdy = 1/x. dz/dy is 0 at x = 0, y ≥ 0 (z·ln x = 0·(−∞)) before the
+    product with the incoming gradient.
+    """
 
     @staticmethod
     def forward(ctx: Context, x: Any, y: Any) -> Any:
@@ -253,10 +259,12 @@ class PowTensor(Function):
         nx, ny = ctx.needs_input_grad
         gx = gy = None
         with tracing.errstate(divide="ignore", invalid="ignore"):
-            if nx:  # as PyTorch: the y·x^(y-1) = 0·inf at x = 0, y = 0 is 0
-                gx = np.where((y == 0) & (x == 0), 0.0, grad * (y * np.power(x, y - 1)))
-            if ny:  # and z·ln x = 0·(-inf) at x = 0, y ≥ 0
-                gy = np.where((x == 0) & (y >= 0), 0.0, grad * (z * np.log(x)))
+            if nx:  # 0 where y = 0 and the product would be 0·∞ (x = 0, x or g not finite)
+                xv, gv = value(x), value(grad)
+                zero = (value(y) == 0) & ((xv == 0) | ~np.isfinite(xv) | ~np.isfinite(gv))
+                gx = np.where(zero, 0.0, grad * (y * np.power(x, y - 1)))
+            if ny:
+                gy = grad * np.where((x == 0) & (y >= 0), 0.0, z * np.log(x))
         return gx, gy
 
     formula = ("{g} ⊙ {1} ⊙ {0}^({1} − 1)", "{g} ⊙ {out} ⊙ log({0})")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .base import Any, Context, FloatFunction, Function, call, np, register
+from .base import Any, Context, FloatFunction, Function, call, np, register, value, zeroed
 
 
 @register(
@@ -66,7 +66,10 @@ class Sigmoid(FloatFunction):
     reference=lambda x: np.maximum(x, 0),
 )
 class ReLU(Function):
-    """y = max(x, 0); the gradient at 0 is taken as 0."""
+    """y = max(x, 0); dy/dx = 0 where x ≤ 0 (0 included), else 1 (NaN passes the gradient).
+
+    Where x ≤ 0 the gradient is 0 even when the incoming one is ∞ or NaN, as in PyTorch.
+    """
 
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
@@ -76,7 +79,7 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> tuple[Any]:
         (x,) = ctx.saved
-        return (grad * (x > 0),)
+        return (zeroed(grad, value(x) <= 0),)
 
     formula = ("{g} ⊙ [{0} > 0]",)
 
@@ -402,7 +405,7 @@ class Sign(Function):
     reference=lambda x, min, max: np.clip(x, min, max),
 )
 class Clamp(Function):
-    """y = min(max(x, lo), hi); the gradient passes only where lo ≤ x ≤ hi."""
+    """y = min(max(x, lo), hi); the gradient passes only where lo ≤ x ≤ hi (not at NaN)."""
 
     @staticmethod
     def forward(ctx: Context, x: Any, min: float | None = None, max: float | None = None) -> Any:
@@ -414,10 +417,11 @@ class Clamp(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> tuple[Any]:
         x, lo, hi = ctx.saved
+        x = value(x)
         inside = (x >= lo) if lo is not None else (x <= hi)
         if lo is not None and hi is not None:
             inside = inside & (x <= hi)
-        return (grad * inside,)
+        return (zeroed(grad, ~inside),)
 
     @staticmethod
     def formula(ctx: Context) -> tuple[str]:

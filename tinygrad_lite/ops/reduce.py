@@ -241,13 +241,14 @@ class Prod(Function):
         x, y, axes, keepdims = ctx.saved
         g = expand(grad, axes, keepdims)
         xv = x.data if is_tensor(x) else x
-        if not np.any(xv == 0):
-            return (g * expand(y, axes, keepdims) / x,)
+        if not np.any(xv == 0) and (is_tensor(x) or not np.any(y == 0)):
+            return (g * (expand(y, axes, keepdims) / x),)  # (g·y)/x could overflow, y/x not
         if is_tensor(x):
             raise NotImplementedError(
                 "prod: the gradient of a gradient through a product with zero factors is not "
                 "supported"
             )
+        # a zero factor, or a product that underflowed to 0 (where y/x loses the other factors)
         return (g * _others_product(x, axes),)
 
     formula = ("{g} ⊙ {out}/{0}",)
