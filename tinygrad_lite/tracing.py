@@ -3,7 +3,8 @@
 The core calls these functions at the few places where a trace needs to know what happens:
 an op reads its inputs' arrays (`data_of`), a value leaves the array world (`refuse_value_read`),
 a method with side effects runs (`traced_call`), a value check must run on every call
-(`value_check`). When nothing is being traced each is one test of `current`.
+(`value_check`), a small function of arrays is to be called again as a whole (`replayed`).
+When nothing is being traced each is one test of `current`.
 """
 
 from __future__ import annotations
