@@ -239,10 +239,6 @@ class Tensor(TensorMethods, TensorScanMethods, TensorInPlaceMethods, TensorAlias
         """The values converted to `dtype` (differentiable between float dtypes)."""
         return F.Cast.apply(self, dtype=dtypes.check_supported(np.dtype(dtype), "astype"))
 
-    def to(self, dtype: DTypeLike) -> Tensor:
-        """Same as `astype` (PyTorch's name)."""
-        return self.astype(dtype)
-
     def __array__(self, dtype: DTypeLike = None, copy: bool | None = None) -> np.ndarray:
         """NumPy's array protocol: the data, copied when NumPy asks for a copy.
 
@@ -459,14 +455,6 @@ class Tensor(TensorMethods, TensorScanMethods, TensorInPlaceMethods, TensorAlias
 
     def __rmatmul__(self, other: np.ndarray) -> Tensor:
         return F.MatMul.apply(self._wrap(other, "matmul"), self)
-
-    def float(self) -> Tensor:  # noqa: A003 - PyTorch's name
-        """The values as float32, as PyTorch's `.float()`."""
-        return self.astype(np.float32)
-
-    def double(self) -> Tensor:
-        """The values as float64, as PyTorch's `.double()`."""
-        return self.astype(np.float64)
 
 
 autograd.set_tensor_factory(Tensor._make)

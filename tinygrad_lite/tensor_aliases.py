@@ -1,7 +1,8 @@
-"""PyTorch's spellings of what a Tensor does: dim, numel, t, mm, long, view_as, masked_fill, ...
+"""PyTorch's spellings of what a Tensor does: dim, numel, t, mm, to, eq, norm, dot, round, ...
 
 Each is written with the ops and methods the Tensor already has, so it differentiates as they do
-and computes what PyTorch computes; where PyTorch refuses a shape, so does the method.
+and computes what PyTorch computes; where PyTorch refuses a shape or a dtype, so does the
+method. Rounding (floor, ceil, round, trunc) gives a result without gradient, as `sign` does.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import autograd
+from . import autograd, tracing
+from .tensor_shape import shape_arg
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -20,6 +22,59 @@ __all__ = ["TensorAliasMethods"]
 
 def _other_shape(other: Any) -> tuple[int, ...]:
     return tuple(other.shape)
+
+
+def _values(x: Any) -> np.ndarray:
+    return x.data if hasattr(x, "_ctx") else np.asarray(x)
+
+
+def _flags(values: Any) -> Tensor:
+    """A result without gradient (masks, rounded values, indices)."""
+    return autograd._make_tensor(autograd.as_result(values), False, None)
+
+
+def _leaf(values: np.ndarray, requires_grad: bool) -> Tensor:
+    t = autograd._make_tensor(values, False, None)
+    return t.requires_grad_() if requires_grad else t  # (which refuses an integer dtype)
+
+
+_DEVICES = {"cpu", "cuda", "mps", "xpu", "xla", "meta", "hip", "ipu", "privateuseone"}
+
+
+def _is_device(arg: Any) -> bool:
+    if isinstance(arg, str):
+        return arg.split(":")[0] in _DEVICES
+    return type(arg).__name__ == "device"  # torch.device("cpu") and the like
+
+
+def check_device(device: Any, op: str) -> None:
+    """Accept the CPU ("cpu", "cpu:0", torch.device("cpu")); refuse any other device."""
+    name = str(device)
+    if name.split(":")[0] != "cpu":
+        raise RuntimeError(
+            f"{op}: tinygrad_lite computes with NumPy on the CPU; there is no device {name!r} "
+            '(use "cpu", or leave the device out)'
+        )
+
+
+def to_args(args: tuple[Any, ...], dtype: Any, device: Any, op: str) -> Any:
+    """The dtype that `to(...)`'s arguments ask for (None: keep it), after checking the device.
+
+    PyTorch's forms: `to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other_tensor)`.
+    """
+    for arg in args:
+        if hasattr(arg, "_ctx"):
+            dtype = arg.dtype
+        elif _is_device(arg):
+            device = arg
+        elif arg is not None:
+            dtype = arg
+    if device is not None:
+        check_device(device, op)
+    return dtype
+
+
+_ROUNDING = {"floor": np.floor, "ceil": np.ceil, "trunc": np.trunc}
 
 
 class TensorAliasMethods:
@@ -37,6 +92,74 @@ class TensorAliasMethods:
         def matmul(self, other: Any) -> Tensor: ...  # noqa: D102
         def where(self, condition: Any, other: Any) -> Tensor: ...  # noqa: D102
         def _in_place(self, what: str, op: Any, other: Any) -> Tensor: ...
+        def clamp(self, min: Any = None, max: Any = None) -> Tensor: ...  # noqa: D102
+        def sqrt(self) -> Tensor: ...  # noqa: D102
+        def abs(self) -> Tensor: ...  # noqa: D102
+        def clone(self) -> Tensor: ...  # noqa: D102
+        def sum(self, dim: Any = None, keepdim: Any = None) -> Tensor: ...  # noqa: D102
+        def amax(self, dim: Any = None, keepdim: Any = None) -> Tensor: ...  # noqa: D102
+        def amin(self, dim: Any = None, keepdim: Any = None) -> Tensor: ...  # noqa: D102
+        def __eq__(self, other: Any) -> Tensor: ...  # type: ignore[override]  # noqa: D105
+        def __ne__(self, other: Any) -> Tensor: ...  # type: ignore[override]  # noqa: D105
+        def __lt__(self, other: Any) -> Tensor: ...  # noqa: D105
+        def __le__(self, other: Any) -> Tensor: ...  # noqa: D105
+        def __gt__(self, other: Any) -> Tensor: ...  # noqa: D105
+        def __ge__(self, other: Any) -> Tensor: ...  # noqa: D105
+        def __sub__(self, other: Any) -> Tensor: ...  # noqa: D105
+        def __mul__(self, other: Any) -> Tensor: ...  # noqa: D105
+        def __truediv__(self, other: Any) -> Tensor: ...  # noqa: D105
+        def __rtruediv__(self, other: Any) -> Tensor: ...  # noqa: D105
+
+    # ------------------------------------------------------------------ device and memory
+
+    @property
+    def device(self) -> str:
+        """Where the values live: always "cpu" (NumPy arrays in memory)."""
+        return "cpu"
+
+    def cpu(self) -> Tensor:
+        """Self: the values are already on the CPU."""
+        return self  # type: ignore[return-value]
+
+    def contiguous(self, memory_format: Any = None) -> Tensor:
+        """Self (PyTorch's contiguous copies strided views; NumPy reads either layout)."""
+        return self  # type: ignore[return-value]
+
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False) -> Tensor:
+        """The values in another dtype: `to(dtype)`, `to("cpu")`, `to(device, dtype)`, `to(t)`.
+
+        Self when nothing changes (and `copy` is False), as in PyTorch; a device other than the
+        CPU is refused.
+        """
+        target = to_args(args, dtype, device, "to")
+        if target is not None and np.dtype(target) != self.data.dtype:
+            return self.astype(target)
+        return self.clone() if copy else self  # type: ignore[return-value]
+
+    def new_zeros(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """Zeros of shape `size`, in self's dtype unless `dtype` is given."""
+        return self.new_full(
+            shape_arg(size, "new_zeros"), 0, dtype=dtype, requires_grad=requires_grad
+        )
+
+    def new_ones(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """Ones of shape `size`, in self's dtype unless `dtype` is given."""
+        return self.new_full(
+            shape_arg(size, "new_ones"), 1, dtype=dtype, requires_grad=requires_grad
+        )
+
+    def new_full(
+        self, size: Any, fill_value: Any, *, dtype: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        """`fill_value` everywhere in shape `size`, cast to self's dtype (2.7 → 2 in an int one)."""
+        shape = shape_arg((size,) if isinstance(size, (int, np.integer)) else tuple(size))
+        return _leaf(np.full(shape, fill_value).astype(dtype or self.data.dtype), requires_grad)
+
+    def new_tensor(self, data: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """A new leaf holding a copy of `data`, in self's dtype unless `dtype` is given."""
+        return _leaf(np.array(_values(data)).astype(dtype or self.data.dtype), requires_grad)
+
+    # ------------------------------------------------------------------ counts and casts
 
     def dim(self) -> int:
         """The number of dimensions (`ndim`)."""
@@ -134,6 +257,166 @@ class TensorAliasMethods:
         """A bool tensor: where the values are zero (False)."""
         return self._flags(np.logical_not)
 
+    # ------------------------------------------------------------------ comparisons
+
+    def eq(self, other: Any) -> Tensor:
+        """A bool tensor: self == other."""
+        return self == other
+
+    def ne(self, other: Any) -> Tensor:
+        """A bool tensor: self != other."""
+        return self != other
+
+    def lt(self, other: Any) -> Tensor:
+        """A bool tensor: self < other."""
+        return self < other
+
+    def le(self, other: Any) -> Tensor:
+        """A bool tensor: self <= other."""
+        return self <= other
+
+    def gt(self, other: Any) -> Tensor:
+        """A bool tensor: self > other."""
+        return self > other
+
+    def ge(self, other: Any) -> Tensor:
+        """A bool tensor: self >= other."""
+        return self >= other
+
+    def logical_and(self, other: Any) -> Tensor:
+        """A bool tensor: both nonzero (any dtypes, as PyTorch's)."""
+        return _flags(np.logical_and(self.data, _values(other)))
+
+    def logical_or(self, other: Any) -> Tensor:
+        """A bool tensor: either nonzero."""
+        return _flags(np.logical_or(self.data, _values(other)))
+
+    def logical_xor(self, other: Any) -> Tensor:
+        """A bool tensor: exactly one nonzero."""
+        return _flags(np.logical_xor(self.data, _values(other)))
+
+    def isclose(
+        self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+    ) -> Tensor:
+        """A bool tensor: |self − other| ≤ atol + rtol·|other| (PyTorch's and NumPy's test)."""
+        return _flags(np.isclose(self.data, _values(other), rtol, atol, equal_nan))
+
+    def allclose(
+        self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+    ) -> bool:
+        """Whether `isclose` holds everywhere (a Python bool)."""
+        tracing.refuse_value_read("allclose()")
+        return bool(np.allclose(self.data, _values(other), rtol, atol, equal_nan))
+
+    def equal(self, other: Any) -> bool:
+        """Whether `other` has the same shape and the same values (a Python bool; NaN ≠ NaN)."""
+        tracing.refuse_value_read("equal()")
+        o = _values(other)
+        return self.data.shape == o.shape and bool(np.array_equal(self.data, o))
+
+    # ------------------------------------------------------------------ arithmetic
+
+    def clamp_min(self, min: Any) -> Tensor:
+        """`clamp(min=min)`."""
+        return self.clamp(min=min)
+
+    def clamp_max(self, max: Any) -> Tensor:
+        """`clamp(max=max)`."""
+        return self.clamp(max=max)
+
+    def true_divide(self, other: Any) -> Tensor:
+        """Self / other."""
+        return self / other
+
+    def reciprocal(self) -> Tensor:
+        """1/x (an integer tensor gives floats); d/dx = −1/x²."""
+        return 1.0 / self
+
+    def rsqrt(self) -> Tensor:
+        """1/√x; d/dx = −½x^(−3/2)."""
+        return 1.0 / self.sqrt()
+
+    def _rounded(self, name: str, values: Any) -> Tensor:
+        if self.data.dtype.kind == "b":
+            raise TypeError(f"{name}: not defined for bool tensors (as in PyTorch)")
+        return _flags(self.data.copy() if self.data.dtype.kind in "iu" else values())
+
+    def floor(self) -> Tensor:
+        """The largest integer ≤ x, in x's dtype; the result has no gradient."""
+        return self._rounded("floor", lambda: np.floor(self.data))
+
+    def ceil(self) -> Tensor:
+        """The smallest integer ≥ x, in x's dtype; the result has no gradient."""
+        return self._rounded("ceil", lambda: np.ceil(self.data))
+
+    def trunc(self) -> Tensor:
+        """X rounded toward zero, in x's dtype; the result has no gradient."""
+        return self._rounded("trunc", lambda: np.trunc(self.data))
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """X rounded to `decimals` places, halves to even (0.5 → 0, 1.5 → 2); no gradient.
+
+        PyTorch's formula: rint(x·10^d)/10^d, or rint(x/10^−d)·10^−d for negative d.
+        """
+
+        def rounded() -> Any:
+            if decimals == 0:
+                return np.rint(self.data)
+            if decimals > 0:
+                return np.rint(self.data * 10.0**decimals) / 10.0**decimals
+            return np.rint(self.data / 10.0**-decimals) * 10.0**-decimals
+
+        return self._rounded("round", rounded)
+
+    def frac(self) -> Tensor:
+        """The fractional part x − trunc(x), with x's sign; d/dx = 1."""
+        if self.data.dtype.kind != "f":
+            raise TypeError(f"frac: needs a float tensor, got dtype {self.data.dtype}")
+        return self - self.trunc()
+
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+        """The p-norm over `dim` (all elements by default): p = 2 ("fro"), 1, inf, −inf or 0.
+
+        p = 2 is √(Σ x²) (its gradient 0 where the norm is 0), p = 1 Σ|x|, ±inf max/min |x|
+        (ties share the gradient), 0 the count of nonzeros (no gradient). Other p are refused.
+        """
+        if self.data.dtype.kind != "f":
+            raise TypeError(f"norm: needs a float tensor, got dtype {self.data.dtype}")
+        if p in ("fro", 2):
+            from . import ops
+
+            return ops.Norm.apply(self, axis=dim, keepdims=keepdim)
+        if p == 1:
+            return self.abs().sum(dim, keepdim)
+        if p in (np.inf, -np.inf):
+            a = self.abs()
+            return a.amax(dim, keepdim) if p > 0 else a.amin(dim, keepdim)
+        if p == 0:
+            return (self != 0).astype(self.data.dtype).sum(dim, keepdim).detach()
+        raise ValueError(f"norm: p={p!r} is not supported; use 2 ('fro'), 1, inf, -inf or 0")
+
+    # ------------------------------------------------------------------ matrices and vectors
+
+    def _vectors(self, other: Any, name: str) -> None:
+        o = _other_shape(other)
+        if self.data.ndim != 1 or len(o) != 1:
+            raise ValueError(f"{name}: needs two 1-D tensors, got shapes {self.data.shape} and {o}")
+
+    def dot(self, other: Any) -> Tensor:
+        """Σ self_i·other_i of two vectors of one length and one dtype (as PyTorch's dot)."""
+        self._vectors(other, "dot")
+        if other.dtype != self.data.dtype or other.shape != self.data.shape:
+            raise ValueError(
+                f"dot: needs vectors of one length and dtype, got {self.data.shape} "
+                f"{self.data.dtype} and {tuple(other.shape)} {other.dtype}"
+            )
+        return self.matmul(other)
+
+    def outer(self, other: Any) -> Tensor:
+        """The matrix self_i·other_j of two vectors."""
+        self._vectors(other, "outer")
+        return self.reshape(-1, 1) * other.reshape(1, -1)
+
     # last: in the class body these names would hide the builtins
     def int(self) -> Tensor:  # noqa: A003 - PyTorch's name
         """The values as int32, as PyTorch's `.int()`."""
@@ -142,3 +425,11 @@ class TensorAliasMethods:
     def bool(self) -> Tensor:  # noqa: A003 - PyTorch's name
         """The values as bool (nonzero is True), as PyTorch's `.bool()`."""
         return self.astype(np.bool_)
+
+    def float(self) -> Tensor:  # noqa: A003 - PyTorch's name
+        """The values as float32, as PyTorch's `.float()`."""
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        """The values as float64, as PyTorch's `.double()`."""
+        return self.astype(np.float64)

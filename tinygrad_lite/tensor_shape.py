@@ -1,4 +1,4 @@
-"""The Tensor's shape methods: reshape, views, transposes, indexing, splits and gathers.
+"""The Tensor's shape methods: reshape, views, transposes, indexing, splits, tiles, triangles.
 
 They live in a base class of `Tensor` (the maths are in `tensor_methods`) so that each file stays
 readable; each is written out, so readers, IDEs and mypy see them.
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import autograd
 from . import ops as F
 from .shapes import Axis, normalize_axis
 
@@ -93,6 +94,11 @@ def _index_item(i: Any) -> Any:
     return i
 
 
+def _no_grad(values: Any) -> Tensor:
+    """A result without gradient (positions)."""
+    return autograd._make_tensor(autograd.as_result(values), False, None)
+
+
 def dim_arg(dim: Any, ndim: int, op: str) -> int:
     """One dimension, checked, as a non-negative int (0 for a 0-d tensor)."""
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
@@ -120,6 +126,7 @@ class TensorShapeMethods:
         data: Any
 
         def _wrap(self, other: Any, op: str) -> Tensor: ...
+        def where(self, condition: Any, other: Any) -> Tensor: ...  # noqa: D102
 
     @property
     def T(self) -> Tensor:
@@ -217,6 +224,177 @@ class TensorShapeMethods:
             out.append(self[lead + (slice(start, start + k),)])
             start += k
         return tuple(out)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        """At most `chunks` pieces along `dim`, each ⌈n/chunks⌉ long but the last (PyTorch's).
+
+        Fewer pieces come back when the sizes do not divide evenly (5 in 4 chunks: 2, 2, 1).
+        """
+        if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)) or chunks <= 0:
+            raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+        a = dim_arg(dim, self.ndim, "chunk")
+        n = self.shape[a]
+        if n == 0:
+            return tuple(self[(slice(None),) * a + (slice(0, 0),)] for _ in range(chunks))
+        return self.split(-(-n // int(chunks)), a)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        """The slices along `dim`, each without that dimension."""
+        a = dim_arg(dim, self.ndim, "unbind")
+        return tuple(self.select(a, i) for i in range(self.shape[a]))
+
+    def select(self, dim: int, index: int) -> Tensor:
+        """The slice at `index` along `dim`, without that dimension (`x.select(1, i)` = x[:, i])."""
+        a = dim_arg(dim, self.ndim, "select")
+        n = self.shape[a]
+        if not -n <= index < n:
+            raise IndexError(f"select: index {index} is out of range for dim {dim} of size {n}")
+        return self[(slice(None),) * a + (int(index),)]
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        """`length` elements from `start` along `dim` (a negative start counts from the end)."""
+        a = dim_arg(dim, self.ndim, "narrow")
+        n = self.shape[a]
+        if not -n <= start <= n:
+            raise IndexError(f"narrow: start {start} is out of range for dim {dim} of size {n}")
+        start = start % n if start < 0 else start
+        if length < 0 or start + length > n:
+            raise ValueError(
+                f"narrow: start {start} + length {length} exceeds dim {dim}'s size {n}"
+            )
+        return self[(slice(None),) * a + (slice(start, start + length),)]
+
+    def index_select(self, dim: int, index: Any) -> Tensor:
+        """The slices at the positions `index` (a vector of ints) along `dim`, in its order."""
+        a = dim_arg(dim, self.ndim, "index_select")
+        idx = index.data if hasattr(index, "_ctx") else np.asarray(index)
+        n = self.shape[a]
+        if idx.dtype.kind not in "iu" or idx.ndim > 1:
+            raise ValueError(
+                f"index_select: index must be a vector of ints, got dtype {idx.dtype} and "
+                f"shape {idx.shape}"
+            )
+        if idx.size and not (0 <= idx.min() and idx.max() < n):
+            raise IndexError(f"index_select: index out of range [0, {n}) for dim {dim}")
+        return self[(slice(None),) * a + (idx.reshape(-1).astype(np.intp),)]
+
+    def repeat(self, *sizes: int | Sequence[int]) -> Tensor:
+        """Tile the tensor `sizes[i]` times along each dimension (PyTorch's repeat).
+
+        `sizes` may be longer than the shape (new leading dimensions), never shorter.
+        """
+        reps = shape_arg(sizes, "repeat")
+        if len(reps) < self.ndim:
+            raise ValueError(
+                f"repeat: {len(reps)} sizes for a tensor of {self.ndim} dimensions; give at "
+                "least one per dimension"
+            )
+        if any(r < 0 for r in reps):
+            raise ValueError(f"repeat: sizes must not be negative, got {reps}")
+        shape = (1,) * (len(reps) - self.ndim) + self.shape
+        # each dimension gets a new axis in front, broadcast to the repeat count, then merged
+        spread = self.reshape(tuple(d for n in shape for d in (1, n)))
+        tiled = spread.expand(tuple(d for r, n in zip(reps, shape, strict=True) for d in (r, n)))
+        return tiled.reshape(tuple(r * n for r, n in zip(reps, shape, strict=True)))
+
+    def tile(self, *dims: int | Sequence[int]) -> Tensor:
+        """`repeat`, with 1s put in front of `dims` when it is shorter than the shape."""
+        reps = shape_arg(dims, "tile")
+        return self.repeat((1,) * (self.ndim - len(reps)) + reps)
+
+    def roll(self, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None) -> Tensor:
+        """Shift the elements along `dims` by `shifts`, wrapping around (flattened without dims)."""
+        if dims is None:
+            if not isinstance(shifts, (int, np.integer)):
+                shifts = shape_arg((shifts,), "roll")
+                if len(shifts) != 1:
+                    raise ValueError("roll: without dims, give one shift")
+                shifts = shifts[0]
+            return self.reshape(-1).roll(int(shifts), 0).reshape(self.shape)
+        shift_list = shape_arg((shifts,) if isinstance(shifts, (int, np.integer)) else (shifts,))
+        dim_list = shape_arg((dims,) if isinstance(dims, (int, np.integer)) else (dims,))
+        if len(shift_list) != len(dim_list):
+            raise ValueError(
+                f"roll: {len(shift_list)} shifts for {len(dim_list)} dims; give one shift per dim"
+            )
+        out: Tensor = self  # type: ignore[assignment]
+        for k, d in zip(shift_list, dim_list, strict=True):
+            a = dim_arg(d, self.ndim, "roll")
+            n = self.shape[a]
+            if n:
+                out = out[(slice(None),) * a + ((np.arange(n) - k) % n,)]
+        return out
+
+    def movedim(self, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
+        """Move dimensions `source` to positions `destination`, the others keeping their order."""
+        src = (source,) if isinstance(source, (int, np.integer)) else tuple(source)
+        dst = (destination,) if isinstance(destination, (int, np.integer)) else tuple(destination)
+        if len(src) != len(dst):
+            raise ValueError(f"movedim: {len(src)} source dims and {len(dst)} destinations")
+        src_a = [dim_arg(d, self.ndim, "movedim") for d in src]
+        dst_a = [dim_arg(d, self.ndim, "movedim") for d in dst]
+        if len(set(src_a)) != len(src_a) or len(set(dst_a)) != len(dst_a):
+            raise ValueError(f"movedim: repeated dims in {src} or {dst}")
+        order = [d for d in range(self.ndim) if d not in src_a]
+        for d, s in sorted(zip(dst_a, src_a, strict=True)):
+            order.insert(d, s)
+        return self.permute(tuple(order))
+
+    def moveaxis(self, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
+        """Same as `movedim` (NumPy's name)."""
+        return self.movedim(source, destination)
+
+    def swapdims(self, dim0: int, dim1: int) -> Tensor:
+        """Same as `transpose(dim0, dim1)`."""
+        return self.transpose(dim0, dim1)
+
+    def _triangle(self, name: str, keep: Any) -> Tensor:
+        if self.data.ndim < 2:
+            raise ValueError(f"{name}: needs at least 2 dimensions, got shape {self.data.shape}")
+        return self.where(keep(*self.data.shape[-2:]), 0)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        """The lower triangle of the last two dimensions, up to `diagonal`; zeros above."""
+        return self._triangle("tril", lambda n, m: np.tri(n, m, diagonal, dtype=bool))
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        """The upper triangle of the last two dimensions, from `diagonal`; zeros below."""
+        return self._triangle("triu", lambda n, m: ~np.tri(n, m, diagonal - 1, dtype=bool))
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        """A vector's square matrix with it on `diagonal`, or a matrix's `diagonal` as a vector."""
+        rows, cols = max(-diagonal, 0), max(diagonal, 0)
+        if self.data.ndim == 1:
+            n = self.data.shape[0]
+            k = np.arange(n)
+            return F.IndexAdd.apply(
+                self, shape=(n + abs(diagonal),) * 2, index=(k + rows, k + cols)
+            )
+        if self.data.ndim == 2:
+            n = max(0, min(self.data.shape[0] - rows, self.data.shape[1] - cols))
+            k = np.arange(n)
+            return self[k + rows, k + cols]
+        raise ValueError(f"diag: needs a 1-D or 2-D tensor, got shape {self.data.shape}")
+
+    def trace(self) -> Tensor:
+        """The sum of a matrix's diagonal."""
+        if self.data.ndim != 2:
+            raise ValueError(f"trace: needs a matrix, got shape {self.data.shape}")
+        return self.diag().sum()
+
+    def masked_select(self, mask: Any) -> Tensor:
+        """The values where the bool `mask` holds, as a vector (self and mask broadcast)."""
+        m = mask.data if hasattr(mask, "_ctx") else np.asarray(mask)
+        if m.dtype != np.bool_:
+            raise TypeError(f"masked_select: the mask must be bool, got dtype {m.dtype}")
+        shape = np.broadcast_shapes(m.shape, self.data.shape)
+        return self.expand(shape)[np.broadcast_to(m, shape)]
+
+    def nonzero(self, *, as_tuple: bool = False) -> Any:
+        """The positions of the nonzero elements: an int64 (count, ndim) tensor, or per dim."""
+        if as_tuple:
+            return tuple(_no_grad(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(self.data)))
+        return _no_grad(np.argwhere(self.data).astype(np.int64))
 
     def gather(self, dim: int, index: Any) -> Tensor:
         """Values at `index` along `dim` (PyTorch's gather): `out[i][j] = self[i][index[i][j]]`."""
