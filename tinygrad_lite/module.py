@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import display, tracing
+from .module_methods import ModuleMethods
 from .module_state import check_name, collect_state, gather_state, load_state
 from .tensor import DTypeLike, Tensor
 from .tracing import ClearGrad, traced_call
@@ -62,7 +63,7 @@ class IncompatibleKeys(NamedTuple):
     unexpected_keys: list[str]
 
 
-class Module:
+class Module(ModuleMethods):
     """Base class of every layer and network: it keeps track of Parameters and sub-Modules.
 
     Assigning a `Parameter` or a `Module` to an attribute registers it under that name, in the
@@ -209,46 +210,7 @@ class Module:
             )
         return d["_parameters"], d["_modules"]
 
-    # ------------------------------------------------------------------ traversal
-
-    def named_modules(
-        self, prefix: str = "", *, remove_duplicate: bool = True
-    ) -> Iterator[tuple[str, Module]]:
-        """Yield (dotted name, module) for this module and every descendant, pre-order.
-
-        This module itself has the name `prefix` ('' by default). A module reachable by two
-        paths is yielded once, under the first name; with `remove_duplicate=False` it is
-        yielded under every path (as in PyTorch), except that a cycle of submodules is not
-        followed around again: no path passes through one module twice.
-        """
-        seen: set[int] = set()  # the modules yielded; with remove_duplicate=False, the path
-        stack: list[tuple[str, Module, bool]] = [(prefix, self, False)]
-        while stack:
-            name, mod, done = stack.pop()
-            if done:  # every path below `mod` has been yielded: another path may reach it
-                seen.discard(id(mod))
-                continue
-            if id(mod) in seen:
-                continue
-            seen.add(id(mod))
-            yield name, mod
-            if not remove_duplicate:
-                stack.append((name, mod, True))
-            for child_name, child in reversed(mod._registry()[1].items()):
-                stack.append((f"{name}.{child_name}" if name else child_name, child, False))
-
-    def modules(self) -> Iterator[Module]:
-        """Yield this module and every descendant, pre-order, each once."""
-        for _, mod in self.named_modules():
-            yield mod
-
-    def named_children(self) -> Iterator[tuple[str, Module]]:
-        """Yield (name, module) for the direct sub-Modules, in assignment order."""
-        yield from self._registry()[1].items()
-
-    def children(self) -> Iterator[Module]:
-        """Yield the direct sub-Modules, in assignment order."""
-        yield from self._registry()[1].values()
+    # ------------------------------------------------------------------ parameters
 
     def _named_parameter_tuple(self) -> tuple[tuple[str, Parameter], ...]:
         cache = self.__dict__.get("_param_cache")
@@ -338,6 +300,25 @@ class Module:
             d["_non_persistent"].add(name)
         object.__setattr__(self, name, tensor)
         tracing.state_changed()
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """`setattr(self, name, param)` for a Parameter or None (PyTorch's form)."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(
+                f"register_parameter: {name!r} must be a Parameter or None, got "
+                f"{type(param).__name__}; wrap a Tensor in nn.Parameter to make it a weight"
+            )
+        setattr(self, name, param)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """`setattr(self, name, module)` for a Module or None (PyTorch's form)."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(
+                f"add_module: {name!r} must be a Module or None, got {type(module).__name__}"
+            )
+        setattr(self, name, module)
+
+    register_module = add_module
 
     def named_buffers(self, *, remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
         """Yield (dotted name, Tensor) for every buffer that is not None, in the parameters' order.

@@ -1,0 +1,126 @@
+"""PyTorch's Module helpers: apply, to/float/double/cpu, requires_grad_, and registry lookups."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_lite as tg
+from tinygrad_lite import Tensor, nn, optim
+
+
+def net() -> nn.Sequential:
+    return nn.Sequential(nn.Linear(3, 4, seed=0), nn.Tanh(), nn.Linear(4, 1, seed=1))
+
+
+def test_apply_visits_children_first_then_self() -> None:
+    model = net()
+    seen: list[str] = []
+    assert model.apply(lambda m: seen.append(type(m).__name__)) is model
+    assert seen == ["Linear", "Tanh", "Linear", "Sequential"]
+
+    def init(m: nn.Module) -> None:
+        if isinstance(m, nn.Linear):
+            nn.init.constant_(m.weight, 0.5)
+
+    model.apply(init)
+    assert all((m.weight.data == 0.5).all() for m in model.modules() if isinstance(m, nn.Linear))
+
+
+def test_to_float_and_double_convert_parameters_gradients_and_float_buffers() -> None:
+    model = net()
+    model.register_buffer("scale", Tensor(np.array([2.0])))
+    model.register_buffer("count", Tensor(np.array([3])))
+    params = list(model.parameters())
+    x = Tensor(np.ones((2, 3)))
+    model(x).sum().backward()
+    assert model.float() is model
+    assert list(model.parameters()) == params  # the same Parameter objects
+    assert all(p.dtype == np.float32 and p.grad is not None for p in params)
+    assert all(p.grad.dtype == np.float32 for p in params)  # type: ignore[union-attr]
+    assert model.scale.dtype == np.float32 and model.count.dtype == np.int64
+    out = model(x.float())
+    assert out.dtype == np.float32
+    model.double()
+    assert all(p.dtype == np.float64 for p in params) and model.scale.dtype == np.float64
+    assert model.to("cpu") is model and model.cpu() is model
+    model.to("cpu", np.float32)
+    assert model[0].weight.dtype == np.float32
+    model.to(Tensor(np.zeros(1)))  # a tensor's dtype
+    assert model[0].weight.dtype == np.float64
+
+
+def test_converted_values_are_the_rounded_originals() -> None:
+    model = net()
+    before = model[0].weight.data.copy()
+    model.float()
+    np.testing.assert_array_equal(model[0].weight.data, before.astype(np.float32))
+
+
+def test_an_optimizer_made_before_a_conversion_keeps_updating_the_parameters() -> None:
+    model = net()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    model.float()
+    x, y = Tensor(np.ones((2, 3), np.float32)), Tensor(np.zeros((2, 1), np.float32))
+    before = model[0].weight.data.copy()
+    opt.zero_grad()
+    ((model(x) - y) ** 2).mean().backward()
+    opt.step()
+    assert model[0].weight.dtype == np.float32
+    assert not np.array_equal(model[0].weight.data, before)
+
+
+def test_a_compiled_step_traces_again_after_a_conversion() -> None:
+    model = net()
+
+    def step(x: Tensor) -> Tensor:
+        return model(x).sum()
+
+    compiled = tg.compile(step)
+    x = Tensor(np.ones((2, 3)))
+    compiled(x)
+    model.float()
+    out = compiled(x.float())
+    assert out.dtype == np.float32 and compiled.traces == 2
+    assert out.item() == pytest.approx(step(x.float()).item())
+
+
+def test_requires_grad_freezes_and_unfreezes() -> None:
+    model = net()
+    assert model.requires_grad_(False) is model
+    assert not any(p.requires_grad for p in model.parameters())
+    model[2].requires_grad_()
+    assert [p.requires_grad for p in model.parameters()] == [False, False, True, True]
+
+
+def test_lookups_and_registration_by_name() -> None:
+    model = net()
+    assert model.get_submodule("") is model and model.get_submodule("2") is model[2]
+    assert model.get_parameter("0.bias") is model[0].bias
+    block = nn.Module()
+    block.add_module("inner", model)
+    block.register_module("other", nn.Tanh())
+    block.register_parameter("w", nn.Parameter(np.ones(2)))
+    assert block.get_parameter("w").tolist() == [1.0, 1.0]
+    assert block.get_parameter("inner.2.weight") is model[2].weight
+    assert [n for n, _ in block.named_children()] == ["inner", "other"]
+    block.register_parameter("w", None)
+    assert "w" not in dict(block.named_parameters()) and block.w is None
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda m: m.to("cuda:0"), RuntimeError, "no device 'cuda:0'"),
+        (lambda m: m.to(np.int64), TypeError, "float dtype only, got int64"),
+        (lambda m: m.get_submodule("0.missing"), AttributeError, "no submodule 'missing'"),
+        (lambda m: m.get_submodule("5"), AttributeError, r"submodules are \['0', '1', '2'\]"),
+        (lambda m: m.get_parameter("0.gain"), AttributeError, r"parameters are \['weight'"),
+        (lambda m: m.register_parameter("w", Tensor(np.ones(2))), TypeError, "nn.Parameter"),
+        (lambda m: m.add_module("x", np.ones(2)), TypeError, "must be a Module or None"),
+        (lambda m: m.add_module("a.b", nn.Tanh()), KeyError, "contains a dot"),
+    ],
+)
+def test_refusals(call: object, error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        call(net())  # type: ignore[operator]

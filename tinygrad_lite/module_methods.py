@@ -1,0 +1,167 @@
+"""A Module's walk over its submodules, and PyTorch's helpers: apply, to, double, freezing, lookup.
+
+They live in a base class of `Module` (registration, parameters and state are in `module`), so
+that each file stays readable; each is written out, so readers, IDEs and mypy see them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import autograd, tracing
+from .tensor_aliases import check_device, to_args
+
+if TYPE_CHECKING:
+    from .module import Module, Parameter
+    from .tensor import Tensor
+
+__all__ = ["ModuleMethods"]
+
+
+class ModuleMethods:
+    """Methods of `Module` (see the module's docstring)."""
+
+    if TYPE_CHECKING:
+
+        def _registry(self) -> tuple[dict[str, Parameter], dict[str, Module]]: ...
+        def parameters(self) -> Iterator[Parameter]: ...  # noqa: D102
+        def named_parameters(self) -> Iterator[tuple[str, Parameter]]: ...  # noqa: D102
+        def buffers(self) -> Iterator[Tensor]: ...  # noqa: D102
+
+    # ------------------------------------------------------------------ traversal
+
+    def named_modules(
+        self, prefix: str = "", *, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
+        """Yield (dotted name, module) for this module and every descendant, pre-order.
+
+        This module itself has the name `prefix` ('' by default). A module reachable by two
+        paths is yielded once, under the first name; with `remove_duplicate=False` it is
+        yielded under every path (as in PyTorch), except that a cycle of submodules is not
+        followed around again: no path passes through one module twice.
+        """
+        seen: set[int] = set()  # the modules yielded; with remove_duplicate=False, the path
+        stack: list[tuple[str, Any, bool]] = [(prefix, self, False)]
+        while stack:
+            name, mod, done = stack.pop()
+            if done:  # every path below `mod` has been yielded: another path may reach it
+                seen.discard(id(mod))
+                continue
+            if id(mod) in seen:
+                continue
+            seen.add(id(mod))
+            yield name, mod
+            if not remove_duplicate:
+                stack.append((name, mod, True))
+            for child_name, child in reversed(mod._registry()[1].items()):
+                stack.append((f"{name}.{child_name}" if name else child_name, child, False))
+
+    def modules(self) -> Iterator[Module]:
+        """Yield this module and every descendant, pre-order, each once."""
+        for _, mod in self.named_modules():
+            yield mod
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """Yield (name, module) for the direct sub-Modules, in assignment order."""
+        yield from self._registry()[1].items()
+
+    def children(self) -> Iterator[Module]:
+        """Yield the direct sub-Modules, in assignment order."""
+        yield from self._registry()[1].values()
+
+    def apply(self, fn: Callable[[Any], Any]) -> Any:
+        """Call `fn` on every submodule (children first, recursively) and then on self.
+
+        The PyTorch way to initialise a network: `net.apply(init_weights)` with a function
+        that tests the module's type. Returns self.
+        """
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def get_submodule(self, target: str) -> Module:
+        """The submodule at the dotted path `target` ('' is self); a missing step is named."""
+        mod: Any = self
+        if target == "":
+            return mod
+        walked: list[str] = []
+        for part in target.split("."):
+            children = mod._registry()[1]
+            if part not in children:
+                where = ".".join(walked) or "the module"
+                raise AttributeError(
+                    f"get_submodule: {where} ({type(mod).__name__}) has no submodule {part!r}; "
+                    f"its submodules are {list(children)}"
+                )
+            mod = children[part]
+            walked.append(part)
+        return mod
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The Parameter at the dotted path `target` (its module's path, a dot, its name)."""
+        path, _, name = target.rpartition(".")
+        mod = self.get_submodule(path)
+        params = mod._registry()[0]
+        if name not in params:
+            raise AttributeError(
+                f"get_parameter: {path or 'the module'} ({type(mod).__name__}) has no parameter "
+                f"{name!r}; its parameters are {list(params)}"
+            )
+        return params[name]
+
+    # ------------------------------------------------------------------ conversions
+
+    def requires_grad_(self, requires_grad: bool = True) -> Any:
+        """Set `requires_grad` on every Parameter (False freezes them); returns self."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Any:
+        """Convert the floating Parameters and buffers (and gradients) in place; returns self.
+
+        PyTorch's forms: `to(dtype)`, `to("cpu")`, `to(device, dtype)`, `to(tensor)`. Only the
+        CPU exists (another device is refused), and only float dtypes are accepted; integer
+        buffers keep their dtype. The Parameters stay the same objects, so an optimizer made
+        before keeps updating them.
+        """
+        target = to_args(args, dtype, device, "Module.to")
+        if target is not None:
+            self._floats_to(np.dtype(target))
+        return self
+
+    def cpu(self) -> Any:
+        """Self: everything is on the CPU."""
+        check_device("cpu", "cpu")
+        return self
+
+    def float(self) -> Any:  # noqa: A003 - PyTorch's name
+        """Convert the floating Parameters and buffers to float32; returns self."""
+        return self.to(np.float32)
+
+    def double(self) -> Any:
+        """Convert the floating Parameters and buffers to float64; returns self."""
+        return self.to(np.float64)
+
+    def _floats_to(self, dtype: np.dtype[Any]) -> None:
+        if dtype.kind != "f":
+            raise TypeError(
+                f"Module.to: a module's parameters convert to a float dtype only, got {dtype}"
+            )
+        done: set[int] = set()
+        for t in (*self.parameters(), *self.buffers()):
+            if id(t) in done or t.data.dtype.kind != "f" or t.data.dtype == dtype:
+                continue
+            done.add(id(t))
+            grad = t.grad
+            if grad is not None:
+                t.grad = None
+            t.data = t.data.astype(dtype)
+            if grad is not None:
+                t.grad = autograd._make_tensor(grad.data.astype(dtype), False, None)
+        if done:
+            tracing.state_changed()  # a compiled step holds the arrays it traced
