@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import tinygrad_lite as tg
 from tinygrad_lite import Tensor
 from tinygrad_lite.gradcheck import gradcheck
 
@@ -224,3 +225,103 @@ def test_values_and_gradients_equal_pytorchs(name: str) -> None:
     np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-13, atol=0)
     assert x.grad is not None and tx.grad is not None
     np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-13, atol=1e-15)
+
+
+# ------------------------------------------------------------------ top-level functions
+
+FUNCTIONS: dict[str, tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = {
+    "abs": (tg.abs, (), {}),
+    "sqrt": (tg.sqrt, (), {}),
+    "exp": (tg.exp, (), {}),
+    "log": (tg.log, (), {}),
+    "sigmoid": (tg.sigmoid, (), {}),
+    "tanh": (tg.tanh, (), {}),
+    "relu": (tg.relu, (), {}),
+    "clamp": (tg.clamp, (0.2, 0.7), {}),
+    "softmax": (tg.softmax, (1,), {}),
+    "log_softmax": (tg.log_softmax, (0,), {}),
+    "sum": (tg.sum, (1,), {"keepdim": True}),
+    "mean": (tg.mean, (0,), {}),
+    "prod": (tg.prod, (1,), {}),
+    "std": (tg.std, (1,), {"correction": 0}),
+    "var": (tg.var, (0,), {}),
+    "logsumexp": (tg.logsumexp, (1,), {}),
+    "amax": (tg.amax, (0,), {}),
+    "amin": (tg.amin, (1,), {"keepdim": True}),
+    "max": (tg.max, (), {}),
+    "min": (tg.min, (), {}),
+    "argmax": (tg.argmax, (1,), {}),
+    "argmin": (tg.argmin, (), {}),
+    "norm": (tg.norm, (1,), {"dim": 0}),
+    "matmul": (tg.matmul, (np.ones((4, 2)),), {}),
+    "mm": (tg.mm, (np.ones((4, 2)),), {}),
+    "reshape": (tg.reshape, ((4, 3),), {}),
+    "flatten": (tg.flatten, (), {}),
+    "squeeze": (tg.squeeze, (), {}),
+    "unsqueeze": (tg.unsqueeze, (1,), {}),
+    "transpose": (tg.transpose, (0, 1), {}),
+    "permute": (tg.permute, ((1, 0),), {}),
+    "broadcast_to": (tg.broadcast_to, ((2, 3, 4),), {}),
+    "split": (tg.split, (2,), {"dim": 1}),
+    "chunk": (tg.chunk, (2,), {}),
+    "diag": (tg.diag, (1,), {}),
+    "tril": (tg.tril, (), {}),
+    "triu": (tg.triu, (-1,), {}),
+    "isclose": (tg.isclose, (np.full((3, 4), 0.5),), {"atol": 0.1}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_each_top_level_function_is_the_method_of_its_name(name: str) -> None:
+    fn, args, kwargs = FUNCTIONS[name]
+    x = Tensor(np.abs(A) + 0.1, requires_grad=True)
+    ours, method = fn(x, *args, **kwargs), getattr(x, name)(*args, **kwargs)
+    for a, b in zip(
+        ours if isinstance(ours, tuple) else (ours,),
+        method if isinstance(method, tuple) else (method,),
+        strict=True,
+    ):
+        assert a.shape == b.shape and a.dtype == b.dtype
+        np.testing.assert_array_equal(a.data, b.data)
+        assert a.requires_grad == b.requires_grad
+
+
+def test_top_level_tests_products_and_the_inference_mode() -> None:
+    v = Tensor(np.array([1.0, 2.0]))
+    assert tg.dot(v, v).item() == 5.0 and tg.outer(v, v).tolist() == [[1, 2], [2, 4]]
+    assert tg.allclose(v, v.data + 1e-9) and tg.equal(v, Tensor(np.array([1, 2])))
+    assert tg.is_tensor(v) and not tg.is_tensor(v.data) and tg.numel(Tensor(A)) == 12
+    w = Tensor(np.ones(2), requires_grad=True)
+    with tg.inference_mode():
+        assert not (w * 2).requires_grad
+    with pytest.raises(TypeError, match="expected a Tensor, got ndarray"):
+        tg.sum(np.ones(2))
+
+
+def test_new_tensors_from_ranges_draws_and_arrays() -> None:
+    assert tg.linspace(0, 1, 5).tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert tg.linspace(-1, 1, 3, dtype=np.float32).dtype == np.float32
+    assert tg.empty(2, 3).tolist() == [[0.0] * 3] * 2
+    draws = tg.randint(3, 7, (1000,), seed=0)
+    assert draws.dtype == np.int64 and set(draws.tolist()) == {3, 4, 5, 6}
+    assert (
+        tg.randint(4, size=(2, 2), seed=1).tolist() == tg.randint(4, size=(2, 2), seed=1).tolist()
+    )
+    assert sorted(tg.randperm(10, seed=0).tolist()) == list(range(10))
+    tg.manual_seed(5)
+    first = tg.randperm(6).tolist()
+    tg.manual_seed(5)
+    assert tg.randperm(6).tolist() == first
+    a = np.arange(3.0)
+    t = tg.from_numpy(a)
+    a[0] = 7.0
+    assert t.tolist() == [7.0, 1.0, 2.0]  # one memory, as in PyTorch
+    for bad, match in [
+        (lambda: tg.linspace(0, 1, -1), "steps must be an int >= 0"),
+        (lambda: tg.randint(5, 5, (2,)), "needs low < high"),
+        (lambda: tg.randperm(-1), "n must be an int >= 0"),
+        (lambda: tg.from_numpy([1.0]), "expected a numpy.ndarray"),
+        (lambda: tg.from_numpy(np.array(["a"])), "unsupported dtype"),
+    ]:
+        with pytest.raises((ValueError, TypeError), match=match):
+            bad()

@@ -139,3 +139,60 @@ def eye(
 ) -> Tensor:
     """The n×m identity matrix (float64 by default)."""
     return Tensor(np.eye(n, m, dtype=_dtype(dtype, "eye")), requires_grad)
+
+
+def empty(
+    *shape: int | Sequence[int], dtype: DTypeLike = None, requires_grad: bool = False
+) -> Tensor:
+    """A tensor of the given shape to be written before it is read: zeros here.
+
+    PyTorch's holds whatever the memory held; zeros make a read-before-write visible.
+    """
+    return zeros(*shape, dtype=dtype, requires_grad=requires_grad)
+
+
+def linspace(
+    start: float, end: float, steps: int, dtype: DTypeLike = None, requires_grad: bool = False
+) -> Tensor:
+    """`steps` evenly spaced values from `start` to `end`, both included (float64 by default)."""
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"linspace: steps must be an int >= 0, got {steps!r}")
+    return Tensor(
+        np.linspace(start, end, int(steps), dtype=_dtype(dtype, "linspace")), requires_grad
+    )
+
+
+def randint(
+    low: int,
+    high: int | None = None,
+    size: Sequence[int] = (),
+    *,
+    seed: int | np.random.Generator | None = None,
+    dtype: DTypeLike = np.int64,
+) -> Tensor:
+    """Integers drawn uniformly from [low, high) (from [0, low) when `high` is left out)."""
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise ValueError(f"randint: needs low < high, got low={low} and high={high}")
+    shape = _new_shape((size,) if isinstance(size, (int, np.integer)) else tuple(size), "randint")
+    dt = check_supported(np.dtype(dtype), "randint")
+    return Tensor(tracing.random_call(generator(seed).integers, low, high, shape, dtype=dt))
+
+
+def randperm(n: int, *, seed: int | np.random.Generator | None = None) -> Tensor:
+    """A random permutation of 0, 1, ..., n − 1 (int64)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"randperm: n must be an int >= 0, got {n!r}")
+    return Tensor(tracing.random_call(generator(seed).permutation, int(n)).astype(np.int64))
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing the memory of a NumPy array (changes to one show in the other)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    check_supported(array.dtype, "from_numpy")
+    t = Tensor(array)
+    if t.data is not array:
+        raise TypeError(f"from_numpy: an array of dtype {array.dtype} cannot be shared")
+    return t

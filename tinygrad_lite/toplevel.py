@@ -1,0 +1,273 @@
+"""PyTorch's top-level functions on tensors: `tg.sigmoid(x)`, `tg.sum(x, dim=1)`, `tg.tril(x)`, ...
+
+Each calls the Tensor method of the same name with the same arguments, so `tg.f(x, ...)` and
+`x.f(...)` are one computation (PyTorch's pairs, such as `torch.sum(x, 1)` and `x.sum(1)`).
+The input must be a Tensor, as in PyTorch; NumPy arrays go through NumPy's own functions, which
+dispatch to the same ops when given tensors (see `interop`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .autograd import no_grad
+from .tensor import Tensor
+
+__all__ = [
+    "abs", "allclose", "amax", "amin", "argmax", "argmin", "broadcast_to", "chunk", "clamp",
+    "diag", "dot", "equal", "exp", "flatten", "inference_mode", "is_tensor", "isclose",
+    "log", "log_softmax", "logsumexp", "matmul", "max", "mean", "min", "mm", "norm", "numel",
+    "outer", "permute", "prod", "relu", "reshape", "sigmoid", "softmax", "split", "sqrt",
+    "squeeze", "std", "sum", "tanh", "transpose", "tril", "triu", "unsqueeze", "var",
+]  # fmt: skip
+
+inference_mode = no_grad  # PyTorch's faster no_grad; here the two are the same
+
+
+def _t(x: Any, fn: str) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(
+            f"{fn}: expected a Tensor, got {type(x).__name__}; wrap arrays with "
+            f"tinygrad_lite.tensor(...) (or call numpy.{fn} on the array)"
+        )
+    return x
+
+
+def is_tensor(obj: Any) -> bool:
+    """Whether `obj` is a Tensor (a Parameter included)."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> int:
+    """The number of elements."""
+    return _t(input, "numel").numel()
+
+
+# ---------------------------------------------------------------------- elementwise
+
+
+def abs(input: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
+    """The absolute value |x|, elementwise."""
+    return _t(input, "abs").abs()
+
+
+def sqrt(input: Tensor) -> Tensor:
+    """The square root √x, elementwise."""
+    return _t(input, "sqrt").sqrt()
+
+
+def exp(input: Tensor) -> Tensor:
+    """The exponential eˣ, elementwise."""
+    return _t(input, "exp").exp()
+
+
+def log(input: Tensor) -> Tensor:
+    """The natural logarithm ln x, elementwise."""
+    return _t(input, "log").log()
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """The logistic sigmoid σ(x) = 1/(1 + e⁻ˣ), elementwise."""
+    return _t(input, "sigmoid").sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    """The hyperbolic tangent tanh x, elementwise."""
+    return _t(input, "tanh").tanh()
+
+
+def relu(input: Tensor) -> Tensor:
+    """The rectifier max(x, 0), elementwise."""
+    return _t(input, "relu").relu()
+
+
+def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    """The values limited to [min, max]."""
+    return _t(input, "clamp").clamp(min, max)
+
+
+def softmax(input: Tensor, dim: int) -> Tensor:
+    """The softmax e^x / Σ e^x along `dim`."""
+    return _t(input, "softmax").softmax(dim)
+
+
+def log_softmax(input: Tensor, dim: int) -> Tensor:
+    """The log-softmax x − ln Σ e^x along `dim`."""
+    return _t(input, "log_softmax").log_softmax(dim)
+
+
+# ---------------------------------------------------------------------- reductions
+
+
+def sum(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """The sum over `dim` (every element by default)."""
+    return _t(input, "sum").sum(dim, keepdim)
+
+
+def mean(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The mean over `dim` (every element by default)."""
+    return _t(input, "mean").mean(dim, keepdim)
+
+
+def prod(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The product over `dim` (every element by default)."""
+    return _t(input, "prod").prod(dim, keepdim)
+
+
+def std(input: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = False) -> Tensor:
+    """The standard deviation over `dim`, with Bessel's correction by default."""
+    return _t(input, "std").std(dim, correction=correction, keepdim=keepdim)
+
+
+def var(input: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = False) -> Tensor:
+    """The variance over `dim`, with Bessel's correction by default."""
+    return _t(input, "var").var(dim, correction=correction, keepdim=keepdim)
+
+
+def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
+    """The log-sum-exp ln Σ e^x over `dim`, computed stably."""
+    return _t(input, "logsumexp").logsumexp(dim, keepdim)
+
+
+def amax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The largest values over `dim`."""
+    return _t(input, "amax").amax(dim, keepdim)
+
+
+def amin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The smallest values over `dim`."""
+    return _t(input, "amin").amin(dim, keepdim)
+
+
+def max(input: Tensor, *args: Any, **kwargs: Any) -> Any:  # noqa: A001
+    """`input.max(...)`: the largest value, or (values, indices) along a `dim`."""
+    return _t(input, "max").max(*args, **kwargs)
+
+
+def min(input: Tensor, *args: Any, **kwargs: Any) -> Any:  # noqa: A001
+    """`input.min(...)`: the smallest value, or (values, indices) along a `dim`."""
+    return _t(input, "min").min(*args, **kwargs)
+
+
+def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The index of the largest value (over everything, or along `dim`)."""
+    return _t(input, "argmax").argmax(dim, keepdim)
+
+
+def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The index of the smallest value (over everything, or along `dim`)."""
+    return _t(input, "argmin").argmin(dim, keepdim)
+
+
+def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The p-norm over `dim` (see `Tensor.norm`)."""
+    return _t(input, "norm").norm(p, dim, keepdim)
+
+
+# ---------------------------------------------------------------------- products
+
+
+def matmul(input: Tensor, other: Any) -> Tensor:
+    """The product input @ other, with NumPy's (and PyTorch's) rules for vectors and batches."""
+    return _t(input, "matmul").matmul(other)
+
+
+def mm(input: Tensor, mat2: Any) -> Tensor:
+    """The product of two matrices."""
+    return _t(input, "mm").mm(mat2)
+
+
+def dot(input: Tensor, other: Any) -> Tensor:
+    """The dot product of two vectors of one length and dtype."""
+    return _t(input, "dot").dot(other)
+
+
+def outer(input: Tensor, vec2: Any) -> Tensor:
+    """The outer product of two vectors."""
+    return _t(input, "outer").outer(vec2)
+
+
+# ---------------------------------------------------------------------- shapes
+
+
+def reshape(input: Tensor, shape: Sequence[int]) -> Tensor:
+    """The values in another shape."""
+    return _t(input, "reshape").reshape(shape)
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Dimensions start_dim..end_dim merged into one."""
+    return _t(input, "flatten").flatten(start_dim, end_dim)
+
+
+def squeeze(input: Tensor, dim: Any = None) -> Tensor:
+    """Dimensions of size 1 removed (all, or `dim`)."""
+    return _t(input, "squeeze").squeeze(dim)
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """A dimension of size 1 inserted at `dim`."""
+    return _t(input, "unsqueeze").unsqueeze(dim)
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Dimensions dim0 and dim1 swapped."""
+    return _t(input, "transpose").transpose(dim0, dim1)
+
+
+def permute(input: Tensor, dims: Sequence[int]) -> Tensor:
+    """The dimensions reordered: result dimension i is input's dimension dims[i]."""
+    return _t(input, "permute").permute(dims)
+
+
+def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
+    """The values broadcast to `size`."""
+    return _t(input, "broadcast_to").broadcast_to(size)
+
+
+def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Pieces along `dim` of one size (the last may be shorter) or of the listed sizes."""
+    return _t(tensor, "split").split(split_size_or_sections, dim)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """At most `chunks` pieces along `dim` (see `Tensor.chunk`)."""
+    return _t(input, "chunk").chunk(chunks, dim)
+
+
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:
+    """A vector's diagonal matrix, or a matrix's diagonal."""
+    return _t(input, "diag").diag(diagonal)
+
+
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle; zeros above `diagonal`."""
+    return _t(input, "tril").tril(diagonal)
+
+
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle; zeros below `diagonal`."""
+    return _t(input, "triu").triu(diagonal)
+
+
+# ---------------------------------------------------------------------- comparisons
+
+
+def allclose(
+    input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> bool:
+    """Whether |input − other| ≤ atol + rtol·|other| everywhere."""
+    return _t(input, "allclose").allclose(other, rtol, atol, equal_nan)
+
+
+def isclose(
+    input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> Tensor:
+    """A bool tensor: |input − other| ≤ atol + rtol·|other|."""
+    return _t(input, "isclose").isclose(other, rtol, atol, equal_nan)
+
+
+def equal(input: Tensor, other: Any) -> bool:
+    """Whether the two have the same shape and values."""
+    return _t(input, "equal").equal(other)
