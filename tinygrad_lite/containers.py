@@ -1,4 +1,4 @@
-"""Containers of Modules: ModuleList and Sequential, whose members' Parameters are the owner's."""
+"""Containers of Modules: ModuleList, Sequential, ModuleDict, owning their members' Parameters."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 
 from .module import Module
 
-__all__ = ["ModuleList", "Sequential"]
+__all__ = ["ModuleDict", "ModuleList", "Sequential"]
 
 
 _Seq = TypeVar("_Seq", bound="_ModuleSequence")
@@ -108,3 +108,74 @@ class Sequential(_ModuleSequence):
         for mod in self._modules.values():
             x = mod(x)
         return x
+
+
+class ModuleDict(Module):
+    """Modules under names of your choice, in insertion order; their Parameters are the owner's.
+
+    Args:
+        modules: a mapping of names to Modules, or an iterable of (name, Module) pairs.
+
+    Example:
+        >>> from tinygrad_lite import nn
+        >>> heads = nn.ModuleDict({"a": nn.Linear(2, 1, seed=0), "b": nn.Linear(2, 3, seed=1)})
+        >>> list(heads), heads["b"].out_features
+        (['a', 'b'], 3)
+    """
+
+    def __init__(self, modules: Any = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        if key not in self._modules:
+            raise KeyError(f"ModuleDict has no module {key!r}; its keys are {list(self._modules)}")
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        self[key]  # noqa: B018 - raises a KeyError that names the keys
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._modules))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def keys(self) -> list[str]:
+        """The names, in insertion order."""
+        return list(self._modules)
+
+    def values(self) -> list[Module]:
+        """The Modules, in insertion order."""
+        return list(self._modules.values())
+
+    def items(self) -> list[tuple[str, Module]]:
+        """(name, Module) pairs, in insertion order."""
+        return list(self._modules.items())
+
+    def update(self, modules: Any) -> None:
+        """Add or replace the Modules of a mapping or of (name, Module) pairs."""
+        pairs = modules.items() if hasattr(modules, "items") else modules
+        for key, module in pairs:
+            if not isinstance(key, str):
+                raise TypeError(f"ModuleDict: keys must be str, got {type(key).__name__}")
+            self.add_module(key, module)
+
+    def pop(self, key: str) -> Module:
+        """Remove the Module under `key` and return it."""
+        module = self[key]
+        del self[key]
+        return module
+
+    def clear(self) -> None:
+        """Remove every Module."""
+        for key in list(self._modules):
+            delattr(self, key)

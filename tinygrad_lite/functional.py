@@ -38,6 +38,14 @@ __all__ = [
     "sigmoid",
     "relu",
     "leaky_relu",
+    "silu",
+    "elu",
+    "hardtanh",
+    "relu6",
+    "logsigmoid",
+    "one_hot",
+    "linear",
+    "normalize",
     "gelu",
     "softplus",
     "where",
@@ -109,14 +117,102 @@ def sigmoid(x: Tensor) -> Tensor:
     return x.sigmoid()
 
 
-def relu(x: Tensor) -> Tensor:
+def _maybe_in_place(x: Tensor, inplace: bool, name: str, fn: Any) -> Tensor:
+    """fn(x), or with `inplace` written into x (PyTorch's `inplace=True`; see `tensor_inplace`)."""
+    if inplace:
+        return x._in_place(name, lambda a, _: fn(a), None)
+    return fn(x)
+
+
+def relu(x: Tensor, inplace: bool = False) -> Tensor:
     """Elementwise max(x, 0)."""
-    return x.relu()
+    return _maybe_in_place(x, inplace, "relu", Tensor.relu)
 
 
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """X where x > 0, else negative_slope·x."""
-    return x.leaky_relu(negative_slope)
+    return _maybe_in_place(x, inplace, "leaky_relu", lambda a: a.leaky_relu(negative_slope))
+
+
+def silu(x: Tensor, inplace: bool = False) -> Tensor:
+    """SiLU (swish), x·σ(x)."""
+    return _maybe_in_place(x, inplace, "silu", lambda a: a * a.sigmoid())
+
+
+def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """ELU: x where x > 0, else α(eˣ − 1); dy/dx = αeˣ at and below 0.
+
+    The exponential is taken of x where x ≤ 0 and of 0 elsewhere, so that large positive x does
+    not overflow in the branch that is not used; a NaN takes the x branch (as in PyTorch).
+    """
+
+    def elu_of(a: Tensor) -> Tensor:
+        negative = a <= 0
+        return (alpha * a.where(negative, 0.0).expm1()).where(negative, a)
+
+    return _maybe_in_place(x, inplace, "elu", elu_of)
+
+
+def hardtanh(
+    x: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+) -> Tensor:
+    """The input limited to [min_val, max_val]; the gradient is 1 strictly between them, else 0.
+
+    At the bounds themselves the gradient is 0 (PyTorch's hardtanh), where `clamp` passes it;
+    a NaN passes the gradient, as in PyTorch.
+    """
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val {min_val} is greater than max_val {max_val}")
+
+    def limited(a: Tensor) -> Tensor:
+        inside = ~((a <= min_val) | (a >= max_val))
+        return a.where(inside, a.clamp(min_val, max_val).detach())
+
+    return _maybe_in_place(x, inplace, "hardtanh", limited)
+
+
+def relu6(x: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6): `hardtanh(x, 0, 6)`."""
+    return hardtanh(x, 0.0, 6.0, inplace)
+
+
+def logsigmoid(x: Tensor) -> Tensor:
+    """The log-sigmoid ln σ(x): PyTorch's name for `log_sigmoid`."""
+    return x.log_sigmoid()
+
+
+def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
+    """Class indices as rows of 0s and a 1: shape (..., num_classes), int64, no gradient.
+
+    With num_classes = -1 it is one more than the largest index, as in PyTorch.
+    """
+    idx = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: needs integer class indices, got dtype {idx.dtype}")
+    if idx.size and idx.min() < 0:
+        raise ValueError(f"one_hot: class indices must be >= 0, got {int(idx.min())}")
+    if num_classes == -1:
+        if not idx.size:
+            raise ValueError("one_hot: cannot infer the number of classes of an empty tensor")
+        num_classes = int(idx.max()) + 1
+    if idx.size and idx.max() >= num_classes:
+        raise ValueError(
+            f"one_hot: class index {int(idx.max())} is out of range for {num_classes} classes"
+        )
+    return Tensor(np.eye(num_classes, dtype=np.int64)[idx])
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """The affine map x·Wᵀ + b, for a weight of shape (out, in), as `nn.Linear` computes."""
+    if weight.ndim != 2:
+        raise ValueError(f"linear: the weight must be (out, in), got shape {weight.shape}")
+    out = x.matmul(weight.transpose(0, 1))
+    return out if bias is None else out + bias
+
+
+def normalize(x: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """The input divided by its p-norm along `dim` (at least `eps`), as PyTorch's normalize."""
+    return x / x.norm(p, dim, keepdim=True).clamp_min(eps)
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:

@@ -1,4 +1,4 @@
-"""Layers as Modules: Linear, activations, Dropout, losses, as in PyTorch's `nn` (re-exported)."""
+"""Layers as Modules: Linear, Identity, Flatten, Dropout, losses, as in PyTorch's `nn`."""
 
 from __future__ import annotations
 
@@ -21,17 +21,10 @@ __all__ = [
     "CrossEntropyLoss",
     "Dropout",
     "Flatten",
-    "GELU",
     "Identity",
-    "LeakyReLU",
     "Linear",
-    "LogSoftmax",
     "MSELoss",
     "NLLLoss",
-    "ReLU",
-    "Sigmoid",
-    "Softmax",
-    "Tanh",
 ]
 
 
@@ -119,129 +112,6 @@ class Identity(Module):
     def forward(self, x: Any) -> Any:
         """Return x itself."""
         return x
-
-
-class Tanh(Module):
-    """Elementwise tanh as a module."""
-
-    def forward(self, x: Tensor | np.ndarray) -> Tensor:
-        """Return tanh(x)."""
-        return _as_tensor(x).tanh()
-
-
-class Sigmoid(Module):
-    """Elementwise logistic sigmoid σ(x) = 1 / (1 + e^(-x)) as a module."""
-
-    def forward(self, x: Tensor | np.ndarray) -> Tensor:
-        """Return σ(x)."""
-        return _as_tensor(x).sigmoid()
-
-
-class ReLU(Module):
-    """Elementwise max(x, 0) as a module."""
-
-    def forward(self, x: Tensor | np.ndarray) -> Tensor:
-        """Return max(x, 0)."""
-        return _as_tensor(x).relu()
-
-
-class LeakyReLU(Module):
-    """Elementwise x for x > 0, else negative_slope·x.
-
-    Args:
-        negative_slope: the slope left of 0 (PyTorch's default 0.01).
-    """
-
-    def __init__(self, negative_slope: float = 0.01) -> None:
-        super().__init__()
-        self.negative_slope = float(negative_slope)
-
-    def forward(self, x: Tensor | np.ndarray) -> Tensor:
-        """Return leaky_relu(x)."""
-        return _as_tensor(x).leaky_relu(self.negative_slope)
-
-    def extra_repr(self) -> str:
-        """Return the slope."""
-        return f"negative_slope={self.negative_slope}"
-
-
-class GELU(Module):
-    """GELU, x·Φ(x): exact with the error function (the default, as PyTorch's) or "tanh".
-
-    The tanh form, ½x(1 + tanh(√(2/π)(x + 0.044715x³))), is within 1e-3 of the exact one and
-    faster on large arrays (the error function is evaluated element by element).
-
-    Args:
-        approximate: "none" (exact) or "tanh".
-
-    Raises:
-        ValueError: another value of approximate.
-    """
-
-    def __init__(self, approximate: str = "none") -> None:
-        super().__init__()
-        if approximate not in ("none", "tanh"):
-            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
-        self.approximate = approximate
-
-    def forward(self, x: Tensor | np.ndarray) -> Tensor:
-        """Return gelu(x)."""
-        return _as_tensor(x).gelu(self.approximate)
-
-    def extra_repr(self) -> str:
-        """Return the approximation."""
-        return f"approximate={self.approximate!r}"
-
-
-def _dim(owner: str, dim: int | None) -> int:
-    if dim is None:
-        raise TypeError(
-            f"{owner}: give dim, the dimension to normalise (e.g. {owner}(dim=1) for rows of "
-            "classes); PyTorch's implicit choice is deprecated"
-        )
-    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"{owner}: dim must be an int, got {dim!r}")
-    return int(dim)
-
-
-class Softmax(Module):
-    """e^x / Σ e^x along `dim`, stable for any finite x.
-
-    Args:
-        dim: the dimension along which the outputs sum to 1.
-    """
-
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = _dim("Softmax", dim)
-
-    def forward(self, x: Tensor | np.ndarray) -> Tensor:
-        """Return softmax(x) along dim."""
-        return _as_tensor(x).softmax(self.dim)
-
-    def extra_repr(self) -> str:
-        """Return the dim."""
-        return f"dim={self.dim}"
-
-
-class LogSoftmax(Module):
-    """x - ln Σ e^x along `dim`, stable for any finite x.
-
-    Args:
-        dim: the dimension along which exp of the outputs sums to 1.
-    """
-
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = _dim("LogSoftmax", dim)
-
-    def forward(self, x: Tensor | np.ndarray) -> Tensor:
-        """Return log_softmax(x) along dim."""
-        return _as_tensor(x).log_softmax(self.dim)
-
-    def extra_repr(self) -> str:
-        """Return the dim."""
-        return f"dim={self.dim}"
 
 
 class Flatten(Module):

@@ -1,8 +1,9 @@
 """Neural-network building blocks as in PyTorch's `nn`: Module, Parameter, containers, layers.
 
-The names live in `module` (Parameter, Module, Sequential, ModuleList), `layers` (Linear,
-the activations, Dropout and the losses), `norm_layers` (LayerNorm, BatchNorm1d, Embedding)
-and `l1_loss_layers` (L1Loss, HuberLoss, SmoothL1Loss); this module gathers them, with
+The names live in `module` (Parameter, Module), `containers` (Sequential, ModuleList,
+ModuleDict), `layers` (Linear, Identity, Flatten, Dropout and the losses), `activations`
+(ReLU, Tanh, Sigmoid, GELU, SiLU, ELU, Softmax, ...), `norm_layers` (LayerNorm, BatchNorm1d,
+Embedding) and `l1_loss_layers` (L1Loss, HuberLoss, SmoothL1Loss); this module gathers them, with
 `nn.init` and `nn.utils`, so that `nn.Linear`, `nn.Tanh`, `nn.Softmax(dim=1)` and
 `nn.CrossEntropyLoss()` read as they do in PyTorch.
 """
@@ -11,25 +12,32 @@ from __future__ import annotations
 
 from . import init as init
 from . import nn_utils as utils
-from .containers import ModuleList, Sequential
+from .activations import (
+    ELU,
+    GELU,
+    Hardtanh,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from .containers import ModuleDict, ModuleList, Sequential
 from .l1_loss_layers import HuberLoss, L1Loss, SmoothL1Loss
 from .layers import (
-    GELU,
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     Dropout,
     Flatten,
     Identity,
-    LeakyReLU,
     Linear,
-    LogSoftmax,
     MSELoss,
     NLLLoss,
-    ReLU,
-    Sigmoid,
-    Softmax,
-    Tanh,
 )
 from .module import IncompatibleKeys, Module, Parameter
 from .norm_layers import BatchNorm1d, Embedding, LayerNorm
@@ -40,9 +48,11 @@ __all__ = [
     "BatchNorm1d",
     "CrossEntropyLoss",
     "Dropout",
+    "ELU",
     "Embedding",
     "Flatten",
     "GELU",
+    "Hardtanh",
     "HuberLoss",
     "Identity",
     "IncompatibleKeys",
@@ -53,14 +63,18 @@ __all__ = [
     "LogSoftmax",
     "MSELoss",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "NLLLoss",
     "Parameter",
     "ReLU",
+    "ReLU6",
     "Sequential",
+    "SiLU",
     "Sigmoid",
     "SmoothL1Loss",
     "Softmax",
+    "Softplus",
     "Tanh",
     "init",
     "utils",
