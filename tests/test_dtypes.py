@@ -5,9 +5,11 @@ NumPy 2's NEP 50 rule is the reference: a tensor's dtype and a NumPy array's pro
 family and never truncates). Each case computes the op with tinygrad_lite and with NumPy on the
 same values and asks for the same dtype and the same values, or an error where NumPy has one.
 
-The library differs from NumPy in two places on purpose, each tested below:
+The library differs from NumPy in three places on purpose, each tested below:
 - a bool exponent (`t ** True`) is refused: it is almost always a mask used by mistake;
-- `where(mask, int8_tensor, 300)` is refused (OverflowError): NumPy wraps 300 to 44 silently.
+- `where(mask, int8_tensor, 300)` is refused (OverflowError): NumPy wraps 300 to 44 silently;
+- a matrix product of two bool tensors is refused: NumPy's is an or of ands, not the count a
+  reader expects (PyTorch refuses it too).
 """
 
 from __future__ import annotations
@@ -109,6 +111,8 @@ def deliberate_refusal(op: str, a: Any, b: Any) -> bool:
     """The cases where the library refuses and NumPy does not (see the module docstring)."""
     if op == "pow" and isinstance(b, (bool, np.bool_)):
         return True
+    if op == "matmul" and all(np.asarray(x).dtype.kind == "b" for x in (a, b)):
+        return True  # NumPy's bool product is an or of ands, not a count; PyTorch refuses
     if op == "where":
         for t, s in ((a, b), (b, a)):
             if isinstance(t, Tensor) and type(s) is int and t.dtype.kind in "iu":
@@ -192,8 +196,8 @@ def test_the_rule_is_numpys_result_type_with_weak_python_numbers(op: str) -> Non
     fn = OPS[op][0][0]
     for i, (d1, d2) in enumerate(PAIRS):
         x, y = values(d1, i), values(d2, i)
-        if op == "sub" and d1.kind == d2.kind == "b":
-            continue  # NumPy has no bool subtraction (tested above: both refuse)
+        if op in ("sub", "matmul") and d1.kind == d2.kind == "b":
+            continue  # NumPy has no bool subtraction, and bool products are refused (above)
         assert fn(Tensor(x), Tensor(y)).dtype == np.result_type(x, y)
     for d in DTYPES:
         for s in (True, 2, 0.5):

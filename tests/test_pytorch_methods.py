@@ -155,6 +155,7 @@ def test_to_device_and_new_tensors() -> None:
         (lambda: Tensor(A).masked_select(np.array([1, 0, 1, 0])), "must be bool"),
         (lambda: Tensor(np.array([True])).floor(), "not defined for bool"),
         (lambda: Tensor(np.array([1])).frac(), "needs a float tensor"),
+        (lambda: Tensor(np.eye(2, dtype=bool)) @ Tensor(np.eye(2, dtype=bool)), "two bool"),
     ],
 )
 def test_refusals_name_the_problem(call: Callable[[], Any], match: str) -> None:

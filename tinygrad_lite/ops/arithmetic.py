@@ -290,6 +290,11 @@ class MatMul(Function):
         ky = y.shape[-2] if y.ndim > 1 else y.shape[0]
         if kx != ky:
             raise ValueError(f"matmul: shapes {x.shape} and {y.shape} do not align ({kx} != {ky})")
+        if x.dtype.kind == "b" and y.dtype.kind == "b":  # NumPy's answer is an or of ands
+            raise TypeError(
+                "matmul: two bool operands (NumPy would return bools, not counts; PyTorch "
+                "refuses); convert one first, e.g. a.long() @ b or a.float() @ b"
+            )
         ctx.save_for_backward(x, y)
         try:
             if x.ndim == 2 and y.ndim == 2:
