@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import anomaly, autograd, dtypes, tracing, written
+from . import anomaly, autograd, dtypes, rng, tracing, written
 from .tensor_shape import index_arg
 
 if TYPE_CHECKING:
@@ -253,6 +253,63 @@ class TensorInPlaceMethods:
     def zero_(self) -> Tensor:
         """Set every element to 0, in place (`p.grad.zero_()`)."""
         return self.fill_(0)
+
+    def _fill_random(self, what: str, draw: Callable[..., Any], generator: Any) -> Tensor:
+        data = self._unrecorded(what, None)
+        if data.dtype.kind != "f":
+            raise TypeError(f"{what}: needs a float tensor, got dtype {data.dtype}")
+        values = tracing.random_call(draw, rng.generator(generator), data.shape)
+        np.copyto(data, values, casting="same_kind")
+        written.mark(self)
+        return self  # type: ignore[return-value]
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
+        """Fill with samples uniform in [a, b), in place (from `generator` or the default one)."""
+        return self._fill_random("uniform_", lambda g, shape: g.uniform(a, b, shape), generator)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
+        """Fill with samples of N(mean, std²), in place (from `generator` or the default one)."""
+        if std < 0:
+            raise ValueError(f"normal_: std must be >= 0, got {std}")
+        return self._fill_random("normal_", lambda g, shape: g.normal(mean, std, shape), generator)
+
+    # ------------------------------------------------------------------ unary ops, in place
+
+    def relu_(self) -> Tensor:
+        """`relu` in place (the rules above: recorded on a graph result, refused on a leaf)."""
+        return self._in_place("relu_", lambda a, _: a.relu(), None)
+
+    def sigmoid_(self) -> Tensor:
+        """`sigmoid` in place."""
+        return self._in_place("sigmoid_", lambda a, _: a.sigmoid(), None)
+
+    def tanh_(self) -> Tensor:
+        """`tanh` in place."""
+        return self._in_place("tanh_", lambda a, _: a.tanh(), None)
+
+    def exp_(self) -> Tensor:
+        """`exp` in place."""
+        return self._in_place("exp_", lambda a, _: a.exp(), None)
+
+    def log_(self) -> Tensor:
+        """`log` in place."""
+        return self._in_place("log_", lambda a, _: a.log(), None)
+
+    def sqrt_(self) -> Tensor:
+        """`sqrt` in place."""
+        return self._in_place("sqrt_", lambda a, _: a.sqrt(), None)
+
+    def abs_(self) -> Tensor:
+        """`abs` in place."""
+        return self._in_place("abs_", lambda a, _: a.abs(), None)
+
+    def neg_(self) -> Tensor:
+        """`neg` in place."""
+        return self._in_place("neg_", lambda a, _: -a, None)
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        """`clamp` in place."""
+        return self._in_place("clamp_", lambda a, _: a.clamp(min, max), None)
 
     def copy_(self, src: Any) -> Tensor:
         """Copy `src`'s values (broadcast to this shape, cast to this dtype) into self."""
