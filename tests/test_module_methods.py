@@ -124,3 +124,54 @@ def test_lookups_and_registration_by_name() -> None:
 def test_refusals(call: object, error: type[Exception], match: str) -> None:
     with pytest.raises(error, match=match):
         call(net())  # type: ignore[operator]
+
+
+def test_forward_hooks_see_and_may_replace_inputs_and_outputs() -> None:
+    model = net()
+    seen: list[tuple[str, tuple[int, ...]]] = []
+    handles = [
+        m.register_forward_hook(lambda mod, args, out: seen.append((type(mod).__name__, out.shape)))
+        for m in model
+    ]
+    x = Tensor(np.ones((5, 3)))
+    out = model(x)
+    assert seen == [("Linear", (5, 4)), ("Tanh", (5, 4)), ("Linear", (5, 1))]
+    for h in handles:
+        h.remove()
+    h.remove()  # a second remove does nothing
+    seen.clear()
+    np.testing.assert_array_equal(model(x).data, out.data)
+    assert seen == []
+    double = model[2].register_forward_hook(lambda mod, args, out: out * 2.0)
+    np.testing.assert_array_equal(model(x).data, 2.0 * out.data)
+    double.remove()
+    pre = model[0].register_forward_pre_hook(lambda mod, args: args[0] * 0.0)
+    zeros = model(x)
+    pre.remove()
+    np.testing.assert_array_equal(zeros.data, model(Tensor(np.zeros((5, 3)))).data)
+
+
+def test_a_forward_hook_output_stays_in_the_graph() -> None:
+    model = net()
+    model[1].register_forward_hook(lambda mod, args, out: out * 3.0)
+    x = Tensor(np.ones((2, 3)))
+    model(x).sum().backward()
+    hooked = model[0].weight.grad.data.copy()  # type: ignore[union-attr]
+    model.zero_grad()
+    plain = net()
+    (plain[2](plain[1](plain[0](x)) * 3.0)).sum().backward()
+    np.testing.assert_allclose(hooked, plain[0].weight.grad.data, rtol=1e-15)  # type: ignore[union-attr]
+
+
+def test_a_compiled_step_refuses_a_module_with_forward_hooks() -> None:
+    model = net()
+    step = tg.compile(lambda x: model(x).sum())
+    x = Tensor(np.ones((2, 3)))
+    step(x)
+    handle = model[1].register_forward_hook(lambda mod, args, out: None)
+    with pytest.raises(tg.TraceError, match="Tanh has forward hooks"):
+        step(x)
+    handle.remove()
+    assert step(x).item() == pytest.approx(model(x).sum().item())
+    with pytest.raises(TypeError, match="must be callable"):
+        model.register_forward_hook(3)  # type: ignore[arg-type]

@@ -369,8 +369,10 @@ class Module(ModuleMethods):
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Run `forward` on the arguments."""
-        return self.forward(*args, **kwargs)
+        """Run `forward` on the arguments (and the forward hooks, if any are registered)."""
+        if self.__dict__.get("_forward_hooks") is None:
+            return self.forward(*args, **kwargs)
+        return self._call_with_hooks(args, kwargs)
 
     # ------------------------------------------------------------------ state
 

@@ -113,6 +113,56 @@ class ModuleMethods:
             )
         return params[name]
 
+    # ------------------------------------------------------------------ forward hooks
+
+    def register_forward_pre_hook(self, hook: Callable[[Any, tuple[Any, ...]], Any]) -> Any:
+        """Call `hook(module, args)` before each forward; a value it returns replaces the args.
+
+        A tuple replaces the positional arguments; any other value is the one argument. Returns
+        a handle whose `remove()` unregisters the hook.
+        """
+        return self._add_hook(0, hook)
+
+    def register_forward_hook(self, hook: Callable[[Any, tuple[Any, ...], Any], Any]) -> Any:
+        """Call `hook(module, args, output)` after each forward; a value it returns is the output.
+
+        The PyTorch way to look at what a layer computes (`acts.append(output.detach())`).
+        Returns a handle whose `remove()` unregisters the hook. A compiled step refuses a
+        module with hooks: it would run them only while tracing.
+        """
+        return self._add_hook(1, hook)
+
+    def _add_hook(self, kind: int, hook: Any) -> _HookHandle:
+        if not callable(hook):
+            raise TypeError(f"a forward hook must be callable, got {type(hook).__name__}")
+        d = self.__dict__
+        if d.get("_forward_hooks") is None:
+            d["_forward_hooks"] = ([], [])
+        hooks = d["_forward_hooks"][kind]
+        hooks.append(hook)
+        tracing.state_changed()  # a compiled step that called this module traces again
+        return _HookHandle(self, hooks, hook)
+
+    def _call_with_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        before, after = self.__dict__["_forward_hooks"]
+        tracer = tracing.current
+        if tracer is not None and tracer.active():
+            raise tracing.TraceError(
+                f"compile: {type(self).__name__} has forward hooks, which a compiled step would "
+                "run only while tracing it; remove them (handle.remove()) or call the step "
+                "uncompiled"
+            )
+        for hook in list(before):
+            new = hook(self, args)
+            if new is not None:
+                args = new if isinstance(new, tuple) else (new,)
+        out = self.forward(*args, **kwargs)  # type: ignore[attr-defined]
+        for hook in list(after):
+            new = hook(self, args, out)
+            if new is not None:
+                out = new
+        return out
+
     # ------------------------------------------------------------------ conversions
 
     def requires_grad_(self, requires_grad: bool = True) -> Any:
@@ -165,3 +215,19 @@ class ModuleMethods:
                 t.grad = autograd._make_tensor(grad.data.astype(dtype), False, None)
         if done:
             tracing.state_changed()  # a compiled step holds the arrays it traced
+
+
+class _HookHandle:
+    """Returned by `register_forward_hook`; `remove()` unregisters the hook."""
+
+    def __init__(self, module: Any, hooks: list[Any], hook: Any) -> None:
+        self._module, self._hooks, self._hook = module, hooks, hook
+
+    def remove(self) -> None:
+        """Unregister the hook (a second call does nothing)."""
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+            d = self._module.__dict__
+            if not any(d["_forward_hooks"]):
+                d["_forward_hooks"] = None  # back to the plain call
+            tracing.state_changed()
