@@ -1,4 +1,4 @@
-"""Learning-rate schedules: step, multi-step, exponential, cosine, lambda, inverse-time decay."""
+"""Learning-rate schedules: step, multi-step, exponential, cosine, lambda, inverse-time, plateau."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import numpy as np
 
 from ..tracing import traced_call
 from .optimizer import Optimizer
-from .param_group import _number
+from .param_group import _count, _number
+from .plateau import ReduceLROnPlateau
 
 __all__ = [
     "CosineAnnealingLR",
@@ -19,18 +20,9 @@ __all__ = [
     "LRScheduler",
     "LambdaLR",
     "MultiStepLR",
+    "ReduceLROnPlateau",
     "StepLR",
 ]
-
-
-def _count(owner: str, name: str, value: Any, low: int) -> int:
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        value = value[()]
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{owner}: {name} must be an int, got {type(value).__name__} {value!r}")
-    if value < low:
-        raise ValueError(f"{owner}: {name} must be >= {low}, got {value}")
-    return int(value)
 
 
 class LRScheduler:

@@ -19,6 +19,17 @@ __all__ = ["ParamGroup"]
 _V = TypeVar("_V")
 
 
+def _count(owner: str, name: str, value: Any, low: int) -> int:
+    """`value` as an int (a Python or NumPy integer, or a 0-d array) that is at least `low`."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{owner}: {name} must be an int, got {type(value).__name__} {value!r}")
+    if value < low:
+        raise ValueError(f"{owner}: {name} must be >= {low}, got {value}")
+    return int(value)
+
+
 def _number(
     owner: str, name: str, value: Any, gt: float | None = None, ge: float | None = None
 ) -> float:
