@@ -329,20 +329,22 @@ def test_a_compiled_step_selects_as_eager_does_when_the_gradient_turns_infinite(
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
 @pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("keep", [False, True])
 def test_the_large_array_select_gives_np_wheres_values_bit_for_bit(
-    dtype: Any, transposed: bool
+    dtype: Any, transposed: bool, keep: bool
 ) -> None:
-    from tinygrad_lite.ops.base import _SMALL, _zeroed
+    from tinygrad_lite.ops.base import _SMALL, _selected
 
     rng = np.random.default_rng(7)
     shape = (150, 2 * _SMALL // 150)
     grad = rng.standard_normal(shape).astype(dtype)
     grad.flat[::7], grad.flat[::11], grad.flat[::13] = INF, NAN, -0.0
-    drop = rng.random(shape) < 0.5
+    mask = rng.random(shape) < 0.5
     if transposed:
-        grad, drop = grad.T, drop.T
+        grad, mask = grad.T, mask.T
     assert grad.size > _SMALL  # the branch-free path
-    ours, reference = _zeroed(grad, drop), np.where(drop, 0.0, grad)
+    ours = _selected(grad, mask, keep)
+    reference = np.where(mask, grad, 0.0) if keep else np.where(mask, 0.0, grad)
     assert ours.dtype == reference.dtype == dtype
     same_bits = np.ascontiguousarray(ours).view(np.uint8) == np.ascontiguousarray(reference).view(
         np.uint8

@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from .. import tracing
-from .base import Any, Context, Function, is_tensor, no_broadcast, np, register, value
+from .base import (
+    Any,
+    Context,
+    Function,
+    is_tensor,
+    kept,
+    no_broadcast,
+    np,
+    register,
+    value,
+    zeroed,
+)
 
 
 @register(
@@ -428,8 +439,8 @@ class Where(Function):
         _, nx, ny = ctx.needs_input_grad
         return (
             None,
-            np.where(cond, grad, 0.0) if nx else None,
-            np.where(cond, 0.0, grad) if ny else None,
+            kept(grad, value(cond)) if nx else None,
+            zeroed(grad, value(cond)) if ny else None,
         )
 
     formula = (None, "{g} ⊙ [{0}]", "{g} ⊙ [¬{0}]")

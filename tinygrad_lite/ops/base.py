@@ -33,6 +33,7 @@ __all__ = [
     "np",
     "per_term",
     "register",
+    "kept",
     "zeroed",
     "value",
 ]
@@ -55,35 +56,45 @@ def value(x: Any) -> Any:
     return x.data if is_tensor(x) else x
 
 
-_SMALL = 8192  # elements: up to here np.where is the faster of the two
+_SMALL = 8192  # elements: up to here np.where is the faster of the two selects
 
 
 def zeroed(grad: Any, drop: Any) -> Any:
     """`grad` with +0 where the bool array `drop` holds, even where `grad` is ∞ or NaN there.
 
-    PyTorch selects such gradients (ReLU's, clamp's), so an ∞ or NaN coming in where the
-    derivative is 0 gives 0 (a product with a 0/1 mask would give ∞·0 = NaN). A compiled step
-    calls this as one function.
+    PyTorch selects such gradients (ReLU's, clamp's, where's), so an ∞ or NaN coming in where
+    the derivative is 0 gives 0 (a product with a 0/1 mask would give ∞·0 = NaN). A compiled
+    step calls this as one function.
     """
-    if grad.__class__ is np.ndarray and grad.size <= _SMALL and tracing.current is None:
-        return np.where(drop, 0.0, grad)  # (what _zeroed does, without its calls: ReLU's case)
-    if is_tensor(grad):
-        return np.where(drop, 0.0, grad)
-    return tracing.replayed(_zeroed, grad, drop)
+    return _select(grad, drop, keep=False)
+
+
+def kept(grad: Any, keep: Any) -> Any:
+    """`grad` where the bool array `keep` holds, +0 elsewhere (see `zeroed`)."""
+    return _select(grad, keep, keep=True)
+
+
+def _select(grad: Any, mask: Any, keep: bool) -> Any:
+    if is_tensor(grad) or (
+        grad.__class__ is np.ndarray and grad.size <= _SMALL and tracing.current is None
+    ):
+        return np.where(mask, grad, 0.0) if keep else np.where(mask, 0.0, grad)
+    return tracing.replayed(_selected, grad, mask, keep)
 
 
 _SAME_SIZE_INT = {2: np.int16, 4: np.int32, 8: np.int64}
 
 
-def _zeroed(grad: np.ndarray, drop: np.ndarray) -> np.ndarray:
+def _selected(grad: np.ndarray, mask: np.ndarray, keep: bool) -> np.ndarray:
     bits = _SAME_SIZE_INT.get(grad.dtype.itemsize)
-    if grad.size <= _SMALL or bits is None or grad.shape != drop.shape:
-        return np.where(drop, 0.0, grad)
+    if grad.size <= _SMALL or bits is None or grad.shape != mask.shape:
+        return np.where(mask, grad, 0.0) if keep else np.where(mask, 0.0, grad)
     # np.where branches on every element, several times slower on a scattered mask than this
     # branch-free select: every bit of a dropped element cleared (+0.0), a kept one's bits left
     # as they are (NaN, ∞, −0.0 included): the values np.where gives.
-    keep_bits = drop.view(np.int8) - np.int8(1)  # 0 where dropped, −1 (all ones) where kept
-    return np.bitwise_and(grad.view(bits), keep_bits, dtype=bits).view(grad.dtype)
+    flags = mask.view(np.int8)
+    all_ones = np.negative(flags) if keep else flags - np.int8(1)  # −1 where kept, else 0
+    return np.bitwise_and(grad.view(bits), all_ones, dtype=bits).view(grad.dtype)
 
 
 class FloatFunction(Function):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .base import Any, Context, FloatFunction, Function, call, np, register, value, zeroed
+from .base import Any, Context, FloatFunction, Function, call, kept, np, register, value, zeroed
 
 
 @register(
@@ -421,7 +421,7 @@ class Clamp(Function):
         inside = (x >= lo) if lo is not None else (x <= hi)
         if lo is not None and hi is not None:
             inside = inside & (x <= hi)
-        return (zeroed(grad, ~inside),)
+        return (kept(grad, inside),)
 
     @staticmethod
     def formula(ctx: Context) -> tuple[str]:
