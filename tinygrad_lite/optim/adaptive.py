@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -14,6 +14,25 @@ from .optimizer import Optimizer
 from .param_group import _flag, _GroupValue, _number
 
 __all__ = ["Adagrad", "RMSprop"]
+
+
+def _with_grads(opt: Optimizer) -> Iterator[tuple[Mapping[str, Any], int, Tensor]]:
+    """(group, index, parameter) for every parameter that has a gradient, in order.
+
+    Each one yielded is stamped as written (`written.mark`) when the walk ends or stops.
+    """
+    stepped: list[Tensor] = []
+    try:
+        start = 0
+        for group in opt.param_groups:
+            for i, p in enumerate(group["params"], start):
+                if p.grad is not None:
+                    stepped.append(p)
+                    yield group, i, p
+            start += len(group["params"])
+    finally:
+        if stepped:
+            mark(*stepped)
 
 
 def _decayed(g: Any, data: Any, wd: float, work: Any) -> Any:
@@ -91,49 +110,40 @@ class RMSprop(Optimizer):
     @traced_call
     def step(self) -> None:
         """Apply one RMSprop update to every parameter whose `.grad` is not None."""
-        start = 0
-        stepped: list[Tensor] = []
-        for group in self.param_groups:
+        for group, i, p in _with_grads(self):
             lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
             wd, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
-            for i, p in enumerate(group["params"], start):
-                if p.grad is None:
-                    continue
-                data = p.data
-                st = self.state.get(i)
-                if st is None:
-                    st = self.state[i] = {k: np.zeros_like(data) for k in self.state_arrays}
-                work, denom = self._work(i, p), self._work(i, p, 1)
-                g = _decayed(p.grad.data, data, wd, self._work(i, p, 2))
-                v = st["square_avg"]
-                np.multiply(v, alpha, out=v)  # v ← α·v + (1 − α)·g²
-                np.multiply(g, g, out=work)
-                np.multiply(work, 1.0 - alpha, out=work)
-                np.add(v, work, out=v)
-                if centered:  # v̄ = v − ḡ²
-                    mean = st["grad_avg"]
-                    np.multiply(mean, alpha, out=mean)
-                    np.multiply(g, 1.0 - alpha, out=work)
-                    np.add(mean, work, out=mean)
-                    np.multiply(mean, mean, out=denom)
-                    np.subtract(v, denom, out=denom)
-                    np.sqrt(denom, out=denom)
-                else:
-                    np.sqrt(v, out=denom)
-                np.add(denom, eps, out=denom)
-                np.divide(g, denom, out=work)  # g / (√v̄ + eps)
-                if momentum > 0:
-                    buf = st["momentum_buffer"]
-                    np.multiply(buf, momentum, out=buf)
-                    np.add(buf, work, out=buf)
-                    np.multiply(buf, lr, out=work)
-                else:
-                    np.multiply(work, lr, out=work)
-                np.subtract(data, work, out=data)
-                stepped.append(p)
-            start += len(group["params"])
-        if stepped:
-            mark(*stepped)
+            data = p.data
+            st = self.state.get(i)
+            if st is None:
+                st = self.state[i] = {k: np.zeros_like(data) for k in self.state_arrays}
+            work, denom = self._work(i, p), self._work(i, p, 1)
+            g = _decayed(p.grad.data, data, wd, self._work(i, p, 2))  # type: ignore[union-attr]
+            v = st["square_avg"]
+            np.multiply(v, alpha, out=v)  # v ← α·v + (1 − α)·g²
+            np.multiply(g, g, out=work)
+            np.multiply(work, 1.0 - alpha, out=work)
+            np.add(v, work, out=v)
+            if centered:  # v̄ = v − ḡ²
+                mean = st["grad_avg"]
+                np.multiply(mean, alpha, out=mean)
+                np.multiply(g, 1.0 - alpha, out=work)
+                np.add(mean, work, out=mean)
+                np.multiply(mean, mean, out=denom)
+                np.subtract(v, denom, out=denom)
+                np.sqrt(denom, out=denom)
+            else:
+                np.sqrt(v, out=denom)
+            np.add(denom, eps, out=denom)
+            np.divide(g, denom, out=work)  # g / (√v̄ + eps)
+            if momentum > 0:
+                buf = st["momentum_buffer"]
+                np.multiply(buf, momentum, out=buf)
+                np.add(buf, work, out=buf)
+                np.multiply(buf, lr, out=work)
+            else:
+                np.multiply(work, lr, out=work)
+            np.subtract(data, work, out=data)
 
 
 class Adagrad(Optimizer):
@@ -196,31 +206,21 @@ class Adagrad(Optimizer):
     @traced_call
     def step(self) -> None:
         """Apply one Adagrad update to every parameter whose `.grad` is not None."""
-        start = 0
-        stepped: list[Tensor] = []
-        for group in self.param_groups:
-            lr, decay, eps = group["lr"], group["lr_decay"], group["eps"]
-            wd, initial = group["weight_decay"], group["initial_accumulator_value"]
-            for i, p in enumerate(group["params"], start):
-                if p.grad is None:
-                    continue
-                data = p.data
-                st = self.state.get(i)
-                if st is None:
-                    st = self.state[i] = {"sum": np.full_like(data, initial), "step": 0}
-                st["step"] += 1
-                clr = lr / (1 + (st["step"] - 1) * decay)
-                work, denom = self._work(i, p), self._work(i, p, 1)
-                g = _decayed(p.grad.data, data, wd, self._work(i, p, 2))
-                s = st["sum"]
-                np.multiply(g, g, out=work)  # s ← s + g²
-                np.add(s, work, out=s)
-                np.sqrt(s, out=denom)
-                np.add(denom, eps, out=denom)
-                np.divide(g, denom, out=work)
-                np.multiply(work, clr, out=work)
-                np.subtract(data, work, out=data)
-                stepped.append(p)
-            start += len(group["params"])
-        if stepped:
-            mark(*stepped)
+        for group, i, p in _with_grads(self):
+            data = p.data
+            st = self.state.get(i)
+            if st is None:
+                initial = group["initial_accumulator_value"]
+                st = self.state[i] = {"sum": np.full_like(data, initial), "step": 0}
+            st["step"] += 1
+            clr = group["lr"] / (1 + (st["step"] - 1) * group["lr_decay"])
+            work, denom = self._work(i, p), self._work(i, p, 1)
+            g = _decayed(p.grad.data, data, group["weight_decay"], self._work(i, p, 2))  # type: ignore[union-attr]
+            s = st["sum"]
+            np.multiply(g, g, out=work)  # s ← s + g²
+            np.add(s, work, out=s)
+            np.sqrt(s, out=denom)
+            np.add(denom, group["eps"], out=denom)
+            np.divide(g, denom, out=work)
+            np.multiply(work, clr, out=work)
+            np.subtract(data, work, out=data)
