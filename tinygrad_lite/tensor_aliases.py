@@ -74,9 +74,6 @@ def to_args(args: tuple[Any, ...], dtype: Any, device: Any, op: str) -> Any:
     return dtype
 
 
-_ROUNDING = {"floor": np.floor, "ceil": np.ceil, "trunc": np.trunc}
-
-
 class TensorAliasMethods:
     """PyTorch's names for Tensor methods (see the module's docstring)."""
 
