@@ -113,6 +113,17 @@ def test_comparisons_and_closeness() -> None:
     assert not nan.equal(nan)
 
 
+def test_size_is_numpys_count_and_pytorchs_shape() -> None:
+    x = Tensor(np.zeros((3, 4)))
+    assert x.size == 12 and isinstance(x.size, int) and x.size * 2 == 24  # NumPy's
+    assert x.size() == (3, 4) and x.size(0) == 3 and x.size(-1) == 4  # PyTorch's
+    assert Tensor(5.0).size == 1 and Tensor(5.0).size() == ()
+    with pytest.raises(IndexError, match="0-d tensor has no dimension 0"):
+        Tensor(5.0).size(0)
+    with pytest.raises(IndexError, match="out of range"):
+        x.size(2)
+
+
 def test_to_device_and_new_tensors() -> None:
     x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
     assert x.to("cpu") is x and x.to(np.float64) is x and x.cpu() is x and x.contiguous() is x

@@ -14,6 +14,7 @@ from .tensor_aliases import TensorAliasMethods
 from .tensor_inplace import TensorInPlaceMethods
 from .tensor_methods import TensorMethods
 from .tensor_scan import TensorScanMethods
+from .tensor_shape import ElementCount
 
 __all__ = ["Tensor", "to_array"]
 
@@ -150,9 +151,9 @@ class Tensor(TensorMethods, TensorScanMethods, TensorInPlaceMethods, TensorAlias
         return self.data.ndim
 
     @property
-    def size(self) -> int:
-        """The number of elements."""
-        return self.data.size
+    def size(self) -> ElementCount:
+        """The number of elements (an int); `size()` is the shape and `size(d)` one length."""
+        return ElementCount(self.data.shape)
 
     @property
     def dtype(self) -> np.dtype[Any]:

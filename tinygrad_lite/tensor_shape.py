@@ -19,7 +19,7 @@ from .shapes import Axis, normalize_axis
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["TensorShapeMethods", "shape_arg", "index_arg", "dim_arg"]
+__all__ = ["ElementCount", "TensorShapeMethods", "shape_arg", "index_arg", "dim_arg"]
 
 
 def shape_arg(shape: tuple[Any, ...], fn: str = "reshape") -> tuple[int, ...]:
@@ -106,6 +106,30 @@ def dim_arg(dim: Any, ndim: int, op: str) -> int:
     if not -max(ndim, 1) <= dim < max(ndim, 1):
         raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dimension(s)")
     return int(dim) % ndim if ndim else 0
+
+
+class ElementCount(int):
+    """A tensor's number of elements, NumPy's `size`, callable as PyTorch's `size()`.
+
+    `x.size` is the count (an int), `x.size()` the shape and `x.size(d)` the length of
+    dimension d, so code in either habit reads the answer it expects.
+    """
+
+    _shape: tuple[int, ...]
+
+    def __new__(cls, shape: tuple[int, ...]) -> ElementCount:
+        """The count of an array of this shape."""
+        count = super().__new__(cls, int(np.prod(shape, dtype=np.int64)))
+        count._shape = shape
+        return count
+
+    def __call__(self, dim: int | None = None) -> Any:
+        """The shape, or the length of dimension `dim`."""
+        if dim is None:
+            return self._shape
+        if not self._shape:
+            raise IndexError(f"size: a 0-d tensor has no dimension {dim}")
+        return self._shape[dim_arg(dim, len(self._shape), "size")]
 
 
 class TensorShapeMethods:
