@@ -175,3 +175,41 @@ def test_a_compiled_step_refuses_a_module_with_forward_hooks() -> None:
     assert step(x).item() == pytest.approx(model(x).sum().item())
     with pytest.raises(TypeError, match="must be callable"):
         model.register_forward_hook(3)  # type: ignore[arg-type]
+
+
+def test_sequential_from_named_modules_keeps_the_names() -> None:
+    from collections import OrderedDict
+
+    model = nn.Sequential(
+        OrderedDict([("fc", nn.Linear(2, 3, seed=0)), ("act", nn.ReLU()), ("out", nn.Linear(3, 1))])
+    )
+    assert [n for n, _ in model.named_parameters()] == [
+        "fc.weight",
+        "fc.bias",
+        "out.weight",
+        "out.bias",
+    ]
+    assert model[0] is model.fc and model[-1] is model.out and len(model) == 3
+    assert [n for n, _ in model[1:].named_children()] == ["act", "out"]  # a slice keeps them
+    assert [n for n, _ in nn.Sequential(nn.Tanh(), nn.ReLU())[1:].named_children()] == ["1"]
+    assert [n for n, _ in nn.ModuleList([nn.Tanh(), nn.ReLU()])[1:].named_children()] == ["0"]
+    model[1] = nn.Tanh()
+    assert isinstance(model.act, nn.Tanh)
+    x = np.ones((4, 2))
+    np.testing.assert_array_equal(model(x).data, model.out(model.act(model.fc(x))).data)
+    with pytest.raises(TypeError, match="names must be str"):
+        nn.Sequential(OrderedDict([(1, nn.Tanh())]))
+
+
+def test_pytorchs_dtype_names_and_the_unbiased_flag() -> None:
+    assert tg.tensor([1, 2], dtype=tg.float32).dtype == np.float32
+    assert tg.zeros(2, dtype=tg.long).dtype == np.int64 and tg.double == np.float64
+    assert (tg.float, tg.int, tg.bool, tg.half) == (np.float32, np.int32, np.bool_, np.float16)
+    assert "float" not in tg.__all__ and "bool" not in tg.__all__  # a star import keeps builtins
+    x = Tensor(np.array([1.0, 2.0, 4.0]))
+    assert x.std(unbiased=False).item() == pytest.approx(np.std([1.0, 2.0, 4.0]), rel=1e-15)
+    assert x.var(unbiased=True).item() == pytest.approx(np.var([1.0, 2.0, 4.0], ddof=1), rel=1e-15)
+    with pytest.raises(TypeError, match="not both"):
+        x.var(correction=0, unbiased=True)
+    with pytest.raises(TypeError, match="unbiased must be a bool"):
+        x.std(unbiased=1)  # type: ignore[arg-type]

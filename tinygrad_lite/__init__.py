@@ -1,5 +1,7 @@
 """tinygrad_lite: a small, fast, rigorously tested reverse-mode autograd framework on NumPy."""
 
+import numpy as np
+
 from . import functional, interop, nn, ops, optim
 from .anomaly import (
     AnomalyError,
@@ -93,6 +95,18 @@ from .tracing import TraceError
 
 __version__ = "0.1.0"
 
+# PyTorch's dtype names (`tg.tensor(data, dtype=tg.float32)`), as NumPy dtypes.
+float16 = half = np.dtype(np.float16)
+float32 = np.dtype(np.float32)
+float64 = double = np.dtype(np.float64)
+int8, int16 = np.dtype(np.int8), np.dtype(np.int16)
+int32 = np.dtype(np.int32)
+int64 = long = np.dtype(np.int64)
+uint8 = np.dtype(np.uint8)
+# `tg.float`, `tg.int` and `tg.bool` too, but not in __all__: a star import must not hide the
+# builtins of the same names.
+float, int, bool = float32, int32, np.dtype(np.bool_)  # noqa: A001
+
 __all__ = [
     "AnomalyError",
     "CompiledStep",
@@ -121,6 +135,7 @@ __all__ = [
     "detect_saturation",
     "diag",
     "dot",
+    "double",
     "empty",
     "enable_grad",
     "equal",
@@ -129,13 +144,21 @@ __all__ = [
     "eye",
     "flatten",
     "flip",
+    "float16",
+    "float32",
+    "float64",
     "from_numpy",
     "full",
     "full_like",
     "functional",
     "grad",
     "gradcheck",
+    "half",
     "inference_mode",
+    "int16",
+    "int32",
+    "int64",
+    "int8",
     "interop",
     "is_anomaly_enabled",
     "is_grad_enabled",
@@ -146,6 +169,7 @@ __all__ = [
     "log",
     "log_softmax",
     "logsumexp",
+    "long",
     "manual_seed",
     "matmul",
     "max",
@@ -186,6 +210,7 @@ __all__ = [
     "transpose",
     "tril",
     "triu",
+    "uint8",
     "unsqueeze",
     "var",
     "where",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar, overload
 
 import numpy as np
@@ -17,6 +17,8 @@ _Seq = TypeVar("_Seq", bound="_ModuleSequence")
 
 class _ModuleSequence(Module):
     """Modules registered under the names '0', '1', ...; indexable, sized and iterable."""
+
+    _keeps_names = False  # whether a slice keeps the members' names
 
     def __init__(self, modules: Any = ()) -> None:
         super().__init__()
@@ -47,7 +49,7 @@ class _ModuleSequence(Module):
             raise TypeError(f"{type(self).__name__} indices must be ints or slices, got {i!r}")
         if not -n <= i < n:
             raise IndexError(f"{type(self).__name__} index {i} out of range for length {n}")
-        return str(int(i) % n)
+        return list(self._modules)[int(i) % n]  # the name at that position ('0', '1', ...)
 
     @overload
     def __getitem__(self, i: int) -> Module: ...
@@ -58,7 +60,12 @@ class _ModuleSequence(Module):
     def __getitem__(self: _Seq, i: int | slice) -> Module | _Seq:
         if isinstance(i, slice):
             new = type(self).__new__(type(self))
-            _ModuleSequence.__init__(new, list(self._modules.values())[i])
+            if self._keeps_names:  # Sequential: the names go with the modules, as PyTorch's
+                _ModuleSequence.__init__(new)
+                for name, module in list(self._modules.items())[i]:
+                    new.add_module(name, module)
+            else:  # ModuleList: numbered afresh
+                _ModuleSequence.__init__(new, list(self._modules.values())[i])
             return new
         return self._modules[self._index(i)]
 
@@ -90,7 +97,8 @@ class Sequential(_ModuleSequence):
     """Modules applied one after another: `Sequential(a, b)(x) == b(a(x))`.
 
     Args:
-        modules: the Modules in the order they are applied (named '0', '1', ...).
+        modules: the Modules in the order they are applied (named '0', '1', ...), or one
+            mapping (an OrderedDict, as in PyTorch) of names to Modules.
 
     Example:
         >>> import numpy as np
@@ -100,7 +108,17 @@ class Sequential(_ModuleSequence):
         (5, 1)
     """
 
+    _keeps_names = True
+
     def __init__(self, *modules: Module) -> None:
+        if len(modules) == 1 and isinstance(modules[0], Mapping):  # PyTorch's named form
+            named = modules[0]
+            super().__init__()
+            for name, module in named.items():
+                if not isinstance(name, str):
+                    raise TypeError(f"Sequential: names must be str, got {type(name).__name__}")
+                self.add_module(name, self._check(module))
+            return
         super().__init__(modules)
 
     def forward(self, x: Any) -> Any:

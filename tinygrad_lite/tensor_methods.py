@@ -52,6 +52,17 @@ def _reduce_args(
     return d, k
 
 
+def _correction(op: str, correction: float, unbiased: bool | None) -> float:
+    """`correction`, or PyTorch's older spelling `unbiased` (True: 1, False: 0), not both."""
+    if unbiased is None:
+        return correction
+    if not isinstance(unbiased, bool):
+        raise TypeError(f"{op}: unbiased must be a bool, got {unbiased!r}")
+    if correction != 1:
+        raise TypeError(f"{op}: give correction or unbiased, not both")
+    return 1 if unbiased else 0
+
+
 class TensorMethods(TensorShapeMethods):
     """Maths, activations, reductions and shape methods of `Tensor`."""
 
@@ -230,13 +241,16 @@ class TensorMethods(TensorShapeMethods):
         keepdim: bool | None = None,
         *,
         correction: float = 1,
+        unbiased: bool | None = None,
         axis: Axis = None,
         keepdims: bool | None = None,
     ) -> Tensor:
         """Variance over `dim` with `correction` (1: unbiased, PyTorch's default; 0: population).
 
-        NumPy's `np.var` has `ddof=0` by default; `np.var(t)` keeps NumPy's default.
+        PyTorch's older `unbiased=True/False` is `correction=1/0`. NumPy's `np.var` has
+        `ddof=0` by default; `np.var(t)` keeps NumPy's default.
         """
+        correction = _correction("var", correction, unbiased)
         d, k = _reduce_args("var", dim, keepdim, axis, keepdims)
         return F.Var.apply(self, axis=d, correction=correction, keepdims=k)
 
@@ -246,10 +260,12 @@ class TensorMethods(TensorShapeMethods):
         keepdim: bool | None = None,
         *,
         correction: float = 1,
+        unbiased: bool | None = None,
         axis: Axis = None,
         keepdims: bool | None = None,
     ) -> Tensor:
         """Standard deviation √var (same arguments as `var`); its gradient is 0 where it is 0."""
+        correction = _correction("std", correction, unbiased)
         d, k = _reduce_args("std", dim, keepdim, axis, keepdims)
         return F.Std.apply(self, axis=d, correction=correction, keepdims=k)
 
