@@ -153,7 +153,8 @@ class Tensor(TensorMethods, TensorScanMethods, TensorInPlaceMethods, TensorAlias
     @property
     def size(self) -> ElementCount:
         """The number of elements (an int); `size()` is the shape and `size(d)` one length."""
-        return ElementCount(self.data.shape)
+        data = self.data
+        return ElementCount(data.size, data.shape)
 
     @property
     def dtype(self) -> np.dtype[Any]:

@@ -117,11 +117,11 @@ class ElementCount(int):
 
     _shape: tuple[int, ...]
 
-    def __new__(cls, shape: tuple[int, ...]) -> ElementCount:
-        """The count of an array of this shape."""
-        count = super().__new__(cls, int(np.prod(shape, dtype=np.int64)))
-        count._shape = shape
-        return count
+    def __new__(cls, count: int, shape: tuple[int, ...]) -> ElementCount:
+        """`count`, the number of elements of an array of this shape."""
+        obj = super().__new__(cls, count)
+        obj._shape = shape
+        return obj
 
     def __call__(self, dim: int | None = None) -> Any:
         """The shape, or the length of dimension `dim`."""
