@@ -10,12 +10,9 @@ import numpy as np
 from . import creation, ops, tracing
 from .l1_losses import huber_loss, l1_loss, smooth_l1_loss
 from .normalization import batch_norm, embedding, layer_norm
+from .ops import losses as _losses
 from .ops.class_losses import cross_entropy, nll_loss
-from .ops.losses import (
-    binary_cross_entropy,
-    binary_cross_entropy_with_logits,
-    check_reduction,
-)
+from .ops.losses import check_reduction
 from .tensor import Tensor
 from .tensor_scan import SortResult, TopKResult
 
@@ -70,6 +67,66 @@ def _tensor(x: Any, like: Tensor | None = None) -> Tensor:
     if like is not None:
         return like._wrap(x, "where")
     return Tensor(x)
+
+
+def _weighted(terms: Tensor, weight: Any, reduction: str) -> Tensor:
+    """The per-element `terms` times `weight` (broadcast to their shape), then reduced."""
+    if weight is not None:
+        w = _tensor(weight, terms)
+        try:
+            fits = np.broadcast_shapes(w.shape, terms.shape) == terms.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(
+                f"the weight's shape {w.shape} does not broadcast to the loss's {terms.shape}"
+            )
+        terms = terms * w
+    if reduction == "none":
+        return terms
+    return terms.sum() if reduction == "sum" else terms.mean()
+
+
+def binary_cross_entropy(
+    probs: Any, targets: Any, reduction: str = "mean", *, weight: Any = None
+) -> Tensor:
+    """The tutorial's cost: J = -[y·ln p + (1-y)·ln(1-p)], the mean over all elements by default.
+
+    As in PyTorch's `BCELoss`, each log is clamped at -100, so a probability of exactly 0 or 1
+    gives a large but finite loss; `weight` (broadcast to the shape) rescales each element's
+    term before the reduction, as PyTorch's. See `ops.losses.binary_cross_entropy`.
+    """
+    if weight is None:
+        return _losses.binary_cross_entropy(probs, targets, reduction)
+    check_reduction("binary_cross_entropy", reduction)
+    return _weighted(_losses.binary_cross_entropy(probs, targets, "none"), weight, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    logits: Any,
+    targets: Any,
+    reduction: str = "mean",
+    *,
+    weight: Any = None,
+    pos_weight: Any = None,
+) -> Tensor:
+    """BCE of σ(z) fused with the sigmoid: J = max(z,0) - z·y + ln(1 + e^(-|z|)); dJ/dz = σ(z) - y.
+
+    `weight` rescales each element's term; `pos_weight` (broadcast along the last dimension,
+    one per class) weighs the positive part, J = -[p·y·ln σ(z) + (1-y)·ln(1-σ(z))], as PyTorch's
+    (for unbalanced labels: p = negatives/positives). See
+    `ops.losses.binary_cross_entropy_with_logits`.
+    """
+    if weight is None and pos_weight is None:
+        return _losses.binary_cross_entropy_with_logits(logits, targets, reduction)
+    check_reduction("binary_cross_entropy_with_logits", reduction)
+    terms = _losses.binary_cross_entropy_with_logits(logits, targets, "none")
+    if pos_weight is not None:
+        # -p·y·ln σ(z) - (1-y)·ln σ(-z) = the terms above - (p - 1)·y·ln σ(z)
+        z = _tensor(logits)
+        y = _tensor(targets, z)
+        terms = terms - (_tensor(pos_weight, z) - 1.0) * y * z.log_sigmoid()
+    return _weighted(terms, weight, reduction)
 
 
 def mse_loss(inputs: Tensor, targets: Tensor | np.ndarray, reduction: str = "mean") -> Tensor:

@@ -175,11 +175,17 @@ class BCELoss(Loss):
 
     Args:
         reduction: "mean" (over every element), "sum" or "none".
+        weight: rescales each element's term (broadcast to the shape), as PyTorch's.
     """
+
+    def __init__(self, reduction: str = "mean", *, weight: Any = None) -> None:
+        super().__init__(reduction)
+        self.weight = weight
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         """Return the loss of the probabilities `input` against `target`."""
-        return functional.binary_cross_entropy(_as_tensor(input), target, self.reduction)
+        x = _as_tensor(input)
+        return functional.binary_cross_entropy(x, target, self.reduction, weight=self.weight)
 
 
 class BCEWithLogitsLoss(Loss):
@@ -190,12 +196,25 @@ class BCEWithLogitsLoss(Loss):
 
     Args:
         reduction: "mean" (over every element), "sum" or "none".
+        weight: rescales each element's term (broadcast to the shape).
+        pos_weight: the weight of the positive part, one per class (last dimension), as
+            PyTorch's: negatives/positives balances unbalanced labels.
     """
+
+    def __init__(
+        self, reduction: str = "mean", *, weight: Any = None, pos_weight: Any = None
+    ) -> None:
+        super().__init__(reduction)
+        self.weight, self.pos_weight = weight, pos_weight
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         """Return the loss of the logits `input` against `target`."""
         return functional.binary_cross_entropy_with_logits(
-            _as_tensor(input), target, self.reduction
+            _as_tensor(input),
+            target,
+            self.reduction,
+            weight=self.weight,
+            pos_weight=self.pos_weight,
         )
 
 
