@@ -44,8 +44,8 @@ from .gradcheck import GradcheckError, gradcheck
 from .harness import check_backward
 from .serialize import load, save
 from .tensor import Tensor
+from .toplevel import abs as abs  # abs, max, min, sum: not in __all__ (see below)
 from .toplevel import (
-    abs,
     allclose,
     amax,
     amin,
@@ -66,9 +66,7 @@ from .toplevel import (
     log_softmax,
     logsumexp,
     matmul,
-    max,
     mean,
-    min,
     mm,
     norm,
     numel,
@@ -83,7 +81,6 @@ from .toplevel import (
     sqrt,
     squeeze,
     std,
-    sum,
     tanh,
     transpose,
     tril,
@@ -91,6 +88,9 @@ from .toplevel import (
     unsqueeze,
     var,
 )
+from .toplevel import max as max
+from .toplevel import min as min
+from .toplevel import sum as sum
 from .tracing import TraceError
 
 __version__ = "0.1.0"
@@ -103,8 +103,8 @@ int8, int16 = np.dtype(np.int8), np.dtype(np.int16)
 int32 = np.dtype(np.int32)
 int64 = long = np.dtype(np.int64)
 uint8 = np.dtype(np.uint8)
-# `tg.float`, `tg.int` and `tg.bool` too, but not in __all__: a star import must not hide the
-# builtins of the same names.
+# `tg.float`, `tg.int` and `tg.bool` too, but not in __all__ (nor `tg.abs`, `tg.max`, `tg.min`,
+# `tg.sum`): a star import must not hide the builtins of the same names.
 float, int, bool = float32, int32, np.dtype(np.bool_)  # noqa: A001
 
 __all__ = [
@@ -115,7 +115,6 @@ __all__ = [
     "SaturationWarning",
     "Tensor",
     "TraceError",
-    "abs",
     "allclose",
     "amax",
     "amin",
@@ -172,9 +171,7 @@ __all__ = [
     "long",
     "manual_seed",
     "matmul",
-    "max",
     "mean",
-    "min",
     "mm",
     "nn",
     "no_grad",
@@ -203,7 +200,6 @@ __all__ = [
     "squeeze",
     "stack",
     "std",
-    "sum",
     "tanh",
     "tensor",
     "topk",
