@@ -64,7 +64,11 @@ class FlatGroup:
                     view[...] = st[kind]
                 st[kind] = view
         self.views = [[st[kind] for kind in kinds] for st in states]
-        self.rows = list(zip(params, states, self.shapes, self.views, strict=True))
+        # (tensor, state, its array when built, shape, (kind, view) pairs): what `holds` checks
+        self.rows = [
+            (p, st, p.data, shape, tuple(zip(kinds, views, strict=True)))
+            for p, st, shape, views in zip(params, states, self.shapes, self.views, strict=True)
+        ]
 
     @classmethod
     def build(
@@ -99,23 +103,20 @@ class FlatGroup:
             return False
         counter = self.counter
         step = None if counter is None else self.states[0][counter]
-        dtype = self.dtype
-        i = start
-        for q, (p, st, shape, views) in zip(params, self.rows, strict=True):
-            data = p.data
-            if (
-                q is not p
-                or p._grad is None
-                or data.shape != shape
-                or data.dtype != dtype
-                or state.get(i) is not st
-                or (counter is not None and st[counter] != step)
-            ):
+        dtype, get = self.dtype, state.get
+        for i, (q, (p, st, built, shape, pairs)) in enumerate(
+            zip(params, self.rows, strict=True), start
+        ):
+            if q is not p or p._grad is None or get(i) is not st:
                 return False
-            for kind, view in zip(self.flats, views, strict=True):
+            data = p.data  # the array it was built with has that shape and dtype still
+            if data is not built and (data.shape != shape or data.dtype != dtype):
+                return False
+            if counter is not None and st[counter] != step:
+                return False
+            for kind, view in pairs:
                 if st[kind] is not view:
                     return False
-            i += 1
         return True
 
     def gather(self) -> np.ndarray:
