@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import autograd, tracing
-from .tensor_shape import shape_arg
+from .tensor_shape import array_of, constant_result, shape_arg
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -22,15 +22,6 @@ __all__ = ["TensorAliasMethods"]
 
 def _other_shape(other: Any) -> tuple[int, ...]:
     return tuple(other.shape)
-
-
-def _values(x: Any) -> np.ndarray:
-    return x.data if hasattr(x, "_ctx") else np.asarray(x)
-
-
-def _flags(values: Any) -> Tensor:
-    """A result without gradient (masks, rounded values, indices)."""
-    return autograd._make_tensor(autograd.as_result(values), False, None)
 
 
 def _leaf(values: np.ndarray, requires_grad: bool) -> Tensor:
@@ -154,7 +145,7 @@ class TensorAliasMethods:
 
     def new_tensor(self, data: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         """A new leaf holding a copy of `data`, in self's dtype unless `dtype` is given."""
-        return _leaf(np.array(_values(data)).astype(dtype or self.data.dtype), requires_grad)
+        return _leaf(np.array(array_of(data)).astype(dtype or self.data.dtype), requires_grad)
 
     # ------------------------------------------------------------------ counts and casts
 
@@ -213,7 +204,7 @@ class TensorAliasMethods:
         The mask broadcasts to self's shape (never the other way), and the value is cast to
         self's dtype, as in PyTorch (an integer tensor filled with 2.7 holds 2).
         """
-        m = mask.data if hasattr(mask, "_ctx") else np.asarray(mask)
+        m = array_of(mask)
         if m.dtype != np.bool_:
             raise TypeError(f"masked_fill: the mask must be bool, got dtype {m.dtype}")
         shape = np.broadcast_shapes(m.shape, self.data.shape)
@@ -235,24 +226,21 @@ class TensorAliasMethods:
         """`masked_fill` in place (see `tensor_inplace` for the rules)."""
         return self._in_place("masked_fill_", lambda a, m: a.masked_fill(m, value), mask)
 
-    def _flags(self, test: Any) -> Tensor:
-        return autograd._make_tensor(autograd.as_result(test(self.data)), False, None)
-
     def isnan(self) -> Tensor:
         """A bool tensor: where the values are NaN."""
-        return self._flags(np.isnan)
+        return constant_result(np.isnan(self.data))
 
     def isinf(self) -> Tensor:
         """A bool tensor: where the values are +inf or -inf."""
-        return self._flags(np.isinf)
+        return constant_result(np.isinf(self.data))
 
     def isfinite(self) -> Tensor:
         """A bool tensor: where the values are neither infinite nor NaN."""
-        return self._flags(np.isfinite)
+        return constant_result(np.isfinite(self.data))
 
     def logical_not(self) -> Tensor:
         """A bool tensor: where the values are zero (False)."""
-        return self._flags(np.logical_not)
+        return constant_result(np.logical_not(self.data))
 
     # ------------------------------------------------------------------ comparisons
 
@@ -282,33 +270,33 @@ class TensorAliasMethods:
 
     def logical_and(self, other: Any) -> Tensor:
         """A bool tensor: both nonzero (any dtypes, as PyTorch's)."""
-        return _flags(np.logical_and(self.data, _values(other)))
+        return constant_result(np.logical_and(self.data, array_of(other)))
 
     def logical_or(self, other: Any) -> Tensor:
         """A bool tensor: either nonzero."""
-        return _flags(np.logical_or(self.data, _values(other)))
+        return constant_result(np.logical_or(self.data, array_of(other)))
 
     def logical_xor(self, other: Any) -> Tensor:
         """A bool tensor: exactly one nonzero."""
-        return _flags(np.logical_xor(self.data, _values(other)))
+        return constant_result(np.logical_xor(self.data, array_of(other)))
 
     def isclose(
         self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
     ) -> Tensor:
         """A bool tensor: |self − other| ≤ atol + rtol·|other| (PyTorch's and NumPy's test)."""
-        return _flags(np.isclose(self.data, _values(other), rtol, atol, equal_nan))
+        return constant_result(np.isclose(self.data, array_of(other), rtol, atol, equal_nan))
 
     def allclose(
         self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
     ) -> bool:
         """Whether `isclose` holds everywhere (a Python bool)."""
         tracing.refuse_value_read("allclose()")
-        return bool(np.allclose(self.data, _values(other), rtol, atol, equal_nan))
+        return bool(np.allclose(self.data, array_of(other), rtol, atol, equal_nan))
 
     def equal(self, other: Any) -> bool:
         """Whether `other` has the same shape and the same values (a Python bool; NaN ≠ NaN)."""
         tracing.refuse_value_read("equal()")
-        o = _values(other)
+        o = array_of(other)
         return self.data.shape == o.shape and bool(np.array_equal(self.data, o))
 
     # ------------------------------------------------------------------ arithmetic
@@ -336,7 +324,7 @@ class TensorAliasMethods:
     def _rounded(self, name: str, values: Any) -> Tensor:
         if self.data.dtype.kind == "b":
             raise TypeError(f"{name}: not defined for bool tensors (as in PyTorch)")
-        return _flags(self.data.copy() if self.data.dtype.kind in "iu" else values())
+        return constant_result(self.data.copy() if self.data.dtype.kind in "iu" else values())
 
     def floor(self) -> Tensor:
         """The largest integer ≤ x, in x's dtype; the result has no gradient."""

@@ -19,7 +19,15 @@ from .shapes import Axis, normalize_axis
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["ElementCount", "TensorShapeMethods", "shape_arg", "index_arg", "dim_arg"]
+__all__ = [
+    "ElementCount",
+    "TensorShapeMethods",
+    "array_of",
+    "constant_result",
+    "dim_arg",
+    "index_arg",
+    "shape_arg",
+]
 
 
 def shape_arg(shape: tuple[Any, ...], fn: str = "reshape") -> tuple[int, ...]:
@@ -94,8 +102,13 @@ def _index_item(i: Any) -> Any:
     return i
 
 
-def _no_grad(values: Any) -> Tensor:
-    """A result without gradient (positions)."""
+def array_of(x: Any) -> np.ndarray:
+    """The array behind a Tensor, or `x` as an array (index arrays, masks, other operands)."""
+    return x.data if hasattr(x, "_ctx") else np.asarray(x)
+
+
+def constant_result(values: Any) -> Tensor:
+    """A result without gradient (masks, positions, rounded values)."""
     return autograd._make_tensor(autograd.as_result(values), False, None)
 
 
@@ -291,7 +304,7 @@ class TensorShapeMethods:
     def index_select(self, dim: int, index: Any) -> Tensor:
         """The slices at the positions `index` (a vector of ints) along `dim`, in its order."""
         a = dim_arg(dim, self.ndim, "index_select")
-        idx = index.data if hasattr(index, "_ctx") else np.asarray(index)
+        idx = array_of(index)
         n = self.shape[a]
         if idx.dtype.kind not in "iu" or idx.ndim > 1:
             raise ValueError(
@@ -408,7 +421,7 @@ class TensorShapeMethods:
 
     def masked_select(self, mask: Any) -> Tensor:
         """The values where the bool `mask` holds, as a vector (self and mask broadcast)."""
-        m = mask.data if hasattr(mask, "_ctx") else np.asarray(mask)
+        m = array_of(mask)
         if m.dtype != np.bool_:
             raise TypeError(f"masked_select: the mask must be bool, got dtype {m.dtype}")
         shape = np.broadcast_shapes(m.shape, self.data.shape)
@@ -417,19 +430,21 @@ class TensorShapeMethods:
     def nonzero(self, *, as_tuple: bool = False) -> Any:
         """The positions of the nonzero elements: an int64 (count, ndim) tensor, or per dim."""
         if as_tuple:
-            return tuple(_no_grad(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(self.data)))
-        return _no_grad(np.argwhere(self.data).astype(np.int64))
+            return tuple(
+                constant_result(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(self.data))
+            )
+        return constant_result(np.argwhere(self.data).astype(np.int64))
 
     def gather(self, dim: int, index: Any) -> Tensor:
         """Values at `index` along `dim` (PyTorch's gather): `out[i][j] = self[i][index[i][j]]`."""
         a = dim_arg(dim, self.ndim, "gather")
-        idx = index.data if hasattr(index, "_ctx") else np.asarray(index)
+        idx = array_of(index)
         if idx.dtype.kind not in "iu" or idx.ndim != self.ndim:
             raise ValueError(
                 f"gather: index must be an integer tensor with {self.ndim} dims, got dtype "
                 f"{idx.dtype} and shape {idx.shape}"
             )
-        grids = list(np.indices(idx.shape, sparse=True))
+        grids: list[Any] = list(np.indices(idx.shape, sparse=True))
         grids[a] = idx.astype(np.intp)  # positions whatever the integer dtype (uint8 too)
         return self[tuple(grids)]
 
