@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from . import creation, ops, tracing
+from .convolution import avg_pool2d, conv2d, fold, max_pool2d, pad, unfold
 from .l1_losses import huber_loss, l1_loss, smooth_l1_loss
 from .normalization import batch_norm, embedding, layer_norm
 from .ops import losses as _losses
@@ -58,6 +59,12 @@ __all__ = [
     "maximum",
     "minimum",
     "dropout",
+    "conv2d",
+    "max_pool2d",
+    "avg_pool2d",
+    "pad",
+    "unfold",
+    "fold",
 ]
 
 

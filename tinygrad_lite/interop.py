@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd, dtypes, functional
+from . import autograd, convolution, dtypes, functional
 from . import ops as F
 from .autograd import Function
 from .tensor import Tensor, set_numpy_dispatch
@@ -355,6 +355,7 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.cumsum: _scan("cumsum"),
     np.cumprod: _scan("cumprod"),
     np.flip: _flip,
+    np.pad: convolution.numpy_pad,
     np.sort: _sort,
     np.sum: _reduction("sum"),
     np.mean: _reduction("mean"),

@@ -3,9 +3,10 @@
 The names live in `module` (Parameter, Module), `containers` (Sequential, ModuleList,
 ModuleDict), `layers` (Linear, Identity, Flatten, Dropout and the losses), `activations`
 (ReLU, Tanh, Sigmoid, GELU, SiLU, ELU, Softmax, ...), `norm_layers` (LayerNorm, BatchNorm1d,
-Embedding) and `l1_loss_layers` (L1Loss, HuberLoss, SmoothL1Loss); this module gathers them, with
-`nn.init` and `nn.utils`, so that `nn.Linear`, `nn.Tanh`, `nn.Softmax(dim=1)` and
-`nn.CrossEntropyLoss()` read as they do in PyTorch.
+Embedding), `conv_layers` (Conv2d, MaxPool2d, AvgPool2d) and `l1_loss_layers` (L1Loss,
+HuberLoss, SmoothL1Loss); this module gathers them, with `nn.init` and `nn.utils`, so that
+`nn.Linear`, `nn.Tanh`, `nn.Softmax(dim=1)` and `nn.CrossEntropyLoss()` read as they do in
+PyTorch.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .activations import (
     Tanh,
 )
 from .containers import ModuleDict, ModuleList, Sequential
+from .conv_layers import AvgPool2d, Conv2d, MaxPool2d
 from .l1_loss_layers import HuberLoss, L1Loss, SmoothL1Loss
 from .layers import (
     BCELoss,
@@ -43,9 +45,11 @@ from .module import IncompatibleKeys, Module, Parameter
 from .norm_layers import BatchNorm1d, Embedding, LayerNorm
 
 __all__ = [
+    "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
+    "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
     "ELU",
@@ -62,6 +66,7 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool2d",
     "Module",
     "ModuleDict",
     "ModuleList",

@@ -8,11 +8,13 @@ it tested; a new `kind` needs one more drawing rule here. Needs hypothesis (the 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from .ops.window import out_size
 from .registry import OpSpec
 from .tensor import Tensor
 
@@ -197,6 +199,22 @@ def _classify(draw: Any, spec: OpSpec) -> Case:
     return Case(spec, (x, Tensor(t)), params)
 
 
+def _window_case(draw: Any, spec: OpSpec) -> Case:
+    """An (N, C, H, W) input and windows that fit, for unfold; its columns, for fold."""
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    spans = (dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1)
+    size = (spans[0] + draw(st.integers(0, 3)), spans[1] + draw(st.integers(0, 3)))
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    params: dict[str, Any] = {"kernel_size": kernel, "stride": stride, "dilation": dilation}
+    if spec.kind == "unfold":
+        return Case(spec, (_tensor(draw, spec.domain[0], (n, c, *size)),), params)
+    windows = math.prod(out_size(*a) for a in zip(size, kernel, stride, dilation, strict=True))
+    cols = _tensor(draw, spec.domain[0], (n, c * kernel[0] * kernel[1], windows))
+    return Case(spec, (cols,), {"output_size": size, **params})
+
+
 def _draw_case(draw: Any, spec: OpSpec) -> Case:
     kind, dom = spec.kind, spec.domain
     if kind == "elementwise":
@@ -230,6 +248,8 @@ def _draw_case(draw: Any, spec: OpSpec) -> Case:
         index = _index(draw, shape)
         source = _tensor(draw, dom[0], np.zeros(shape)[index].shape)
         return Case(spec, (source,), {"shape": shape, "index": index})
+    if kind in ("unfold", "fold"):
+        return _window_case(draw, spec)
     # the rest: one input and the parameters of its kind
     shape = _shape(draw, min_dims=1 if kind in ("getitem", "softmax") else 0)
     x = _tensor(draw, dom[0], shape)
@@ -273,6 +293,14 @@ def _draw_case(draw: Any, spec: OpSpec) -> Case:
         params = {"dim": draw(st.integers(-n, n - 1))}
         if kind == "sort":
             params["descending"] = draw(st.booleans())
+    elif kind == "pad":  # (left, right) widths, last dim first; negative ones crop
+        n = draw(st.integers(0, len(shape)))
+        pad: list[int] = []
+        for k in range(n):
+            size = shape[len(shape) - 1 - k]
+            left = draw(st.integers(-size, 2))
+            pad += [left, draw(st.integers(-(size + min(left, 0)), 2))]
+        params = {"pad": tuple(pad), "value": draw(st.sampled_from([0.0, -1.5]))}
     elif kind == "flip":  # distinct dims, each maybe counted from the end
         n = max(len(shape), 1)
         dims = draw(st.lists(st.integers(0, n - 1), max_size=n, unique=True))

@@ -57,6 +57,7 @@ from .reduce import ArgMax, ArgMin, LogSumExp, Max, Mean, Min, Norm, Prod, Std, 
 from .scan import ArgSort, CumProd, CumSum, Flip
 from .shape import Cat, Expand, GetItem, IndexAdd, Reshape, Transpose
 from .special import Erf, GELUErf
+from .window import Fold, Pad, Unfold
 
 __all__ = [
     "Abs",
@@ -81,6 +82,7 @@ __all__ = [
     "Expand",
     "Expm1",
     "Flip",
+    "Fold",
     "FloatFunction",
     "GELU",
     "GELUErf",
@@ -101,6 +103,7 @@ __all__ = [
     "Minimum",
     "Mul",
     "NLLLoss",
+    "Pad",
     "Neg",
     "Norm",
     "Pow",
@@ -118,6 +121,7 @@ __all__ = [
     "Sub",
     "Sum",
     "Tanh",
+    "Unfold",
     "Transpose",
     "Var",
     "Where",

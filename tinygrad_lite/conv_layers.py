@@ -1,0 +1,201 @@
+"""Convolution and pooling layers as Modules: Conv2d, MaxPool2d, AvgPool2d (in `nn`)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from . import convolution
+from .convolution import Size, padding_arg, pair_arg
+from .module import Module, Parameter
+from .norm_layers import check_size
+from .rng import generator as make_generator
+from .tensor import DTypeLike, Tensor
+
+__all__ = ["AvgPool2d", "Conv2d", "MaxPool2d"]
+
+
+class Conv2d(Module):
+    """A 2-D convolution layer on (N, C, H, W) inputs, as PyTorch's `nn.Conv2d`.
+
+    The weight has shape (out_channels, in_channels / groups, kh, kw) and the bias
+    (out_channels,), both drawn from U(−1/√fan_in, 1/√fan_in) with fan_in = in_channels /
+    groups · kh · kw, PyTorch's default. The output is `convolution.conv2d` of the input.
+
+    Args:
+        in_channels: channels of the input.
+        out_channels: channels of the output (kernels).
+        kernel_size: an int or (kh, kw).
+        stride: the step between windows.
+        padding: zeros around the input: an int, two ints, "valid" or "same".
+        dilation: the spacing between kernel elements.
+        groups: channel groups (both channel counts must be multiples of it).
+        bias: whether to add a learnable bias.
+        padding_mode: only "zeros" is supported.
+        seed: an int or a `numpy.random.Generator` for the initial weights (None: the
+            library's default generator, `tinygrad_lite.manual_seed`).
+        dtype: a floating-point dtype for the weights (float64 by default).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Size,
+        stride: Size = 1,
+        padding: Size | str = 0,
+        dilation: Size = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        seed: int | np.random.Generator | None = None,
+        dtype: DTypeLike = np.float64,
+    ) -> None:
+        super().__init__()
+        self.in_channels = check_size("Conv2d", "in_channels", in_channels)
+        self.out_channels = check_size("Conv2d", "out_channels", out_channels)
+        self.groups = check_size("Conv2d", "groups", groups)
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"Conv2d: in_channels {in_channels} and out_channels {out_channels} must both "
+                f"be multiples of groups {groups}"
+            )
+        if padding_mode != "zeros":
+            raise ValueError(f"Conv2d: padding_mode {padding_mode!r} is not supported; 'zeros'")
+        self.kernel_size = pair_arg("Conv2d", "kernel_size", kernel_size, 1)
+        self.stride = pair_arg("Conv2d", "stride", stride, 1)
+        self.dilation = pair_arg("Conv2d", "dilation", dilation, 1)
+        self.padding = padding_arg("Conv2d", padding, self.stride)
+        dt = np.dtype(dtype)
+        if dt.kind != "f":
+            raise ValueError(f"Conv2d: dtype must be a floating-point dtype, got {dt}")
+        rng = make_generator(seed)
+        fan_in = in_channels // groups * self.kernel_size[0] * self.kernel_size[1]
+        bound = 1.0 / math.sqrt(fan_in)
+        shape = (out_channels, in_channels // groups, *self.kernel_size)
+        self.weight = Parameter(rng.uniform(-bound, bound, shape).astype(dt, copy=False))
+        self.bias: Parameter | None = None
+        if bias:
+            b = rng.uniform(-bound, bound, (out_channels,))
+            self.bias = Parameter(b.astype(dt, copy=False))
+
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        """Return the convolution of x, (N, in_channels, H, W) or (in_channels, H, W)."""
+        return convolution.conv2d(
+            x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+        )
+
+    def extra_repr(self) -> str:
+        """Return the layer's settings, as PyTorch prints them."""
+        text = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}"
+        )
+        if self.padding not in ((0, 0), "valid"):
+            text += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        return text + ("" if self.bias is not None else ", bias=False")
+
+
+class MaxPool2d(Module):
+    """The maximum of each window (see `convolution.max_pool2d`); stride defaults to the kernel.
+
+    Args:
+        kernel_size: an int or (kh, kw).
+        stride: the step between windows (None: the kernel size).
+        padding: −∞ around the input, at most half the kernel.
+        dilation: the spacing between window elements.
+        return_indices: also return each maximum's flat position in its H·W plane.
+        ceil_mode: only False is supported.
+    """
+
+    def __init__(
+        self,
+        kernel_size: Size,
+        stride: Size | None = None,
+        padding: Size = 0,
+        dilation: Size = 1,
+        return_indices: bool = False,
+        ceil_mode: bool = False,
+    ) -> None:
+        super().__init__()
+        if ceil_mode:
+            raise ValueError("MaxPool2d: ceil_mode=True is not supported (pad the input instead)")
+        self.kernel_size = pair_arg("MaxPool2d", "kernel_size", kernel_size, 1)
+        self.stride = (
+            self.kernel_size if stride is None else pair_arg("MaxPool2d", "stride", stride, 1)
+        )
+        self.padding = pair_arg("MaxPool2d", "padding", padding, 0)
+        self.dilation = pair_arg("MaxPool2d", "dilation", dilation, 1)
+        self.return_indices = bool(return_indices)
+
+    def forward(self, x: Tensor | np.ndarray) -> Any:
+        """Return the pooled x (and the indices, with `return_indices`)."""
+        return convolution.max_pool2d(
+            x,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            return_indices=self.return_indices,
+        )
+
+    def extra_repr(self) -> str:
+        """Return the settings."""
+        return (
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+            f"dilation={self.dilation}"
+        )
+
+
+class AvgPool2d(Module):
+    """The mean of each window (see `convolution.avg_pool2d`); stride defaults to the kernel.
+
+    Args:
+        kernel_size: an int or (kh, kw).
+        stride: the step between windows (None: the kernel size).
+        padding: zeros around the input, at most half the kernel.
+        ceil_mode: only False is supported.
+        count_include_pad: whether the padding's zeros count in each mean.
+        divisor_override: divide every window's sum by this instead.
+    """
+
+    def __init__(
+        self,
+        kernel_size: Size,
+        stride: Size | None = None,
+        padding: Size = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        divisor_override: int | None = None,
+    ) -> None:
+        super().__init__()
+        if ceil_mode:
+            raise ValueError("AvgPool2d: ceil_mode=True is not supported (pad the input instead)")
+        self.kernel_size = pair_arg("AvgPool2d", "kernel_size", kernel_size, 1)
+        self.stride = (
+            self.kernel_size if stride is None else pair_arg("AvgPool2d", "stride", stride, 1)
+        )
+        self.padding = pair_arg("AvgPool2d", "padding", padding, 0)
+        self.count_include_pad = bool(count_include_pad)
+        self.divisor_override = divisor_override
+
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        """Return the pooled x."""
+        return convolution.avg_pool2d(
+            x,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            count_include_pad=self.count_include_pad,
+            divisor_override=self.divisor_override,
+        )
+
+    def extra_repr(self) -> str:
+        """Return the settings."""
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
