@@ -27,3 +27,10 @@ def test_readme_test_command_is_what_ci_runs() -> None:
     assert command is not None
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert command.group(1) in ci
+
+
+def test_readme_counts_the_differentiable_ops_of_the_registry() -> None:
+    from tinygrad_lite.registry import REGISTRY
+
+    count = sum(getattr(spec.fn, "differentiable", True) for spec in REGISTRY.values())
+    assert f"`Tensor`: {count} differentiable ops" in README
