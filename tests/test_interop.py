@@ -154,6 +154,11 @@ FUNCTION_CASES: dict[Any, list[tuple[tuple[Any, ...], dict[str, Any]]]] = {
     np.cumsum: [((leaf(2, 3),), {}), ((leaf(2, 3),), {"axis": 1})],
     np.cumprod: [((leaf(2, 3),), {}), ((leaf(2, 3), 0), {})],
     np.flip: [((leaf(2, 3),), {}), ((leaf(2, 3),), {"axis": 1})],
+    np.pad: [
+        ((leaf(2, 3), 1), {}),
+        ((leaf(2, 3), (1, 2)), {"constant_values": -1.5}),
+        ((leaf(2, 3), ((0, 1), (2, 0))), {"mode": "constant"}),
+    ],
     np.sort: [((leaf(2, 3),), {}), ((leaf(2, 3),), {"axis": 0}), ((leaf(2, 3),), {"axis": None})],
 }
 NO_GRAD_FUNCTIONS = {np.zeros_like, np.ones_like, np.full_like, np.empty_like}

@@ -118,6 +118,9 @@ TORCH: dict[str, TorchOp] = {
     "expand": lambda ins, p: ins[0].expand(tuple(p["shape"])),
     "expm1": lambda ins, p: torch.expm1(ins[0]),
     "flip": lambda ins, p: torch.flip(ins[0], p["dims"]),
+    "fold": lambda ins, p: TF.fold(
+        ins[0], p["output_size"], p["kernel_size"], p["dilation"], 0, p["stride"]
+    ),
     "gelu": lambda ins, p: TF.gelu(ins[0], approximate="tanh"),
     "gelu_erf": lambda ins, p: TF.gelu(ins[0]),
     "getitem": lambda ins, p: ins[0][_index(p["index"])],
@@ -147,6 +150,7 @@ TORCH: dict[str, TorchOp] = {
     "pow": lambda ins, p: torch.pow(ins[0], p["exponent"]),
     "pow_tensor": lambda ins, p: torch.pow(*ins),
     "prod": lambda ins, p: _prod(ins[0], p["axis"], p["keepdims"]),
+    "pad": lambda ins, p: TF.pad(ins[0], p["pad"], value=p["value"]),
     "relu": lambda ins, p: torch.relu(ins[0]),
     "reshape": lambda ins, p: torch.reshape(ins[0], p["shape"]),
     "sigmoid": lambda ins, p: torch.sigmoid(ins[0]),
@@ -167,6 +171,7 @@ TORCH: dict[str, TorchOp] = {
     "transpose": lambda ins, p: ins[0].permute(
         tuple(p["axes"] if p["axes"] is not None else reversed(range(ins[0].ndim)))
     ),
+    "unfold": lambda ins, p: TF.unfold(ins[0], p["kernel_size"], p["dilation"], 0, p["stride"]),
     "var": lambda ins, p: torch.var(
         ins[0],
         dim=_dims(p["axis"], ins[0].ndim),
@@ -180,7 +185,7 @@ TORCH: dict[str, TorchOp] = {
 EXACT = {
     "abs", "add", "argmax", "argmin", "argsort", "cast", "cat", "clamp", "clone", "div",
     "expand", "flip", "getitem", "leaky_relu", "max", "maximum", "min", "minimum", "mul", "neg",
-    "relu", "reshape", "sign", "sub", "transpose", "where",
+    "pad", "relu", "reshape", "sign", "sub", "transpose", "unfold", "where",
 }  # fmt: skip
 NO_GRADIENT_HERE = {"sign"}  # PyTorch gives zeros; here the result does not require grad
 
