@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import subprocess
 import sys
@@ -328,6 +329,63 @@ def test_no_tensor_or_context_survives_a_step(make_step: Callable[..., object]) 
     assert all(p.grad is not None and p.grad.is_leaf for p in params)
 
 
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [  # noqa: RUF012 - ctypes' declaration
+        (name, ctypes.c_size_t)
+        for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks")
+        + ("uordblks", "fordblks", "keepcost")
+    ]
+
+
+def _heap_counter() -> Callable[[], tuple[int, int]] | None:
+    """(bytes malloc has handed out, Python's allocated blocks), or None without glibc's malloc.
+
+    What a training step leaks shows in one of the two: arrays' buffers and objects over 512
+    bytes come from malloc, small objects from Python's own allocator, which counts its blocks
+    (`sys.getallocatedblocks`). Unlike tracemalloc, reading them costs nothing per allocation.
+    """
+    try:
+        mallinfo2 = ctypes.CDLL(None).mallinfo2
+    except (AttributeError, OSError):
+        return None
+    mallinfo2.restype = _MallInfo2
+
+    def in_use() -> tuple[int, int]:
+        gc.collect()
+        info = mallinfo2()
+        return info.uordblks + info.hblkhd, sys.getallocatedblocks()
+
+    return in_use
+
+
+def heap_growth(run: Callable[[], None]) -> tuple[int, int]:
+    """(bytes, blocks) still held after `run()` that were not before (tracemalloc's bytes, and
+    0 blocks, where the allocator has no counters)."""
+    in_use = _heap_counter()
+    if in_use is None:
+        gc.collect()
+        tracemalloc.start()
+        try:
+            start = tracemalloc.get_traced_memory()[0]
+            run()
+            gc.collect()
+            return tracemalloc.get_traced_memory()[0] - start, 0
+        finally:
+            tracemalloc.stop()
+    before = in_use()
+    run()
+    after = in_use()
+    return after[0] - before[0], after[1] - before[1]
+
+
+def test_heap_growth_sees_a_leak_of_arrays_and_of_small_objects() -> None:
+    kept: list[Any] = []
+    grown, blocks = heap_growth(lambda: kept.extend(np.zeros(100) for _ in range(100)))
+    assert grown >= 80_000  # 100 buffers of 800 bytes
+    grown, blocks = heap_growth(lambda: kept.extend(float(i) + 0.5 for i in range(1_000)))
+    assert blocks >= 1_000 or grown >= 24_000  # 1,000 floats (tracemalloc: their bytes)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("make_step", [make_tutorial_step, make_compiled_tutorial_step])
 def test_ten_thousand_training_steps_keep_memory_flat(
@@ -335,27 +393,24 @@ def test_ten_thousand_training_steps_keep_memory_flat(
 ) -> None:
     step, _ = make_step()
     # The cost before iterations 0, 1,000 and 9,000 (as the course prints them), in an array
-    # allocated up front so that recording them allocates nothing while memory is traced.
+    # allocated up front so that recording them allocates nothing while memory is measured.
     costs = np.zeros(3)
     costs[0] = step()
     for _ in range(999):
         step()
-    gc.collect()
-    tracemalloc.start()
-    try:
-        start = tracemalloc.get_traced_memory()[0]
-        for i in range(1_000, 10_000):  # steps 1,001 .. 10,000
+
+    def steps_1001_to_10000() -> None:
+        for i in range(1_000, 10_000):
             cost = step()
             if i == 1_000:
                 costs[1] = cost
             elif i == 9_000:
                 costs[2] = cost
-        gc.collect()
-        growth = tracemalloc.get_traced_memory()[0] - start
-    finally:
-        tracemalloc.stop()
-    print(f"\n{make_step.__name__}: growth from step 1,000 to step 10,000: {growth} bytes")
+
+    growth, blocks = heap_growth(steps_1001_to_10000)
+    print(f"\n{make_step.__name__}: from step 1,000 to 10,000: {growth} bytes, {blocks} blocks")
     assert growth < 64 * 1024
+    assert blocks < 100
     # The run trained as the course's does. Around iteration 7,500 the step size 1.2 makes the
     # trajectory unstable, which amplifies rounding-level differences between implementations,
     # so only the early costs are compared to six decimals.
