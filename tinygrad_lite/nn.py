@@ -3,10 +3,10 @@
 The names live in `module` (Parameter, Module), `containers` (Sequential, ModuleList,
 ModuleDict), `layers` (Linear, Identity, Flatten, Dropout and the losses), `activations`
 (ReLU, Tanh, Sigmoid, GELU, SiLU, ELU, Softmax, ...), `norm_layers` (LayerNorm, BatchNorm1d,
-Embedding), `conv_layers` (Conv2d, MaxPool2d, AvgPool2d) and `l1_loss_layers` (L1Loss,
-HuberLoss, SmoothL1Loss); this module gathers them, with `nn.init` and `nn.utils`, so that
-`nn.Linear`, `nn.Tanh`, `nn.Softmax(dim=1)` and `nn.CrossEntropyLoss()` read as they do in
-PyTorch.
+Embedding), `conv_layers` (Conv2d, MaxPool2d, AvgPool2d), `recurrent` (RNN, LSTM, GRU and
+their cells) and `l1_loss_layers` (L1Loss, HuberLoss, SmoothL1Loss); this module gathers them,
+with `nn.init` and `nn.utils`, so that `nn.Linear`, `nn.Tanh`, `nn.Softmax(dim=1)` and
+`nn.CrossEntropyLoss()` read as they do in PyTorch.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from .layers import (
 )
 from .module import IncompatibleKeys, Module, Parameter
 from .norm_layers import BatchNorm1d, Embedding, LayerNorm
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
     "AvgPool2d",
@@ -56,11 +57,15 @@ __all__ = [
     "Embedding",
     "Flatten",
     "GELU",
+    "GRU",
+    "GRUCell",
     "Hardtanh",
     "HuberLoss",
     "Identity",
     "IncompatibleKeys",
     "L1Loss",
+    "LSTM",
+    "LSTMCell",
     "LayerNorm",
     "LeakyReLU",
     "Linear",
@@ -72,6 +77,8 @@ __all__ = [
     "ModuleList",
     "NLLLoss",
     "Parameter",
+    "RNN",
+    "RNNCell",
     "ReLU",
     "ReLU6",
     "Sequential",
