@@ -144,3 +144,23 @@ def test_pad_unfold_and_fold_equal_pytorchs(data: Any) -> None:
     _close(z, tz)
     _backward(z, tz, rng)
     _close(ours.grad, theirs.grad)
+
+
+def test_batch_norm_2d_after_a_convolution_equals_pytorchs() -> None:
+    """Training steps (batch statistics, running ones updated), then evaluation."""
+    from tinygrad_lite import nn
+
+    rng = np.random.default_rng(0)
+    ours, theirs = nn.BatchNorm2d(3, momentum=0.2), torch.nn.BatchNorm2d(3, momentum=0.2).double()
+    for _ in range(3):
+        (x,), (tx,) = _both(rng.standard_normal((4, 3, 5, 2)) * 2 + 1)
+        y, ty = ours(x), theirs(tx)
+        _close(y, ty)
+        _backward(y, ty, rng)
+        _close(x.grad, tx.grad)
+        _close(ours.weight.grad, theirs.weight.grad)
+        _close(ours.running_var, theirs.running_var)
+    ours.eval()
+    theirs.eval()
+    x = rng.standard_normal((2, 3, 4, 4))
+    _close(ours(x), theirs(torch.tensor(x)))

@@ -117,17 +117,18 @@ def _unbiased(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
     return ((x - x.mean(axis=axes, keepdims=True)) ** 2).sum(axis=axes) / (n - 1)
 
 
-@pytest.mark.parametrize("shape", [(5, 3), (4, 3, 2)])
+@pytest.mark.parametrize("shape", [(5, 3), (4, 3, 2), (3, 3, 2, 4)])
 @pytest.mark.parametrize("momentum", [0.1, 0.3, None])
 def test_batch_norm_trains_on_batch_statistics_and_tracks_running_ones(
     shape: tuple[int, ...], momentum: float | None
 ) -> None:
+    """BatchNorm1d on (N, C) and (N, C, L), BatchNorm2d on (N, C, H, W): stats over all but C."""
     rng = np.random.default_rng(3)
-    bn = nn.BatchNorm1d(3, momentum=momentum)
+    bn = (nn.BatchNorm2d if len(shape) == 4 else nn.BatchNorm1d)(3, momentum=momentum)
     w, b = rng.standard_normal(3), rng.standard_normal(3)
     bn.weight.data[:], bn.bias.data[:] = w, b
-    axes = (0,) if len(shape) == 2 else (0, 2)
-    bshape = (1, 3) if len(shape) == 2 else (1, 3, 1)
+    axes = (0, *range(2, len(shape)))
+    bshape = (1, 3) + (1,) * (len(shape) - 2)
     mean, var = np.zeros(3), np.ones(3)
     means, variances = [], []
     for step in range(1, 5):
@@ -226,6 +227,8 @@ def test_a_batch_of_one_sample_per_channel_is_refused_in_training() -> None:
 
 def test_batch_norm_errors_name_the_problem() -> None:
     bn = nn.BatchNorm1d(3)
+    with pytest.raises(ValueError, match=r"BatchNorm2d: expected 4D input \(got 3D input\)"):
+        nn.BatchNorm2d(3)(np.zeros((2, 3, 4)))
     with pytest.raises(ValueError, match=r"expected 2D or 3D input \(got 4D input\)"):
         bn(np.zeros((2, 3, 1, 1)))
     with pytest.raises(

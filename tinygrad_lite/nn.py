@@ -2,7 +2,7 @@
 
 The names live in `module` (Parameter, Module), `containers` (Sequential, ModuleList,
 ModuleDict), `layers` (Linear, Identity, Flatten, Dropout and the losses), `activations`
-(ReLU, Tanh, Sigmoid, GELU, SiLU, ELU, Softmax, ...), `norm_layers` (LayerNorm, BatchNorm1d,
+(ReLU, Tanh, Sigmoid, GELU, SiLU, ELU, Softmax, ...), `norm_layers` (LayerNorm, BatchNorm1d/2d,
 Embedding), `conv_layers` (Conv2d, MaxPool2d, AvgPool2d), `recurrent` (RNN, LSTM, GRU and
 their cells) and `l1_loss_layers` (L1Loss, HuberLoss, SmoothL1Loss); this module gathers them,
 with `nn.init` and `nn.utils`, so that `nn.Linear`, `nn.Tanh`, `nn.Softmax(dim=1)` and
@@ -42,7 +42,7 @@ from .layers import (
     NLLLoss,
 )
 from .module import IncompatibleKeys, Module, Parameter
-from .norm_layers import BatchNorm1d, Embedding, LayerNorm
+from .norm_layers import BatchNorm1d, BatchNorm2d, Embedding, LayerNorm
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
+    "BatchNorm2d",
     "Conv2d",
     "CrossEntropyLoss",
     "Dropout",

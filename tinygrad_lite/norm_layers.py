@@ -1,4 +1,4 @@
-"""Normalisation and lookup layers as Modules: LayerNorm, BatchNorm1d, Embedding (in `nn`)."""
+"""Normalisation and lookup layers as Modules: LayerNorm, BatchNorm1d/2d, Embedding (in `nn`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .normalization import check_eps, normalized_shape_arg
 from .rng import generator as make_generator
 from .tensor import DTypeLike, Tensor
 
-__all__ = ["BatchNorm1d", "Embedding", "LayerNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "Embedding", "LayerNorm"]
 
 
 def check_size(owner: str, name: str, value: Any) -> int:
@@ -114,6 +114,8 @@ class BatchNorm1d(Module):
             outside [0, 1], or a dtype that is not floating point.
     """
 
+    _dims: tuple[int, ...] = (2, 3)  # the input's accepted numbers of dimensions
+
     def __init__(
         self,
         num_features: int,
@@ -124,18 +126,19 @@ class BatchNorm1d(Module):
         dtype: DTypeLike = np.float64,
     ) -> None:
         super().__init__()
-        self.num_features = check_size("BatchNorm1d", "num_features", num_features)
-        self.eps = check_eps("BatchNorm1d", eps)
+        owner = type(self).__name__
+        self.num_features = check_size(owner, "num_features", num_features)
+        self.eps = check_eps(owner, eps)
         if momentum is not None and (
             isinstance(momentum, bool)
             or not isinstance(momentum, (int, float, np.integer, np.floating))
             or not 0 <= momentum <= 1
         ):
-            raise ValueError(f"BatchNorm1d: momentum must be in [0, 1] or None, got {momentum!r}")
+            raise ValueError(f"{owner}: momentum must be in [0, 1] or None, got {momentum!r}")
         self.momentum = None if momentum is None else float(momentum)
         self.affine = bool(affine)
         self.track_running_stats = bool(track_running_stats)
-        self.dtype = _float_dtype("BatchNorm1d", dtype)
+        self.dtype = _float_dtype(owner, dtype)
         c = self.num_features
         self.weight: Parameter | None = None
         self.bias: Parameter | None = None
@@ -167,11 +170,13 @@ class BatchNorm1d(Module):
                 has one value per channel in training.
         """
         x = x if isinstance(x, Tensor) else Tensor(x)
-        if x.ndim not in (2, 3):
-            raise ValueError(f"BatchNorm1d: expected 2D or 3D input (got {x.ndim}D input)")
+        owner = type(self).__name__
+        if x.ndim not in self._dims:
+            expected = " or ".join(f"{d}D" for d in self._dims)
+            raise ValueError(f"{owner}: expected {expected} input (got {x.ndim}D input)")
         if x.shape[1] != self.num_features:
             raise ValueError(
-                f"BatchNorm1d({self.num_features}): the input's dim 1 must have "
+                f"{owner}({self.num_features}): the input's dim 1 must have "
                 f"{self.num_features} channels, got input of shape {x.shape}"
             )
         training = self.training
@@ -180,7 +185,7 @@ class BatchNorm1d(Module):
             n = x.size // x.shape[1]
             if n == 1:  # refused before the count moves, as the statistics could not
                 raise ValueError(
-                    "BatchNorm1d: Expected more than 1 value per channel when training, got "
+                    f"{owner}: Expected more than 1 value per channel when training, got "
                     f"input of shape {x.shape}"
                 )
             counted = self.num_batches_tracked + 1
@@ -204,6 +209,16 @@ class BatchNorm1d(Module):
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
             f"affine={self.affine}, track_running_stats={self.track_running_stats}"
         )
+
+
+class BatchNorm2d(BatchNorm1d):
+    """Batch normalisation of each channel of (N, C, H, W) input, as PyTorch's `BatchNorm2d`.
+
+    The same as `BatchNorm1d` (arguments, buffers, modes), with the statistics of each channel
+    taken over N, H and W: the layer that usually follows a `Conv2d`.
+    """
+
+    _dims = (4,)
 
 
 class Embedding(Module):

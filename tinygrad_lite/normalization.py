@@ -117,7 +117,7 @@ def batch_norm(
     momentum: float | Tensor = 0.1,
     eps: float = 1e-5,
 ) -> Tensor:
-    """Normalise each channel (dim 1) of (N, C) or (N, C, L) input, as PyTorch's `F.batch_norm`.
+    """Normalise each channel (dim 1) of (N, C, ...) input, as PyTorch's `F.batch_norm`.
 
     With `training`, y = (x - mean) / √(var + eps) with the batch's mean and biased variance
     over every dim but the channels'; the running statistics, when given, become
@@ -127,7 +127,7 @@ def batch_norm(
     `weight` and `bias` (optional) scale and shift each channel.
 
     Args:
-        input: (N, C) or (N, C, L).
+        input: (N, C), (N, C, L), (N, C, H, W), ...
         running_mean: (C,) or None; needed without `training`.
         running_var: (C,) or None; needed without `training`.
         weight: (C,) or None.
@@ -138,22 +138,22 @@ def batch_norm(
         eps: added to the variance under the square root.
 
     Raises:
-        ValueError: the input is not 2-D or 3-D, a statistic or weight does not have C
+        ValueError: the input has fewer than 2 dimensions, a statistic or weight does not have C
             elements, the running statistics are missing without `training`, or one value
             per channel in `training` ("Expected more than 1 value per channel when
             training", as PyTorch).
     """
     x = _as_tensor(input)
-    if x.ndim not in (2, 3):
-        raise ValueError(f"batch_norm: expected 2D or 3D input (got {x.ndim}D input)")
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input (N, C, ...) (got {x.ndim}D input)")
     c = x.shape[1]
     for what, t in (("running_mean", running_mean), ("running_var", running_var)):
         _check_affine("batch_norm", what, t, (c,))
     _check_affine("batch_norm", "weight", weight, (c,))
     _check_affine("batch_norm", "bias", bias, (c,))
     eps = check_eps("batch_norm", eps)
-    axes = (0,) if x.ndim == 2 else (0, 2)
-    shape = (1, c) if x.ndim == 2 else (1, c, 1)
+    axes = (0, *range(2, x.ndim))
+    shape = (1, c) + (1,) * (x.ndim - 2)
     if training:
         n = x.size // c if c else 0
         if n == 1:
