@@ -302,6 +302,22 @@ def test_conv2d_layer_parameters_initialisation_and_state() -> None:
     assert indices.tolist() == [[[[5, 7], [13, 15]]]]
 
 
+def test_one_dimensional_and_adaptive_layers() -> None:
+    conv = nn.Conv1d(4, 6, 3, stride=2, padding=1, groups=2, seed=1)
+    assert conv.weight.shape == (6, 2, 3) and list(conv.state_dict()) == ["weight", "bias"]
+    assert repr(conv) == "Conv1d(4, 6, kernel_size=(3,), stride=(2,), padding=(1,), groups=2)"
+    x = tg.randn(2, 4, 9)
+    expected = F.conv1d(x, conv.weight, conv.bias, stride=2, padding=1, groups=2)
+    assert np.array_equal(conv(x).data, expected.data)
+    assert nn.Conv1d(4, 2, 4, padding="same")(x).shape == (2, 2, 9)
+    assert np.array_equal(nn.MaxPool1d(3, 2, 1)(x).data, F.max_pool1d(x, 3, 2, 1).data)
+    assert np.array_equal(nn.AvgPool1d(2)(x).data, F.avg_pool1d(x, 2).data)
+    images = tg.randn(2, 3, 5, 4)
+    pooled = nn.AdaptiveAvgPool2d(1)(images)
+    np.testing.assert_allclose(pooled.data, images.data.mean(axis=(2, 3), keepdims=True))
+    assert nn.AdaptiveAvgPool1d(2)(x).shape == (2, 4, 2)
+
+
 def test_a_small_cnn_learns() -> None:
     """Bright top half against bright bottom half: a few Adam steps separate the two."""
     rng = np.random.default_rng(1)
@@ -320,6 +336,57 @@ def test_a_small_cnn_learns() -> None:
         losses.append(loss.item())
     assert losses[-1] < 0.1 * losses[0]
     assert (net(x).data.argmax(1) == y).all()
+
+
+# ------------------------------------------------------------------ 1-D, adaptive
+
+
+def test_one_dimensional_convolution_and_pools_are_the_2d_ones_on_a_height_of_one() -> None:
+    rng = np.random.default_rng(6)
+    x = Tensor(rng.standard_normal((2, 4, 9)), requires_grad=True)
+    w = Tensor(rng.standard_normal((6, 2, 3)), requires_grad=True)
+    y = F.conv1d(x, w, stride=2, padding=1, dilation=2, groups=2)
+    y2 = F.conv2d(
+        x.unsqueeze(2), w.unsqueeze(2), stride=(1, 2), padding=(0, 1), dilation=(1, 2), groups=2
+    )
+    assert np.array_equal(y.data, y2.data.squeeze(2)) and y.shape == (2, 6, 4)
+    assert F.conv1d(x, w, padding="same", groups=2).shape == (2, 6, 9)
+    assert F.conv1d(x[0], w, groups=2).shape == (6, 7)  # one sequence, no batch dimension
+    values, indices = F.max_pool1d(x, 3, 2, 1, return_indices=True)
+    v2, i2 = F.max_pool2d(x.unsqueeze(2), (1, 3), (1, 2), (0, 1), return_indices=True)
+    assert np.array_equal(values.data, v2.data.squeeze(2))
+    assert np.array_equal(indices.data, i2.data.squeeze(2))
+    avg = F.avg_pool1d(x, 4, 1, 2, count_include_pad=False)
+    avg2 = F.avg_pool2d(x.unsqueeze(2), (1, 4), 1, (0, 2), count_include_pad=False)
+    assert np.array_equal(avg.data, avg2.data.squeeze(2))
+    assert gradcheck(lambda a, b: F.conv1d(a, b, stride=2, padding=1, groups=2), x, w)
+    assert gradcheck(lambda a: F.avg_pool1d(a, 3, padding=1), x)
+
+
+def _adaptive_reference(x: np.ndarray, out: tuple[int, int]) -> np.ndarray:
+    """PyTorch's adaptive windows, ⌊i·n/out⌋ to ⌈(i + 1)·n/out⌉, averaged one by one."""
+    h, w = x.shape[-2:]
+    y = np.empty((*x.shape[:-2], *out))
+    for i in range(out[0]):
+        for j in range(out[1]):
+            rows = slice(i * h // out[0], -(-(i + 1) * h // out[0]))
+            cols = slice(j * w // out[1], -(-(j + 1) * w // out[1]))
+            y[..., i, j] = x[..., rows, cols].mean(axis=(-2, -1))
+    return y
+
+
+@pytest.mark.parametrize("out", [(1, 1), (2, 3), (3, 5), (5, 2), (7, 7)])
+def test_adaptive_average_pooling_uses_pytorchs_windows(out: tuple[int, int]) -> None:
+    rng = np.random.default_rng(7)
+    x = Tensor(rng.standard_normal((2, 3, 5, 7)), requires_grad=True)
+    y = F.adaptive_avg_pool2d(x, out)
+    np.testing.assert_allclose(y.data, _adaptive_reference(x.data, out), rtol=1e-13, atol=1e-15)
+    assert gradcheck(lambda t: F.adaptive_avg_pool2d(t, out), x)
+    assert F.adaptive_avg_pool2d(x, (None, 2)).shape == (2, 3, 5, 2)
+    z = F.adaptive_avg_pool1d(x[0], out[1])
+    np.testing.assert_allclose(
+        z.data, _adaptive_reference(x.data[0][:, :, None], (1, out[1]))[..., 0, :], rtol=1e-13
+    )
 
 
 # ------------------------------------------------------------------ bad input
@@ -349,7 +416,7 @@ BAD: list[tuple[Callable[[], Any], type[Exception], str]] = [
     ),
     (lambda: F.conv2d(_X, tg.zeros(1, 2, 1, 1), padding="full"), ValueError, "'valid', 'same'"),
     (lambda: F.conv2d(_X, tg.zeros(1, 2, 1, 1), stride=0), ValueError, "stride must be >= 1"),
-    (lambda: F.conv2d(_X, tg.zeros(1, 2, 1, 1), stride=1.5), TypeError, "an int or two ints"),
+    (lambda: F.conv2d(_X, tg.zeros(1, 2, 1, 1), stride=1.5), TypeError, "an int or 2 ints"),
     (
         lambda: F.conv2d(tg.zeros(1, 1, 2, 2, dtype=np.int64), tg.zeros(1, 1, 1, 1)),
         TypeError,
@@ -365,6 +432,19 @@ BAD: list[tuple[Callable[[], Any], type[Exception], str]] = [
     (lambda: F.fold(tg.zeros(1, 4, 5), (3, 3), 2), ValueError, "5 columns, but an output of"),
     (lambda: F.fold(tg.zeros(1, 5, 4), (3, 3), 2), ValueError, "5 rows are not a multiple"),
     (lambda: np.pad(tg.zeros(2, 2, requires_grad=True), 1, mode="edge"), TypeError, "mode='edge'"),
+    (lambda: F.conv1d(tg.zeros(2, 3, 4, 4), tg.zeros(1, 3, 1)), ValueError, "(N, C, L) or (C, L)"),
+    (lambda: F.conv1d(tg.zeros(2, 3, 4), tg.zeros(1, 3, 1, 1)), ValueError, "weight must be"),
+    (
+        lambda: F.conv1d(tg.zeros(2, 3, 4), tg.zeros(1, 2, 1)),
+        ValueError,
+        "weight (1, 2, 1) with groups=1 expects 2 input channels, got an input of shape (2, 3, 4)",
+    ),
+    (lambda: F.max_pool1d(tg.zeros(2, 3, 4), 2, padding=2), ValueError, "padding 2 must be at"),
+    (lambda: F.avg_pool1d(tg.zeros(2, 3, 4), (2, 2)), TypeError, "kernel_size must be an int"),
+    (lambda: F.adaptive_avg_pool2d(_X, (2, 0)), ValueError, "output_size must hold ints >= 1"),
+    (lambda: F.adaptive_avg_pool2d(_X, (2, 2, 2)), ValueError, "must give 2 sizes"),
+    (lambda: nn.Conv1d(2, 2, (2, 2)), TypeError, "Conv1d: kernel_size must be an int"),
+    (lambda: nn.Conv1d(2, 2, 3, stride=2, padding="same"), ValueError, "strided convolutions"),
     (lambda: nn.Conv2d(3, 4, 2, groups=2), ValueError, "must both be multiples of groups 2"),
     (lambda: nn.Conv2d(2, 2, 2, padding_mode="reflect"), ValueError, "padding_mode 'reflect'"),
 ]

@@ -164,3 +164,49 @@ def test_batch_norm_2d_after_a_convolution_equals_pytorchs() -> None:
     theirs.eval()
     x = rng.standard_normal((2, 3, 4, 4))
     _close(ours(x), theirs(torch.tensor(x)))
+
+
+@settings(max_examples=30)
+@given(st.data())
+def test_one_dimensional_and_adaptive_functions_equal_pytorchs(data: Any) -> None:
+    draw = data.draw
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    groups = draw(st.sampled_from([1, 2]))
+    k, s, d = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    padding: Any = draw(st.sampled_from([0, 1, 2, "same", "valid"]))
+    s = 1 if padding == "same" else s
+    length = d * (k - 1) + 1 + draw(st.integers(0, 4))
+    arrays = [rng.standard_normal((2, 2 * groups, length)), rng.standard_normal((2 * groups, 2, k))]
+    ours, theirs = _both(*arrays, rng.standard_normal(2 * groups))
+    y = F.conv1d(*ours, stride=s, padding=padding, dilation=d, groups=groups)
+    ty = TF.conv1d(*theirs, stride=s, padding=padding, dilation=d, groups=groups)
+    _close(y, ty)
+    _backward(y, ty, rng)
+    for a, b in zip(ours, theirs, strict=True):
+        _close(a.grad, b.grad)
+
+    p = draw(st.integers(0, k // 2))
+    x = rng.integers(-2, 3, (2, 3, length)).astype(float)
+    (ours_x,), (theirs_x,) = _both(x)
+    y, idx = F.max_pool1d(ours_x, k, s, p, d, return_indices=True)
+    ty, tidx = TF.max_pool1d(theirs_x, k, s, p, d, return_indices=True)
+    _close(y, ty)
+    assert np.array_equal(idx.data, tidx.numpy())
+    _backward(y, ty, rng)
+    _close(ours_x.grad, theirs_x.grad)
+    cip = draw(st.booleans())
+    (ours_x,), (theirs_x,) = _both(rng.standard_normal((2, 3, length)))
+    y = F.avg_pool1d(ours_x, k, s, p, count_include_pad=cip)
+    ty = TF.avg_pool1d(theirs_x, k, s, p, count_include_pad=cip)
+    _close(y, ty)
+    _backward(y, ty, rng)
+    _close(ours_x.grad, theirs_x.grad)
+
+    out = (draw(st.integers(1, 6)), draw(st.integers(1, 6)))
+    (ours_x,), (theirs_x,) = _both(rng.standard_normal((2, 3, draw(st.integers(1, 7)), 5)))
+    y, ty = F.adaptive_avg_pool2d(ours_x, out), TF.adaptive_avg_pool2d(theirs_x, out)
+    _close(y, ty)
+    _backward(y, ty, rng)
+    _close(ours_x.grad, theirs_x.grad)
+    y, ty = F.adaptive_avg_pool1d(ours_x[0], out[0]), TF.adaptive_avg_pool1d(theirs_x[0], out[0])
+    _close(y, ty)

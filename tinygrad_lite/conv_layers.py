@@ -1,4 +1,4 @@
-"""Convolution and pooling layers as Modules: Conv2d, MaxPool2d, AvgPool2d (in `nn`)."""
+"""Convolution and pooling layers as Modules: Conv1d/2d, MaxPool, AvgPool, adaptive (in `nn`)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,92 @@ from typing import Any
 
 import numpy as np
 
-from . import convolution
-from .convolution import Size, padding_arg, pair_arg
+from . import convolution, pooling
+from .convolution import Size, padding_arg, pair_arg, pool_stride, single_arg, sizes_arg
 from .module import Module, Parameter
 from .norm_layers import check_size
 from .rng import generator as make_generator
 from .tensor import DTypeLike, Tensor
 
-__all__ = ["AvgPool2d", "Conv2d", "MaxPool2d"]
+__all__ = [
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "Conv1d",
+    "Conv2d",
+    "MaxPool1d",
+    "MaxPool2d",
+]
 
 
-class Conv2d(Module):
+class _Conv(Module):
+    """What Conv1d and Conv2d share: the checks, the weights and PyTorch's initialisation."""
+
+    _dims = 2
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Size,
+        stride: Size = 1,
+        padding: Size | str = 0,
+        dilation: Size = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        seed: int | np.random.Generator | None = None,
+        dtype: DTypeLike = np.float64,
+    ) -> None:
+        super().__init__()
+        owner, n = type(self).__name__, self._dims
+        self.in_channels = check_size(owner, "in_channels", in_channels)
+        self.out_channels = check_size(owner, "out_channels", out_channels)
+        self.groups = check_size(owner, "groups", groups)
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"{owner}: in_channels {in_channels} and out_channels {out_channels} must both "
+                f"be multiples of groups {groups}"
+            )
+        if padding_mode != "zeros":
+            raise ValueError(f"{owner}: padding_mode {padding_mode!r} is not supported; 'zeros'")
+        self.kernel_size = sizes_arg(owner, "kernel_size", kernel_size, 1, n)
+        self.stride = sizes_arg(owner, "stride", stride, 1, n)
+        self.dilation = sizes_arg(owner, "dilation", dilation, 1, n)
+        if isinstance(padding, str):
+            padding_arg(owner, padding, (1 if n == 1 else self.stride[0], self.stride[-1]))
+            self.padding: tuple[int, ...] | str = padding
+        else:
+            self.padding = sizes_arg(owner, "padding", padding, 0, n)
+        dt = np.dtype(dtype)
+        if dt.kind != "f":
+            raise ValueError(f"{owner}: dtype must be a floating-point dtype, got {dt}")
+        rng = make_generator(seed)
+        bound = 1.0 / math.sqrt(in_channels // groups * math.prod(self.kernel_size))
+        shape = (out_channels, in_channels // groups, *self.kernel_size)
+        self.weight = Parameter(rng.uniform(-bound, bound, shape).astype(dt, copy=False))
+        self.bias: Parameter | None = None
+        if bias:
+            b = rng.uniform(-bound, bound, (out_channels,))
+            self.bias = Parameter(b.astype(dt, copy=False))
+
+    def extra_repr(self) -> str:
+        """Return the layer's settings, as PyTorch prints them."""
+        text = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}"
+        )
+        if self.padding not in ("valid", (0,), (0, 0)):
+            text += f", padding={self.padding}"
+        if any(d != 1 for d in self.dilation):
+            text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        return text + ("" if self.bias is not None else ", bias=False")
+
+
+class Conv2d(_Conv):
     """A 2-D convolution layer on (N, C, H, W) inputs, as PyTorch's `nn.Conv2d`.
 
     The weight has shape (out_channels, in_channels / groups, kh, kw) and the bias
@@ -39,67 +114,34 @@ class Conv2d(Module):
         dtype: a floating-point dtype for the weights (float64 by default).
     """
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: Size,
-        stride: Size = 1,
-        padding: Size | str = 0,
-        dilation: Size = 1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        seed: int | np.random.Generator | None = None,
-        dtype: DTypeLike = np.float64,
-    ) -> None:
-        super().__init__()
-        self.in_channels = check_size("Conv2d", "in_channels", in_channels)
-        self.out_channels = check_size("Conv2d", "out_channels", out_channels)
-        self.groups = check_size("Conv2d", "groups", groups)
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"Conv2d: in_channels {in_channels} and out_channels {out_channels} must both "
-                f"be multiples of groups {groups}"
-            )
-        if padding_mode != "zeros":
-            raise ValueError(f"Conv2d: padding_mode {padding_mode!r} is not supported; 'zeros'")
-        self.kernel_size = pair_arg("Conv2d", "kernel_size", kernel_size, 1)
-        self.stride = pair_arg("Conv2d", "stride", stride, 1)
-        self.dilation = pair_arg("Conv2d", "dilation", dilation, 1)
-        self.padding = padding_arg("Conv2d", padding, self.stride)
-        dt = np.dtype(dtype)
-        if dt.kind != "f":
-            raise ValueError(f"Conv2d: dtype must be a floating-point dtype, got {dt}")
-        rng = make_generator(seed)
-        fan_in = in_channels // groups * self.kernel_size[0] * self.kernel_size[1]
-        bound = 1.0 / math.sqrt(fan_in)
-        shape = (out_channels, in_channels // groups, *self.kernel_size)
-        self.weight = Parameter(rng.uniform(-bound, bound, shape).astype(dt, copy=False))
-        self.bias: Parameter | None = None
-        if bias:
-            b = rng.uniform(-bound, bound, (out_channels,))
-            self.bias = Parameter(b.astype(dt, copy=False))
-
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """Return the convolution of x, (N, in_channels, H, W) or (in_channels, H, W)."""
         return convolution.conv2d(
             x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
         )
 
-    def extra_repr(self) -> str:
-        """Return the layer's settings, as PyTorch prints them."""
-        text = (
-            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}"
+
+class Conv1d(_Conv):
+    """A 1-D convolution layer on (N, C, L) inputs, as PyTorch's `nn.Conv1d`.
+
+    The weight is (out_channels, in_channels / groups, k), drawn as `Conv2d`'s; the arguments
+    are `Conv2d`'s with one size each (kernel_size, stride, padding or "same"/"valid",
+    dilation).
+    """
+
+    _dims = 1
+
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        """Return the convolution of x, (N, in_channels, L) or (in_channels, L)."""
+        return convolution.conv1d(
+            x,
+            self.weight,
+            self.bias,
+            self.stride[0],
+            self.padding if isinstance(self.padding, str) else self.padding[0],
+            self.dilation[0],
+            self.groups,
         )
-        if self.padding not in ((0, 0), "valid"):
-            text += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            text += f", dilation={self.dilation}"
-        if self.groups != 1:
-            text += f", groups={self.groups}"
-        return text + ("" if self.bias is not None else ", bias=False")
 
 
 class MaxPool2d(Module):
@@ -127,16 +169,14 @@ class MaxPool2d(Module):
         if ceil_mode:
             raise ValueError("MaxPool2d: ceil_mode=True is not supported (pad the input instead)")
         self.kernel_size = pair_arg("MaxPool2d", "kernel_size", kernel_size, 1)
-        self.stride = (
-            self.kernel_size if stride is None else pair_arg("MaxPool2d", "stride", stride, 1)
-        )
+        self.stride = pool_stride("MaxPool2d", stride, self.kernel_size)
         self.padding = pair_arg("MaxPool2d", "padding", padding, 0)
         self.dilation = pair_arg("MaxPool2d", "dilation", dilation, 1)
         self.return_indices = bool(return_indices)
 
     def forward(self, x: Tensor | np.ndarray) -> Any:
         """Return the pooled x (and the indices, with `return_indices`)."""
-        return convolution.max_pool2d(
+        return pooling.max_pool2d(
             x,
             self.kernel_size,
             self.stride,
@@ -178,16 +218,14 @@ class AvgPool2d(Module):
         if ceil_mode:
             raise ValueError("AvgPool2d: ceil_mode=True is not supported (pad the input instead)")
         self.kernel_size = pair_arg("AvgPool2d", "kernel_size", kernel_size, 1)
-        self.stride = (
-            self.kernel_size if stride is None else pair_arg("AvgPool2d", "stride", stride, 1)
-        )
+        self.stride = pool_stride("AvgPool2d", stride, self.kernel_size)
         self.padding = pair_arg("AvgPool2d", "padding", padding, 0)
         self.count_include_pad = bool(count_include_pad)
         self.divisor_override = divisor_override
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """Return the pooled x."""
-        return convolution.avg_pool2d(
+        return pooling.avg_pool2d(
             x,
             self.kernel_size,
             self.stride,
@@ -199,3 +237,112 @@ class AvgPool2d(Module):
     def extra_repr(self) -> str:
         """Return the settings."""
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool1d(Module):
+    """The maximum of each window along L (see `pooling.max_pool1d`), as `nn.MaxPool1d`.
+
+    Args: as `MaxPool2d`'s, one int each.
+    """
+
+    def __init__(
+        self,
+        kernel_size: int,
+        stride: int | None = None,
+        padding: int = 0,
+        dilation: int = 1,
+        return_indices: bool = False,
+        ceil_mode: bool = False,
+    ) -> None:
+        super().__init__()
+        if ceil_mode:
+            raise ValueError("MaxPool1d: ceil_mode=True is not supported (pad the input instead)")
+        self.kernel_size = single_arg("MaxPool1d", "kernel_size", kernel_size, 1)
+        self.stride = (
+            self.kernel_size if stride is None else single_arg("MaxPool1d", "stride", stride, 1)
+        )
+        self.padding = single_arg("MaxPool1d", "padding", padding, 0)
+        self.dilation = single_arg("MaxPool1d", "dilation", dilation, 1)
+        self.return_indices = bool(return_indices)
+
+    def forward(self, x: Tensor | np.ndarray) -> Any:
+        """Return the pooled x (and the indices, with `return_indices`)."""
+        return pooling.max_pool1d(
+            x,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            return_indices=self.return_indices,
+        )
+
+    def extra_repr(self) -> str:
+        """Return the settings."""
+        return (
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+            f"dilation={self.dilation}"
+        )
+
+
+class AvgPool1d(Module):
+    """The mean of each window along L (see `pooling.avg_pool1d`), as `nn.AvgPool1d`.
+
+    Args: as `AvgPool2d`'s, one int each, without divisor_override.
+    """
+
+    def __init__(
+        self,
+        kernel_size: int,
+        stride: int | None = None,
+        padding: int = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+    ) -> None:
+        super().__init__()
+        if ceil_mode:
+            raise ValueError("AvgPool1d: ceil_mode=True is not supported (pad the input instead)")
+        self.kernel_size = single_arg("AvgPool1d", "kernel_size", kernel_size, 1)
+        self.stride = (
+            self.kernel_size if stride is None else single_arg("AvgPool1d", "stride", stride, 1)
+        )
+        self.padding = single_arg("AvgPool1d", "padding", padding, 0)
+        self.count_include_pad = bool(count_include_pad)
+
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        """Return the pooled x."""
+        return pooling.avg_pool1d(
+            x, self.kernel_size, self.stride, self.padding, count_include_pad=self.count_include_pad
+        )
+
+    def extra_repr(self) -> str:
+        """Return the settings."""
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """Means over windows that cover H and W in `output_size` steps, as `nn.AdaptiveAvgPool2d`.
+
+    Args:
+        output_size: an int or (OH, OW), None keeping the input's size; 1 is global
+            average pooling.
+    """
+
+    def __init__(self, output_size: Any) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        """Return the pooled x."""
+        return pooling.adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self) -> str:
+        """Return the output size."""
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+    """Means over windows that cover L in `output_size` steps, as `nn.AdaptiveAvgPool1d`."""
+
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        """Return the pooled x."""
+        return pooling.adaptive_avg_pool1d(x, self.output_size)

@@ -12,23 +12,28 @@ its reason.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from .ops.window import Fold, Pad, Unfold, window_positions
 from .tensor import Tensor
-from .tensor_shape import constant_result
 
 __all__ = [
-    "MaxPoolResult",
-    "avg_pool2d",
+    "batched",
+    "conv1d",
     "conv2d",
+    "float_input",
     "fold",
-    "max_pool2d",
     "numpy_pad",
     "pad",
+    "padded",
+    "padding_arg",
     "pair_arg",
+    "pool_stride",
+    "single_arg",
+    "sizes_arg",
+    "unbatched",
     "unfold",
 ]
 
@@ -36,30 +41,43 @@ Pair = tuple[int, int]
 Size = int | Sequence[int]
 
 
-def pair_arg(op: str, name: str, v: Any, minimum: int) -> Pair:
-    """An int or two ints, as a checked pair of ints >= `minimum`."""
-    items = (v, v) if isinstance(v, (int, np.integer)) and not isinstance(v, bool) else v
+def sizes_arg(op: str, name: str, v: Any, minimum: int, n: int) -> tuple[int, ...]:
+    """An int (for every dimension) or n ints, as a checked tuple of n ints >= `minimum`."""
+    items = (v,) * n if isinstance(v, (int, np.integer)) and not isinstance(v, bool) else v
+    what = "an int" if n == 1 else f"an int or {n} ints"
     try:
-        pair = tuple(items)
+        sizes = tuple(items)
     except TypeError:
-        raise TypeError(f"{op}: {name} must be an int or two ints, got {v!r}") from None
-    if len(pair) != 2 or any(
-        isinstance(i, bool) or not isinstance(i, (int, np.integer)) for i in pair
+        raise TypeError(f"{op}: {name} must be {what}, got {v!r}") from None
+    if len(sizes) != n or any(
+        isinstance(i, bool) or not isinstance(i, (int, np.integer)) for i in sizes
     ):
-        raise TypeError(f"{op}: {name} must be an int or two ints, got {v!r}")
-    if any(i < minimum for i in pair):
+        raise TypeError(f"{op}: {name} must be {what}, got {v!r}")
+    if any(i < minimum for i in sizes):
         raise ValueError(f"{op}: {name} must be >= {minimum}, got {v!r}")
-    return int(pair[0]), int(pair[1])
+    return tuple(int(i) for i in sizes)
 
 
-def _float_input(op: str, x: Any) -> Tensor:
+def pair_arg(op: str, name: str, v: Any, minimum: int) -> Pair:
+    """An int or two ints, as a checked pair of ints >= `minimum` (2-D sizes)."""
+    first, second = sizes_arg(op, name, v, minimum, 2)
+    return first, second
+
+
+def single_arg(op: str, name: str, v: Any, minimum: int) -> int:
+    """An int, or a sequence of one int, as a checked int >= `minimum` (1-D sizes)."""
+    return sizes_arg(op, name, v, minimum, 1)[0]
+
+
+def float_input(op: str, x: Any) -> Tensor:
+    """`x` as a Tensor of a floating dtype (convolutions and pools refuse others, as PyTorch)."""
     x = x if isinstance(x, Tensor) else Tensor(x)
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: needs a floating-point input, got dtype {x.dtype}")
     return x
 
 
-def _batched(op: str, x: Tensor, what: str = "(N, C, H, W) or (C, H, W)") -> tuple[Tensor, bool]:
+def batched(op: str, x: Tensor, what: str = "(N, C, H, W) or (C, H, W)") -> tuple[Tensor, bool]:
     """The input as (N, C, H, W), and whether it came without the batch dimension."""
     if x.ndim == 3:
         return x.unsqueeze(0), True
@@ -68,7 +86,8 @@ def _batched(op: str, x: Tensor, what: str = "(N, C, H, W) or (C, H, W)") -> tup
     return x, False
 
 
-def _unbatched(y: Tensor, single: bool) -> Tensor:
+def unbatched(y: Tensor, single: bool) -> Tensor:
+    """The result without its batch dimension if the input came without one."""
     return y.squeeze(0) if single else y
 
 
@@ -94,7 +113,8 @@ def pad(
     return Pad.apply(x, pad=tuple(int(p) for p in widths), value=v)
 
 
-def _padded(x: Tensor, padding: Pair, value: float) -> Tensor:
+def padded(x: Tensor, padding: Pair, value: float) -> Tensor:
+    """(N, C, H, W) x with `value` added around: padding[0] rows, padding[1] columns."""
     ph, pw = padding
     return x if ph == pw == 0 else Pad.apply(x, pad=(pw, pw, ph, ph), value=value)
 
@@ -107,13 +127,13 @@ def unfold(
     stride: Size = 1,
 ) -> Tensor:
     """Every window as a column: (N, C, H, W) → (N, C·kh·kw, L), L the number of windows."""
-    x, single = _batched("unfold", input if isinstance(input, Tensor) else Tensor(input))
+    x, single = batched("unfold", input if isinstance(input, Tensor) else Tensor(input))
     k, d = (
         pair_arg("unfold", "kernel_size", kernel_size, 1),
         pair_arg("unfold", "dilation", dilation, 1),
     )
     p, s = pair_arg("unfold", "padding", padding, 0), pair_arg("unfold", "stride", stride, 1)
-    return _unbatched(Unfold.apply(_padded(x, p, 0.0), kernel_size=k, stride=s, dilation=d), single)
+    return unbatched(Unfold.apply(padded(x, p, 0.0), kernel_size=k, stride=s, dilation=d), single)
 
 
 def fold(
@@ -139,7 +159,7 @@ def fold(
     y = Fold.apply(x, output_size=full, kernel_size=k, stride=s, dilation=d)
     if p != (0, 0):
         y = Pad.apply(y, pad=(-p[1], -p[1], -p[0], -p[0]), value=0.0)
-    return _unbatched(y, single)
+    return unbatched(y, single)
 
 
 def padding_arg(op: str, padding: Any, stride: Pair) -> Pair | str:
@@ -173,6 +193,57 @@ def pool_stride(op: str, stride: Any, kernel: Pair) -> Pair:
     return pair_arg(op, "stride", stride, 1)
 
 
+def _conv(
+    op: str,
+    x: Tensor,
+    w: Tensor,
+    bias: Tensor | None,
+    stride: Pair,
+    padding: Pair | str,
+    dilation: Pair,
+    groups: int,
+    shown: tuple[tuple[int, ...], tuple[int, ...]],
+) -> Tensor:
+    """The cross-correlation of (N, C, H, W) x with (C_out, C/groups, kh, kw) w, checked.
+
+    `shown` holds the input's and the weight's shapes as the caller was given them, for the
+    errors.
+    """
+    if w.dtype != x.dtype:
+        raise TypeError(f"{op}: input dtype {x.dtype} and weight dtype {w.dtype} differ")
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{op}: groups must be an int >= 1, got {groups!r}")
+    n, c, h, wd = x.shape
+    oc, cg, kh, kw = w.shape
+    if c != cg * groups:
+        raise ValueError(
+            f"{op}: weight {shown[1]} with groups={groups} expects {cg * groups} input "
+            f"channels, got an input of shape {shown[0]} with {c}"
+        )
+    if oc % groups:
+        raise ValueError(f"{op}: {oc} output channels do not split into {groups} groups")
+    if bias is not None:
+        b = bias if isinstance(bias, Tensor) else Tensor(bias)
+        if b.shape != (oc,):
+            raise ValueError(f"{op}: bias must have shape ({oc},), got {b.shape}")
+        if b.dtype != x.dtype:
+            raise TypeError(f"{op}: input dtype {x.dtype} and bias dtype {b.dtype} differ")
+    k = (kh, kw)
+    widths = _conv_widths(padding, k, dilation)
+    size = (h + widths[2] + widths[3], wd + widths[0] + widths[1])
+    oh, ow = window_positions(size, k, stride, dilation, op)
+    xp = x if not any(widths) else Pad.apply(x, pad=widths, value=0.0)
+    cols = Unfold.apply(xp, kernel_size=k, stride=stride, dilation=dilation)  # (N, C·kh·kw, L)
+    if groups == 1:
+        y = w.reshape(oc, c * kh * kw) @ cols  # (N, C_out, L)
+    else:
+        g = int(groups)
+        parts = cols.reshape(n, g, cg * kh * kw, oh * ow)
+        y = w.reshape(g, oc // g, cg * kh * kw) @ parts  # (N, groups, C_out / groups, L)
+    y = y.reshape(n, oc, oh, ow)
+    return y if bias is None else y + b.reshape(1, oc, 1, 1)
+
+
 def conv2d(
     input: Tensor | np.ndarray,
     weight: Tensor,
@@ -198,168 +269,53 @@ def conv2d(
     Returns:
         (N, C_out, H_out, W_out), with H_out = ⌊(H + 2p − d(kh − 1) − 1)/s⌋ + 1 (likewise W_out).
     """
-    x, single = _batched("conv2d", _float_input("conv2d", input))
+    x, single = batched("conv2d", float_input("conv2d", input))
     w = weight if isinstance(weight, Tensor) else Tensor(weight)
     if w.ndim != 4:
         raise ValueError(f"conv2d: weight must be (C_out, C_in/groups, kh, kw), got {w.shape}")
-    if w.dtype != x.dtype:
-        raise TypeError(f"conv2d: input dtype {x.dtype} and weight dtype {w.dtype} differ")
-    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
-        raise ValueError(f"conv2d: groups must be an int >= 1, got {groups!r}")
-    n, c, h, wd = x.shape
-    oc, cg, kh, kw = w.shape
-    if c != cg * groups:
-        raise ValueError(
-            f"conv2d: weight {w.shape} with groups={groups} expects {cg * groups} input "
-            f"channels, got an input of shape {tuple(input.shape)} with {c}"
-        )
-    if oc % groups:
-        raise ValueError(f"conv2d: {oc} output channels do not split into {groups} groups")
-    if bias is not None:
-        b = bias if isinstance(bias, Tensor) else Tensor(bias)
-        if b.shape != (oc,):
-            raise ValueError(f"conv2d: bias must have shape ({oc},), got {b.shape}")
-        if b.dtype != x.dtype:
-            raise TypeError(f"conv2d: input dtype {x.dtype} and bias dtype {b.dtype} differ")
-    k, s = (kh, kw), pair_arg("conv2d", "stride", stride, 1)
-    d = pair_arg("conv2d", "dilation", dilation, 1)
-    widths = _conv_widths(padding_arg("conv2d", padding, s), k, d)
-    size = (h + widths[2] + widths[3], wd + widths[0] + widths[1])
-    oh, ow = window_positions(size, k, s, d, "conv2d")
-    xp = x if not any(widths) else Pad.apply(x, pad=widths, value=0.0)
-    cols = Unfold.apply(xp, kernel_size=k, stride=s, dilation=d)  # (N, C·kh·kw, L)
-    if groups == 1:
-        y = w.reshape(oc, c * kh * kw) @ cols  # (N, C_out, L)
-    else:
-        g = int(groups)
-        parts = cols.reshape(n, g, cg * kh * kw, oh * ow)
-        y = w.reshape(g, oc // g, cg * kh * kw) @ parts  # (N, groups, C_out / groups, L)
-    y = y.reshape(n, oc, oh, ow)
-    if bias is not None:
-        y = y + b.reshape(1, oc, 1, 1)
-    return _unbatched(y, single)
+    s, d = pair_arg("conv2d", "stride", stride, 1), pair_arg("conv2d", "dilation", dilation, 1)
+    p = padding_arg("conv2d", padding, s)
+    y = _conv("conv2d", x, w, bias, s, p, d, groups, (tuple(np.shape(input)), w.shape))
+    return unbatched(y, single)
 
 
-class _Pool(NamedTuple):
-    kernel: Pair
-    stride: Pair
-    padding: Pair
-    dilation: Pair
-    out: Pair
-
-
-def _pool_args(
-    op: str, x: Tensor, kernel_size: Size, stride: Size | None, padding: Size, dilation: Size
-) -> _Pool:
-    k = pair_arg(op, "kernel_size", kernel_size, 1)
-    s = pool_stride(op, stride, k)
-    p, d = pair_arg(op, "padding", padding, 0), pair_arg(op, "dilation", dilation, 1)
-    if any(2 * pi > ki for pi, ki in zip(p, k, strict=True)):
-        raise ValueError(f"{op}: padding {p} must be at most half the kernel size {k}")
-    size = (x.shape[2] + 2 * p[0], x.shape[3] + 2 * p[1])
-    return _Pool(k, s, p, d, window_positions(size, k, s, d, op))
-
-
-def _entries(a: _Pool, axis: int) -> np.ndarray:
-    """(k, out): the input row (axis 0) or column (axis 1) of each window entry; may be outside."""
-    steps = np.arange(a.out[axis]) * a.stride[axis]
-    return steps[None, :] + np.arange(a.kernel[axis])[:, None] * a.dilation[axis] - a.padding[axis]
-
-
-def _real_mask(x: Tensor, a: _Pool) -> np.ndarray:
-    """(kh·kw, L): which entries of each window are input, not padding (fixed by the shapes)."""
-    rows, cols = _entries(a, 0), _entries(a, 1)
-    inside_rows = (rows >= 0) & (rows < x.shape[2])
-    inside_cols = (cols >= 0) & (cols < x.shape[3])
-    real = inside_rows[:, None, :, None] & inside_cols[None, :, None, :]  # (kh, kw, OH, OW)
-    return real.reshape(a.kernel[0] * a.kernel[1], a.out[0] * a.out[1])
-
-
-class MaxPoolResult(NamedTuple):
-    """`max_pool2d(..., return_indices=True)`: the maxima and their flat positions in H·W."""
-
-    values: Tensor
-    indices: Tensor
-
-
-def max_pool2d(
+def conv1d(
     input: Tensor | np.ndarray,
-    kernel_size: Size,
-    stride: Size | None = None,
-    padding: Size = 0,
-    dilation: Size = 1,
-    ceil_mode: bool = False,
-    return_indices: bool = False,
-) -> Any:
-    """The maximum of each window, as PyTorch's `max_pool2d` (stride defaults to the kernel).
-
-    The gradient goes to one element of each window, the one PyTorch picks: the first maximum
-    in row-major order, or the last NaN if the window holds any. Padding is −∞ and never
-    chosen. With `return_indices=True` it returns (values, indices), the indices flat
-    positions in each H·W plane.
-    """
-    op = "max_pool2d"
-    if ceil_mode:
-        raise ValueError(f"{op}: ceil_mode=True is not supported (pad the input instead)")
-    x, single = _batched(op, _float_input(op, input))
-    a = _pool_args(op, x, kernel_size, stride, padding, dilation)
-    n, c = x.shape[:2]
-    kk, length = a.kernel[0] * a.kernel[1], a.out[0] * a.out[1]
-    xp = _padded(x, a.padding, -np.inf)
-    cols = Unfold.apply(xp, kernel_size=a.kernel, stride=a.stride, dilation=a.dilation)
-    cols = cols.reshape(n, c, kk, length)
-    v, real = cols.data, _real_mask(x, a)
-    nan = np.isnan(v)
-    last_nan = (kk - 1) - np.argmax(nan[:, :, ::-1], axis=2)
-    first_max = np.argmax((v == np.max(v, axis=2, keepdims=True)) & real, axis=2)
-    pick = np.where(np.any(nan, axis=2), last_nan, first_max)  # (N, C, L)
-    values = cols.gather(2, constant_result(pick[:, :, None, :])).reshape(n, c, *a.out)
-    if not return_indices:
-        return _unbatched(values, single)
-    i, j = np.divmod(pick, a.kernel[1])  # the kernel entry picked in each window
-    p, q = np.divmod(np.arange(length), a.out[1])  # the window's position
-    rows = p * a.stride[0] + i * a.dilation[0] - a.padding[0]
-    columns = q * a.stride[1] + j * a.dilation[1] - a.padding[1]
-    flat = (rows * x.shape[3] + columns).reshape(n, c, *a.out)
-    return MaxPoolResult(_unbatched(values, single), _unbatched(constant_result(flat), single))
-
-
-def avg_pool2d(
-    input: Tensor | np.ndarray,
-    kernel_size: Size,
-    stride: Size | None = None,
-    padding: Size = 0,
-    ceil_mode: bool = False,
-    count_include_pad: bool = True,
-    divisor_override: int | None = None,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int = 1,
+    padding: int | str = 0,
+    dilation: int = 1,
+    groups: int = 1,
 ) -> Tensor:
-    """The mean of each window, as PyTorch's `avg_pool2d` (stride defaults to the kernel).
+    """1-D cross-correlation, as PyTorch's `conv1d`: `conv2d` on a height of one.
 
-    The zeros of the padding count in the mean unless `count_include_pad=False`;
-    `divisor_override` divides every window's sum by that number instead.
+    Args:
+        input: (N, C_in, L), or (C_in, L) for one example.
+        weight: (C_out, C_in / groups, k).
+        bias: (C_out,) or None.
+        stride: the step between windows.
+        padding: zeros at both ends: an int, "valid" or "same" (stride 1 only).
+        dilation: the spacing between kernel elements.
+        groups: channel groups, as in `conv2d`.
+
+    Returns:
+        (N, C_out, L_out), L_out = ⌊(L + 2p − d(k − 1) − 1)/s⌋ + 1.
     """
-    op = "avg_pool2d"
-    if ceil_mode:
-        raise ValueError(f"{op}: ceil_mode=True is not supported (pad the input instead)")
-    x, single = _batched(op, _float_input(op, input))
-    a = _pool_args(op, x, kernel_size, stride, padding, 1)
-    n, c = x.shape[:2]
-    kk, length = a.kernel[0] * a.kernel[1], a.out[0] * a.out[1]
-    cols = Unfold.apply(_padded(x, a.padding, 0.0), kernel_size=a.kernel, stride=a.stride)
-    sums = cols.reshape(n, c, kk, length).sum(2)
-    if divisor_override is not None:
-        if isinstance(divisor_override, bool) or not isinstance(
-            divisor_override, (int, np.integer)
-        ):
-            raise TypeError(f"{op}: divisor_override must be an int, got {divisor_override!r}")
-        if divisor_override == 0:
-            raise ValueError(f"{op}: divisor_override must not be 0")
-        means = sums / int(divisor_override)
-    elif count_include_pad or a.padding == (0, 0):
-        means = sums / kk
-    else:
-        means = sums / np.sum(_real_mask(x, a), axis=0).astype(x.dtype)
-    return _unbatched(means.reshape(n, c, *a.out), single)
+    x = float_input("conv1d", input)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"conv1d: expected an input of shape (N, C, L) or (C, L), got {x.shape}")
+    w = weight if isinstance(weight, Tensor) else Tensor(weight)
+    if w.ndim != 3:
+        raise ValueError(f"conv1d: weight must be (C_out, C_in/groups, k), got {w.shape}")
+    single = x.ndim == 2
+    x4 = (x.unsqueeze(0) if single else x).unsqueeze(2)
+    s = (1, single_arg("conv1d", "stride", stride, 1))
+    d = (1, single_arg("conv1d", "dilation", dilation, 1))
+    p = padding if isinstance(padding, str) else (0, single_arg("conv1d", "padding", padding, 0))
+    shown = (tuple(np.shape(input)), w.shape)
+    y = _conv("conv1d", x4, w.unsqueeze(2), bias, s, padding_arg("conv1d", p, s), d, groups, shown)
+    return unbatched(y.squeeze(2), single)
 
 
 def numpy_pad(array: Tensor, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Tensor:

@@ -8,12 +8,20 @@ from typing import Any
 import numpy as np
 
 from . import creation, ops, tracing
-from .convolution import avg_pool2d, conv2d, fold, max_pool2d, pad, unfold
+from .convolution import conv1d, conv2d, fold, pad, unfold
 from .l1_losses import huber_loss, l1_loss, smooth_l1_loss
 from .normalization import batch_norm, embedding, layer_norm
 from .ops import losses as _losses
 from .ops.class_losses import cross_entropy, nll_loss
 from .ops.losses import check_reduction
+from .pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
 from .tensor import Tensor
 from .tensor_scan import SortResult, TopKResult
 
@@ -59,9 +67,14 @@ __all__ = [
     "maximum",
     "minimum",
     "dropout",
+    "conv1d",
     "conv2d",
+    "max_pool1d",
     "max_pool2d",
+    "avg_pool1d",
     "avg_pool2d",
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
     "pad",
     "unfold",
     "fold",

@@ -3,7 +3,7 @@
 The names live in `module` (Parameter, Module), `containers` (Sequential, ModuleList,
 ModuleDict), `layers` (Linear, Identity, Flatten, Dropout and the losses), `activations`
 (ReLU, Tanh, Sigmoid, GELU, SiLU, ELU, Softmax, ...), `norm_layers` (LayerNorm, BatchNorm1d/2d,
-Embedding), `conv_layers` (Conv2d, MaxPool2d, AvgPool2d), `recurrent` (RNN, LSTM, GRU and
+Embedding), `conv_layers` (Conv1d/2d and the pools), `recurrent` (RNN, LSTM, GRU and
 their cells) and `l1_loss_layers` (L1Loss, HuberLoss, SmoothL1Loss); this module gathers them,
 with `nn.init` and `nn.utils`, so that `nn.Linear`, `nn.Tanh`, `nn.Softmax(dim=1)` and
 `nn.CrossEntropyLoss()` read as they do in PyTorch.
@@ -28,7 +28,16 @@ from .activations import (
     Tanh,
 )
 from .containers import ModuleDict, ModuleList, Sequential
-from .conv_layers import AvgPool2d, Conv2d, MaxPool2d
+from .conv_layers import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    Conv1d,
+    Conv2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from .l1_loss_layers import HuberLoss, L1Loss, SmoothL1Loss
 from .layers import (
     BCELoss,
@@ -46,11 +55,15 @@ from .norm_layers import BatchNorm1d, BatchNorm2d, Embedding, LayerNorm
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AvgPool1d",
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "Conv1d",
     "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
@@ -72,6 +85,7 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool1d",
     "MaxPool2d",
     "Module",
     "ModuleDict",
