@@ -8,9 +8,10 @@ from typing import Any
 import numpy as np
 
 from . import convolution, pooling
-from .convolution import Size, padding_arg, pair_arg, pool_stride, single_arg, sizes_arg
+from .convolution import Size, padding_arg, sizes_arg
 from .module import Module, Parameter
 from .norm_layers import check_size
+from .pooling import refuse_ceil_mode
 from .rng import generator as make_generator
 from .tensor import DTypeLike, Tensor
 
@@ -144,8 +145,29 @@ class Conv1d(_Conv):
         )
 
 
-class MaxPool2d(Module):
-    """The maximum of each window (see `convolution.max_pool2d`); stride defaults to the kernel.
+class _Pool(Module):
+    """What the pools share: sizes checked as ints (1-D) or pairs (2-D), no ceil mode."""
+
+    _dims = 2
+
+    def _setup(self, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool) -> None:
+        refuse_ceil_mode(type(self).__name__, ceil_mode)
+        self.kernel_size = self._size("kernel_size", kernel_size, 1)
+        default = stride is None or (isinstance(stride, (list, tuple)) and not stride)
+        self.stride = self.kernel_size if default else self._size("stride", stride, 1)
+        self.padding = self._size("padding", padding, 0)
+
+    def _size(self, name: str, value: Any, minimum: int) -> Any:
+        sizes = sizes_arg(type(self).__name__, name, value, minimum, self._dims)
+        return sizes[0] if self._dims == 1 else sizes
+
+    def extra_repr(self) -> str:
+        """Return the settings."""
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool2d(_Pool):
+    """The maximum of each window (see `pooling.max_pool2d`); stride defaults to the kernel.
 
     Args:
         kernel_size: an int or (kh, kw).
@@ -166,17 +188,14 @@ class MaxPool2d(Module):
         ceil_mode: bool = False,
     ) -> None:
         super().__init__()
-        if ceil_mode:
-            raise ValueError("MaxPool2d: ceil_mode=True is not supported (pad the input instead)")
-        self.kernel_size = pair_arg("MaxPool2d", "kernel_size", kernel_size, 1)
-        self.stride = pool_stride("MaxPool2d", stride, self.kernel_size)
-        self.padding = pair_arg("MaxPool2d", "padding", padding, 0)
-        self.dilation = pair_arg("MaxPool2d", "dilation", dilation, 1)
+        self._setup(kernel_size, stride, padding, ceil_mode)
+        self.dilation = self._size("dilation", dilation, 1)
         self.return_indices = bool(return_indices)
 
     def forward(self, x: Tensor | np.ndarray) -> Any:
         """Return the pooled x (and the indices, with `return_indices`)."""
-        return pooling.max_pool2d(
+        pool = pooling.max_pool2d if self._dims == 2 else pooling.max_pool1d
+        return pool(
             x,
             self.kernel_size,
             self.stride,
@@ -187,14 +206,20 @@ class MaxPool2d(Module):
 
     def extra_repr(self) -> str:
         """Return the settings."""
-        return (
-            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-            f"dilation={self.dilation}"
-        )
+        return super().extra_repr() + f", dilation={self.dilation}"
 
 
-class AvgPool2d(Module):
-    """The mean of each window (see `convolution.avg_pool2d`); stride defaults to the kernel.
+class MaxPool1d(MaxPool2d):
+    """The maximum of each window along L (see `pooling.max_pool1d`), as `nn.MaxPool1d`.
+
+    Args: as `MaxPool2d`'s, one int each.
+    """
+
+    _dims = 1
+
+
+class AvgPool2d(_Pool):
+    """The mean of each window (see `pooling.avg_pool2d`); stride defaults to the kernel.
 
     Args:
         kernel_size: an int or (kh, kw).
@@ -215,16 +240,18 @@ class AvgPool2d(Module):
         divisor_override: int | None = None,
     ) -> None:
         super().__init__()
-        if ceil_mode:
-            raise ValueError("AvgPool2d: ceil_mode=True is not supported (pad the input instead)")
-        self.kernel_size = pair_arg("AvgPool2d", "kernel_size", kernel_size, 1)
-        self.stride = pool_stride("AvgPool2d", stride, self.kernel_size)
-        self.padding = pair_arg("AvgPool2d", "padding", padding, 0)
+        self._setup(kernel_size, stride, padding, ceil_mode)
         self.count_include_pad = bool(count_include_pad)
+        if self._dims == 1 and divisor_override is not None:
+            raise TypeError("AvgPool1d: takes no divisor_override (as PyTorch's)")
         self.divisor_override = divisor_override
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """Return the pooled x."""
+        if self._dims == 1:
+            return pooling.avg_pool1d(
+                x, self.kernel_size, self.stride, self.padding, False, self.count_include_pad
+            )
         return pooling.avg_pool2d(
             x,
             self.kernel_size,
@@ -234,89 +261,14 @@ class AvgPool2d(Module):
             divisor_override=self.divisor_override,
         )
 
-    def extra_repr(self) -> str:
-        """Return the settings."""
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
-
-class MaxPool1d(Module):
-    """The maximum of each window along L (see `pooling.max_pool1d`), as `nn.MaxPool1d`.
-
-    Args: as `MaxPool2d`'s, one int each.
-    """
-
-    def __init__(
-        self,
-        kernel_size: int,
-        stride: int | None = None,
-        padding: int = 0,
-        dilation: int = 1,
-        return_indices: bool = False,
-        ceil_mode: bool = False,
-    ) -> None:
-        super().__init__()
-        if ceil_mode:
-            raise ValueError("MaxPool1d: ceil_mode=True is not supported (pad the input instead)")
-        self.kernel_size = single_arg("MaxPool1d", "kernel_size", kernel_size, 1)
-        self.stride = (
-            self.kernel_size if stride is None else single_arg("MaxPool1d", "stride", stride, 1)
-        )
-        self.padding = single_arg("MaxPool1d", "padding", padding, 0)
-        self.dilation = single_arg("MaxPool1d", "dilation", dilation, 1)
-        self.return_indices = bool(return_indices)
-
-    def forward(self, x: Tensor | np.ndarray) -> Any:
-        """Return the pooled x (and the indices, with `return_indices`)."""
-        return pooling.max_pool1d(
-            x,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            return_indices=self.return_indices,
-        )
-
-    def extra_repr(self) -> str:
-        """Return the settings."""
-        return (
-            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-            f"dilation={self.dilation}"
-        )
-
-
-class AvgPool1d(Module):
+class AvgPool1d(AvgPool2d):
     """The mean of each window along L (see `pooling.avg_pool1d`), as `nn.AvgPool1d`.
 
     Args: as `AvgPool2d`'s, one int each, without divisor_override.
     """
 
-    def __init__(
-        self,
-        kernel_size: int,
-        stride: int | None = None,
-        padding: int = 0,
-        ceil_mode: bool = False,
-        count_include_pad: bool = True,
-    ) -> None:
-        super().__init__()
-        if ceil_mode:
-            raise ValueError("AvgPool1d: ceil_mode=True is not supported (pad the input instead)")
-        self.kernel_size = single_arg("AvgPool1d", "kernel_size", kernel_size, 1)
-        self.stride = (
-            self.kernel_size if stride is None else single_arg("AvgPool1d", "stride", stride, 1)
-        )
-        self.padding = single_arg("AvgPool1d", "padding", padding, 0)
-        self.count_include_pad = bool(count_include_pad)
-
-    def forward(self, x: Tensor | np.ndarray) -> Tensor:
-        """Return the pooled x."""
-        return pooling.avg_pool1d(
-            x, self.kernel_size, self.stride, self.padding, count_include_pad=self.count_include_pad
-        )
-
-    def extra_repr(self) -> str:
-        """Return the settings."""
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+    _dims = 1
 
 
 class AdaptiveAvgPool2d(Module):

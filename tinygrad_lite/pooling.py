@@ -38,6 +38,7 @@ __all__ = [
     "avg_pool2d",
     "max_pool1d",
     "max_pool2d",
+    "refuse_ceil_mode",
 ]
 
 
@@ -107,7 +108,8 @@ def _max_pool(x: Tensor, a: _Pool) -> tuple[Tensor, Tensor]:
     return values, constant_result((rows * x.shape[3] + columns).reshape(n, c, *a.out))
 
 
-def _no_ceil(op: str, ceil_mode: bool) -> None:
+def refuse_ceil_mode(op: str, ceil_mode: bool) -> None:
+    """Raise for ceil_mode=True: windows past the input's end are not supported."""
     if ceil_mode:
         raise ValueError(f"{op}: ceil_mode=True is not supported (pad the input instead)")
 
@@ -129,7 +131,7 @@ def max_pool2d(
     positions in each H·W plane.
     """
     op = "max_pool2d"
-    _no_ceil(op, ceil_mode)
+    refuse_ceil_mode(op, ceil_mode)
     x, single = batched(op, float_input(op, input))
     k = pair_arg(op, "kernel_size", kernel_size, 1)
     s, p = pool_stride(op, stride, k), pair_arg(op, "padding", padding, 0)
@@ -170,7 +172,7 @@ def max_pool1d(
 ) -> Any:
     """The maximum of each window along L, as PyTorch's `max_pool1d` (see `max_pool2d`)."""
     op = "max_pool1d"
-    _no_ceil(op, ceil_mode)
+    refuse_ceil_mode(op, ceil_mode)
     x, single = _as_2d(op, input)
     k, s, p = _window_1d(op, kernel_size, stride, padding)
     a = _pool(op, x, k, s, p, (1, single_arg(op, "dilation", dilation, 1)), 1)
@@ -208,7 +210,7 @@ def avg_pool2d(
     `divisor_override` divides every window's sum by that number instead.
     """
     op = "avg_pool2d"
-    _no_ceil(op, ceil_mode)
+    refuse_ceil_mode(op, ceil_mode)
     x, single = batched(op, float_input(op, input))
     k = pair_arg(op, "kernel_size", kernel_size, 1)
     a = _pool(op, x, k, pool_stride(op, stride, k), pair_arg(op, "padding", padding, 0), (1, 1), 2)
@@ -234,7 +236,7 @@ def avg_pool1d(
 ) -> Tensor:
     """The mean of each window along L, as PyTorch's `avg_pool1d` (see `avg_pool2d`)."""
     op = "avg_pool1d"
-    _no_ceil(op, ceil_mode)
+    refuse_ceil_mode(op, ceil_mode)
     x, single = _as_2d(op, input)
     a = _pool(op, x, *_window_1d(op, kernel_size, stride, padding), (1, 1), 1)
     return unbatched(_avg_pool(x, a, count_include_pad, None).squeeze(2), single)

@@ -207,7 +207,21 @@ class RNNCell(_Cell):
     """
 
 
-class LSTMCell(_Cell):
+class _GatedCell(_Cell):
+    """A cell without a choice of nonlinearity (LSTM, GRU): PyTorch's arguments."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        seed: int | np.random.Generator | None = None,
+        dtype: DTypeLike = np.float64,
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, "tanh", seed, dtype)
+
+
+class LSTMCell(_GatedCell):
     """A long short-term memory cell, as `nn.LSTMCell`: `cell(x, (h, c))` returns (h', c').
 
     Args: as `RNNCell`'s, without the nonlinearity.
@@ -215,34 +229,14 @@ class LSTMCell(_Cell):
 
     _kind = "LSTM"
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        bias: bool = True,
-        seed: int | np.random.Generator | None = None,
-        dtype: DTypeLike = np.float64,
-    ) -> None:
-        super().__init__(input_size, hidden_size, bias, "tanh", seed, dtype)
 
-
-class GRUCell(_Cell):
+class GRUCell(_GatedCell):
     """A gated recurrent unit, as `nn.GRUCell`: `cell(x, h)` returns h'.
 
     Args: as `RNNCell`'s, without the nonlinearity.
     """
 
     _kind = "GRU"
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        bias: bool = True,
-        seed: int | np.random.Generator | None = None,
-        dtype: DTypeLike = np.float64,
-    ) -> None:
-        super().__init__(input_size, hidden_size, bias, "tanh", seed, dtype)
 
 
 class _Stacked(_Recurrent):
@@ -398,7 +392,28 @@ class RNN(_Stacked):
         )
 
 
-class LSTM(_Stacked):
+class _GatedStack(_Stacked):
+    """LSTM and GRU layers: `RNN`'s arguments without the nonlinearity."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        seed: int | np.random.Generator | None = None,
+        dtype: DTypeLike = np.float64,
+    ) -> None:
+        super().__init__(
+            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+            "tanh", seed, dtype,
+        )  # fmt: skip
+
+
+class LSTM(_GatedStack):
     """A multi-layer LSTM over a sequence, as `nn.LSTM`: `lstm(x, (h_0, c_0))`.
 
     Args: as `RNN`'s, without the nonlinearity; `proj_size` must be 0 (not supported).
@@ -423,31 +438,14 @@ class LSTM(_Stacked):
             raise ValueError(f"LSTM: proj_size={proj_size} is not supported (only 0)")
         super().__init__(
             input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-            "tanh", seed, dtype,
+            seed, dtype,
         )  # fmt: skip
 
 
-class GRU(_Stacked):
+class GRU(_GatedStack):
     """A multi-layer GRU over a sequence, as `nn.GRU`.
 
     Args: as `RNN`'s, without the nonlinearity.
     """
 
     _kind = "GRU"
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        seed: int | np.random.Generator | None = None,
-        dtype: DTypeLike = np.float64,
-    ) -> None:
-        super().__init__(
-            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-            "tanh", seed, dtype,
-        )  # fmt: skip
