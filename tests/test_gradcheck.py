@@ -53,3 +53,14 @@ def test_a_detached_path_is_reported_with_index_and_values() -> None:
     msg = str(info.value)  # analytic 1, numeric 2t + 1: worst at t = 2
     assert "input 0" in msg and "index (1,)" in msg
     assert re.search(r"analytic 1\.0, numeric 4\.99999|analytic 1\.0, numeric 5\.0000", msg)
+
+
+def test_numerical_grad_moves_the_elements_of_a_view_of_any_layout() -> None:
+    """A transposed (non-contiguous) view is perturbed through its own indices."""
+    base = np.arange(6.0).reshape(2, 3)
+    x = base.T
+    g = numerical_grad(lambda: float(np.sum(x**2) + x[2, 0]), x)
+    expected = 2 * base.T
+    expected[2, 0] += 1.0
+    np.testing.assert_allclose(g, expected, rtol=1e-8, atol=1e-8)
+    assert np.array_equal(base, np.arange(6.0).reshape(2, 3))  # restored

@@ -20,6 +20,7 @@ from models.manual_conv import (
     pool_forward,
     zero_pad,
 )
+from tinygrad_lite.gradcheck import numerical_grad
 
 
 def _printed(array: np.ndarray) -> str:
@@ -155,22 +156,6 @@ def test_pool_backward_matches_the_course() -> None:
 # ------------------------------------------------------------------ gradients by finite differences
 
 
-def _central_differences(
-    f: Callable[[], float], array: np.ndarray, eps: float = 1e-6
-) -> np.ndarray:
-    """(f(θ + ε) − f(θ − ε)) / 2ε for each element θ of ``array``, changed in place and restored."""
-    grad = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        value = array[index]
-        array[index] = value + eps
-        plus = f()
-        array[index] = value - eps
-        minus = f()
-        array[index] = value
-        grad[index] = (plus - minus) / (2 * eps)
-    return grad
-
-
 @st.composite
 def conv_problems(draw: st.DrawFn) -> tuple[tuple[int, ...], tuple[int, ...], dict[str, int], int]:
     """Shapes of A_prev and W, hyperparameters and a seed, with at least one window fitting."""
@@ -201,7 +186,7 @@ def test_conv_backward_matches_finite_differences(
 
     for name, grad, value in (("dA_prev", dA_prev, A_prev), ("dW", dW, W), ("db", db, b)):
         assert grad.shape == value.shape
-        numerical = _central_differences(loss, value)
+        numerical = numerical_grad(loss, value)
         np.testing.assert_allclose(grad, numerical, rtol=1e-6, atol=1e-7, err_msg=name)
 
 
@@ -232,7 +217,7 @@ def test_pool_backward_matches_finite_differences(
         return float(np.sum(pool_forward(A_prev, hparameters, mode)[0] * G))
 
     assert dA_prev.shape == A_prev.shape
-    np.testing.assert_allclose(dA_prev, _central_differences(loss, A_prev), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(dA_prev, numerical_grad(loss, A_prev), rtol=1e-6, atol=1e-7)
 
 
 # ------------------------------------------------------------------ the corrections
@@ -252,7 +237,7 @@ def test_the_course_window_without_stride_is_wrong_at_stride_2() -> None:
     def loss() -> float:
         return float(np.sum(conv_forward(A_prev, W, b, hparameters)[0] * G))
 
-    numerical_dA, numerical_dW = _central_differences(loss, A_prev), _central_differences(loss, W)
+    numerical_dA, numerical_dW = numerical_grad(loss, A_prev), numerical_grad(loss, W)
     dA_prev, dW, db = conv_backward(G, cache)
     np.testing.assert_allclose(dA_prev, numerical_dA, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(dW, numerical_dW, rtol=1e-6, atol=1e-7)
@@ -284,7 +269,7 @@ def test_pad_0_keeps_every_row_of_the_gradient() -> None:
         return float(np.sum(conv_forward(A_prev, W, b, hparameters)[0] * G))
 
     dA_prev, _, _ = conv_backward(G, cache)
-    np.testing.assert_allclose(dA_prev, _central_differences(loss, A_prev), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(dA_prev, numerical_grad(loss, A_prev), rtol=1e-6, atol=1e-7)
     assert np.count_nonzero(dA_prev) == dA_prev.size
     # The course's crop [pad:-pad] is empty for pad = 0, so its conv_backward fails here.
     assert np.zeros((4, 3, 2))[0:-0, 0:-0, :].shape == (0, 0, 2)

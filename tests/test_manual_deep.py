@@ -25,6 +25,7 @@ from models.manual_deep import (
     update_parameters,
 )
 from tinygrad_lite.datasets import make_circles
+from tinygrad_lite.gradcheck import numerical_grad
 
 Params = dict[str, np.ndarray]
 
@@ -198,22 +199,6 @@ def _cost_from_logits(params: Params, X: np.ndarray, Y: np.ndarray, hidden: str)
     return float(np.mean(np.logaddexp(0.0, ZL) - Y * ZL))
 
 
-def _central_differences(
-    f: Callable[[], float], array: np.ndarray, eps: float = 1e-6
-) -> np.ndarray:
-    """(f(θ + ε) − f(θ − ε)) / 2ε for each element θ of ``array``, changed in place and restored."""
-    grad = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        value = array[index]
-        array[index] = value + eps
-        plus = f()
-        array[index] = value - eps
-        minus = f()
-        array[index] = value
-        grad[index] = (plus - minus) / (2 * eps)
-    return grad
-
-
 def _kink_distance(params: Params, X: np.ndarray, hidden: str) -> float:
     """The smallest |Z| of a hidden ReLU layer (inf for tanh): a difference must not cross 0."""
     if hidden != "relu":
@@ -246,11 +231,11 @@ def test_backward_matches_finite_differences(network: tuple[list[int], int, str,
     expected |= {f"dA{k}" for k in range(1, L)}
     assert set(grads) == expected
     for name, value in params.items():
-        numerical = _central_differences(lambda: _cost_from_logits(params, X, Y, hidden), value)
+        numerical = numerical_grad(lambda: _cost_from_logits(params, X, Y, hidden), value)
         assert grads["d" + name].shape == value.shape
         np.testing.assert_allclose(grads["d" + name], numerical, rtol=1e-6, atol=1e-8, err_msg=name)
     # The course's dA0 is m times the gradient of J with respect to the inputs.
-    numerical = _central_differences(lambda: _cost_from_logits(params, X, Y, hidden), X)
+    numerical = numerical_grad(lambda: _cost_from_logits(params, X, Y, hidden), X)
     np.testing.assert_allclose(grads["dA0"] / m, numerical, rtol=1e-6, atol=1e-8)
     np.testing.assert_array_equal(grads[f"dZ{L}"], AL - Y)
 
@@ -258,7 +243,7 @@ def test_backward_matches_finite_differences(network: tuple[list[int], int, str,
 def test_finite_differences_catch_a_wrong_backward() -> None:
     params, X, Y = _problem([3, 4, 4, 1], 6, seed=11)
     AL, caches = L_model_forward(X, params, "tanh")
-    numerical = _central_differences(lambda: _cost_from_logits(params, X, Y, "tanh"), params["W1"])
+    numerical = numerical_grad(lambda: _cost_from_logits(params, X, Y, "tanh"), params["W1"])
     right = L_model_backward(AL, Y, caches)["dW1"]
     np.testing.assert_allclose(right, numerical, rtol=1e-6, atol=1e-8)
     # A planted bug: tanh's derivative forgotten in the second layer.

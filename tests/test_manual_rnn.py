@@ -22,6 +22,7 @@ from models.manual_rnn import (
     sigmoid,
     softmax,
 )
+from tinygrad_lite.gradcheck import numerical_grad
 
 GATES = ("f", "i", "c", "o")
 # The course's LSTM examples draw the gates in this order, each W then its b.
@@ -308,7 +309,7 @@ def test_the_first_version_lstm_backward_does_not_go_back_through_time() -> None
         return float(np.sum(lstm_forward(x, a0, parameters)[0] * G))
 
     for key, value in (("da0", a0), ("dx", x), ("dWf", parameters["Wf"])):
-        numerical = _central_differences(loss, value)
+        numerical = numerical_grad(loss, value)
         np.testing.assert_allclose(lstm_backward(G, caches)[key], numerical, rtol=1e-6, atol=1e-7)
         assert np.max(np.abs(_course_v1_lstm_backward(G, caches)[key] - numerical)) > 0.01, key
 
@@ -316,26 +317,10 @@ def test_the_first_version_lstm_backward_does_not_go_back_through_time() -> None
 # ------------------------------------------------------------------ gradients by finite differences
 
 
-def _central_differences(
-    f: Callable[[], float], array: np.ndarray, eps: float = 1e-6
-) -> np.ndarray:
-    """(f(θ + ε) − f(θ − ε)) / 2ε for each element θ of ``array``, changed in place and restored."""
-    grad = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        value = array[index]
-        array[index] = value + eps
-        plus = f()
-        array[index] = value - eps
-        minus = f()
-        array[index] = value
-        grad[index] = (plus - minus) / (2 * eps)
-    return grad
-
-
 def _check(loss: Callable[[], float], pairs: list[tuple[str, np.ndarray, np.ndarray]]) -> None:
     for name, grad, value in pairs:
         assert grad.shape == value.shape, name
-        numerical = _central_differences(loss, value)
+        numerical = numerical_grad(loss, value)
         np.testing.assert_allclose(grad, numerical, rtol=1e-6, atol=1e-7, err_msg=name)
 
 
@@ -452,7 +437,7 @@ def test_the_first_version_gate_derivatives_are_wrong() -> None:
     course = _course_v1_gate_derivatives(G_a, G_c, cache)
     concat = np.concatenate((a_prev, xt), axis=0)
     for gate, name in zip(GATES, ("dft", "dit", "dcct", "dot"), strict=True):
-        numerical = _central_differences(loss, parameters[f"W{gate}"])
+        numerical = numerical_grad(loss, parameters[f"W{gate}"])
         np.testing.assert_allclose(
             lstm_cell_backward(G_a, G_c, cache)[f"dW{gate}"], numerical, rtol=1e-6, atol=1e-7
         )

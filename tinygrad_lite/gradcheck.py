@@ -41,18 +41,18 @@ def _projected(fn: Callable[..., Tensor], args: list[Any], weights: np.ndarray |
 def numerical_grad(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     """Central differences (f(x + eps) - f(x - eps)) / 2eps of a scalar f, element by element.
 
-    `x` is perturbed in place and restored.
+    `x` is perturbed in place, through its own indices (so a view of any memory layout, a
+    transpose say, moves the elements f reads), and restored.
     """
-    g = np.zeros_like(x, dtype=np.float64)
-    flat = x.reshape(-1)
-    for i in range(flat.size):
-        orig = flat[i]
-        flat[i] = orig + eps
+    g = np.zeros(x.shape, dtype=np.float64)
+    for index in np.ndindex(x.shape):
+        orig = x[index]
+        x[index] = orig + eps
         hi = f()
-        flat[i] = orig - eps
+        x[index] = orig - eps
         lo = f()
-        flat[i] = orig
-        g.flat[i] = (hi - lo) / (2.0 * eps)
+        x[index] = orig
+        g[index] = (hi - lo) / (2.0 * eps)
     return g
 
 
@@ -336,31 +336,13 @@ class _ModuleProblem:
         """
         saved = [p.data.copy() for p in self.params]
         try:
-            return [_central_differences(self._value, p.data, eps) for p in self.params]
+            return [numerical_grad(self._value, p.data, eps) for p in self.params]
         finally:
             for p, data in zip(self.params, saved, strict=True):
                 p.data[...] = data
 
     def _value(self) -> float:
         return float(self.loss().data.reshape(()))
-
-
-def _central_differences(f: Callable[[], float], x: np.ndarray, eps: float) -> np.ndarray:
-    """(f(x + eps·e_i) − f(x − eps·e_i)) / 2eps for every element, in row-major order.
-
-    Like `numerical_grad`, but writes through `x`'s own indices, so that it moves the
-    elements of an array of any memory layout.
-    """
-    g = np.zeros(x.shape, dtype=np.float64)
-    for index in np.ndindex(x.shape):
-        orig = x[index]
-        x[index] = orig + eps
-        hi = f()
-        x[index] = orig - eps
-        lo = f()
-        x[index] = orig
-        g[index] = (hi - lo) / (2.0 * eps)
-    return g
 
 
 def gradcheck_module(
