@@ -429,6 +429,8 @@ BAD: list[tuple[Callable[[], Any], type[Exception], str]] = [
     (lambda: F.pad(_X, (1,)), ValueError, "1 widths for a 4-D tensor"),
     (lambda: F.pad(_X, (-3, -2)), ValueError, "would crop more than dimension 3's 4 elements"),
     (lambda: F.pad(_X, (1, 1), mode="reflect"), ValueError, "mode 'reflect' is not supported"),
+    (lambda: F.pad(tg.tensor([1, 2]), (1, 1), value=1.5), ValueError, "value 1.5 does not fit"),
+    (lambda: F.max_pool1d(tg.zeros(1, 1, 4), 2, 1.5), TypeError, "stride must be an int"),
     (lambda: F.fold(tg.zeros(1, 4, 5), (3, 3), 2), ValueError, "5 columns, but an output of"),
     (lambda: F.fold(tg.zeros(1, 5, 4), (3, 3), 2), ValueError, "5 rows are not a multiple"),
     (lambda: np.pad(tg.zeros(2, 2, requires_grad=True), 1, mode="edge"), TypeError, "mode='edge'"),

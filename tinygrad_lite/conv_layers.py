@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from . import convolution, pooling
-from .convolution import Size, padding_arg, sizes_arg
+from .convolution import Size, default_stride, padding_arg, sizes_arg
 from .module import Module, Parameter
 from .norm_layers import check_size
 from .pooling import refuse_ceil_mode
@@ -153,7 +153,7 @@ class _Pool(Module):
     def _setup(self, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool) -> None:
         refuse_ceil_mode(type(self).__name__, ceil_mode)
         self.kernel_size = self._size("kernel_size", kernel_size, 1)
-        default = stride is None or (isinstance(stride, (list, tuple)) and not stride)
+        default = default_stride(stride)
         self.stride = self.kernel_size if default else self._size("stride", stride, 1)
         self.padding = self._size("padding", padding, 0)
 

@@ -23,6 +23,7 @@ __all__ = [
     "batched",
     "conv1d",
     "conv2d",
+    "default_stride",
     "float_input",
     "fold",
     "numpy_pad",
@@ -108,7 +109,7 @@ def pad(
         raise TypeError(f"pad: widths must be ints, got {widths!r}")
     x = input if isinstance(input, Tensor) else Tensor(input)
     v = 0.0 if value is None else value
-    if x.dtype.kind != "f" and v != int(v):
+    if x.dtype.kind != "f" and not float(v).is_integer():
         raise ValueError(f"pad: value {v!r} does not fit the input's dtype {x.dtype}")
     return Pad.apply(x, pad=tuple(int(p) for p in widths), value=v)
 
@@ -186,11 +187,14 @@ def _conv_widths(padding: Pair | str, kernel: Pair, dilation: Pair) -> tuple[int
     return (pw, pw, ph, ph)
 
 
+def default_stride(stride: Any) -> bool:
+    """Whether a pool's stride is left to default to the kernel size: None, or PyTorch's []."""
+    return stride is None or (isinstance(stride, Sequence) and len(stride) == 0)
+
+
 def pool_stride(op: str, stride: Any, kernel: Pair) -> Pair:
     """A pool's stride, checked; None (or PyTorch's []) means the kernel size."""
-    if stride is None or (isinstance(stride, Sequence) and len(stride) == 0):
-        return kernel
-    return pair_arg(op, "stride", stride, 1)
+    return kernel if default_stride(stride) else pair_arg(op, "stride", stride, 1)
 
 
 def _conv(

@@ -18,6 +18,7 @@ from .convolution import (
     Pair,
     Size,
     batched,
+    default_stride,
     float_input,
     padded,
     pair_arg,
@@ -153,11 +154,7 @@ def _as_2d(op: str, input: Any) -> tuple[Tensor, bool]:
 
 def _window_1d(op: str, kernel_size: Any, stride: Any, padding: Any) -> tuple[Pair, Pair, Pair]:
     k = (1, single_arg(op, "kernel_size", kernel_size, 1))
-    s = (
-        k
-        if stride is None or stride == () or stride == []
-        else (1, single_arg(op, "stride", stride, 1))
-    )
+    s = k if default_stride(stride) else (1, single_arg(op, "stride", stride, 1))
     return k, s, (0, single_arg(op, "padding", padding, 0))
 
 
