@@ -338,6 +338,65 @@ def test_a_small_cnn_learns() -> None:
     assert (net(x).data.argmax(1) == y).all()
 
 
+# ------------------------------------------------------------------ transposed convolution
+
+
+@st.composite
+def _transpose_case(draw: Any) -> dict[str, Any]:
+    groups = draw(st.sampled_from([1, 2]))
+    k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    s, d = (draw(st.integers(1, 3)), draw(st.integers(1, 2))), (draw(st.integers(1, 2)), 1)
+    out_pad = tuple(draw(st.integers(0, max(a, b) - 1)) for a, b in zip(s, d, strict=True))
+    h, w = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    full = ((h - 1) * s[0] + d[0] * (k[0] - 1) + 1, (w - 1) * s[1] + d[1] * (k[1] - 1) + 1)
+    pad = tuple(draw(st.integers(0, (f + o - 1) // 2)) for f, o in zip(full, out_pad, strict=True))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    x = rng.standard_normal((2, 2 * groups, h, w))
+    weight = rng.standard_normal((2 * groups, draw(st.integers(1, 2)), *k))
+    settings_ = {"stride": s, "padding": pad, "dilation": d, "groups": groups}
+    return {"x": x, "w": weight, "out_pad": out_pad, "settings": settings_, "rng": rng}
+
+
+@settings(max_examples=15)
+@given(_transpose_case())
+def test_the_transposed_convolution_is_the_adjoint_of_the_convolution(c: dict[str, Any]) -> None:
+    """<conv2d(y, w), x> = <y, conv_transpose2d(x, w)> for all x and y: the defining identity."""
+    z = F.conv_transpose2d(c["x"], c["w"], output_padding=c["out_pad"], **c["settings"])
+    y = c["rng"].standard_normal(z.shape)
+    back = F.conv2d(y, c["w"], **c["settings"])
+    assert back.shape == c["x"].shape
+    lhs, rhs = np.sum(back.data * c["x"]), np.sum(y * z.data)
+    assert lhs == pytest.approx(rhs, rel=1e-12, abs=1e-12)
+
+
+@settings(max_examples=10)
+@given(_transpose_case())
+def test_the_transposed_convolution_against_finite_differences(c: dict[str, Any]) -> None:
+    x, w = Tensor(c["x"], requires_grad=True), Tensor(c["w"], requires_grad=True)
+    bias = Tensor(
+        c["rng"].standard_normal(c["w"].shape[1] * c["settings"]["groups"]), requires_grad=True
+    )
+
+    def transposed(a: Tensor, b: Tensor, bias: Tensor) -> Tensor:
+        return F.conv_transpose2d(a, b, bias, output_padding=c["out_pad"], **c["settings"])
+
+    assert gradcheck(transposed, x, w, bias)
+    assert gradgradcheck(transposed, x, w, bias)
+
+
+def test_transposed_layers_and_1d() -> None:
+    up = nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2, seed=2)
+    assert up.weight.shape == (4, 3, 3, 3) and up(tg.randn(2, 4, 5, 5)).shape == (2, 6, 10, 10)
+    bound = 1 / np.sqrt(3 * 9)  # fan_in = out_channels / groups · kh · kw
+    assert bound / 2 < np.abs(up.weight.data).max() <= bound
+    x = tg.randn(2, 2, 5)
+    one = nn.ConvTranspose1d(2, 3, 4, stride=2, padding=1, seed=3)
+    expected = F.conv_transpose2d(
+        x.unsqueeze(2), one.weight.unsqueeze(2), one.bias, stride=(1, 2), padding=(0, 1)
+    )
+    assert np.array_equal(one(x).data, expected.data.squeeze(2)) and one(x).shape == (2, 3, 10)
+
+
 # ------------------------------------------------------------------ 1-D, adaptive
 
 
@@ -434,6 +493,24 @@ BAD: list[tuple[Callable[[], Any], type[Exception], str]] = [
     (lambda: F.fold(tg.zeros(1, 4, 5), (3, 3), 2), ValueError, "5 columns, but an output of"),
     (lambda: F.fold(tg.zeros(1, 5, 4), (3, 3), 2), ValueError, "5 rows are not a multiple"),
     (lambda: np.pad(tg.zeros(2, 2, requires_grad=True), 1, mode="edge"), TypeError, "mode='edge'"),
+    (
+        lambda: F.conv_transpose2d(
+            tg.zeros(1, 1, 2, 2), tg.zeros(1, 1, 2, 2), stride=2, output_padding=2
+        ),
+        ValueError,
+        "output_padding (2, 2) must be smaller than the stride (2, 2) or the dilation (1, 1)",
+    ),
+    (
+        lambda: F.conv_transpose2d(tg.zeros(1, 1, 2, 2), tg.zeros(1, 1, 2, 2), padding=3),
+        ValueError,
+        "padding (3, 3) leaves no output",
+    ),
+    (
+        lambda: F.conv_transpose2d(tg.zeros(1, 3, 2, 2), tg.zeros(2, 1, 2, 2)),
+        ValueError,
+        "weight (2, 1, 2, 2) expects 2 input channels",
+    ),
+    (lambda: nn.ConvTranspose2d(2, 2, 2, padding="same"), ValueError, "padding must be ints"),
     (lambda: F.conv1d(tg.zeros(2, 3, 4, 4), tg.zeros(1, 3, 1)), ValueError, "(N, C, L) or (C, L)"),
     (lambda: F.conv1d(tg.zeros(2, 3, 4), tg.zeros(1, 3, 1, 1)), ValueError, "weight must be"),
     (

@@ -210,3 +210,29 @@ def test_one_dimensional_and_adaptive_functions_equal_pytorchs(data: Any) -> Non
     _close(ours_x.grad, theirs_x.grad)
     y, ty = F.adaptive_avg_pool1d(ours_x[0], out[0]), TF.adaptive_avg_pool1d(theirs_x[0], out[0])
     _close(y, ty)
+
+
+@settings(max_examples=40)
+@given(st.data())
+def test_transposed_convolutions_equal_pytorchs(data: Any) -> None:
+    draw = data.draw
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    groups = draw(st.sampled_from([1, 2]))
+    cin, cout = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    k, s, d = _pair(draw, 1, 3), _pair(draw, 1, 2), _pair(draw, 1, 2)
+    out_pad = tuple(draw(st.integers(0, max(a, b) - 1)) for a, b in zip(s, d, strict=True))
+    h, w = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    full = ((h - 1) * s[0] + d[0] * (k[0] - 1) + 1, (w - 1) * s[1] + d[1] * (k[1] - 1) + 1)
+    p = tuple(draw(st.integers(0, (f + o - 1) // 2)) for f, o in zip(full, out_pad, strict=True))
+    arrays = rng.standard_normal((2, cin, h, w)), rng.standard_normal((cin, cout // groups, *k))
+    ours, theirs = _both(*arrays, rng.standard_normal(cout))
+    kw = {"stride": s, "padding": p, "output_padding": out_pad, "groups": groups, "dilation": d}
+    y, ty = F.conv_transpose2d(*ours, **kw), TF.conv_transpose2d(*theirs, **kw)
+    _close(y, ty)
+    _backward(y, ty, rng)
+    for a, b in zip(ours, theirs, strict=True):
+        _close(a.grad, b.grad)
+    kw1 = {k: v[1] for k, v in kw.items() if k != "groups"}
+    x1, w1 = rng.standard_normal((2, cin, w)), rng.standard_normal((cin, cout // groups, k[1]))
+    y1 = F.conv_transpose1d(x1, w1, None, groups=groups, **kw1)
+    _close(y1, TF.conv_transpose1d(torch.tensor(x1), torch.tensor(w1), None, groups=groups, **kw1))

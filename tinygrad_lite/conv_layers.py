@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from . import convolution, pooling
+from . import conv_transpose, convolution, pooling
 from .convolution import Size, default_stride, padding_arg, sizes_arg
 from .module import Module, Parameter
 from .norm_layers import check_size
@@ -22,6 +22,8 @@ __all__ = [
     "AvgPool2d",
     "Conv1d",
     "Conv2d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
     "MaxPool1d",
     "MaxPool2d",
 ]
@@ -66,16 +68,30 @@ class _Conv(Module):
             self.padding: tuple[int, ...] | str = padding
         else:
             self.padding = sizes_arg(owner, "padding", padding, 0, n)
+        self._weights(bias, seed, dtype)
+
+    _transposed = False
+
+    def _weights(self, bias: bool, seed: Any, dtype: DTypeLike) -> None:
+        """The weight and bias, from U(−1/√fan_in, 1/√fan_in), fan_in = weight dim 1 · kernel.
+
+        The weight is (C_out, C_in/groups, *k), or (C_in, C_out/groups, *k) transposed.
+        """
         dt = np.dtype(dtype)
         if dt.kind != "f":
-            raise ValueError(f"{owner}: dtype must be a floating-point dtype, got {dt}")
+            raise ValueError(
+                f"{type(self).__name__}: dtype must be a floating-point dtype, got {dt}"
+            )
         rng = make_generator(seed)
-        bound = 1.0 / math.sqrt(in_channels // groups * math.prod(self.kernel_size))
-        shape = (out_channels, in_channels // groups, *self.kernel_size)
+        rows, columns = self.out_channels, self.in_channels // self.groups
+        if self._transposed:
+            rows, columns = self.in_channels, self.out_channels // self.groups
+        bound = 1.0 / math.sqrt(columns * math.prod(self.kernel_size))
+        shape = (rows, columns, *self.kernel_size)
         self.weight = Parameter(rng.uniform(-bound, bound, shape).astype(dt, copy=False))
         self.bias: Parameter | None = None
         if bias:
-            b = rng.uniform(-bound, bound, (out_channels,))
+            b = rng.uniform(-bound, bound, (self.out_channels,))
             self.bias = Parameter(b.astype(dt, copy=False))
 
     def extra_repr(self) -> str:
@@ -143,6 +159,98 @@ class Conv1d(_Conv):
             self.dilation[0],
             self.groups,
         )
+
+
+class ConvTranspose2d(_Conv):
+    """A 2-D transposed convolution layer, as PyTorch's `nn.ConvTranspose2d`.
+
+    The gradient of a convolution in its input (see `conv_transpose.conv_transpose2d`), which
+    grows an image by the stride. The weight has shape (in_channels, out_channels / groups,
+    kh, kw), drawn as PyTorch draws it, from U(−1/√fan_in, 1/√fan_in) with fan_in =
+    out_channels / groups · kh · kw.
+
+    Args:
+        in_channels: channels of the input.
+        out_channels: channels of the output.
+        kernel_size: an int or (kh, kw).
+        stride: the step between windows of the convolution this transposes.
+        padding: cut from every side of the result (ints only).
+        output_padding: added at the bottom and right, smaller than the stride or dilation.
+        groups: channel groups.
+        bias: whether to add a learnable bias.
+        dilation: the spacing between kernel elements.
+        padding_mode: only "zeros" is supported.
+        seed: an int or a `numpy.random.Generator` for the initial weights.
+        dtype: a floating-point dtype for the weights (float64 by default).
+    """
+
+    _transposed = True
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Size,
+        stride: Size = 1,
+        padding: Size = 0,
+        output_padding: Size = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: Size = 1,
+        padding_mode: str = "zeros",
+        seed: int | np.random.Generator | None = None,
+        dtype: DTypeLike = np.float64,
+    ) -> None:
+        if isinstance(padding, str):
+            raise ValueError(f"{type(self).__name__}: padding must be ints, got {padding!r}")
+        super().__init__(
+            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+            padding_mode, seed, dtype,
+        )  # fmt: skip
+        self.output_padding = sizes_arg(
+            type(self).__name__, "output_padding", output_padding, 0, self._dims
+        )
+
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        """Return the transposed convolution of x, (N, in_channels, H, W) or unbatched."""
+        assert not isinstance(self.padding, str)  # refused in __init__
+        if self._dims == 1:
+            return conv_transpose.conv_transpose1d(
+                x,
+                self.weight,
+                self.bias,
+                self.stride[0],
+                self.padding[0],
+                self.output_padding[0],
+                self.groups,
+                self.dilation[0],
+            )
+        return conv_transpose.conv_transpose2d(
+            x,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            self.output_padding,
+            self.groups,
+            self.dilation,
+        )
+
+    def extra_repr(self) -> str:
+        """Return the layer's settings, as PyTorch prints them."""
+        text = super().extra_repr()
+        if any(self.output_padding):
+            text += f", output_padding={self.output_padding}"
+        return text
+
+
+class ConvTranspose1d(ConvTranspose2d):
+    """A 1-D transposed convolution layer, as PyTorch's `nn.ConvTranspose1d`.
+
+    The arguments of `ConvTranspose2d`, with one size each, on (N, C, L) inputs.
+    """
+
+    _dims = 1
 
 
 class _Pool(Module):

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from . import creation, ops, tracing
+from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .convolution import conv1d, conv2d, fold, pad, unfold
 from .l1_losses import huber_loss, l1_loss, smooth_l1_loss
 from .normalization import batch_norm, embedding, layer_norm
@@ -69,6 +70,8 @@ __all__ = [
     "dropout",
     "conv1d",
     "conv2d",
+    "conv_transpose1d",
+    "conv_transpose2d",
     "max_pool1d",
     "max_pool2d",
     "avg_pool1d",
