@@ -10,6 +10,7 @@ import numpy as np
 from . import creation, ops, tracing
 from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .convolution import conv1d, conv2d, fold, pad, unfold
+from .distances import cosine_similarity, kl_div, pairwise_distance
 from .l1_losses import huber_loss, l1_loss, smooth_l1_loss
 from .normalization import batch_norm, embedding, layer_norm
 from .ops import losses as _losses
@@ -68,6 +69,9 @@ __all__ = [
     "maximum",
     "minimum",
     "dropout",
+    "cosine_similarity",
+    "pairwise_distance",
+    "kl_div",
     "conv1d",
     "conv2d",
     "conv_transpose1d",

@@ -3,10 +3,11 @@
 The names live in `module` (Parameter, Module), `containers` (Sequential, ModuleList,
 ModuleDict), `layers` (Linear, Identity, Flatten, Dropout and the losses), `activations`
 (ReLU, Tanh, Sigmoid, GELU, SiLU, ELU, Softmax, ...), `norm_layers` (LayerNorm, BatchNorm1d/2d,
-Embedding), `conv_layers` (Conv1d/2d and the pools), `recurrent` (RNN, LSTM, GRU and
-their cells) and `l1_loss_layers` (L1Loss, HuberLoss, SmoothL1Loss); this module gathers them,
-with `nn.init` and `nn.utils`, so that `nn.Linear`, `nn.Tanh`, `nn.Softmax(dim=1)` and
-`nn.CrossEntropyLoss()` read as they do in PyTorch.
+Embedding), `conv_layers` (Conv1d/2d and the pools), `recurrent` (RNN, LSTM, GRU and their
+cells), `dist_layers` (CosineSimilarity, PairwiseDistance, KLDivLoss) and `l1_loss_layers`
+(L1Loss, HuberLoss, SmoothL1Loss); this module gathers them, with `nn.init` and `nn.utils`, so
+that `nn.Linear`, `nn.Tanh`, `nn.Softmax(dim=1)` and `nn.CrossEntropyLoss()` read as they do in
+PyTorch.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from .conv_layers import (
     MaxPool1d,
     MaxPool2d,
 )
+from .dist_layers import CosineSimilarity, KLDivLoss, PairwiseDistance
 from .l1_loss_layers import HuberLoss, L1Loss, SmoothL1Loss
 from .layers import (
     BCELoss,
@@ -69,6 +71,7 @@ __all__ = [
     "Conv2d",
     "ConvTranspose1d",
     "ConvTranspose2d",
+    "CosineSimilarity",
     "CrossEntropyLoss",
     "Dropout",
     "ELU",
@@ -81,6 +84,7 @@ __all__ = [
     "HuberLoss",
     "Identity",
     "IncompatibleKeys",
+    "KLDivLoss",
     "L1Loss",
     "LSTM",
     "LSTMCell",
@@ -95,6 +99,7 @@ __all__ = [
     "ModuleDict",
     "ModuleList",
     "NLLLoss",
+    "PairwiseDistance",
     "Parameter",
     "RNN",
     "RNNCell",
