@@ -9,7 +9,7 @@ from hypothesis import settings
 
 from models import manual, manual_deep
 from models.buggy import CATALOGUE, forward_of, spec_of
-from models.buggy.networks import deep_backward, two_layer_backward
+from models.buggy.networks import conv_backward, deep_backward, two_layer_backward
 from tinygrad_lite import check_backward
 from tinygrad_lite.testing import BackwardMismatch, floats
 
@@ -41,7 +41,7 @@ def _report_examples() -> Any:
 def test_the_catalogue_covers_every_kind_on_both_networks() -> None:
     assert len(CATALOGUE) >= 10
     assert {b.kind for b in CATALOGUE} >= KINDS
-    assert {b.network for b in CATALOGUE} == {"two_layer", "deep"}
+    assert {b.network for b in CATALOGUE} == {"two_layer", "deep", "conv"}
 
 
 @pytest.mark.parametrize(
@@ -50,8 +50,14 @@ def test_the_catalogue_covers_every_kind_on_both_networks() -> None:
         ("two_layer", manual.backward_propagation),
         ("two_layer", two_layer_backward),
         ("deep", deep_backward),
+        ("conv", conv_backward),
     ],
-    ids=["manual.backward_propagation", "two_layer_backward", "manual_deep.L_model_backward"],
+    ids=[
+        "manual.backward_propagation",
+        "two_layer_backward",
+        "manual_deep.L_model_backward",
+        "manual_conv.conv_backward",
+    ],
 )
 def test_the_right_backward_passes(network: str, backward: Any) -> None:
     report = check_backward(forward_of(network), backward, **spec_of(network))

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .networks import DEEP, TWO_LAYER, deep_forward, two_layer_forward
+from .networks import CONV, DEEP, TWO_LAYER, conv_forward, deep_forward, two_layer_forward
 
 __all__ = ["CATALOGUE", "MODULES", "Bug", "forward_of", "spec_of"]
 
@@ -35,6 +35,7 @@ MODULES = (
     "first_bias_forgotten",
     "output_layer_transposed",
     "activation_gradient_sign",
+    "conv_window_without_stride",
 )
 
 
@@ -44,7 +45,7 @@ class Bug:
 
     Attributes:
         name: the module's name.
-        network: "two_layer" or "deep".
+        network: "two_layer", "deep" or "conv".
         kind: the kind of mistake ("missing 1/m", "transposed product", ...).
         causes: the gradients the harness may name as the first wrong one (the first of them
             unless the values hide the mistake there).
@@ -77,9 +78,9 @@ CATALOGUE = tuple(_load(name) for name in MODULES)
 
 def forward_of(network: str) -> Callable[..., Any]:
     """The forward pass a bug of `network` goes with."""
-    return two_layer_forward if network == "two_layer" else deep_forward
+    return {"two_layer": two_layer_forward, "deep": deep_forward, "conv": conv_forward}[network]
 
 
 def spec_of(network: str) -> dict[str, Any]:
-    """check_backward's inputs, params and labels for `network`."""
-    return dict(TWO_LAYER if network == "two_layer" else DEEP)
+    """check_backward's inputs, params and labels (and m) for `network`."""
+    return dict({"two_layer": TWO_LAYER, "deep": DEEP, "conv": CONV}[network])

@@ -1,4 +1,4 @@
-"""The two networks of the catalogue, written as a learner would: forward with NumPy calls.
+"""The networks of the catalogue, written as a learner would: forward with NumPy calls.
 
 `two_layer_forward` and `deep_forward` compute the cost as `check_backward` wants it (a Tensor
 when the arrays are Tensors, since NumPy calls on Tensors run the library's ops), with a cache
@@ -6,7 +6,9 @@ of named intermediates. The cost is the cross-entropy written from the logits,
 J = mean(max(Z, 0) − Z·Y + log(1 + e^(−|Z|))), which stays finite where σ(Z) rounds to 0 or 1,
 so that a backward pass that breaks down there can be caught. The backward passes that go with
 them are the course's: `models.manual.backward_propagation` as it is, and
-`models.manual_deep.L_model_backward` through `deep_backward`, which unpacks the cache.
+`models.manual_deep.L_model_backward` through `deep_backward`, which unpacks the cache. The
+third network is one convolutional layer (the convolution notebook's), cost ½ Σ Z², whose
+window products are NumPy calls too, checked against `models.manual_conv.conv_backward`.
 """
 
 from __future__ import annotations
@@ -16,12 +18,17 @@ from typing import Any
 
 import numpy as np
 
-from .. import manual_deep
+from .. import manual_conv, manual_deep
 
 __all__ = [
+    "CONV",
+    "CONV_HPARAMETERS",
     "DEEP",
     "DEEP_DIMS",
     "TWO_LAYER",
+    "conv_backward",
+    "conv_backward_from",
+    "conv_forward",
     "deep_backward",
     "deep_backward_from",
     "deep_forward",
@@ -48,6 +55,12 @@ DEEP: dict[str, Any] = {
         )
     },
     "labels": ("Y",),
+}
+CONV_HPARAMETERS = {"stride": 2, "pad": 1}
+CONV: dict[str, Any] = {  # channels last, as the course: a batch of 5×5 images with 2 channels
+    "inputs": {"A_prev": (M, 5, 5, 2)},
+    "params": {"W": (3, 3, 2, 3), "b": (1, 1, 1, 3)},
+    "m": M,
 }
 
 
@@ -111,3 +124,37 @@ def deep_backward_from(L_model_backward: Callable[..., dict]) -> Callable[..., d
 
 
 deep_backward = deep_backward_from(manual_deep.L_model_backward)
+
+
+def conv_forward(A_prev: Any, W: Any, b: Any) -> tuple[Any, dict]:
+    """One convolution (stride 2, padding 1), window by window with np.dot; J = ½ Σ Z².
+
+    With that cost dJ/dZ = Z, the gradient the course's example hands its conv_backward.
+    """
+    s, p = CONV_HPARAMETERS["stride"], CONV_HPARAMETERS["pad"]
+    m, n_H_prev, n_W_prev, _ = A_prev.shape
+    f, _, _, n_C = W.shape
+    A_pad = np.pad(A_prev, ((0, 0), (p, p), (p, p), (0, 0)))
+    n_H, n_W = (n_H_prev + 2 * p - f) // s + 1, (n_W_prev + 2 * p - f) // s + 1
+    columns = []
+    for h in range(n_H):
+        for w in range(n_W):
+            window = A_pad[:, h * s : h * s + f, w * s : w * s + f, :]
+            columns.append(np.dot(window.reshape(m, -1), W.reshape(-1, n_C)))
+    Z = np.stack(columns, axis=1).reshape(m, n_H, n_W, n_C) + b
+    return 0.5 * np.sum(Z * Z), {"Z": Z}
+
+
+def conv_backward_from(conv_backward: Callable[..., Any]) -> Callable[..., dict]:
+    """A backward for `check_backward` that calls a course-style `conv_backward(dZ, cache)`."""
+
+    def backward(A_prev: Any, W: Any, b: Any, cache: dict) -> dict:
+        dZ = cache["Z"]
+        dA_prev, dW, db = conv_backward(dZ, (A_prev, W, b, CONV_HPARAMETERS))
+        return {"dZ": dZ, "dA_prev": dA_prev, "dW": dW, "db": db}
+
+    backward.__doc__ = conv_backward.__doc__
+    return backward
+
+
+conv_backward = conv_backward_from(manual_conv.conv_backward)
