@@ -87,12 +87,13 @@ def _num_layers(parameters: Parameters, func: str) -> int:
         raise ValueError(
             f"{func}: parameters must be W1, b1, ..., WL, bL; got {sorted(parameters)}"
         )
+    previous = None
     for k in range(1, L + 1):
         W, b = np.shape(parameters[f"W{k}"]), np.shape(parameters[f"b{k}"])
-        previous = np.shape(parameters[f"W{k - 1}"]) if k > 1 else None
         if len(W) != 2 or b != (W[0], 1) or (previous is not None and W[1] != previous[0]):
             after = "" if previous is None else f" after W{k - 1} {previous}"
             raise ValueError(f"{func}: W{k} {W} and b{k} {b} do not fit together{after}")
+        previous = W
     return L
 
 
@@ -101,7 +102,7 @@ def _labels(Y: object, m: int, func: str) -> Array:
     Y = np.asarray(Y, dtype=np.float64)
     if Y.shape not in ((1, m), (m,)):
         raise ValueError(f"{func}: Y must have shape (1, {m}) or ({m},), got {Y.shape}")
-    if not np.all((Y == 0.0) | (Y == 1.0)):
+    if not ((Y == 0.0) | (Y == 1.0)).all():
         raise ValueError(f"{func}: Y must hold only 0 and 1, got {np.unique(Y)[:5].tolist()}")
     return Y.reshape(1, m)
 
@@ -178,10 +179,11 @@ def linear_forward(A: Array, W: Array, b: Array) -> tuple[Array, LinearCache]:
     Raises:
         ValueError: If the shapes do not fit together.
     """
-    if np.ndim(A) != 2 or np.ndim(W) != 2 or np.shape(b) != (np.shape(W)[0], 1):
-        raise ValueError(f"linear_forward: A {np.shape(A)}, W {np.shape(W)}, b {np.shape(b)}")
-    if np.shape(W)[1] != np.shape(A)[0]:
-        raise ValueError(f"linear_forward: W {np.shape(W)} does not fit A {np.shape(A)}")
+    shape_A, shape_W, shape_b = np.shape(A), np.shape(W), np.shape(b)
+    if len(shape_A) != 2 or len(shape_W) != 2 or shape_b != (shape_W[0], 1):
+        raise ValueError(f"linear_forward: A {shape_A}, W {shape_W}, b {shape_b}")
+    if shape_W[1] != shape_A[0]:
+        raise ValueError(f"linear_forward: W {shape_W} does not fit A {shape_A}")
     return np.dot(W, A) + b, (A, W, b)
 
 
