@@ -14,7 +14,17 @@ from typing import Any
 
 import numpy as np
 
-from .convolution import Pair, Size, batched, float_input, pair_arg, single_arg, unbatched
+from .convolution import (
+    Pair,
+    Size,
+    batched,
+    bias_arg,
+    check_weight,
+    float_input,
+    pair_arg,
+    single_arg,
+    unbatched,
+)
 from .ops.window import Fold, Pad
 from .tensor import Tensor
 
@@ -38,10 +48,7 @@ def _conv_transpose(
     Each input pixel scatters its channels, through the kernels, into the window it would have
     been computed from (`Fold` adds the overlaps), then `padding` is cut from every side.
     """
-    if w.dtype != x.dtype:
-        raise TypeError(f"{op}: input dtype {x.dtype} and weight dtype {w.dtype} differ")
-    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
-        raise ValueError(f"{op}: groups must be an int >= 1, got {groups!r}")
+    check_weight(op, x, w, groups)
     n, c, h, wd = x.shape
     cin, og, kh, kw = w.shape
     if c != cin or c % groups:
@@ -63,10 +70,7 @@ def _conv_transpose(
     )
     if any(f + o - 2 * p < 1 for f, o, p in zip(full, output_padding, padding, strict=True)):
         raise ValueError(f"{op}: padding {padding} leaves no output (full size {full})")
-    if bias is not None:
-        b = bias if isinstance(bias, Tensor) else Tensor(bias)
-        if b.shape != (oc,):
-            raise ValueError(f"{op}: bias must have shape ({oc},), got {b.shape}")
+    b = bias_arg(op, bias, oc)
     kernels = w.reshape(g, c // g, og * kh * kw).transpose(1, 2)  # (groups, C_out/g·kh·kw, C_in/g)
     cols = kernels @ x.reshape(n, g, c // g, h * wd)  # (N, groups, C_out/g·kh·kw, H·W)
     y = Fold.apply(
@@ -79,7 +83,7 @@ def _conv_transpose(
     (ph, pw), (oh, ow) = padding, output_padding
     if ph or pw or oh or ow:  # cut the padding from every side, add output_padding at the end
         y = Pad.apply(y, pad=(-pw, ow - pw, -ph, oh - ph), value=0.0)
-    return y if bias is None else y + b.reshape(1, oc, 1, 1)
+    return y if b is None else y + b.reshape(1, oc, 1, 1)
 
 
 def conv_transpose2d(

@@ -21,6 +21,8 @@ from .tensor import Tensor
 
 __all__ = [
     "batched",
+    "bias_arg",
+    "check_weight",
     "conv1d",
     "conv2d",
     "default_stride",
@@ -197,6 +199,29 @@ def pool_stride(op: str, stride: Any, kernel: Pair) -> Pair:
     return kernel if default_stride(stride) else pair_arg(op, "stride", stride, 1)
 
 
+def check_weight(op: str, x: Tensor, w: Tensor, groups: Any) -> None:
+    """Raise unless the weight has the input's dtype and groups is an int >= 1."""
+    if w.dtype != x.dtype:
+        raise TypeError(f"{op}: input dtype {x.dtype} and weight dtype {w.dtype} differ")
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{op}: groups must be an int >= 1, got {groups!r}")
+
+
+def bias_arg(op: str, bias: Any, channels: int, dtype: Any = None) -> Tensor | None:
+    """The bias as a (channels,) Tensor, or None; of `dtype` when one is given.
+
+    PyTorch's convolutions refuse a bias of another dtype; its transposed ones promote it.
+    """
+    if bias is None:
+        return None
+    b = bias if isinstance(bias, Tensor) else Tensor(bias)
+    if b.shape != (channels,):
+        raise ValueError(f"{op}: bias must have shape ({channels},), got {b.shape}")
+    if dtype is not None and b.dtype != dtype:
+        raise TypeError(f"{op}: input dtype {dtype} and bias dtype {b.dtype} differ")
+    return b
+
+
 def _conv(
     op: str,
     x: Tensor,
@@ -213,10 +238,7 @@ def _conv(
     `shown` holds the input's and the weight's shapes as the caller was given them, for the
     errors.
     """
-    if w.dtype != x.dtype:
-        raise TypeError(f"{op}: input dtype {x.dtype} and weight dtype {w.dtype} differ")
-    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
-        raise ValueError(f"{op}: groups must be an int >= 1, got {groups!r}")
+    check_weight(op, x, w, groups)
     n, c, h, wd = x.shape
     oc, cg, kh, kw = w.shape
     if c != cg * groups:
@@ -226,12 +248,7 @@ def _conv(
         )
     if oc % groups:
         raise ValueError(f"{op}: {oc} output channels do not split into {groups} groups")
-    if bias is not None:
-        b = bias if isinstance(bias, Tensor) else Tensor(bias)
-        if b.shape != (oc,):
-            raise ValueError(f"{op}: bias must have shape ({oc},), got {b.shape}")
-        if b.dtype != x.dtype:
-            raise TypeError(f"{op}: input dtype {x.dtype} and bias dtype {b.dtype} differ")
+    b = bias_arg(op, bias, oc, x.dtype)
     k = (kh, kw)
     widths = _conv_widths(padding, k, dilation)
     size = (h + widths[2] + widths[3], wd + widths[0] + widths[1])
@@ -245,7 +262,7 @@ def _conv(
         parts = cols.reshape(n, g, cg * kh * kw, oh * ow)
         y = w.reshape(g, oc // g, cg * kh * kw) @ parts  # (N, groups, C_out / groups, L)
     y = y.reshape(n, oc, oh, ow)
-    return y if bias is None else y + b.reshape(1, oc, 1, 1)
+    return y if b is None else y + b.reshape(1, oc, 1, 1)
 
 
 def conv2d(
