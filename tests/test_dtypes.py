@@ -60,6 +60,12 @@ OPS: dict[str, tuple[list[Binary], Binary]] = {
     "mul": ([operator.mul, np.multiply], np.multiply),
     "div": ([operator.truediv, np.divide], np.true_divide),
     "pow": ([operator.pow, np.power], np.power),
+    "remainder": ([operator.mod, np.remainder], np.remainder),
+    "fmod": (
+        [lambda a, b: a.fmod(b) if isinstance(a, Tensor) else np.fmod(a, b), np.fmod],
+        np.fmod,
+    ),
+    "floor_divide": ([operator.floordiv, np.floor_divide], np.floor_divide),
     "matmul": ([operator.matmul, np.matmul], np.matmul),
     "maximum": ([F.maximum, np.maximum], np.maximum),
     "minimum": ([F.minimum, np.minimum], np.minimum),
@@ -82,6 +88,9 @@ METHODS: dict[str, Binary] = {
     "mul": lambda a, b: a.mul(b),
     "div": lambda a, b: a.div(b),
     "pow": lambda a, b: a.pow(b),
+    "remainder": lambda a, b: a.remainder(b),
+    "fmod": lambda a, b: a.fmod(b),
+    "floor_divide": lambda a, b: a.floor_divide(b),
     "matmul": lambda a, b: a.matmul(b),
     "maximum": lambda a, b: a.maximum(b),
     "minimum": lambda a, b: a.minimum(b),
@@ -103,7 +112,7 @@ def _run(fn: Binary, a: Any, b: Any) -> tuple[Any, BaseException | None]:
     try:
         with np.errstate(all="ignore"):
             return fn(a, b), None
-    except (TypeError, ValueError, OverflowError, FloatingPointError) as e:
+    except (TypeError, ValueError, OverflowError, FloatingPointError, ZeroDivisionError) as e:
         return None, e
 
 
@@ -113,6 +122,12 @@ def deliberate_refusal(op: str, a: Any, b: Any) -> bool:
         return True
     if op == "matmul" and all(np.asarray(x).dtype.kind == "b" for x in (a, b)):
         return True  # NumPy's bool product is an or of ands, not a count; PyTorch refuses
+    if op in ("remainder", "fmod", "floor_divide"):
+        kind = np.result_type(*[x.data if isinstance(x, Tensor) else x for x in (a, b)]).kind
+        if kind == "b":
+            return True  # NumPy divides two bools as int8; PyTorch refuses
+        if kind in "iu" and not np.all(b.data if isinstance(b, Tensor) else b):
+            return True  # NumPy gives 0 for an integer division by zero; PyTorch raises
     if op == "where":
         for t, s in ((a, b), (b, a)):
             if isinstance(t, Tensor) and type(s) is int and t.dtype.kind in "iu":
@@ -178,10 +193,10 @@ CASES = {op: operand_cases(op) for op in OPS}
 
 
 def test_the_promotion_tables_cover_every_op_and_dtype_pair() -> None:
-    # 15 ops × 81 dtype pairs × (3 forms × 2 spellings, + 2 method forms for 9 ops), and
-    # 15 ops × 9 dtypes × 18 numbers × (2 sides × 2 spellings, + 1 method form for 9 ops)
-    expected = 15 * 81 * 6 + 9 * 81 * 2 + 15 * 9 * 18 * 4 + 9 * 9 * 18
-    assert sum(len(c) for c in CASES.values()) == expected == 19_926
+    # 18 ops × 81 dtype pairs × (3 forms × 2 spellings, + 2 method forms for 12 ops), and
+    # 18 ops × 9 dtypes × 18 numbers × (2 sides × 2 spellings, + 1 method form for 12 ops)
+    expected = 18 * 81 * 6 + 12 * 81 * 2 + 18 * 9 * 18 * 4 + 12 * 9 * 18
+    assert sum(len(c) for c in CASES.values()) == expected == 24_300
 
 
 @pytest.mark.parametrize("op", sorted(OPS))

@@ -64,6 +64,11 @@ def _reciprocal(x: Tensor) -> Tensor:
     return 1.0 / x
 
 
+def _floor_divide(x: Any, y: Any) -> Tensor:
+    a, b = _tensors(x, y, op="floor_divide")
+    return a.floor_divide(b)
+
+
 UFUNCS: dict[Any, Callable[..., Any]] = {
     np.add: _binary(F.Add),
     np.subtract: _binary(F.Sub),
@@ -89,6 +94,10 @@ UFUNCS: dict[Any, Callable[..., Any]] = {
     np.sin: _unary("sin"),
     np.cos: _unary("cos"),
     np.sign: _unary("sign"),
+    # PyTorch's remainder: a zero result keeps the dividend's sign (NumPy's, the divisor's)
+    np.remainder: _binary(F.Remainder),
+    np.fmod: _binary(F.Fmod),
+    np.floor_divide: _floor_divide,
 }
 
 # ufuncs whose result has no gradient by nature: computed on the values.

@@ -80,6 +80,9 @@ DOMAINS: dict[str, st.SearchStrategy[Any]] = {
     "distinct_offset": _grid(-300, 300, 100, 0.005),  # never equal to a "distinct" value
     "away_from_bounds": _grid(-30, 29, 10, 0.05),  # x.x5: never within 0.05 of ±0.5, ±1
     "log_probs": st.floats(-5, 0),
+    # x/y never within 1/64 of a whole number: remainder and fmod are smooth around them
+    "dividend": _grid(-40, 40, 8, 1 / 16),
+    "divisor": st.sampled_from([-4.0, -2.0, -1.0, -0.5, 0.5, 1.0, 2.0, 4.0]),
     "ties": _grid(-2, 2, 1),  # whole numbers from -2 to 2: repeated values in all but tiny draws
 }
 

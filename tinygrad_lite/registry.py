@@ -27,7 +27,8 @@ class OpSpec:
             "unit" (open (0, 1)), "away_from_0", "moderate" (exp stays small),
             "above_minus_1", "distinct" (no ties), "away_from_bounds" (clamp's kinks),
             "condition" (bool), "classes" (class indices), "log_probs", "ties" (whole
-            numbers, often repeated).
+            numbers, often repeated), "dividend" and "divisor" (quotients away from whole
+            numbers).
         kind: the shape and parameter rule the tests draw from: "elementwise" (one input,
             no parameters), "broadcast" (inputs that broadcast together), or the op's own rule
             ("reduce", "matmul", "getitem", "classify", "scan", "sort", ...).

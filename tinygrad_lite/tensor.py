@@ -11,6 +11,7 @@ from . import autograd, display, dtypes, engine, hooks, tracing
 from . import ops as F
 from .autograd import Context
 from .tensor_aliases import TensorAliasMethods
+from .tensor_divide import TensorDivideMethods
 from .tensor_inplace import TensorInPlaceMethods
 from .tensor_methods import TensorMethods
 from .tensor_scan import TensorScanMethods
@@ -87,7 +88,13 @@ def set_numpy_dispatch(ufunc: Callable[..., Any], function: Callable[..., Any]) 
     _numpy_dispatch.function = function
 
 
-class Tensor(TensorMethods, TensorScanMethods, TensorInPlaceMethods, TensorAliasMethods):
+class Tensor(
+    TensorMethods,
+    TensorScanMethods,
+    TensorInPlaceMethods,
+    TensorAliasMethods,
+    TensorDivideMethods,
+):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     Args:
@@ -388,10 +395,6 @@ class Tensor(TensorMethods, TensorScanMethods, TensorInPlaceMethods, TensorAlias
     def mul(self, other: Tensor | Scalar | np.ndarray) -> Tensor:
         """Self * other (elementwise), with broadcasting."""
         return F.Mul.apply(self, self._wrap(other, "mul"))
-
-    def div(self, other: Tensor | Scalar | np.ndarray) -> Tensor:
-        """Self / other (true division), with broadcasting."""
-        return F.Div.apply(self, self._wrap(other, "div"))
 
     def pow(self, exponent: Tensor | Scalar) -> Tensor:
         """Self ** exponent (a number gives the op `pow`, a tensor `pow_tensor`)."""

@@ -223,8 +223,10 @@ class TensorInPlaceMethods:
         """Self *= other, in place."""
         return self._in_place("mul_", lambda a, b: a.mul(b), other, np.multiply)
 
-    def div_(self, other: Any) -> Tensor:
-        """Self /= other (true division), in place."""
+    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """Self /= other (true division, or rounded as `div`'s `rounding_mode`), in place."""
+        if rounding_mode is not None:
+            return self._in_place("div_", lambda a, b: a.div(b, rounding_mode=rounding_mode), other)
         return self._in_place("div_", lambda a, b: a.div(b), other, np.divide)
 
     def _unrecorded(self, what: str, source: Any) -> np.ndarray:

@@ -15,11 +15,12 @@ from .autograd import no_grad
 from .tensor import Tensor
 
 __all__ = [
-    "abs", "allclose", "amax", "amin", "argmax", "argmin", "broadcast_to", "chunk", "clamp",
-    "diag", "dot", "equal", "exp", "flatten", "inference_mode", "is_tensor", "isclose",
-    "log", "log_softmax", "logsumexp", "matmul", "max", "mean", "min", "mm", "norm", "numel",
-    "outer", "permute", "prod", "relu", "reshape", "sigmoid", "softmax", "split", "sqrt",
-    "squeeze", "std", "sum", "tanh", "transpose", "tril", "triu", "unsqueeze", "var",
+    "abs", "allclose", "amax", "amin", "argmax", "argmin", "broadcast_to", "chunk", "clamp", "diag",
+    "div", "dot", "equal", "exp", "flatten", "floor_divide", "fmod", "inference_mode", "is_tensor",
+    "isclose", "log", "log_softmax", "logsumexp", "matmul", "max", "mean", "min", "mm", "norm",
+    "numel", "outer", "permute", "prod", "relu", "remainder", "reshape", "sigmoid", "softmax",
+    "split", "sqrt", "squeeze", "std", "sum", "tanh", "transpose", "tril", "triu", "unsqueeze",
+    "var",
 ]  # fmt: skip
 
 inference_mode = no_grad  # PyTorch's faster no_grad; here the two are the same
@@ -163,6 +164,29 @@ def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
     """The p-norm over `dim` (see `Tensor.norm`)."""
     return _t(input, "norm").norm(p, dim, keepdim)
+
+
+# ---------------------------------------------------------------------- division
+
+
+def div(input: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """The quotient input / other, or rounded down ("floor") or toward zero ("trunc")."""
+    return _t(input, "div").div(other, rounding_mode=rounding_mode)
+
+
+def remainder(input: Tensor, other: Any) -> Tensor:
+    """The remainder input % other, with the divisor's sign (Python's `%`)."""
+    return _t(input, "remainder").remainder(other)
+
+
+def fmod(input: Tensor, other: Any) -> Tensor:
+    """The remainder of input / other with the dividend's sign (C's fmod)."""
+    return _t(input, "fmod").fmod(other)
+
+
+def floor_divide(input: Tensor, other: Any) -> Tensor:
+    """The quotient input // other, rounded rounded down (no gradient)."""
+    return _t(input, "floor_divide").floor_divide(other)
 
 
 # ---------------------------------------------------------------------- products

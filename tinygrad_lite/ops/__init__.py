@@ -26,6 +26,7 @@ from .base import FloatFunction, call
 from .class_losses import CrossEntropy, NLLLoss
 from .classify import LogSoftmax, Softmax
 from .copies import Cast, Clone
+from .division import Fmod, Remainder, check_operands
 from .elementwise import (
     GELU,
     Abs,
@@ -82,6 +83,7 @@ __all__ = [
     "Expand",
     "Expm1",
     "Flip",
+    "Fmod",
     "Fold",
     "FloatFunction",
     "GELU",
@@ -110,6 +112,7 @@ __all__ = [
     "PowTensor",
     "Prod",
     "ReLU",
+    "Remainder",
     "Reshape",
     "Sigmoid",
     "Sign",
@@ -126,6 +129,7 @@ __all__ = [
     "Var",
     "Where",
     "call",
+    "check_operands",
     "check_reduction",
     "check_unit_interval",
     "normalize_axis",
