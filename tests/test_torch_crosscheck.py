@@ -137,6 +137,7 @@ TORCH: dict[str, TorchOp] = {
     ),
     "matmul": lambda ins, p: torch.matmul(*ins),
     "max": _reduce(torch.amax),
+    "fmod": lambda ins, p: torch.fmod(*ins),
     "maximum": lambda ins, p: torch.maximum(*ins),
     "mean": _reduce(torch.mean),
     "min": _reduce(torch.amin),
@@ -152,6 +153,7 @@ TORCH: dict[str, TorchOp] = {
     "prod": lambda ins, p: _prod(ins[0], p["axis"], p["keepdims"]),
     "pad": lambda ins, p: TF.pad(ins[0], p["pad"], value=p["value"]),
     "relu": lambda ins, p: torch.relu(ins[0]),
+    "remainder": lambda ins, p: torch.remainder(*ins),
     "reshape": lambda ins, p: torch.reshape(ins[0], p["shape"]),
     "sigmoid": lambda ins, p: torch.sigmoid(ins[0]),
     "sign": lambda ins, p: torch.sign(ins[0]),
@@ -184,8 +186,8 @@ TORCH: dict[str, TorchOp] = {
 # ops whose values are one IEEE operation (or a selection) per element: equal to the bit
 EXACT = {
     "abs", "add", "argmax", "argmin", "argsort", "cast", "cat", "clamp", "clone", "div",
-    "expand", "flip", "getitem", "leaky_relu", "max", "maximum", "min", "minimum", "mul", "neg",
-    "pad", "relu", "reshape", "sign", "sub", "transpose", "unfold", "where",
+    "expand", "flip", "fmod", "getitem", "leaky_relu", "max", "maximum", "min", "minimum", "mul",
+    "neg", "pad", "relu", "remainder", "reshape", "sign", "sub", "transpose", "unfold", "where",
 }  # fmt: skip
 NO_GRADIENT_HERE = {"sign"}  # PyTorch gives zeros; here the result does not require grad
 
