@@ -240,18 +240,25 @@ class Prod(Function):
     def backward(ctx: Context, grad: Any) -> tuple[Any]:
         x, y, axes, keepdims = ctx.saved
         g = expand(grad, axes, keepdims)
-        xv = x.data if is_tensor(x) else x
-        if not np.any(xv == 0) and (is_tensor(x) or not np.any(y == 0)):
-            return (g * (expand(y, axes, keepdims) / x),)  # (g·y)/x could overflow, y/x not
-        if is_tensor(x):
-            raise NotImplementedError(
-                "prod: the gradient of a gradient through a product with zero factors is not "
-                "supported"
-            )
-        # a zero factor, or a product that underflowed to 0 (where y/x loses the other factors)
-        return (g * _others_product(x, axes),)
+        if not is_tensor(x):  # the branch reads values: a compiled step takes it on every call
+            return (tracing.replayed(_product_gradient, g, x, expand(y, axes, keepdims), axes),)
+        if not np.any(x.data == 0):
+            return (g * (expand(y, axes, keepdims) / x),)
+        raise NotImplementedError(
+            "prod: the gradient of a gradient through a product with zero factors is not supported"
+        )
 
     formula = ("{g} ⊙ {out}/{0}",)
+
+
+def _product_gradient(g: Any, x: Any, y: Any, axes: tuple[int, ...]) -> Any:
+    """The gradient g·∂y/∂x of a product y: g·(y/x), or g times the other elements' product.
+
+    The second where a factor is 0 or y underflowed to 0 (y/x would lose the other factors).
+    """
+    if not np.any(x == 0) and not np.any(y == 0):
+        return g * (y / x)  # (g·y)/x could overflow, y/x not
+    return g * _others_product(x, axes)
 
 
 def _others_product(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:

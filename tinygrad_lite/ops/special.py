@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from .. import tracing
 from .base import Any, Context, FloatFunction, call, np, register
 
 # NumPy has no erf: Python's (the C library's, correctly rounded to within an ulp) on every
@@ -13,7 +14,11 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
 def erf(x: Any) -> Any:
-    """math.erf on every element of a float array, in its dtype."""
+    """math.erf on every element of a float array, in its dtype (one call in a compiled step)."""
+    return tracing.replayed(_erf_values, x)
+
+
+def _erf_values(x: Any) -> Any:
     return np.asarray(_ERF(x)).astype(x.dtype)
 
 
