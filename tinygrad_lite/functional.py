@@ -8,9 +8,25 @@ from typing import Any
 import numpy as np
 
 from . import creation, ops, tracing
+from .act_functions import (
+    celu,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    mish,
+    prelu,
+    selu,
+    softshrink,
+    softsign,
+    tanhshrink,
+)
+from .attention import scaled_dot_product_attention
+from .channel_drop import dropout1d, dropout2d
 from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .convolution import conv1d, conv2d, fold, pad, unfold
 from .distances import cosine_similarity, kl_div, pairwise_distance
+from .group_norms import group_norm, instance_norm
 from .l1_losses import huber_loss, l1_loss, smooth_l1_loss
 from .normalization import batch_norm, embedding, layer_norm
 from .ops import losses as _losses
@@ -72,6 +88,7 @@ __all__ = [
     "cosine_similarity",
     "pairwise_distance",
     "kl_div",
+    "scaled_dot_product_attention",
     "conv1d",
     "conv2d",
     "conv_transpose1d",
@@ -85,6 +102,21 @@ __all__ = [
     "pad",
     "unfold",
     "fold",
+    "group_norm",
+    "instance_norm",
+    "hardswish",
+    "hardsigmoid",
+    "mish",
+    "softsign",
+    "tanhshrink",
+    "hardshrink",
+    "softshrink",
+    "celu",
+    "selu",
+    "glu",
+    "prelu",
+    "dropout1d",
+    "dropout2d",
 ]
 
 

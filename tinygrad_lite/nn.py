@@ -4,16 +4,31 @@ The names live in `module` (Parameter, Module), `containers` (Sequential, Module
 ModuleDict), `layers` (Linear, Identity, Flatten, Dropout and the losses), `activations`
 (ReLU, Tanh, Sigmoid, GELU, SiLU, ELU, Softmax, ...), `norm_layers` (LayerNorm, BatchNorm1d/2d,
 Embedding), `conv_layers` (Conv1d/2d and the pools), `recurrent` (RNN, LSTM, GRU and their
-cells), `dist_layers` (CosineSimilarity, PairwiseDistance, KLDivLoss) and `l1_loss_layers`
-(L1Loss, HuberLoss, SmoothL1Loss); this module gathers them, with `nn.init` and `nn.utils`, so
-that `nn.Linear`, `nn.Tanh`, `nn.Softmax(dim=1)` and `nn.CrossEntropyLoss()` read as they do in
-PyTorch.
+cells), `dist_layers` (CosineSimilarity, PairwiseDistance, KLDivLoss), `l1_loss_layers`
+(L1Loss, HuberLoss, SmoothL1Loss), `attn_layers` (MultiheadAttention) and `transformer`
+(TransformerEncoderLayer, TransformerEncoder); this module gathers them, with `nn.init` and
+`nn.utils`, so that `nn.Linear`, `nn.Tanh`, `nn.Softmax(dim=1)` and `nn.CrossEntropyLoss()` read
+as they do in PyTorch.
 """
 
 from __future__ import annotations
 
 from . import init as init
 from . import nn_utils as utils
+from .act_layers import (
+    CELU,
+    GLU,
+    SELU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    LogSigmoid,
+    Mish,
+    PReLU,
+    Softshrink,
+    Softsign,
+    Tanhshrink,
+)
 from .activations import (
     ELU,
     GELU,
@@ -28,6 +43,7 @@ from .activations import (
     Softplus,
     Tanh,
 )
+from .attn_layers import MultiheadAttention
 from .containers import ModuleDict, ModuleList, Sequential
 from .conv_layers import (
     AdaptiveAvgPool1d,
@@ -42,6 +58,7 @@ from .conv_layers import (
     MaxPool2d,
 )
 from .dist_layers import CosineSimilarity, KLDivLoss, PairwiseDistance
+from .group_layers import GroupNorm, InstanceNorm1d, InstanceNorm2d
 from .l1_loss_layers import HuberLoss, L1Loss, SmoothL1Loss
 from .layers import (
     BCELoss,
@@ -55,8 +72,10 @@ from .layers import (
     NLLLoss,
 )
 from .module import IncompatibleKeys, Module, Parameter
+from .more_layers import Dropout1d, Dropout2d, Unflatten
 from .norm_layers import BatchNorm1d, BatchNorm2d, Embedding, LayerNorm
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .transformer import TransformerEncoder, TransformerEncoderLayer
 
 __all__ = [
     "AdaptiveAvgPool1d",
@@ -67,6 +86,7 @@ __all__ = [
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "CELU",
     "Conv1d",
     "Conv2d",
     "ConvTranspose1d",
@@ -74,16 +94,25 @@ __all__ = [
     "CosineSimilarity",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout1d",
+    "Dropout2d",
     "ELU",
     "Embedding",
     "Flatten",
     "GELU",
+    "GLU",
     "GRU",
     "GRUCell",
+    "GroupNorm",
+    "Hardshrink",
+    "Hardsigmoid",
+    "Hardswish",
     "Hardtanh",
     "HuberLoss",
     "Identity",
     "IncompatibleKeys",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
     "KLDivLoss",
     "L1Loss",
     "LSTM",
@@ -91,27 +120,38 @@ __all__ = [
     "LayerNorm",
     "LeakyReLU",
     "Linear",
+    "LogSigmoid",
     "LogSoftmax",
     "MSELoss",
     "MaxPool1d",
     "MaxPool2d",
+    "Mish",
     "Module",
     "ModuleDict",
     "ModuleList",
+    "MultiheadAttention",
     "NLLLoss",
+    "PReLU",
     "PairwiseDistance",
     "Parameter",
     "RNN",
     "RNNCell",
     "ReLU",
     "ReLU6",
+    "SELU",
     "Sequential",
     "SiLU",
     "Sigmoid",
     "SmoothL1Loss",
     "Softmax",
     "Softplus",
+    "Softshrink",
+    "Softsign",
     "Tanh",
+    "Tanhshrink",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
+    "Unflatten",
     "init",
     "utils",
 ]

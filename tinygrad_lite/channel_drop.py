@@ -1,0 +1,139 @@
+"""Channel dropout on Tensors: dropout1d, dropout2d (as PyTorch's `F`), whole channels at once.
+
+Where `functional.dropout` zeroes single elements, these zero whole channels: one draw per
+(sample, channel) pair decides for all of its positions, as PyTorch's `F.dropout1d` and
+`F.dropout2d`. The mask is drawn the way `functional.dropout` draws its own: uniform numbers
+from the given generator (or the library's default one, which `tinygrad_lite.manual_seed`
+reseeds), a channel kept where its number is >= p, the kept ones scaled by 1/(1 - p); in a
+compiled step every call draws afresh, as eager calls would.
+
+>>> import numpy as np
+>>> from tinygrad_lite import Tensor
+>>> x = Tensor(np.ones((1, 4, 3)))
+>>> y = dropout1d(x, p=0.5, generator=0)
+>>> y.data[0].tolist()
+[[2.0, 2.0, 2.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from . import tracing
+from .rng import generator as make_generator
+from .tensor import Tensor
+
+__all__ = ["check_probability", "dropout1d", "dropout2d"]
+
+
+def check_probability(owner: str, p: Any) -> float:
+    """`p` as a float in [0, 1], or a ValueError naming `owner` and the value.
+
+    Args:
+        owner: the function or layer named in the error.
+        p: the probability to check (a real number, not a bool).
+
+    Returns:
+        p as a float.
+
+    Raises:
+        ValueError: p is not a real number in [0, 1].
+    """
+    if (
+        isinstance(p, bool)
+        or not isinstance(p, (int, float, np.integer, np.floating))
+        or not 0 <= p <= 1
+    ):
+        raise ValueError(f"{owner}: p must be a probability in [0, 1], got {p!r}")
+    return float(p)
+
+
+def _drop_channels(x: Tensor, p: float, training: bool, generator: Any) -> Tensor:
+    """The input times a mask of shape (N, C, 1, ...): 0 or 1/(1 - p) per (sample, channel)."""
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return x * 0.0
+    shape = x.shape[:2] + (1,) * (x.ndim - 2)
+    u = tracing.random_call(make_generator(generator).random, shape)
+    keep = (u >= p).astype(x.dtype) * (1.0 / (1.0 - p))  # 0 or 1/(1-p), in x's dtype
+    return x * Tensor._make(keep, False, None)
+
+
+def dropout1d(
+    input: Tensor | np.ndarray, p: float = 0.5, training: bool = True, generator: Any = None
+) -> Tensor:
+    """Zero whole channels of (N, C, L) or unbatched (C, L) input, as PyTorch's `F.dropout1d`.
+
+    Each channel (a row of L values) is zeroed with probability p, independently for every
+    sample; the others are scaled by 1/(1 - p), so the expectation is the input.
+
+    Args:
+        input: (N, C, L), or (C, L) for one sample.
+        p: the probability of zeroing a channel, in [0, 1].
+        training: drop (True) or return the input as it is (False).
+        generator: a `numpy.random.Generator`, an int seed, or None for the library's default
+            generator.
+
+    Returns:
+        A tensor of the input's shape (the input itself when not training or p = 0).
+
+    Raises:
+        ValueError: p outside [0, 1], or an input that is neither 2-D nor 3-D.
+    """
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    p = check_probability("dropout1d", p)
+    if x.ndim not in (2, 3):
+        raise ValueError(
+            f"dropout1d: expected a 2D (C, L) or 3D (N, C, L) input, got a {x.ndim}D input of "
+            f"shape {x.shape}"
+        )
+    if x.ndim == 2:
+        return _drop_channels(x.unsqueeze(0), p, training, generator).squeeze(0)
+    return _drop_channels(x, p, training, generator)
+
+
+def dropout2d(
+    input: Tensor | np.ndarray, p: float = 0.5, training: bool = True, generator: Any = None
+) -> Tensor:
+    """Zero whole channels of (N, C, H, W) input, as PyTorch's `F.dropout2d`.
+
+    Each channel (an H×W map) is zeroed with probability p, independently for every sample;
+    the others are scaled by 1/(1 - p). A 3D input is read as PyTorch reads it today, as
+    (N, C, L) with rows of L values dropped (channel dropout in 1D), with a warning: PyTorch
+    announces it will read it as an unbatched (C, H, W) instead. Use `dropout1d` for (N, C, L),
+    or give one sample as (1, C, H, W).
+
+    Args:
+        input: (N, C, H, W); (N, C, L) with a warning.
+        p: the probability of zeroing a channel, in [0, 1].
+        training: drop (True) or return the input as it is (False).
+        generator: a `numpy.random.Generator`, an int seed, or None for the library's default
+            generator.
+
+    Returns:
+        A tensor of the input's shape (the input itself when not training or p = 0).
+
+    Raises:
+        ValueError: p outside [0, 1], or an input that is neither 3-D nor 4-D (PyTorch still
+            runs those with a warning that they will become an error).
+    """
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    p = check_probability("dropout2d", p)
+    if x.ndim not in (3, 4):
+        raise ValueError(
+            f"dropout2d: expected a 4D (N, C, H, W) input, got a {x.ndim}D input of shape "
+            f"{x.shape} (use dropout for element-wise dropout, dropout1d for (N, C, L))"
+        )
+    if x.ndim == 3:
+        warnings.warn(
+            f"dropout2d: the 3D input of shape {x.shape} is read as (N, C, L), as PyTorch reads "
+            "it today, and whole rows of L values are dropped; PyTorch will read it as an "
+            "unbatched (C, H, W) in a future release. Use dropout1d for (N, C, L), or give one "
+            "sample as (1, C, H, W).",
+            stacklevel=2,
+        )
+    return _drop_channels(x, p, training, generator)
