@@ -11,24 +11,16 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import numpy as np
 
 from . import group_norms
 from .module import Module, Parameter
-from .norm_layers import check_size
+from .norm_layers import RunningNorm, check_size, float_dtype
 from .normalization import check_eps
 from .tensor import DTypeLike, Tensor
 
 __all__ = ["GroupNorm", "InstanceNorm1d", "InstanceNorm2d"]
-
-
-def _float_dtype(owner: str, dtype: DTypeLike) -> np.dtype[Any]:
-    dt = np.dtype(dtype)
-    if dt.kind != "f":
-        raise ValueError(f"{owner}: dtype must be a floating-point dtype, got {dt}")
-    return dt
 
 
 class GroupNorm(Module):
@@ -72,7 +64,7 @@ class GroupNorm(Module):
             )
         self.eps = check_eps("GroupNorm", eps)
         self.affine = bool(affine)
-        dt = _float_dtype("GroupNorm", dtype)
+        dt = float_dtype("GroupNorm", dtype)
         self.weight: Parameter | None = None
         self.bias: Parameter | None = None
         if self.affine:
@@ -103,7 +95,7 @@ class GroupNorm(Module):
         )
 
 
-class InstanceNorm1d(Module):
+class InstanceNorm1d(RunningNorm):
     """Instance normalisation of (N, C, L) or unbatched (C, L) input, as PyTorch's.
 
     Each channel of each sample is normalised with its own mean and biased variance over L:
@@ -148,43 +140,9 @@ class InstanceNorm1d(Module):
         bias: bool = True,
         dtype: DTypeLike = np.float64,
     ) -> None:
-        super().__init__()
-        owner = type(self).__name__
-        self.num_features = check_size(owner, "num_features", num_features)
-        self.eps = check_eps(owner, eps)
-        if momentum is not None and (
-            isinstance(momentum, bool)
-            or not isinstance(momentum, (int, float, np.integer, np.floating))
-            or not 0 <= momentum <= 1
-        ):
-            raise ValueError(f"{owner}: momentum must be in [0, 1] or None, got {momentum!r}")
-        self.momentum = None if momentum is None else float(momentum)
-        self.affine = bool(affine)
-        self.track_running_stats = bool(track_running_stats)
-        self.dtype = _float_dtype(owner, dtype)
-        c = self.num_features
-        self.weight: Parameter | None = None
-        self.bias: Parameter | None = None
-        if self.affine:
-            self.weight = Parameter(np.ones(c, self.dtype))
-            if bias:
-                self.bias = Parameter(np.zeros(c, self.dtype))
-        self.running_mean: Tensor | None
-        self.running_var: Tensor | None
-        self.num_batches_tracked: Tensor | None
-        track = self.track_running_stats
-        self.register_buffer("running_mean", Tensor(np.zeros(c, self.dtype)) if track else None)
-        self.register_buffer("running_var", Tensor(np.ones(c, self.dtype)) if track else None)
-        count = Tensor(np.array(0, np.int64)) if track else None
-        self.register_buffer("num_batches_tracked", count)
-
-    def reset_running_stats(self) -> None:
-        """Running mean 0, running variance 1 (new arrays, as an update)."""
-        if self.running_mean is not None and self.running_var is not None:
-            self.running_mean.data = np.zeros_like(self.running_mean.data)
-            self.running_var.data = np.ones_like(self.running_var.data)
-        if self.num_batches_tracked is not None:
-            self.num_batches_tracked.data = np.zeros_like(self.num_batches_tracked.data)
+        super().__init__(
+            num_features, eps, momentum, affine, track_running_stats, bias=bias, dtype=dtype
+        )
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """Return x normalised per sample and channel (or by the running statistics in eval).

@@ -13,7 +13,7 @@ from .normalization import check_eps, normalized_shape_arg
 from .rng import generator as make_generator
 from .tensor import DTypeLike, Tensor
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "Embedding", "LayerNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "Embedding", "LayerNorm", "RunningNorm"]
 
 
 def check_size(owner: str, name: str, value: Any) -> int:
@@ -25,7 +25,8 @@ def check_size(owner: str, name: str, value: Any) -> int:
     return int(value)
 
 
-def _float_dtype(owner: str, dtype: DTypeLike) -> np.dtype[Any]:
+def float_dtype(owner: str, dtype: DTypeLike) -> np.dtype[Any]:
+    """`dtype` as a NumPy dtype, refused unless it is a floating-point one."""
     dt = np.dtype(dtype)
     if dt.kind != "f":
         raise ValueError(f"{owner}: dtype must be a floating-point dtype, got {dt}")
@@ -64,7 +65,7 @@ class LayerNorm(Module):
         self.normalized_shape = normalized_shape_arg("LayerNorm", normalized_shape)
         self.eps = check_eps("LayerNorm", eps)
         self.elementwise_affine = bool(elementwise_affine)
-        dt = _float_dtype("LayerNorm", dtype)
+        dt = float_dtype("LayerNorm", dtype)
         self.weight: Parameter | None = None
         self.bias: Parameter | None = None
         if self.elementwise_affine:
@@ -83,7 +84,65 @@ class LayerNorm(Module):
         )
 
 
-class BatchNorm1d(Module):
+class RunningNorm(Module):
+    """What the per-channel normalisations with running statistics share (BatchNorm, InstanceNorm).
+
+    The checked settings, the affine `weight` (ones) and `bias` (zeros) of C values, and the
+    running statistics as buffers under PyTorch's names (`running_mean`, `running_var`,
+    `num_batches_tracked`), or None without `track_running_stats`. The subclasses give
+    PyTorch's defaults and the forward pass.
+    """
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float,
+        momentum: float | None,
+        affine: bool,
+        track_running_stats: bool,
+        bias: bool = True,
+        dtype: DTypeLike = np.float64,
+    ) -> None:
+        super().__init__()
+        owner = type(self).__name__
+        self.num_features = check_size(owner, "num_features", num_features)
+        self.eps = check_eps(owner, eps)
+        if momentum is not None and (
+            isinstance(momentum, bool)
+            or not isinstance(momentum, (int, float, np.integer, np.floating))
+            or not 0 <= momentum <= 1
+        ):
+            raise ValueError(f"{owner}: momentum must be in [0, 1] or None, got {momentum!r}")
+        self.momentum = None if momentum is None else float(momentum)
+        self.affine = bool(affine)
+        self.track_running_stats = bool(track_running_stats)
+        self.dtype = float_dtype(owner, dtype)
+        c = self.num_features
+        self.weight: Parameter | None = None
+        self.bias: Parameter | None = None
+        if self.affine:
+            self.weight = Parameter(np.ones(c, self.dtype))
+            if bias:
+                self.bias = Parameter(np.zeros(c, self.dtype))
+        self.running_mean: Tensor | None
+        self.running_var: Tensor | None
+        self.num_batches_tracked: Tensor | None
+        track = self.track_running_stats
+        self.register_buffer("running_mean", Tensor(np.zeros(c, self.dtype)) if track else None)
+        self.register_buffer("running_var", Tensor(np.ones(c, self.dtype)) if track else None)
+        count = Tensor(np.array(0, np.int64)) if track else None
+        self.register_buffer("num_batches_tracked", count)
+
+    def reset_running_stats(self) -> None:
+        """Running mean 0, running variance 1, no batch counted (new arrays, as an update)."""
+        if self.running_mean is not None and self.running_var is not None:
+            self.running_mean.data = np.zeros_like(self.running_mean.data)
+            self.running_var.data = np.ones_like(self.running_var.data)
+        if self.num_batches_tracked is not None:
+            self.num_batches_tracked.data = np.zeros_like(self.num_batches_tracked.data)
+
+
+class BatchNorm1d(RunningNorm):
     """Batch normalisation of each channel of (N, C) or (N, C, L) input, as PyTorch's.
 
     In training mode, y = (x - mean) / √(var + eps) · weight + bias with the batch's mean and
@@ -125,42 +184,7 @@ class BatchNorm1d(Module):
         track_running_stats: bool = True,
         dtype: DTypeLike = np.float64,
     ) -> None:
-        super().__init__()
-        owner = type(self).__name__
-        self.num_features = check_size(owner, "num_features", num_features)
-        self.eps = check_eps(owner, eps)
-        if momentum is not None and (
-            isinstance(momentum, bool)
-            or not isinstance(momentum, (int, float, np.integer, np.floating))
-            or not 0 <= momentum <= 1
-        ):
-            raise ValueError(f"{owner}: momentum must be in [0, 1] or None, got {momentum!r}")
-        self.momentum = None if momentum is None else float(momentum)
-        self.affine = bool(affine)
-        self.track_running_stats = bool(track_running_stats)
-        self.dtype = _float_dtype(owner, dtype)
-        c = self.num_features
-        self.weight: Parameter | None = None
-        self.bias: Parameter | None = None
-        if self.affine:
-            self.weight = Parameter(np.ones(c, self.dtype))
-            self.bias = Parameter(np.zeros(c, self.dtype))
-        self.running_mean: Tensor | None
-        self.running_var: Tensor | None
-        self.num_batches_tracked: Tensor | None
-        track = self.track_running_stats
-        self.register_buffer("running_mean", Tensor(np.zeros(c, self.dtype)) if track else None)
-        self.register_buffer("running_var", Tensor(np.ones(c, self.dtype)) if track else None)
-        count = Tensor(np.array(0, np.int64)) if track else None
-        self.register_buffer("num_batches_tracked", count)
-
-    def reset_running_stats(self) -> None:
-        """Running mean 0, running variance 1, no batch counted (new arrays, as an update)."""
-        if self.running_mean is not None and self.running_var is not None:
-            self.running_mean.data = np.zeros_like(self.running_mean.data)
-            self.running_var.data = np.ones_like(self.running_var.data)
-        if self.num_batches_tracked is not None:
-            self.num_batches_tracked.data = np.zeros_like(self.num_batches_tracked.data)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype=dtype)
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """Return x normalised per channel (batch statistics in training, else running ones).
@@ -267,7 +291,7 @@ class Embedding(Module):
                 )
             padding_idx = int(padding_idx) % v
         self.padding_idx = padding_idx
-        dt = _float_dtype("Embedding", dtype)
+        dt = float_dtype("Embedding", dtype)
         w = make_generator(seed).standard_normal((v, self.embedding_dim))
         if padding_idx is not None:
             w[padding_idx] = 0.0
