@@ -11,11 +11,11 @@ from . import conv_transpose, convolution, pooling
 from .convolution import Size, default_stride, padding_arg, sizes_arg
 from .module import Module, Parameter
 from .norm_layers import check_size
-from .pooling import refuse_ceil_mode
 from .rng import generator as make_generator
 from .tensor import DTypeLike, Tensor
 
 __all__ = [
+    "PADDING_MODES",
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
     "AvgPool1d",
@@ -27,6 +27,9 @@ __all__ = [
     "MaxPool1d",
     "MaxPool2d",
 ]
+
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 class _Conv(Module):
@@ -58,8 +61,14 @@ class _Conv(Module):
                 f"{owner}: in_channels {in_channels} and out_channels {out_channels} must both "
                 f"be multiples of groups {groups}"
             )
-        if padding_mode != "zeros":
-            raise ValueError(f"{owner}: padding_mode {padding_mode!r} is not supported; 'zeros'")
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(
+                f"{owner}: padding_mode must be one of {', '.join(map(repr, PADDING_MODES))}, "
+                f"got {padding_mode!r}"
+            )
+        if padding_mode != "zeros" and self._transposed:
+            raise ValueError(f"{owner}: padding_mode must be 'zeros', got {padding_mode!r}")
+        self.padding_mode = padding_mode
         self.kernel_size = sizes_arg(owner, "kernel_size", kernel_size, 1, n)
         self.stride = sizes_arg(owner, "stride", stride, 1, n)
         self.dilation = sizes_arg(owner, "dilation", dilation, 1, n)
@@ -71,6 +80,25 @@ class _Conv(Module):
         self._weights(bias, seed, dtype)
 
     _transposed = False
+
+    def _padded(self, x: Tensor | np.ndarray) -> tuple[Tensor | np.ndarray, tuple[int, ...] | str]:
+        """The input padded in `padding_mode` and the padding left for the convolution.
+
+        "zeros" leaves the padding to the convolution; the other modes pad first, PyTorch's
+        way: d(k − 1) in all for "same", the odd element on the right.
+        """
+        if self.padding_mode == "zeros" or self.padding == "valid":
+            return x, self.padding
+        widths: list[int] = []
+        for i in reversed(range(self._dims)):
+            if isinstance(self.padding, str):  # "same"
+                total = self.dilation[i] * (self.kernel_size[i] - 1)
+                widths += [total // 2, total - total // 2]
+            else:
+                widths += [self.padding[i], self.padding[i]]
+        if any(widths):
+            x = convolution.pad(x, widths, mode=self.padding_mode)
+        return x, (0,) * self._dims
 
     def _weights(self, bias: bool, seed: Any, dtype: DTypeLike) -> None:
         """The weight and bias, from U(−1/√fan_in, 1/√fan_in), fan_in = weight dim 1 · kernel.
@@ -106,7 +134,10 @@ class _Conv(Module):
             text += f", dilation={self.dilation}"
         if self.groups != 1:
             text += f", groups={self.groups}"
-        return text + ("" if self.bias is not None else ", bias=False")
+        text += "" if self.bias is not None else ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
+        return text
 
 
 class Conv2d(_Conv):
@@ -121,11 +152,13 @@ class Conv2d(_Conv):
         out_channels: channels of the output (kernels).
         kernel_size: an int or (kh, kw).
         stride: the step between windows.
-        padding: zeros around the input: an int, two ints, "valid" or "same".
+        padding: added around the input: an int, two ints, "valid" or "same".
         dilation: the spacing between kernel elements.
         groups: channel groups (both channel counts must be multiples of it).
         bias: whether to add a learnable bias.
-        padding_mode: only "zeros" is supported.
+        padding_mode: what the padding holds: "zeros", or the input padded by
+            `convolution.pad` in mode "reflect", "replicate" or "circular" (within that
+            mode's limits: a reflect padding smaller than the input, ...).
         seed: an int or a `numpy.random.Generator` for the initial weights (None: the
             library's default generator, `tinygrad_lite.manual_seed`).
         dtype: a floating-point dtype for the weights (float64 by default).
@@ -133,8 +166,9 @@ class Conv2d(_Conv):
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """Return the convolution of x, (N, in_channels, H, W) or (in_channels, H, W)."""
+        x, padding = self._padded(x)
         return convolution.conv2d(
-            x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+            x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups
         )
 
 
@@ -143,19 +177,20 @@ class Conv1d(_Conv):
 
     The weight is (out_channels, in_channels / groups, k), drawn as `Conv2d`'s; the arguments
     are `Conv2d`'s with one size each (kernel_size, stride, padding or "same"/"valid",
-    dilation).
+    dilation) and padding_mode.
     """
 
     _dims = 1
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """Return the convolution of x, (N, in_channels, L) or (in_channels, L)."""
+        x, padding = self._padded(x)
         return convolution.conv1d(
             x,
             self.weight,
             self.bias,
             self.stride[0],
-            self.padding if isinstance(self.padding, str) else self.padding[0],
+            padding if isinstance(padding, str) else padding[0],
             self.dilation[0],
             self.groups,
         )
@@ -179,7 +214,7 @@ class ConvTranspose2d(_Conv):
         groups: channel groups.
         bias: whether to add a learnable bias.
         dilation: the spacing between kernel elements.
-        padding_mode: only "zeros" is supported.
+        padding_mode: only "zeros", as PyTorch's.
         seed: an int or a `numpy.random.Generator` for the initial weights.
         dtype: a floating-point dtype for the weights (float64 by default).
     """
@@ -254,12 +289,12 @@ class ConvTranspose1d(ConvTranspose2d):
 
 
 class _Pool(Module):
-    """What the pools share: sizes checked as ints (1-D) or pairs (2-D), no ceil mode."""
+    """What the pools share: sizes checked as ints (1-D) or pairs (2-D), and ceil_mode."""
 
     _dims = 2
 
     def _setup(self, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool) -> None:
-        refuse_ceil_mode(type(self).__name__, ceil_mode)
+        self.ceil_mode = bool(ceil_mode)
         self.kernel_size = self._size("kernel_size", kernel_size, 1)
         default = default_stride(stride)
         self.stride = self.kernel_size if default else self._size("stride", stride, 1)
@@ -271,7 +306,8 @@ class _Pool(Module):
 
     def extra_repr(self) -> str:
         """Return the settings."""
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        text = f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        return text + (", ceil_mode=True" if self.ceil_mode else "")
 
 
 class MaxPool2d(_Pool):
@@ -283,7 +319,8 @@ class MaxPool2d(_Pool):
         padding: −∞ around the input, at most half the kernel.
         dilation: the spacing between window elements.
         return_indices: also return each maximum's flat position in its H·W plane.
-        ceil_mode: only False is supported.
+        ceil_mode: count the windows with ⌈·⌉, so that a last, partial window covers the
+            input's end (see `pooling.max_pool2d`).
     """
 
     def __init__(
@@ -309,7 +346,8 @@ class MaxPool2d(_Pool):
             self.stride,
             self.padding,
             self.dilation,
-            return_indices=self.return_indices,
+            self.ceil_mode,
+            self.return_indices,
         )
 
     def extra_repr(self) -> str:
@@ -333,7 +371,7 @@ class AvgPool2d(_Pool):
         kernel_size: an int or (kh, kw).
         stride: the step between windows (None: the kernel size).
         padding: zeros around the input, at most half the kernel.
-        ceil_mode: only False is supported.
+        ceil_mode: count the windows with ⌈·⌉ (see `pooling.avg_pool2d` for the divisor).
         count_include_pad: whether the padding's zeros count in each mean.
         divisor_override: divide every window's sum by this instead.
     """
@@ -356,18 +394,10 @@ class AvgPool2d(_Pool):
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """Return the pooled x."""
+        args = (self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
         if self._dims == 1:
-            return pooling.avg_pool1d(
-                x, self.kernel_size, self.stride, self.padding, False, self.count_include_pad
-            )
-        return pooling.avg_pool2d(
-            x,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            count_include_pad=self.count_include_pad,
-            divisor_override=self.divisor_override,
-        )
+            return pooling.avg_pool1d(x, *args)
+        return pooling.avg_pool2d(x, *args, self.divisor_override)
 
 
 class AvgPool1d(AvgPool2d):

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .ops.window import Fold, Pad, Unfold, window_positions
+from .pad_modes import MODES, mode_pad, pad_axes
 from .tensor import Tensor
 
 __all__ = [
@@ -100,16 +101,39 @@ def pad(
     mode: str = "constant",
     value: float | None = None,
 ) -> Tensor:
-    """`input` with `value` around it: (left, right) widths for the last dim, then the one before.
+    """`input` padded as PyTorch's `pad`: (left, right) for the last dim, then the one before.
 
-    A negative width crops, as in PyTorch. Only `mode="constant"` is supported.
+    In "constant" mode the border holds `value` (0 by default), around any number of the last
+    dimensions. Two elements on the left read x₂ x₁ | x₀ x₁ … in "reflect" mode (mirrored about
+    the end element), x₀ x₀ | x₀ x₁ … in "replicate" mode and xₙ₋₂ xₙ₋₁ | x₀ x₁ … in
+    "circular" mode; these pad the last 1, 2 or 3 dimensions, with PyTorch's limits (see
+    `pad_modes.mode_pad`), and their gradient accumulates into the elements the border was
+    read from. A negative width crops.
+
+    Args:
+        input: the tensor to pad.
+        pad: the widths: (left, right) for the last dimension, then for the one before, ...
+        mode: "constant", "reflect", "replicate" or "circular".
+        value: the fill value of "constant" mode (the other modes take none).
+
+    Returns:
+        The padded tensor.
+
+    Raises:
+        ValueError: an unknown mode, widths that do not suit the input or the mode, or a value
+            that does not fit an integer input.
+        TypeError: widths that are not ints.
     """
-    if mode != "constant":
-        raise ValueError(f"pad: mode {mode!r} is not supported; only 'constant'")
     widths = tuple(pad)
     if any(isinstance(p, bool) or not isinstance(p, (int, np.integer)) for p in widths):
         raise TypeError(f"pad: widths must be ints, got {widths!r}")
     x = input if isinstance(input, Tensor) else Tensor(input)
+    if mode in MODES:
+        return mode_pad(x, tuple(int(p) for p in widths), mode, value)
+    if mode != "constant":
+        raise ValueError(
+            f"pad: mode {mode!r} is not one of 'constant', 'reflect', 'replicate', 'circular'"
+        )
     v = 0.0 if value is None else value
     if x.dtype.kind != "f" and not float(v).is_integer():
         raise ValueError(f"pad: value {v!r} does not fit the input's dtype {x.dtype}")
@@ -339,12 +363,31 @@ def conv1d(
     return unbatched(y.squeeze(2), single)
 
 
+_NUMPY_MODES = {  # NumPy's name: the mode here
+    "constant": "constant",
+    "reflect": "reflect",
+    "edge": "replicate",
+    "wrap": "circular",
+}
+_NUMPY_OPTIONS = {"constant": {"constant_values"}, "reflect": {"reflect_type"}}
+
+
 def numpy_pad(array: Tensor, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Tensor:
-    """`np.pad` on a Tensor: widths per axis, first axis first; constant mode, one value."""
-    if mode != "constant" or set(kwargs) - {"constant_values"}:
+    """`np.pad` on a Tensor: widths per axis, first axis first, as NumPy computes them.
+
+    Modes "constant" (one constant_values), "reflect" (reflect_type "even"), "edge" and
+    "wrap"; the others ("symmetric", "linear_ramp", the statistics, ...) are refused.
+    """
+    if not isinstance(mode, str) or mode not in _NUMPY_MODES:
         raise TypeError(
-            f"numpy.pad on a Tensor: only mode='constant' with one constant_values is "
-            f"supported, got mode={mode!r} and {sorted(kwargs)}"
+            f"numpy.pad on a Tensor: mode={mode!r} is not supported; only 'constant', "
+            "'reflect', 'edge' and 'wrap'"
+        )
+    unknown = set(kwargs) - _NUMPY_OPTIONS.get(mode, set())
+    if unknown or kwargs.get("reflect_type", "even") != "even":
+        raise TypeError(
+            f"numpy.pad on a Tensor: mode={mode!r} does not take {sorted(kwargs)!r} here"
+            + (" (only reflect_type='even')" if mode == "reflect" else "")
         )
     value = kwargs.get("constant_values", 0)
     if np.ndim(value) != 0:
@@ -360,4 +403,10 @@ def numpy_pad(array: Tensor, pad_width: Any, mode: str = "constant", **kwargs: A
         ) from None
     if np.any(per_axis < 0):
         raise ValueError(f"numpy.pad: pad_width must be >= 0, got {pad_width!r}")
-    return pad(array, tuple(int(w) for pair in per_axis[::-1] for w in pair), value=value)
+    if mode == "constant":
+        return pad(array, tuple(int(w) for pair in per_axis[::-1] for w in pair), value=value)
+    for axis, (left, right) in enumerate(per_axis):
+        if array.shape[axis] == 0 and left + right > 0:
+            raise ValueError(f"numpy.pad: cannot extend the empty axis {axis} in mode {mode!r}")
+    triples = [(axis, int(left), int(right)) for axis, (left, right) in enumerate(per_axis)]
+    return pad_axes(array, triples, _NUMPY_MODES[mode])

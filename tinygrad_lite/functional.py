@@ -35,6 +35,8 @@ from .ops.losses import check_reduction
 from .pooling import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
     avg_pool1d,
     avg_pool2d,
     max_pool1d,
@@ -42,6 +44,7 @@ from .pooling import (
 )
 from .tensor import Tensor
 from .tensor_scan import SortResult, TopKResult
+from .upsample import interpolate
 
 __all__ = [
     "binary_cross_entropy",
@@ -99,6 +102,9 @@ __all__ = [
     "avg_pool2d",
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "interpolate",
     "pad",
     "unfold",
     "fold",

@@ -2,9 +2,11 @@
 
 The names live in `module` (Parameter, Module), `containers` (Sequential, ModuleList,
 ModuleDict), `layers` (Linear, Identity, Flatten, Dropout and the losses), `activations`
-(ReLU, Tanh, Sigmoid, GELU, SiLU, ELU, Softmax, ...), `norm_layers` (LayerNorm, BatchNorm1d/2d,
-Embedding), `conv_layers` (Conv1d/2d and the pools), `recurrent` (RNN, LSTM, GRU and their
-cells), `dist_layers` (CosineSimilarity, PairwiseDistance, KLDivLoss), `l1_loss_layers`
+(ReLU, Tanh, Sigmoid, GELU, SiLU, ELU, Softmax, ...), `act_layers` (Hardswish, Mish, SELU,
+PReLU, ...), `norm_layers` (LayerNorm, BatchNorm1d/2d, Embedding), `group_layers` (GroupNorm,
+InstanceNorm1d/2d), `more_layers` (Unflatten, Dropout1d/2d), `conv_layers` (Conv1d/2d and the
+pools), `sample_layers` (AdaptiveMaxPool1d/2d, Upsample), `recurrent` (RNN, LSTM, GRU and
+their cells), `dist_layers` (CosineSimilarity, PairwiseDistance, KLDivLoss), `l1_loss_layers`
 (L1Loss, HuberLoss, SmoothL1Loss), `attn_layers` (MultiheadAttention) and `transformer`
 (TransformerEncoderLayer, TransformerEncoder); this module gathers them, with `nn.init` and
 `nn.utils`, so that `nn.Linear`, `nn.Tanh`, `nn.Softmax(dim=1)` and `nn.CrossEntropyLoss()` read
@@ -75,11 +77,14 @@ from .module import IncompatibleKeys, Module, Parameter
 from .more_layers import Dropout1d, Dropout2d, Unflatten
 from .norm_layers import BatchNorm1d, BatchNorm2d, Embedding, LayerNorm
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .sample_layers import AdaptiveMaxPool1d, AdaptiveMaxPool2d, Upsample
 from .transformer import TransformerEncoder, TransformerEncoderLayer
 
 __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
     "AvgPool1d",
     "AvgPool2d",
     "BCELoss",
@@ -152,6 +157,7 @@ __all__ = [
     "TransformerEncoder",
     "TransformerEncoderLayer",
     "Unflatten",
+    "Upsample",
     "init",
     "utils",
 ]

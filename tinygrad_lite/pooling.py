@@ -1,10 +1,11 @@
-"""Pooling on Tensors, as PyTorch's `F`: max and average pools in 1-D and 2-D, adaptive means.
+"""Pooling on Tensors, as PyTorch's `F`: max and average pools in 1-D and 2-D, adaptive pools.
 
 A pool copies its windows into columns (`Unfold`, after `Pad`), then max pooling picks one
 element of each window with `gather` (the one PyTorch picks) and average pooling sums each and
-divides. The 1-D pools are the 2-D ones on a height of one; the adaptive pools average the
-windows PyTorch's adaptive pools use, rows then columns. Gradients of every order come from the
-ops'. Inputs are (N, C, H, W) or (C, H, W), and (N, C, L) or (C, L) in 1-D.
+divides. The 1-D pools are the 2-D ones on a height of one; the adaptive pools average (rows,
+then columns) or take the maximum over the windows PyTorch's adaptive pools use. Gradients of
+every order come from the ops'. Inputs are (N, C, H, W) or (C, H, W), and (N, C, L) or (C, L)
+in 1-D.
 """
 
 from __future__ import annotations
@@ -20,14 +21,13 @@ from .convolution import (
     batched,
     default_stride,
     float_input,
-    padded,
     pair_arg,
     pool_stride,
     single_arg,
     unbatched,
 )
 from .ops import Cat
-from .ops.window import Unfold, window_positions
+from .ops.window import Pad, Unfold, window_positions
 from .tensor import Tensor
 from .tensor_shape import constant_result
 
@@ -35,11 +35,12 @@ __all__ = [
     "MaxPoolResult",
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
     "avg_pool1d",
     "avg_pool2d",
     "max_pool1d",
     "max_pool2d",
-    "refuse_ceil_mode",
 ]
 
 
@@ -49,10 +50,36 @@ class _Pool(NamedTuple):
     padding: Pair
     dilation: Pair
     out: Pair
+    extra: Pair  # rows and columns past the padded input that ceil_mode's last windows reach
+
+
+def _ceil_positions(op: str, size: int, k: int, s: int, p: int, d: int, what: str) -> int:
+    """How many windows ceil_mode places along a dimension of `size` padded by `p`.
+
+    ⌈(size + 2p − d(k − 1) − 1)/s⌉ + 1, less one if that last window would start past the
+    input and its left padding: every window starts inside one of them, so it reads at least
+    one element or padding on the left.
+    """
+    out = (size + 2 * p - d * (k - 1) - 1 + s - 1) // s + 1
+    if (out - 1) * s >= size + p:
+        out -= 1
+    if out < 1:
+        raise ValueError(
+            f"{op}: a kernel of {k} (dilation {d}, so {d * (k - 1) + 1} wide) leaves no window "
+            f"in the input's {what} {size} with padding {p}, even with ceil_mode=True"
+        )
+    return out
 
 
 def _pool(
-    op: str, x: Tensor, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair, dims: int
+    op: str,
+    x: Tensor,
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair,
+    dilation: Pair,
+    dims: int,
+    ceil_mode: bool = False,
 ) -> _Pool:
     """The windows of a pool over (N, C, H, W) x, checked (errors in the caller's `dims`)."""
     if any(2 * p > k for p, k in zip(padding, kernel, strict=True)):
@@ -61,9 +88,26 @@ def _pool(
             f"{op}: padding {shown[0]} must be at most half the kernel size {shown[1]}"
         )
     size = (x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1])
-    return _Pool(
-        kernel, stride, padding, dilation, window_positions(size, kernel, stride, dilation, op)
+    if not ceil_mode:
+        out = window_positions(size, kernel, stride, dilation, op)
+        return _Pool(kernel, stride, padding, dilation, out, (0, 0))
+    oh, ow = (
+        _ceil_positions(op, x.shape[2 + i], kernel[i], stride[i], padding[i], dilation[i], what)
+        for i, what in enumerate(("height", "width"))
     )
+    ends = ((oh - 1) * stride[0], (ow - 1) * stride[1])
+    spans = (dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1)
+    extra = (max(0, ends[0] + spans[0] - size[0]), max(0, ends[1] + spans[1] - size[1]))
+    return _Pool(kernel, stride, padding, dilation, (oh, ow), extra)
+
+
+def _windows(x: Tensor, a: _Pool, fill: float) -> Tensor:
+    """(N, C, kh·kw, L): every window's entries, `fill` where they are padding or past it."""
+    (ph, pw), (eh, ew) = a.padding, a.extra
+    if ph or pw or eh or ew:
+        x = Pad.apply(x, pad=(pw, pw + ew, ph, ph + eh), value=fill)
+    cols = Unfold.apply(x, kernel_size=a.kernel, stride=a.stride, dilation=a.dilation)
+    return cols.reshape(x.shape[0], x.shape[1], a.kernel[0] * a.kernel[1], a.out[0] * a.out[1])
 
 
 def _entries(a: _Pool, axis: int) -> np.ndarray:
@@ -72,11 +116,14 @@ def _entries(a: _Pool, axis: int) -> np.ndarray:
     return steps[None, :] + np.arange(a.kernel[axis])[:, None] * a.dilation[axis] - a.padding[axis]
 
 
-def _real_mask(x: Tensor, a: _Pool) -> np.ndarray:
-    """(kh·kw, L): which entries of each window are input, not padding (fixed by the shapes)."""
+def _real_mask(x: Tensor, a: _Pool, margin: Pair = (0, 0)) -> np.ndarray:
+    """(kh·kw, L): which entries of each window are input, not padding (fixed by the shapes).
+
+    With a `margin`, which are input or within that many rows or columns of it.
+    """
     rows, cols = _entries(a, 0), _entries(a, 1)
-    inside_rows = (rows >= 0) & (rows < x.shape[2])
-    inside_cols = (cols >= 0) & (cols < x.shape[3])
+    inside_rows = (rows >= -margin[0]) & (rows < x.shape[2] + margin[0])
+    inside_cols = (cols >= -margin[1]) & (cols < x.shape[3] + margin[1])
     real = inside_rows[:, None, :, None] & inside_cols[None, :, None, :]  # (kh, kw, OH, OW)
     return real.reshape(a.kernel[0] * a.kernel[1], a.out[0] * a.out[1])
 
@@ -88,15 +135,18 @@ class MaxPoolResult(NamedTuple):
     indices: Tensor
 
 
-def _max_pool(x: Tensor, a: _Pool) -> tuple[Tensor, Tensor]:
+def _max_pool(op: str, x: Tensor, a: _Pool) -> tuple[Tensor, Tensor]:
     """The values (N, C, OH, OW) PyTorch's max pool picks, and their flat positions in H·W."""
     n, c = x.shape[:2]
     kk, length = a.kernel[0] * a.kernel[1], a.out[0] * a.out[1]
-    cols = Unfold.apply(
-        padded(x, a.padding, -np.inf), kernel_size=a.kernel, stride=a.stride, dilation=a.dilation
-    )
-    cols = cols.reshape(n, c, kk, length)
-    v, real = cols.data, _real_mask(x, a)
+    real = _real_mask(x, a)
+    if not real.any(axis=0).all():  # PyTorch reports a position outside the window for it
+        raise ValueError(
+            f"{op}: with dilation {a.dilation} a window holds only padding, no element of the "
+            f"input of size {x.shape[2:]}"
+        )
+    cols = _windows(x, a, -np.inf)
+    v = cols.data
     nan = np.isnan(v)
     last_nan = (kk - 1) - np.argmax(nan[:, :, ::-1], axis=2)
     first_max = np.argmax((v == np.max(v, axis=2, keepdims=True)) & real, axis=2)
@@ -107,12 +157,6 @@ def _max_pool(x: Tensor, a: _Pool) -> tuple[Tensor, Tensor]:
     rows = p * a.stride[0] + i * a.dilation[0] - a.padding[0]
     columns = q * a.stride[1] + j * a.dilation[1] - a.padding[1]
     return values, constant_result((rows * x.shape[3] + columns).reshape(n, c, *a.out))
-
-
-def refuse_ceil_mode(op: str, ceil_mode: bool) -> None:
-    """Raise for ceil_mode=True: windows past the input's end are not supported."""
-    if ceil_mode:
-        raise ValueError(f"{op}: ceil_mode=True is not supported (pad the input instead)")
 
 
 def max_pool2d(
@@ -128,16 +172,29 @@ def max_pool2d(
 
     The gradient goes to one element of each window, the one PyTorch picks: the first maximum
     in row-major order, or the last NaN if the window holds any. Padding is −∞ and never
-    chosen. With `return_indices=True` it returns (values, indices), the indices flat
-    positions in each H·W plane.
+    chosen.
+
+    Args:
+        input: (N, C, H, W), or (C, H, W) for one example.
+        kernel_size: an int or (kh, kw).
+        stride: the step between windows (None: the kernel size).
+        padding: −∞ around the input, at most half the kernel.
+        dilation: the spacing between window elements.
+        ceil_mode: count the windows with ⌈·⌉ instead of ⌊·⌋, so that a last, partial window
+            covers the input's end; it must start inside the input or its left padding.
+            Its entries past the padded input are ignored.
+        return_indices: also return each maximum's flat position in its H·W plane.
+
+    Returns:
+        (N, C, OH, OW), OH = ⌊(H + 2p − d(kh − 1) − 1)/s⌋ + 1 (⌈·⌉ with ceil_mode), likewise
+        OW; with `return_indices`, a `MaxPoolResult` (values, indices).
     """
     op = "max_pool2d"
-    refuse_ceil_mode(op, ceil_mode)
     x, single = batched(op, float_input(op, input))
     k = pair_arg(op, "kernel_size", kernel_size, 1)
     s, p = pool_stride(op, stride, k), pair_arg(op, "padding", padding, 0)
-    a = _pool(op, x, k, s, p, pair_arg(op, "dilation", dilation, 1), 2)
-    values, indices = _max_pool(x, a)
+    a = _pool(op, x, k, s, p, pair_arg(op, "dilation", dilation, 1), 2, bool(ceil_mode))
+    values, indices = _max_pool(op, x, a)
     if not return_indices:
         return unbatched(values, single)
     return MaxPoolResult(unbatched(values, single), unbatched(indices, single))
@@ -167,29 +224,39 @@ def max_pool1d(
     ceil_mode: bool = False,
     return_indices: bool = False,
 ) -> Any:
-    """The maximum of each window along L, as PyTorch's `max_pool1d` (see `max_pool2d`)."""
+    """The maximum of each window along L, as PyTorch's `max_pool1d` (see `max_pool2d`).
+
+    The arguments are `max_pool2d`'s with one int each, on (N, C, L) or (C, L) inputs.
+    """
     op = "max_pool1d"
-    refuse_ceil_mode(op, ceil_mode)
     x, single = _as_2d(op, input)
     k, s, p = _window_1d(op, kernel_size, stride, padding)
-    a = _pool(op, x, k, s, p, (1, single_arg(op, "dilation", dilation, 1)), 1)
-    values, indices = _max_pool(x, a)
+    a = _pool(op, x, k, s, p, (1, single_arg(op, "dilation", dilation, 1)), 1, bool(ceil_mode))
+    values, indices = _max_pool(op, x, a)
     values, indices = unbatched(values.squeeze(2), single), unbatched(indices.squeeze(2), single)
     return MaxPoolResult(values, indices) if return_indices else values
 
 
 def _avg_pool(x: Tensor, a: _Pool, count_include_pad: bool, divisor: int | None) -> Tensor:
-    n, c = x.shape[:2]
-    kk, length = a.kernel[0] * a.kernel[1], a.out[0] * a.out[1]
-    cols = Unfold.apply(padded(x, a.padding, 0.0), kernel_size=a.kernel, stride=a.stride)
-    sums = cols.reshape(n, c, kk, length).sum(2)
+    sums = _windows(x, a, 0.0).sum(2)
     if divisor is not None:
         means = sums / divisor
-    elif count_include_pad or a.padding == (0, 0):
-        means = sums / kk
-    else:
-        means = sums / np.sum(_real_mask(x, a), axis=0).astype(x.dtype)
-    return means.reshape(n, c, *a.out)
+    elif a.padding == a.extra == (0, 0):
+        means = sums / (a.kernel[0] * a.kernel[1])
+    else:  # the padding counts if asked, what lies past it never (PyTorch's rule)
+        counted = _real_mask(x, a, a.padding if count_include_pad else (0, 0))
+        means = sums / np.sum(counted, axis=0).astype(x.dtype)
+    return means.reshape(x.shape[0], x.shape[1], *a.out)
+
+
+def _divisor_arg(op: str, divisor_override: Any) -> int | None:
+    if divisor_override is None:
+        return None
+    if isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer)):
+        raise TypeError(f"{op}: divisor_override must be an int, got {divisor_override!r}")
+    if divisor_override == 0:
+        raise ValueError(f"{op}: divisor_override must not be 0")
+    return int(divisor_override)
 
 
 def avg_pool2d(
@@ -203,23 +270,29 @@ def avg_pool2d(
 ) -> Tensor:
     """The mean of each window, as PyTorch's `avg_pool2d` (stride defaults to the kernel).
 
-    The zeros of the padding count in the mean unless `count_include_pad=False`;
-    `divisor_override` divides every window's sum by that number instead.
+    Each window's sum is divided by the number of its entries that lie inside the padded input
+    (the padding's zeros count) or, with `count_include_pad=False`, inside the input; entries
+    of a ceil_mode window past the padded input never count. `divisor_override` divides every
+    sum by that number instead.
+
+    Args:
+        input: (N, C, H, W), or (C, H, W) for one example.
+        kernel_size: an int or (kh, kw).
+        stride: the step between windows (None: the kernel size).
+        padding: zeros around the input, at most half the kernel.
+        ceil_mode: count the windows with ⌈·⌉ instead of ⌊·⌋ (see `max_pool2d`).
+        count_include_pad: whether the padding's zeros count in each mean.
+        divisor_override: a nonzero int to divide every window's sum by.
+
+    Returns:
+        (N, C, OH, OW), sized as `max_pool2d`'s output with dilation 1.
     """
     op = "avg_pool2d"
-    refuse_ceil_mode(op, ceil_mode)
     x, single = batched(op, float_input(op, input))
     k = pair_arg(op, "kernel_size", kernel_size, 1)
-    a = _pool(op, x, k, pool_stride(op, stride, k), pair_arg(op, "padding", padding, 0), (1, 1), 2)
-    divisor = None
-    if divisor_override is not None:
-        if isinstance(divisor_override, bool) or not isinstance(
-            divisor_override, (int, np.integer)
-        ):
-            raise TypeError(f"{op}: divisor_override must be an int, got {divisor_override!r}")
-        if divisor_override == 0:
-            raise ValueError(f"{op}: divisor_override must not be 0")
-        divisor = int(divisor_override)
+    s, p = pool_stride(op, stride, k), pair_arg(op, "padding", padding, 0)
+    a = _pool(op, x, k, s, p, (1, 1), 2, bool(ceil_mode))
+    divisor = _divisor_arg(op, divisor_override)
     return unbatched(_avg_pool(x, a, count_include_pad, divisor), single)
 
 
@@ -231,11 +304,13 @@ def avg_pool1d(
     ceil_mode: bool = False,
     count_include_pad: bool = True,
 ) -> Tensor:
-    """The mean of each window along L, as PyTorch's `avg_pool1d` (see `avg_pool2d`)."""
+    """The mean of each window along L, as PyTorch's `avg_pool1d` (see `avg_pool2d`).
+
+    The arguments are `avg_pool2d`'s with one int each, without divisor_override.
+    """
     op = "avg_pool1d"
-    refuse_ceil_mode(op, ceil_mode)
     x, single = _as_2d(op, input)
-    a = _pool(op, x, *_window_1d(op, kernel_size, stride, padding), (1, 1), 1)
+    a = _pool(op, x, *_window_1d(op, kernel_size, stride, padding), (1, 1), 1, bool(ceil_mode))
     return unbatched(_avg_pool(x, a, count_include_pad, None).squeeze(2), single)
 
 
@@ -288,3 +363,89 @@ def adaptive_avg_pool1d(input: Tensor | np.ndarray, output_size: Any) -> Tensor:
         raise ValueError(f"{op}: expected an input of shape (N, C, L) or (C, L), got {x.shape}")
     (out,) = _output_size(op, output_size, x.shape[-1:])
     return _adaptive_means(x, -1, out)
+
+
+def _adaptive_windows(n: int, out: int) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's adaptive windows along a dimension of n: from ⌊i·n/out⌋ to ⌈(i + 1)·n/out⌉."""
+    i = np.arange(out)
+    return (i * n) // out, -((-(i + 1) * n) // out)
+
+
+def _adaptive_max(x: Tensor, out: Pair) -> tuple[Tensor, Tensor]:
+    """The maxima of (..., H, W) x over the adaptive windows, and their flat positions in H·W.
+
+    Each window's entries are listed in row-major order (padded to the largest window with
+    entries that never win); the pick is max_pool's: the last NaN, else the first maximum.
+    """
+    h, w = x.shape[-2:]
+    (r0, r1), (c0, c1) = _adaptive_windows(h, out[0]), _adaptive_windows(w, out[1])
+    rows = r0[:, None] + np.arange(np.max(r1 - r0))  # (OH, kh)
+    cols = c0[:, None] + np.arange(np.max(c1 - c0))  # (OW, kw)
+    valid = (rows < r1[:, None])[:, None, :, None] & (cols < c1[:, None])[None, :, None, :]
+    flat = np.minimum(rows, h - 1)[:, None, :, None] * w + np.minimum(cols, w - 1)[None, :, None, :]
+    length, size = out[0] * out[1], flat.shape[2] * flat.shape[3]
+    flat, valid = flat.reshape(length, size), valid.reshape(length, size)
+    xf = x.reshape(-1, h * w)
+    v = np.where(valid, xf.data[:, flat], -np.inf)  # (B, L, K)
+    nan = np.isnan(v)
+    last_nan = (size - 1) - np.argmax(nan[..., ::-1], axis=-1)
+    first_max = np.argmax((v == np.max(v, axis=-1, keepdims=True)) & valid, axis=-1)
+    pick = np.where(np.any(nan, axis=-1), last_nan, first_max)  # (B, L)
+    index = flat[np.arange(length), pick]
+    shape = (*x.shape[:-2], *out)
+    values = xf.gather(1, constant_result(index)).reshape(shape)
+    return values, constant_result(index.reshape(shape))
+
+
+def adaptive_max_pool2d(
+    input: Tensor | np.ndarray, output_size: Any, return_indices: bool = False
+) -> Any:
+    """Maxima over windows that cover H and W in `output_size` steps, as PyTorch's.
+
+    Output row i takes the maximum over input rows ⌊i·H/OH⌋ to ⌈(i + 1)·H/OH⌉ (exclusive), the
+    windows of `adaptive_avg_pool2d`, and likewise for the columns. Of equal maxima the first
+    in row-major order is picked, and the last NaN if the window holds any (as `max_pool2d`);
+    the gradient goes to the picked element.
+
+    Args:
+        input: (N, C, H, W), or (C, H, W) for one example.
+        output_size: an int or (OH, OW), each >= 1, None keeping that size of the input.
+        return_indices: also return each maximum's flat position in its H·W plane.
+
+    Returns:
+        (N, C, OH, OW); with `return_indices`, a `MaxPoolResult` (values, indices).
+
+    Raises:
+        ValueError: an input that is not 3-D or 4-D, or output sizes that are not ints >= 1.
+        TypeError: an input that is not floating-point.
+
+    >>> import tinygrad_lite as tg
+    >>> x = tg.tensor([[[[1.0, 5.0, 2.0], [4.0, 0.0, 6.0]]]])
+    >>> v, i = adaptive_max_pool2d(x, (1, 2), return_indices=True)
+    >>> v.tolist(), i.tolist()
+    ([[[[5.0, 6.0]]]], [[[[1, 5]]]])
+    """
+    op = "adaptive_max_pool2d"
+    x, single = batched(op, float_input(op, input))
+    (oh, ow) = _output_size(op, output_size, x.shape[2:])
+    values, indices = _adaptive_max(x, (oh, ow))
+    values, indices = unbatched(values, single), unbatched(indices, single)
+    return MaxPoolResult(values, indices) if return_indices else values
+
+
+def adaptive_max_pool1d(
+    input: Tensor | np.ndarray, output_size: Any, return_indices: bool = False
+) -> Any:
+    """Maxima over windows that cover L in `output_size` steps, as PyTorch's.
+
+    `adaptive_max_pool2d` on (N, C, L) or (C, L) inputs, with one output size: window i runs
+    from ⌊i·L/OL⌋ to ⌈(i + 1)·L/OL⌉, and the indices are positions along L.
+    """
+    op = "adaptive_max_pool1d"
+    x = float_input(op, input)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"{op}: expected an input of shape (N, C, L) or (C, L), got {x.shape}")
+    (out,) = _output_size(op, output_size, x.shape[-1:])
+    values, indices = _adaptive_max(x.unsqueeze(-2), (1, out))
+    values, indices = values.squeeze(-2), indices.squeeze(-2)
+    return MaxPoolResult(values, indices) if return_indices else values
