@@ -60,6 +60,9 @@ def check_dispatch(fn: Callable[..., Any], *args: Any, grad: bool = True, **kwar
 # ---------------------------------------------------------------------------- ufuncs
 
 UNARY_DOMAINS = {np.log: (0.5, 3.0), np.sqrt: (0.5, 3.0), np.log1p: (0.5, 3.0)}
+UNARY_DOMAINS |= {np.log2: (0.5, 3.0), np.log10: (0.5, 3.0), np.arccosh: (1.2, 3.0)}
+UNARY_DOMAINS |= {f: (-0.9, 0.9) for f in (np.arcsin, np.arccos, np.arctanh)}
+UNARY_DOMAINS |= {np.tan: (-1.2, 1.2)}  # tan's poles are at ±π/2
 
 
 @pytest.mark.parametrize("ufunc", list(interop.UFUNCS), ids=lambda u: u.__name__)
@@ -161,6 +164,30 @@ FUNCTION_CASES: dict[Any, list[tuple[tuple[Any, ...], dict[str, Any]]]] = {
         ((leaf(2, 3), ((0, 1), (2, 0))), {"mode": "constant"}),
     ],
     np.sort: [((leaf(2, 3),), {}), ((leaf(2, 3),), {"axis": 0}), ((leaf(2, 3),), {"axis": None})],
+    np.sinc: [((leaf(2, 3, lo=-2.0, hi=2.0),), {})],
+    np.einsum: [
+        (("ij,jk->ik", leaf(2, 3), leaf(3, 4)), {}),
+        (("ii", leaf(3, 3)), {}),
+        (("...i,i", leaf(2, 3), np.ones(3)), {"optimize": True}),
+    ],
+    np.tensordot: [
+        ((leaf(2, 3, 4), leaf(3, 4, 2)), {}),
+        ((leaf(2, 3), leaf(3, 2)), {"axes": (1, 0)}),
+        ((leaf(2, 3), np.ones((2, 4))), {"axes": ([0], [0])}),
+    ],
+    np.kron: [((leaf(2, 2), leaf(3)), {})],
+    np.diagonal: [((leaf(3, 4),), {}), ((leaf(2, 3, 4),), {"offset": 1, "axis1": 2, "axis2": 0})],
+    np.take_along_axis: [
+        ((leaf(2, 3), np.array([[2, 0], [1, -1]]), 1), {}),
+        ((leaf(2, 3), np.array([5, 0])), {"axis": None}),
+    ],
+    np.nansum: [((leaf(2, 3),), {}), ((leaf(2, 3),), {"axis": 1, "keepdims": True})],
+    np.nanmean: [((leaf(2, 3),), {}), ((leaf(2, 3), 0), {})],
+    np.diff: [
+        ((leaf(2, 4),), {}),
+        ((leaf(2, 4), 2, 0), {}),
+        ((leaf(2, 4),), {"prepend": 0.5, "append": np.ones((2, 1))}),
+    ],
 }
 NO_GRAD_FUNCTIONS = {np.zeros_like, np.ones_like, np.full_like, np.empty_like}
 
@@ -259,6 +286,10 @@ def test_every_other_numpy_function_refuses_a_tensor_that_requires_grad() -> Non
         (lambda t: np.dot(t[None], t), "numpy.dot"),
         (lambda t: np.asarray(t), "np.asarray"),
         (lambda t: np.array(t), "np.asarray/np.array"),
+        (lambda t: np.einsum("ij", t, out=np.empty((2, 2))), "tinygrad_lite.einsum"),
+        (lambda t: np.einsum(t, [0, 1]), "sublist form"),
+        (lambda t: np.median(t), "takes the lower one"),  # NumPy averages the middle two
+        (lambda t: np.nansum(t, axis=()), "numpy.nansum"),
     ],
 )
 def test_calls_without_a_matching_op_refuse_and_say_why(call: Any, name: str) -> None:

@@ -88,18 +88,33 @@ def _classes(fn: Any) -> TorchOp:
     return call
 
 
+def _scatter(ins: list[Any], p: dict[str, Any]) -> Any:
+    """PyTorch's scatter from the part of src that the index covers: PyTorch's backward fails
+    for a larger src (its gradient has the index's shape); here the rest of src gets zeros."""
+    x, src = ins
+    index = p["index"]
+    return x.scatter(p["dim"], torch.from_numpy(index), src[tuple(map(slice, index.shape))])
+
+
 def _reduce(fn: Any) -> TorchOp:
     return lambda ins, p: fn(ins[0], dim=_dims(p["axis"], ins[0].ndim), keepdim=p["keepdims"])
 
 
 TORCH: dict[str, TorchOp] = {
     "abs": lambda ins, p: torch.abs(ins[0]),
+    "acos": lambda ins, p: torch.acos(ins[0]),
+    "acosh": lambda ins, p: torch.acosh(ins[0]),
     "add": lambda ins, p: ins[0] + ins[1],
     "argmax": _argext(torch.argmax),
     "argmin": _argext(torch.argmin),
     "argsort": lambda ins, p: torch.argsort(
         ins[0], dim=p["dim"], descending=p["descending"], stable=True
     ),
+    "asin": lambda ins, p: torch.asin(ins[0]),
+    "asinh": lambda ins, p: torch.asinh(ins[0]),
+    "atan": lambda ins, p: torch.atan(ins[0]),
+    "atan2": lambda ins, p: torch.atan2(*ins),
+    "atanh": lambda ins, p: torch.atanh(ins[0]),
     "binary_cross_entropy": lambda ins, p: TF.binary_cross_entropy(*ins, reduction=p["reduction"]),
     "binary_cross_entropy_with_logits": lambda ins, p: TF.binary_cross_entropy_with_logits(
         *ins, reduction=p["reduction"]
@@ -109,12 +124,15 @@ TORCH: dict[str, TorchOp] = {
     "clamp": lambda ins, p: torch.clamp(ins[0], p["min"], p["max"]),
     "clone": lambda ins, p: torch.clone(ins[0]),
     "cos": lambda ins, p: torch.cos(ins[0]),
+    "cosh": lambda ins, p: torch.cosh(ins[0]),
     "cross_entropy": _classes(TF.cross_entropy),
     "cumprod": lambda ins, p: torch.cumprod(ins[0], dim=p["dim"]),
     "cumsum": lambda ins, p: torch.cumsum(ins[0], dim=p["dim"]),
     "div": lambda ins, p: ins[0] / ins[1],
+    "einsum": lambda ins, p: torch.einsum(p["equation"], *ins),
     "erf": lambda ins, p: torch.erf(ins[0]),
     "exp": lambda ins, p: torch.exp(ins[0]),
+    "exp2": lambda ins, p: torch.exp2(ins[0]),
     "expand": lambda ins, p: ins[0].expand(tuple(p["shape"])),
     "expm1": lambda ins, p: torch.expm1(ins[0]),
     "flip": lambda ins, p: torch.flip(ins[0], p["dims"]),
@@ -124,12 +142,20 @@ TORCH: dict[str, TorchOp] = {
     "gelu": lambda ins, p: TF.gelu(ins[0], approximate="tanh"),
     "gelu_erf": lambda ins, p: TF.gelu(ins[0]),
     "getitem": lambda ins, p: ins[0][_index(p["index"])],
+    "hypot": lambda ins, p: torch.hypot(*ins),
     "index_add": _index_add,
     "leaky_relu": lambda ins, p: TF.leaky_relu(ins[0], p["negative_slope"]),
+    "lerp": lambda ins, p: torch.lerp(*ins),
     "log": lambda ins, p: torch.log(ins[0]),
+    "log10": lambda ins, p: torch.log10(ins[0]),
     "log1p": lambda ins, p: torch.log1p(ins[0]),
+    "log2": lambda ins, p: torch.log2(ins[0]),
     "log_sigmoid": lambda ins, p: TF.logsigmoid(ins[0]),
     "log_softmax": lambda ins, p: torch.log_softmax(ins[0], dim=p["dim"]),
+    "logaddexp": lambda ins, p: torch.logaddexp(*ins),
+    "logaddexp2": lambda ins, p: torch.logaddexp2(*ins),
+    "logcumsumexp": lambda ins, p: torch.logcumsumexp(ins[0], p["dim"]),
+    "logit": lambda ins, p: torch.logit(ins[0], p["eps"]),
     "logsumexp": lambda ins, p: (
         torch.logsumexp(ins[0], dim=_dims(p["axis"], ins[0].ndim), keepdim=p["keepdims"])
         if ins[0].ndim
@@ -155,9 +181,12 @@ TORCH: dict[str, TorchOp] = {
     "relu": lambda ins, p: torch.relu(ins[0]),
     "remainder": lambda ins, p: torch.remainder(*ins),
     "reshape": lambda ins, p: torch.reshape(ins[0], p["shape"]),
+    "scatter": _scatter,
     "sigmoid": lambda ins, p: torch.sigmoid(ins[0]),
     "sign": lambda ins, p: torch.sign(ins[0]),
     "sin": lambda ins, p: torch.sin(ins[0]),
+    "sinc": lambda ins, p: torch.sinc(ins[0]),
+    "sinh": lambda ins, p: torch.sinh(ins[0]),
     "softmax": lambda ins, p: torch.softmax(ins[0], dim=p["dim"]),
     "softplus": lambda ins, p: TF.softplus(ins[0], beta=p["beta"], threshold=p["threshold"]),
     "sqrt": lambda ins, p: torch.sqrt(ins[0]),
@@ -169,6 +198,7 @@ TORCH: dict[str, TorchOp] = {
     ),
     "sub": lambda ins, p: ins[0] - ins[1],
     "sum": _reduce(torch.sum),
+    "tan": lambda ins, p: torch.tan(ins[0]),
     "tanh": lambda ins, p: torch.tanh(ins[0]),
     "transpose": lambda ins, p: ins[0].permute(
         tuple(p["axes"] if p["axes"] is not None else reversed(range(ins[0].ndim)))
@@ -181,13 +211,16 @@ TORCH: dict[str, TorchOp] = {
         keepdim=p["keepdims"],
     ),
     "where": lambda ins, p: torch.where(*ins),
+    "xlogy": lambda ins, p: torch.xlogy(*ins),
 }
 
 # ops whose values are one IEEE operation (or a selection) per element: equal to the bit
 EXACT = {
     "abs", "add", "argmax", "argmin", "argsort", "cast", "cat", "clamp", "clone", "div",
     "expand", "flip", "fmod", "getitem", "leaky_relu", "max", "maximum", "min", "minimum", "mul",
-    "neg", "pad", "relu", "remainder", "reshape", "sign", "sub", "transpose", "unfold", "where",
+    "neg", "pad", "relu", "remainder", "reshape", "scatter", "sign", "sub", "transpose", "unfold",
+    "where",
+    "lerp",  # one fused multiply-add per element, as PyTorch's kernel (see ops.lerp)
 }  # fmt: skip
 NO_GRADIENT_HERE = {"sign"}  # PyTorch gives zeros; here the result does not require grad
 

@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd, convolution, dtypes, functional
+from . import autograd, convolution, dtypes, functional, np_functions
 from . import ops as F
 from .autograd import Function
+from .np_ufuncs import UFUNCS, VALUE_UFUNCS, binary, operands
 from .tensor import Tensor, set_numpy_dispatch
 
 __all__ = ["array_ufunc", "array_function", "UFUNCS", "FUNCTIONS", "VALUE_TESTS"]
@@ -27,100 +28,6 @@ __all__ = ["array_ufunc", "array_function", "UFUNCS", "FUNCTIONS", "VALUE_TESTS"
 def _is_tensor(x: Any) -> bool:
     return isinstance(x, Tensor)
 
-
-def _tensors(*xs: Any, op: str = "numpy") -> list[Tensor]:
-    """Operands as Tensors: Python numbers are weak beside the first tensor (see `dtypes`)."""
-    like = next(x for x in xs if _is_tensor(x))
-    return [like._wrap(x, op) if not _is_tensor(x) else x for x in xs]
-
-
-def _binary(fn: type[Function]) -> Callable[..., Tensor]:
-    def call(x: Any, y: Any) -> Tensor:
-        a, b = _tensors(x, y, op=fn.name)
-        return fn.apply(a, b)
-
-    return call
-
-
-def _unary(method: str) -> Callable[..., Tensor]:
-    def call(x: Any) -> Tensor:
-        return getattr(x, method)()
-
-    return call
-
-
-def _power(x: Any, p: Any) -> Tensor:
-    if _is_tensor(x) and dtypes.is_scalar(p):
-        return x.pow(p)
-    a, b = _tensors(x, p)
-    return F.PowTensor.apply(a, b)
-
-
-def _square(x: Tensor) -> Tensor:
-    return x.square()
-
-
-def _reciprocal(x: Tensor) -> Tensor:
-    return 1.0 / x
-
-
-def _floor_divide(x: Any, y: Any) -> Tensor:
-    a, b = _tensors(x, y, op="floor_divide")
-    return a.floor_divide(b)
-
-
-UFUNCS: dict[Any, Callable[..., Any]] = {
-    np.add: _binary(F.Add),
-    np.subtract: _binary(F.Sub),
-    np.multiply: _binary(F.Mul),
-    np.divide: _binary(F.Div),
-    np.true_divide: _binary(F.Div),
-    np.power: _power,
-    np.matmul: _binary(F.MatMul),
-    np.maximum: _binary(F.Maximum),
-    np.minimum: _binary(F.Minimum),
-    np.negative: _unary("neg"),
-    np.positive: lambda x: x,
-    np.tanh: _unary("tanh"),
-    np.exp: _unary("exp"),
-    np.expm1: _unary("expm1"),
-    np.log: _unary("log"),
-    np.log1p: _unary("log1p"),
-    np.sqrt: _unary("sqrt"),
-    np.square: _square,
-    np.reciprocal: _reciprocal,
-    np.abs: _unary("abs"),
-    np.absolute: _unary("abs"),
-    np.sin: _unary("sin"),
-    np.cos: _unary("cos"),
-    np.sign: _unary("sign"),
-    # PyTorch's remainder: a zero result keeps the dividend's sign (NumPy's, the divisor's)
-    np.remainder: _binary(F.Remainder),
-    np.fmod: _binary(F.Fmod),
-    np.floor_divide: _floor_divide,
-}
-
-# ufuncs whose result has no gradient by nature: computed on the values.
-VALUE_UFUNCS = {
-    np.greater,
-    np.greater_equal,
-    np.less,
-    np.less_equal,
-    np.equal,
-    np.not_equal,
-    np.isnan,
-    np.isinf,
-    np.isfinite,
-    np.logical_and,
-    np.logical_or,
-    np.logical_xor,
-    np.logical_not,
-    np.signbit,
-    np.floor,
-    np.ceil,
-    np.trunc,
-    np.rint,
-}
 
 _REDUCE = {
     np.add: "sum",
@@ -257,7 +164,7 @@ def _var(method: str) -> Callable[..., Any]:
 
 
 def _dot(a: Any, b: Any, out: Any = None) -> Tensor:
-    x, y = _tensors(a, b)
+    x, y = operands(a, b)
     if out is not None or x.ndim > 2 or y.ndim > 2:
         raise _Unsupported("np.dot beyond 2-D (or with out=) has no matching op; use @")
     if x.ndim == 0 or y.ndim == 0:
@@ -366,6 +273,7 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.flip: _flip,
     np.pad: convolution.numpy_pad,
     np.sort: _sort,
+    np.sinc: lambda x: x.sinc(),
     np.sum: _reduction("sum"),
     np.mean: _reduction("mean"),
     np.max: _reduction("amax"),
@@ -397,7 +305,8 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.ones_like: _like("ones_like"),
     np.full_like: _like("full_like"),
     np.empty_like: _like("zeros_like"),
-    np.matmul: _binary(F.MatMul),
+    np.matmul: binary(F.MatMul),
+    **np_functions.FUNCTIONS,  # einsum, tensordot, kron, diagonal, take_along_axis, nan*, diff
 }
 
 # Functions whose results have no gradient by nature (tests of values, indices, shapes).
@@ -429,13 +338,12 @@ _HINTS = {
     "flip": "use the Tensor's flip(dims)",
     "sort": "order= has no matching op: use the Tensor's sort(dim), whose .values carry the "
     "gradient",
-    "tensordot": "use @ (matmul) with reshape/permute",
-    "einsum": "use @ (matmul) with reshape/permute",
     "outer": "use a[:, None] * b[None, :]",
     "vstack": "use tinygrad_lite.functional.cat",
     "hstack": "use tinygrad_lite.functional.cat",
     "asarray": "call tensor.detach().numpy() if no gradient is needed",
     "array": "call tensor.detach().numpy() if no gradient is needed",
+    **np_functions.HINTS,
 }
 
 
@@ -446,7 +354,7 @@ def array_function(func: Any, types: Any, args: tuple[Any, ...], kwargs: dict[st
     if fn is not None:
         try:
             return fn(*args, **kwargs)
-        except _Unsupported as e:
+        except (_Unsupported, np_functions.Unsupported) as e:
             hint = e.hint
     elif func in VALUE_TESTS:
         return _wrap_values(func(*_data(args), **{k: _data(v) for k, v in kwargs.items()}))

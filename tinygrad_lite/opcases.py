@@ -84,6 +84,11 @@ DOMAINS: dict[str, st.SearchStrategy[Any]] = {
     "dividend": _grid(-40, 40, 8, 1 / 16),
     "divisor": st.sampled_from([-4.0, -2.0, -1.0, -0.5, 0.5, 1.0, 2.0, 4.0]),
     "ties": _grid(-2, 2, 1),  # whole numbers from -2 to 2: repeated values in all but tiny draws
+    "inside_half_pi": st.floats(-1.4, 1.4),  # tan's poles are at ±π/2 ≈ ±1.571
+    "inside_unit": st.floats(-0.95, 0.95),  # asin, acos, atanh: singular at ±1
+    "above_1": st.floats(1.05, 5),  # acosh: singular at 1
+    # 0.xx5 from 0.055 to 0.945: never within 0.005 of logit's clamps (eps, 1 − eps)
+    "unit_offset": _grid(5, 94, 100, 0.005),
 }
 
 
@@ -218,6 +223,42 @@ def _window_case(draw: Any, spec: OpSpec) -> Case:
     return Case(spec, (cols,), {"output_size": size, **params})
 
 
+def _einsum_case(draw: Any, spec: OpSpec) -> Case:
+    """One to three operands naming some of the labels a-d, and an output among their labels.
+
+    Each label has one size; the labels of an operand and of the output are distinct.
+    """
+    sizes = {c: draw(st.integers(1, 3)) for c in "abcd"}
+
+    def labels(pool: str) -> str:
+        chosen = draw(st.sets(st.sampled_from(pool), max_size=3)) if pool else set()
+        return "".join(draw(st.permutations(sorted(chosen))))
+
+    terms = [labels("abcd") for _ in range(draw(st.integers(1, 3)))]
+    out = labels("".join(sorted(set("".join(terms)))))
+    inputs = tuple(_tensor(draw, spec.domain[0], tuple(sizes[c] for c in t)) for t in terms)
+    return Case(spec, inputs, {"equation": ",".join(terms) + "->" + out})
+
+
+def _scatter_case(draw: Any, spec: OpSpec) -> Case:
+    """An input, a dim, a source no smaller than the index, and an index without repeats.
+
+    A repeated position is left out: there PyTorch's gradient is not the derivative (see
+    `Scatter`), and the tests compare with it.
+    """
+    shape = _shape(draw, min_dims=1)
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    a = dim % len(shape)
+    index_shape = tuple(draw(st.integers(0 if d == a else 1, n)) for d, n in enumerate(shape))
+    src_shape = tuple(k + draw(st.integers(0, 1)) for k in index_shape)
+    keys = np.random.default_rng(draw(st.integers(0, 2**32 - 1))).random(
+        index_shape[:a] + (shape[a],) + index_shape[a + 1 :]
+    )
+    index = np.argsort(keys, axis=a)[(slice(None),) * a + (slice(0, index_shape[a]),)]
+    x, src = _tensor(draw, spec.domain[0], shape), _tensor(draw, spec.domain[1], src_shape)
+    return Case(spec, (x, src), {"dim": dim, "index": index.astype(np.int64)})
+
+
 def _draw_case(draw: Any, spec: OpSpec) -> Case:
     kind, dom = spec.kind, spec.domain
     if kind == "elementwise":
@@ -253,6 +294,10 @@ def _draw_case(draw: Any, spec: OpSpec) -> Case:
         return Case(spec, (source,), {"shape": shape, "index": index})
     if kind in ("unfold", "fold"):
         return _window_case(draw, spec)
+    if kind == "einsum":
+        return _einsum_case(draw, spec)
+    if kind == "scatter":
+        return _scatter_case(draw, spec)
     # the rest: one input and the parameters of its kind
     shape = _shape(draw, min_dims=1 if kind in ("getitem", "softmax") else 0)
     x = _tensor(draw, dom[0], shape)
@@ -273,6 +318,8 @@ def _draw_case(draw: Any, spec: OpSpec) -> Case:
         params = {"negative_slope": draw(st.sampled_from([0.01, 0.2, 1.5]))}
     elif kind == "softplus":
         params = {"beta": draw(st.sampled_from([0.5, 1.0, 2.0])), "threshold": 20.0}
+    elif kind == "logit":  # eps clamps at multiples of 0.01, away from "unit_offset" values
+        params = {"eps": draw(st.sampled_from([None, 0.01, 0.1, 0.25]))}
     elif kind == "clamp":
         lo, hi = draw(st.sampled_from([(-1.0, 1.0), (None, 0.5), (-0.5, None)]))
         params = {"min": lo, "max": hi}

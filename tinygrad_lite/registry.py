@@ -28,7 +28,9 @@ class OpSpec:
             "above_minus_1", "distinct" (no ties), "away_from_bounds" (clamp's kinks),
             "condition" (bool), "classes" (class indices), "log_probs", "ties" (whole
             numbers, often repeated), "dividend" and "divisor" (quotients away from whole
-            numbers).
+            numbers), "inside_half_pi" (|x| < π/2: tan), "inside_unit" (|x| < 1: asin,
+            acos, atanh), "above_1" (acosh), "unit_offset" (in (0, 1), away from logit's
+            eps clamps).
         kind: the shape and parameter rule the tests draw from: "elementwise" (one input,
             no parameters), "broadcast" (inputs that broadcast together), or the op's own rule
             ("reduce", "matmul", "getitem", "classify", "scan", "sort", ...).

@@ -13,9 +13,13 @@ from .autograd import Context
 from .tensor_aliases import TensorAliasMethods
 from .tensor_divide import TensorDivideMethods
 from .tensor_inplace import TensorInPlaceMethods
+from .tensor_linalg import TensorLinalgMethods
+from .tensor_math import TensorMathMethods
 from .tensor_methods import TensorMethods
 from .tensor_scan import TensorScanMethods
+from .tensor_scatter import TensorScatterMethods
 from .tensor_shape import ElementCount
+from .tensor_stats import TensorStatsMethods
 
 __all__ = ["Tensor", "to_array"]
 
@@ -94,6 +98,10 @@ class Tensor(
     TensorInPlaceMethods,
     TensorAliasMethods,
     TensorDivideMethods,
+    TensorLinalgMethods,
+    TensorScatterMethods,
+    TensorStatsMethods,
+    TensorMathMethods,
 ):
     """An n-dimensional array with reverse-mode automatic differentiation.
 

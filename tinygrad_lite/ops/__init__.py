@@ -27,6 +27,7 @@ from .class_losses import CrossEntropy, NLLLoss
 from .classify import LogSoftmax, Softmax
 from .copies import Cast, Clone
 from .division import Fmod, Remainder, check_operands
+from .einsum import Einsum, plan_einsum
 from .elementwise import (
     GELU,
     Abs,
@@ -47,6 +48,9 @@ from .elementwise import (
     Tanh,
     stable_sigmoid,
 )
+from .lerp import Lerp, fused_multiply_add
+from .logcumsum import LogCumSumExp
+from .logexp import Exp2, Log2, Log10, LogAddExp, LogAddExp2, Logit, XLogY
 from .losses import (
     LOG_CLAMP,
     BinaryCrossEntropy,
@@ -56,16 +60,25 @@ from .losses import (
 )
 from .reduce import ArgMax, ArgMin, LogSumExp, Max, Mean, Min, Norm, Prod, Std, Sum, Var
 from .scan import ArgSort, CumProd, CumSum, Flip
+from .scatter import Scatter, check_positions, scatter_positions
 from .shape import Cat, Expand, GetItem, IndexAdd, Reshape, Transpose
 from .special import Erf, GELUErf
+from .trig import Acos, Acosh, Asin, Asinh, Atan, Atan2, Atanh, Cosh, Hypot, Sinc, Sinh, Tan
 from .window import Fold, Pad, Unfold
 
 __all__ = [
     "Abs",
+    "Acos",
+    "Acosh",
     "Add",
     "ArgMax",
     "ArgMin",
     "ArgSort",
+    "Asin",
+    "Asinh",
+    "Atan",
+    "Atan2",
+    "Atanh",
     "Axis",
     "BinaryCrossEntropy",
     "BinaryCrossEntropyWithLogits",
@@ -74,12 +87,15 @@ __all__ = [
     "Clamp",
     "Clone",
     "Cos",
+    "Cosh",
     "CrossEntropy",
     "CumProd",
     "CumSum",
     "Div",
+    "Einsum",
     "Erf",
     "Exp",
+    "Exp2",
     "Expand",
     "Expm1",
     "Flip",
@@ -89,14 +105,22 @@ __all__ = [
     "GELU",
     "GELUErf",
     "GetItem",
+    "Hypot",
     "IndexAdd",
     "LOG_CLAMP",
     "LeakyReLU",
+    "Lerp",
     "Log",
+    "Log10",
     "Log1p",
+    "Log2",
+    "LogAddExp",
+    "LogAddExp2",
+    "LogCumSumExp",
     "LogSigmoid",
     "LogSoftmax",
     "LogSumExp",
+    "Logit",
     "MatMul",
     "Max",
     "Maximum",
@@ -114,27 +138,36 @@ __all__ = [
     "ReLU",
     "Remainder",
     "Reshape",
+    "Scatter",
     "Sigmoid",
     "Sign",
     "Sin",
+    "Sinc",
+    "Sinh",
     "Softmax",
     "Softplus",
     "Sqrt",
     "Std",
     "Sub",
     "Sum",
+    "Tan",
     "Tanh",
     "Unfold",
     "Transpose",
     "Var",
     "Where",
+    "XLogY",
     "call",
     "check_operands",
+    "check_positions",
     "check_reduction",
     "check_unit_interval",
+    "fused_multiply_add",
     "normalize_axis",
+    "plan_einsum",
     "power_gradient",
     "scaled_quotient",
+    "scatter_positions",
     "stable_sigmoid",
     "unbroadcast",
 ]

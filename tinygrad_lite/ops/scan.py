@@ -5,7 +5,7 @@ from __future__ import annotations
 from .base import Any, Context, Function, call, normalize_axis, np, register, value
 
 
-def _one_dim(op: str, dim: Any, ndim: int) -> int | None:
+def one_dim(op: str, dim: Any, ndim: int) -> int | None:
     """`dim` as a non-negative axis, or None for a 0-d tensor (whose dim may be 0 or -1)."""
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
         raise TypeError(f"{op}: dim must be an int, got {dim!r}")
@@ -23,7 +23,7 @@ def _scan_dtype(x: Any) -> Any:
     return np.int64 if x.dtype.kind in "biu" else x.dtype
 
 
-def _shift(x: Any, axis: int, by: int, fill: float = 0.0) -> Any:
+def shift(x: Any, axis: int, by: int, fill: float = 0.0) -> Any:
     """The values of x moved `by` places along `axis` (to the end when by > 0), `fill` behind.
 
     A slice joined to a constant with `np.concatenate`, so that it runs on arrays and, through
@@ -38,7 +38,7 @@ def _shift(x: Any, axis: int, by: int, fill: float = 0.0) -> Any:
     return np.concatenate([x[lead + (slice(k, n),)], pad], axis=axis)
 
 
-def _along_last(x: Any, dim: int, fn: Any) -> Any:
+def along_last(x: Any, dim: int, fn: Any) -> Any:
     """`fn` of x with `dim` moved last (a 0-d x taken as one element), moved back."""
     moved = np.moveaxis(x.reshape(x.shape or (1,)), dim, -1)
     return np.moveaxis(fn(moved), -1, dim).reshape(x.shape)
@@ -51,7 +51,7 @@ def _cumsum_reference(x: Any, dim: int) -> Any:
         n = m.shape[-1]
         return m @ np.triu(np.ones((n, n), dtype=m.dtype))
 
-    return _along_last(x, dim, sums)
+    return along_last(x, dim, sums)
 
 
 def _cumprod_reference(x: Any, dim: int) -> Any:
@@ -62,7 +62,7 @@ def _cumprod_reference(x: Any, dim: int) -> Any:
         earlier = np.tril(np.ones((n, n), dtype=bool))  # [i, j]: j ≤ i
         return np.prod(np.where(earlier, m[..., None, :], 1.0), axis=-1)
 
-    return _along_last(x, dim, products)
+    return along_last(x, dim, products)
 
 
 def _flip_reference(x: Any, dims: tuple[int, ...]) -> Any:
@@ -89,7 +89,7 @@ class CumSum(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, dim: int = 0) -> Any:
-        axis = _one_dim("cumsum", dim, x.ndim)
+        axis = one_dim("cumsum", dim, x.ndim)
         ctx.save_for_backward(axis)
         if axis is None:  # one element: its own sum
             return x.astype(_scan_dtype(x))
@@ -106,7 +106,7 @@ class CumSum(Function):
     formula = ("flip(cumsum(flip({g})))",)  # in explain's notation
 
 
-def _suffix_scan(g: Any, c: Any, axis: int) -> Any:
+def suffix_scan(g: Any, c: Any, axis: int) -> Any:
     """The suffix scan s_j = g_j + c_j·s_{j+1} along `axis` (0 past the end), without division.
 
     By doubling: while `s` holds the first d terms of each s_j and `c` the product of their d
@@ -116,8 +116,8 @@ def _suffix_scan(g: Any, c: Any, axis: int) -> Any:
     n, span = g.shape[axis], 1
     s = g
     while span < n:
-        s = s + c * _shift(s, axis, -span)
-        c = c * _shift(c, axis, -span)
+        s = s + c * shift(s, axis, -span)
+        c = c * shift(c, axis, -span)
         span *= 2
     return s
 
@@ -130,14 +130,14 @@ class CumProd(Function):
             = (Π_{k < j} x_k) · s_j,  with s_j = g_j + x_{j+1}·s_{j+1}.
 
     The first factor is the cumulative product shifted by one place, and s is a suffix scan
-    (`_suffix_scan`). Neither divides by x, so the gradient is exact where x has zeros (one
+    (`suffix_scan`). Neither divides by x, so the gradient is exact where x has zeros (one
     or several), and so is the gradient of the gradient: both are sums of products of the
     inputs and the incoming gradient.
     """
 
     @staticmethod
     def forward(ctx: Context, x: Any, dim: int = 0) -> Any:
-        axis = _one_dim("cumprod", dim, x.ndim)
+        axis = one_dim("cumprod", dim, x.ndim)
         ctx.save_for_backward(x, axis)
         if axis is None:  # one element: its own product
             return x.astype(_scan_dtype(x))
@@ -148,8 +148,8 @@ class CumProd(Function):
         x, axis = ctx.saved
         if axis is None:
             return (grad,)
-        before = call(CumProd, _shift(x, axis, 1, fill=1.0), dim=axis)  # Π_{k < j} x_k
-        return (before * _suffix_scan(grad, _shift(x, axis, -1), axis),)
+        before = call(CumProd, shift(x, axis, 1, fill=1.0), dim=axis)  # Π_{k < j} x_k
+        return (before * suffix_scan(grad, shift(x, axis, -1), axis),)
 
     formula = ("Σ_(i ≥ j) {g}ᵢ Π_(k ≤ i, k ≠ j) {0}ₖ",)
 
@@ -186,7 +186,7 @@ class ArgSort(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, dim: int = -1, descending: bool = False) -> Any:
-        axis = _one_dim("argsort", dim, x.ndim)
+        axis = one_dim("argsort", dim, x.ndim)
         if axis is None:
             return np.zeros((), dtype=np.int64)
         if not descending:
