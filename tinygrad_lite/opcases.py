@@ -8,6 +8,7 @@ it tested; a new `kind` needs one more drawing rule here. Needs hypothesis (the 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -360,6 +361,11 @@ def _draw_case(draw: Any, spec: OpSpec) -> Case:
     return Case(spec, (x,), params, smooth)
 
 
+@functools.cache
 def op_case(spec: OpSpec) -> st.SearchStrategy[Case]:
-    """A strategy of `Case`s for the op `spec` (see the module docstring)."""
+    """A strategy of `Case`s for the op `spec` (see the module docstring).
+
+    One strategy per op, built once: hypothesis reads the source of a composite's function
+    each time one is made, which cost more than drawing a case.
+    """
     return st.composite(lambda draw: _draw_case(draw, spec))()
