@@ -19,7 +19,6 @@ from tinygrad_lite.registry import REGISTRY
 from tinygrad_lite.testing import tensors
 
 NAMES = sorted(REGISTRY)
-DIFFERENTIABLE = [n for n in NAMES if REGISTRY[n].fn.differentiable]
 
 
 def draw_case(data: st.DataObject, name: str) -> Case:
@@ -79,25 +78,17 @@ def test_every_function_in_ops_is_registered() -> None:
     assert all(any(issubclass(s.fn, a) for s in REGISTRY.values()) for a in abstract)
 
 
-@pytest.mark.parametrize("name", DIFFERENTIABLE)
+@pytest.mark.parametrize("name", NAMES)
 @settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(data=st.data())
-def test_gradcheck_and_gradgradcheck_every_op(name: str, data: st.DataObject) -> None:
-    case = draw_case(data, name)
-    if case.params.get("dtype") == np.float32:
-        return  # a float32 cast rounds: finite differences of it are not a derivative
-    assert gradcheck(case.call, *case.inputs)
-    if case.smooth:  # second order, on the same draw
-        assert gradgradcheck(case.call, *case.inputs, atol=1e-4, rtol=1e-3)
-
-
-@pytest.mark.parametrize("name", NAMES)
-@given(data=st.data())
-def test_forward_matches_the_reference_and_grads_match_the_inputs(
+def test_every_op_against_its_reference_finite_differences_and_float32(
     name: str, data: st.DataObject
 ) -> None:
-    """The forward against the reference; gradients in each input's shape and dtype, float32
-    kept through forward and backward."""
+    """One drawn case serves every check of an op (drawing costs as much as checking).
+
+    The forward against the reference; each input's gradient in its shape and dtype; first and
+    second derivatives against finite differences; float32 kept through forward and backward.
+    """
     case = draw_case(data, name)
     out = case.call()
     expected = np.asarray(case.reference())
@@ -106,15 +97,18 @@ def test_forward_matches_the_reference_and_grads_match_the_inputs(
     np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
     if not REGISTRY[name].fn.differentiable:
         return
-    # each input's gradient has the input's shape and dtype (one draw serves every check)
     out.backward(np.ones_like(out.data))
     for t in case.inputs:
         if t.requires_grad:
             assert t.grad is not None
             assert t.grad.shape == t.shape and t.grad.dtype == t.dtype
-    if case.params.get("dtype") == np.float64:
+    cast = case.params.get("dtype")
+    if cast != np.float32:  # a float32 cast rounds: finite differences of it are not a derivative
+        assert gradcheck(case.call, *case.inputs)
+        if case.smooth:  # second order, on the same draw
+            assert gradgradcheck(case.call, *case.inputs, atol=1e-4, rtol=1e-3)
+    if cast == np.float64:
         return  # a cast to float64 changes the dtype by definition
-    # float32 inputs give a float32 result and float32 gradients
     inputs = tuple(
         Tensor(t.data.astype(np.float32), requires_grad=True) if t.requires_grad else t
         for t in case.inputs
