@@ -75,9 +75,9 @@ def kept(grad: Any, keep: Any) -> Any:
 
 
 def _select(grad: Any, mask: Any, keep: bool) -> Any:
-    if is_tensor(grad) or (
-        grad.__class__ is np.ndarray and grad.size <= _SMALL and tracing.current is None
-    ):
+    # The size decides (a compiled step's sizes are those of its trace): a small select is one
+    # NumPy line of the replay, a large one a call of `_selected` (array views it cannot trace).
+    if is_tensor(grad) or grad.size <= _SMALL:
         return np.where(mask, grad, 0.0) if keep else np.where(mask, 0.0, grad)
     return tracing.replayed(_selected, grad, mask, keep)
 
