@@ -12,33 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from . import tracing
-from .rng import generator as make_generator
+from .channel_drop import check_probability, scaled_mask_product
 from .tensor import Tensor
 
-__all__ = ["attend", "causal_mask", "check_probability", "scaled_dot_product_attention"]
-
-
-def check_probability(owner: str, name: str, p: Any) -> float:
-    """`p` as a float in [0, 1] (a dropout probability).
-
-    Args:
-        owner: the function or layer that checks, for the message.
-        name: the argument's name, for the message.
-        p: the value given.
-
-    Returns:
-        p as a float.
-
-    Raises:
-        TypeError: p is not a real number (a bool is not).
-        ValueError: p is outside [0, 1], or NaN.
-    """
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{owner}: {name} must be a number in [0, 1], got {p!r}")
-    if not 0 <= p <= 1:  # NaN too
-        raise ValueError(f"{owner}: {name} must be a probability in [0, 1], got {p}")
-    return float(p)
+__all__ = ["attend", "causal_mask", "scaled_dot_product_attention"]
 
 
 def causal_mask(target_length: int, source_length: int) -> Tensor:
@@ -60,15 +37,6 @@ def causal_mask(target_length: int, source_length: int) -> Tensor:
                [ True,  True, False]])
     """
     return Tensor(np.tri(target_length, source_length, dtype=bool))
-
-
-def _dropout(weights: Tensor, p: float, generator: Any) -> Tensor:
-    """Inverted dropout of the weights, drawn as `functional.dropout` draws its masks."""
-    if p == 1:
-        return weights * 0.0
-    u = tracing.random_call(make_generator(generator).random, weights.shape)
-    keep = (u >= p).astype(weights.dtype) * (1.0 / (1.0 - p))  # 0 or 1/(1-p)
-    return weights * Tensor._make(keep, False, None)
 
 
 def attend(
@@ -115,7 +83,7 @@ def attend(
         live = scores.detach().amax(-1, keepdim=True) != -math.inf
         weights = scores.where(live, 0.0).softmax(-1).where(live, 0.0)
     if dropout_p > 0:
-        weights = _dropout(weights, dropout_p, generator)
+        weights = scaled_mask_product(weights, dropout_p, weights.shape, generator)
     return weights @ value, weights
 
 

@@ -10,7 +10,8 @@ import numpy as np
 
 from . import functional as F
 from . import init
-from .attention import attend, causal_mask, check_probability
+from .attention import attend, causal_mask
+from .channel_drop import check_probability
 from .layers import Linear
 from .module import Module, Parameter
 from .norm_layers import check_size

@@ -29,38 +29,48 @@ from .tensor import Tensor
 __all__ = ["check_probability", "dropout1d", "dropout2d"]
 
 
-def check_probability(owner: str, p: Any) -> float:
-    """`p` as a float in [0, 1], or a ValueError naming `owner` and the value.
+def check_probability(owner: str, name: str, p: Any) -> float:
+    """`p` as a float in [0, 1] (a dropout probability), or a ValueError naming `owner` and `name`.
 
     Args:
         owner: the function or layer named in the error.
+        name: the argument's name, for the error.
         p: the probability to check (a real number, not a bool).
 
     Returns:
         p as a float.
 
     Raises:
-        ValueError: p is not a real number in [0, 1].
+        ValueError: p is not a real number in [0, 1] (a bool, NaN or anything else).
     """
     if (
         isinstance(p, bool)
         or not isinstance(p, (int, float, np.integer, np.floating))
         or not 0 <= p <= 1
     ):
-        raise ValueError(f"{owner}: p must be a probability in [0, 1], got {p!r}")
+        raise ValueError(f"{owner}: {name} must be a probability in [0, 1], got {p!r}")
     return float(p)
+
+
+def scaled_mask_product(x: Tensor, p: float, shape: tuple[int, ...], generator: Any) -> Tensor:
+    """X times a random mask of `shape` (broadcast against x): 0 with probability p, else 1/(1 - p).
+
+    The mask's uniforms are drawn from `generator` (see `rng.generator`) through
+    `tracing.random_call`, so a compiled step draws fresh ones on every call, as eager would.
+    Every dropout of the library (elementwise, by channel, of attention weights) is this.
+    """
+    if p == 1:
+        return x * 0.0
+    u = tracing.random_call(make_generator(generator).random, shape)
+    keep = (u >= p).astype(x.dtype) * (1.0 / (1.0 - p))  # 0 or 1/(1-p), in x's dtype
+    return x * Tensor._make(keep, False, None)
 
 
 def _drop_channels(x: Tensor, p: float, training: bool, generator: Any) -> Tensor:
     """The input times a mask of shape (N, C, 1, ...): 0 or 1/(1 - p) per (sample, channel)."""
     if not training or p == 0:
         return x
-    if p == 1:
-        return x * 0.0
-    shape = x.shape[:2] + (1,) * (x.ndim - 2)
-    u = tracing.random_call(make_generator(generator).random, shape)
-    keep = (u >= p).astype(x.dtype) * (1.0 / (1.0 - p))  # 0 or 1/(1-p), in x's dtype
-    return x * Tensor._make(keep, False, None)
+    return scaled_mask_product(x, p, x.shape[:2] + (1,) * (x.ndim - 2), generator)
 
 
 def dropout1d(
@@ -85,7 +95,7 @@ def dropout1d(
         ValueError: p outside [0, 1], or an input that is neither 2-D nor 3-D.
     """
     x = input if isinstance(input, Tensor) else Tensor(input)
-    p = check_probability("dropout1d", p)
+    p = check_probability("dropout1d", "p", p)
     if x.ndim not in (2, 3):
         raise ValueError(
             f"dropout1d: expected a 2D (C, L) or 3D (N, C, L) input, got a {x.ndim}D input of "
@@ -122,7 +132,7 @@ def dropout2d(
             runs those with a warning that they will become an error).
     """
     x = input if isinstance(input, Tensor) else Tensor(input)
-    p = check_probability("dropout2d", p)
+    p = check_probability("dropout2d", "p", p)
     if x.ndim not in (3, 4):
         raise ValueError(
             f"dropout2d: expected a 4D (N, C, H, W) input, got a {x.ndim}D input of shape "

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from . import creation, ops, tracing
+from . import ops
 from .act_functions import (
     celu,
     glu,
@@ -22,7 +22,7 @@ from .act_functions import (
     tanhshrink,
 )
 from .attention import scaled_dot_product_attention
-from .channel_drop import dropout1d, dropout2d
+from .channel_drop import check_probability, dropout1d, dropout2d, scaled_mask_product
 from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .convolution import conv1d, conv2d, fold, pad, unfold
 from .distances import cosine_similarity, kl_div, pairwise_distance
@@ -444,12 +444,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator: Any = N
     Raises:
         ValueError: p outside [0, 1].
     """
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
-        raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
+    p = check_probability("dropout", "p", p)
     if not training or p == 0:
         return x
-    if p == 1:
-        return x * 0.0
-    u = tracing.random_call(creation.generator(generator).random, x.shape)
-    keep = (u >= p).astype(x.dtype) * (1.0 / (1.0 - p))  # 0 or 1/(1-p), in x's dtype
-    return x * Tensor._make(keep, False, None)
+    return scaled_mask_product(x, p, x.shape, generator)

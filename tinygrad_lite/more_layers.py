@@ -116,7 +116,7 @@ class _ChannelDropout(Module):
 
     def __init__(self, p: float = 0.5, generator: Any = None) -> None:
         super().__init__()
-        self.p = check_probability(type(self).__name__, p)
+        self.p = check_probability(type(self).__name__, "p", p)
         if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
             generator = np.random.default_rng(generator)  # one stream: fresh masks every call
         elif generator is not None and not isinstance(generator, np.random.Generator):

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from . import functional as F
-from .attention import check_probability
 from .attn_layers import MultiheadAttention
+from .channel_drop import check_probability
 from .containers import ModuleList
 from .layers import Dropout, Linear
 from .module import Module
