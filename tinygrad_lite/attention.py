@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .channel_drop import check_probability, scaled_mask_product
+from .shapes import broadcasts_to
 from .tensor import Tensor
 
 __all__ = ["attend", "causal_mask", "scaled_dot_product_attention"]
@@ -243,11 +244,7 @@ def scaled_dot_product_attention(
             raise TypeError(
                 f"{op}: attn_mask must be bool or of the query's dtype {q.dtype}, got {mask.dtype}"
             )
-        try:
-            fits = np.broadcast_shapes(mask.shape, scores_shape) == scores_shape
-        except ValueError:
-            fits = False
-        if not fits:
+        if not broadcasts_to(mask.shape, scores_shape):
             raise ValueError(
                 f"{op}: attn_mask of shape {mask.shape} does not broadcast to the scores' "
                 f"shape {scores_shape} (batch..., L, S)"

@@ -42,6 +42,7 @@ from .pooling import (
     max_pool1d,
     max_pool2d,
 )
+from .shapes import broadcasts_to
 from .tensor import Tensor
 from .tensor_scan import SortResult, TopKResult
 from .upsample import interpolate
@@ -138,11 +139,7 @@ def _weighted(terms: Tensor, weight: Any, reduction: str) -> Tensor:
     """The per-element `terms` times `weight` (broadcast to their shape), then reduced."""
     if weight is not None:
         w = _tensor(weight, terms)
-        try:
-            fits = np.broadcast_shapes(w.shape, terms.shape) == terms.shape
-        except ValueError:
-            fits = False
-        if not fits:
+        if not broadcasts_to(w.shape, terms.shape):
             raise ValueError(
                 f"the weight's shape {w.shape} does not broadcast to the loss's {terms.shape}"
             )

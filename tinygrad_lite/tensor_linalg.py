@@ -21,6 +21,7 @@ import numpy as np
 
 from . import dtypes
 from . import ops as F
+from .shapes import broadcasts_to
 from .tensor_shape import TensorShapeMethods, dim_arg
 
 if TYPE_CHECKING:
@@ -49,11 +50,7 @@ def scaled_sum(op: str, input: Tensor, product: Tensor, beta: Any, alpha: Any) -
     integral = np.result_type(input.data, product.data).kind in "biu"
     _check_scalar(op, "beta", beta, integral)
     _check_scalar(op, "alpha", alpha, integral)
-    try:
-        fits = np.broadcast_shapes(input.shape, product.shape) == product.shape
-    except ValueError:
-        fits = False
-    if not fits:
+    if not broadcasts_to(input.shape, product.shape):
         raise ValueError(
             f"{op}: input of shape {input.shape} does not broadcast to the product's shape "
             f"{product.shape}"
