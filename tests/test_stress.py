@@ -389,7 +389,10 @@ def test_heap_growth_sees_a_leak_of_arrays_and_of_small_objects() -> None:
     grown, blocks = heap_growth(lambda: kept.extend(np.zeros(1_000) for _ in range(100)))
     assert grown >= 800_000  # 100 buffers of 8,000 bytes
     grown, blocks = heap_growth(lambda: kept.extend(float(i) + 0.5 for i in range(1_000)))
-    assert blocks >= 1_000 or grown >= 24_000  # 1,000 floats (tracemalloc: their bytes)
+    # 1,000 floats (tracemalloc: their bytes). The count of blocks is a difference, which
+    # objects freed meanwhile by others lower by a few (994 seen): at least 900, nine times the
+    # 100 blocks that the training test allows, so that test would see such a leak.
+    assert blocks >= 900 or grown >= 24_000
 
 
 @pytest.mark.slow
