@@ -32,15 +32,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     A parallel run (pytest-xdist's worksteal) first hands each worker a contiguous share of
     the list, then moves queued tests from busy workers to idle ones. With the slow tests
     dealt out to the fronts of the shares, every worker starts on long tests and the run ends
-    on short ones everywhere, instead of one worker working through all the long tests.
+    on short ones everywhere, instead of one worker working through all the long tests. Slow
+    tests marked `slow(group=name)` share an expensive module fixture: they are dealt to one
+    worker together, so that only one worker computes it.
     """
-    slow = [item for item in items if item.get_closest_marker("slow") is not None]
-    fast = [item for item in items if item.get_closest_marker("slow") is None]
+    groups: dict[str, list[pytest.Item]] = {}  # slow tests dealt together (`slow(group=...)`)
+    fast: list[pytest.Item] = []
+    for item in items:
+        marker = item.get_closest_marker("slow")
+        if marker is None:
+            fast.append(item)
+        else:
+            groups.setdefault(marker.kwargs.get("group", item.nodeid), []).append(item)
+    slow = list(groups.values())
     workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
     per = -(-len(fast) // workers)  # the shares' sizes, as the scheduler cuts them
     order: list[pytest.Item] = []
     for w in range(workers):
-        order += slow[w::workers] + fast[w * per : (w + 1) * per]
+        order += [item for group in slow[w::workers] for item in group]
+        order += fast[w * per : (w + 1) * per]
     items[:] = order
 
 

@@ -404,7 +404,7 @@ FINAL_COST_BAND = (0.2175, 0.2185)
 ACCURACY_BAND = (90.0, 91.0)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(group="full_runs")  # one worker computes the module's full runs
 def test_the_courses_full_run_with_both_engines(full_runs) -> None:
     """The machine-independent digits of the course's run, and bands for the rest.
 
@@ -426,7 +426,7 @@ def test_the_courses_full_run_with_both_engines(full_runs) -> None:
         assert ACCURACY_BAND[0] <= r.accuracy <= ACCURACY_BAND[1], r.accuracy
 
 
-@pytest.mark.slow
+@pytest.mark.slow(group="full_runs")  # one worker computes the module's full runs
 def test_the_readme_shows_the_default_run(full_runs) -> None:
     """The README's sample output: exact where every machine agrees, in the bands elsewhere."""
     a, _ = full_runs
