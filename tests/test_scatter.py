@@ -175,3 +175,24 @@ def test_diagonal_and_unflatten_refusals() -> None:
         tg.ones(2, 6).unflatten(1, (-1, -1))
     with pytest.raises(ValueError, match="0-d tensor"):
         tg.tensor(1.0).unflatten(0, (1,))
+
+
+def test_in_place_forms_write_into_self_and_keep_the_sources_gradient() -> None:
+    index = Tensor(np.array([[0, 1, 2, 0]]))
+    src = Tensor(np.arange(1.0, 5.0).reshape(1, 4), requires_grad=True)
+    x = Tensor(np.zeros((3, 4)))
+    alias = x
+    assert x.scatter_(0, index, src) is alias
+    np.testing.assert_array_equal(x.data, Tensor(np.zeros((3, 4))).scatter(0, index, src).data)
+    assert x.requires_grad  # a source that requires grad puts self in the graph, as PyTorch
+    (x * Tensor(np.arange(12.0).reshape(3, 4))).sum().backward()
+    assert src.grad is not None and src.grad.tolist() == [[0.0, 5.0, 10.0, 3.0]]
+    a = Tensor(np.ones((3, 2)))
+    a.index_add_(0, Tensor(np.array([0, 0, 2])), Tensor(np.ones((3, 2))), alpha=2)
+    assert a.tolist() == [[5.0, 5.0], [1.0, 1.0], [3.0, 3.0]]
+    b = Tensor(np.zeros(4))
+    b.scatter_add_(0, Tensor(np.array([1, 1, 3])), Tensor(np.array([1.0, 2.0, 3.0])))
+    assert b.tolist() == [0.0, 3.0, 0.0, 3.0]
+    leaf = Tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(RuntimeError, match="scatter_: the tensor .* is a leaf that requires grad"):
+        leaf.scatter_(0, Tensor(np.array([0])), Tensor(np.array([5.0])))

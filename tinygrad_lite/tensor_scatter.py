@@ -59,6 +59,8 @@ class TensorScatterMethods(TensorShapeMethods):
 
         def _wrap(self, other: Any, op: str) -> Tensor: ...
 
+        def _in_place(self, what: str, op: Any, other: Any, ufunc: Any = None) -> Tensor: ...
+
     def scatter(
         self, dim: int, index: Any, src: Any = None, *, value: Any = None, reduce: Any = None
     ) -> Tensor:
@@ -159,6 +161,27 @@ class TensorScatterMethods(TensorShapeMethods):
             s = F.Mul.apply(s, s._wrap(alpha, op))
         added = F.IndexAdd.apply(s, shape=x.shape, index=(slice(None),) * a + (idx,))
         return F.Add.apply(x, added).reshape(self.shape)
+
+    def scatter_(
+        self, dim: int, index: Any, src: Any = None, *, value: Any = None, reduce: Any = None
+    ) -> Tensor:
+        """`scatter` in place (see `tensor_inplace` for the rules of in-place ops).
+
+        A source that requires grad makes self part of the graph, as in PyTorch.
+        """
+        return self._in_place(
+            "scatter_", lambda a, s: a.scatter(dim, index, s, value=value, reduce=reduce), src
+        )
+
+    def scatter_add_(self, dim: int, index: Any, src: Any) -> Tensor:
+        """`scatter_add` in place (see `tensor_inplace` for the rules of in-place ops)."""
+        return self._in_place("scatter_add_", lambda a, s: a.scatter_add(dim, index, s), src)
+
+    def index_add_(self, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Tensor:
+        """`index_add` in place (see `tensor_inplace` for the rules of in-place ops)."""
+        return self._in_place(
+            "index_add_", lambda a, s: a.index_add(dim, index, s, alpha=alpha), source
+        )
 
     def take(self, index: Any) -> Tensor:
         """The elements at `index` of self read flat: y[p] = self.flatten()[index[p]].
