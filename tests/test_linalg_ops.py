@@ -216,8 +216,12 @@ def test_einsum_refuses_other_arguments() -> None:
         tg.einsum("i", np.ones(2))
     with pytest.raises(TypeError, match="one or more Tensors"):
         tg.einsum("i")
-    with pytest.raises(TypeError, match="sublist form"):
-        tg.einsum(tg.ones(2), [0])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="sublist label must be an int in"):
+        tg.einsum(tg.ones(2), [-1])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="got a str where a list of labels belongs"):
+        tg.einsum(tg.ones(2), "i")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="one or more Tensors"):
+        tg.einsum([0], [0])  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="bool operands"):
         tg.einsum("i,i", tg.tensor([True]), tg.tensor([False]))
     assert tg.einsum("i,i", tg.tensor([1, 2]), tg.tensor([3, 4])).tolist() == 11

@@ -177,6 +177,43 @@ def test_einsum_in_every_form(problem: Any, data: st.DataObject, seed: int) -> N
     )
 
 
+def _sublists(equation: str) -> list[Any]:
+    """The equation's terms as PyTorch's sublists (A-Z are 0-25, a-z are 26-51)."""
+
+    def labels(term: str) -> list[Any]:
+        head, dots, tail = term.partition("...")
+        code = [ord(c) - ord("A") if c.isupper() else ord(c) - ord("a") + 26 for c in head]
+        rest = [ord(c) - ord("A") if c.isupper() else ord(c) - ord("a") + 26 for c in tail]
+        return code + ([Ellipsis] if dots else []) + rest
+
+    inputs, arrow, output = equation.partition("->")
+    return [labels(t) for t in inputs.split(",")] + ([labels(output)] if arrow else [])
+
+
+@settings(max_examples=60, deadline=None)
+@given(einsum_problems(), st.data(), seeds)
+def test_einsum_sublist_form_as_pytorchs(problem: Any, data: st.DataObject, seed: int) -> None:
+    equation, shapes = problem
+    arrays = [_floats(data.draw, s) for s in shapes]
+    lists = _sublists(equation)
+
+    def mine(*xs: Any) -> Any:
+        args = [a for pair in zip(xs, lists, strict=False) for a in pair] + lists[len(xs) :]
+        return tg.einsum(*args)
+
+    def theirs(*xs: Any) -> Any:
+        args = [a for pair in zip(xs, lists, strict=False) for a in pair] + lists[len(xs) :]
+        return torch.einsum(*args)
+
+    try:
+        theirs(*[torch.from_numpy(a) for a in arrays])
+    except RuntimeError:  # shapes PyTorch refuses: refused here too
+        with pytest.raises(ValueError):
+            mine(*[Tensor(a) for a in arrays])
+        return
+    compare(mine, theirs, arrays, seed)
+
+
 def test_einsum_second_derivatives_equal_pytorchs() -> None:
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((3, 3, 2)), rng.standard_normal((2, 4))

@@ -2,10 +2,11 @@
 
 `interop` runs these (its `FUNCTIONS`) when a Tensor is among a NumPy call's arguments: each
 calls the op or Tensor method of the same meaning, with NumPy's argument names, so the result
-is a Tensor with its gradient. Arguments that have no matching op (`out=`, `dtype=`, the
-sublist form of einsum, ...) raise `Unsupported`: `interop` then runs NumPy on the arrays of
-tensors without grad and refuses tensors that require it. `np.median` is not here: NumPy's
-averages the two middle values of an even count, the Tensor's takes the lower one (PyTorch's).
+is a Tensor with its gradient (einsum in either form, the equation or the sublists).
+Arguments that have no matching op (`out=`, `dtype=`, ...) raise `Unsupported`: `interop`
+then runs NumPy on the arrays of tensors without grad and refuses tensors that require it.
+`np.median` is not here: NumPy's averages the two middle values of an even count, the
+Tensor's takes the lower one (PyTorch's).
 
 >>> import numpy as np
 >>> from tinygrad_lite import Tensor
@@ -50,12 +51,16 @@ def _einsum(*operands: Any, out: Any = None, optimize: Any = False, **kwargs: An
     extra = {k: v for k, v in kwargs.items() if (k, v) not in (("order", "K"), ("casting", "safe"))}
     if out is not None or extra.get("dtype") is not None or set(extra) - {"dtype"}:
         raise Unsupported(HINTS["einsum"])
-    if not operands or not isinstance(operands[0], str):
+    if not operands:
         raise Unsupported(HINTS["einsum"])
-    ts = _tensors(*operands[1:])
+    if isinstance(operands[0], str):
+        equation, arrays = operands[0], operands[1:]
+    else:  # the sublist form: np.einsum(a, [0, 1], b, [1, 2], [0, 2])
+        equation, arrays = tensor_linalg.sublist_equation(operands)
+    ts = _tensors(*arrays)
     if any(t.dtype.kind == "b" for t in ts):
         raise Unsupported("np.einsum of bools (a logical `or` of `and`s) has no matching op")
-    return tensor_linalg.einsum(operands[0], *ts)
+    return tensor_linalg.einsum(equation, *ts)
 
 
 def _axes_list(axes: Any) -> Any:
@@ -161,7 +166,7 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
 
 # What to use instead, for the calls that raise Unsupported (and for np.median).
 HINTS = {
-    "einsum": "out=, dtype=, order=, casting= and the sublist form have no matching op: use "
+    "einsum": "out=, dtype=, order= and casting= have no matching op: use "
     "tinygrad_lite.einsum(equation, *tensors)",
     "median": "NumPy's median averages the two middle values of an even count, the Tensor's "
     "median(dim) takes the lower one (PyTorch's); for NumPy's, average the two middle values "

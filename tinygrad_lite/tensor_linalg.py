@@ -131,6 +131,33 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     return F.MatMul.apply(left, right).reshape(shape)
 
 
+def _sublist_label(v: Any) -> str:
+    if v is Ellipsis:
+        return "..."
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool) and 0 <= v < 52:
+        return chr(ord("A") + int(v)) if v < 26 else chr(ord("a") + int(v) - 26)
+    raise TypeError(f"einsum: a sublist label must be an int in [0, 52) or Ellipsis, got {v!r}")
+
+
+def sublist_equation(args: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+    """einsum(a, [0, 1], b, [1, 2], [0, 2]) as ("AB,BC->AC", (a, b)): NumPy's and PyTorch's."""
+    pairs, rest = args[: len(args) // 2 * 2], args[len(args) // 2 * 2 :]
+    operands, terms = pairs[0::2], pairs[1::2]
+    for t in (*terms, *rest):
+        if not isinstance(t, (list, tuple)):
+            raise TypeError(
+                "einsum: the first argument must be the equation (a str), or the sublist form "
+                f"einsum(a, [0, 1], b, [1, 2], [0, 2]); got a {type(t).__name__} where a "
+                "list of labels belongs"
+            )
+    if not operands:
+        raise TypeError("einsum: the operands must be one or more Tensors, got []")
+    equation = ",".join("".join(_sublist_label(v) for v in t) for t in terms)
+    if rest:
+        equation += "->" + "".join(_sublist_label(v) for v in rest[0])
+    return equation, operands
+
+
 def einsum(equation: str, *operands: Any) -> Tensor:
     """Einstein summation, as torch.einsum: y[out] = Σ over the other labels of Π operands.
 
@@ -141,17 +168,19 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     operands may also be given as one list. The gradient is an einsum too, so it has
     gradients of every order.
 
+    The sublist form names the labels with integers instead: `einsum(a, [0, 1], b, [1, 2],
+    [0, 2])` is `einsum("AB,BC->AC", a, b)` (0–25 stand for A–Z and 26–51 for a–z, `...`
+    is written `Ellipsis`; without the last list, the output is implicit, as above).
+
     Raises:
-        TypeError: no operands, an operand that is not a Tensor, the sublist form.
+        TypeError: no operands, an operand that is not a Tensor, a label that is not an int
+            in [0, 52) or Ellipsis.
         ValueError: see `ops.plan_einsum`.
     """
+    if not isinstance(equation, str):
+        equation, operands = sublist_equation((equation, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    if not isinstance(equation, str):
-        raise TypeError(
-            "einsum: the first argument must be the equation (a str); the sublist form "
-            "einsum(a, [0, 1], b, [1, 2]) is not supported"
-        )
     if not operands or not all(hasattr(x, "_ctx") for x in operands):
         kinds = [type(x).__name__ for x in operands]
         raise TypeError(f"einsum: the operands must be one or more Tensors, got {kinds}")
