@@ -1,7 +1,8 @@
 """Recurrent layers: PyTorch's names and shapes, finite differences, compile, training, bad input.
 
 The comparison with the course's hand-derived recurrent networks is in
-`tests/test_recurrent_course.py`; with PyTorch, in `tests/test_recurrent_torch.py`.
+`tests/test_recurrent_course.py`; with PyTorch, in `tests/test_recurrent_torch.py`. An LSTM's
+projection (`proj_size`) is tested in `tests/test_lstm_proj.py`.
 """
 
 from __future__ import annotations
@@ -171,7 +172,6 @@ BAD: list[tuple[Callable[[], Any], type[Exception], str]] = [
         "c must",
     ),
     (lambda: nn.RNN(3, 4, nonlinearity="sigmoid"), ValueError, "'tanh' or 'relu', got 'sigmoid'"),
-    (lambda: nn.LSTM(3, 4, proj_size=2), ValueError, "proj_size=2 is not supported"),
     (lambda: nn.GRU(3, 4, dropout=1.5), ValueError, "dropout must be a probability"),
     (lambda: nn.GRU(3, 0), ValueError, "hidden_size must be >= 1"),
     (lambda: nn.RNN(3, 4, num_layers=0), ValueError, "num_layers must be >= 1"),

@@ -5,12 +5,13 @@ ModuleDict), `layers` (Linear, Identity, Flatten, Dropout and the losses), `acti
 (ReLU, Tanh, Sigmoid, GELU, SiLU, ELU, Softmax, ...), `act_layers` (Hardswish, Mish, SELU,
 PReLU, ...), `norm_layers` (LayerNorm, BatchNorm1d/2d, Embedding), `group_layers` (GroupNorm,
 InstanceNorm1d/2d), `more_layers` (Unflatten, Dropout1d/2d), `conv_layers` (Conv1d/2d and the
-pools), `sample_layers` (AdaptiveMaxPool1d/2d, Upsample), `recurrent` (RNN, LSTM, GRU and
-their cells), `dist_layers` (CosineSimilarity, PairwiseDistance, KLDivLoss), `l1_loss_layers`
-(L1Loss, HuberLoss, SmoothL1Loss), `attn_layers` (MultiheadAttention) and `transformer`
-(TransformerEncoderLayer, TransformerEncoder); this module gathers them, with `nn.init` and
-`nn.utils`, so that `nn.Linear`, `nn.Tanh`, `nn.Softmax(dim=1)` and `nn.CrossEntropyLoss()` read
-as they do in PyTorch.
+pools), `sample_layers` (AdaptiveMaxPool1d/2d, Upsample), `recurrent` (RNNCell, LSTMCell,
+GRUCell), `rnn_layers` (RNN, LSTM, GRU), `dist_layers` (CosineSimilarity, PairwiseDistance,
+KLDivLoss), `l1_loss_layers` (L1Loss, HuberLoss, SmoothL1Loss), `attn_layers`
+(MultiheadAttention), `transformer` (TransformerEncoderLayer, TransformerEncoder) and
+`decoder_layers` (TransformerDecoderLayer, TransformerDecoder, Transformer); this module
+gathers them, with `nn.init` and `nn.utils`, so that `nn.Linear`, `nn.Tanh`,
+`nn.Softmax(dim=1)` and `nn.CrossEntropyLoss()` read as they do in PyTorch.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ from .conv_layers import (
     MaxPool1d,
     MaxPool2d,
 )
+from .decoder_layers import Transformer, TransformerDecoder, TransformerDecoderLayer
 from .dist_layers import CosineSimilarity, KLDivLoss, PairwiseDistance
 from .group_layers import GroupNorm, InstanceNorm1d, InstanceNorm2d
 from .l1_loss_layers import HuberLoss, L1Loss, SmoothL1Loss
@@ -76,7 +78,8 @@ from .layers import (
 from .module import IncompatibleKeys, Module, Parameter
 from .more_layers import Dropout1d, Dropout2d, Unflatten
 from .norm_layers import BatchNorm1d, BatchNorm2d, Embedding, LayerNorm
-from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .recurrent import GRUCell, LSTMCell, RNNCell
+from .rnn_layers import GRU, LSTM, RNN
 from .sample_layers import AdaptiveMaxPool1d, AdaptiveMaxPool2d, Upsample
 from .transformer import TransformerEncoder, TransformerEncoderLayer
 
@@ -154,6 +157,9 @@ __all__ = [
     "Softsign",
     "Tanh",
     "Tanhshrink",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
     "TransformerEncoder",
     "TransformerEncoderLayer",
     "Unflatten",

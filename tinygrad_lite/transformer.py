@@ -53,20 +53,69 @@ def generate_square_subsequent_mask(size: int, dtype: DTypeLike = np.float64) ->
     return Tensor(np.where(np.tri(n, dtype=bool), 0.0, -np.inf).astype(dtype))
 
 
-def _activation(activation: Any) -> Callable[[Tensor], Tensor]:
+def check_activation(owner: str, activation: Any) -> Callable[[Tensor], Tensor]:
+    """`activation` as a function: "relu", "gelu" or a callable, or an error naming `owner`.
+
+    Raises:
+        ValueError: an unknown name.
+        TypeError: neither a name nor callable.
+    """
     if isinstance(activation, str):
         if activation not in ACTIVATIONS:
             raise ValueError(
-                f"TransformerEncoderLayer: activation must be 'relu', 'gelu' or a callable, "
-                f"got {activation!r}"
+                f"{owner}: activation must be 'relu', 'gelu' or a callable, got {activation!r}"
             )
         return ACTIVATIONS[activation]
     if not callable(activation):
         raise TypeError(
-            f"TransformerEncoderLayer: activation must be 'relu', 'gelu' or a callable, got "
+            f"{owner}: activation must be 'relu', 'gelu' or a callable, got "
             f"{type(activation).__name__} {activation!r}"
         )
     return activation
+
+
+def attention_block(
+    attn: Module, dropout: Module, x: Tensor, memory: Tensor, mask: Any, padding: Any, causal: bool
+) -> Tensor:
+    """dropout(attn(x, memory, memory)), without the weights: a transformer layer's attention.
+
+    `memory` is `x` itself for self-attention; mask, padding and causal are the attention's
+    `attn_mask`, `key_padding_mask` and `is_causal`.
+    """
+    out, _ = attn(
+        x,
+        memory,
+        memory,
+        attn_mask=mask,
+        key_padding_mask=padding,
+        need_weights=False,
+        is_causal=causal,
+    )
+    return dropout(out)
+
+
+def feed_forward_block(layer: Any, x: Tensor, dropout: Module) -> Tensor:
+    """dropout(linear2(dropout(activation(linear1(x))))), of `layer`'s submodules of those names."""
+    hidden = layer.dropout(layer.activation(layer.linear1(x)))
+    return dropout(layer.linear2(hidden))
+
+
+def clone_layers(
+    owner: str, name: str, layer: Any, num_layers: Any, norm: Any
+) -> tuple[int, ModuleList]:
+    """(num_layers, a ModuleList of num_layers deep copies of `layer`), for a stack of layers.
+
+    Raises:
+        TypeError: a layer or norm that is not a Module (norm may be None), or a num_layers
+            that is not an int.
+        ValueError: num_layers < 1.
+    """
+    if not isinstance(layer, Module):
+        raise TypeError(f"{owner}: {name} must be a Module, got {type(layer).__name__}")
+    if norm is not None and not isinstance(norm, Module):
+        raise TypeError(f"{owner}: norm must be a Module or None, got {type(norm).__name__}")
+    count = check_size(owner, "num_layers", num_layers)
+    return count, ModuleList([copy.deepcopy(layer) for _ in range(count)])
 
 
 class TransformerEncoderLayer(Module):
@@ -129,7 +178,7 @@ class TransformerEncoderLayer(Module):
         owner = "TransformerEncoderLayer"
         p = check_probability(owner, "dropout", dropout)
         size = check_size(owner, "dim_feedforward", dim_feedforward)
-        act = _activation(activation)
+        act = check_activation(owner, activation)
         rng = make_generator(seed)
         self.self_attn = MultiheadAttention(
             d_model, nhead, dropout=p, bias=bias, batch_first=batch_first, seed=rng, dtype=dtype
@@ -146,20 +195,10 @@ class TransformerEncoderLayer(Module):
         self.activation = act
 
     def _sa_block(self, x: Tensor, mask: Any, padding: Any, is_causal: bool) -> Tensor:
-        out, _ = self.self_attn(
-            x,
-            x,
-            x,
-            attn_mask=mask,
-            key_padding_mask=padding,
-            need_weights=False,
-            is_causal=is_causal,
-        )
-        return self.dropout1(out)
+        return attention_block(self.self_attn, self.dropout1, x, x, mask, padding, is_causal)
 
     def _ff_block(self, x: Tensor) -> Tensor:
-        hidden = self.dropout(self.activation(self.linear1(x)))
-        return self.dropout2(self.linear2(hidden))
+        return feed_forward_block(self, x, self.dropout2)
 
     def forward(
         self,
@@ -224,15 +263,8 @@ class TransformerEncoder(Module):
 
     def __init__(self, encoder_layer: Module, num_layers: int, norm: Module | None = None) -> None:
         super().__init__()
-        owner = "TransformerEncoder"
-        if not isinstance(encoder_layer, Module):
-            raise TypeError(
-                f"{owner}: encoder_layer must be a Module, got {type(encoder_layer).__name__}"
-            )
-        if norm is not None and not isinstance(norm, Module):
-            raise TypeError(f"{owner}: norm must be a Module or None, got {type(norm).__name__}")
-        self.num_layers = check_size(owner, "num_layers", num_layers)
-        self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(self.num_layers)])
+        owner, name = "TransformerEncoder", "encoder_layer"
+        self.num_layers, self.layers = clone_layers(owner, name, encoder_layer, num_layers, norm)
         self.norm = norm
 
     def forward(
