@@ -46,6 +46,7 @@ def test_every_function_in_ops_is_registered() -> None:
             ops.lerp,
             ops.einsum,
             ops.scatter,
+            ops.scatter_red,
             ops.logcumsum,
         )
         for _, obj in inspect.getmembers(mod, inspect.isclass)
@@ -67,6 +68,7 @@ def test_every_function_in_ops_is_registered() -> None:
             ops.lerp,
             ops.einsum,
             ops.scatter,
+            ops.scatter_red,
             ops.logcumsum,
         )
         for _, obj in inspect.getmembers(mod, inspect.isclass)

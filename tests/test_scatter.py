@@ -68,7 +68,7 @@ def test_scatter_from_a_larger_src_a_number_and_value() -> None:
     [
         (lambda x: x.scatter(1, [[3], [0]], 1.0), IndexError, "index 3 is out of range for "),
         (lambda x: x.scatter(1, [[-1], [0]], 1.0), IndexError, "index -1 is out of range for"),
-        (lambda x: x.scatter(1, [[0], [0]], 1.0, reduce="add"), NotImplementedError, "use scatt"),
+        (lambda x: x.scatter(1, [[0], [0]], 1.0, reduce="sum"), ValueError, "'add' or 'multiply'"),
         (lambda x: x.scatter(1, [[0], [0]]), TypeError, "give src"),
         (lambda x: x.scatter(1, [[0.5], [0]], 1.0), TypeError, "index must hold integers"),
         (lambda x: x.scatter(1, [0, 1], tg.ones(2)), ValueError, "as many dimensions as self"),

@@ -96,6 +96,23 @@ def _scatter(ins: list[Any], p: dict[str, Any]) -> Any:
     return x.scatter(p["dim"], torch.from_numpy(index), src[tuple(map(slice, index.shape))])
 
 
+def _scatter_reduce(reduce: str) -> TorchOp:
+    """PyTorch's scatter_reduce from the part of src that the index covers (as `_scatter`)."""
+
+    def call(ins: list[Any], p: dict[str, Any]) -> Any:
+        x, src = ins
+        index = p["index"]
+        part = src[tuple(map(slice, index.shape))]
+        if reduce == "prod":
+            # PyTorch's product gradient divides g·y by the factor, which loses digits where
+            # g·y underflows (tiny factors); ours multiplies the other factors (see ops)
+            factors = torch.cat([x.detach().reshape(-1), part.detach().reshape(-1)]).abs()
+            assume(bool(((factors == 0) | (factors >= 1e-150)).all()))
+        return x.scatter_reduce(p["dim"], torch.from_numpy(index), part, reduce)
+
+    return call
+
+
 def _reduce(fn: Any) -> TorchOp:
     return lambda ins, p: fn(ins[0], dim=_dims(p["axis"], ins[0].ndim), keepdim=p["keepdims"])
 
@@ -182,6 +199,9 @@ TORCH: dict[str, TorchOp] = {
     "remainder": lambda ins, p: torch.remainder(*ins),
     "reshape": lambda ins, p: torch.reshape(ins[0], p["shape"]),
     "scatter": _scatter,
+    "scatter_amax": _scatter_reduce("amax"),
+    "scatter_amin": _scatter_reduce("amin"),
+    "scatter_prod": _scatter_reduce("prod"),
     "sigmoid": lambda ins, p: torch.sigmoid(ins[0]),
     "sign": lambda ins, p: torch.sign(ins[0]),
     "sin": lambda ins, p: torch.sin(ins[0]),

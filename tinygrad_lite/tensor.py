@@ -18,6 +18,7 @@ from .tensor_math import TensorMathMethods
 from .tensor_methods import TensorMethods
 from .tensor_scan import TensorScanMethods
 from .tensor_scatter import TensorScatterMethods
+from .tensor_segment import TensorSegmentMethods
 from .tensor_shape import ElementCount
 from .tensor_stats import TensorStatsMethods
 
@@ -100,6 +101,7 @@ class Tensor(
     TensorDivideMethods,
     TensorLinalgMethods,
     TensorScatterMethods,
+    TensorSegmentMethods,
     TensorStatsMethods,
     TensorMathMethods,
 ):

@@ -5,7 +5,7 @@ every position out of range (never wrapped silently). Negative positions follow 
 refused by scatter, scatter_add, index_add and take_along_dim without a dim; counted from
 the end by take and take_along_dim along a dim. scatter is the `Scatter` op; the others are
 composed of indexing (`GetItem`, whose gradient adds up repeated positions), `IndexAdd` and
-addition.
+addition. `scatter_reduce` is `tensor_segment`'s.
 
 >>> from tinygrad_lite import zeros, tensor
 >>> zeros(4).scatter_add(0, tensor([0, 2, 0]), tensor([1.0, 2.0, 3.0])).tolist()
@@ -41,6 +41,10 @@ def _operands(x: Any, src: Tensor, index: Any) -> tuple[Tensor, Tensor, Any]:
     return _as_vector(x), _as_vector(src), idx.reshape(idx.shape or (1,))
 
 
+# scatter's reduce= (PyTorch's older form) as scatter_reduce's reductions
+_SCATTER_REDUCE = {"add": "sum", "multiply": "prod"}
+
+
 def _same_dtype(op: str, x: Tensor, src: Tensor) -> None:
     if x.dtype != src.dtype:
         raise TypeError(
@@ -61,6 +65,11 @@ class TensorScatterMethods(TensorShapeMethods):
 
         def _in_place(self, what: str, op: Any, other: Any, ufunc: Any = None) -> Tensor: ...
 
+        def scatter_reduce(
+            self, dim: int, index: Any, src: Any, reduce: str, *, include_self: bool = True
+        ) -> Tensor:
+            """`tensor_segment`'s, a base of `Tensor` too."""
+
     def scatter(
         self, dim: int, index: Any, src: Any = None, *, value: Any = None, reduce: Any = None
     ) -> Tensor:
@@ -76,19 +85,27 @@ class TensorScatterMethods(TensorShapeMethods):
         stayed gets the gradient of the element it wrote, the others 0 (PyTorch gives the
         overwritten ones that gradient too, and fails for a src larger than the index).
 
+        `reduce="add"` or `"multiply"` (PyTorch's older form) combines instead of writing:
+        `scatter_reduce` with "sum" or "prod", self included, src or the number as above.
+        Their gradients are `scatter_reduce`'s (PyTorch has none for this form).
+
         Raises:
-            NotImplementedError: `reduce=` (use `scatter_add` for sums).
+            ValueError: a `reduce` other than "add" and "multiply"; index larger than src, or
+                than self outside `dim`.
             IndexError: a position outside range(self.shape[dim]), negative ones included.
-            ValueError: index larger than src, or than self outside `dim`.
 
         Example:
             >>> from tinygrad_lite import zeros, tensor
             >>> zeros(2, 3).scatter(1, tensor([[2], [0]]), 5.0).tolist()
             [[0.0, 0.0, 5.0], [5.0, 0.0, 0.0]]
+            >>> zeros(3).scatter(0, tensor([2, 2]), 5.0, reduce="add").tolist()
+            [0.0, 0.0, 10.0]
         """
-        if reduce is not None:
-            raise NotImplementedError(
-                f"scatter: reduce={reduce!r} is not supported; use scatter_add for 'add'"
+        combine = _SCATTER_REDUCE.get(reduce) if isinstance(reduce, str) else None
+        if reduce is not None and combine is None:
+            raise ValueError(
+                f"scatter: reduce must be 'add' or 'multiply', got {reduce!r} (scatter_reduce "
+                "takes 'sum', 'prod', 'mean', 'amax' and 'amin')"
             )
         if (src is None) == (value is None):
             raise TypeError("scatter: give src (a tensor or a number) or value=, one of them")
@@ -96,6 +113,8 @@ class TensorScatterMethods(TensorShapeMethods):
         if dtypes.is_scalar(source):
             fill = np.full(array_of(index).shape, source).astype(self.data.dtype)
             source = self._wrap(fill, "scatter")
+        if combine is not None:
+            return self.scatter_reduce(dim, index, source, combine)
         x, s, idx = _operands(self, self._wrap(source, "scatter"), index)
         a = dim_arg(dim, self.ndim, "scatter")
         return F.Scatter.apply(x, s, dim=a, index=idx).reshape(self.shape)

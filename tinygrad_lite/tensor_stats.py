@@ -1,10 +1,11 @@
 """The Tensor's NaN-aware reductions, medians, running extremes, log-cum-sum-exp and differences.
 
 Each is PyTorch's, values, indices and gradients: `median` takes the lower of the two middle
-values for an even count; `median(dim)` and `cummax`/`cummin` return `(values, indices)` with
-PyTorch's choice among ties, and their gradient flows to the element each index names;
-`median()` shares its gradient among the elements equal to the median. All but
-`logcumsumexp` (the `LogCumSumExp` op) are composed of existing ops.
+values for an even count (`nanmedian` of the values that are not NaN); `median(dim)` and
+`cummax`/`cummin` return `(values, indices)` with PyTorch's choice among ties, and their
+gradient flows to the element each index names; `median()` shares its gradient among the
+elements equal to the median. All but `logcumsumexp` (the `LogCumSumExp` op) are composed of
+existing ops.
 
 >>> from tinygrad_lite import tensor
 >>> tensor([3.0, 1.0, 4.0, 1.0]).median().item()
@@ -141,6 +142,48 @@ class TensorStatsMethods(TensorShapeMethods):
             nan = np.isnan(data)
             first_nan = np.argmax(nan, axis=a, keepdims=True)
             picked = np.where(nan.any(axis=a, keepdims=True), first_nan, picked)
+        return self._picked(a, picked.astype(np.int64), keepdim)
+
+    def nanmedian(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        """The median of the values that are not NaN: the lower middle one (as PyTorch).
+
+        NaN only where every value is NaN. `t.nanmedian()` shares its gradient evenly among
+        the elements equal to it (every element, when all are NaN); `t.nanmedian(dim)`
+        returns `(values, indices)` along `dim`, the index of tied values being the one a
+        stable sort puts at the middle place of the numbers, and the gradient goes to the
+        element at the index. Where every value along `dim` is NaN the index is the first
+        (PyTorch's there follows its partial sort and varies with the length). Integer
+        tensors have no NaN: their nanmedian is their median.
+
+        Raises:
+            ValueError: an empty tensor (or an empty `dim`).
+            TypeError: a bool tensor (as PyTorch).
+
+        Example:
+            >>> from tinygrad_lite import tensor
+            >>> nan = float("nan")
+            >>> tensor([[nan, 4.0, 1.0, 3.0], [nan, nan, nan, nan]]).nanmedian(1)
+            MedianResult(values=Tensor([ 3., nan]), indices=Tensor([3, 0]))
+        """
+        data = self.data
+        if data.dtype.kind == "b":
+            raise TypeError("nanmedian: bool tensors have no median (as in PyTorch); cast first")
+        if dim is None:
+            if data.size == 0:
+                raise ValueError(f"nanmedian: the tensor is empty (shape {data.shape})")
+            flat = data.reshape(-1)
+            numbers = np.sort(flat[~np.isnan(flat)])
+            chosen = flat == numbers[(numbers.size - 1) // 2] if numbers.size else np.isnan(flat)
+            # the chosen elements are all equal (or all NaN): max shares the gradient evenly
+            return F.Max.apply(self.reshape(-1)[chosen], axis=None)
+        a = dim_arg(dim, self.ndim, "nanmedian")
+        if self.ndim == 0:
+            return MedianResult(self.reshape(()), constant_result(np.zeros((), np.int64)))
+        if data.shape[a] == 0:
+            raise ValueError(f"nanmedian: dim {dim} of shape {data.shape} has no elements")
+        order = np.argsort(data, axis=a, kind="stable")  # NaN last, in their order
+        numbers = np.sum(~np.isnan(data), axis=a, keepdims=True)
+        picked = np.take_along_axis(order, np.maximum(numbers - 1, 0) // 2, axis=a)
         return self._picked(a, picked.astype(np.int64), keepdim)
 
     def _picked(self, a: int, index: Any, keepdim: bool) -> MedianResult:

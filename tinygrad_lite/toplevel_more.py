@@ -22,8 +22,8 @@ from .tensor import Tensor
 
 __all__ = [
     "addmm", "baddbmm", "bmm", "cummax", "cummin", "diagonal", "diff", "einsum", "index_add",
-    "kron", "logcumsumexp", "median", "nanmean", "nansum", "scatter", "scatter_add", "std_mean",
-    "take", "take_along_dim", "tensordot", "unflatten", "var_mean",
+    "kron", "logcumsumexp", "median", "nanmean", "nanmedian", "nansum", "scatter", "scatter_add",
+    "scatter_reduce", "std_mean", "take", "take_along_dim", "tensordot", "unflatten", "var_mean",
 ]  # fmt: skip
 
 
@@ -89,6 +89,25 @@ def scatter(input: Tensor, dim: int, index: Any, src: Any = None, **kwargs: Any)
 def scatter_add(input: Tensor, dim: int, index: Any, src: Any) -> Tensor:
     """Input with src added at `index` along `dim`; repeated positions add up."""
     return _t(input, "scatter_add").scatter_add(dim, index, src)
+
+
+def scatter_reduce(
+    input: Tensor, dim: int, index: Any, src: Any, reduce: str, *, include_self: bool = True
+) -> Tensor:
+    """Input with the src values sent to each position combined by `reduce` (sum, prod, ...).
+
+    See `Tensor.scatter_reduce`: "sum", "prod", "mean", "amax" or "amin" of input's element
+    (unless `include_self=False`) and what `index` sends to it along `dim`.
+
+    Example:
+        >>> import tinygrad_lite as tg
+        >>> x = tg.tensor([1.0, 1.0])
+        >>> tg.scatter_reduce(x, 0, tg.tensor([1, 1]), tg.tensor([2.0, 3.0]), "amin").tolist()
+        [1.0, 1.0]
+    """
+    return _t(input, "scatter_reduce").scatter_reduce(
+        dim, index, src, reduce, include_self=include_self
+    )
 
 
 def index_add(input: Tensor, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Tensor:
@@ -187,6 +206,19 @@ def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """The lower median; with `dim`, (values, indices) along it (see `Tensor.median`)."""
     return _t(input, "median").median(dim, keepdim)
+
+
+def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+    """The lower median of the values that are not NaN (see `Tensor.nanmedian`).
+
+    NaN only where every value is NaN; with `dim`, (values, indices) along it.
+
+    Example:
+        >>> import tinygrad_lite as tg
+        >>> tg.nanmedian(tg.tensor([float("nan"), 3.0, 1.0, 2.0])).item()
+        2.0
+    """
+    return _t(input, "nanmedian").nanmedian(dim, keepdim)
 
 
 def cummax(input: Tensor, dim: int) -> Any:

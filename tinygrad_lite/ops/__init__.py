@@ -61,6 +61,7 @@ from .losses import (
 from .reduce import ArgMax, ArgMin, LogSumExp, Max, Mean, Min, Norm, Prod, Std, Sum, Var
 from .scan import ArgSort, CumProd, CumSum, Flip
 from .scatter import Scatter, check_positions, scatter_positions
+from .scatter_red import ScatterAmax, ScatterAmin, ScatterProd
 from .shape import Cat, Expand, GetItem, IndexAdd, Reshape, Transpose
 from .special import Erf, GELUErf
 from .trig import Acos, Acosh, Asin, Asinh, Atan, Atan2, Atanh, Cosh, Hypot, Sinc, Sinh, Tan
@@ -139,6 +140,9 @@ __all__ = [
     "Remainder",
     "Reshape",
     "Scatter",
+    "ScatterAmax",
+    "ScatterAmin",
+    "ScatterProd",
     "Sigmoid",
     "Sign",
     "Sin",
