@@ -10,7 +10,6 @@ in 1-D.
 
 from __future__ import annotations
 
-import math
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -26,8 +25,8 @@ from .convolution import (
     single_arg,
     unbatched,
 )
-from .ops import Cat
 from .ops.window import Pad, Unfold, window_positions
+from .resampling import adaptive_means, fresh
 from .tensor import Tensor
 from .tensor_shape import constant_result
 
@@ -314,19 +313,6 @@ def avg_pool1d(
     return unbatched(_avg_pool(x, a, count_include_pad, None).squeeze(2), single)
 
 
-def _adaptive_means(x: Tensor, dim: int, out: int) -> Tensor:
-    """Means over PyTorch's adaptive windows along `dim`: ⌊i·n/out⌋ to ⌈(i + 1)·n/out⌉."""
-    n = x.shape[dim]
-    if out == n:
-        return x
-    parts = []
-    for i in range(out):
-        lo, hi = (i * n) // out, math.ceil((i + 1) * n / out)
-        index = (slice(None),) * (dim % x.ndim) + (slice(lo, hi),)
-        parts.append(x[index].mean(dim, keepdim=True))
-    return Cat.apply(*parts, dim=dim % x.ndim)
-
-
 def _output_size(op: str, output_size: Any, shape: tuple[int, ...]) -> tuple[int, ...]:
     """The output's trailing sizes: ints >= 1, None keeping the input's size."""
     sizes = (
@@ -350,9 +336,10 @@ def adaptive_avg_pool2d(input: Tensor | np.ndarray, output_size: Any) -> Tensor:
     pooling that ends many convolutional networks.
     """
     op = "adaptive_avg_pool2d"
-    x, single = batched(op, float_input(op, input))
+    given = float_input(op, input)
+    x, single = batched(op, given)
     oh, ow = _output_size(op, output_size, x.shape[2:])
-    return unbatched(_adaptive_means(_adaptive_means(x, 2, oh), 3, ow), single)
+    return fresh(unbatched(adaptive_means(adaptive_means(x, 2, oh), 3, ow), single), given)
 
 
 def adaptive_avg_pool1d(input: Tensor | np.ndarray, output_size: Any) -> Tensor:
@@ -362,7 +349,7 @@ def adaptive_avg_pool1d(input: Tensor | np.ndarray, output_size: Any) -> Tensor:
     if x.ndim not in (2, 3):
         raise ValueError(f"{op}: expected an input of shape (N, C, L) or (C, L), got {x.shape}")
     (out,) = _output_size(op, output_size, x.shape[-1:])
-    return _adaptive_means(x, -1, out)
+    return fresh(adaptive_means(x, -1, out), x)
 
 
 def _adaptive_windows(n: int, out: int) -> tuple[np.ndarray, np.ndarray]:

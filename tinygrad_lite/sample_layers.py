@@ -66,8 +66,11 @@ class Upsample(Module):
         size: the output's spatial size: an int or one per dimension.
         scale_factor: or a multiplier (or one per dimension): out = ⌊in·scale_factor⌋,
             and the source positions use 1/scale_factor unless `recompute_scale_factor`.
-        mode: "nearest", "nearest-exact", "linear" (N, C, L) or "bilinear" (N, C, H, W).
-        align_corners: for the linear modes: map the corner elements onto each other.
+        mode: "nearest", "nearest-exact" or "area" (on (N, C, L), (N, C, H, W) or
+            (N, C, D, H, W) inputs), "linear" (N, C, L), "bilinear" or "bicubic"
+            (N, C, H, W), or "trilinear" (N, C, D, H, W).
+        align_corners: for the linear modes and bicubic: map the corner elements onto each
+            other.
         recompute_scale_factor: take the scale from the rounded sizes instead.
 
     >>> import tinygrad_lite as tg
