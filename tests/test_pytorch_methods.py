@@ -124,6 +124,17 @@ def test_size_is_numpys_count_and_pytorchs_shape() -> None:
         x.size(2)
 
 
+def test_casts_to_the_dtype_a_tensor_has_return_it_as_pytorchs() -> None:
+    # A leaf stays the leaf: x = randn(3, requires_grad=True).double() keeps x.grad working.
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    assert x.double() is x and x.type_as(x) is x
+    assert x.float() is not x and x.float().dtype == np.float32
+    f = Tensor(np.array([1.5], np.float32))
+    i, j, b = Tensor(np.array([3])), Tensor(np.array([3], np.int32)), Tensor(np.array([True]))
+    assert f.float() is f and i.long() is i and j.int() is j and b.bool() is b
+    assert i.int() is not i and i.int().dtype == np.int32 and f.long().tolist() == [1]
+
+
 def test_to_device_and_new_tensors() -> None:
     x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
     assert x.to("cpu") is x and x.to(np.float64) is x and x.cpu() is x and x.contiguous() is x

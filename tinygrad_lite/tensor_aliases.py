@@ -158,12 +158,12 @@ class TensorAliasMethods:
         return int(self.data.size)
 
     def long(self) -> Tensor:
-        """The values as int64 (floats truncated toward zero), as PyTorch's `.long()`."""
-        return self.astype(np.int64)
+        """As int64 (floats truncated toward zero; self if int64), as PyTorch's `.long()`."""
+        return self.to(np.int64)
 
     def type_as(self, other: Any) -> Tensor:
-        """The values in `other`'s dtype."""
-        return self.astype(other.dtype)
+        """The values in `other`'s dtype: self when it has it already, as in PyTorch."""
+        return self.to(other.dtype)
 
     def t(self) -> Tensor:
         """The transpose of a matrix; a 0-D or 1-D tensor as it is (PyTorch's `t`)."""
@@ -404,17 +404,17 @@ class TensorAliasMethods:
 
     # last: in the class body these names would hide the builtins
     def int(self) -> Tensor:  # noqa: A003 - PyTorch's name
-        """The values as int32, as PyTorch's `.int()`."""
-        return self.astype(np.int32)
+        """The values as int32 (self if int32), as PyTorch's `.int()`."""
+        return self.to(np.int32)
 
     def bool(self) -> Tensor:  # noqa: A003 - PyTorch's name
-        """The values as bool (nonzero is True), as PyTorch's `.bool()`."""
-        return self.astype(np.bool_)
+        """The values as bool (nonzero is True; self if bool), as PyTorch's `.bool()`."""
+        return self.to(np.bool_)
 
     def float(self) -> Tensor:  # noqa: A003 - PyTorch's name
-        """The values as float32, as PyTorch's `.float()`."""
-        return self.astype(np.float32)
+        """The values as float32 (self if float32), as PyTorch's `.float()`."""
+        return self.to(np.float32)
 
     def double(self) -> Tensor:
-        """The values as float64, as PyTorch's `.double()`."""
-        return self.astype(np.float64)
+        """The values as float64 (self if float64), as PyTorch's `.double()`."""
+        return self.to(np.float64)
