@@ -123,20 +123,26 @@ def power_gradient(grad: Any, p: Any, x: Any) -> Any:
     """grad·p·x^(p-1) (x^p's derivative times the incoming gradient), without spurious overflow.
 
     Where x^(p-1) alone is out of range (or subnormal) but the product is not, it is recomputed
-    from mantissas and exponents, with one rounding at the end.
+    from mantissas and exponents, with one rounding at the end. A compiled step checks for that
+    on every replay (one call), and computes the slow form only when a value needs it.
     """
     with tracing.errstate(divide="ignore"):  # x^(p-1) at x = 0, p < 1: ±inf, as PyTorch
         fast = grad * (2.0 * x) if p == 2 else grad * (p * np.power(x, p - 1))
     if is_tensor(x):
         return fast
+    return tracing.replayed(_exact_where_risky, fast, grad, p, x)
+
+
+def _exact_where_risky(fast: Any, grad: Any, p: Any, x: Any) -> Any:
+    """`fast`, recomputed exactly where x^(p-1) is out of range (see `power_gradient`)."""
     if p == 2 and fast.__class__ is np.ndarray and np.isfinite(np.add.reduce(fast, axis=None)):
         # 2x is exact, so grad·2x is rounded once: only an overflow (or a sum that overflows,
         # checked the long way below) needs the slow path.
         return fast
-    with tracing.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
         xq = np.abs(x) if p == 2 else np.abs(np.power(x, p - 1))
         risky = ~np.isfinite(fast) | ((xq < _TINY_NORMAL) & (x != 0))
-        if isinstance(risky, np.ndarray) and not risky.any():  # (a traced step takes both)
+        if isinstance(risky, np.ndarray) and not risky.any():
             return fast
         q = p - 1
         mg, eg = np.frexp(grad)
