@@ -292,6 +292,7 @@ def test_every_other_numpy_function_refuses_a_tensor_that_requires_grad() -> Non
         (lambda t: np.einsum("ij", t, out=np.empty((2, 2))), "tinygrad_lite.einsum"),
         (lambda t: np.einsum(t, [0, 52]), "sublist label must be an int in"),
         (lambda t: np.median(t), "takes the lower one"),  # NumPy averages the middle two
+        (lambda t: np.nanmedian(t), "nanmedian\\(dim\\) takes the lower one"),
         (lambda t: np.nansum(t, axis=()), "numpy.nansum"),
     ],
 )

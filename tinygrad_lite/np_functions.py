@@ -171,4 +171,6 @@ HINTS = {
     "median": "NumPy's median averages the two middle values of an even count, the Tensor's "
     "median(dim) takes the lower one (PyTorch's); for NumPy's, average the two middle values "
     "of t.sort(dim).values",
+    "nanmedian": "NumPy's nanmedian averages the two middle values of an even count of non-NaN "
+    "values, the Tensor's nanmedian(dim) takes the lower one (PyTorch's)",
 }
