@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
+from .act_extras import softmin, threshold
 from .act_functions import (
     celu,
     glu,
@@ -22,12 +23,23 @@ from .act_functions import (
     tanhshrink,
 )
 from .attention import scaled_dot_product_attention
+from .bilinear import bilinear
 from .channel_drop import check_probability, dropout1d, dropout2d, scaled_mask_product
 from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .convolution import conv1d, conv2d, fold, pad, unfold
 from .distances import cosine_similarity, kl_div, pairwise_distance
 from .group_norms import group_norm, instance_norm
 from .l1_losses import huber_loss, l1_loss, smooth_l1_loss
+from .margin_losses import (
+    cosine_embedding_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_soft_margin_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
+from .nll_losses import gaussian_nll_loss, poisson_nll_loss
 from .normalization import batch_norm, embedding, layer_norm
 from .ops import losses as _losses
 from .ops.class_losses import cross_entropy, nll_loss
@@ -42,12 +54,22 @@ from .pooling import (
     max_pool1d,
     max_pool2d,
 )
+from .rms_norms import local_response_norm, rms_norm
 from .shapes import broadcasts_to
+from .shuffles import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from .tensor import Tensor
 from .tensor_scan import SortResult, TopKResult
 from .upsample import interpolate
 
 __all__ = [
+    "softmin",
+    "threshold",
+    "bilinear",
+    "rms_norm",
+    "local_response_norm",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "channel_shuffle",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
@@ -56,6 +78,15 @@ __all__ = [
     "l1_loss",
     "huber_loss",
     "smooth_l1_loss",
+    "margin_ranking_loss",
+    "hinge_embedding_loss",
+    "soft_margin_loss",
+    "multilabel_soft_margin_loss",
+    "cosine_embedding_loss",
+    "triplet_margin_loss",
+    "multi_margin_loss",
+    "poisson_nll_loss",
+    "gaussian_nll_loss",
     "layer_norm",
     "batch_norm",
     "embedding",

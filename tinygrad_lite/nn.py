@@ -8,8 +8,13 @@ InstanceNorm1d/2d), `more_layers` (Unflatten, Dropout1d/2d), `conv_layers` (Conv
 pools), `sample_layers` (AdaptiveMaxPool1d/2d, Upsample), `recurrent` (RNNCell, LSTMCell,
 GRUCell), `rnn_layers` (RNN, LSTM, GRU), `dist_layers` (CosineSimilarity, PairwiseDistance,
 KLDivLoss), `l1_loss_layers` (L1Loss, HuberLoss, SmoothL1Loss), `attn_layers`
-(MultiheadAttention), `transformer` (TransformerEncoderLayer, TransformerEncoder) and
-`decoder_layers` (TransformerDecoderLayer, TransformerDecoder, Transformer); this module
+(MultiheadAttention), `transformer` (TransformerEncoderLayer, TransformerEncoder),
+`decoder_layers` (TransformerDecoderLayer, TransformerDecoder, Transformer), `pad_layers`
+(ZeroPad1d/2d, ConstantPad1d/2d, ReflectionPad1d/2d, ReplicationPad1d/2d, CircularPad1d/2d),
+`shuffle_layers` (PixelShuffle, PixelUnshuffle, ChannelShuffle, Fold, Unfold), `extra_layers`
+(Softmin, Softmax2d, Threshold, Bilinear, RMSNorm, LocalResponseNorm), `margin_layers`
+(MarginRankingLoss, TripletMarginLoss, PoissonNLLLoss, GaussianNLLLoss, ...) and `param_lists`
+(ParameterList, ParameterDict); this module
 gathers them, with `nn.init` and `nn.utils`, so that `nn.Linear`, `nn.Tanh`,
 `nn.Softmax(dim=1)` and `nn.CrossEntropyLoss()` read as they do in PyTorch.
 """
@@ -62,6 +67,14 @@ from .conv_layers import (
 )
 from .decoder_layers import Transformer, TransformerDecoder, TransformerDecoderLayer
 from .dist_layers import CosineSimilarity, KLDivLoss, PairwiseDistance
+from .extra_layers import (
+    Bilinear,
+    LocalResponseNorm,
+    RMSNorm,
+    Softmax2d,
+    Softmin,
+    Threshold,
+)
 from .group_layers import GroupNorm, InstanceNorm1d, InstanceNorm2d
 from .l1_loss_layers import HuberLoss, L1Loss, SmoothL1Loss
 from .layers import (
@@ -75,15 +88,49 @@ from .layers import (
     MSELoss,
     NLLLoss,
 )
+from .margin_layers import (
+    CosineEmbeddingLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    MarginRankingLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    PoissonNLLLoss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+)
 from .module import IncompatibleKeys, Module, Parameter
 from .more_layers import Dropout1d, Dropout2d, Unflatten
 from .norm_layers import BatchNorm1d, BatchNorm2d, Embedding, LayerNorm
+from .pad_layers import (
+    CircularPad1d,
+    CircularPad2d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ZeroPad1d,
+    ZeroPad2d,
+)
+from .param_lists import ParameterDict, ParameterList
 from .recurrent import GRUCell, LSTMCell, RNNCell
 from .rnn_layers import GRU, LSTM, RNN
 from .sample_layers import AdaptiveMaxPool1d, AdaptiveMaxPool2d, Upsample
+from .shuffle_layers import ChannelShuffle, Fold, PixelShuffle, PixelUnshuffle, Unfold
 from .transformer import TransformerEncoder, TransformerEncoderLayer
 
 __all__ = [
+    "MarginRankingLoss",
+    "HingeEmbeddingLoss",
+    "SoftMarginLoss",
+    "MultiLabelSoftMarginLoss",
+    "CosineEmbeddingLoss",
+    "TripletMarginLoss",
+    "MultiMarginLoss",
+    "PoissonNLLLoss",
+    "GaussianNLLLoss",
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
     "AdaptiveMaxPool1d",
@@ -94,7 +141,13 @@ __all__ = [
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "Bilinear",
     "CELU",
+    "ChannelShuffle",
+    "CircularPad1d",
+    "CircularPad2d",
+    "ConstantPad1d",
+    "ConstantPad2d",
     "Conv1d",
     "Conv2d",
     "ConvTranspose1d",
@@ -107,6 +160,7 @@ __all__ = [
     "ELU",
     "Embedding",
     "Flatten",
+    "Fold",
     "GELU",
     "GLU",
     "GRU",
@@ -128,6 +182,7 @@ __all__ = [
     "LayerNorm",
     "LeakyReLU",
     "Linear",
+    "LocalResponseNorm",
     "LogSigmoid",
     "LogSoftmax",
     "MSELoss",
@@ -142,28 +197,43 @@ __all__ = [
     "PReLU",
     "PairwiseDistance",
     "Parameter",
+    "ParameterDict",
+    "ParameterList",
+    "PixelShuffle",
+    "PixelUnshuffle",
+    "RMSNorm",
     "RNN",
     "RNNCell",
     "ReLU",
     "ReLU6",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
     "SELU",
     "Sequential",
     "SiLU",
     "Sigmoid",
     "SmoothL1Loss",
     "Softmax",
+    "Softmax2d",
+    "Softmin",
     "Softplus",
     "Softshrink",
     "Softsign",
     "Tanh",
     "Tanhshrink",
+    "Threshold",
     "Transformer",
     "TransformerDecoder",
     "TransformerDecoderLayer",
     "TransformerEncoder",
     "TransformerEncoderLayer",
     "Unflatten",
+    "Unfold",
     "Upsample",
+    "ZeroPad1d",
+    "ZeroPad2d",
     "init",
     "utils",
 ]
