@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import tinygrad_lite as tg
@@ -145,6 +145,9 @@ def test_second_derivatives_of_random_programs_match_finite_differences_of_gradi
         lambda u, v: (v / u).logsumexp(dim=0) * u.sum(),
     ]
     f = ops[seed % len(ops)]
+    # sqrt(|v - u|) curves without bound as v - u → 0: there central differences of the
+    # gradient lose their digits (two seeds in 10,001 come within 1e-4), so stay 1e-3 away.
+    assume(seed % len(ops) != 3 or np.abs(b.data - a.data).min() > 1e-3)
 
     def g_of(u: np.ndarray) -> np.ndarray:
         t = Tensor(u, requires_grad=True)
