@@ -71,9 +71,10 @@ def test_inner_and_vdot() -> None:
         tg.vdot(tg.ones(2), tg.ones(3))
 
 
-@pytest.mark.parametrize("n", [0, 1, 2, 3, 5, 8])
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 5, 8, -1, -3])
 def test_matrix_power_matches_numpy(n: int) -> None:
     a = leaf(2, 3, 3)
+    a.data += 3 * np.eye(3)  # well away from singular: the negative powers invert it
     got = tg.matrix_power(a, n)
     want = np.stack([np.linalg.matrix_power(m, n) for m in a.data])
     np.testing.assert_allclose(got.data, want, rtol=1e-12, atol=1e-12)
@@ -83,7 +84,9 @@ def test_matrix_power_matches_numpy(n: int) -> None:
 
 def test_matrix_power_integers_and_refusals() -> None:
     assert tg.matrix_power(tg.tensor([[1, 1], [0, 1]]), 0).tolist() == [[1, 0], [0, 1]]
-    with pytest.raises(ValueError, match="inverse"):
+    with pytest.raises(TypeError, match="takes the inverse, which needs floating-point"):
+        tg.matrix_power(tg.tensor([[1, 1], [0, 1]]), -1)
+    with pytest.raises(ValueError, match="singular"):
         tg.matrix_power(tg.ones(2, 2), -1)
     with pytest.raises(ValueError, match="square"):
         tg.matrix_power(tg.ones(2, 3), 2)

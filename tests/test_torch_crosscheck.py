@@ -159,6 +159,14 @@ TORCH: dict[str, TorchOp] = {
     "gelu": lambda ins, p: TF.gelu(ins[0], approximate="tanh"),
     "gelu_erf": lambda ins, p: TF.gelu(ins[0]),
     "getitem": lambda ins, p: ins[0][_index(p["index"])],
+    "inv": lambda ins, p: torch.linalg.inv(ins[0]),
+    "det": lambda ins, p: torch.linalg.det(ins[0]),
+    "slogdet": lambda ins, p: torch.linalg.slogdet(ins[0]).logabsdet,
+    "slogdet_sign": lambda ins, p: torch.linalg.slogdet(ins[0]).sign,
+    # the op's B is always a batch of matrices: a leading 1 keeps PyTorch from reading a vector
+    "solve": lambda ins, p: torch.linalg.solve(
+        ins[0], ins[1].unsqueeze(0) if ins[1].ndim == ins[0].ndim - 1 else ins[1]
+    ),
     "hypot": lambda ins, p: torch.hypot(*ins),
     "index_add": _index_add,
     "leaky_relu": lambda ins, p: TF.leaky_relu(ins[0], p["negative_slope"]),

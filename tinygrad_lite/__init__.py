@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import functional, interop, nn, ops, optim
+from . import functional, interop, linalg, nn, ops, optim
 from .anomaly import (
     AnomalyError,
     SaturationWarning,
@@ -42,6 +42,7 @@ from .engine import grad
 from .functional import argsort, cat, cumprod, cumsum, flip, sort, stack, topk, where
 from .gradcheck import GradcheckError, gradcheck
 from .harness import check_backward
+from .linalg import det, inverse, logdet, slogdet
 from .serialize import load, save
 from .tensor import Tensor
 from .toplevel import abs as abs  # abs, max, min, sum: not in __all__ (see below)
@@ -269,6 +270,7 @@ __all__ = [
     "cumsum",
     "cumulative_trapezoid",
     "deg2rad",
+    "det",
     "detect_anomaly",
     "detect_saturation",
     "diag",
@@ -312,6 +314,7 @@ __all__ = [
     "int64",
     "int8",
     "interop",
+    "inverse",
     "is_anomaly_enabled",
     "is_grad_enabled",
     "is_tensor",
@@ -319,6 +322,7 @@ __all__ = [
     "isin",
     "kron",
     "lerp",
+    "linalg",
     "linspace",
     "load",
     "log",
@@ -328,6 +332,7 @@ __all__ = [
     "logaddexp",
     "logaddexp2",
     "logcumsumexp",
+    "logdet",
     "logical_and",
     "logical_not",
     "logical_or",
@@ -377,6 +382,7 @@ __all__ = [
     "signbit",
     "sinc",
     "sinh",
+    "slogdet",
     "softmax",
     "sort",
     "split",

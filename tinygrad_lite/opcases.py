@@ -90,6 +90,8 @@ DOMAINS: dict[str, st.SearchStrategy[Any]] = {
     "above_1": st.floats(1.05, 5),  # acosh: singular at 1
     # 0.xx5 from 0.055 to 0.945: never within 0.005 of logit's clamps (eps, 1 − eps)
     "unit_offset": _grid(5, 94, 100, 0.005),
+    # the entries E of square matrices c·I + E, c = ±1.5 or ±2 (see `_square_matrices`)
+    "well_conditioned": st.floats(-0.4, 0.4),
 }
 
 
@@ -260,6 +262,33 @@ def _scatter_case(draw: Any, spec: OpSpec) -> Case:
     return Case(spec, (x, src), {"dim": dim, "index": index.astype(np.int64)})
 
 
+def _square_matrices(draw: Any, domain: str, batch: tuple[int, ...], n: int) -> Tensor:
+    """A batch of n×n matrices; "well_conditioned" ones are c·I + E with c = ±1.5 or ±2.
+
+    With |E_ij| ≤ 0.4 and n ≤ 3, Gershgorin's discs keep every eigenvalue at least 0.3 from 0,
+    so inverses stay small and finite differences accurate; c's sign varies det's sign.
+    """
+    a = _array(draw, domain, (*batch, n, n))
+    if domain == "well_conditioned":
+        c = draw(hnp.arrays(np.float64, batch, elements=st.sampled_from([-2.0, -1.5, 1.5, 2.0])))
+        a = a + c[..., None, None] * np.eye(n)
+    return Tensor(a, requires_grad=True)
+
+
+def _linalg_case(draw: Any, spec: OpSpec) -> Case:
+    """Square matrices (n ≤ 3, at most one batch dim of up to 2); for solve, B (..., n, k)."""
+    n = draw(st.integers(1, 3))
+    if spec.kind == "square":
+        batch = draw(hnp.array_shapes(min_dims=0, max_dims=1, max_side=2))
+        return Case(spec, (_square_matrices(draw, spec.domain[0], batch, n),))
+    shapes = draw(
+        hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=1, max_side=2)
+    )
+    ba, bb = shapes.input_shapes
+    a = _square_matrices(draw, spec.domain[0], ba, n)
+    return Case(spec, (a, _tensor(draw, spec.domain[1], (*bb, n, draw(st.integers(1, 2))))))
+
+
 def _draw_case(draw: Any, spec: OpSpec) -> Case:
     kind, dom = spec.kind, spec.domain
     if kind == "elementwise":
@@ -299,6 +328,8 @@ def _draw_case(draw: Any, spec: OpSpec) -> Case:
         return _einsum_case(draw, spec)
     if kind == "scatter":
         return _scatter_case(draw, spec)
+    if kind in ("square", "solve"):
+        return _linalg_case(draw, spec)
     # the rest: one input and the parameters of its kind
     shape = _shape(draw, min_dims=1 if kind in ("getitem", "softmax") else 0)
     x = _tensor(draw, dom[0], shape)

@@ -30,7 +30,8 @@ class OpSpec:
             numbers, often repeated), "dividend" and "divisor" (quotients away from whole
             numbers), "inside_half_pi" (|x| < π/2: tan), "inside_unit" (|x| < 1: asin,
             acos, atanh), "above_1" (acosh), "unit_offset" (in (0, 1), away from logit's
-            eps clamps).
+            eps clamps), "well_conditioned" (square matrices c·I + E, |E_ij| ≤ 0.4, c = ±1.5
+            or ±2).
         kind: the shape and parameter rule the tests draw from: "elementwise" (one input,
             no parameters), "broadcast" (inputs that broadcast together), or the op's own rule
             ("reduce", "matmul", "getitem", "classify", "scan", "sort", ...).

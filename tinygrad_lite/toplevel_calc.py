@@ -138,7 +138,8 @@ def matrix_power(input: Tensor, n: int) -> Tensor:
     """The n-th power of a (batch of) square matrices, n ≥ 0; n = 0 gives the identity.
 
     The products are taken in PyTorch's order (binary powers), so the rounding is the same.
-    Negative n (powers of the inverse) are refused: the library has no matrix inverse.
+    A negative n is the power of the inverse (float matrices only; a singular one is refused),
+    as PyTorch computes it.
 
     Example:
         >>> import tinygrad_lite as tg
@@ -152,10 +153,12 @@ def matrix_power(input: Tensor, n: int) -> Tensor:
         raise ValueError(f"matrix_power: needs (batches of) square matrices, got shape {a.shape}")
     n = int(n)
     if n < 0:
-        raise ValueError(
-            f"matrix_power: n = {n} needs the matrix inverse, which tinygrad_lite does not have; "
-            "use n >= 0"
-        )
+        if a.dtype.kind != "f":
+            raise TypeError(
+                f"matrix_power: n = {n} takes the inverse, which needs floating-point matrices, "
+                f"got dtype {a.dtype}"
+            )
+        a, n = F.Inv.apply(a), -n
     if n == 0:
         eye = np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape)
         return Tensor(np.ascontiguousarray(eye))

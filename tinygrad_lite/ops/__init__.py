@@ -49,6 +49,7 @@ from .elementwise import (
     stable_sigmoid,
 )
 from .lerp import Lerp, fused_multiply_add
+from .linalg import Det, Inv, Slogdet, SlogdetSign, Solve, check_square, leibniz_det
 from .logcumsum import LogCumSumExp
 from .logexp import Exp2, Log2, Log10, LogAddExp, LogAddExp2, Logit, XLogY
 from .losses import (
@@ -92,6 +93,7 @@ __all__ = [
     "CrossEntropy",
     "CumProd",
     "CumSum",
+    "Det",
     "Div",
     "Einsum",
     "Erf",
@@ -108,6 +110,7 @@ __all__ = [
     "GetItem",
     "Hypot",
     "IndexAdd",
+    "Inv",
     "LOG_CLAMP",
     "LeakyReLU",
     "Lerp",
@@ -148,8 +151,11 @@ __all__ = [
     "Sin",
     "Sinc",
     "Sinh",
+    "Slogdet",
+    "SlogdetSign",
     "Softmax",
     "Softplus",
+    "Solve",
     "Sqrt",
     "Std",
     "Sub",
@@ -165,8 +171,10 @@ __all__ = [
     "check_operands",
     "check_positions",
     "check_reduction",
+    "check_square",
     "check_unit_interval",
     "fused_multiply_add",
+    "leibniz_det",
     "normalize_axis",
     "plan_einsum",
     "power_gradient",
