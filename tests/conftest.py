@@ -8,9 +8,15 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
-import pytest
-from hypothesis import HealthCheck, settings
+# The parallel workers share the machine's cores: a BLAS call that started threads in each
+# would have them compete (OpenBLAS's threads spin while they wait for work), so each worker's
+# BLAS runs one thread, unless the environment says otherwise. Child processes inherit it.
+for _blas_threads in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(_blas_threads, "1")
+
+import numpy as np  # noqa: E402 - after the thread settings, which BLAS reads when it loads
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 COMMON = {
     "deadline": None,
