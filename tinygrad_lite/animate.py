@@ -12,7 +12,7 @@ import numpy as np
 from .autograd import no_grad
 from .files import atomic_write
 from .monitor import TrainingHistory
-from .plot import plot_decision_boundary
+from .plot import decision_grid, plot_decision_boundary, shade_decisions
 
 __all__ = ["animate_training"]
 
@@ -142,14 +142,25 @@ def animate_training(
         with matplotlib.rc_context({"savefig.bbox": None}):  # every frame the same size
             writer.setup(fig, str(out), dpi)
             frames = zip(history.iterations, history.states, strict=True)
+            shading: list[Any] = []
+            curve: list[Any] = []
             for k, (iteration, state) in enumerate(frames):
                 model.load_state_dict(state)
-                axes[0].clear()
                 acc = _accuracy(predict, Xa, Ya)
                 title = f"iteration {iteration:,}: accuracy {acc:.1f}%"
-                plot_decision_boundary(predict, Xa, Ya, ax=axes[0], step=step, title=title)
+                # The first frame draws the axes, the points and their labels; later frames
+                # only replace what changes (a cleared axes would build its ticks again).
+                if k == 0:
+                    plot_decision_boundary(predict, Xa, Ya, ax=axes[0], step=step, title=title)
+                    shading = _shading(axes[0])
+                else:
+                    for artist in shading:
+                        artist.remove()
+                    xs, ys, Z = decision_grid(predict, Xa, step=step)
+                    shading = shade_decisions(axes[0], xs, ys, Z)
+                    axes[0].set_title(title)
                 if c is not None:
-                    _draw_costs(axes[1], c, iteration)
+                    curve = _draw_costs(axes[1], c, iteration, curve)
                 if k == 0:  # the layout of the first frame serves them all (and costs time)
                     fig.tight_layout()
                 writer.grab_frame()
@@ -159,18 +170,34 @@ def animate_training(
     return out
 
 
-def _draw_costs(ax: Any, costs: np.ndarray, iteration: int) -> None:
-    """The cost curve up to `iteration` on axes that cover the whole run, a dot at its end."""
-    ax.clear()
+def _shading(ax: Any) -> list[Any]:
+    """The contour sets `plot_decision_boundary` drew on `ax` (the points are no contour)."""
+    from matplotlib.contour import ContourSet
+
+    return [a for a in ax.get_children() if isinstance(a, ContourSet)]
+
+
+def _draw_costs(ax: Any, costs: np.ndarray, iteration: int, curve: list[Any]) -> list[Any]:
+    """The cost curve up to `iteration` on axes that cover the whole run, a dot at its end.
+
+    The first call draws the axes; later calls (given the `curve` it returned: the line and
+    the dot) move the line's end and the dot.
+    """
     upto = min(iteration, costs.size - 1)
     its = np.arange(upto + 1)
-    ax.plot(its, costs[: upto + 1], color="tab:blue")
-    ax.plot([upto], [costs[upto]], "o", color="tab:blue")
+    ax.set_title(f"cost {costs[upto]:.4f}")
+    if curve:
+        line, dot = curve
+        line.set_data(its, costs[: upto + 1])
+        dot.set_data([upto], [costs[upto]])
+        return curve
+    (line,) = ax.plot(its, costs[: upto + 1], color="tab:blue")
+    (dot,) = ax.plot([upto], [costs[upto]], "o", color="tab:blue")
     low, high = float(costs.min()), float(costs.max())
     pad = 0.05 * (high - low) or 0.05 * abs(high) or 0.05
     ax.set_xlim(0, costs.size)
     ax.set_ylim(low - pad, high + pad)
-    ax.set_title(f"cost {costs[upto]:.4f}")
     ax.set_xlabel("iterations")
     ax.set_ylabel("cost")
     ax.grid(True, alpha=0.3)
+    return [line, dot]

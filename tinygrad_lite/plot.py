@@ -222,15 +222,27 @@ def plot_decision_boundary(
     Xa, Ya = _check_xy(X, Y, "plot_decision_boundary")
     xs, ys, Z = decision_grid(predict, Xa, step=step, margin=margin, chunk=chunk)
     fig, ax = _figure_and_axes(ax, (6.0, 4.5))
-    binary = bool(np.all((Z == 0.0) | (Z == 1.0)))
-    # Same colour scale for regions and points: class 0 red, class 1 blue, as in the course.
-    levels = [-0.5, 0.5, 1.5] if binary else np.linspace(0.0, 1.0, 11)
-    ax.contourf(xs, ys, Z, levels=levels, cmap="Spectral", vmin=0.0, vmax=1.0, alpha=0.5)
-    if not binary:
-        ax.contour(xs, ys, Z, levels=[0.5], colors="k", linewidths=1.0)
+    shade_decisions(ax, xs, ys, Z)
     _scatter_points(ax, Xa, Ya, size=20, edge=0.4)
     ax.set_title(title)
     return fig
+
+
+def shade_decisions(ax: Axes, xs: np.ndarray, ys: np.ndarray, Z: np.ndarray) -> list[Any]:
+    """The regions of `decision_grid`'s Z on `ax` (and the 0.5 line for probabilities).
+
+    The shading goes under the points (filled regions at z-order 1, the line at 2, matplotlib's
+    defaults for contours), so that it can be replaced frame by frame after the points are
+    drawn. Returns the artists drawn, for `remove()`.
+    """
+    binary = bool(np.all((Z == 0.0) | (Z == 1.0)))
+    # Same colour scale for regions and points: class 0 red, class 1 blue, as in the course.
+    levels = [-0.5, 0.5, 1.5] if binary else np.linspace(0.0, 1.0, 11)
+    kw = {"levels": levels, "cmap": "Spectral", "vmin": 0.0, "vmax": 1.0, "alpha": 0.5}
+    artists = [ax.contourf(xs, ys, Z, zorder=0.9, **kw)]
+    if not binary:
+        artists.append(ax.contour(xs, ys, Z, levels=[0.5], colors="k", linewidths=1.0))
+    return artists
 
 
 def plot_decision_regions(
