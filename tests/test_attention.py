@@ -312,7 +312,7 @@ def test_multihead_attention_first_and_second_derivatives() -> None:
     params = [Tensor(p.data + 0.3, requires_grad=True) for p in square.parameters()]
 
     def with_params(a: Tensor, *ps: Tensor) -> Tensor:
-        return functional_call(square, dict(zip(names, ps, strict=True)), a, a, a)[0]
+        return functional_call(square, dict(zip(names, ps, strict=True)), (a, a, a))[0]
 
     assert gradgradcheck(with_params, _leaf(rng, 2, 2), *params)
 

@@ -198,3 +198,30 @@ def test_the_transforms_differentiate_inside_no_grad() -> None:
         ]
         assert jvp(lambda x: x * x, [x], [Tensor([1.0, 0.0])])[1].data.tolist() == [2.0, 0.0]
         assert not tg.is_grad_enabled()
+
+
+def test_functional_call_takes_torch_funcs_arguments() -> None:
+    # As torch.func.functional_call: args is a tuple (spread) or one value, kwargs a dict, and
+    # the parameters may come as several dicts with different names.
+    class Affine(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = nn.Parameter(np.ones((1, 2)))
+            self.b = nn.Parameter(np.zeros((1, 1)))
+
+        def forward(self, x: Tensor, y: Tensor, scale: float = 1.0) -> Tensor:
+            return (x @ self.w.T + self.b + y) * scale
+
+    net = Affine()
+    x, y = Tensor(np.array([[1.0, 2.0]])), Tensor(np.array([[10.0]]))
+    w, b = Tensor(np.array([[2.0, 3.0]])), Tensor(np.array([[0.5]]))
+    out = functional_call(net, ({"w": w}, {"b": b}), (x, y), {"scale": 2.0})
+    np.testing.assert_array_equal(out.data, [[(2 + 6 + 0.5 + 10) * 2]])
+    one = functional_call(nn.Linear(2, 1), {"weight": w}, x)  # a single value: the only arg
+    assert one.shape == (1, 1)
+    with pytest.raises(ValueError, match=r"\['w'\] given in more than one dict"):
+        functional_call(net, ({"w": w}, {"w": w}), (x, y))
+    with pytest.raises(RuntimeError, match="Missing key\\(s\\): 'b'"):
+        functional_call(net, {"w": w}, (x, y), strict=True)
+    with pytest.raises(NotImplementedError, match="tie_weights=False"):
+        functional_call(net, {"w": w}, (x, y), tie_weights=False)

@@ -1,34 +1,68 @@
-"""Initialisation of tensors in place (nn.init): constants, normal and uniform, Xavier and He."""
+"""Initialisation of tensors in place (nn.init): constants, normal and uniform, Xavier and He.
+
+The orthogonal, truncated normal, identity, Dirac and sparse initialisers are written in
+`init_more` and reached from here, as PyTorch's `nn.init` has them all in one place.
+"""
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 
-from . import tracing
-from .rng import generator as make_generator
+from .init_more import (
+    Generator,
+    T,
+    _fill,
+    _float,
+    _normal,
+    _number,
+    _rng,
+    _tensor,
+    dirac_,
+    eye_,
+    orthogonal_,
+    sparse_,
+    trunc_normal_,
+)
 from .tensor import Tensor
-from .written import mark
 
 __all__ = [
     "calculate_gain",
+    "constant",
     "constant_",
+    "dirac",
+    "dirac_",
+    "eye",
+    "eye_",
     "fan_in_and_fan_out",
+    "kaiming_normal",
     "kaiming_normal_",
+    "kaiming_uniform",
     "kaiming_uniform_",
+    "normal",
     "normal_",
     "ones_",
+    "orthogonal",
+    "orthogonal_",
+    "sparse",
+    "sparse_",
+    "trunc_normal_",
+    "uniform",
     "uniform_",
+    "xavier_normal",
     "xavier_normal_",
+    "xavier_uniform",
     "xavier_uniform_",
     "zeros_",
 ]
 
-T = TypeVar("T", bound=Tensor)
-Generator = np.random.Generator | np.random.RandomState
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 # gain² of each nonlinearity: exact where it is rational, so He's std for ReLU is √(2/fan)
 # exactly as the course computes it (the gain itself, √2, is not exact in floating point).
@@ -96,67 +130,6 @@ def fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
         )
     receptive = math.prod(shape[2:])
     return shape[1] * receptive, shape[0] * receptive
-
-
-def _tensor(func: str, tensor: Any) -> Tensor:
-    if not isinstance(tensor, Tensor):
-        raise TypeError(f"{func}: expected a Tensor, got {type(tensor).__name__}")
-    return tensor
-
-
-def _fill(func: str, tensor: T, values: Any) -> T:
-    """Write `values` into the tensor's array in place and stamp it as changed."""
-    if tracing.current is not None and tracing.current.active():
-        raise tracing.TraceError(
-            f"compile: {func} inside a compiled step would not be replayed; initialise the "
-            "parameters before compiling the step"
-        )
-    data = tensor.data
-    if not data.flags.writeable:
-        raise ValueError(f"{func}: the tensor (shape {data.shape}) has a read-only array")
-    np.copyto(data, values, casting="same_kind")
-    mark(tensor)
-    return tensor
-
-
-def _float(func: str, tensor: Tensor) -> None:
-    if tensor.data.dtype.kind != "f":
-        raise TypeError(f"{func}: needs a floating-point tensor, got dtype {tensor.data.dtype}")
-
-
-def _rng(func: str, generator: Any, seed: Any) -> Generator:
-    if generator is not None and seed is not None:
-        raise ValueError(f"{func}: give generator= or seed=, not both")
-    if generator is None:
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise TypeError(f"{func}: seed must be an int, got {seed!r}")
-        return make_generator(seed)  # None: the default generator (manual_seed)
-    if not isinstance(generator, (np.random.Generator, np.random.RandomState)):
-        raise TypeError(
-            f"{func}: generator must be a numpy.random.Generator or RandomState, got "
-            f"{type(generator).__name__}"
-        )
-    return generator
-
-
-def _number(func: str, name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{func}: {name} must be a number, got {value!r}")
-    x = float(value)
-    if not math.isfinite(x):
-        raise ValueError(f"{func}: {name} must be finite, got {x}")
-    return x
-
-
-def _normal(func: str, tensor: T, mean: float, std: float, generator: Any, seed: Any) -> T:
-    _tensor(func, tensor)
-    _float(func, tensor)
-    mean, std = _number(func, "mean", mean), _number(func, "std", std)
-    if std < 0:
-        raise ValueError(f"{func}: std must be >= 0, got {std}")
-    rng = _rng(func, generator, seed)
-    draws = rng.standard_normal(tensor.data.shape) * std
-    return _fill(func, tensor, draws + mean if mean != 0 else draws)
 
 
 def _uniform(func: str, tensor: T, a: float, b: float, generator: Any, seed: Any) -> T:
@@ -357,3 +330,37 @@ def kaiming_normal_(
         return tensor
     std = _kaiming_std("kaiming_normal_", tensor, a, mode, nonlinearity)
     return _normal("kaiming_normal_", tensor, 0.0, std, generator, seed)
+
+
+# ------------------------------------------------------------------ PyTorch's old names
+
+
+def _deprecated(new: Callable[_P, _R]) -> Callable[_P, _R]:
+    """The old name of `new` (without the trailing underscore): warns, then calls it."""
+    old = new.__name__[:-1]
+
+    @functools.wraps(new)
+    def call(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        warnings.warn(
+            f"`nn.init.{old}` is now deprecated in favor of `nn.init.{new.__name__}`.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return new(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = old
+    call.__doc__ = f"Deprecated: `{new.__name__}` under its old name (warns FutureWarning)."
+    return call
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)

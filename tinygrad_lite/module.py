@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from . import display, tracing
 from .module_methods import ModuleMethods
-from .module_state import check_name, collect_state, gather_state, load_state
+from .module_state import check_name, collect_state
+from .state_hooks import load_module_state, module_state_dict
 from .tensor import DTypeLike, Tensor
 from .tracing import ClearGrad, traced_call
 
@@ -376,16 +375,17 @@ class Module(ModuleMethods):
 
     # ------------------------------------------------------------------ state
 
-    def state_dict(self) -> dict[str, np.ndarray]:
+    def state_dict(self) -> dict[str, Any]:
         """Return {dotted name: copy of the array} for every name of every Parameter and buffer.
 
         As in PyTorch, each module's Parameters come first, then its persistent buffers, then
         its sub-Modules' in the order of `named_modules`, and a Parameter with several names (a
         module reached by two paths, weights tied with `b.weight = a.weight`) is listed under
         each. The arrays are copies, one per tensor, shared by its names: training the module
-        afterwards does not change them.
+        afterwards does not change them. State-dict hooks run as in PyTorch, and a module that
+        defines `get_extra_state` adds its extra state under `<prefix>_extra_state`.
         """
-        return gather_state(self._collect(False, buffers="persistent"))
+        return module_state_dict(self)
 
     def load_state_dict(
         self, state_dict: Mapping[str, Any], strict: bool = True
@@ -402,7 +402,8 @@ class Module(ModuleMethods):
         A Parameter with several names (see `state_dict`) is loaded from whichever of its
         names the state dict has: the others are not missing (so state dicts saved with one
         name per Parameter still load), and names of one Parameter given different values
-        are an error (PyTorch lets the last one win).
+        are an error (PyTorch lets the last one win). Load pre- and post-hooks run as in
+        PyTorch, and `set_extra_state` receives a module's `<prefix>_extra_state` entry.
 
         Args:
             state_dict: {dotted name: NumPy array or Tensor}, e.g. from `state_dict()`.
@@ -419,9 +420,7 @@ class Module(ModuleMethods):
                 names of one Parameter that hold different values.
             TypeError: `state_dict` is not a mapping.
         """
-        named = self._collect(False, buffers="persistent")
-        missing, unexpected = load_state(named, state_dict, strict, type(self).__name__)
-        return IncompatibleKeys(missing, unexpected)
+        return load_module_state(self, state_dict, strict, IncompatibleKeys)
 
     # ------------------------------------------------------------------ display
 

@@ -1,7 +1,8 @@
 """A Module's walk over its submodules, and PyTorch's helpers: apply, to, double, freezing, lookup.
 
-They live in a base class of `Module` (registration, parameters and state are in `module`), so
-that each file stays readable; each is written out, so readers, IDEs and mypy see them.
+They live in a base class of `Module` (registration, parameters and state are in `module`, the
+state dict's hooks and extra state in `state_hooks`), so that each file stays readable; each is
+written out, so readers, IDEs and mypy see them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import autograd, tracing
+from .state_hooks import StateDictMethods
 from .tensor_aliases import check_device, to_args
 
 if TYPE_CHECKING:
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["ModuleMethods"]
 
 
-class ModuleMethods:
+class ModuleMethods(StateDictMethods):
     """Methods of `Module` (see the module's docstring)."""
 
     if TYPE_CHECKING:
@@ -112,6 +114,53 @@ class ModuleMethods:
                 f"{name!r}; its parameters are {list(params)}"
             )
         return params[name]
+
+    def get_buffer(self, target: str) -> Tensor | None:
+        """The buffer at the dotted path `target` (its module's path, a dot, its name).
+
+        Raises:
+            AttributeError: a missing submodule on the way, or a name that is no buffer.
+        """
+        path, _, name = target.rpartition(".")
+        mod = self.get_submodule(path)
+        buffers = mod.__dict__.get("_buffers", {})
+        if name not in buffers:
+            where = f"{path or 'the module'} ({type(mod).__name__})"
+            raise AttributeError(
+                f"get_buffer: {where} "
+                + (
+                    f"has {name!r}, which is not a buffer"
+                    if hasattr(mod, name)
+                    else f"has no attribute {name!r}"
+                )
+                + f"; its buffers are {list(buffers)}"
+            )
+        return buffers[name]
+
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put `module` at the dotted path `target`, replacing a submodule there, as PyTorch.
+
+        The parent (the path before the last dot) must exist. With `strict`, a submodule must
+        already be at `target`; without, one is added if the name is free.
+
+        Raises:
+            ValueError: an empty target, or `module` is not a Module.
+            AttributeError: a missing submodule on the way, with `strict` a missing target,
+                or a target that is an attribute but no submodule (a Parameter, say).
+        """
+        if target == "":
+            raise ValueError("set_submodule: cannot set the submodule without a target name")
+        if not isinstance(module, ModuleMethods):
+            raise ValueError(f"set_submodule: module must be a Module, got {type(module).__name__}")
+        path, _, name = target.rpartition(".")
+        parent: Any = self.get_submodule(path)
+        where = f"{path or 'the module'} ({type(parent).__name__})"
+        if not hasattr(parent, name):
+            if strict:
+                raise AttributeError(f"set_submodule: {where} has no submodule {name!r}")
+        elif name not in parent._registry()[1]:
+            raise AttributeError(f"set_submodule: {name!r} of {where} is not a submodule")
+        setattr(parent, name, module)
 
     # ------------------------------------------------------------------ forward hooks
 

@@ -19,7 +19,16 @@ from .written import mark
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["check_name", "collect_state", "gather_state", "load_state", "tied_names"]
+__all__ = [
+    "check_mapping",
+    "check_name",
+    "collect_state",
+    "commit_state",
+    "gather_state",
+    "load_state",
+    "stage_state",
+    "tied_names",
+]
 
 
 def check_name(owner: str, kind: str, name: str) -> None:
@@ -151,34 +160,24 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
     return a is b or np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
 
 
-def load_state(
-    named: Sequence[tuple[str, Tensor]], state_dict: Mapping[str, Any], strict: bool, owner: str
-) -> tuple[list[str], list[str]]:
-    """Copy the arrays of `state_dict` into the Parameters of `named`, all or nothing.
+def stage_state(
+    named: Sequence[tuple[str, Tensor]], state_dict: Mapping[str, Any]
+) -> tuple[list[str], list[str], list[str], list[tuple[Tensor, np.ndarray]]]:
+    """Check the arrays of `state_dict` against the Parameters of `named`, copying nothing.
 
-    The work of `Module.load_state_dict` (see it for the guarantees). A Parameter counts as
-    present when any of its names is in `state_dict`; the names of one Parameter that are
-    present must hold equal values.
+    A Parameter counts as present when any of its names is in `state_dict`; the names of one
+    Parameter that are present must hold equal values.
 
     Args:
         named: every (dotted name, Parameter) pair of the module, aliases included.
         state_dict: {dotted name: NumPy array or Tensor}.
-        strict: whether missing and unexpected names are errors.
-        owner: the module's class name, for the error message.
 
     Returns:
-        The missing names (every name of each Parameter that has none in `state_dict`) and the
-        unexpected names.
-
-    Raises:
-        ValueError: one error listing every problem.
-        TypeError: `state_dict` is not a mapping.
+        The missing names (every name of each Parameter that has none in `state_dict`), the
+        unexpected names, the problems found (a wrong shape or dtype, two names of one
+        Parameter holding different values, a read-only array), and the (Parameter, array)
+        pairs to copy, for `commit_state`.
     """
-    if not isinstance(state_dict, Mapping):
-        raise TypeError(
-            f"load_state_dict: expected a mapping of names to arrays, got "
-            f"{type(state_dict).__name__}"
-        )
     known = {name for name, _ in named}
     unexpected = [str(k) for k in state_dict if k not in known]
     absent: set[int] = set()
@@ -206,6 +205,44 @@ def load_state(
             # Copy first: a value may share memory with another Parameter being loaded.
             staged.append((p, first.copy()))
     missing = [name for name, p in named if id(p) in absent]
+    return missing, unexpected, problems, staged
+
+
+def commit_state(staged: Sequence[tuple[Tensor, np.ndarray]]) -> None:
+    """Copy each staged array into its Parameter, in place (see `stage_state`).
+
+    A Ctrl-C that arrives during the copies is raised after the last one.
+    """
+    with deferred_interrupts():
+        for p, arr in staged:
+            np.copyto(p.data, arr)
+            mark(p)
+
+
+def load_state(
+    named: Sequence[tuple[str, Tensor]], state_dict: Mapping[str, Any], strict: bool, owner: str
+) -> tuple[list[str], list[str]]:
+    """Copy the arrays of `state_dict` into the Parameters of `named`, all or nothing.
+
+    The work of `Module.load_state_dict` (see it for the guarantees): `stage_state`, then, if
+    nothing is wrong, `commit_state`.
+
+    Args:
+        named: every (dotted name, Parameter) pair of the module, aliases included.
+        state_dict: {dotted name: NumPy array or Tensor}.
+        strict: whether missing and unexpected names are errors.
+        owner: the module's class name, for the error message.
+
+    Returns:
+        The missing names (every name of each Parameter that has none in `state_dict`) and the
+        unexpected names.
+
+    Raises:
+        ValueError: one error listing every problem.
+        TypeError: `state_dict` is not a mapping.
+    """
+    check_mapping(state_dict)
+    missing, unexpected, problems, staged = stage_state(named, state_dict)
     head = []
     if strict and missing:
         head.append(f"missing keys {missing}")
@@ -215,9 +252,14 @@ def load_state(
         raise ValueError(
             f"load_state_dict: cannot load into {owner}: " + "; ".join(head + problems)
         )
-    # The commit: a Ctrl-C that arrives during the copies is raised after the last one.
-    with deferred_interrupts():
-        for p, arr in staged:
-            np.copyto(p.data, arr)
-            mark(p)
+    commit_state(staged)
     return missing, unexpected
+
+
+def check_mapping(state_dict: Any) -> None:
+    """Refuse a state dict that is not a mapping (TypeError)."""
+    if not isinstance(state_dict, Mapping):
+        raise TypeError(
+            f"load_state_dict: expected a mapping of names to arrays, got "
+            f"{type(state_dict).__name__}"
+        )

@@ -1,20 +1,46 @@
-"""Training utilities (nn.utils): gradient-norm clipping and the course's L2 penalty."""
+"""Training utilities (nn.utils): gradient-norm clipping and the course's L2 penalty.
+
+Weight and spectral normalisation (`weight_norm`, `spectral_norm`) are written in
+`weight_norms`, the flat parameter vectors in `param_vectors` and `stateless.functional_call`
+in `stateless`; they are reached from here, as in PyTorch's `nn.utils`.
+"""
 
 from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections.abc import Iterable
+from types import GeneratorType
 from typing import Any
 
 import numpy as np
 
+from . import stateless
 from .autograd import no_grad
+from .loss_checks import check_values
+from .param_vectors import parameters_to_vector, vector_to_parameters
 from .tensor import Tensor
 from .tracing import traced_call
+from .weight_norms import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm
 from .written import mark
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "is_weight", "l2_penalty"]
+__all__ = [
+    "clip_grad_norm",
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "clip_grads_with_norm_",
+    "get_total_norm",
+    "is_weight",
+    "l2_penalty",
+    "parameters_to_vector",
+    "remove_spectral_norm",
+    "remove_weight_norm",
+    "spectral_norm",
+    "stateless",
+    "vector_to_parameters",
+    "weight_norm",
+]
 
 _COURSE_WEIGHT = re.compile(r"W\d*")
 
@@ -28,6 +54,17 @@ def _params(func: str, parameters: Any) -> list[Tensor]:
         if not isinstance(p, Tensor):
             raise TypeError(f"{func}: parameters[{i}] is a {type(p).__name__}, not a Tensor")
     return out
+
+
+def _foreach(func: str, foreach: Any) -> None:
+    if foreach is not None and not isinstance(foreach, bool):
+        raise TypeError(f"{func}: foreach must be None, True or False, got {foreach!r}")
+
+
+def _number(func: str, name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{func}: {name} must be a number, got {value!r}")
+    return float(value)
 
 
 def _combine(norms: list[Tensor], p: float) -> Tensor:
@@ -63,7 +100,7 @@ def _norm(x: Tensor, p: float) -> Tensor:
 @traced_call
 def _scale(params: list[Tensor], total: Any, max_norm: float, error_if_nonfinite: bool) -> None:
     """Multiply every gradient by min(max_norm / (total + 1e-6), 1): replayed when compiled."""
-    total = np.asarray(total)
+    total = np.asarray(total).reshape(())
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(
             f"clip_grad_norm_: the total norm of the gradients is {float(total)}, so it cannot "
@@ -85,6 +122,7 @@ def clip_grad_norm_(
     max_norm: float,
     norm_type: float = 2.0,
     error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
 ) -> Tensor:
     """Scale the gradients in place so that their total norm is at most `max_norm`.
 
@@ -99,6 +137,7 @@ def clip_grad_norm_(
         max_norm: the largest total norm allowed, >= 0 (inf: measure only).
         norm_type: p > 0, or `math.inf` for the largest absolute entry.
         error_if_nonfinite: raise if the total norm is NaN or infinite.
+        foreach: PyTorch's choice of kernels: accepted (None, True or False), with no effect.
 
     Returns:
         The total norm of the gradients before clipping, a 0-d Tensor (0.0 with no gradient).
@@ -117,6 +156,15 @@ def clip_grad_norm_(
         Tensor([0.59999988, 0.79999984])
     """
     func = "clip_grad_norm_"
+    _foreach(func, foreach)
+    if isinstance(parameters, GeneratorType):
+        parameters = list(parameters)
+        if not parameters:
+            warnings.warn(
+                "clip_grad_norm_: `parameters` is an empty generator, no gradient clipping "
+                "will occur",
+                stacklevel=2,
+            )
     params = _params(func, parameters)
     for name, v in (("max_norm", max_norm), ("norm_type", norm_type)):
         if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
@@ -145,7 +193,9 @@ def _clamp(params: list[Tensor], value: float) -> None:
             mark(g)
 
 
-def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
+def clip_grad_value_(
+    parameters: Tensor | Iterable[Tensor], clip_value: float, foreach: bool | None = None
+) -> None:
     """Clamp every gradient in place to [−clip_value, clip_value], as PyTorch's.
 
     Tensors without a gradient are skipped; a NaN entry stays NaN.
@@ -153,6 +203,7 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     Args:
         parameters: a tensor or an iterable of tensors whose `.grad` is clamped.
         clip_value: the largest absolute value allowed, >= 0.
+        foreach: PyTorch's choice of kernels: accepted (None, True or False), with no effect.
 
     Raises:
         ValueError: clip_value < 0 or NaN.
@@ -166,6 +217,7 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
         Tensor([ 1. , -1. ,  0.5])
     """
     func = "clip_grad_value_"
+    _foreach(func, foreach)
     params = _params(func, parameters)
     v = clip_value
     if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
@@ -241,3 +293,129 @@ def l2_penalty(weights: Any, lam: float, m: int) -> Tensor:
     for W in chosen[1:]:
         total = total + W.square().sum()
     return (1 / m) * (lam / 2) * total
+
+
+# ------------------------------------------------------------------ total norms
+
+
+def get_total_norm(
+    tensors: Tensor | Iterable[Tensor],
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> Tensor:
+    """The p-norm of all the tensors' entries together, as PyTorch's `nn.utils.get_total_norm`.
+
+    ‖(‖t_1‖_p, ‖t_2‖_p, ...)‖_p, which is the p-norm of every entry of every tensor (for
+    p = inf, the largest absolute entry). Computed without a graph. Pass it, with the
+    gradients' total norm, to `clip_grads_with_norm_`: the two make `clip_grad_norm_`.
+
+    Args:
+        tensors: a tensor or an iterable of floating-point tensors (e.g. the gradients).
+        norm_type: p > 0, or `math.inf`.
+        error_if_nonfinite: raise if the total norm is NaN or infinite.
+        foreach: PyTorch's choice of kernels: accepted (None, True or False), with no effect.
+
+    Returns:
+        A 0-d Tensor: the total norm (0.0 for no tensors).
+
+    Raises:
+        RuntimeError: a non-finite total with `error_if_nonfinite`.
+        ValueError: norm_type <= 0 or NaN.
+        TypeError: a tensor that is not floating-point, or an argument of the wrong type.
+
+    Example:
+        >>> from tinygrad_lite import Tensor, nn
+        >>> nn.utils.get_total_norm([Tensor([3.0]), Tensor([[4.0]])])
+        Tensor(5.)
+    """
+    func = "get_total_norm"
+    _foreach(func, foreach)
+    ts = _params(func, tensors)
+    p = _number(func, "norm_type", norm_type)
+    if not p > 0:
+        raise ValueError(f"{func}: norm_type must be > 0 (or math.inf), got {p}")
+    for i, t in enumerate(ts):
+        if t.data.dtype.kind != "f":
+            raise TypeError(
+                f"{func}: tensors[{i}] has dtype {t.dtype}; a norm needs floating-point tensors"
+            )
+    if not ts:
+        return Tensor(0.0)
+    with no_grad():
+        total = _combine([_norm(t, p) for t in ts], p)
+
+    def finite(value: Any) -> None:
+        if not np.isfinite(value).all():
+            raise RuntimeError(
+                f"{func}: the total norm of order {p} is {float(value)}, not finite; pass "
+                "error_if_nonfinite=False to get it anyway"
+            )
+
+    if error_if_nonfinite:
+        check_values(finite, total)
+    return total
+
+
+def clip_grads_with_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    total_norm: Tensor,
+    foreach: bool | None = None,
+) -> None:
+    """Scale every gradient in place by min(max_norm / (total_norm + 1e-6), 1), as PyTorch's.
+
+    `clip_grad_norm_` with the total norm given (from `get_total_norm`, say, of gradients
+    gathered from several places). Tensors without a gradient are skipped; a NaN total makes
+    the gradients NaN, as in PyTorch.
+
+    Args:
+        parameters: a tensor or an iterable of tensors whose `.grad` is scaled.
+        max_norm: the largest total norm allowed, >= 0.
+        total_norm: a one-element Tensor, the gradients' total norm.
+        foreach: PyTorch's choice of kernels: accepted (None, True or False), with no effect.
+
+    Raises:
+        ValueError: max_norm < 0 or NaN, or a total_norm of more than one element.
+        TypeError: total_norm is not a Tensor, or an argument of the wrong type.
+
+    Example:
+        >>> from tinygrad_lite import Tensor, nn
+        >>> w = Tensor([3.0, 4.0], requires_grad=True)
+        >>> w.grad = Tensor([3.0, 4.0])
+        >>> total = nn.utils.get_total_norm([w.grad])
+        >>> nn.utils.clip_grads_with_norm_([w], 1.0, total)
+        >>> w.grad
+        Tensor([0.59999988, 0.79999984])
+    """
+    func = "clip_grads_with_norm_"
+    _foreach(func, foreach)
+    params = _params(func, parameters)
+    limit = _number(func, "max_norm", max_norm)
+    if not limit >= 0:
+        raise ValueError(f"{func}: max_norm must be >= 0, got {limit}")
+    if not isinstance(total_norm, Tensor):
+        raise TypeError(
+            f"{func}: total_norm must be a Tensor (as get_total_norm returns), got "
+            f"{type(total_norm).__name__}"
+        )
+    if total_norm.data.size != 1:
+        raise ValueError(f"{func}: total_norm must have one element, got shape {total_norm.shape}")
+    if any(p.grad is not None for p in params):
+        _scale(params, total_norm.data, limit, False)
+
+
+def clip_grad_norm(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> Tensor:
+    """Deprecated: `clip_grad_norm_` under its old name (warns FutureWarning), as PyTorch."""
+    warnings.warn(
+        "`nn.utils.clip_grad_norm` is now deprecated in favor of `nn.utils.clip_grad_norm_`.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
