@@ -432,3 +432,28 @@ def test_a_hook_registered_on_a_leaf_inside_a_step_is_refused() -> None:
 
     with pytest.raises(TraceError, match="register_hook on a leaf"):
         tg.compile(step)(np.ones(3))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("two_dims", [False, True])
+def test_an_index_array_computed_in_the_step_accumulates_repeats_as_eager(
+    dtype: type, two_dims: bool
+) -> None:
+    # The index is NumPy code on a traced argument: replayed, it is computed again from the new
+    # values, and the gradient of x[index] adds up over repeated rows as in eager execution.
+    x = Tensor(np.arange(12.0, dtype=dtype).reshape(4, 3), requires_grad=True)
+
+    def step(g: Tensor) -> Tensor:
+        x.grad = None
+        rows = np.floor(g.data).astype(np.int64)
+        picked = x[rows, rows % 3] if two_dims else x[rows]
+        (picked * picked).sum().backward()
+        assert x.grad is not None
+        return x.grad
+
+    compiled = tg.compile(step)
+    for values in ([0.5, 0.5, 1.5], [3.2, 3.9, 3.0], [2.5, 0.1, 2.7]):
+        g = Tensor(np.array(values))
+        expected = step(g).data.copy()
+        np.testing.assert_array_equal(compiled(g).data, expected)
+    assert compiled.traces == 1

@@ -338,6 +338,18 @@ class Traced:
     def __rtruediv__(self, o: Any) -> Any:
         return np.divide(o, self)
 
+    def __floordiv__(self, o: Any) -> Any:
+        return np.floor_divide(self, o)
+
+    def __rfloordiv__(self, o: Any) -> Any:
+        return np.floor_divide(o, self)
+
+    def __mod__(self, o: Any) -> Any:
+        return np.remainder(self, o)
+
+    def __rmod__(self, o: Any) -> Any:
+        return np.remainder(o, self)
+
     def __pow__(self, o: Any) -> Any:
         return np.power(self, o)
 
@@ -388,6 +400,12 @@ class Traced:
 
     def __ror__(self, o: Any) -> Any:
         return np.bitwise_or(o, self)
+
+    def __xor__(self, o: Any) -> Any:
+        return np.bitwise_xor(self, o)
+
+    def __rxor__(self, o: Any) -> Any:
+        return np.bitwise_xor(o, self)
 
     def __invert__(self) -> Any:
         return np.invert(self)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from ..shapes import unbroadcast
+from ..traced import Traced
 from .base import Any, Context, Function, call, np, register
 
 
@@ -104,7 +105,12 @@ class Expand(Function):
 def is_advanced(index: Any) -> bool:
     """Whether a (normalised) index uses arrays, whose repeats must accumulate."""
     items = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(i, np.ndarray) for i in items)
+    return any(_is_array(i) for i in items)
+
+
+def _is_array(i: Any) -> bool:
+    """An index array: a NumPy array, or one a compiled step computes (traced while tracing)."""
+    return isinstance(i, (np.ndarray, Traced))
 
 
 @register(
@@ -143,9 +149,7 @@ def _flat_positions(
     index: tuple[Any, ...], shape: tuple[int, ...], picked: tuple[int, ...]
 ) -> np.ndarray | None:
     """For an index of one integer array per dimension, the flat positions it selects."""
-    if len(index) != len(shape) or not all(
-        isinstance(i, np.ndarray) and i.dtype.kind in "iu" for i in index
-    ):
+    if len(index) != len(shape) or not all(_is_array(i) and i.dtype.kind in "iu" for i in index):
         return None
     if any(i.shape != picked for i in index):  # index arrays that broadcast to the result
         index = tuple(np.broadcast_arrays(*index))
