@@ -117,6 +117,27 @@ def _reduce(fn: Any) -> TorchOp:
     return lambda ins, p: fn(ins[0], dim=_dims(p["axis"], ins[0].ndim), keepdim=p["keepdims"])
 
 
+def _signs(vectors: Any, lapack: np.ndarray) -> Any:
+    """±1 per column, turning PyTorch's eigen- or singular vectors into NumPy's LAPACK ones."""
+    flip = np.where(np.sum(vectors.detach().numpy() * lapack, axis=-2) < 0, -1.0, 1.0)
+    return torch.from_numpy(flip).unsqueeze(-2)
+
+
+def _eigh(ins: list[Any], p: dict[str, Any]) -> Any:
+    """The op's packing: λ on row 0, V below; of the symmetric part (A + Aᵀ)/2, as the op."""
+    s = (ins[0] + ins[0].mT) / 2
+    w, v = torch.linalg.eigh(s)
+    v = v * _signs(v, np.linalg.eigh(s.detach().numpy())[1])
+    return torch.cat([w.unsqueeze(-2), v], -2)
+
+
+def _svd(ins: list[Any], p: dict[str, Any]) -> Any:
+    """The op's packing of the reduced SVD: U, then S as a row, then V = Vhᵀ."""
+    u, s, vh = torch.linalg.svd(ins[0], full_matrices=False)
+    flip = _signs(u, np.linalg.svd(ins[0].detach().numpy(), full_matrices=False)[0])
+    return torch.cat([u * flip, s.unsqueeze(-2), vh.mT * flip], -2)
+
+
 TORCH: dict[str, TorchOp] = {
     "abs": lambda ins, p: torch.abs(ins[0]),
     "acos": lambda ins, p: torch.acos(ins[0]),
@@ -163,6 +184,14 @@ TORCH: dict[str, TorchOp] = {
     "det": lambda ins, p: torch.linalg.det(ins[0]),
     "slogdet": lambda ins, p: torch.linalg.slogdet(ins[0]).logabsdet,
     "slogdet_sign": lambda ins, p: torch.linalg.slogdet(ins[0]).sign,
+    "cholesky": lambda ins, p: torch.linalg.cholesky((ins[0] + ins[0].mT) / 2),
+    "eigh": _eigh,
+    "qr": lambda ins, p: torch.cat(
+        [(qr := torch.linalg.qr(ins[0], mode=p["mode"])).Q, qr.R.mT], -2
+    ),
+    "svd": _svd,
+    "pinv": lambda ins, p: torch.linalg.pinv(ins[0], **p),
+    "solve_triangular": lambda ins, p: torch.linalg.solve_triangular(*ins, **p),
     # the op's B is always a batch of matrices: a leading 1 keeps PyTorch from reading a vector
     "solve": lambda ins, p: torch.linalg.solve(
         ins[0], ins[1].unsqueeze(0) if ins[1].ndim == ins[0].ndim - 1 else ins[1]

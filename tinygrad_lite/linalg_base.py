@@ -21,7 +21,16 @@ import numpy as np
 from .ops import Det, Inv, Slogdet, SlogdetSign, Solve, Where
 from .tensor import Tensor
 
-__all__ = ["SlogdetResult", "det", "inv", "inverse", "logdet", "slogdet", "solve"]
+__all__ = [
+    "SlogdetResult",
+    "det",
+    "inv",
+    "inverse",
+    "logdet",
+    "slogdet",
+    "solve",
+    "tensor_arg",
+]
 
 
 class SlogdetResult(NamedTuple):
@@ -36,7 +45,8 @@ class SlogdetResult(NamedTuple):
     logabsdet: Tensor
 
 
-def _t(x: Any, fn: str) -> Tensor:
+def tensor_arg(x: Any, fn: str) -> Tensor:
+    """`x` if it is a Tensor; otherwise a TypeError naming `fn` (linalg takes no arrays)."""
     if not isinstance(x, Tensor):
         raise TypeError(
             f"{fn}: expected a Tensor, got {type(x).__name__}; wrap arrays with "
@@ -57,7 +67,7 @@ def inv(A: Tensor) -> Tensor:
         >>> tg.linalg.inv(tg.tensor([[2.0, 0.0], [0.0, 4.0]])).tolist()
         [[0.5, 0.0], [0.0, 0.25]]
     """
-    return Inv.apply(_t(A, "inv"))
+    return Inv.apply(tensor_arg(A, "inv"))
 
 
 def det(A: Tensor) -> Tensor:
@@ -70,7 +80,7 @@ def det(A: Tensor) -> Tensor:
         >>> tg.linalg.det(tg.tensor([[1.0, 2.0], [2.0, 4.0]])).item()
         0.0
     """
-    return Det.apply(_t(A, "det"))
+    return Det.apply(tensor_arg(A, "det"))
 
 
 def slogdet(A: Tensor) -> SlogdetResult:
@@ -84,7 +94,7 @@ def slogdet(A: Tensor) -> SlogdetResult:
         >>> sign.item(), round(logabsdet.exp().item(), 12)
         (-1.0, 6.0)
     """
-    A = _t(A, "slogdet")
+    A = tensor_arg(A, "slogdet")
     return SlogdetResult(SlogdetSign.apply(A), Slogdet.apply(A))
 
 
@@ -106,7 +116,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
         >>> tg.linalg.solve(a, tg.tensor([[2.0, 4.0]]), left=False).tolist()
         [[1.0, 1.0]]
     """
-    A, B = _t(A, "solve"), _t(B, "solve")
+    A, B = tensor_arg(A, "solve"), tensor_arg(B, "solve")
     if A.ndim < 2 or B.ndim < 1:
         raise ValueError(
             f"solve: A must be (..., n, n) and B at least 1-D, got shapes {A.shape} and {B.shape}"
@@ -132,7 +142,7 @@ def inverse(input: Tensor) -> Tensor:
         >>> tg.inverse(tg.tensor([[0.0, 1.0], [1.0, 0.0]])).tolist()
         [[0.0, 1.0], [1.0, 0.0]]
     """
-    return Inv.apply(_t(input, "inverse"))
+    return Inv.apply(tensor_arg(input, "inverse"))
 
 
 def logdet(input: Tensor) -> Tensor:
@@ -143,7 +153,7 @@ def logdet(input: Tensor) -> Tensor:
         >>> tg.logdet(tg.tensor([[[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0], [1.0, 0.0]]])).tolist()
         [0.0, nan]
     """
-    A = _t(input, "logdet")
+    A = tensor_arg(input, "logdet")
     sign, logabsdet = slogdet(A)
     nan = Tensor(np.array(np.nan, dtype=logabsdet.dtype))
     return Where.apply(sign < 0, nan, logabsdet)

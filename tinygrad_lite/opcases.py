@@ -90,8 +90,11 @@ DOMAINS: dict[str, st.SearchStrategy[Any]] = {
     "above_1": st.floats(1.05, 5),  # acosh: singular at 1
     # 0.xx5 from 0.055 to 0.945: never within 0.005 of logit's clamps (eps, 1 − eps)
     "unit_offset": _grid(5, 94, 100, 0.005),
-    # the entries E of square matrices c·I + E, c = ±1.5 or ±2 (see `_square_matrices`)
+    # the entries E of matrices c·I + E, c = ±1.5 or ±2 (see `_matrices`); "spd": c = 1.5 or 2
     "well_conditioned": st.floats(-0.4, 0.4),
+    "spd": st.floats(-0.4, 0.4),
+    # the entries E of matrices D + E, D's diagonal distinct magnitudes (see `_matrices`)
+    "separated": st.floats(0.02, 0.1),
 }
 
 
@@ -262,17 +265,60 @@ def _scatter_case(draw: Any, spec: OpSpec) -> Case:
     return Case(spec, (x, src), {"dim": dim, "index": index.astype(np.int64)})
 
 
-def _square_matrices(draw: Any, domain: str, batch: tuple[int, ...], n: int) -> Tensor:
-    """A batch of n×n matrices; "well_conditioned" ones are c·I + E with c = ±1.5 or ±2.
+_GENERIC = np.sqrt([[2.0, 3.0, 5.0], [7.0, 11.0, 13.0], [17.0, 19.0, 23.0]]) / 100
 
-    With |E_ij| ≤ 0.4 and n ≤ 3, Gershgorin's discs keep every eigenvalue at least 0.3 from 0,
-    so inverses stay small and finite differences accurate; c's sign varies det's sign.
+
+def _square_matrices(draw: Any, domain: str, batch: tuple[int, ...], n: int) -> Tensor:
+    """A batch of n×n matrices (see `_matrices`)."""
+    return _matrices(draw, domain, batch, n, n)
+
+
+def _matrices(draw: Any, domain: str, batch: tuple[int, ...], m: int, n: int) -> Tensor:
+    """A batch of m×n matrices; "well_conditioned" ones are c·I + E with c = ±1.5 or ±2.
+
+    With |E_ij| ≤ 0.4 and m, n ≤ 3, Gershgorin's discs keep every eigenvalue (and singular
+    value) at least 0.3 from 0, so inverses stay small and finite differences accurate; c's
+    sign varies det's sign. "spd": c = 1.5 or 2, so (A + Aᵀ)/2 is positive-definite.
+    "separated": D + E + G, D's diagonal ±1, ±2.5, ±4 in some order, 0.02 ≤ E_ij ≤ 0.1 and G
+    fixed irrational entries √p/100 (p prime): the eigenvalues of (A + Aᵀ)/2, and the singular
+    values, stay apart (gaps over 0.6) and from 0, and no two entries are equal and none is 0
+    (at such ties LAPACK's choice of the vectors' signs may jump).
     """
-    a = _array(draw, domain, (*batch, n, n))
-    if domain == "well_conditioned":
-        c = draw(hnp.arrays(np.float64, batch, elements=st.sampled_from([-2.0, -1.5, 1.5, 2.0])))
-        a = a + c[..., None, None] * np.eye(n)
+    a = _array(draw, domain, (*batch, m, n))
+    if domain in ("well_conditioned", "spd"):
+        scales = [1.5, 2.0] if domain == "spd" else [-2.0, -1.5, 1.5, 2.0]
+        c = draw(hnp.arrays(np.float64, batch, elements=st.sampled_from(scales)))
+        a = a + c[..., None, None] * np.eye(m, n)
+    elif domain == "separated":
+        k = min(m, n)
+        d = np.array(draw(st.permutations([1.0, 2.5, 4.0]))[:k])
+        a[..., range(k), range(k)] += d * draw(hnp.arrays(np.float64, k, elements=_signed(1, 1)))
+        a = a + _GENERIC[:m, :n]
     return Tensor(a, requires_grad=True)
+
+
+def _decomp_case(draw: Any, spec: OpSpec) -> Case:
+    """An m×n matrix (m, n ≤ 3, one batch dim of up to 2 or none) and the op's parameters.
+
+    For a triangular solve: a square A and B (..., n, k), or (..., k, n) for X·A = B.
+    """
+    m, n = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    params: dict[str, Any] = {}
+    if spec.kind == "triangular":
+        shapes = draw(
+            hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=1, max_side=2)
+        )
+        (ba, bb), left = shapes.input_shapes, draw(st.booleans())
+        a = _matrices(draw, spec.domain[0], ba, n, n)
+        side = (n, m) if left else (m, n)
+        params = {"upper": draw(st.booleans()), "left": left, "unitriangular": draw(st.booleans())}
+        return Case(spec, (a, _tensor(draw, spec.domain[1], (*bb, *side))), params)
+    batch = draw(hnp.array_shapes(min_dims=0, max_dims=1, max_side=2))
+    if spec.kind == "qr":  # a complete QR of a tall matrix has no derivative
+        params["mode"] = draw(st.sampled_from(["reduced", "complete"] if m <= n else ["reduced"]))
+    elif spec.kind == "pinv":  # tolerances below every singular value
+        params = dict(draw(st.sampled_from([{}, {"rtol": 0.01}, {"atol": 1e-8, "rtol": None}])))
+    return Case(spec, (_matrices(draw, spec.domain[0], batch, m, n),), params)
 
 
 def _linalg_case(draw: Any, spec: OpSpec) -> Case:
@@ -330,6 +376,8 @@ def _draw_case(draw: Any, spec: OpSpec) -> Case:
         return _scatter_case(draw, spec)
     if kind in ("square", "solve"):
         return _linalg_case(draw, spec)
+    if kind in ("qr", "svd", "pinv", "triangular"):
+        return _decomp_case(draw, spec)
     # the rest: one input and the parameters of its kind
     shape = _shape(draw, min_dims=1 if kind in ("getitem", "softmax") else 0)
     x = _tensor(draw, dom[0], shape)

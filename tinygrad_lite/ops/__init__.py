@@ -26,6 +26,7 @@ from .base import FloatFunction, call
 from .class_losses import CrossEntropy, NLLLoss
 from .classify import LogSoftmax, Softmax
 from .copies import Cast, Clone
+from .decomp import QR, SVD, Cholesky, Eigh, Pinv, SolveTriangular, check_matrix
 from .division import Fmod, Remainder, check_operands
 from .einsum import Einsum, plan_einsum
 from .elementwise import (
@@ -86,6 +87,7 @@ __all__ = [
     "BinaryCrossEntropyWithLogits",
     "Cast",
     "Cat",
+    "Cholesky",
     "Clamp",
     "Clone",
     "Cos",
@@ -95,6 +97,7 @@ __all__ = [
     "CumSum",
     "Det",
     "Div",
+    "Eigh",
     "Einsum",
     "Erf",
     "Exp",
@@ -134,11 +137,13 @@ __all__ = [
     "Mul",
     "NLLLoss",
     "Pad",
+    "Pinv",
     "Neg",
     "Norm",
     "Pow",
     "PowTensor",
     "Prod",
+    "QR",
     "ReLU",
     "Remainder",
     "Reshape",
@@ -146,6 +151,7 @@ __all__ = [
     "ScatterAmax",
     "ScatterAmin",
     "ScatterProd",
+    "SVD",
     "Sigmoid",
     "Sign",
     "Sin",
@@ -156,6 +162,7 @@ __all__ = [
     "Softmax",
     "Softplus",
     "Solve",
+    "SolveTriangular",
     "Sqrt",
     "Std",
     "Sub",
@@ -168,6 +175,7 @@ __all__ = [
     "Where",
     "XLogY",
     "call",
+    "check_matrix",
     "check_operands",
     "check_positions",
     "check_reduction",
