@@ -28,6 +28,8 @@ from .channel_drop import check_probability, dropout1d, dropout2d, scaled_mask_p
 from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .convolution import conv1d, conv2d, fold, pad, unfold
 from .distances import cosine_similarity, kl_div, pairwise_distance
+from .embed_bag import embedding_bag
+from .grid_sample import affine_grid, grid_sample
 from .group_norms import group_norm, instance_norm
 from .l1_losses import huber_loss, l1_loss, smooth_l1_loss
 from .margin_losses import (
@@ -54,11 +56,21 @@ from .pooling import (
     max_pool1d,
     max_pool2d,
 )
+from .rand_acts import alpha_dropout, feature_alpha_dropout, gumbel_softmax, rrelu
 from .rms_norms import local_response_norm, rms_norm
 from .shapes import broadcasts_to
 from .shuffles import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from .tensor import Tensor
 from .tensor_scan import SortResult, TopKResult
+from .unpool import (
+    lp_pool1d,
+    lp_pool2d,
+    max_pool1d_with_indices,
+    max_pool2d_with_indices,
+    max_unpool1d,
+    max_unpool2d,
+    pdist,
+)
 from .upsample import interpolate
 
 __all__ = [
@@ -155,6 +167,20 @@ __all__ = [
     "prelu",
     "dropout1d",
     "dropout2d",
+    "embedding_bag",
+    "grid_sample",
+    "affine_grid",
+    "gumbel_softmax",
+    "rrelu",
+    "alpha_dropout",
+    "feature_alpha_dropout",
+    "max_pool1d_with_indices",
+    "max_pool2d_with_indices",
+    "max_unpool1d",
+    "max_unpool2d",
+    "lp_pool1d",
+    "lp_pool2d",
+    "pdist",
 ]
 
 

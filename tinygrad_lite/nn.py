@@ -13,10 +13,11 @@ KLDivLoss), `l1_loss_layers` (L1Loss, HuberLoss, SmoothL1Loss), `attn_layers`
 (ZeroPad1d/2d, ConstantPad1d/2d, ReflectionPad1d/2d, ReplicationPad1d/2d, CircularPad1d/2d),
 `shuffle_layers` (PixelShuffle, PixelUnshuffle, ChannelShuffle, Fold, Unfold), `extra_layers`
 (Softmin, Softmax2d, Threshold, Bilinear, RMSNorm, LocalResponseNorm), `margin_layers`
-(MarginRankingLoss, TripletMarginLoss, PoissonNLLLoss, GaussianNLLLoss, ...) and `param_lists`
-(ParameterList, ParameterDict); this module
-gathers them, with `nn.init` and `nn.utils`, so that `nn.Linear`, `nn.Tanh`,
-`nn.Softmax(dim=1)` and `nn.CrossEntropyLoss()` read as they do in PyTorch.
+(MarginRankingLoss, TripletMarginLoss, PoissonNLLLoss, GaussianNLLLoss, ...), `param_lists`
+(ParameterList, ParameterDict), `embed_bag` (EmbeddingBag), `unpool` (MaxUnpool1d/2d,
+LPPool1d/2d) and `rand_acts` (RReLU, AlphaDropout, FeatureAlphaDropout); this module gathers
+them, with `nn.init` and `nn.utils`, so that `nn.Linear`, `nn.Tanh`, `nn.Softmax(dim=1)` and
+`nn.CrossEntropyLoss()` read as they do in PyTorch.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ from .conv_layers import (
 )
 from .decoder_layers import Transformer, TransformerDecoder, TransformerDecoderLayer
 from .dist_layers import CosineSimilarity, KLDivLoss, PairwiseDistance
+from .embed_bag import EmbeddingBag
 from .extra_layers import (
     Bilinear,
     LocalResponseNorm,
@@ -115,13 +117,23 @@ from .pad_layers import (
     ZeroPad2d,
 )
 from .param_lists import ParameterDict, ParameterList
+from .rand_acts import AlphaDropout, FeatureAlphaDropout, RReLU
 from .recurrent import GRUCell, LSTMCell, RNNCell
 from .rnn_layers import GRU, LSTM, RNN
 from .sample_layers import AdaptiveMaxPool1d, AdaptiveMaxPool2d, Upsample
 from .shuffle_layers import ChannelShuffle, Fold, PixelShuffle, PixelUnshuffle, Unfold
 from .transformer import TransformerEncoder, TransformerEncoderLayer
+from .unpool import LPPool1d, LPPool2d, MaxUnpool1d, MaxUnpool2d
 
 __all__ = [
+    "AlphaDropout",
+    "EmbeddingBag",
+    "FeatureAlphaDropout",
+    "LPPool1d",
+    "LPPool2d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
+    "RReLU",
     "MarginRankingLoss",
     "HingeEmbeddingLoss",
     "SoftMarginLoss",
