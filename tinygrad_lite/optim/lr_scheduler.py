@@ -14,13 +14,22 @@ from .param_group import _count, _number
 from .plateau import ReduceLROnPlateau
 
 __all__ = [
+    "ChainedScheduler",
+    "ConstantLR",
     "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
+    "CyclicLR",
     "ExponentialLR",
     "InverseTimeLR",
     "LRScheduler",
     "LambdaLR",
+    "LinearLR",
     "MultiStepLR",
+    "MultiplicativeLR",
+    "OneCycleLR",
+    "PolynomialLR",
     "ReduceLROnPlateau",
+    "SequentialLR",
     "StepLR",
 ]
 
@@ -376,3 +385,15 @@ class InverseTimeLR(LRScheduler):
     def _lrs(self) -> list[float]:
         k = math.floor(self.last_epoch / self.time_interval)
         return [base / (1 + self.decay_rate * k) for base in self.base_lrs]
+
+
+# These schedules are built on LRScheduler above, in modules of their own: imported after it.
+from .chained import ChainedScheduler, SequentialLR  # noqa: E402
+from .cyclic import CyclicLR, OneCycleLR  # noqa: E402
+from .schedules import (  # noqa: E402
+    ConstantLR,
+    CosineAnnealingWarmRestarts,
+    LinearLR,
+    MultiplicativeLR,
+    PolynomialLR,
+)
