@@ -179,10 +179,16 @@ CORE: list[tuple[str, Callable[[], Any], type[BaseException], str]] = [
         m("mean: cannot take the mean over 0 elements (shape (0, 3))"),
     ),
     (
+        "max-over-nothing",
+        lambda: Tensor(np.ones((0, 3))).amax(dim=0),
+        ValueError,
+        m("max: cannot take the max over a dimension of size 0 (shape (0, 3))"),
+    ),
+    (
         "max-of-empty",
         lambda: Tensor(np.ones((0,))).max(),
         ValueError,
-        m("max: cannot take the max of an empty tensor (shape (0,))"),
+        m("max: cannot take the max over a dimension of size 0 (shape (0,))"),
     ),
     # --- backward ---------------------------------------------------------------------------
     (

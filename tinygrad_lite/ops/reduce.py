@@ -121,6 +121,11 @@ def _extreme_backward(ctx: Context, grad: Any) -> tuple[Any]:
     return (expand(grad, axes, keepdims) * (mask / count),)
 
 
+def _over_nothing(x: Any, axes: Any) -> bool:
+    """Whether a reduction over `axes` (None: all) meets a dimension of size 0 (no identity)."""
+    return x.size == 0 and any(x.shape[a] == 0 for a in (range(x.ndim) if axes is None else axes))
+
+
 @register(
     "max",
     arity=1,
@@ -134,8 +139,10 @@ class Max(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
         axes = normalize_axis(axis, x.ndim, "max")
-        if x.size == 0:
-            raise ValueError(f"max: cannot take the max of an empty tensor (shape {x.shape})")
+        if _over_nothing(x, axes):
+            raise ValueError(
+                f"max: cannot take the max over a dimension of size 0 (shape {x.shape})"
+            )
         y = np.maximum.reduce(x, axis=axes, keepdims=keepdims)  # type: ignore[call-overload]
         ctx.save_for_backward(x, y, axes, keepdims)
         return y
@@ -158,8 +165,10 @@ class Min(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
         axes = normalize_axis(axis, x.ndim, "min")
-        if x.size == 0:
-            raise ValueError(f"min: cannot take the min of an empty tensor (shape {x.shape})")
+        if _over_nothing(x, axes):
+            raise ValueError(
+                f"min: cannot take the min over a dimension of size 0 (shape {x.shape})"
+            )
         y = np.minimum.reduce(x, axis=axes, keepdims=keepdims)  # type: ignore[call-overload]
         ctx.save_for_backward(x, y, axes, keepdims)
         return y
@@ -175,8 +184,8 @@ class _ArgExtreme(Function):
 
     @classmethod
     def forward(cls, ctx: Context, x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
-        if x.size == 0:
-            raise ValueError(f"{cls.name}: cannot search an empty tensor (shape {x.shape})")
+        if _over_nothing(x, None if axis is None else normalize_axis(axis, x.ndim, cls.name)):
+            raise ValueError(f"{cls.name}: cannot search a dimension of size 0 (shape {x.shape})")
         if axis is None:
             out = cls._np(x.reshape(-1))
             return out.reshape((1,) * x.ndim) if keepdims else out
