@@ -14,12 +14,11 @@ and `tg.slogdet` are PyTorch's aliases of them.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
-import numpy as np
-
-from .ops import Det, Inv, Slogdet, SlogdetSign, Solve, Where
+from .ops import Solve
 from .tensor import Tensor
+from .tensor_more.matrices import SlogdetResult
 
 __all__ = [
     "SlogdetResult",
@@ -31,18 +30,6 @@ __all__ = [
     "solve",
     "tensor_arg",
 ]
-
-
-class SlogdetResult(NamedTuple):
-    """What `slogdet` returns: det(A) = sign·exp(logabsdet).
-
-    Attributes:
-        sign: −1, 0 or 1 for each matrix (no gradient).
-        logabsdet: log|det A| for each matrix (−∞ for a singular one).
-    """
-
-    sign: Tensor
-    logabsdet: Tensor
 
 
 def tensor_arg(x: Any, fn: str) -> Tensor:
@@ -67,7 +54,7 @@ def inv(A: Tensor) -> Tensor:
         >>> tg.linalg.inv(tg.tensor([[2.0, 0.0], [0.0, 4.0]])).tolist()
         [[0.5, 0.0], [0.0, 0.25]]
     """
-    return Inv.apply(tensor_arg(A, "inv"))
+    return tensor_arg(A, "inv").inverse()
 
 
 def det(A: Tensor) -> Tensor:
@@ -80,7 +67,7 @@ def det(A: Tensor) -> Tensor:
         >>> tg.linalg.det(tg.tensor([[1.0, 2.0], [2.0, 4.0]])).item()
         0.0
     """
-    return Det.apply(tensor_arg(A, "det"))
+    return tensor_arg(A, "det").det()
 
 
 def slogdet(A: Tensor) -> SlogdetResult:
@@ -94,8 +81,7 @@ def slogdet(A: Tensor) -> SlogdetResult:
         >>> sign.item(), round(logabsdet.exp().item(), 12)
         (-1.0, 6.0)
     """
-    A = tensor_arg(A, "slogdet")
-    return SlogdetResult(SlogdetSign.apply(A), Slogdet.apply(A))
+    return tensor_arg(A, "slogdet").slogdet()
 
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
@@ -142,7 +128,7 @@ def inverse(input: Tensor) -> Tensor:
         >>> tg.inverse(tg.tensor([[0.0, 1.0], [1.0, 0.0]])).tolist()
         [[0.0, 1.0], [1.0, 0.0]]
     """
-    return Inv.apply(tensor_arg(input, "inverse"))
+    return tensor_arg(input, "inverse").inverse()
 
 
 def logdet(input: Tensor) -> Tensor:
@@ -153,7 +139,4 @@ def logdet(input: Tensor) -> Tensor:
         >>> tg.logdet(tg.tensor([[[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0], [1.0, 0.0]]])).tolist()
         [0.0, nan]
     """
-    A = tensor_arg(input, "logdet")
-    sign, logabsdet = slogdet(A)
-    nan = Tensor(np.array(np.nan, dtype=logabsdet.dtype))
-    return Where.apply(sign < 0, nan, logabsdet)
+    return tensor_arg(input, "logdet").logdet()

@@ -16,6 +16,7 @@ from .tensor_inplace import TensorInPlaceMethods
 from .tensor_linalg import TensorLinalgMethods
 from .tensor_math import TensorMathMethods
 from .tensor_methods import TensorMethods
+from .tensor_more import TensorMoreMethods
 from .tensor_scan import TensorScanMethods
 from .tensor_scatter import TensorScatterMethods
 from .tensor_segment import TensorSegmentMethods
@@ -104,6 +105,7 @@ class Tensor(
     TensorSegmentMethods,
     TensorStatsMethods,
     TensorMathMethods,
+    TensorMoreMethods,
 ):
     """An n-dimensional array with reverse-mode automatic differentiation.
 

@@ -14,15 +14,13 @@ its refusals. Each is composed of Tensor ops, so higher-order gradients and
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import numpy as np
 
 from . import ops as F
 from .tensor import Tensor
-from .tensor_linalg import tensordot
-from .tensor_shape import dim_arg
+from .tensor_more.products import check_floats, check_same_dtype, p_norm, with_gradient_of
 
 __all__ = ["cdist", "chain_matmul", "cross", "dist", "inner", "matrix_power", "vdot"]
 
@@ -42,16 +40,6 @@ def _t(x: Any, fn: str) -> Tensor:
     return x
 
 
-def _same_dtype(fn: str, a: Tensor, b: Tensor) -> None:
-    if a.dtype != b.dtype:
-        raise TypeError(f"{fn}: needs tensors of one dtype, got {a.dtype} and {b.dtype}")
-
-
-def _with_gradient_of(value: Tensor, path: Tensor) -> Tensor:
-    """`value` exactly (it is added to path − path, which is 0), with the gradient of `path`."""
-    return value.detach() + (path - path.detach())
-
-
 # ---------------------------------------------------------------------- products
 
 
@@ -66,34 +54,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
         >>> tg.cross(tg.tensor([[1, 2, 3]]), tg.tensor([[3, 1, 2]]), dim=1).tolist()
         [[1, 7, -5]]
     """
-    a, b = _t(input, "cross"), _t(other, "cross")
-    _same_dtype("cross", a, b)
-    if a.ndim != b.ndim:
-        raise ValueError(
-            f"cross: inputs must have the same number of dimensions, got shapes {a.shape} and "
-            f"{b.shape}"
-        )
-    if dim is None:
-        threes = [k for k, n in enumerate(a.shape) if n == 3]
-        if not threes:
-            raise ValueError(f"cross: no dimension of size 3 in input of shape {a.shape}")
-        dim = threes[0]
-        warnings.warn(
-            f"cross: without dim, the first dimension of size 3 ({dim}) is used, as PyTorch's "
-            "deprecated default; pass dim explicitly",
-            UserWarning,
-            stacklevel=2,
-        )
-    d = dim_arg(dim, a.ndim, "cross")
-    if a.shape[d] != 3 or b.shape[d] != 3:
-        raise ValueError(
-            f"cross: inputs must have length 3 in dim {dim}, got {a.shape[d]} and {b.shape[d]}"
-        )
-    shape = np.broadcast_shapes(a.shape, b.shape)
-    a, b = a.broadcast_to(shape), b.broadcast_to(shape)
-    a0, a1, a2 = (a.narrow(d, k, 1) for k in range(3))
-    b0, b1, b2 = (b.narrow(d, k, 1) for k in range(3))
-    return F.Cat.apply(a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0, dim=d)
+    return _t(input, "cross").cross(_t(other, "cross"), dim)
 
 
 def inner(input: Tensor, other: Tensor) -> Tensor:
@@ -106,15 +67,7 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
         >>> tg.inner(tg.tensor([[1.0, 2.0]]), tg.tensor([[3.0, 4.0], [1.0, 0.0]])).tolist()
         [[11.0, 1.0]]
     """
-    a, b = _t(input, "inner"), _t(other, "inner")
-    _same_dtype("inner", a, b)
-    if a.ndim == 0 or b.ndim == 0:
-        return a * b
-    if a.shape[-1] != b.shape[-1]:
-        raise ValueError(
-            f"inner: the last dimensions must match, got shapes {a.shape} and {b.shape}"
-        )
-    return tensordot(a, b, ([-1], [-1]))
+    return _t(input, "inner").inner(_t(other, "inner"))
 
 
 def vdot(input: Tensor, other: Tensor) -> Tensor:
@@ -125,13 +78,7 @@ def vdot(input: Tensor, other: Tensor) -> Tensor:
         >>> tg.vdot(tg.tensor([1.0, 2.0]), tg.tensor([3.0, 4.0])).item()
         11.0
     """
-    a, b = _t(input, "vdot"), _t(other, "vdot")
-    if a.ndim != 1 or b.ndim != 1:
-        raise ValueError(f"vdot: needs two 1-D tensors, got shapes {a.shape} and {b.shape}")
-    if a.shape != b.shape:
-        raise ValueError(f"vdot: needs vectors of one length, got {a.shape[0]} and {b.shape[0]}")
-    _same_dtype("vdot", a, b)
-    return a.dot(b)
+    return _t(input, "vdot").vdot(_t(other, "vdot"))
 
 
 def matrix_power(input: Tensor, n: int) -> Tensor:
@@ -146,37 +93,7 @@ def matrix_power(input: Tensor, n: int) -> Tensor:
         >>> tg.matrix_power(tg.tensor([[1, 1], [0, 1]]), 3).tolist()
         [[1, 3], [0, 1]]
     """
-    a = _t(input, "matrix_power")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"matrix_power: n must be an int, got {n!r}")
-    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
-        raise ValueError(f"matrix_power: needs (batches of) square matrices, got shape {a.shape}")
-    n = int(n)
-    if n < 0:
-        if a.dtype.kind != "f":
-            raise TypeError(
-                f"matrix_power: n = {n} takes the inverse, which needs floating-point matrices, "
-                f"got dtype {a.dtype}"
-            )
-        a, n = F.Inv.apply(a), -n
-    if n == 0:
-        eye = np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape)
-        return Tensor(np.ascontiguousarray(eye))
-    if n == 1:
-        return a.clone()
-    if n == 2:
-        return a @ a
-    if n == 3:
-        return (a @ a) @ a
-    z: Tensor | None = None
-    result: Tensor | None = None
-    while n > 0:
-        bit, n = n % 2, n // 2
-        z = a if z is None else z @ z
-        if bit:
-            result = z if result is None else result @ z
-    assert result is not None
-    return result
+    return _t(input, "matrix_power").matrix_power(n)
 
 
 def chain_matmul(*matrices: Tensor) -> Tensor:
@@ -237,21 +154,6 @@ def chain_matmul(*matrices: Tensor) -> Tensor:
 # ---------------------------------------------------------------------- distances
 
 
-def _floats(fn: str, *ts: Tensor) -> None:
-    for t in ts:
-        if t.dtype.kind != "f":
-            raise TypeError(f"{fn}: needs float tensors, got dtype {t.dtype}")
-
-
-def _p_norm(d: Tensor, p: float, dim: int | None) -> Tensor:
-    """(Σ |d|^p)^(1/p) over `dim` for 0 < p (not 1, 2, ∞), gradient 0 where d or the norm is 0."""
-    a = d.abs()
-    nonzero = a != 0
-    s = a.where(nonzero, 1.0).pow(p).where(nonzero, 0.0).sum(dim)
-    positive = s != 0
-    return s.where(positive, 1.0).pow(1.0 / p).where(positive, 0.0)
-
-
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     """The p-norm of input − other (broadcast), ‖input − other‖_p, over all elements.
 
@@ -263,15 +165,7 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
         >>> tg.dist(tg.tensor([0.0, 0.0]), tg.tensor([3.0, 4.0])).item()
         5.0
     """
-    a, b = _t(input, "dist"), _t(other, "dist")
-    _floats("dist", a, b)
-    p = float(p)
-    d = a - b
-    if p in (2.0, 1.0, math.inf, -math.inf, 0.0):
-        return d.norm(p if p in (math.inf, -math.inf) else int(p))
-    if p < 0:
-        raise ValueError(f"dist: p must be non-negative or ±inf, got {p}")
-    return _p_norm(d, p, None)
+    return _t(input, "dist").dist(_t(other, "dist"), p)
 
 
 def _mm_distance(x1: Tensor, x2: Tensor) -> Tensor:
@@ -289,7 +183,7 @@ def _mm_distance(x1: Tensor, x2: Tensor) -> Tensor:
     right = F.Cat.apply(b, one_b, bn, dim=-1)
     value = (left @ right.mT).clamp_min(0).sqrt()
     direct = (x1.unsqueeze(-2) - x2.unsqueeze(-3)).norm(2, -1)
-    return _with_gradient_of(value, direct.where(value != 0, 0.0))
+    return with_gradient_of(value, direct.where(value != 0, 0.0))
 
 
 def cdist(
@@ -326,8 +220,8 @@ def cdist(
             f"cdist: x1 and x2 must have the same number of columns, got {a.shape[-1]} and "
             f"{b.shape[-1]}"
         )
-    _floats("cdist", a, b)
-    _same_dtype("cdist", a, b)
+    check_floats("cdist", a, b)
+    check_same_dtype("cdist", a, b)
     p = float(p)
     if not p >= 0:
         raise ValueError(f"cdist: p must be non-negative, got {p}")
@@ -345,5 +239,5 @@ def cdist(
         m = d.abs()
         top = m.amax(-1)
         tied = (m.detach() == top.detach().unsqueeze(-1)).astype(m.dtype)
-        return _with_gradient_of(top, (m * tied).sum(-1))
-    return _p_norm(d, p, -1)
+        return with_gradient_of(top, (m * tied).sum(-1))
+    return p_norm(d, p, -1)

@@ -15,19 +15,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from . import dtypes
 from .tensor import Tensor
-from .tensor_shape import constant_result
 
 __all__ = [
     "clamp_max", "clamp_min", "copysign", "deg2rad", "frac", "heaviside", "logical_and",
     "logical_not", "logical_or", "logical_xor", "nan_to_num", "rad2deg", "signbit",
 ]  # fmt: skip
-
-_DEGREES_PER_RADIAN = 57.295779513082320876798154814105170332405472466564321549160243861
-_RADIANS_PER_DEGREE = 0.017453292519943295769236907684886127134428718885417254560971914
 
 
 def _t(x: Any, fn: str) -> Tensor:
@@ -37,11 +30,6 @@ def _t(x: Any, fn: str) -> Tensor:
             "tinygrad_lite.tensor(...)"
         )
     return x
-
-
-def _floating(x: Tensor) -> Tensor:
-    """X itself if it holds floats, else x converted to the default float (as PyTorch's)."""
-    return x if x.dtype.kind == "f" else x.astype(dtypes.DEFAULT_FLOAT)
 
 
 def nan_to_num(
@@ -57,15 +45,7 @@ def nan_to_num(
         >>> tg.nan_to_num(tg.tensor([float("inf"), 2.0]), posinf=9.0).tolist()
         [9.0, 2.0]
     """
-    x = _t(input, "nan_to_num")
-    if x.dtype.kind != "f":
-        return x.clone()
-    info = np.finfo(x.dtype)
-    hi = info.max if posinf is None else posinf
-    lo = info.min if neginf is None else neginf
-    with np.errstate(over="ignore"):
-        fill = np.where(np.isnan(x.data), nan, np.where(x.data > 0, hi, lo)).astype(x.dtype)
-    return x.where(x.isfinite(), Tensor(fill))
+    return _t(input, "nan_to_num").nan_to_num(nan, posinf, neginf)
 
 
 def copysign(input: Tensor, other: Any) -> Tensor:
@@ -79,13 +59,7 @@ def copysign(input: Tensor, other: Any) -> Tensor:
         >>> tg.copysign(tg.tensor([1.0, -2.0, 3.0]), tg.tensor([-1.0, 1.0, -0.0])).tolist()
         [-1.0, 2.0, -3.0]
     """
-    x = _t(input, "copysign")
-    o = other.data if isinstance(other, Tensor) else other
-    dt = dtypes.result_type(x.data, o)
-    if dt.kind != "f":
-        dt = dtypes.DEFAULT_FLOAT
-    sign = np.where(np.signbit(np.asarray(o)), -1.0, 1.0).astype(dt)
-    return x.astype(dt).abs() * Tensor(sign)
+    return _t(input, "copysign").copysign(other)
 
 
 def heaviside(input: Tensor, values: Tensor) -> Tensor:
@@ -99,13 +73,7 @@ def heaviside(input: Tensor, values: Tensor) -> Tensor:
         >>> tg.heaviside(tg.tensor([-1.0, 0.0, 2.0]), tg.tensor([0.5])).tolist()
         [0.0, 0.5, 1.0]
     """
-    x, v = _t(input, "heaviside"), _t(values, "heaviside")
-    if x.dtype != v.dtype:
-        raise TypeError(
-            f"heaviside: input and values must have one dtype, got {x.dtype} and {v.dtype}"
-        )
-    step = constant_result((x.data > 0).astype(x.dtype))
-    return v.where(x.detach() == 0, step)
+    return _t(input, "heaviside").heaviside(_t(values, "heaviside"))
 
 
 def signbit(input: Tensor) -> Tensor:
@@ -116,10 +84,7 @@ def signbit(input: Tensor) -> Tensor:
         >>> tg.signbit(tg.tensor([-0.0, 0.0, -2.0])).tolist()
         [True, False, True]
     """
-    x = _t(input, "signbit").data
-    if x.dtype.kind == "b":
-        return constant_result(np.zeros(x.shape, dtype=bool))
-    return constant_result(np.signbit(x))
+    return _t(input, "signbit").signbit()
 
 
 def frac(input: Tensor) -> Tensor:
@@ -135,7 +100,7 @@ def rad2deg(input: Tensor) -> Tensor:
         >>> tg.rad2deg(tg.tensor([math.pi])).tolist()
         [180.0]
     """
-    return _floating(_t(input, "rad2deg")) * _DEGREES_PER_RADIAN
+    return _t(input, "rad2deg").rad2deg()
 
 
 def deg2rad(input: Tensor) -> Tensor:
@@ -146,7 +111,7 @@ def deg2rad(input: Tensor) -> Tensor:
         >>> round(tg.deg2rad(tg.tensor([180])).item(), 6)
         3.141593
     """
-    return _floating(_t(input, "deg2rad")) * _RADIANS_PER_DEGREE
+    return _t(input, "deg2rad").deg2rad()
 
 
 def logical_and(input: Tensor, other: Any) -> Tensor:

@@ -23,7 +23,7 @@ import numpy as np
 from . import dtypes
 from . import ops as F
 from .tensor import Tensor
-from .tensor_shape import constant_result, dim_arg
+from .tensor_shape import constant_result
 
 __all__ = [
     "atleast_1d", "atleast_2d", "atleast_3d", "block_diag", "broadcast_tensors", "cartesian_prod",
@@ -212,24 +212,7 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
         >>> tg.rot90(tg.tensor([[1, 2], [3, 4]])).tolist()
         [[2, 4], [1, 3]]
     """
-    x = _t(input, "rot90")
-    k = _int(k, "rot90", "k")
-    dims = list(dims)
-    if len(dims) != 2:
-        raise ValueError(f"rot90: dims must hold two dimensions, got {len(dims)}")
-    if x.ndim < 2:
-        raise ValueError(f"rot90: needs a tensor of 2 or more dimensions, got shape {x.shape}")
-    d0, d1 = (dim_arg(d, x.ndim, "rot90") for d in dims)
-    if d0 == d1:
-        raise ValueError(f"rot90: dims must differ, got {dims[0]} and {dims[1]}")
-    k %= 4
-    if k == 1:
-        return x.flip(d1).transpose(d0, d1)
-    if k == 2:
-        return x.flip(d0, d1)
-    if k == 3:
-        return x.flip(d0).transpose(d0, d1)
-    return x.clone()
+    return _t(input, "rot90").rot90(k, dims)
 
 
 # ---------------------------------------------------------------------- index grids

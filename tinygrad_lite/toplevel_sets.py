@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .tensor import Tensor
-from .tensor_shape import array_of, constant_result, dim_arg
+from .tensor_shape import array_of, constant_result
 
 __all__ = [
     "bincount", "bucketize", "count_nonzero", "histc", "isin", "searchsorted", "unique",
@@ -35,18 +35,6 @@ def _t(x: Any, fn: str) -> Tensor:
             "tinygrad_lite.tensor(...)"
         )
     return x
-
-
-def _results(values: np.ndarray, inverse: Any, counts: Any, ri: bool, rc: bool) -> Any:
-    out = constant_result(values)
-    if not (ri or rc):
-        return out
-    extra = [
-        constant_result(np.asarray(a, dtype=np.int64))
-        for a, f in ((inverse, ri), (counts, rc))
-        if f
-    ]
-    return (out, *extra)
 
 
 # ---------------------------------------------------------------------- unique values
@@ -72,35 +60,7 @@ def unique(
         >>> values.tolist(), inverse.tolist()
         ([1, 2, 3], [[2, 0], [2, 1]])
     """
-    x = _t(input, "unique").data
-    if dim is None:
-        values, inverse, counts = np.unique(
-            x.reshape(-1), return_inverse=True, return_counts=True, equal_nan=False
-        )
-        return _results(values, inverse.reshape(x.shape), counts, return_inverse, return_counts)
-    a = dim_arg(dim, x.ndim, "unique")
-    if x.ndim == 0:
-        raise ValueError("unique: dim needs a tensor of at least one dimension")
-    moved = np.moveaxis(x, a, 0)
-    rows = moved.reshape(moved.shape[0], -1)
-    order = np.lexsort(rows.T[::-1]) if rows.shape[1] else np.arange(rows.shape[0])
-    return _grouped(moved, rows, order, a, return_inverse, return_counts)
-
-
-def _grouped(
-    moved: np.ndarray, rows: np.ndarray, order: np.ndarray, a: int, ri: bool, rc: bool
-) -> Any:
-    """Group the slices `rows[order]` into runs of equal slices (NaN never equal)."""
-    ranked = rows[order]
-    new = np.ones(len(ranked), dtype=bool)
-    if len(ranked) > 1:
-        new[1:] = np.any(ranked[1:] != ranked[:-1], axis=1)
-    starts = np.flatnonzero(new)
-    inverse = np.empty(len(order), dtype=np.int64)
-    inverse[order] = np.cumsum(new) - 1
-    counts = np.diff(np.append(starts, len(ranked)))
-    values = np.moveaxis(moved[order[starts]], 0, a)
-    return _results(values, inverse, counts, ri, rc)
+    return _t(input, "unique").unique(sorted, return_inverse, return_counts, dim)
 
 
 def unique_consecutive(
@@ -115,20 +75,7 @@ def unique_consecutive(
         >>> tg.unique_consecutive(tg.tensor([1, 1, 2, 2, 1])).tolist()
         [1, 2, 1]
     """
-    x = _t(input, "unique_consecutive").data
-    if dim is None:
-        flat = x.reshape(-1, 1)
-        values, inverse, counts = _grouped(flat, flat, np.arange(len(flat)), 0, True, True)
-        return _results(
-            values.data.reshape(-1), inverse.data.reshape(x.shape), counts.data,
-            return_inverse, return_counts,
-        )  # fmt: skip
-    a = dim_arg(dim, x.ndim, "unique_consecutive")
-    if x.ndim == 0:
-        raise ValueError("unique_consecutive: dim needs a tensor of at least one dimension")
-    moved = np.moveaxis(x, a, 0)
-    rows = moved.reshape(moved.shape[0], -1)
-    return _grouped(moved, rows, np.arange(rows.shape[0]), a, return_inverse, return_counts)
+    return _t(input, "unique_consecutive").unique_consecutive(return_inverse, return_counts, dim)
 
 
 # ---------------------------------------------------------------------- counting
@@ -142,14 +89,7 @@ def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
         >>> tg.count_nonzero(tg.tensor([[0, 1], [2, 3]]), dim=0).tolist()
         [1, 2]
     """
-    x = _t(input, "count_nonzero").data
-    axes: Any = None
-    if dim is not None:
-        dims = [dim] if isinstance(dim, (int, np.integer)) else list(dim)
-        axes = tuple(dim_arg(d, x.ndim, "count_nonzero") for d in dims)
-        if len(set(axes)) != len(axes):
-            raise ValueError(f"count_nonzero: dim {dim!r} names a dimension twice")
-    return constant_result(np.asarray(np.count_nonzero(x, axis=axes), dtype=np.int64))
+    return _t(input, "count_nonzero").count_nonzero(dim)
 
 
 def bincount(input: Tensor, weights: Any = None, minlength: int = 0) -> Tensor:
@@ -165,28 +105,7 @@ def bincount(input: Tensor, weights: Any = None, minlength: int = 0) -> Tensor:
         >>> tg.bincount(tg.tensor([1, 1, 3]), minlength=5).tolist()
         [0, 2, 0, 1, 0]
     """
-    x = _t(input, "bincount").data
-    if isinstance(minlength, bool) or not isinstance(minlength, (int, np.integer)):
-        raise TypeError(f"bincount: minlength must be an int, got {minlength!r}")
-    if minlength < 0:
-        raise ValueError(f"bincount: minlength must be >= 0, got {minlength}")
-    if x.ndim != 1 or x.dtype.kind not in "iu" or (x.size and x.min() < 0):
-        raise ValueError(
-            "bincount: needs a 1-D tensor of non-negative integers, got "
-            f"shape {x.shape}, dtype {x.dtype}" + (f", min {x.min()}" if x.size else "")
-        )
-    n = max(int(x.max()) + 1 if x.size else 0, int(minlength))
-    if weights is None:
-        return constant_result(np.bincount(x, minlength=n).astype(np.int64))
-    w = weights if isinstance(weights, Tensor) else Tensor(np.asarray(weights))
-    if w.shape != x.shape:
-        raise ValueError(
-            f"bincount: weights must be 1-D and as long as input, got shapes {w.shape} and "
-            f"{x.shape}"
-        )
-    if w.dtype.kind != "f":
-        return constant_result(np.bincount(x, w.data.astype(np.float64), minlength=n))
-    return Tensor(np.zeros(n, w.dtype)).index_add(0, Tensor(x), w)
+    return _t(input, "bincount").bincount(weights, minlength)
 
 
 def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
@@ -202,28 +121,7 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
         >>> tg.histc(tg.tensor([1.0, 2.0, 1.0, 4.0]), bins=4, min=0, max=3).tolist()
         [0.0, 2.0, 1.0, 0.0]
     """
-    x = _t(input, "histc").data
-    if x.dtype.kind != "f":
-        raise TypeError(f"histc: needs a float tensor, got dtype {x.dtype}")
-    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins <= 0:
-        raise ValueError(f"histc: bins must be a positive int, got {bins!r}")
-    lo, hi = float(min), float(max)
-    if lo > hi:
-        raise ValueError(f"histc: max must be larger than min, got min {lo} and max {hi}")
-    if lo == hi and x.size:
-        lo, hi = float(x.min()), float(x.max())
-    if lo == hi:
-        lo, hi = lo - 1, hi + 1
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        raise ValueError(f"histc: the range [{lo}, {hi}] is not finite")
-    dt = x.dtype.type
-    left, right = dt(lo), dt(hi)
-    v = x.reshape(-1)
-    v = v[(v >= left) & (v <= right)]
-    with np.errstate(over="ignore", invalid="ignore"):
-        pos = ((v - left) * dt(bins) / (right - left)).astype(np.int64)
-    pos = np.minimum(pos, bins - 1)
-    return constant_result(np.bincount(pos, minlength=bins).astype(x.dtype))
+    return _t(input, "histc").histc(bins, min, max)
 
 
 def isin(

@@ -12,10 +12,8 @@ Tensor ops, so higher-order gradients and `tinygrad_lite.compile` work.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
-from . import dtypes, tracing
 from .tensor import Tensor
 from .tensor_shape import dim_arg
 
@@ -112,23 +110,6 @@ def cumulative_trapezoid(y: Tensor, x: Any = None, *, dx: Any = None, dim: int =
 # ---------------------------------------------------------------------- statistics
 
 
-def _weights(name: str, w: Any, n: int, integral: bool) -> Tensor:
-    wt = _t(w, "cov")
-    if wt.ndim > 1:
-        raise ValueError(f"cov: {name} must have one or fewer dimensions, got shape {wt.shape}")
-    if integral and wt.dtype.kind not in "iu":
-        raise TypeError(f"cov: fweights must have an integer dtype, got {wt.dtype}")
-    if not integral and wt.dtype.kind != "f":
-        raise TypeError(f"cov: aweights must have a float dtype, got {wt.dtype}")
-    if wt.numel() != n:
-        raise ValueError(
-            f"cov: {name} must hold one value per observation, got {wt.numel()} != {n}"
-        )
-    if n and wt.data.min() < 0:
-        raise ValueError(f"cov: {name} cannot be negative")
-    return wt.reshape(-1)
-
-
 def cov(
     input: Tensor, *, correction: int = 1, fweights: Any = None, aweights: Any = None
 ) -> Tensor:
@@ -143,45 +124,7 @@ def cov(
         >>> tg.cov(tg.tensor([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]])).tolist()
         [[1.0, -1.0], [-1.0, 1.0]]
     """
-    x = _t(input, "cov")
-    if x.ndim > 2:
-        raise ValueError(f"cov: input must have two or fewer dimensions, got shape {x.shape}")
-    if x.dtype.kind == "b":
-        raise TypeError("cov: bool input is not supported")
-    m = x.reshape(1, -1) if x.ndim < 2 else x
-    n = m.shape[1]
-    dt = m.dtype if m.dtype.kind == "f" else dtypes.DEFAULT_FLOAT
-    w: Tensor | None = None
-    if fweights is not None:
-        w = _weights("fweights", fweights, n, True).astype(dt)
-    aw = None if aweights is None else _weights("aweights", aweights, n, False)
-    if aw is not None:
-        w = aw if w is None else w * aw
-    if w is None:
-        avg = m.sum(1) / n
-        norm: Any = n - correction
-    else:
-        w_sum = w.sum()
-        if float(w_sum.item()) == 0:
-            raise ValueError("cov: the weights sum to zero and cannot be normalised")
-        avg = (m * w).sum(1) / w_sum
-        norm = (
-            w_sum - correction * (w * aw).sum() / w_sum
-            if aw is not None and correction
-            else (w_sum - correction)
-        )
-    if float(norm if not isinstance(norm, Tensor) else norm.item()) <= 0:
-        warnings.warn(
-            "cov: degrees of freedom <= 0; correction should be less than the number of "
-            "observations",
-            UserWarning,
-            stacklevel=2,
-        )
-        norm = norm * 0
-    centred = m - avg.unsqueeze(1)
-    c = centred @ (centred if w is None else centred * w).mT
-    with tracing.errstate(divide="ignore", invalid="ignore"):
-        return (c / norm).squeeze()
+    return _t(input, "cov").cov(correction=correction, fweights=fweights, aweights=aweights)
 
 
 def corrcoef(input: Tensor) -> Tensor:
@@ -192,9 +135,4 @@ def corrcoef(input: Tensor) -> Tensor:
         >>> tg.corrcoef(tg.tensor([[0.0, 1.0, 2.0], [0.0, 2.0, 4.0]])).tolist()
         [[1.0, 1.0], [1.0, 1.0]]
     """
-    c = cov(_t(input, "corrcoef"))
-    with tracing.errstate(divide="ignore", invalid="ignore"):
-        if c.ndim == 0:
-            return c / c
-        std = c.diagonal().sqrt()
-        return (c / std.reshape(-1, 1) / std.reshape(1, -1)).clamp(-1, 1)
+    return _t(input, "corrcoef").corrcoef()
