@@ -19,7 +19,7 @@ import numpy as np
 from . import stateless
 from .autograd import no_grad
 from .loss_checks import check_values
-from .param_vectors import parameters_to_vector, vector_to_parameters
+from .param_vectors import parameters_to_vector, tensor_list, vector_to_parameters
 from .tensor import Tensor
 from .tracing import traced_call
 from .weight_norms import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm
@@ -43,17 +43,6 @@ __all__ = [
 ]
 
 _COURSE_WEIGHT = re.compile(r"W\d*")
-
-
-def _params(func: str, parameters: Any) -> list[Tensor]:
-    items = [parameters] if isinstance(parameters, Tensor) else parameters
-    if not isinstance(items, Iterable) or isinstance(items, (str, bytes)):
-        raise TypeError(f"{func}: expected a Tensor or an iterable of tensors, got {items!r}")
-    out = list(items)
-    for i, p in enumerate(out):
-        if not isinstance(p, Tensor):
-            raise TypeError(f"{func}: parameters[{i}] is a {type(p).__name__}, not a Tensor")
-    return out
 
 
 def _foreach(func: str, foreach: Any) -> None:
@@ -165,7 +154,7 @@ def clip_grad_norm_(
                 "will occur",
                 stacklevel=2,
             )
-    params = _params(func, parameters)
+    params = tensor_list(func, parameters)
     for name, v in (("max_norm", max_norm), ("norm_type", norm_type)):
         if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
             raise TypeError(f"{func}: {name} must be a number, got {v!r}")
@@ -218,7 +207,7 @@ def clip_grad_value_(
     """
     func = "clip_grad_value_"
     _foreach(func, foreach)
-    params = _params(func, parameters)
+    params = tensor_list(func, parameters)
     v = clip_value
     if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
         raise TypeError(f"{func}: clip_value must be a number, got {v!r}")
@@ -286,7 +275,7 @@ def l2_penalty(weights: Any, lam: float, m: int) -> Tensor:
     if items and all(isinstance(x, tuple) and len(x) == 2 for x in items):
         chosen = [t for name, t in items if is_weight(str(name))]
     else:
-        chosen = _params(func, items)
+        chosen = tensor_list(func, items)
     if not chosen:
         raise ValueError(f"{func}: no weight to penalise (weights are named 'weight' or W1, ...)")
     total = chosen[0].square().sum()
@@ -331,7 +320,7 @@ def get_total_norm(
     """
     func = "get_total_norm"
     _foreach(func, foreach)
-    ts = _params(func, tensors)
+    ts = tensor_list(func, tensors)
     p = _number(func, "norm_type", norm_type)
     if not p > 0:
         raise ValueError(f"{func}: norm_type must be > 0 (or math.inf), got {p}")
@@ -390,7 +379,7 @@ def clip_grads_with_norm_(
     """
     func = "clip_grads_with_norm_"
     _foreach(func, foreach)
-    params = _params(func, parameters)
+    params = tensor_list(func, parameters)
     limit = _number(func, "max_norm", max_norm)
     if not limit >= 0:
         raise ValueError(f"{func}: max_norm must be >= 0, got {limit}")

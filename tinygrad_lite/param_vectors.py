@@ -8,10 +8,11 @@ from typing import Any
 from . import ops, tracing
 from .tensor import Tensor
 
-__all__ = ["parameters_to_vector", "vector_to_parameters"]
+__all__ = ["parameters_to_vector", "tensor_list", "vector_to_parameters"]
 
 
-def _tensors(func: str, parameters: Any) -> list[Tensor]:
+def tensor_list(func: str, parameters: Any) -> list[Tensor]:
+    """A Tensor, or an iterable of tensors, as a list; anything else is refused, naming `func`."""
     items = [parameters] if isinstance(parameters, Tensor) else parameters
     if not isinstance(items, Iterable) or isinstance(items, (str, bytes)):
         raise TypeError(f"{func}: expected a Tensor or an iterable of tensors, got {items!r}")
@@ -38,7 +39,7 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
         Tensor([1., 2., 3.])
     """
     func = "parameters_to_vector"
-    params = _tensors(func, parameters)
+    params = tensor_list(func, parameters)
     if not params:
         raise ValueError(f"{func}: expected at least one tensor, got none")
     return ops.Cat.apply(*[p.reshape(-1) for p in params], dim=0)
@@ -75,7 +76,7 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
         raise TypeError(f"{func}: expected vec to be a Tensor, got {type(vec).__name__}")
     if vec.ndim != 1:
         raise ValueError(f"{func}: vec must be 1-dimensional, got shape {vec.shape}")
-    params = _tensors(func, parameters)
+    params = tensor_list(func, parameters)
     needed = sum(p.data.size for p in params)
     if vec.shape[0] < needed:
         raise ValueError(f"{func}: vec has {vec.shape[0]} entries but the parameters hold {needed}")

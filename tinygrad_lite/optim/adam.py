@@ -17,7 +17,31 @@ from .param_group import _GroupValue, _number
 __all__ = ["Adam", "AdamW"]
 
 
-class Adam(Optimizer):
+class BetasMixin:
+    """β1 and β2 as properties over the groups' `betas` (Adam and its relatives)."""
+
+    betas: Any
+
+    @property
+    def beta1(self) -> float:
+        """β1 of every group (set in all of them)."""
+        return self.betas[0]
+
+    @beta1.setter
+    def beta1(self, value: float) -> None:
+        self.betas = (value, self.betas[1])
+
+    @property
+    def beta2(self) -> float:
+        """β2 of every group (set in all of them)."""
+        return self.betas[1]
+
+    @beta2.setter
+    def beta2(self, value: float) -> None:
+        self.betas = (self.betas[0], value)
+
+
+class Adam(BetasMixin, Optimizer):
     r"""Adam with bias correction (Kingma & Ba; PyTorch's form, without amsgrad).
 
     For each parameter p with gradient g, at its step t = 1, 2, ...::
@@ -68,24 +92,6 @@ class Adam(Optimizer):
     ) -> None:
         defaults = self._validate(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
         super().__init__(params, defaults)
-
-    @property
-    def beta1(self) -> float:
-        """β1 of every group (set in all of them)."""
-        return self.betas[0]
-
-    @beta1.setter
-    def beta1(self, value: float) -> None:
-        self.betas = (value, self.betas[1])
-
-    @property
-    def beta2(self) -> float:
-        """β2 of every group (set in all of them)."""
-        return self.betas[1]
-
-    @beta2.setter
-    def beta2(self, value: float) -> None:
-        self.betas = (self.betas[0], value)
 
     # AdamW's decoupled weight decay instead of the L2 term added to the gradient.
     decoupled = False

@@ -9,13 +9,14 @@ import numpy as np
 
 from ..tensor import Tensor
 from ..tracing import traced_call
+from .adam import BetasMixin
 from .common import FloatStateOptimizer, betas_pair, check_flags, lerp_
 from .param_group import _flag, _GroupValue, _number
 
 __all__ = ["Adamax", "NAdam", "RAdam"]
 
 
-class _WithBetas(FloatStateOptimizer):
+class _WithBetas(BetasMixin, FloatStateOptimizer):
     """The settings the three share: lr, betas (saved as beta1 and beta2), eps, weight_decay."""
 
     lr = _GroupValue[float]("lr")
@@ -23,24 +24,6 @@ class _WithBetas(FloatStateOptimizer):
     eps = _GroupValue[float]("eps")
     weight_decay = _GroupValue[float]("weight_decay")
     maximize = _GroupValue[bool]("maximize")
-
-    @property
-    def beta1(self) -> float:
-        """β1 of every group (set in all of them)."""
-        return self.betas[0]
-
-    @beta1.setter
-    def beta1(self, value: float) -> None:
-        self.betas = (value, self.betas[1])
-
-    @property
-    def beta2(self) -> float:
-        """β2 of every group (set in all of them)."""
-        return self.betas[1]
-
-    @beta2.setter
-    def beta2(self, value: float) -> None:
-        self.betas = (self.betas[0], value)
 
     @classmethod
     def _validate(cls, **hyper: Any) -> dict[str, Any]:

@@ -311,6 +311,26 @@ class ExponentialLR(LRScheduler):
         return [g["lr"] * self.gamma for g in groups]
 
 
+def lambdas_per_group(
+    who: str,
+    optimizer: Optimizer,
+    lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
+) -> list[Callable[[int], float]]:
+    """One function per parameter group: the list given, or the one function for every group.
+
+    Raises:
+        TypeError: a function is not callable.
+        ValueError: a list does not have one function per group.
+    """
+    n = len(optimizer.param_groups) if isinstance(optimizer, Optimizer) else 0
+    fns: list[Any] = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
+    if not all(callable(f) for f in fns):
+        raise TypeError(f"{who}: lr_lambda must be callable, got {lr_lambda!r}")
+    if isinstance(lr_lambda, (list, tuple)) and len(fns) != n:
+        raise ValueError(f"{who}: got {len(fns)} functions for {n} parameter groups")
+    return fns
+
+
 class LambdaLR(LRScheduler):
     """Each group's lr is its base lr times a function of the epoch (PyTorch's LambdaLR).
 
@@ -331,15 +351,7 @@ class LambdaLR(LRScheduler):
         optimizer: Optimizer,
         lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
     ) -> None:
-        n = len(optimizer.param_groups) if isinstance(optimizer, Optimizer) else 0
-        fns: list[Any] = (
-            list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
-        )
-        if not all(callable(f) for f in fns):
-            raise TypeError(f"LambdaLR: lr_lambda must be callable, got {lr_lambda!r}")
-        if isinstance(lr_lambda, (list, tuple)) and len(fns) != n:
-            raise ValueError(f"LambdaLR: got {len(fns)} functions for {n} parameter groups")
-        self.lr_lambdas: list[Callable[[int], float]] = fns
+        self.lr_lambdas = lambdas_per_group("LambdaLR", optimizer, lr_lambda)
         super().__init__(optimizer)
 
     def _lrs(self) -> list[float]:

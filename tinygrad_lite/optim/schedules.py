@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..tracing import traced_call
-from .lr_scheduler import LRScheduler
+from .lr_scheduler import LRScheduler, lambdas_per_group
 from .optimizer import Optimizer
 from .param_group import _count, _number
 
@@ -153,18 +153,7 @@ class MultiplicativeLR(LRScheduler):
         optimizer: Optimizer,
         lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
     ) -> None:
-        n = len(optimizer.param_groups) if isinstance(optimizer, Optimizer) else 0
-        fns: list[Any] = (
-            list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
-        )
-        if isinstance(lr_lambda, (list, tuple)) and len(fns) != n:
-            raise ValueError(f"MultiplicativeLR: got {len(fns)} functions for {n} parameter groups")
-        for f in fns:
-            if not callable(f):
-                raise TypeError(
-                    f"MultiplicativeLR: lr_lambda must be callable, got {type(f).__name__}"
-                )
-        self.lr_lambdas: list[Callable[[int], float]] = fns
+        self.lr_lambdas = lambdas_per_group("MultiplicativeLR", optimizer, lr_lambda)
         super().__init__(optimizer)
 
     def _factors(self) -> list[float]:
