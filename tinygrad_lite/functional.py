@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from . import ops
 from .act_extras import softmin, threshold
 from .act_functions import (
     celu,
@@ -29,6 +27,21 @@ from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .convolution import conv1d, conv2d, fold, pad, unfold
 from .distances import cosine_similarity, kl_div, pairwise_distance
 from .embed_bag import embedding_bag
+from .fn_tensors import (
+    argsort,
+    cat,
+    cumprod,
+    cumsum,
+    expand_dims,
+    flip,
+    maximum,
+    minimum,
+    sort,
+    stack,
+    tensor_like,
+    topk,
+    where,
+)
 from .grid_sample import affine_grid, grid_sample
 from .group_norms import group_norm, instance_norm
 from .l1_losses import huber_loss, l1_loss, smooth_l1_loss
@@ -61,7 +74,6 @@ from .rms_norms import local_response_norm, rms_norm
 from .shapes import broadcasts_to
 from .shuffles import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from .tensor import Tensor
-from .tensor_scan import SortResult, TopKResult
 from .unpool import (
     lp_pool1d,
     lp_pool2d,
@@ -184,18 +196,10 @@ __all__ = [
 ]
 
 
-def _tensor(x: Any, like: Tensor | None = None) -> Tensor:
-    if isinstance(x, Tensor):
-        return x
-    if like is not None:
-        return like._wrap(x, "where")
-    return Tensor(x)
-
-
 def _weighted(terms: Tensor, weight: Any, reduction: str) -> Tensor:
     """The per-element `terms` times `weight` (broadcast to their shape), then reduced."""
     if weight is not None:
-        w = _tensor(weight, terms)
+        w = tensor_like(weight, terms)
         if not broadcasts_to(w.shape, terms.shape):
             raise ValueError(
                 f"the weight's shape {w.shape} does not broadcast to the loss's {terms.shape}"
@@ -242,9 +246,9 @@ def binary_cross_entropy_with_logits(
     terms = _losses.binary_cross_entropy_with_logits(logits, targets, "none")
     if pos_weight is not None:
         # -p·y·ln σ(z) - (1-y)·ln σ(-z) = the terms above - (p - 1)·y·ln σ(z)
-        z = _tensor(logits)
-        y = _tensor(targets, z)
-        terms = terms - (_tensor(pos_weight, z) - 1.0) * y * z.log_sigmoid()
+        z = tensor_like(logits)
+        y = tensor_like(targets, z)
+        terms = terms - (tensor_like(pos_weight, z) - 1.0) * y * z.log_sigmoid()
     return _weighted(terms, weight, reduction)
 
 
@@ -403,88 +407,6 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """ln(1 + e^(βx))/β, linear where βx > threshold."""
     return x.softplus(beta, threshold)
-
-
-def where(condition: Any, x: Any, y: Any) -> Tensor:
-    """X where `condition` holds, else y; the gradient goes to the branch taken.
-
-    Python numbers are weak, as for operators: `where(mask, z, 0)` keeps z's dtype.
-    """
-    cond = condition if isinstance(condition, Tensor) else Tensor(np.asarray(condition))
-    like = x if isinstance(x, Tensor) else y if isinstance(y, Tensor) else None
-    a, b = _tensor(x, like), _tensor(y, like)
-    return ops.Where.apply(cond, a, b)
-
-
-def maximum(x: Any, y: Any) -> Tensor:
-    """Elementwise max; ties split the gradient evenly."""
-    like = x if isinstance(x, Tensor) else y
-    return ops.Maximum.apply(_tensor(x, like), _tensor(y, like))
-
-
-def minimum(x: Any, y: Any) -> Tensor:
-    """Elementwise min; ties split the gradient evenly."""
-    like = x if isinstance(x, Tensor) else y
-    return ops.Minimum.apply(_tensor(x, like), _tensor(y, like))
-
-
-def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
-    """Join tensors along an existing dim; each gets its slice of the gradient."""
-    ts = [_tensor(t) for t in tensors]
-    return ops.Cat.apply(*ts, dim=dim)
-
-
-def stack(tensors: Sequence[Any], dim: int = 0) -> Tensor:
-    """Join tensors along a new dim (each unsqueezed, then `cat`: the same gradient rule)."""
-    ts = [_tensor(t) for t in tensors]
-    if not ts:
-        raise ValueError("stack: needs at least one tensor")
-    shape = ts[0].shape
-    for t in ts[1:]:
-        if t.shape != shape:
-            raise ValueError(f"stack: all tensors must have one shape, got {shape} and {t.shape}")
-    return cat([t.unsqueeze(dim) for t in ts], dim=dim)
-
-
-def expand_dims(x: Tensor, axis: int | Sequence[int]) -> Tensor:
-    """NumPy's expand_dims: size-1 dims inserted at `axis` (positions in the result)."""
-    axes = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
-    n = x.ndim + len(axes)
-    pos = sorted(int(a) % n for a in axes)
-    shape = list(x.shape)
-    for p in pos:
-        shape.insert(p, 1)
-    return x.reshape(*shape)
-
-
-def cumsum(x: Any, dim: int) -> Tensor:
-    """Cumulative sums along `dim` (`torch.cumsum`); ints and bools sum to int64."""
-    return _tensor(x).cumsum(dim)
-
-
-def cumprod(x: Any, dim: int) -> Tensor:
-    """Cumulative products along `dim` (`torch.cumprod`); exact gradients where x has zeros."""
-    return _tensor(x).cumprod(dim)
-
-
-def flip(x: Any, dims: int | Sequence[int]) -> Tensor:
-    """The values in reverse order along each of `dims` (`torch.flip`), as a copy."""
-    return _tensor(x).flip(dims)
-
-
-def argsort(x: Any, dim: int = -1, descending: bool = False) -> Tensor:
-    """The int64 positions that sort x along `dim` (a stable sort); no gradient."""
-    return _tensor(x).argsort(dim, descending)
-
-
-def sort(x: Any, dim: int = -1, descending: bool = False) -> SortResult:
-    """`(values, indices)` of x sorted along `dim` by a stable sort (see `Tensor.sort`)."""
-    return _tensor(x).sort(dim, descending)
-
-
-def topk(x: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> TopKResult:
-    """`(values, indices)` of the k largest (or smallest) values along `dim` (`Tensor.topk`)."""
-    return _tensor(x).topk(k, dim, largest, sorted)
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator: Any = None) -> Tensor:
