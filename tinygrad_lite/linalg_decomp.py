@@ -22,8 +22,7 @@ import numpy as np
 from . import tracing
 from .linalg_base import tensor_arg
 from .ops import QR, SVD, Cholesky, Eigh, Pinv, SolveTriangular
-from .ops.decomp import check_matrix
-from .ops.linalg import check_square
+from .ops.linalg import check_matrix, check_square
 from .tensor import Tensor
 
 __all__ = ["CholeskyExResult", "EighResult", "LstsqResult", "QRResult", "SVDResult", "cholesky",

@@ -26,8 +26,7 @@ from .linalg_base import solve, tensor_arg
 from .linalg_decomp import svdvals
 from .linalg_more import matrix_norm
 from .ops import Inv
-from .ops.decomp import check_matrix
-from .ops.linalg import check_square
+from .ops.linalg import check_matrix, check_square
 from .tensor import Tensor
 from .tensor_shape import dim_arg
 

@@ -26,7 +26,7 @@ from .base import FloatFunction, call
 from .class_losses import CrossEntropy, NLLLoss
 from .classify import LogSoftmax, Softmax
 from .copies import Cast, Clone
-from .decomp import QR, SVD, Cholesky, Eigh, Pinv, SolveTriangular, check_matrix
+from .decomp import QR, SVD, Cholesky, Eigh
 from .division import Fmod, Remainder, check_operands
 from .einsum import Einsum, plan_einsum
 from .elementwise import (
@@ -65,6 +65,7 @@ from .scan import ArgSort, CumProd, CumSum, Flip
 from .scatter import Scatter, check_positions, scatter_positions
 from .scatter_red import ScatterAmax, ScatterAmin, ScatterProd
 from .shape import Cat, Expand, GetItem, IndexAdd, Reshape, Transpose
+from .solves import Pinv, SolveTriangular
 from .special import Erf, GELUErf
 from .trig import Acos, Acosh, Asin, Asinh, Atan, Atan2, Atanh, Cosh, Hypot, Sinc, Sinh, Tan
 from .window import Fold, Pad, Unfold

@@ -33,6 +33,7 @@ __all__ = [
     "Slogdet",
     "SlogdetSign",
     "Solve",
+    "check_matrix",
     "check_square",
     "leibniz_det",
 ]
@@ -50,6 +51,13 @@ def _check_float(op: str, name: str, a: Any) -> None:
             f"{op}: expected a float32 or float64 tensor for {name}, got {a.dtype} (integer and "
             "bool matrices are refused, as in PyTorch); convert it first, e.g. A.double()"
         )
+
+
+def check_matrix(op: str, a: Any, name: str = "A") -> None:
+    """Refuse `a` (TypeError, ValueError) unless it is a float32 or float64 batch (..., m, n)."""
+    _check_float(op, name, a)
+    if a.ndim < 2:
+        raise ValueError(f"{op}: {name} must be (..., m, n), got shape {tuple(a.shape)}")
 
 
 def check_square(op: str, a: Any, name: str = "A") -> None:
