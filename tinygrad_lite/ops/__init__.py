@@ -50,7 +50,7 @@ from .elementwise import (
     stable_sigmoid,
 )
 from .lerp import Lerp, fused_multiply_add
-from .linalg import Det, Inv, Slogdet, SlogdetSign, Solve, check_square, leibniz_det
+from .linalg import Det, Inv, Slogdet, SlogdetSign, Solve, check_matrix, check_square, leibniz_det
 from .logcumsum import LogCumSumExp
 from .logexp import Exp2, Log2, Log10, LogAddExp, LogAddExp2, Logit, XLogY
 from .losses import (
