@@ -1,4 +1,4 @@
-"""More activations on Tensors: hardswish, mish, selu, celu, the shrinks, glu, prelu (as `F`).
+"""Activations on Tensors: relu, elu, hardtanh, hardswish, mish, selu, celu, the shrinks, ... (`F`).
 
 Each is composed of differentiable ops (`where`, arithmetic, `expm1`, `tanh`, `softplus`,
 `sigmoid`), so its derivatives of every order come from theirs. Where PyTorch picks a
@@ -33,6 +33,12 @@ __all__ = [
     "SELU_ALPHA",
     "SELU_SCALE",
     "celu",
+    "elu",
+    "hardtanh",
+    "leaky_relu",
+    "relu",
+    "relu6",
+    "silu",
     "check_alpha",
     "check_lambd",
     "glu",
@@ -56,7 +62,7 @@ def _as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-def _maybe_in_place(x: Tensor, inplace: bool, name: str, fn: Callable[[Tensor], Tensor]) -> Tensor:
+def maybe_in_place(x: Tensor, inplace: bool, name: str, fn: Callable[[Tensor], Tensor]) -> Tensor:
     """fn(x), or with `inplace` written into x (PyTorch's `inplace=True`; see `tensor_inplace`)."""
     if inplace:
         return x._in_place(name, lambda a, _: fn(a), None)
@@ -137,7 +143,7 @@ def hardswish(input: Tensor | np.ndarray, inplace: bool = False) -> Tensor:
         curve = xm * (xm + 3.0) / 6.0
         return curve.where(middle, x.where(~low, x * 0.0))  # x·0: −0, or NaN at −∞, as PyTorch
 
-    return _maybe_in_place(_as_tensor(input), inplace, "hardswish", of)
+    return maybe_in_place(_as_tensor(input), inplace, "hardswish", of)
 
 
 def hardsigmoid(input: Tensor | np.ndarray, inplace: bool = False) -> Tensor:
@@ -161,7 +167,7 @@ def hardsigmoid(input: Tensor | np.ndarray, inplace: bool = False) -> Tensor:
         flat = ((x + 3.0).clamp(0.0, 6.0) / 6.0).detach()
         return ((xi + 3.0) / 6.0).where(inside, flat)
 
-    return _maybe_in_place(_as_tensor(input), inplace, "hardsigmoid", of)
+    return maybe_in_place(_as_tensor(input), inplace, "hardsigmoid", of)
 
 
 def mish(input: Tensor | np.ndarray, inplace: bool = False) -> Tensor:
@@ -176,7 +182,7 @@ def mish(input: Tensor | np.ndarray, inplace: bool = False) -> Tensor:
     Returns:
         A tensor of the input's shape.
     """
-    return _maybe_in_place(_as_tensor(input), inplace, "mish", lambda x: x * x.softplus().tanh())
+    return maybe_in_place(_as_tensor(input), inplace, "mish", lambda x: x * x.softplus().tanh())
 
 
 def softsign(input: Tensor | np.ndarray) -> Tensor:
@@ -286,7 +292,7 @@ def celu(input: Tensor | np.ndarray, alpha: float = 1.0, inplace: bool = False) 
         ValueError: alpha is 0 or NaN (PyTorch refuses 0: x/α is undefined).
     """
     a = check_alpha("celu", alpha)
-    return _maybe_in_place(
+    return maybe_in_place(
         _as_tensor(input), inplace, "celu", lambda x: _elu_family(x, a, 1.0, 1.0 / a)
     )
 
@@ -305,7 +311,7 @@ def selu(input: Tensor | np.ndarray, inplace: bool = False) -> Tensor:
     Returns:
         A tensor of the input's shape.
     """
-    return _maybe_in_place(
+    return maybe_in_place(
         _as_tensor(input), inplace, "selu", lambda x: _elu_family(x, SELU_ALPHA, SELU_SCALE, 1.0)
     )
 
@@ -379,3 +385,58 @@ def prelu(input: Tensor | np.ndarray, weight: Tensor) -> Tensor:
         w = w.reshape((1, channels) + (1,) * (x.ndim - 2))
     positive = x > 0
     return x.where(positive, w * x.where(~positive, 0.0))
+
+
+# The basic activations of `F`, with PyTorch's `inplace=`.
+
+
+def relu(x: Tensor, inplace: bool = False) -> Tensor:
+    """Elementwise max(x, 0)."""
+    return maybe_in_place(x, inplace, "relu", Tensor.relu)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """X where x > 0, else negative_slope·x."""
+    return maybe_in_place(x, inplace, "leaky_relu", lambda a: a.leaky_relu(negative_slope))
+
+
+def silu(x: Tensor, inplace: bool = False) -> Tensor:
+    """SiLU (swish), x·σ(x)."""
+    return maybe_in_place(x, inplace, "silu", lambda a: a * a.sigmoid())
+
+
+def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """ELU: x where x > 0, else α(eˣ − 1); dy/dx = αeˣ at and below 0.
+
+    The exponential is taken of x where x ≤ 0 and of 0 elsewhere, so that large positive x does
+    not overflow in the branch that is not used; a NaN takes the x branch (as in PyTorch).
+    """
+
+    def elu_of(a: Tensor) -> Tensor:
+        negative = a <= 0
+        return (alpha * a.where(negative, 0.0).expm1()).where(negative, a)
+
+    return maybe_in_place(x, inplace, "elu", elu_of)
+
+
+def hardtanh(
+    x: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+) -> Tensor:
+    """The input limited to [min_val, max_val]; the gradient is 1 strictly between them, else 0.
+
+    At the bounds themselves the gradient is 0 (PyTorch's hardtanh), where `clamp` passes it;
+    a NaN passes the gradient, as in PyTorch.
+    """
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val {min_val} is greater than max_val {max_val}")
+
+    def limited(a: Tensor) -> Tensor:
+        inside = ~((a <= min_val) | (a >= max_val))
+        return a.where(inside, a.clamp(min_val, max_val).detach())
+
+    return maybe_in_place(x, inplace, "hardtanh", limited)
+
+
+def relu6(x: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6): `hardtanh(x, 0, 6)`."""
+    return hardtanh(x, 0.0, 6.0, inplace)

@@ -9,13 +9,19 @@ import numpy as np
 from .act_extras import softmin, threshold
 from .act_functions import (
     celu,
+    elu,
     glu,
     hardshrink,
     hardsigmoid,
     hardswish,
+    hardtanh,
+    leaky_relu,
     mish,
     prelu,
+    relu,
+    relu6,
     selu,
+    silu,
     softshrink,
     softsign,
     tanhshrink,
@@ -23,10 +29,26 @@ from .act_functions import (
 from .attention import scaled_dot_product_attention
 from .bilinear import bilinear
 from .channel_drop import check_probability, dropout1d, dropout2d, scaled_mask_product
+from .conv3d import adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, conv3d, max_pool3d
 from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .convolution import conv1d, conv2d, fold, pad, unfold
 from .distances import cosine_similarity, kl_div, pairwise_distance
 from .embed_bag import embedding_bag
+from .fn_aliases import (
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d_with_indices,
+    celu_,
+    elu_,
+    hardtanh_,
+    leaky_relu_,
+    relu_,
+    rrelu_,
+    selu_,
+    threshold_,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
 from .fn_tensors import (
     argsort,
     cat,
@@ -45,6 +67,7 @@ from .fn_tensors import (
 from .grid_sample import affine_grid, grid_sample
 from .group_norms import group_norm, instance_norm
 from .l1_losses import huber_loss, l1_loss, smooth_l1_loss
+from .layers3d import dropout3d
 from .margin_losses import (
     cosine_embedding_loss,
     hinge_embedding_loss,
@@ -54,6 +77,7 @@ from .margin_losses import (
     soft_margin_loss,
     triplet_margin_loss,
 )
+from .more_losses import multilabel_margin_loss, triplet_margin_with_distance_loss
 from .nll_losses import gaussian_nll_loss, poisson_nll_loss
 from .normalization import batch_norm, embedding, layer_norm
 from .ops import losses as _losses
@@ -193,6 +217,27 @@ __all__ = [
     "lp_pool1d",
     "lp_pool2d",
     "pdist",
+    "conv3d",
+    "max_pool3d",
+    "avg_pool3d",
+    "adaptive_avg_pool3d",
+    "adaptive_max_pool3d",
+    "dropout3d",
+    "multilabel_margin_loss",
+    "triplet_margin_with_distance_loss",
+    "upsample",
+    "upsample_nearest",
+    "upsample_bilinear",
+    "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d_with_indices",
+    "relu_",
+    "elu_",
+    "leaky_relu_",
+    "hardtanh_",
+    "selu_",
+    "celu_",
+    "threshold_",
+    "rrelu_",
 ]
 
 
@@ -295,65 +340,6 @@ def tanh(x: Tensor) -> Tensor:
 def sigmoid(x: Tensor) -> Tensor:
     """Elementwise logistic sigmoid."""
     return x.sigmoid()
-
-
-def _maybe_in_place(x: Tensor, inplace: bool, name: str, fn: Any) -> Tensor:
-    """fn(x), or with `inplace` written into x (PyTorch's `inplace=True`; see `tensor_inplace`)."""
-    if inplace:
-        return x._in_place(name, lambda a, _: fn(a), None)
-    return fn(x)
-
-
-def relu(x: Tensor, inplace: bool = False) -> Tensor:
-    """Elementwise max(x, 0)."""
-    return _maybe_in_place(x, inplace, "relu", Tensor.relu)
-
-
-def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    """X where x > 0, else negative_slope·x."""
-    return _maybe_in_place(x, inplace, "leaky_relu", lambda a: a.leaky_relu(negative_slope))
-
-
-def silu(x: Tensor, inplace: bool = False) -> Tensor:
-    """SiLU (swish), x·σ(x)."""
-    return _maybe_in_place(x, inplace, "silu", lambda a: a * a.sigmoid())
-
-
-def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """ELU: x where x > 0, else α(eˣ − 1); dy/dx = αeˣ at and below 0.
-
-    The exponential is taken of x where x ≤ 0 and of 0 elsewhere, so that large positive x does
-    not overflow in the branch that is not used; a NaN takes the x branch (as in PyTorch).
-    """
-
-    def elu_of(a: Tensor) -> Tensor:
-        negative = a <= 0
-        return (alpha * a.where(negative, 0.0).expm1()).where(negative, a)
-
-    return _maybe_in_place(x, inplace, "elu", elu_of)
-
-
-def hardtanh(
-    x: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
-) -> Tensor:
-    """The input limited to [min_val, max_val]; the gradient is 1 strictly between them, else 0.
-
-    At the bounds themselves the gradient is 0 (PyTorch's hardtanh), where `clamp` passes it;
-    a NaN passes the gradient, as in PyTorch.
-    """
-    if min_val > max_val:
-        raise ValueError(f"hardtanh: min_val {min_val} is greater than max_val {max_val}")
-
-    def limited(a: Tensor) -> Tensor:
-        inside = ~((a <= min_val) | (a >= max_val))
-        return a.where(inside, a.clamp(min_val, max_val).detach())
-
-    return _maybe_in_place(x, inplace, "hardtanh", limited)
-
-
-def relu6(x: Tensor, inplace: bool = False) -> Tensor:
-    """min(max(x, 0), 6): `hardtanh(x, 0, 6)`."""
-    return hardtanh(x, 0.0, 6.0, inplace)
 
 
 def logsigmoid(x: Tensor) -> Tensor:

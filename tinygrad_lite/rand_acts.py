@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from . import tracing
+from .act_functions import maybe_in_place
 from .channel_drop import check_probability
 from .module import Module
 from .ops import Where
@@ -77,11 +77,6 @@ def _floating(owner: str, x: Tensor) -> Tensor:
     if x.dtype.kind != "f":
         raise TypeError(f"{owner}: needs a floating-point input, got dtype {x.dtype}")
     return x
-
-
-def _maybe_in_place(x: Tensor, inplace: bool, name: str, fn: Callable[[Tensor], Tensor]) -> Tensor:
-    """fn(x), or with `inplace` written into x (PyTorch's `inplace=True`)."""
-    return x._in_place(name, lambda a, _: fn(a), None) if inplace else fn(x)
 
 
 def gumbel_softmax(
@@ -184,7 +179,7 @@ def rrelu(
         slope = np.where(t.data <= 0, a, 1.0).astype(t.dtype)
         return t * _const(slope)
 
-    return _maybe_in_place(x, inplace, "rrelu", of)
+    return maybe_in_place(x, inplace, "rrelu", of)
 
 
 def _alpha(
@@ -195,7 +190,7 @@ def _alpha(
     if p == 0 or not training or math.prod(x.shape) == 0:
         return x
     if p == 1:  # PyTorch multiplies by a zero of the input's dtype (NaN stays NaN)
-        return _maybe_in_place(x, inplace, owner, lambda t: t * _const(np.zeros((), t.dtype)))
+        return maybe_in_place(x, inplace, owner, lambda t: t * _const(np.zeros((), t.dtype)))
     if feature and x.ndim < 2:
         raise ValueError(
             f"{owner}: feature dropout needs an input of at least 2 dimensions (N, C, ...), got "
@@ -209,7 +204,7 @@ def _alpha(
     kept = (u >= p).astype(x.dtype)  # 1 with probability 1 − p
     shift = (kept - 1) * dt(alpha * a) + dt(alpha * a * p)  # PyTorch's b, in x's dtype
     scale = kept * dt(a)
-    return _maybe_in_place(x, inplace, owner, lambda t: t * _const(scale) + _const(shift))
+    return maybe_in_place(x, inplace, owner, lambda t: t * _const(scale) + _const(shift))
 
 
 def alpha_dropout(
