@@ -15,9 +15,11 @@ KLDivLoss), `l1_loss_layers` (L1Loss, HuberLoss, SmoothL1Loss), `attn_layers`
 (Softmin, Softmax2d, Threshold, Bilinear, RMSNorm, LocalResponseNorm), `margin_layers`
 (MarginRankingLoss, TripletMarginLoss, PoissonNLLLoss, GaussianNLLLoss, ...), `param_lists`
 (ParameterList, ParameterDict), `embed_bag` (EmbeddingBag), `unpool` (MaxUnpool1d/2d,
-LPPool1d/2d) and `rand_acts` (RReLU, AlphaDropout, FeatureAlphaDropout); this module gathers
-them, with `nn.init` and `nn.utils`, so that `nn.Linear`, `nn.Tanh`, `nn.Softmax(dim=1)` and
-`nn.CrossEntropyLoss()` read as they do in PyTorch.
+LPPool1d/2d), `rand_acts` (RReLU, AlphaDropout, FeatureAlphaDropout), `layers3d` (Conv3d, the
+3-D pools, norms, dropout and pads), `more_losses` (MultiLabelMarginLoss,
+TripletMarginWithDistanceLoss) and `fn_aliases` (UpsamplingNearest2d/Bilinear2d); this module
+gathers them, with `nn.init` and `nn.utils`, so that `nn.Linear`, `nn.Tanh`, `nn.Softmax(dim=1)`
+and `nn.CrossEntropyLoss()` read as they do in PyTorch.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ from .extra_layers import (
     Softmin,
     Threshold,
 )
+from .fn_aliases import UpsamplingBilinear2d, UpsamplingNearest2d
 from .group_layers import GroupNorm, InstanceNorm1d, InstanceNorm2d
 from .l1_loss_layers import HuberLoss, L1Loss, SmoothL1Loss
 from .layers import (
@@ -89,6 +92,21 @@ from .layers import (
     Linear,
     MSELoss,
     NLLLoss,
+)
+from .layers3d import (
+    AdaptiveAvgPool3d,
+    AdaptiveMaxPool3d,
+    AvgPool3d,
+    BatchNorm3d,
+    CircularPad3d,
+    ConstantPad3d,
+    Conv3d,
+    Dropout3d,
+    InstanceNorm3d,
+    MaxPool3d,
+    ReflectionPad3d,
+    ReplicationPad3d,
+    ZeroPad3d,
 )
 from .margin_layers import (
     CosineEmbeddingLoss,
@@ -103,6 +121,7 @@ from .margin_layers import (
 )
 from .module import IncompatibleKeys, Module, Parameter
 from .more_layers import Dropout1d, Dropout2d, Unflatten
+from .more_losses import MultiLabelMarginLoss, TripletMarginWithDistanceLoss
 from .norm_layers import BatchNorm1d, BatchNorm2d, Embedding, LayerNorm
 from .pad_layers import (
     CircularPad1d,
@@ -126,6 +145,23 @@ from .transformer import TransformerEncoder, TransformerEncoderLayer
 from .unpool import LPPool1d, LPPool2d, MaxUnpool1d, MaxUnpool2d
 
 __all__ = [
+    "MultiLabelMarginLoss",
+    "TripletMarginWithDistanceLoss",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
+    "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool3d",
+    "AvgPool3d",
+    "BatchNorm3d",
+    "CircularPad3d",
+    "ConstantPad3d",
+    "Conv3d",
+    "Dropout3d",
+    "InstanceNorm3d",
+    "MaxPool3d",
+    "ReflectionPad3d",
+    "ReplicationPad3d",
+    "ZeroPad3d",
     "AlphaDropout",
     "EmbeddingBag",
     "FeatureAlphaDropout",
