@@ -31,6 +31,7 @@ from .pooling import (
     _ceil_positions,
     _divisor_arg,
     _output_size,
+    max_pick,
 )
 from .resampling import adaptive_means, fresh
 from .tensor import Tensor
@@ -254,14 +255,6 @@ def _pool_windows(x: Tensor, a: _Pool, fill: float) -> Tensor:
     return cols.reshape(x.shape[0], x.shape[1], cols.shape[2], -1)
 
 
-def _pick(v: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """The entry PyTorch's max pools pick along the last axis: the last NaN, else the first max."""
-    nan = np.isnan(v)
-    last_nan = (v.shape[-1] - 1) - np.argmax(nan[..., ::-1], axis=-1)
-    first_max = np.argmax((v == np.max(v, axis=-1, keepdims=True)) & valid, axis=-1)
-    return np.where(np.any(nan, axis=-1), last_nan, first_max)
-
-
 def max_pool3d(
     input: Tensor | np.ndarray,
     kernel_size: Size,
@@ -303,7 +296,7 @@ def max_pool3d(
         )
     n, c = x.shape[:2]
     cols = _pool_windows(x, a, -np.inf)  # (N, C, K, L)
-    pick = _pick(np.moveaxis(cols.data, 2, -1), real.T)  # (N, C, L)
+    pick = max_pick(np.moveaxis(cols.data, 2, -1), real.T)  # (N, C, L)
     out = a.windows.out
     values = cols.gather(2, constant_result(pick[:, :, None, :])).reshape(n, c, *out)
     entries = _entries(x, a)
@@ -419,7 +412,7 @@ def adaptive_max_pool3d(
     length = out[0] * out[1] * out[2]
     flat, valid = flat.reshape(length, -1), valid.reshape(length, -1)
     xf = x.reshape(x.shape[0] * x.shape[1], d * h * w)
-    pick = _pick(np.where(valid, xf.data[:, flat], -np.inf), valid)  # (B, L)
+    pick = max_pick(np.where(valid, xf.data[:, flat], -np.inf), valid)  # (B, L)
     index = flat[np.arange(length), pick]
     shape = (x.shape[0], x.shape[1], *out)
     values = unbatched(xf.gather(1, constant_result(index)).reshape(shape), single)

@@ -134,10 +134,21 @@ class MaxPoolResult(NamedTuple):
     indices: Tensor
 
 
+def max_pick(v: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """The entry PyTorch's max pools pick along the last axis: the last NaN, else the first max.
+
+    `valid` marks the entries that may win (padding never does).
+    """
+    nan = np.isnan(v)
+    last_nan = (v.shape[-1] - 1) - np.argmax(nan[..., ::-1], axis=-1)
+    first_max = np.argmax((v == np.max(v, axis=-1, keepdims=True)) & valid, axis=-1)
+    return np.where(np.any(nan, axis=-1), last_nan, first_max)
+
+
 def _max_pool(op: str, x: Tensor, a: _Pool) -> tuple[Tensor, Tensor]:
     """The values (N, C, OH, OW) PyTorch's max pool picks, and their flat positions in H·W."""
     n, c = x.shape[:2]
-    kk, length = a.kernel[0] * a.kernel[1], a.out[0] * a.out[1]
+    length = a.out[0] * a.out[1]
     real = _real_mask(x, a)
     if not real.any(axis=0).all():  # PyTorch reports a position outside the window for it
         raise ValueError(
@@ -145,11 +156,7 @@ def _max_pool(op: str, x: Tensor, a: _Pool) -> tuple[Tensor, Tensor]:
             f"input of size {x.shape[2:]}"
         )
     cols = _windows(x, a, -np.inf)
-    v = cols.data
-    nan = np.isnan(v)
-    last_nan = (kk - 1) - np.argmax(nan[:, :, ::-1], axis=2)
-    first_max = np.argmax((v == np.max(v, axis=2, keepdims=True)) & real, axis=2)
-    pick = np.where(np.any(nan, axis=2), last_nan, first_max)  # (N, C, L)
+    pick = max_pick(np.moveaxis(cols.data, 2, -1), real.T)  # (N, C, L)
     values = cols.gather(2, constant_result(pick[:, :, None, :])).reshape(n, c, *a.out)
     i, j = np.divmod(pick, a.kernel[1])  # the kernel entry picked in each window
     p, q = np.divmod(np.arange(length), a.out[1])  # the window's position
@@ -373,11 +380,7 @@ def _adaptive_max(x: Tensor, out: Pair) -> tuple[Tensor, Tensor]:
     length, size = out[0] * out[1], flat.shape[2] * flat.shape[3]
     flat, valid = flat.reshape(length, size), valid.reshape(length, size)
     xf = x.reshape(-1, h * w)
-    v = np.where(valid, xf.data[:, flat], -np.inf)  # (B, L, K)
-    nan = np.isnan(v)
-    last_nan = (size - 1) - np.argmax(nan[..., ::-1], axis=-1)
-    first_max = np.argmax((v == np.max(v, axis=-1, keepdims=True)) & valid, axis=-1)
-    pick = np.where(np.any(nan, axis=-1), last_nan, first_max)  # (B, L)
+    pick = max_pick(np.where(valid, xf.data[:, flat], -np.inf), valid)  # (B, L)
     index = flat[np.arange(length), pick]
     shape = (*x.shape[:-2], *out)
     values = xf.gather(1, constant_result(index)).reshape(shape)
