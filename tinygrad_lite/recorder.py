@@ -75,7 +75,7 @@ class Recorder:
             return x.name
         if x is None or isinstance(x, (bool, int, str)) and not isinstance(x, np.generic):
             return repr(x)
-        if isinstance(x, float):
+        if x.__class__ is float:  # (a NumPy float scalar is bound as a constant, not rebuilt)
             return repr(x) if np.isfinite(x) else self.const(x)
         if x is Ellipsis:
             return "..."
@@ -121,7 +121,10 @@ class Recorder:
         parts = [self.render(a) for a in args] + [
             f"{k}={self.render(v)}" for k, v in kwargs.items()
         ]
-        expr = f"{render}({', '.join(parts)})"
+        if len(render) == 1:  # an operator (see traced.record_ufunc)
+            expr = f"({parts[0]} {render} {parts[1]})"
+        else:
+            expr = f"{render}({', '.join(parts)})"
         if op is not None:
             self._pending_op = Op(op[0], op[1], refs(args), {k: refs(v) for k, v in kwargs.items()})
         bound = self.bind(expr, result, out, _makes_new_array(fn, args, kwargs))

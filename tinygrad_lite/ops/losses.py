@@ -48,15 +48,15 @@ def _scale(grad: Any, reduction: str, n: int, axis: int | None = None) -> Any:
 
 def check_unit_interval(op: str, what: str, a: Any, hint: str = "") -> None:
     """Raise unless every element of `a` lies in [0, 1] (NaN included: it is outside)."""
-    if a.size and not (
-        np.minimum.reduce(a, axis=None) >= 0 and np.maximum.reduce(a, axis=None) <= 1
-    ):
+    if a.size and not (_lowest(a, axis=None) >= 0 and _highest(a, axis=None) <= 1):
         bad = a[~((a >= 0) & (a <= 1))]
         raise ValueError(
             f"{op}: {what} must lie in [0, 1], found {bad.size} outside, "
             f"e.g. {float(bad.flat[0])}{hint}"
         )
 
+
+_lowest, _highest = np.minimum.reduce, np.maximum.reduce
 
 _CHECK_TARGETS = {
     op: functools.partial(check_unit_interval, op, "targets")
