@@ -230,3 +230,30 @@ def test_zero_grad_keeping_the_arrays_stays_a_call() -> None:
         assert eager(x, y).data.tobytes() == fast(x, y).data.tobytes()
         assert_same(n1, n2)
     assert "Optimizer.zero_grad" in fast.source
+
+
+@pytest.mark.parametrize("kind", ["momentum", "adam", "plain"])
+def test_a_scheduler_cycling_the_momentum_is_followed_without_tracing_again(kind: str) -> None:
+    """OneCycleLR/CyclicLR write the momentum (or Adam's betas) at every step: the replayed
+    optimizer call reads them each time, so the step is traced once (CyclicLR's first write,
+    in its constructor, turns the plain SGD into momentum SGD, as in PyTorch)."""
+    from tinygrad_lite.optim.lr_scheduler import CyclicLR, OneCycleLR
+
+    def make() -> tuple[TwoLayerNet, optim.Optimizer, object]:
+        net = TwoLayerNet(2, 4, seed=0)
+        if kind == "adam":
+            opt: optim.Optimizer = optim.Adam(net.parameters(), lr=0.01)
+            return net, opt, OneCycleLR(opt, max_lr=0.05, total_steps=20)
+        opt = optim.SGD(net.parameters(), lr=0.1, momentum=0.9 if kind == "momentum" else 0.0)
+        return net, opt, CyclicLR(opt, 0.01, 0.1, step_size_up=2, base_momentum=0.5)
+
+    (n1, o1, s1), (n2, o2, s2) = make(), make()
+    eager, fast = step_of(n1, o1), tg.compile(step_of(n2, o2))
+    for k in range(7):
+        x, y = batch(k)
+        assert eager(x, y).data.tobytes() == fast(x, y).data.tobytes()
+        s1.step()  # type: ignore[attr-defined]
+        s2.step()  # type: ignore[attr-defined]
+        assert_same(n1, n2)
+    assert fast.traces == 1
+    assert kind == "adam" or o2.param_groups[0]["momentum"] > 0

@@ -44,7 +44,7 @@ class StepTracer:
         self.guards: list[str] = []  # checks at the top of the plan (beside the parameters')
         self.lrs: dict[tuple[int, int], str] = {}  # (id(optimizer), group) -> its lr variable
         self.lr_reads = 0
-        self.owners: set[int] = set()  # optimizers whose layout the plan checks
+        self.owners: set[Any] = set()  # optimizers whose layout (and settings) the plan checks
         # Leaves whose .grad a line of the plan has set to None (and nothing has set since):
         # on every replay their gradient is None when the engine accumulates into it.
         self.cleared: set[int] = set()
@@ -250,6 +250,11 @@ class StepTracer:
                 f"if {opt}._layout != {layout} or len({opt}.param_groups) != "
                 f"{len(owner.param_groups)}: raise _Stale"
             )
+        settings = getattr(owner, "_settings", None)
+        if grads and settings is not None and ("settings", id(owner)) not in self.owners:
+            self.owners.add(("settings", id(owner)))  # the update's settings are in the code
+            opt = self.rec.const(owner, "opt")
+            self.guards.append(f"if {opt}._settings != {settings}: raise _Stale")
         next_grad = iter(traced)
         stepped: list[Tensor] = []
         for u in updates:

@@ -82,10 +82,12 @@ class Optimizer:
         # Preallocated work arrays, one per parameter (and slot), so a step makes no new arrays.
         self._scratch: dict[tuple[int, int], np.ndarray] = {}
         self._flats: dict[int, FlatGroup] = {}  # per group index (see `_flat_group`)
-        # Bumped whenever anything but a group's lr changes (a group added, a hyper-parameter
-        # set, a state loaded): a compiled step that wrote the update into its code (see
-        # `_plain_updates`) checks it and traces again; the lr it reads on every call.
+        # Bumped when the groups change (a group added, a state loaded), and `_settings` when
+        # a hyper-parameter other than the lr is written (a scheduler cycling the momentum): a
+        # compiled step that wrote zero_grad into its code checks `_layout`, one that also wrote
+        # the update (see `_plain_updates`) both, and traces again; the lr it reads on every call.
         self._layout = 0
+        self._settings = 0
         dicts = [isinstance(x, Mapping) for x in items]
         if items and all(dicts):
             for g, group in enumerate(items):

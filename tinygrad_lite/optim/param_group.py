@@ -96,7 +96,7 @@ class ParamGroup(dict[str, Any]):
         # An lr written here is checked as by hand; an unchanged one may be a scheduler's 0.
         checked = (owner._validate if "lr" in changes else owner._validate_scheduled)(**hyper)
         if any(k != "lr" for k in changes):
-            owner._layout += 1
+            owner._settings += 1
         return {k: checked[k] for k in changes}
 
     def _write(self, changes: dict[str, Any]) -> None:
