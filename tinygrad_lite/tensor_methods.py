@@ -157,7 +157,9 @@ class TensorMethods(TensorShapeMethods):
         return F.Cos.apply(self)
 
     def sign(self) -> Tensor:
-        """Elementwise sign in {-1, 0, 1} (no gradient)."""
+        """Elementwise sign in {-1, 0, 1} (no gradient); a bool tensor's is a copy of it."""
+        if self.data.dtype.kind == "b":  # PyTorch's sign of a bool is the bool itself
+            return self._wrap(self.data.copy(), "sign")
         return F.Sign.apply(self)
 
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:

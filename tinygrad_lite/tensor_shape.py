@@ -388,7 +388,8 @@ class TensorShapeMethods:
     def _triangle(self, name: str, keep: Any) -> Tensor:
         if self.data.ndim < 2:
             raise ValueError(f"{name}: needs at least 2 dimensions, got shape {self.data.shape}")
-        return self.where(keep(*self.data.shape[-2:]), 0)
+        # a zero of self's own dtype: a Python 0 would promote a bool tensor to int64
+        return self.where(keep(*self.data.shape[-2:]), np.zeros((), self.data.dtype))
 
     def tril(self, diagonal: int = 0) -> Tensor:
         """The lower triangle of the last two dimensions, up to `diagonal`; zeros above."""

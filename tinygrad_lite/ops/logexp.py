@@ -205,6 +205,8 @@ class LogAddExp2(FloatFunction):
 
 def _xlogy(x: Any, y: Any) -> Any:
     """x·ln y, 0 where x = 0 (unless y is NaN), as PyTorch's xlogy."""
+    if y.dtype != x.dtype:  # ln in the result's dtype (float32 y beside float64 x: in float64)
+        y = y.astype(np.result_type(x.dtype, y.dtype), copy=False)
     with tracing.errstate(divide="ignore", invalid="ignore"):  # ln 0 and 0·(−∞): replaced
         z = paired("xlogy", lambda a, b: a * np.log(b), x, y)
     return np.where((x == 0) & ~np.isnan(y), 0.0, z)

@@ -184,7 +184,7 @@ class IndexAdd(Function):
         )
         if flat is not None:  # one array per dimension: bincount beats np.add.at from ~400 rows
             sums = np.bincount(flat, weights=x.reshape(-1), minlength=math.prod(shape))
-            return (sums if x.dtype == np.float64 else sums.astype(x.dtype)).reshape(shape)
+            return sums.astype(x.dtype, copy=False).reshape(shape)  # (int64 when empty)
         out = np.zeros_like(x, shape=shape, order="C")
         np.add.at(out, index, x)
         return out

@@ -15,6 +15,7 @@ gradients of every order. The top-level `tg.unique`,
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +56,19 @@ def _grouped(
     counts = np.diff(np.append(starts, len(ranked)))
     values = np.moveaxis(moved[order[starts]], 0, a)
     return _results(values, inverse, counts, ri, rc)
+
+
+def _slices(op: str, x: np.ndarray, a: int) -> tuple[np.ndarray, np.ndarray]:
+    """The slices along dim `a` (moved to the front) and each one's values as a row."""
+    if x.ndim == 0:
+        raise ValueError(f"{op}: dim needs a tensor of at least one dimension")
+    if x.size == 0 and x.shape[a] != 0:
+        raise ValueError(
+            f"{op}: the tensor of shape {x.shape} has a dimension of size 0 other than dim "
+            f"{a}, so there are no slices to compare (PyTorch refuses this too)"
+        )
+    moved = np.moveaxis(x, a, 0)
+    return moved, moved.reshape(moved.shape[0], math.prod(moved.shape[1:]))
 
 
 def _weights(name: str, w: Any, n: int, integral: bool) -> Tensor:
@@ -115,10 +129,7 @@ class TensorCountMethods:
             )
             return _results(values, inverse.reshape(x.shape), counts, return_inverse, return_counts)
         a = dim_arg(dim, x.ndim, "unique")
-        if x.ndim == 0:
-            raise ValueError("unique: dim needs a tensor of at least one dimension")
-        moved = np.moveaxis(x, a, 0)
-        rows = moved.reshape(moved.shape[0], -1)
+        moved, rows = _slices("unique", x, a)
         order = np.lexsort(rows.T[::-1]) if rows.shape[1] else np.arange(rows.shape[0])
         return _grouped(moved, rows, order, a, return_inverse, return_counts)
 
@@ -143,10 +154,7 @@ class TensorCountMethods:
                 return_inverse, return_counts,
             )  # fmt: skip
         a = dim_arg(dim, x.ndim, "unique_consecutive")
-        if x.ndim == 0:
-            raise ValueError("unique_consecutive: dim needs a tensor of at least one dimension")
-        moved = np.moveaxis(x, a, 0)
-        rows = moved.reshape(moved.shape[0], -1)
+        moved, rows = _slices("unique_consecutive", x, a)
         return _grouped(moved, rows, np.arange(rows.shape[0]), a, return_inverse, return_counts)
 
     # ------------------------------------------------------------------ counting
@@ -166,6 +174,8 @@ class TensorCountMethods:
             axes = tuple(dim_arg(d, x.ndim, "count_nonzero") for d in dims)
             if len(set(axes)) != len(axes):
                 raise ValueError(f"count_nonzero: dim {dim!r} names a dimension twice")
+            if x.ndim == 0:  # a 0-d tensor's dim 0 (or -1) is the tensor itself
+                axes = None
         return constant_result(np.asarray(np.count_nonzero(x, axis=axes), dtype=np.int64))
 
     def nonzero_static(self, *, size: int, fill_value: int = -1) -> Tensor:
@@ -189,8 +199,9 @@ class TensorCountMethods:
 
         The length is max(self) + 1, or `minlength` if larger. Without weights the counts are
         int64; with weights each occurrence adds its weight: float weights keep their dtype,
-        integer and bool weights give float64 (as PyTorch). Float weights get a gradient (each
-        weight's is the gradient of its bin; PyTorch has no derivative here).
+        integer and bool weights give float64 (as PyTorch); an empty input gives int64 zeros
+        whatever the weights (as PyTorch). Float weights get a gradient (each weight's is the
+        gradient of its bin; PyTorch has no derivative here).
 
         Example:
             >>> from tinygrad_lite import tensor
@@ -216,6 +227,8 @@ class TensorCountMethods:
                 f"bincount: weights must be 1-D and as long as input, got shapes {w.shape} and "
                 f"{x.shape}"
             )
+        if x.size == 0:  # PyTorch's answer for no values: int64 zeros, whatever the weights
+            return constant_result(np.zeros(n, dtype=np.int64))
         if w.dtype.kind != "f":
             return constant_result(np.bincount(x, w.data.astype(np.float64), minlength=n))
         return self._wrap(np.zeros(n, w.dtype), "bincount").index_add(0, x, w)

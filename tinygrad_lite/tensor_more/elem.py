@@ -264,8 +264,9 @@ class TensorElemMethods:
         """Self·2^other, elementwise with broadcasting.
 
         The dtype is the operands' promoted float (integers give the default float); float32
-        self with an integer exponent stays float32. The derivatives are 2^other and
-        self·2^other·ln 2.
+        self with an integer exponent stays float32. A float exponent's power 2^other is
+        rounded in the exponent's dtype, as PyTorch's; a bool exponent is refused, as there.
+        The derivatives are 2^other and self·2^other·ln 2.
 
         Example:
             >>> from tinygrad_lite import tensor
@@ -274,11 +275,16 @@ class TensorElemMethods:
         """
         x: Tensor = self  # type: ignore[assignment]
         e = _tensor(other, "ldexp")
+        if e.dtype.kind == "b":
+            raise TypeError("ldexp: the exponent cannot be a bool tensor (PyTorch refuses it too)")
         dt = dtypes.result_type(x.data, e.data) if e.dtype.kind == "f" else x.dtype
         if dt.kind != "f":
             dt = dtypes.DEFAULT_FLOAT
-        two = self._wrap(np.asarray(2.0, dtype=dt), "ldexp")
-        power = F.PowTensor.apply(two, e if e.dtype == dt else e.astype(dt))
+        # 2^other in other's own float dtype, then widened, as PyTorch rounds it
+        pt = e.dtype if e.dtype.kind == "f" else dt
+        two = self._wrap(np.asarray(2.0, dtype=pt), "ldexp")
+        power = F.PowTensor.apply(two, e if e.dtype == pt else e.astype(pt))
+        power = power if power.dtype == dt else power.astype(dt)
         return (x if x.dtype == dt else x.astype(dt)) * power
 
     def frexp(self) -> FrexpResult:

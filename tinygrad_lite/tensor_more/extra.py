@@ -287,8 +287,10 @@ class TensorExtraMethods:
     # ------------------------------------------------------------------ arithmetic aliases
 
     def absolute(self) -> Tensor:
-        """`abs`: |x|."""
+        """`abs`: |x|; refused for bool tensors, as in PyTorch."""
         x: Tensor = self  # type: ignore[assignment]
+        if x.dtype.kind == "b":
+            raise TypeError("absolute: not defined for bool tensors (PyTorch refuses too)")
         return x.abs()
 
     def negative(self) -> Tensor:
@@ -311,11 +313,16 @@ class TensorExtraMethods:
         """Self − alpha·other, with broadcasting (PyTorch's `sub` with its `alpha`).
 
         Raises:
-            TypeError: alpha is not a number, or a float for integer operands (where PyTorch
-                refuses it too).
+            TypeError: a bool operand, alpha is not a number, or a float alpha for integer
+                operands (where PyTorch refuses them too).
         """
         x: Tensor = self  # type: ignore[assignment]
         o = self._wrap(other, "subtract")
+        if x.dtype.kind == "b" or o.dtype.kind == "b" or isinstance(other, (bool, np.bool_)):
+            raise TypeError(
+                f"subtract: not defined for bool operands (dtypes {x.dtype} and {o.dtype}), as "
+                "in PyTorch; use logical_xor or bitwise_not for bools, or convert them first"
+            )
         if not dtypes.is_scalar(alpha) or isinstance(alpha, (bool, np.bool_)):
             raise TypeError(f"subtract: alpha must be a number, got {alpha!r}")
         if dtypes.result_type(x.data, o.data).kind in "iu" and not isinstance(

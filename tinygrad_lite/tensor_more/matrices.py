@@ -70,9 +70,10 @@ class TensorMatrixMethods:
                     f"matrices, got dtype {a.dtype}"
                 )
             a, n = F.Inv.apply(a), -n
-        if n == 0:
+        if n == 0:  # the identity, in the graph with gradient 0 (as PyTorch's), NaN or not
             eye = np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape)
-            return constant_result(np.ascontiguousarray(eye))
+            everywhere = constant_result(np.ones(a.shape, dtype=bool))
+            return F.Where.apply(everywhere, constant_result(np.ascontiguousarray(eye)), a)
         if n == 1:
             return a.clone()
         if n == 2:

@@ -206,7 +206,8 @@ class TensorOrderMethods:
         else:
             a = dim_arg(dim, x.ndim, op)
             v = x.movedim(a, -1) if x.ndim else x.reshape(1)
-            shape = x.shape[:a] + ((1,) if keepdim else ()) + x.shape[a + 1 :]
+            # a 0-d tensor has no dim to keep: its result is 0-d (PyTorch's shape)
+            shape = x.shape[:a] + ((1,) if keepdim and x.ndim else ()) + x.shape[a + 1 :]
         ranked = v.sort(-1).values  # NaN last
         nan = np.isnan(ranked.data)
         n = ranked.shape[-1]

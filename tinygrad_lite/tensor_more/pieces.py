@@ -133,6 +133,8 @@ class TensorPieceMethods:
             raise ValueError(
                 f"{op}: needs a tensor of at least {need} dimension(s), got shape {x.shape}"
             )
+        if hasattr(sections, "_ctx") and sections.ndim == 0 and sections.dtype.kind in "iu":
+            sections = int(sections.item())  # a count, which must divide the size too
         if isinstance(sections, (int, np.integer)) and not isinstance(sections, bool):
             n = x.shape[dim]
             if sections <= 0 or n % sections:
@@ -241,9 +243,12 @@ class TensorPieceMethods:
         if dim is None:
             x, a = x.reshape(-1), 0
         else:
-            a = dim_arg(dim, x.ndim, "repeat_interleave")
             if x.ndim == 0:
-                x = x.reshape(1)
+                raise IndexError(
+                    f"repeat_interleave: dim {dim} is out of range for a 0-d tensor (as in "
+                    "PyTorch); leave dim out to repeat the one element"
+                )
+            a = dim_arg(dim, x.ndim, "repeat_interleave")
         n = x.shape[a]
         counts = array_of(repeats)
         if counts.dtype.kind not in "iu" or counts.ndim > 1:
@@ -307,6 +312,8 @@ class TensorPieceMethods:
             [[4.0, 6.0]]
         """
         x: Tensor = self  # type: ignore[assignment]
+        if not size:
+            raise TypeError("sum_to_size: the target size is missing (PyTorch requires it too)")
         target = shape_arg(size, "sum_to_size")
         try:
             fits = len(target) <= x.ndim and np.broadcast_shapes(target, x.shape) == x.shape

@@ -271,7 +271,8 @@ class TensorProductMethods:
     def addmv(self, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
         """β·self + α·(mat @ vec) for a matrix (n, k) and a vector (k,); self broadcasts to (n,).
 
-        With β = 0 self is ignored (NaN and ∞ there included) and gets a zero gradient.
+        Self, mat and vec must have one dtype (as in PyTorch). With β = 0 self is ignored (NaN
+        and ∞ there included) and gets a zero gradient.
 
         Example:
             >>> from tinygrad_lite import tensor
@@ -286,6 +287,8 @@ class TensorProductMethods:
                 f"addmv: needs self + matrix @ vector, a matrix (n, k) and a vector (k,), got "
                 f"shapes {x.shape}, {m.shape} and {v.shape}"
             )
+        check_same_dtype("addmv", x, m)
+        check_same_dtype("addmv", m, v)
         return self._plus_product("addmv", m, v.reshape(-1, 1), (m.shape[0],), beta, alpha)
 
     def addr(self, vec1: Any, vec2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
@@ -307,7 +310,8 @@ class TensorProductMethods:
         """β·self + α·Σ_b batch1[b] @ batch2[b] for batches (B, n, k) and (B, k, p).
 
         The sum of the products is one matrix product of the batches laid side by side,
-        [A₀ A₁ ...] @ [B₀; B₁; ...]; self broadcasts to (n, p).
+        [A₀ A₁ ...] @ [B₀; B₁; ...]; self broadcasts to (n, p). The three must have one dtype
+        (as in PyTorch).
         """
         x: Tensor = self  # type: ignore[assignment]
         a, b = _as_tensor(x, batch1, "addbmm"), _as_tensor(x, batch2, "addbmm")
@@ -320,6 +324,8 @@ class TensorProductMethods:
                 f"addbmm: batch2 of shape {b.shape} must have shape ({a.shape[0]}, {a.shape[2]}, "
                 f"p) to multiply batch1 of shape {a.shape}"
             )
+        check_same_dtype("addbmm", x, a)
+        check_same_dtype("addbmm", a, b)
         (nb, n, k), p = a.shape, b.shape[2]
         side = a.permute(1, 0, 2).reshape(n, nb * k)
         return self._plus_product("addbmm", side, b.reshape(nb * k, p), (n, p), beta, alpha)

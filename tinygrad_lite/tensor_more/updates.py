@@ -206,8 +206,8 @@ class TensorUpdateMethods:
     # ------------------------------------------------------------------ arithmetic aliases
 
     def absolute_(self) -> Tensor:
-        """`abs` in place."""
-        return self._unary_("absolute_", lambda a: a.abs())
+        """`absolute` in place (refused for bool tensors, as in PyTorch)."""
+        return self._unary_("absolute_", lambda a: a.absolute())
 
     def negative_(self) -> Tensor:
         """`neg` in place."""
