@@ -113,6 +113,25 @@ def test_comparisons_and_closeness() -> None:
     assert not nan.equal(nan)
 
 
+def test_bit_operators_are_pytorchs_bitwise_ones() -> None:
+    """&, |, ^, ~, <<, >>: logical on bools, bit by bit on integers; a number promotes a mask
+    (`mask & 1` is int64, as in PyTorch); floats are refused; `&=` changes the tensor itself."""
+    m, i = Tensor([True, False]), Tensor(np.array([5, 3], np.int32))
+    assert (m & 1).dtype == np.int64 and (m & 1).tolist() == [1, 0]
+    assert (m & True).tolist() == [True, False] and (~m).tolist() == [False, True]
+    assert (i & 6).dtype == np.int32 and (i & 6).tolist() == [4, 2] and (6 & i).tolist() == [4, 2]
+    assert (~i).tolist() == [-6, -4] and (i ^ m).tolist() == [4, 3]
+    assert (i << 2).tolist() == [20, 12] and (2 << i).tolist() == [64, 16]
+    assert (i >> 1).tolist() == [2, 1] and (64 >> i).tolist() == [2, 8]
+    with pytest.raises(TypeError, match="bitwise_and: needs integer or bool tensors"):
+        _ = Tensor([1.0]) & 1
+    with pytest.raises(TypeError, match="bitwise_not: needs integer or bool"):
+        _ = ~Tensor([1.0])
+    alias = m
+    m &= Tensor([False, True])
+    assert m is alias and alias.tolist() == [False, False]
+
+
 def test_size_is_numpys_count_and_pytorchs_shape() -> None:
     x = Tensor(np.zeros((3, 4)))
     assert x.size == 12 and isinstance(x.size, int) and x.size * 2 == 24  # NumPy's

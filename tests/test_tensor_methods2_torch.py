@@ -150,6 +150,11 @@ CASES: list[tuple[str, Callable[..., Any], tuple[np.ndarray, ...]]] = [
     ("bitwise_number", lambda x: (x.bitwise_and(6), x.bitwise_or(-2)), (ints(4, lo=-9, hi=9),)),
     ("shifts", lambda x, s: (x.bitwise_left_shift(s), x.bitwise_right_shift(s)),
      (np.array([1, -8, 5, -1, 16, 3]), np.array([3, 1, 64, 70, -1, 63]))),
+    ("bit_operators", lambda x, y: (x & y, x | y, x ^ y, ~x, x & 3, 5 | x, x << 2, x >> 1,
+                                    3 << y.abs(), -64 >> y.abs()),
+     (ints(6, lo=-9, hi=9), ints(6, lo=0, hi=9))),
+    ("bit_operators_bool", lambda m, n: (m & n, m | n, m ^ n, ~m, m & 1, m & True, 2 ^ m),
+     (np.array([True, False, True]), np.array([True, True, False]))),
     # ------------------------------------------------------------- in place
     ("cos_", lambda x: x.clone().cos_(), (normal(3),)),
     ("inverse_trig_", lambda x: (x.clone().asin_(), x.clone().arctan_(), x.clone().atanh_()),

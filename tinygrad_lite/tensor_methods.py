@@ -82,6 +82,25 @@ class TensorMethods(TensorShapeMethods):
 
         def _wrap(self, other: Any, op: str) -> Tensor: ...
 
+        # (the bitwise methods are tensor_more's)
+        def bitwise_and(self, other: Any) -> Tensor:
+            """See `tensor_more.elem`."""
+
+        def bitwise_or(self, other: Any) -> Tensor:
+            """See `tensor_more.elem`."""
+
+        def bitwise_xor(self, other: Any) -> Tensor:
+            """See `tensor_more.elem`."""
+
+        def bitwise_not(self) -> Tensor:
+            """See `tensor_more.elem`."""
+
+        def bitwise_left_shift(self, other: Any) -> Tensor:
+            """See `tensor_more.elem`."""
+
+        def bitwise_right_shift(self, other: Any) -> Tensor:
+            """See `tensor_more.elem`."""
+
     # ------------------------------------------------------------------ elementwise maths
 
     def tanh(self) -> Tensor:
@@ -386,29 +405,34 @@ class TensorMethods(TensorShapeMethods):
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(other, np.not_equal)
 
-    def _logical(self, other: Any, op: Any) -> Tensor:
-        if self.data.dtype.kind != "b" or (hasattr(other, "_ctx") and other.dtype.kind != "b"):
-            raise TypeError(
-                f"{op.__name__}: &, |, ^ combine bool tensors (masks); got dtype {self.data.dtype}"
-            )
-        o = other.data if hasattr(other, "_ctx") else other
-        return autograd._make_tensor(autograd.as_result(op(self.data, o)), False, None)
+    # &, |, ^, ~, << and >> are PyTorch's bitwise operators: on bools the logical ones, on
+    # integers bit by bit (a bool beside an int, or a number, promotes: `mask & 1` is int64).
 
     def __and__(self, other: Any) -> Tensor:
-        return self._logical(other, np.logical_and)
+        return self.bitwise_and(other)
 
     def __or__(self, other: Any) -> Tensor:
-        return self._logical(other, np.logical_or)
+        return self.bitwise_or(other)
 
     def __xor__(self, other: Any) -> Tensor:
-        return self._logical(other, np.logical_xor)
+        return self.bitwise_xor(other)
 
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
 
     def __invert__(self) -> Tensor:
-        if self.data.dtype.kind != "b":
-            raise TypeError(f"~ negates bool tensors (masks); got dtype {self.data.dtype}")
-        return autograd._make_tensor(autograd.as_result(np.logical_not(self.data)), False, None)
+        return self.bitwise_not()
+
+    def __lshift__(self, other: Any) -> Tensor:
+        return self.bitwise_left_shift(other)
+
+    def __rshift__(self, other: Any) -> Tensor:
+        return self.bitwise_right_shift(other)
+
+    def __rlshift__(self, other: Any) -> Tensor:
+        return self._wrap(other, "bitwise_left_shift").bitwise_left_shift(self)
+
+    def __rrshift__(self, other: Any) -> Tensor:
+        return self._wrap(other, "bitwise_right_shift").bitwise_right_shift(self)
 
     def any(self) -> Tensor:
         """Whether any element is nonzero (a bool tensor)."""
