@@ -171,17 +171,20 @@ def test_xlogy_is_zero_where_x_is_zero_and_has_pytorchs_gradients_there() -> Non
     assert tg.xlogy(Tensor([0, 2]), Tensor([0, 1])).tolist() == [0.0, 0.0]
 
 
-def test_xlogy_of_mixed_floats_takes_the_log_in_the_result_dtype() -> None:
-    """float64 x, float32 y: ln y in float64, as PyTorch promotes before computing (the log
-    of the float32 value differed by ~1e-8 when NumPy took it in float32)."""
+@pytest.mark.parametrize(
+    ("fn", "log"), [(tg.xlogy, np.log), (tg.special.xlog1py, np.log1p)], ids=["xlogy", "xlog1py"]
+)
+def test_x_log_of_mixed_floats_takes_the_log_in_the_result_dtype(fn: Any, log: Any) -> None:
+    """float64 x, float32 y: the log of y in float64, as PyTorch promotes before computing (the
+    log of the float32 value differed by ~1e-8 when NumPy took it in float32)."""
     y32 = np.linspace(0.1, 3.0, 7, dtype=np.float32)
     x = Tensor(np.linspace(-2.0, 2.0, 7), requires_grad=True)
-    z = tg.xlogy(x, Tensor(y32))
-    want = x.data * np.log(y32.astype(np.float64))
+    z = fn(x, Tensor(y32))
+    want = x.data * log(y32.astype(np.float64))
     assert z.dtype == np.float64 and z.data.tobytes() == want.tobytes()
     z.sum().backward()
     assert x.grad is not None
-    assert x.grad.data.tobytes() == np.log(y32.astype(np.float64)).tobytes()
+    assert x.grad.data.tobytes() == log(y32.astype(np.float64)).tobytes()
 
 
 def test_atan2_takes_the_quadrant_and_signed_zeros_and_is_flat_at_the_origin() -> None:

@@ -23,6 +23,7 @@ from .arithmetic import (
     scaled_quotient,
 )
 from .base import FloatFunction, call
+from .bessel import I0, I1, I0e, I1e
 from .class_losses import CrossEntropy, NLLLoss
 from .classify import LogSoftmax, Softmax
 from .copies import Cast, Clone
@@ -49,6 +50,9 @@ from .elementwise import (
     Tanh,
     stable_sigmoid,
 )
+from .entropy import Entr, XLog1pY
+from .erfs import Erfc, Erfcx, Erfinv, Ndtri
+from .gammas import Digamma, Lgamma, Polygamma
 from .lerp import Lerp, fused_multiply_add
 from .linalg import Det, Inv, Slogdet, SlogdetSign, Solve, check_matrix, check_square, leibniz_det
 from .logcumsum import LogCumSumExp
@@ -71,6 +75,19 @@ from .trig import Acos, Acosh, Asin, Asinh, Atan, Atan2, Atanh, Cosh, Hypot, Sin
 from .window import Fold, Pad, Unfold
 
 __all__ = [
+    "I0",
+    "I0e",
+    "I1",
+    "I1e",
+    "Entr",
+    "XLog1pY",
+    "Erfc",
+    "Erfcx",
+    "Erfinv",
+    "Ndtri",
+    "Digamma",
+    "Lgamma",
+    "Polygamma",
     "Abs",
     "Acos",
     "Acosh",

@@ -203,12 +203,15 @@ class LogAddExp2(FloatFunction):
     formula = ("{g} ⊙ σ(({0} − {1})·ln 2)", "{g} ⊙ σ(({1} − {0})·ln 2)")
 
 
-def _xlogy(x: Any, y: Any) -> Any:
-    """x·ln y, 0 where x = 0 (unless y is NaN), as PyTorch's xlogy."""
-    if y.dtype != x.dtype:  # ln in the result's dtype (float32 y beside float64 x: in float64)
+def x_log(op: str, log: Any, x: Any, y: Any) -> Any:
+    """x·log(y), 0 where x = 0 (unless y is NaN): PyTorch's xlogy (log = ln), xlog1py (log1p).
+
+    The log is taken in the result's dtype (of float32 y beside float64 x: in float64).
+    """
+    if y.dtype != x.dtype:
         y = y.astype(np.result_type(x.dtype, y.dtype), copy=False)
     with tracing.errstate(divide="ignore", invalid="ignore"):  # ln 0 and 0·(−∞): replaced
-        z = paired("xlogy", lambda a, b: a * np.log(b), x, y)
+        z = paired(op, lambda a, b: a * log(b), x, y)
     return np.where((x == 0) & ~np.isnan(y), 0.0, z)
 
 
@@ -230,7 +233,7 @@ class XLogY(FloatFunction):
     @staticmethod
     def forward(ctx: Context, x: Any, y: Any) -> Any:
         ctx.save_for_backward(x, y)
-        return _xlogy(x, y)
+        return x_log("xlogy", np.log, x, y)
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> tuple[Any, Any]:
