@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import functional, interop, linalg, nn, ops, optim
+from . import functional, interop, linalg, nn, ops, optim, special
 from .anomaly import (
     AnomalyError,
     SaturationWarning,
@@ -154,6 +154,12 @@ from .toplevel_grid import (
     triu_indices,
     vander,
 )
+from .toplevel_meth import *  # noqa: F403 - PyTorch's functions that are Tensor methods here
+from .toplevel_meth import __all__ as _method_functions
+from .toplevel_meth import all as all  # all, any, pow, round: not in __all__ (as abs, below)
+from .toplevel_meth import any as any
+from .toplevel_meth import pow as pow
+from .toplevel_meth import round as round
 from .toplevel_more import (
     addmm,
     baddbmm,
@@ -208,6 +214,7 @@ uint8 = np.dtype(np.uint8)
 float, int, bool = float32, int32, np.dtype(np.bool_)  # noqa: A001
 
 __all__ = [
+    "special",
     "AnomalyError",
     "CompiledStep",
     "Function",
@@ -419,3 +426,4 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+__all__ += _method_functions
