@@ -132,6 +132,9 @@ def gather_state(named: Sequence[tuple[str, Tensor]]) -> dict[str, np.ndarray]:
     copies: dict[int, np.ndarray] = {}
     state: dict[str, np.ndarray] = {}
     for name, p in named:
+        if getattr(type(p), "uninitialized", False):  # a lazy module's placeholder (see `lazy`)
+            state[name] = p  # type: ignore[assignment]  # listed as itself, as in PyTorch
+            continue
         arr = copies.get(id(p))
         if arr is None:
             arr = copies[id(p)] = p.data.copy()

@@ -180,6 +180,9 @@ def _save(
         key = prefix + name
         if owners.setdefault(key, t) is not t:
             raise RuntimeError(f"{root}: two different tensors are named {key!r}")
+        if getattr(type(t), "uninitialized", False):  # a lazy module's placeholder (see `lazy`)
+            dest[key] = t
+            continue
         arr = copies.get(id(t))
         dest[key] = copies[id(t)] = t.data.copy() if arr is None else arr
     if _gets_extra(module):

@@ -56,15 +56,6 @@ def _records(t: Tensor, other: Any) -> bool:
     )
 
 
-def _refuse_grad_leaf(t: Tensor, what: str) -> None:
-    if t._ctx is None and t._requires_grad:
-        raise RuntimeError(
-            f"{what}: the tensor (shape {t.data.shape}) is a leaf that requires grad; it cannot "
-            "be changed in place while gradients are recorded (its .grad would belong to no "
-            "value). Change it inside `with tinygrad_lite.no_grad():`, as an optimizer does"
-        )
-
-
 def _check_shape(t: Tensor, shape: tuple[int, ...], what: str) -> None:
     if shape != t.data.shape:
         raise ValueError(
@@ -166,7 +157,7 @@ class TensorInPlaceMethods:
         if ufunc is not None and _direct(t, other, ufunc, what):
             return t
         if _records(t, other):
-            _refuse_grad_leaf(t, what)
+            written.refuse_grad_leaf(t, what)
             _traced_origin(t, what, recorded=True)
             result = op(t, other)
             _check_shape(t, result.data.shape, what)
@@ -233,7 +224,7 @@ class TensorInPlaceMethods:
         """The array to write into for a fill, copy or item assignment (refused with grad)."""
         t: Tensor = self  # type: ignore[assignment]
         if _records(t, source):
-            _refuse_grad_leaf(t, what)
+            written.refuse_grad_leaf(t, what)
             raise RuntimeError(
                 f"{what}: an operand requires grad and gradients are recorded, and {what} is "
                 "not recorded for backward; build the new value out of place (`where`, "

@@ -25,7 +25,7 @@ import numpy as np
 from . import tracing
 from .autograd import next_version
 
-__all__ = ["mark", "last", "check_saved"]
+__all__ = ["mark", "last", "check_saved", "refuse_grad_leaf"]
 
 # id(array that owns the memory) -> [a weak reference to it, the sequence number of its last
 # write]. The entry goes when the array does.
@@ -100,3 +100,13 @@ def check_saved(ctx: Any) -> None:
                     "view), so its gradient would be computed from the new values; run "
                     "backward before changing it"
                 )
+
+
+def refuse_grad_leaf(t: Any, what: str) -> None:
+    """Raise unless `t` may be changed in place: a leaf that requires grad may not be."""
+    if t._ctx is None and t._requires_grad:
+        raise RuntimeError(
+            f"{what}: the tensor (shape {t.data.shape}) is a leaf that requires grad; it cannot "
+            "be changed in place while gradients are recorded (its .grad would belong to no "
+            "value). Change it inside `with tinygrad_lite.no_grad():`, as an optimizer does"
+        )

@@ -21,6 +21,8 @@ from .orders import TensorOrderMethods
 from .pieces import TensorPieceMethods
 from .places import TensorPlaceMethods
 from .products import TensorProductMethods
+from .reshape_ip import TensorReshapeInPlaceMethods
+from .special import TensorSpecialMethods
 from .updates import TensorUpdateMethods
 
 __all__ = ["TensorMoreMethods"]
@@ -37,6 +39,8 @@ class TensorMoreMethods(
     TensorPieceMethods,
     TensorPlaceMethods,
     TensorFillMethods,
+    TensorReshapeInPlaceMethods,
+    TensorSpecialMethods,
 ):
     """The methods of this package's mixins, as one base of `Tensor`."""
 
