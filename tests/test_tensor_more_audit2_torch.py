@@ -12,39 +12,12 @@ import tinygrad_lite as tg
 torch = pytest.importorskip("torch")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _float64_default() -> Any:
-    """PyTorch's default float set to this library's (float64) while the module runs."""
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old)
-
-
-class T:
-    """An array that becomes a tensor of either library (requires_grad optional)."""
-
-    def __init__(self, a: Any, grad: bool = False) -> None:
-        self.a, self.grad = np.asarray(a), grad
-
-    def __repr__(self) -> str:
-        return f"{self.a.dtype}{self.a.shape}"
-
-
-def _make(v: Any, lib: str) -> Any:
-    if isinstance(v, T):
-        if lib == "tg":
-            return tg.tensor(v.a.copy(), requires_grad=True) if v.grad else tg.tensor(v.a.copy())
-        t = torch.from_numpy(v.a.copy())
-        return t.requires_grad_(True) if v.grad else t
-    if isinstance(v, tuple):
-        return tuple(_make(e, lib) for e in v)
-    return v
-
-
-def _np(v: Any) -> np.ndarray:
-    return v.detach().numpy() if isinstance(v, torch.Tensor) else v.data
-
+from tests.test_tensor_more_audit_torch import (  # noqa: E402
+    T,
+    _float64_default,  # noqa: F401 - PyTorch's default float set to float64 here too
+    _make,
+    _np,
+)
 
 R = np.random.default_rng(0)
 M = T(R.standard_normal((3, 4)))

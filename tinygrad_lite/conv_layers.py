@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -128,10 +129,12 @@ class _Conv(Module):
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
             f"stride={self.stride}"
         )
-        if self.padding not in ("valid", (0,), (0, 0)):
+        if isinstance(self.padding, str) or any(self.padding):
             text += f", padding={self.padding}"
         if any(d != 1 for d in self.dilation):
             text += f", dilation={self.dilation}"
+        if any(getattr(self, "output_padding", ())):  # a transposed convolution's
+            text += f", output_padding={self.output_padding}"
         if self.groups != 1:
             text += f", groups={self.groups}"
         text += "" if self.bias is not None else ", bias=False"
@@ -246,9 +249,31 @@ class ConvTranspose2d(_Conv):
             type(self).__name__, "output_padding", output_padding, 0, self._dims
         )
 
-    def forward(self, x: Tensor | np.ndarray) -> Tensor:
-        """Return the transposed convolution of x, (N, in_channels, H, W) or unbatched."""
+    def forward(self, x: Tensor | np.ndarray, output_size: Sequence[int] | None = None) -> Tensor:
+        """Return the transposed convolution of x, (N, in_channels, H, W) or unbatched.
+
+        Args:
+            x: the input.
+            output_size: the output's spatial sizes, optionally led by the batch and channel
+                sizes; it replaces `output_padding` by the one that gives this size (see
+                `conv_transpose.transposed_output_padding`). None keeps `output_padding`.
+        """
         assert not isinstance(self.padding, str)  # refused in __init__
+        extra: tuple[int, ...] = self.output_padding
+        if output_size is not None:
+            extra = conv_transpose.transposed_output_padding(
+                type(self).__name__,
+                x,
+                output_size,
+                self.stride,
+                self.padding,
+                self.kernel_size,
+                self.dilation,
+            )
+        return self._transpose_conv(x, extra)
+
+    def _transpose_conv(self, x: Tensor | np.ndarray, output_padding: tuple[int, ...]) -> Tensor:
+        assert not isinstance(self.padding, str)
         if self._dims == 1:
             return conv_transpose.conv_transpose1d(
                 x,
@@ -256,7 +281,7 @@ class ConvTranspose2d(_Conv):
                 self.bias,
                 self.stride[0],
                 self.padding[0],
-                self.output_padding[0],
+                output_padding[0],
                 self.groups,
                 self.dilation[0],
             )
@@ -266,17 +291,10 @@ class ConvTranspose2d(_Conv):
             self.bias,
             self.stride,
             self.padding,
-            self.output_padding,
+            output_padding,
             self.groups,
             self.dilation,
         )
-
-    def extra_repr(self) -> str:
-        """Return the layer's settings, as PyTorch prints them."""
-        text = super().extra_repr()
-        if any(self.output_padding):
-            text += f", output_padding={self.output_padding}"
-        return text
 
 
 class ConvTranspose1d(ConvTranspose2d):

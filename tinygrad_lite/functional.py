@@ -32,6 +32,8 @@ from .channel_drop import check_probability, dropout1d, dropout2d, scaled_mask_p
 from .conv3d import adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, conv3d, max_pool3d
 from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .convolution import conv1d, conv2d, fold, pad, unfold
+from .convt3d import conv_transpose3d
+from .ctc import ctc_loss
 from .distances import cosine_similarity, kl_div, pairwise_distance
 from .embed_bag import embedding_bag
 from .fn_aliases import (
@@ -63,6 +65,12 @@ from .fn_tensors import (
     tensor_like,
     topk,
     where,
+)
+from .frac_pool import (
+    fractional_max_pool2d,
+    fractional_max_pool2d_with_indices,
+    fractional_max_pool3d,
+    fractional_max_pool3d_with_indices,
 )
 from .grid_sample import affine_grid, grid_sample
 from .group_norms import group_norm, instance_norm
@@ -107,9 +115,18 @@ from .unpool import (
     max_unpool2d,
     pdist,
 )
+from .unpool3d import lp_pool3d, max_unpool3d
 from .upsample import interpolate
 
 __all__ = [
+    "conv_transpose3d",
+    "ctc_loss",
+    "fractional_max_pool2d",
+    "fractional_max_pool2d_with_indices",
+    "fractional_max_pool3d",
+    "fractional_max_pool3d_with_indices",
+    "lp_pool3d",
+    "max_unpool3d",
     "softmin",
     "threshold",
     "bilinear",

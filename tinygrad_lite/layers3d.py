@@ -102,10 +102,6 @@ class Conv3d(_Conv):
             x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups
         )
 
-    def extra_repr(self) -> str:
-        """Return the layer's settings, as PyTorch prints them."""
-        return super().extra_repr().replace(", padding=(0, 0, 0)", "")
-
 
 class MaxPool3d(MaxPool2d):
     """The maximum of each window (see `conv3d.max_pool3d`), as PyTorch's `nn.MaxPool3d`.

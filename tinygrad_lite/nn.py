@@ -17,12 +17,17 @@ KLDivLoss), `l1_loss_layers` (L1Loss, HuberLoss, SmoothL1Loss), `attn_layers`
 (ParameterList, ParameterDict), `embed_bag` (EmbeddingBag), `unpool` (MaxUnpool1d/2d,
 LPPool1d/2d), `rand_acts` (RReLU, AlphaDropout, FeatureAlphaDropout), `layers3d` (Conv3d, the
 3-D pools, norms, dropout and pads), `more_losses` (MultiLabelMarginLoss,
-TripletMarginWithDistanceLoss) and `fn_aliases` (UpsamplingNearest2d/Bilinear2d); this module
+TripletMarginWithDistanceLoss), `fn_aliases` (UpsamplingNearest2d/Bilinear2d), `convt3d`
+(ConvTranspose3d), `unpool3d` (MaxUnpool3d, LPPool3d), `frac_pool` (FractionalMaxPool2d/3d),
+`ctc` (CTCLoss), `adaptive_sm` (AdaptiveLogSoftmaxWithLoss) and `lazy`/`lazy_layers` (LazyLinear,
+LazyConv1d/2d/3d, ..., UninitializedParameter); this module
 gathers them, with `nn.init` and `nn.utils`, so that `nn.Linear`, `nn.Tanh`, `nn.Softmax(dim=1)`
 and `nn.CrossEntropyLoss()` read as they do in PyTorch.
 """
 
 from __future__ import annotations
+
+import sys
 
 from . import init as init
 from . import nn_utils as utils
@@ -54,6 +59,7 @@ from .activations import (
     Softplus,
     Tanh,
 )
+from .adaptive_sm import AdaptiveLogSoftmaxWithLoss
 from .attn_layers import MultiheadAttention
 from .containers import ModuleDict, ModuleList, Sequential
 from .conv_layers import (
@@ -68,6 +74,8 @@ from .conv_layers import (
     MaxPool1d,
     MaxPool2d,
 )
+from .convt3d import ConvTranspose3d
+from .ctc import CTCLoss
 from .decoder_layers import Transformer, TransformerDecoder, TransformerDecoderLayer
 from .dist_layers import CosineSimilarity, KLDivLoss, PairwiseDistance
 from .embed_bag import EmbeddingBag
@@ -80,6 +88,7 @@ from .extra_layers import (
     Threshold,
 )
 from .fn_aliases import UpsamplingBilinear2d, UpsamplingNearest2d
+from .frac_pool import FractionalMaxPool2d, FractionalMaxPool3d
 from .group_layers import GroupNorm, InstanceNorm1d, InstanceNorm2d
 from .l1_loss_layers import HuberLoss, L1Loss, SmoothL1Loss
 from .layers import (
@@ -107,6 +116,22 @@ from .layers3d import (
     ReflectionPad3d,
     ReplicationPad3d,
     ZeroPad3d,
+)
+from .lazy import LazyModuleMixin, UninitializedBuffer, UninitializedParameter
+from .lazy_layers import (
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyBatchNorm3d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConv3d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyConvTranspose3d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
+    LazyLinear,
 )
 from .margin_layers import (
     CosineEmbeddingLoss,
@@ -143,8 +168,38 @@ from .sample_layers import AdaptiveMaxPool1d, AdaptiveMaxPool2d, Upsample
 from .shuffle_layers import ChannelShuffle, Fold, PixelShuffle, PixelUnshuffle, Unfold
 from .transformer import TransformerEncoder, TransformerEncoderLayer
 from .unpool import LPPool1d, LPPool2d, MaxUnpool1d, MaxUnpool2d
+from .unpool3d import LPPool3d, MaxUnpool3d
+
+# `from tinygrad_lite.nn.utils.rnn import pad_sequence`, `nn.utils.parametrize`, ...: nn is a
+# module, not a package, so its `utils` and what that holds are registered as its submodules.
+sys.modules[f"{__name__}.utils"] = utils
+for _name in ("parametrizations", "parametrize", "rnn", "stateless"):
+    sys.modules[f"{__name__}.utils.{_name}"] = getattr(utils, _name)
 
 __all__ = [
+    "AdaptiveLogSoftmaxWithLoss",
+    "CTCLoss",
+    "ConvTranspose3d",
+    "FractionalMaxPool2d",
+    "FractionalMaxPool3d",
+    "LPPool3d",
+    "MaxUnpool3d",
+    "LazyModuleMixin",
+    "UninitializedBuffer",
+    "UninitializedParameter",
+    "LazyBatchNorm1d",
+    "LazyBatchNorm2d",
+    "LazyBatchNorm3d",
+    "LazyConv1d",
+    "LazyConv2d",
+    "LazyConv3d",
+    "LazyConvTranspose1d",
+    "LazyConvTranspose2d",
+    "LazyConvTranspose3d",
+    "LazyInstanceNorm1d",
+    "LazyInstanceNorm2d",
+    "LazyInstanceNorm3d",
+    "LazyLinear",
     "MultiLabelMarginLoss",
     "TripletMarginWithDistanceLoss",
     "UpsamplingBilinear2d",

@@ -16,7 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from . import stateless
+from . import param_maps as parametrizations
+from . import parametrize, stateless
+from . import rnn_pack as rnn
 from .autograd import no_grad
 from .loss_checks import check_values
 from .param_vectors import parameters_to_vector, tensor_list, vector_to_parameters
@@ -38,6 +40,9 @@ __all__ = [
     "remove_weight_norm",
     "spectral_norm",
     "stateless",
+    "parametrizations",
+    "parametrize",
+    "rnn",
     "vector_to_parameters",
     "weight_norm",
 ]

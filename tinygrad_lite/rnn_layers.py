@@ -5,7 +5,10 @@ the layer above reads the outputs of both side by side. The parameters are named
 `weight_ih_l0`, ..., `bias_hh_l1_reverse`, and come in its order, layer by layer and direction
 by direction, so a PyTorch state dict loads by name. An LSTM with `proj_size` P > 0 also holds
 `weight_hr_l{k}` (P, H) per layer and direction: h = W_hr (o ⊙ tanh(c)) has P features, and so
-do the outputs, h_0 and h_n, while c keeps H.
+do the outputs, h_0 and h_n, while c keeps H. A layer also runs a packed batch
+(`rnn_pack.PackedSequence`): step t advances only the batch_sizes[t] sequences still running,
+so each sequence's h_n (and c_n) is its state after its own last step (the reverse
+direction's after its first), as in PyTorch.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ import numpy as np
 
 from . import functional as F
 from .norm_layers import check_size
-from .recurrent import State, _float_tensor, _Recurrent
+from .recurrent import State, Weights, _float_tensor, _Recurrent
+from .rnn_pack import PackedSequence, _batch_sizes, _indices
 from .tensor import DTypeLike, Tensor
 
 __all__ = ["GRU", "LSTM", "RNN"]
@@ -36,6 +40,22 @@ def _check_proj(proj_size: Any, hidden_size: int) -> int:
             f"LSTM: proj_size must be smaller than hidden_size ({hidden_size}), got {proj_size}"
         )
     return int(proj_size)
+
+
+def _rows(state: State, start: int, stop: int) -> State:
+    """Rows start:stop of a state (both parts of an LSTM's); the state itself if all of it."""
+    if isinstance(state, tuple):
+        return tuple(_rows(s, start, stop) for s in state)
+    return state if start == 0 and stop == state.shape[0] else state[start:stop]
+
+
+def _join(parts: list[State]) -> State:
+    """States joined along the batch (part by part for an LSTM's (h, c))."""
+    if len(parts) == 1:
+        return parts[0]
+    if isinstance(parts[0], tuple):
+        return tuple(F.cat([p[k] for p in parts], dim=0) for k in range(len(parts[0])))
+    return F.cat(parts, dim=0)
 
 
 class _Stacked(_Recurrent):
@@ -75,14 +95,21 @@ class _Stacked(_Recurrent):
         """Features of h (and of each direction's output): proj_size if set, else hidden_size."""
         return self.proj_size or self.hidden_size
 
-    def _initial(self, owner: str, hx: Any, batch: int, single: bool) -> list[State]:
-        """The initial state of each (layer, direction), from hx or zeros."""
+    def _initial(
+        self, owner: str, hx: Any, batch: int, single: bool, order: np.ndarray | None = None
+    ) -> list[State]:
+        """The initial state of each (layer, direction), from hx or zeros.
+
+        `order` (a packed batch's sorted_indices) permutes hx's batch.
+        """
         count = self.num_layers * (2 if self.bidirectional else 1)
 
         def split(what: str, h: Any, size: int) -> list[Tensor]:
             shape = (count, batch, size)
             wanted = (count, size) if single else shape
             t = self._zeros(wanted) if h is None else self._check_state(owner, what, h, wanted)
+            if h is not None and order is not None:
+                t = t[:, order]
             return list(t.reshape(shape).unbind(0))
 
         if self._kind != "LSTM":
@@ -94,49 +121,118 @@ class _Stacked(_Recurrent):
     def forward(self, input: Any, hx: Any = None) -> Any:
         """Run the sequence: (output, h_n), or (output, (h_n, c_n)) for an LSTM.
 
-        input is (L, N, input_size), (N, L, input_size) with `batch_first`, or (L, input_size)
-        for one sequence; output holds the last layer's h at every step, both directions
-        side by side; h_n (and c_n) the last state of every layer and direction.
+        input is (L, N, input_size), (N, L, input_size) with `batch_first`, (L, input_size)
+        for one sequence, or a `PackedSequence` (then output is one too, with the same
+        batch_sizes and indices, and `batch_first` does not apply); output holds the last
+        layer's h at every step, both directions side by side; h_n (and c_n) the last state of
+        every layer and direction: for a packed batch, each sequence's state after its own
+        last step (the reverse direction's after its first), in the batch's original order,
+        as is hx's.
         """
         owner = type(self).__name__
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(owner, input, hx)
         x = _float_tensor(owner, "input", input, self._dtype)
         if x.ndim not in (2, 3) or x.shape[-1] != self.input_size:
             raise ValueError(
                 f"{owner}: input must be (L, N, {self.input_size}), (N, L, {self.input_size}) "
                 f"with batch_first, or (L, {self.input_size}); got {x.shape}"
             )
-        single = x.ndim == 2
+        single, input_shape = x.ndim == 2, x.shape
         x = x.unsqueeze(1) if single else x.transpose(0, 1) if self.batch_first else x
         length, batch = x.shape[:2]
+        if length == 0:
+            raise ValueError(f"{owner}: input has no time steps (L = 0), got {input_shape}")
         states = self._initial(owner, hx, batch, single)
+        rows, finals = self._layers(x.reshape(length * batch, x.shape[2]), [batch] * length, states)
+        x = rows.reshape(length, batch, rows.shape[-1])
+        output = x.squeeze(1) if single else x.transpose(0, 1) if self.batch_first else x
+        return output, self._gathered(finals, single, None)
+
+    def _forward_packed(self, owner: str, input: PackedSequence, hx: Any) -> Any:
+        """Run a PackedSequence: sorted_indices orders hx, unsorted_indices h_n."""
+        sizes = _batch_sizes(owner, input)
+        data = _float_tensor(owner, "input", input.data, self._dtype)
+        if data.shape != (sum(sizes), self.input_size):
+            raise ValueError(
+                f"{owner}: a packed input's data must be (sum of lengths, {self.input_size}) = "
+                f"{(sum(sizes), self.input_size)}, got {data.shape}"
+            )
+        order, unorder = (
+            None if i is None else _indices(owner, "indices", i)
+            for i in (input.sorted_indices, input.unsorted_indices)
+        )
+        states = self._initial(owner, hx, sizes[0], False, order)
+        rows, finals = self._layers(data, sizes, states)
+        packed = PackedSequence(
+            rows, input.batch_sizes, input.sorted_indices, input.unsorted_indices
+        )
+        return packed, self._gathered(finals, False, unorder)
+
+    def _layers(
+        self, x: Tensor, sizes: list[int], states: list[State]
+    ) -> tuple[Tensor, list[State]]:
+        """Every layer and direction over packed rows x: (the last layer's rows, final states).
+
+        Step t reads the sizes[t] rows after the first sum(sizes[:t]): the sequences still
+        running, longest first (a padded batch has sizes [N] * L).
+        """
         directions = ("", "_reverse") if self.bidirectional else ("",)
         finals: list[State] = []
         for layer in range(self.num_layers):
             outs = []
             for d, suffix in enumerate(directions):
                 w = self._get(f"_l{layer}{suffix}")
-                xw = x @ w[0].T  # every step's input product at once: (L, N, G·H)
+                xw = x @ w[0].T  # every step's input product at once: (rows, G·H)
                 if w[2] is not None:
                     xw = xw + w[2]
-                state, steps = states[layer * len(directions) + d], []
-                order = range(length - 1, -1, -1) if suffix else range(length)
-                for t in order:
-                    h, state = self._run_step(xw[t], state, w, self.hidden_size)
-                    steps.append(h)
-                finals.append(state)
-                outs.append(F.stack(steps[::-1] if suffix else steps, dim=0))
+                initial = states[layer * len(directions) + d]
+                out, final = self._direction(xw, sizes, initial, w, bool(suffix))
+                finals.append(final)
+                outs.append(out)
             x = outs[0] if len(outs) == 1 else F.cat(outs, dim=-1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout)
-        output = x.squeeze(1) if single else x.transpose(0, 1) if self.batch_first else x
+        return x, finals
+
+    def _direction(
+        self, xw: Tensor, sizes: list[int], initial: State, w: Weights, reverse: bool
+    ) -> tuple[Tensor, State]:
+        """One direction of one layer: the rows of h at every step, and the final states.
+
+        Forwards, the batch shrinks: a sequence's final state is set aside at its last step.
+        Backwards, it grows: a sequence starts from its initial state at its last step.
+        """
+        starts = np.cumsum([0, *sizes]).tolist()
+        outs, done, state, active = [], [], initial, sizes[0]
+        if reverse:
+            active = 0
+        for t in range(len(sizes) - 1, -1, -1) if reverse else range(len(sizes)):
+            n = sizes[t]
+            if n < active:
+                done.append(_rows(state, n, active))
+                state = _rows(state, 0, n)
+            elif n > active:
+                new = _rows(initial, active, n)
+                state = new if active == 0 else _join([state, new])
+            active = n
+            h, state = self._run_step(xw[starts[t] : starts[t] + n], state, w, self.hidden_size)
+            outs.append(h)
+        rows = F.cat(outs[::-1] if reverse else outs, dim=0)
+        return rows, _join([state, *done[::-1]])
+
+    def _gathered(self, finals: list[State], single: bool, order: np.ndarray | None) -> Any:
+        """h_n (and c_n): the final states stacked, their batch permuted by `order`."""
 
         def gathered(states: Sequence[Tensor]) -> Tensor:
             last = F.stack(list(states), dim=0)
+            if order is not None:
+                last = last[:, order]
             return last.squeeze(1) if single else last
 
         if self._kind == "LSTM":
-            return output, (gathered([s[0] for s in finals]), gathered([s[1] for s in finals]))
-        return output, gathered(finals)
+            return gathered([s[0] for s in finals]), gathered([s[1] for s in finals])
+        return gathered(finals)
 
     def extra_repr(self) -> str:
         """Return the settings that differ from the defaults."""

@@ -110,16 +110,16 @@ def _index_array(op: str, indices: Any, shape: tuple[int, ...]) -> np.ndarray:
     return idx
 
 
-def _unpool(op: str, x: Tensor, idx: np.ndarray, out: tuple[int, int]) -> Tensor:
-    """(N, C, H, W) x written at `idx` (of x's shape) into (N, C, *out) zeros."""
+def _unpool(op: str, x: Tensor, idx: np.ndarray, out: tuple[int, ...]) -> Tensor:
+    """(N, C, *S) x written at `idx` (of x's shape) into (N, C, *out) zeros."""
     if 0 in x.shape[1:]:
         raise ValueError(f"{op}: the input needs non-empty non-batch dims, got {x.shape}")
     n, c = x.shape[:2]
-    size, area = out[0] * out[1], x.shape[2] * x.shape[3]
+    size, area = math.prod(out), math.prod(x.shape[2:])
     flat = idx.reshape(n, c, area)
     if flat.size and (flat.min() < 0 or flat.max() >= size):
         bad = flat[(flat < 0) | (flat >= size)][0]
-        shown = f"length {out[0]}" if op == "max_unpool1d" else f"size {out[0]}x{out[1]}"
+        shown = f"length {out[0]}" if op == "max_unpool1d" else "size " + "x".join(map(str, out))
         raise IndexError(
             f"{op}: index {bad} is out of range for an output of {shown} (indices must lie in "
             f"[0, {size - 1}])"
