@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ..tensor import Tensor
 from ..tracing import traced_call
 from ..written import mark
+from .common import check_flags
 from .flat import FlatGroup
 from .optimizer import Optimizer
-from .param_group import _GroupValue, _number
+from .param_group import _flag, _GroupValue, _number
 
 __all__ = ["Adam", "AdamW"]
 
@@ -42,13 +43,14 @@ class BetasMixin:
 
 
 class Adam(BetasMixin, Optimizer):
-    r"""Adam with bias correction (Kingma & Ba; PyTorch's form, without amsgrad).
+    r"""Adam with bias correction (Kingma & Ba; PyTorch's form, with its amsgrad option).
 
-    For each parameter p with gradient g, at its step t = 1, 2, ...::
+    For each parameter p with gradient g (−g with `maximize`), at its step t = 1, 2, ...::
 
         g ← g + weight_decay·p
         m ← β1·m + (1 − β1)·g
         v ← β2·v + (1 − β2)·g²
+        v_max ← max(v_max, v)                               (amsgrad; v̂ then uses v_max)
         m̂ ← m / (1 − β1^t),  v̂ ← v / (1 − β2^t)
         p ← p − lr·m̂ / (√v̂ + eps)
 
@@ -60,27 +62,67 @@ class Adam(BetasMixin, Optimizer):
     eps), with lerp for m), which agrees to a few units in the last place.
     Weight decay is the coupled L2 form (added to the gradient); `AdamW` decouples it.
 
+    The state of a parameter holds `step`, `exp_avg` (m), `exp_avg_sq` (v) and, with amsgrad,
+    `max_exp_avg_sq` (v_max, from zero), as in PyTorch. The flat state dict writes `amsgrad`,
+    `maximize` and `decoupled_weight_decay` only where they are not the class's default (a
+    state dict without them loads those defaults).
+
     Args:
         params: the tensors to optimize, or parameter groups (dicts, see `Optimizer`).
         lr: the learning rate > 0.
         betas: (β1, β2), each in [0, 1).
         eps: added to the denominator, > 0.
         weight_decay: the L2 penalty factor, >= 0.
+        amsgrad: divide by the root of the largest v so far (Reddi et al.).
+        foreach: PyTorch's choice of implementation (None, True or False): one here.
+        maximize: climb the objective instead of descending it.
+        capturable: must be False (no CUDA graphs here).
+        differentiable: must be False (the step is outside autograd).
+        fused: None or False (there is no fused kernel here).
+        decoupled_weight_decay: decay the parameters as `AdamW` does instead of adding the
+            L2 term to the gradient.
 
     Raises:
         ValueError: an invalid hyper-parameter (named with its value), or as `Optimizer`.
         TypeError: betas is not a pair.
     """
 
-    group_keys = ("lr", "betas", "eps", "weight_decay")
-    hyperparameters = ("lr", "beta1", "beta2", "eps", "weight_decay")
+    group_keys = (
+        "lr",
+        "betas",
+        "eps",
+        "weight_decay",
+        "amsgrad",
+        "maximize",
+        "decoupled_weight_decay",
+    )
+    hyperparameters = (
+        "lr",
+        "beta1",
+        "beta2",
+        "eps",
+        "weight_decay",
+        "amsgrad",
+        "maximize",
+        "decoupled_weight_decay",
+    )
     state_arrays = ("exp_avg", "exp_avg_sq")
+    optional_arrays = ("max_exp_avg_sq",)
     state_counters = ("step",)
+    legacy_defaults: ClassVar[Mapping[str, Any]] = {
+        "amsgrad": False,
+        "maximize": False,
+        "decoupled_weight_decay": False,
+    }
+    quiet_flags = ("amsgrad", "maximize", "decoupled_weight_decay")
 
     lr = _GroupValue[float]("lr")
     betas = _GroupValue[tuple[float, float]]("betas")
     eps = _GroupValue[float]("eps")
     weight_decay = _GroupValue[float]("weight_decay")
+    amsgrad = _GroupValue[bool]("amsgrad")
+    maximize = _GroupValue[bool]("maximize")
+    decoupled_weight_decay = _GroupValue[bool]("decoupled_weight_decay")
 
     def __init__(
         self,
@@ -89,12 +131,32 @@ class Adam(BetasMixin, Optimizer):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+        decoupled_weight_decay: bool = False,
     ) -> None:
-        defaults = self._validate(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+        name = type(self).__name__
+        check_flags(name, foreach, capturable, differentiable)
+        if fused is not None and fused is not False:
+            raise ValueError(
+                f"{name}: fused={fused!r} is not supported: there is no fused kernel here; "
+                "leave it None"
+            )
+        defaults = self._validate(
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=decoupled_weight_decay,
+        )
         super().__init__(params, defaults)
-
-    # AdamW's decoupled weight decay instead of the L2 term added to the gradient.
-    decoupled = False
 
     @classmethod
     def _validate(cls, **hyper: Any) -> dict[str, Any]:
@@ -113,18 +175,32 @@ class Adam(BetasMixin, Optimizer):
             checked.append(b)
         eps = _number(name, "eps", hyper["eps"], gt=0)
         wd = _number(name, "weight_decay", hyper["weight_decay"], ge=0)
-        return {"lr": lr, "betas": (checked[0], checked[1]), "eps": eps, "weight_decay": wd}
+        return {
+            "lr": lr,
+            "betas": (checked[0], checked[1]),
+            "eps": eps,
+            "weight_decay": wd,
+            "amsgrad": _flag(name, "amsgrad", hyper["amsgrad"]),
+            "maximize": _flag(name, "maximize", hyper["maximize"]),
+            "decoupled_weight_decay": _flag(
+                name, "decoupled_weight_decay", hyper["decoupled_weight_decay"]
+            ),
+        }
 
     @classmethod
     def _flat(cls, hyper: Mapping[str, Any]) -> dict[str, Any]:
         b1, b2 = hyper["betas"]
-        return {
+        out = {
             "lr": hyper["lr"],
             "beta1": b1,
             "beta2": b2,
             "eps": hyper["eps"],
             "weight_decay": hyper["weight_decay"],
         }
+        for flag in cls.quiet_flags:  # written only where not the default (`quiet_flags`)
+            if hyper[flag] != cls.legacy_defaults[flag]:
+                out[flag] = hyper[flag]
+        return out
 
     @classmethod
     def _unflat(cls, flat: Mapping[str, Any]) -> dict[str, Any]:
@@ -133,17 +209,22 @@ class Adam(BetasMixin, Optimizer):
             "betas": (flat["beta1"], flat["beta2"]),
             "eps": flat["eps"],
             "weight_decay": flat["weight_decay"],
+            "amsgrad": flat["amsgrad"],
+            "maximize": flat["maximize"],
+            "decoupled_weight_decay": flat["decoupled_weight_decay"],
         }
 
     @traced_call
     def step(self) -> None:
         """Apply one Adam update to every parameter whose `.grad` is not None."""
+        self._stepped = True  # read by the schedulers (their step-order warning)
         start = 0
         for k, group in enumerate(self.param_groups):
             params = group["params"]
             # The coupled weight decay reads the parameters: that form takes the loop.
             flat = None
-            if group["weight_decay"] == 0 or self.decoupled:
+            plain = not (group["amsgrad"] or group["maximize"])
+            if plain and (group["weight_decay"] == 0 or group["decoupled_weight_decay"]):
                 flat = self._flat_group(k, params, start)
             if flat is not None:
                 self._step_flat(flat, group)
@@ -170,11 +251,14 @@ class Adam(BetasMixin, Optimizer):
         state = self.state
         params = group["params"]
         lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        amsgrad, maximize = group["amsgrad"], group["maximize"]
         for i, p in enumerate(params, start):
             if p.grad is None:
                 continue
             data = p.data
             g = p.grad.data
+            if maximize:
+                g = np.negative(g, out=self._work(i, p, 2))
             work = self._work(i, p)
             st = state.get(i)
             if st is None:
@@ -187,7 +271,7 @@ class Adam(BetasMixin, Optimizer):
             st["step"] += 1
             t = st["step"]
             m, v = st["exp_avg"], st["exp_avg_sq"]
-            if wd != 0 and self.decoupled:  # AdamW: p ← p·(1 − lr·wd), as PyTorch's
+            if wd != 0 and group["decoupled_weight_decay"]:  # AdamW's p ← p·(1 − lr·wd)
                 np.multiply(data, 1.0 - lr * wd, out=data)
             elif wd != 0:
                 geff = self._work(i, p, 1)
@@ -195,6 +279,12 @@ class Adam(BetasMixin, Optimizer):
                 np.add(g, geff, out=geff)
                 g = geff
             _moments(g, m, v, b1, b2, work)
+            if amsgrad:  # PyTorch's KeyError when amsgrad is switched on later: zeros here
+                vmax = st.get("max_exp_avg_sq")
+                if vmax is None:
+                    vmax = st["max_exp_avg_sq"] = np.zeros_like(data)
+                np.maximum(vmax, v, out=vmax)
+                v = vmax
             num = self._work(i, p, 1)
             _update(m, v, t, lr, b1, b2, eps, work, num)
             np.subtract(data, num, out=data)
@@ -239,9 +329,19 @@ class AdamW(Adam):
         betas: (β1, β2), each in [0, 1).
         eps: added to the denominator, > 0.
         weight_decay: the decay factor, >= 0.
+        amsgrad: divide by the root of the largest v so far.
+        maximize: climb the objective instead of descending it.
+        foreach: PyTorch's choice of implementation (None, True or False): one here.
+        capturable: must be False (no CUDA graphs here).
+        differentiable: must be False (the step is outside autograd).
+        fused: None or False (there is no fused kernel here).
     """
 
-    decoupled = True
+    legacy_defaults: ClassVar[Mapping[str, Any]] = {
+        "amsgrad": False,
+        "maximize": False,
+        "decoupled_weight_decay": True,
+    }
 
     def __init__(
         self,
@@ -250,5 +350,25 @@ class AdamW(Adam):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+        super().__init__(
+            params,
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            foreach=foreach,
+            maximize=maximize,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+            decoupled_weight_decay=True,
+        )

@@ -134,17 +134,27 @@ class SequentialLR(LRScheduler):
         schedulers: the schedulers, in order (not SequentialLR, ChainedScheduler or
             ReduceLROnPlateau).
         milestones: the epochs (ints >= 0, non-decreasing), one fewer than the schedulers.
+        last_epoch: must be -1 (resuming a SequentialLR is refused: load its state_dict).
 
     Raises:
         ValueError, TypeError: as described, named with the values.
     """
 
     def __init__(
-        self, optimizer: Optimizer, schedulers: Sequence[LRScheduler], milestones: Sequence[int]
+        self,
+        optimizer: Optimizer,
+        schedulers: Sequence[LRScheduler],
+        milestones: Sequence[int],
+        last_epoch: int = -1,
     ) -> None:
         name = "SequentialLR"
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{name}: expected an Optimizer, got {type(optimizer).__name__}")
+        if _count(name, "last_epoch", last_epoch, -1) != -1:
+            raise ValueError(
+                f"{name}: last_epoch={last_epoch} is not supported (PyTorch's resume undoes and "
+                "replays its schedulers' steps); make it with -1 and load its state_dict"
+            )
         members = _members(name, schedulers, optimizer)
         for k, s in enumerate(members):
             if isinstance(s, (SequentialLR, ChainedScheduler)):
@@ -163,7 +173,12 @@ class SequentialLR(LRScheduler):
         for s in members:
             s.last_epoch -= 1
         first = members[bisect_right(self._milestones, 0)]
-        first.step()
+        first._step_count = 0  # its first step again (PyTorch's `_initial_step`): no warning
+        first._initial = True
+        try:
+            first.step()
+        finally:
+            first._initial = False
         self._last_lr = first.get_last_lr()
 
     @staticmethod

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .lr_scheduler import LRScheduler
+from .lr_scheduler import LRScheduler, _resume_check
 from .optimizer import Optimizer
 from .param_group import _count, _flag, _number
 
@@ -113,6 +113,8 @@ class CyclicLR(_Cycling):
         cycle_momentum: cycle the momentum too.
         base_momentum: the lower momentum, one for all groups or one per group.
         max_momentum: the upper momentum, one for all groups or one per group.
+        last_epoch: the batch to resume after, or -1 to start; when resuming, the groups'
+            lrs and momentums are left as they are (PyTorch's rule).
 
     Raises:
         ValueError, TypeError: a setting out of range or of the wrong type, named with its value.
@@ -141,9 +143,11 @@ class CyclicLR(_Cycling):
         cycle_momentum: bool = True,
         base_momentum: float | Sequence[float] = 0.8,
         max_momentum: float | Sequence[float] = 0.9,
+        last_epoch: int = -1,
     ) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"CyclicLR: expected an Optimizer, got {type(optimizer).__name__}")
+        resume = _resume_check("CyclicLR", optimizer, last_epoch) >= 0
         n = len(optimizer.param_groups)
         base_lrs = _per_group("CyclicLR", "base_lr", base_lr, n)
         self.max_lrs: list[float] = _per_group("CyclicLR", "max_lr", max_lr, n)
@@ -172,11 +176,12 @@ class CyclicLR(_Cycling):
         self.total_size: float = up + down
         self.step_ratio: float = up / self.total_size
         self.optimizer = optimizer
-        for group, lr in zip(optimizer.param_groups, base_lrs, strict=True):
-            optimizer._set_lr(group, lr)
-        if self.cycle_momentum:
-            self._set_momentums(self.max_momentums)
-        super().__init__(optimizer)
+        if not resume:
+            for group, lr in zip(optimizer.param_groups, base_lrs, strict=True):
+                optimizer._set_lr(group, lr)
+            if self.cycle_momentum:
+                self._set_momentums(self.max_momentums)
+        super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
 
     def _check_settings(self, **settings: Any) -> dict[str, Any]:
@@ -247,6 +252,10 @@ class OneCycleLR(_Cycling):
         div_factor: initial = max_lr/div_factor, > 0.
         final_div_factor: min = initial/final_div_factor, > 0.
         three_phase: the three-phase form (up, back down to initial, then to min).
+        last_epoch: the batch to resume after, or -1 to start. When resuming, each group's
+            `initial_lr` must be this schedule's max_lr/div_factor (PyTorch reads the values
+            the first OneCycleLR stored in the groups; a schedule of other values is refused),
+            and the momentums are left as they are.
 
     Raises:
         ValueError, TypeError: a setting out of range or of the wrong type, named with its
@@ -270,10 +279,12 @@ class OneCycleLR(_Cycling):
         div_factor: float = 25.0,
         final_div_factor: float = 1e4,
         three_phase: bool = False,
+        last_epoch: int = -1,
     ) -> None:
         name = "OneCycleLR"
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{name}: expected an Optimizer, got {type(optimizer).__name__}")
+        resume = _resume_check(name, optimizer, last_epoch) >= 0
         if total_steps is not None:
             self.total_steps = _count(name, "total_steps", total_steps, 1)
         elif epochs is not None and steps_per_epoch is not None:
@@ -313,11 +324,20 @@ class OneCycleLR(_Cycling):
             ]
         )
         self.optimizer = optimizer
-        for group, lr in zip(optimizer.param_groups, initial, strict=True):
-            group.initial_lr = lr
-        if self.cycle_momentum:
-            self._set_momentums(self.max_momentums)
-        super().__init__(optimizer)
+        if resume:
+            had = [g.initial_lr for g in optimizer.param_groups]
+            if had != initial:
+                raise ValueError(
+                    f"{name}: last_epoch={last_epoch} resumes a schedule whose initial lrs were "
+                    f"{had}, but max_lr/div_factor gives {initial}; give the first schedule's "
+                    "settings"
+                )
+        else:
+            for group, lr in zip(optimizer.param_groups, initial, strict=True):
+                group.initial_lr = lr
+            if self.cycle_momentum:
+                self._set_momentums(self.max_momentums)
+        super().__init__(optimizer, last_epoch)
 
     def _check_settings(self, **settings: Any) -> dict[str, Any]:
         out = self._lists(settings, ("max_lrs", "min_lrs", "base_momentums", "max_momentums"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -46,28 +47,44 @@ class LRScheduler:
     steps, so that epoch e trains with the lr of epoch e. A subclass computes the lrs of
     `last_epoch` in `_lrs` and names its numeric settings in `settings` (saved by `state_dict`).
 
+    `last_epoch` >= 0 resumes a schedule, as in PyTorch: every group must then have its base
+    lr already (`initial_lr`, set by an earlier scheduler made with the default -1), and the
+    constructor's step moves to `last_epoch + 1`; the schedules that compute each lr from the
+    current one (ExponentialLR, CosineAnnealingLR, MultiplicativeLR, LinearLR, PolynomialLR)
+    keep the groups' lrs at that step, as PyTorch's do (`_initial` is True during it).
+    A `step()` made before the optimizer has taken any step warns, as PyTorch's does (the
+    first epoch's lr would be skipped).
+
     Args:
         optimizer: the optimizer whose groups' lr this schedule sets.
+        last_epoch: the epoch the schedule resumes after, or -1 to start it.
 
     Raises:
-        TypeError: `optimizer` is not an `Optimizer`.
+        TypeError: `optimizer` is not an `Optimizer`, or `last_epoch` is not an int.
+        ValueError: `last_epoch` < -1, or >= 0 for groups without an `initial_lr`.
     """
 
     settings: ClassVar[tuple[str, ...]] = ()
+    _initial: bool = False
 
-    def __init__(self, optimizer: Optimizer) -> None:
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
+        name = type(self).__name__
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(
-                f"{type(self).__name__}: expected an Optimizer, got {type(optimizer).__name__}"
-            )
+            raise TypeError(f"{name}: expected an Optimizer, got {type(optimizer).__name__}")
+        last_epoch = _resume_check(name, optimizer, last_epoch)
         self.optimizer = optimizer
         for g in optimizer.param_groups:  # the first scheduler records each group's lr
             if g.initial_lr is None:
                 g.initial_lr = dict.__getitem__(g, "lr")
         self.base_lrs: list[float] = [float(g.initial_lr or 0.0) for g in optimizer.param_groups]
-        self.last_epoch = -1
+        self.last_epoch = last_epoch
         self._last_lr: list[float] = []
-        self.step()
+        self._step_count = 0
+        self._initial = True  # the constructor's step: a resumed recurrence keeps the lrs
+        try:
+            self.step()
+        finally:
+            self._initial = False
 
     def _lrs(self) -> list[float]:
         """The lr of every group for epoch `last_epoch`."""
@@ -89,6 +106,14 @@ class LRScheduler:
             raise ValueError(
                 f"{name}: the optimizer has {len(groups)} parameter groups, but the scheduler "
                 f"was made for {len(self.base_lrs)}; make a new scheduler after add_param_group"
+            )
+        self._step_count = getattr(self, "_step_count", 0) + 1
+        if self._step_count == 2 and not self.optimizer._stepped:
+            warnings.warn(
+                f"{name}.step() was called before the optimizer's step(): the schedule's first "
+                "lr is skipped; call optimizer.step() first, then the scheduler's step()",
+                UserWarning,
+                stacklevel=3,
             )
         self.last_epoch += 1
         try:
@@ -172,6 +197,20 @@ class LRScheduler:
         return f"{type(self).__name__}({shown}{sep}last_epoch={self.last_epoch})"
 
 
+def _resume_check(name: str, optimizer: Optimizer, last_epoch: Any) -> int:
+    """`last_epoch` checked: -1 starts a schedule; >= 0 needs every group's `initial_lr`."""
+    last_epoch = _count(name, "last_epoch", last_epoch, -1)
+    if last_epoch >= 0:
+        missing = [g for g, group in enumerate(optimizer.param_groups) if group.initial_lr is None]
+        if missing:
+            raise ValueError(
+                f"{name}: last_epoch={last_epoch} resumes a schedule, but param groups {missing} "
+                "have no initial_lr (the base lr that a first scheduler, made with "
+                "last_epoch=-1, records)"
+            )
+    return last_epoch
+
+
 class StepLR(LRScheduler):
     """Multiply each group's lr by `gamma` every `step_size` epochs (PyTorch's StepLR).
 
@@ -181,17 +220,20 @@ class StepLR(LRScheduler):
 
     Args:
         optimizer: the optimizer.
+        last_epoch: the epoch to resume after (see `LRScheduler`), or -1 to start.
         step_size: epochs between two decays, >= 1.
         gamma: the factor, > 0.
     """
 
     settings = ("step_size", "gamma")
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+    def __init__(
+        self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
+    ) -> None:
         checked = self._check_settings(step_size=step_size, gamma=gamma)
         self.step_size: int = checked["step_size"]
         self.gamma: float = checked["gamma"]
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def _check_settings(self, **settings: Any) -> dict[str, Any]:
         return {
@@ -215,17 +257,24 @@ class MultiStepLR(LRScheduler):
 
     Args:
         optimizer: the optimizer.
+        last_epoch: the epoch to resume after (see `LRScheduler`), or -1 to start.
         milestones: epochs (ints >= 0, in any order, repeats counted) at which the lr decays.
         gamma: the factor, > 0.
     """
 
     settings = ("milestones", "gamma")
 
-    def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1) -> None:
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        milestones: Sequence[int],
+        gamma: float = 0.1,
+        last_epoch: int = -1,
+    ) -> None:
         checked = self._check_settings(milestones=milestones, gamma=gamma)
         self.milestones: np.ndarray = checked["milestones"]
         self.gamma: float = checked["gamma"]
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def _check_settings(self, **settings: Any) -> dict[str, Any]:
         raw = settings["milestones"]
@@ -254,17 +303,24 @@ class CosineAnnealingLR(LRScheduler):
 
     Args:
         optimizer: the optimizer.
+        last_epoch: the epoch to resume after (see `LRScheduler`), or -1 to start.
         T_max: epochs from the base lr to `eta_min`, >= 1.
         eta_min: the lowest lr, >= 0.
     """
 
     settings = ("T_max", "eta_min")
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803 - PyTorch's name
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        T_max: int,  # noqa: N803 - PyTorch's name
+        eta_min: float = 0.0,
+        last_epoch: int = -1,
+    ) -> None:
         checked = self._check_settings(T_max=T_max, eta_min=eta_min)
         self.T_max: int = checked["T_max"]
         self.eta_min: float = checked["eta_min"]
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def _check_settings(self, **settings: Any) -> dict[str, Any]:
         return {
@@ -275,7 +331,7 @@ class CosineAnnealingLR(LRScheduler):
     def _lrs(self) -> list[float]:
         groups = self.optimizer.param_groups
         e, t, low = self.last_epoch, self.T_max, self.eta_min
-        if e == 0:
+        if e == 0 or self._initial:
             return [g["lr"] for g in groups]
         if (e - 1 - t) % (2 * t) == 0:  # the bottom: the recurrence below would divide by 0
             rise = 1 - math.cos(math.pi / t)  # PyTorch's order: lr + (base − η)·rise / 2
@@ -292,21 +348,22 @@ class ExponentialLR(LRScheduler):
 
     Args:
         optimizer: the optimizer.
+        last_epoch: the epoch to resume after (see `LRScheduler`), or -1 to start.
         gamma: the factor, > 0.
     """
 
     settings = ("gamma",)
 
-    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
         self.gamma: float = self._check_settings(gamma=gamma)["gamma"]
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def _check_settings(self, **settings: Any) -> dict[str, Any]:
         return {"gamma": _number("ExponentialLR", "gamma", settings["gamma"], gt=0)}
 
     def _lrs(self) -> list[float]:
         groups = self.optimizer.param_groups
-        if self.last_epoch == 0:
+        if self.last_epoch == 0 or self._initial:
             return [g["lr"] for g in groups]
         return [g["lr"] * self.gamma for g in groups]
 
@@ -338,6 +395,7 @@ class LambdaLR(LRScheduler):
 
     Args:
         optimizer: the optimizer.
+        last_epoch: the epoch to resume after (see `LRScheduler`), or -1 to start.
         lr_lambda: λ, a function of the epoch (an int >= 0) giving a factor, or a list of one
             such function per parameter group.
 
@@ -350,9 +408,10 @@ class LambdaLR(LRScheduler):
         self,
         optimizer: Optimizer,
         lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
+        last_epoch: int = -1,
     ) -> None:
         self.lr_lambdas = lambdas_per_group("LambdaLR", optimizer, lr_lambda)
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def _lrs(self) -> list[float]:
         return [
@@ -378,15 +437,18 @@ class InverseTimeLR(LRScheduler):
             scheduler for the optimizer was made, normally its current lr).
         decay_rate: k >= 0.
         time_interval: T, epochs between two decays, >= 1.
+        last_epoch: the epoch to resume after (see `LRScheduler`), or -1 to start.
     """
 
     settings = ("decay_rate", "time_interval")
 
-    def __init__(self, optimizer: Optimizer, decay_rate: float, time_interval: int = 1) -> None:
+    def __init__(
+        self, optimizer: Optimizer, decay_rate: float, time_interval: int = 1, last_epoch: int = -1
+    ) -> None:
         checked = self._check_settings(decay_rate=decay_rate, time_interval=time_interval)
         self.decay_rate: float = checked["decay_rate"]
         self.time_interval: int = checked["time_interval"]
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def _check_settings(self, **settings: Any) -> dict[str, Any]:
         return {

@@ -56,9 +56,16 @@ class Optimizer:
     group_keys: ClassVar[tuple[str, ...]] = ()
     hyperparameters: ClassVar[tuple[str, ...]] = ()
     state_arrays: ClassVar[tuple[str, ...]] = ()
+    # Per-parameter arrays that only some settings keep (Adam's max_exp_avg_sq with amsgrad).
+    optional_arrays: ClassVar[tuple[str, ...]] = ()
     state_counters: ClassVar[tuple[str, ...]] = ()
     # Flat hyper-parameters that older state dicts lack, and the value they then had.
     legacy_defaults: ClassVar[Mapping[str, Any]] = {}
+    # Flags (also in `legacy_defaults`) that the flat state dict and the repr show only where
+    # they differ from that value (`maximize`, `amsgrad`), so files and reprs without them stay.
+    quiet_flags: ClassVar[tuple[str, ...]] = ()
+    # Set by the first `step` (a class default until then): a scheduler stepped before it warns.
+    _stepped: bool = False
 
     def __init__(
         self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]], defaults: Mapping[str, Any]
@@ -240,7 +247,8 @@ class Optimizer:
     @classmethod
     def _flat(cls, hyper: Mapping[str, Any]) -> dict[str, Any]:
         """A group's hyper-parameters as the state dict stores them (`hyperparameters`)."""
-        return {k: hyper[k] for k in cls.group_keys}
+        quiet, usual = cls.quiet_flags, cls.legacy_defaults
+        return {k: hyper[k] for k in cls.group_keys if k not in quiet or hyper[k] != usual[k]}
 
     @classmethod
     def _unflat(cls, flat: Mapping[str, Any]) -> dict[str, Any]:
@@ -328,6 +336,7 @@ class Optimizer:
         unexpected: list[str] = []
         per_param: dict[int, dict[str, Any]] = {}
         names = self.state_arrays + self.state_counters
+        known = names + self.optional_arrays
         for key, value in state_dict.items():
             parts = str(key).split(".")
             if not grouped and key in self.hyperparameters:
@@ -345,7 +354,7 @@ class Optimizer:
                 and parts[0] == "state"
                 and parts[1].isdigit()
                 and int(parts[1]) < len(self.params)
-                and parts[2] in names
+                and parts[2] in known
             ):
                 per_param.setdefault(int(parts[1]), {})[parts[2]] = value
             else:
@@ -398,7 +407,7 @@ class Optimizer:
                 continue
             p = self.params[i].data
             st: dict[str, Any] = {}
-            for k in self.state_arrays:
+            for k in (*self.state_arrays, *(a for a in self.optional_arrays if a in entries)):
                 v = entries[k]
                 arr = np.asarray(v.data if isinstance(v, Tensor) else v)
                 if arr.shape != p.shape or arr.dtype != p.dtype:
@@ -426,7 +435,9 @@ class Optimizer:
 
     def __repr__(self) -> str:
         def hp(group: Mapping[str, Any]) -> str:
-            return ", ".join(f"{k}={group[k]!r}" for k in self.group_keys)
+            quiet, usual = self.quiet_flags, self.legacy_defaults
+            shown = [k for k in self.group_keys if k not in quiet or group[k] != usual[k]]
+            return ", ".join(f"{k}={group[k]!r}" for k in shown)
 
         n = len(self.params)
         if len(self.param_groups) == 1:

@@ -32,6 +32,7 @@ class LinearLR(LRScheduler):
 
     Args:
         optimizer: the optimizer.
+        last_epoch: the epoch to resume after (see `LRScheduler`), or -1 to start.
         start_factor: s, in (0, 1].
         end_factor: f, in [0, 1].
         total_iters: T, the epochs the change takes, >= 0.
@@ -45,6 +46,7 @@ class LinearLR(LRScheduler):
         start_factor: float = 1.0 / 3,
         end_factor: float = 1.0,
         total_iters: int = 5,
+        last_epoch: int = -1,
     ) -> None:
         checked = self._check_settings(
             start_factor=start_factor, end_factor=end_factor, total_iters=total_iters
@@ -52,7 +54,7 @@ class LinearLR(LRScheduler):
         self.start_factor: float = checked["start_factor"]
         self.end_factor: float = checked["end_factor"]
         self.total_iters: int = checked["total_iters"]
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def _check_settings(self, **settings: Any) -> dict[str, Any]:
         start = _number("LinearLR", "start_factor", settings["start_factor"], gt=0)
@@ -69,7 +71,7 @@ class LinearLR(LRScheduler):
         e, s, f, t = self.last_epoch, self.start_factor, self.end_factor, self.total_iters
         if e == 0:
             return [g["lr"] * s for g in groups]
-        if e > t:
+        if e > t or self._initial:
             return [g["lr"] for g in groups]
         factor = 1.0 + (f - s) / (t * s + (e - 1) * (f - s))
         # Where the factor reaches 0 its rounding may leave it a few ulps below (PyTorch then
@@ -93,17 +95,24 @@ class ConstantLR(LRScheduler):
 
     Args:
         optimizer: the optimizer.
+        last_epoch: the epoch to resume after (see `LRScheduler`), or -1 to start.
         factor: in [0, 1]; 0 only with total_iters 0 (the lr could not be restored from 0).
         total_iters: the epochs at the reduced lr, >= 0.
     """
 
     settings = ("factor", "total_iters")
 
-    def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5) -> None:
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        factor: float = 1.0 / 3,
+        total_iters: int = 5,
+        last_epoch: int = -1,
+    ) -> None:
         checked = self._check_settings(factor=factor, total_iters=total_iters)
         self.factor: float = checked["factor"]
         self.total_iters: int = checked["total_iters"]
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def _check_settings(self, **settings: Any) -> dict[str, Any]:
         factor = _number("ConstantLR", "factor", settings["factor"], ge=0)
@@ -140,6 +149,7 @@ class MultiplicativeLR(LRScheduler):
 
     Args:
         optimizer: the optimizer.
+        last_epoch: the epoch to resume after (see `LRScheduler`), or -1 to start.
         lr_lambda: λ, a function of the epoch (an int >= 1) giving a factor, or a list of one
             such function per parameter group.
 
@@ -152,9 +162,10 @@ class MultiplicativeLR(LRScheduler):
         self,
         optimizer: Optimizer,
         lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
+        last_epoch: int = -1,
     ) -> None:
         self.lr_lambdas = lambdas_per_group("MultiplicativeLR", optimizer, lr_lambda)
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def _factors(self) -> list[float]:
         e = self.last_epoch
@@ -162,7 +173,7 @@ class MultiplicativeLR(LRScheduler):
 
     def _lrs(self) -> list[float]:
         groups = self.optimizer.param_groups
-        if self.last_epoch == 0:
+        if self.last_epoch == 0 or self._initial:
             return [g["lr"] for g in groups]
         return [g["lr"] * k for g, k in zip(groups, self._factors(), strict=True)]
 
@@ -181,17 +192,20 @@ class PolynomialLR(LRScheduler):
 
     Args:
         optimizer: the optimizer.
+        last_epoch: the epoch to resume after (see `LRScheduler`), or -1 to start.
         total_iters: T, the epochs of the decay, >= 0.
         power: the power of the polynomial, >= 0.
     """
 
     settings = ("total_iters", "power")
 
-    def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0) -> None:
+    def __init__(
+        self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1
+    ) -> None:
         checked = self._check_settings(total_iters=total_iters, power=power)
         self.total_iters: int = checked["total_iters"]
         self.power: float = checked["power"]
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def _check_settings(self, **settings: Any) -> dict[str, Any]:
         return {
@@ -202,7 +216,7 @@ class PolynomialLR(LRScheduler):
     def _lrs(self) -> list[float]:
         groups = self.optimizer.param_groups
         e, t = self.last_epoch, self.total_iters
-        if e == 0 or e > t:
+        if e == 0 or e > t or self._initial:
             return [g["lr"] for g in groups]
         decay_factor = ((1.0 - e / t) / (1.0 - (e - 1) / t)) ** self.power
         return [g["lr"] * decay_factor for g in groups]
@@ -229,6 +243,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
     Args:
         optimizer: the optimizer.
+        last_epoch: the epoch to resume after (see `LRScheduler`), or -1 to start.
         T_0: the epochs until the first restart, >= 1.
         T_mult: the factor of the period after each restart, an int >= 1.
         eta_min: the lowest lr, >= 0.
@@ -242,14 +257,16 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         T_0: int,  # noqa: N803 - PyTorch's name
         T_mult: int = 1,  # noqa: N803
         eta_min: float = 0.0,
+        last_epoch: int = -1,
     ) -> None:
         checked = self._check_settings(T_0=T_0, T_mult=T_mult, eta_min=eta_min, T_i=T_0, T_cur=0)
         self.T_0: int = checked["T_0"]
         self.T_mult: int = checked["T_mult"]
         self.eta_min: float = checked["eta_min"]
         self.T_i: int = self.T_0
-        self.T_cur: float = -1
-        super().__init__(optimizer)
+        # PyTorch's T_cur = last_epoch: the constructor's step then moves one epoch on (-1: to 0).
+        self.T_cur: float = _count("CosineAnnealingWarmRestarts", "last_epoch", last_epoch, -1)
+        super().__init__(optimizer, last_epoch)
 
     def _check_settings(self, **settings: Any) -> dict[str, Any]:
         name = "CosineAnnealingWarmRestarts"

@@ -10,6 +10,7 @@ import numpy as np
 from ..tensor import Tensor
 from ..tracing import ClearGrad, PlainUpdate, traced_call
 from ..written import mark
+from .common import check_flags
 from .flat import FlatGroup
 from .optimizer import Optimizer
 from .param_group import _flag, _GroupValue, _number
@@ -44,6 +45,14 @@ class SGD(Optimizer):
         nesterov: use Nesterov momentum (needs momentum > 0 and dampening 0).
         zero_init_buffer: start the momentum buffer at 0, so that the first step is
             buf = (1 − τ)·g (the course's v = 0); False is PyTorch's buf = g.
+        maximize: must be False: PyTorch's option to climb the objective is not kept in
+            SGD's groups here (negate the loss instead).
+        foreach: PyTorch's choice of implementation (None, True or False): one here.
+        differentiable: must be False (the step is outside autograd).
+        fused: None or False (there is no fused kernel here).
+
+    Unlike PyTorch (whose default lr is 1e-3), the lr must be given, to the constructor or
+    to every group.
 
     Raises:
         ValueError: an invalid hyper-parameter (named with its value), or as `Optimizer`.
@@ -79,7 +88,22 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
         nesterov: bool = False,
         zero_init_buffer: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
+        check_flags("SGD", foreach, False, differentiable)
+        if maximize is not False:
+            raise ValueError(
+                f"SGD: maximize={maximize!r} is not supported; minimize the negated loss instead"
+            )
+        if fused is not None and fused is not False:
+            raise ValueError(
+                f"SGD: fused={fused!r} is not supported: there is no fused kernel here; "
+                "leave it None"
+            )
         defaults = dict(
             lr=1.0 if lr is None else lr,
             momentum=momentum,
@@ -120,6 +144,7 @@ class SGD(Optimizer):
         """Without momentum, the step is p ← p − lr·(g + weight_decay·p) for every parameter."""
         if any(group["momentum"] != 0 for group in self.param_groups):
             return None
+        self._stepped = True  # a compiled step's update: read by the schedulers' warning
         updates: list[PlainUpdate | ClearGrad] = []
         start = 0
         for g, group in enumerate(self.param_groups):
@@ -132,6 +157,7 @@ class SGD(Optimizer):
     @traced_call(inline="_plain_updates")
     def step(self) -> None:
         """Apply one SGD update to every parameter whose `.grad` is not None."""
+        self._stepped = True  # read by the schedulers (their step-order warning)
         state = self.state
         start = 0
         # The settings are read as a plain dict's: a compiled step replays this whole call.
