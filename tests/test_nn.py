@@ -148,7 +148,7 @@ def test_replacing_a_parameter_with_a_tensor_is_refused_and_none_unregisters() -
     assert m.W is None
     assert [n for n, _ in m.named_parameters()] == ["b"]
     m.W = nn.Parameter(np.zeros((2, 3)))
-    assert [n for n, _ in m.named_parameters()] == ["b", "W"]
+    assert [n for n, _ in m.named_parameters()] == ["W", "b"]
     block = Block()
     with pytest.raises(TypeError, match="submodule 'first'"):
         block.first = 3

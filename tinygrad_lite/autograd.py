@@ -27,6 +27,7 @@ __all__ = [
     "enable_grad",
     "is_grad_enabled",
     "set_grad_enabled",
+    "inference_mode",
     "detect_anomaly",
     "is_anomaly_enabled",
     "AnomalyError",
@@ -60,7 +61,13 @@ class _GradModeBlock(contextlib.ContextDecorator):
     from several threads, or recursively, and each exit restores what its own entry saw.
     """
 
-    mode: bool
+    mode: bool | None  # None: leave the mode as it is
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # A bare decorator, `@no_grad` without parentheses, as PyTorch allows.
+        if len(args) == 1 and not kwargs and callable(args[0]) and not isinstance(args[0], bool):
+            return cls()(args[0])
+        return super().__new__(cls)
 
     def __init__(self) -> None:
         self._saved = threading.local()
@@ -71,7 +78,8 @@ class _GradModeBlock(contextlib.ContextDecorator):
     def __enter__(self) -> None:
         stack = self._saved.__dict__.setdefault("stack", [])
         stack.append(_grad_mode.enabled)
-        _grad_mode.enabled = self.mode
+        if self.mode is not None:
+            _grad_mode.enabled = self.mode
 
     def __exit__(self, *exc: object) -> None:
         _grad_mode.enabled = self._saved.stack.pop()
@@ -96,6 +104,21 @@ class enable_grad(_GradModeBlock):
     """Record graphs again inside a `no_grad` block (this thread only)."""
 
     mode = True
+
+
+class inference_mode(_GradModeBlock):
+    """PyTorch's `inference_mode`: `no_grad` when `mode` is True, the mode unchanged when False.
+
+    A context manager or decorator (also bare, `@inference_mode`). The tensors made inside
+    are ordinary tensors (PyTorch's inference tensors refuse later use in autograd).
+
+    Args:
+        mode: True to build no graph inside the block; False to leave the mode as it is.
+    """
+
+    def __init__(self, mode: bool = True) -> None:
+        super().__init__()
+        self.mode = False if mode else None
 
 
 class set_grad_enabled:

@@ -164,6 +164,45 @@ def _refuse_stale(roots: Sequence[Tensor]) -> None:
         written.check_saved(ctx)
 
 
+def needed_nodes(roots: Sequence[Tensor], leaves: set[int], nodes: set[int]) -> set[int]:
+    """The ids of the nodes behind `roots` whose backward leads to a target.
+
+    A target is a leaf whose id is in `leaves` or a node whose id is in `nodes` (the node
+    that made an intermediate input). A released node counts as needed: whether it leads to
+    a target is no longer known, and the walk refuses it. Iterative, so deep graphs work.
+    """
+    status: dict[int, bool] = {}
+    stack: list[tuple[Context, bool]] = [(r._ctx, False) for r in roots if r._ctx is not None]
+    while stack:
+        ctx, expanded = stack.pop()
+        key = id(ctx)
+        inputs = ctx.inputs
+        if expanded:
+            status[key] = (
+                inputs is None
+                or ctx.saved is None
+                or any(
+                    (id(p) in nodes or status.get(id(p), False))
+                    if p.__class__ is Context
+                    else id(p) in leaves
+                    for p in inputs
+                )
+            )
+        elif key not in status:
+            status[key] = False  # until its inputs are known
+            stack.append((ctx, True))
+            if inputs is not None:
+                stack.extend((p, False) for p in inputs if p.__class__ is Context)
+    return {k for k, v in status.items() if v}
+
+
+def _refuse_released_needed(roots: Sequence[Tensor], needed: set[int]) -> None:
+    """Raise, before anything runs, if a node the walk would run was released."""
+    for ctx in _reaching_back(roots, _released_before):
+        if id(ctx) in needed and (ctx.saved is None or ctx.inputs is None):
+            raise RuntimeError(_RELEASED)
+
+
 def walk(
     roots: Sequence[Tensor],
     root_grads: Sequence[Any],
@@ -172,6 +211,7 @@ def walk(
     on_node: NodeHook | None = None,
     capture: dict[int, Tensor] | None = None,
     run_hooks: bool = True,
+    needed: set[int] | None = None,
 ) -> tuple[dict[int, tuple[Tensor, Any, bool]], dict[int, Any]]:
     """Visit every node behind `roots` once, in reverse creation order, and backpropagate.
 
@@ -188,6 +228,9 @@ def walk(
         on_node: called after each node's backward (see `NodeHook`).
         capture: non-leaf tensors (by id of their node) whose gradient to return as well.
         run_hooks: call the tensors' hooks (`register_hook`, `retain_grad`).
+        needed: if given, the ids of the only nodes whose backward runs (see `needed_nodes`);
+            the others are neither run nor released, as PyTorch runs only what leads to the
+            inputs asked for.
 
     Returns:
         ({id(leaf): (leaf, gradient, shared)}, {id(ctx): gradient} for captured nodes), where
@@ -206,11 +249,13 @@ def walk(
     # A search of the graph is needed only where it reaches back past the latest releasing
     # backward or in-place write (a training loop's fresh graph does not).
     oldest = min([r._ctx.oldest for r in roots if r._ctx is not None], default=1 << 62)
-    if last_use:
+    if last_use and oldest < _released_before:
         # A backward that meets a released node part-way would already have released the
         # nodes before it: refuse first, so that a refused backward changes nothing.
-        if oldest < _released_before:
+        if needed is None:
             _refuse_if_released(roots)
+        else:
+            _refuse_released_needed(roots, needed)
     if oldest < written.last:
         _refuse_stale(roots)  # values changed in place since a node saved them
     if last_use:
@@ -221,9 +266,9 @@ def walk(
             seen = leaves.get(id(root))
             leaves[id(root)] = (root, g, True) if seen is None else (root, seen[1] + g, False)
             continue
-        if ctx.saved is None:
-            raise RuntimeError(_RELEASED)
         key = id(ctx)
+        if ctx.saved is None and (needed is None or key in needed):
+            raise RuntimeError(_RELEASED)
         if key in pending:
             pending[key] = pending[key] + g
         else:
@@ -234,12 +279,14 @@ def walk(
         key = id(ctx)
         g = pending.pop(key)
         inputs = ctx.inputs
-        if inputs is None or ctx.saved is None:
-            raise RuntimeError(_RELEASED)
         if hooks_on and getattr(ctx, "hooks", None):
             g = hooks.run(ctx.hooks, g, create_graph, g.shape)
         if capture is not None and key in capture:
             captured[key] = g
+        if needed is not None and key not in needed:
+            continue
+        if inputs is None or ctx.saved is None:
+            raise RuntimeError(_RELEASED)
         if create_graph:
             grads = ctx.fn.backward(_GraphContext(ctx), g)  # type: ignore[arg-type]
         else:
@@ -280,6 +327,12 @@ def walk(
                 leaves[id(p)] = (p, pg, pg is g) if seen is None else (p, seen[1] + pg, False)  # type: ignore[assignment]
                 continue
             pkey = id(p)
+            if (
+                needed is not None
+                and pkey not in needed
+                and (capture is None or pkey not in capture)
+            ):
+                continue
             prev = pending.get(pkey)
             if prev is None:
                 pending[pkey] = pg
@@ -322,6 +375,15 @@ def _commit(leaves: dict[int, tuple[Tensor, Any, bool]], create_graph: bool) -> 
     """
     tracer = tracing.current
     hooks_on = hooks.count > 0
+    if hooks.post_count:
+        if tracer is not None and tracer.active():
+            raise tracing.TraceError(
+                "compile: post-accumulate-grad hooks would run only while tracing; remove "
+                "them or call the step uncompiled"
+            )
+        _write(leaves, create_graph, hooks_on)
+        hooks.run_post_accumulate([leaf for leaf, _, _ in leaves.values()])
+        return
     if tracer is not None and tracer.active() and not create_graph:
         for leaf, g, shared in leaves.values():
             if hooks_on and getattr(leaf, "_hooks", None):  # the hook's ops are traced too
@@ -329,6 +391,11 @@ def _commit(leaves: dict[int, tuple[Tensor, Any, bool]], create_graph: bool) -> 
                 shared = True
             tracer.accumulate(leaf, g, shared)  # replayed in the same order, by the same helper
         return
+    _write(leaves, create_graph, hooks_on)
+
+
+def _write(leaves: dict[int, tuple[Tensor, Any, bool]], create_graph: bool, hooks_on: bool) -> None:
+    """The eager part of `_commit`: the writes, undone all together on an exception."""
     make = autograd._make_tensor
     done: list[tuple[Tensor, Any, Any]] = []  # (leaf, its old grad, its grad's old array)
     try:
@@ -359,8 +426,41 @@ def _commit(leaves: dict[int, tuple[Tensor, Any, bool]], create_graph: bool) -> 
         raise
 
 
+def _as_list(values: Any, name: str, func: str) -> list[Tensor]:
+    """A Tensor or a sequence of Tensors as a list of Tensors (one Tensor: a list of one)."""
+    if hasattr(values, "_ctx"):
+        return [values]
+    if not isinstance(values, (list, tuple)) or not all(hasattr(v, "_ctx") for v in values):
+        raise TypeError(
+            f"{func}: {name} must be a Tensor or a sequence of Tensors, got {values!r:.60}"
+        )
+    return list(values)
+
+
+def _targets(ins: Sequence[Tensor], func: str) -> tuple[set[int], dict[int, Tensor]]:
+    """The ids of the input leaves and {id of node: tensor} of the intermediate inputs."""
+    if not ins:
+        raise ValueError(f"{func}: inputs cannot be empty")
+    for i, t in enumerate(ins):
+        if not t.requires_grad:
+            raise RuntimeError(f"{func}: input {i} (shape {t.shape}) does not require grad")
+    return {id(t) for t in ins if t._ctx is None}, {
+        id(t._ctx): t for t in ins if t._ctx is not None
+    }
+
+
+def _store_grad(t: Tensor, g: Any, create_graph: bool) -> None:
+    """Add `g` into the `.grad` of an intermediate tensor named in `backward(inputs=...)`."""
+    gt = g if create_graph else autograd._make_tensor(np.array(g), False, None)
+    t._grad = gt if t._grad is None else t._grad + gt
+
+
 def backward(
-    root: Tensor, grad: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+    root: Tensor,
+    grad: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Any = None,
 ) -> None:
     """Backpropagate from `root`, accumulating gradients into the leaves' `.grad`.
 
@@ -370,10 +470,14 @@ def backward(
         retain_graph: keep the saved values so that backward can run through the graph
             again (default: `create_graph`).
         create_graph: record the backward pass too, so the gradients can be differentiated.
+        inputs: if given (a Tensor or a sequence of them), the gradient is accumulated into
+            these tensors' `.grad` only (an intermediate one's too), and only the part of the
+            graph that leads to them runs, as in PyTorch.
 
     Raises:
-        RuntimeError: root does not require grad, or the graph was already released.
-        ValueError: grad omitted for a non-scalar root, or grad's shape differs from root's.
+        RuntimeError: root or an input does not require grad, or the graph was released.
+        ValueError: grad omitted for a non-scalar root, grad's shape differs from root's,
+            or `inputs` is empty.
         TypeError: grad's dtype differs from root's.
     """
     if not root._requires_grad:
@@ -389,6 +493,16 @@ def backward(
         )
     g = _root_grad(root, grad, create_graph)
     keep = create_graph if retain_graph is None else bool(retain_graph)
+    if inputs is not None:
+        ins = _as_list(inputs, "inputs", "backward")
+        leaf_ids, capture = _targets(ins, "backward")
+        needed = needed_nodes((root,), leaf_ids, set(capture))
+        with autograd.set_grad_enabled(create_graph):
+            leaves, captured = walk((root,), (g,), keep, create_graph, None, capture, True, needed)
+            _commit({k: v for k, v in leaves.items() if k in leaf_ids}, create_graph)
+            for key, cg in captured.items():
+                _store_grad(capture[key], cg, create_graph)
+        return
     if not create_graph and not hooks.count:
         leaves, _ = walk((root,), (g,), keep, False)  # array backwards record no graph
         _commit(leaves, False)
@@ -404,65 +518,77 @@ def grad(
     grad_outputs: Any = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
-    allow_unused: bool = False,
+    allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
+    materialize_grads: bool = False,
 ) -> tuple[Tensor | None, ...]:
     """The gradients of `outputs` with respect to `inputs`, returned (no `.grad` is touched).
 
-    Shaped like `torch.autograd.grad`. With `create_graph=True` the results carry a graph of
+    Shaped like `torch.autograd.grad`: for outputs yᵢ with output gradients vᵢ, the result
+    for input x is Σᵢ vᵢᵀ ∂yᵢ/∂x. With `create_graph=True` the results carry a graph of
     their own, so they can be differentiated again (Hessian-vector products, gradient
-    penalties, Newton steps).
+    penalties, Newton steps). Only the part of the graph that leads to `inputs` runs.
 
     Args:
-        outputs: tensors to differentiate (one element each unless `grad_outputs` is given).
-        inputs: tensors (leaves or intermediate results) to differentiate with respect to.
-        grad_outputs: one output gradient per output (None for ones on a one-element output).
+        outputs: a Tensor or a sequence of them (one element each unless `grad_outputs`).
+        inputs: a Tensor or a sequence of them (leaves or intermediate results).
+        grad_outputs: one output gradient per output (a Tensor stands for a sequence of
+            one); None, or None for an entry, means ones on a one-element output.
         retain_graph: keep the graph for another backward (default: `create_graph`).
         create_graph: record the backward pass so the results can be differentiated again.
-        allow_unused: return None for an input the outputs do not depend on (else raise).
+        allow_unused: return None for an input the outputs do not depend on (else raise);
+            default: `materialize_grads`.
+        is_grads_batched: must be False (batched output gradients are not supported).
+        materialize_grads: return zeros instead of None for unused inputs.
 
     Returns:
         One gradient per input, a Tensor (or None when unused and `allow_unused`).
     """
-    outs: list[Tensor] = [outputs] if hasattr(outputs, "_ctx") else list(outputs)  # type: ignore[list-item]
-    ins: list[Tensor] = [inputs] if hasattr(inputs, "_ctx") else list(inputs)  # type: ignore[list-item]
-    if grad_outputs is None or hasattr(grad_outputs, "_ctx"):
-        gos: list[Any] = [grad_outputs] * len(outs)
+    if is_grads_batched:
+        raise NotImplementedError("grad: is_grads_batched=True is not supported")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    elif materialize_grads and not allow_unused:
+        raise ValueError(
+            "grad: materialize_grads=True needs allow_unused=True (or not passed), got "
+            "allow_unused=False"
+        )
+    outs = _as_list(outputs, "outputs", "grad")
+    ins = _as_list(inputs, "inputs", "grad")
+    if grad_outputs is None:
+        gos: list[Any] = [None] * len(outs)
     else:
-        gos = list(grad_outputs)
+        gos = [grad_outputs] if hasattr(grad_outputs, "_ctx") else list(grad_outputs)
         if len(gos) != len(outs):
             raise ValueError(f"grad: {len(outs)} outputs but {len(gos)} grad_outputs")
-    for i, t in enumerate(ins):
-        if not t.requires_grad:
-            raise RuntimeError(f"grad: input {i} does not require grad")
-    for o in outs:
+    leaf_ids, capture = _targets(ins, "grad")
+    for i, o in enumerate(outs):
         if not o.requires_grad:
-            raise RuntimeError("grad: an output does not require grad (no graph behind it)")
+            raise RuntimeError(f"grad: output {i} does not require grad (no graph behind it)")
     keep = create_graph if retain_graph is None else bool(retain_graph)
-    capture = {id(t._ctx): t for t in ins if t._ctx is not None}
+    needed = needed_nodes(outs, leaf_ids, set(capture))
     with autograd.set_grad_enabled(create_graph):
         roots = [_root_grad(o, g, create_graph) for o, g in zip(outs, gos, strict=True)]
-        leaves, captured = walk(outs, roots, keep, create_graph, capture=capture)
+        leaves, captured = walk(outs, roots, keep, create_graph, None, capture, True, needed)
         found_leaves: dict[int, Any] = {}
         for t in ins:  # an input leaf's hooks see (and may replace) its gradient, as backward's
             found = leaves.get(id(t)) if t._ctx is None else None
-            if found is not None:
+            if found is not None and id(t) not in found_leaves:
                 g = found[1]
                 if hooks.count and getattr(t, "_hooks", None):
                     g = hooks.run(t._hooks, g, create_graph, t.data.shape)
                 found_leaves[id(t)] = g
     results: list[Tensor | None] = []
     for i, t in enumerate(ins):
-        if t._ctx is None:
-            g = found_leaves.get(id(t))
-        else:
-            g = captured.get(id(t._ctx))
+        g = found_leaves.get(id(t)) if t._ctx is None else captured.get(id(t._ctx))
         if g is None:
             if not allow_unused:
                 raise RuntimeError(
                     f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
                     "pass allow_unused=True to get None for it"
                 )
-            results.append(None)
+            zero = np.zeros_like(t.data) if materialize_grads else None
+            results.append(None if zero is None else autograd._make_tensor(zero, False, None))
         elif create_graph:
             results.append(g)
         else:

@@ -25,10 +25,13 @@ from .tensor import Tensor
 
 __all__ = [
     "grad",
+    "grad_and_value",
     "value_and_grad",
     "vjp",
     "jvp",
     "jacobian",
+    "jacrev",
+    "jacfwd",
     "hessian",
     "hvp",
     "functional_call",
@@ -49,33 +52,72 @@ def _grad_on(fn: _F) -> _F:
     return cast(_F, call)
 
 
-def _as_input(x: Any) -> tuple[Tensor, bool]:
+def _as_input(x: Any, fn: str = "grad") -> tuple[Tensor, bool]:
     """`x` as a new variable to differentiate with respect to, and whether it depends on others.
 
     A tensor that already requires grad (a parameter, or an outer transform's variable) is
     stood for by an identity of it: the function is differentiated with respect to that new
     variable alone — not through other uses of `x`, in a closure, say, or as a second argument —
-    while an outer transform still differentiates through it to `x`. Anything else becomes a
-    fresh float64 (or float32) leaf.
+    while an outer transform still differentiates through it to `x`. A float array or number
+    becomes a fresh float64 (or float32) leaf. Tuples, lists and dicts of tensors (PyTorch's
+    pytrees) and integer or bool values are refused: pass tensors as separate arguments.
     """
     if isinstance(x, Tensor) and x.requires_grad:
         return x.reshape(x.shape), True
+    if isinstance(x, (tuple, list, dict)):
+        raise TypeError(
+            f"{fn}: an argument to differentiate must be a Tensor, got a {type(x).__name__} "
+            "(nested arguments are not supported); pass the tensors as separate arguments and "
+            "choose them with argnums=(...)"
+        )
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
     if data.dtype.kind != "f":
-        data = data.astype(np.float64)
+        raise TypeError(
+            f"{fn}: only floating-point tensors can be differentiated, got dtype {data.dtype}"
+        )
     return Tensor(data, requires_grad=True), False
 
 
 def _indices(argnums: Argnums, n: int, fn: str) -> tuple[int, ...]:
+    if isinstance(argnums, bool) or not isinstance(argnums, (int, tuple, list)):
+        raise TypeError(f"{fn}: argnums must be an int or a tuple of ints, got {argnums!r}")
     idx = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if not idx:
+        raise ValueError(f"{fn}: argnums must be non-empty")
     for i in idx:
-        if not -n <= i < n:
+        if isinstance(i, bool) or not isinstance(i, int) or not -n <= i < n:
             raise ValueError(f"{fn}: argnums {argnums!r} is out of range for {n} arguments")
-    return tuple(i % n for i in idx)
+    out = tuple(i % n for i in idx)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{fn}: argnums must be unique, got {argnums!r}")
+    return out
 
 
 def _zero_if_none(g: Tensor | None, like: Tensor) -> Tensor:
     return Tensor(np.zeros_like(like.data)) if g is None else g
+
+
+def _detached(value: Any) -> Any:
+    """`value` (a Tensor, or tuples, lists and dicts of them) cut from the transform's graph."""
+    if isinstance(value, Tensor):
+        return value.detach()
+    if isinstance(value, (tuple, list)):
+        return type(value)(_detached(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _detached(v) for k, v in value.items()}
+    return value
+
+
+def _split_aux(out: Any, has_aux: bool, fn: str) -> tuple[Any, Any]:
+    """(output, aux) of a function that returns `(output, aux)` when `has_aux`."""
+    if not has_aux:
+        return out, None
+    if not isinstance(out, tuple) or len(out) != 2:
+        raise TypeError(
+            f"{fn}: with has_aux=True the function must return a tuple (output, aux), got "
+            f"{type(out).__name__}"
+        )
+    return out
 
 
 def _scalar(out: Any, fn: str) -> Tensor:
@@ -90,9 +132,11 @@ def _scalar(out: Any, fn: str) -> Tensor:
 
 
 def value_and_grad(
-    f: Callable[..., Tensor], argnums: Argnums = 0
-) -> Callable[..., tuple[Tensor, Any]]:
+    f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False
+) -> Callable[..., tuple[Any, Any]]:
     """Return a function computing (f(*args), ∂f/∂args[argnums]) for a scalar-valued `f`.
+
+    With `has_aux`, f returns (value, aux) and the result is ((value, aux), gradient).
 
     Example:
         >>> from tinygrad_lite import Tensor
@@ -103,14 +147,15 @@ def value_and_grad(
     """
 
     @_grad_on
-    def call(*args: Any, **kwargs: Any) -> tuple[Tensor, Any]:
+    def call(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         idx = _indices(argnums, len(args), "grad")
         xs = list(args)
         nested = False
         for i in idx:
-            xs[i], outer = _as_input(args[i])
+            xs[i], outer = _as_input(args[i], "grad")
             nested = nested or outer
-        out = _scalar(f(*xs, **kwargs), "grad")
+        raw, aux = _split_aux(f(*xs, **kwargs), has_aux, "grad")
+        out = _scalar(raw, "grad")
         targets = [xs[i] for i in idx]
         if not out.requires_grad:  # f does not depend on the inputs at all
             gs: tuple[Tensor | None, ...] = (None,) * len(targets)
@@ -118,15 +163,35 @@ def value_and_grad(
             gs = _grad(out, targets, create_graph=nested, retain_graph=nested, allow_unused=True)
         results = [_zero_if_none(g, t) for g, t in zip(gs, targets, strict=True)]
         value = out if nested else out.detach()
-        return value, (results[0] if isinstance(argnums, int) else tuple(results))
+        g = results[0] if isinstance(argnums, int) else tuple(results)
+        if has_aux:
+            return (value, aux if nested else _detached(aux)), g
+        return value, g
 
     return call
 
 
-def grad(f: Callable[..., Tensor], argnums: Argnums = 0) -> Callable[..., Any]:
+def grad_and_value(
+    f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False
+) -> Callable[..., tuple[Any, Any]]:
+    """`torch.func.grad_and_value`: a function computing (∂f/∂args[argnums], f(*args)).
+
+    With `has_aux`, f returns (value, aux) and the result is (gradient, (value, aux)).
+    """
+    vg = value_and_grad(f, argnums, has_aux)
+
+    def call(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        value, g = vg(*args, **kwargs)
+        return g, value
+
+    return call
+
+
+def grad(f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False) -> Callable[..., Any]:
     """Return a function computing ∂f/∂args[argnums] for a scalar-valued `f`.
 
-    The result has the argument's shape (a tuple of them when `argnums` is a sequence).
+    The result has the argument's shape (a tuple of them when `argnums` is a tuple).
+    With `has_aux`, f returns (value, aux) and the result is (gradient, aux).
     `grad(grad(f))` differentiates again.
 
     Example:
@@ -136,17 +201,20 @@ def grad(f: Callable[..., Tensor], argnums: Argnums = 0) -> Callable[..., Any]:
         >>> d2(Tensor(2.0))
         Tensor(12.)
     """
-    vg = value_and_grad(f, argnums)
+    vg = value_and_grad(f, argnums, has_aux)
 
     def call(*args: Any, **kwargs: Any) -> Any:
-        return vg(*args, **kwargs)[1]
+        value, g = vg(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
 
     return call
 
 
 @_grad_on
-def vjp(f: Callable[..., Tensor], *primals: Any) -> tuple[Tensor, Callable[..., Any]]:
+def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     """Evaluate `f` at `primals`; return its output and the map v ↦ vᵀJ (one result per primal).
+
+    With `has_aux`, f returns (output, aux) and the result is (output, pullback, aux).
 
     Example:
         >>> from tinygrad_lite import Tensor
@@ -157,10 +225,10 @@ def vjp(f: Callable[..., Tensor], *primals: Any) -> tuple[Tensor, Callable[..., 
     """
     xs, nested = [], False
     for p in primals:
-        x, outer = _as_input(p)
+        x, outer = _as_input(p, "vjp")
         xs.append(x)
         nested = nested or outer
-    out = f(*xs)
+    out, aux = _split_aux(f(*xs), has_aux, "vjp")
     if not isinstance(out, Tensor):
         raise TypeError(f"vjp: the function must return a Tensor, got {type(out).__name__}")
 
@@ -179,18 +247,26 @@ def vjp(f: Callable[..., Tensor], *primals: Any) -> tuple[Tensor, Callable[..., 
         )
         return tuple(_zero_if_none(g, x) for g, x in zip(gs, xs, strict=True))
 
-    return (out if nested else out.detach()), pullback
+    value = out if nested else out.detach()
+    if has_aux:
+        return value, pullback, (aux if nested else _detached(aux))
+    return value, pullback
 
 
 @_grad_on
 def jvp(
-    f: Callable[..., Tensor], primals: Sequence[Any], tangents: Sequence[Any]
-) -> tuple[Tensor, Tensor]:
+    f: Callable[..., Any],
+    primals: Sequence[Any],
+    tangents: Sequence[Any],
+    *,
+    has_aux: bool = False,
+) -> tuple[Any, ...]:
     """Evaluate `f` at `primals`; return its output and J·tangents (forward mode).
 
     Computed as a vjp of a vjp: u ↦ Jᵀu is linear in u, and its own vjp with cotangent v
     (the tangents) is Jv. Two reverse passes instead of dual numbers, so every op that has a
-    second-order backward has a jvp.
+    second-order backward has a jvp. With `has_aux`, f returns (output, aux) and the result
+    is (output, J·tangents, aux).
 
     Example:
         >>> from tinygrad_lite import Tensor
@@ -201,21 +277,36 @@ def jvp(
     """
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
-    out, pullback = vjp(f, *primals)
+    vs = []
+    for i, (p, t) in enumerate(zip(primals, tangents, strict=True)):
+        pt = p if isinstance(p, Tensor) else Tensor(np.asarray(p))
+        vt = t if isinstance(t, Tensor) else Tensor(np.asarray(t, dtype=pt.dtype))
+        if vt.shape != pt.shape or vt.dtype != pt.dtype:
+            raise ValueError(
+                f"jvp: tangent {i} has shape {vt.shape} and dtype {vt.dtype}, its primal shape "
+                f"{pt.shape} and dtype {pt.dtype}"
+            )
+        vs.append(vt)
+    found = vjp(f, *primals, has_aux=has_aux)
+    out, pullback = found[0], found[1]
     u = Tensor(np.zeros_like(out.data), requires_grad=True)
     jt_u = pullback(u, create_graph=True)  # Jᵀu, linear in u
-    vs = [t if isinstance(t, Tensor) else Tensor(np.asarray(t, dtype=out.dtype)) for t in tangents]
     total = sum(((g * v).sum() for g, v in zip(jt_u, vs, strict=True)), Tensor(0.0))
     if not total.requires_grad:
-        return out, Tensor(np.zeros_like(out.data))
-    (jv,) = _grad(total, [u], allow_unused=True)
-    return out, _zero_if_none(jv, u)
+        jv = Tensor(np.zeros_like(out.data))
+    else:
+        (g,) = _grad(total, [u], allow_unused=True)
+        jv = _zero_if_none(g, u)
+    return (out, jv, found[2]) if has_aux else (out, jv)
 
 
-def jacobian(f: Callable[..., Tensor], argnums: Argnums = 0) -> Callable[..., Any]:
+def jacobian(
+    f: Callable[..., Any], argnums: Argnums = 0, *, has_aux: bool = False
+) -> Callable[..., Any]:
     """Return a function computing the Jacobian of `f`: shape out.shape + arg.shape.
 
-    One vjp per output element (reverse mode).
+    One vjp per output element (reverse mode); a tuple of Jacobians when `argnums` is a
+    tuple. With `has_aux`, f returns (output, aux) and the result is (Jacobian, aux).
 
     Example:
         >>> import numpy as np
@@ -231,8 +322,9 @@ def jacobian(f: Callable[..., Tensor], argnums: Argnums = 0) -> Callable[..., An
         idx = _indices(argnums, len(args), "jacobian")
         xs = list(args)
         for i in idx:
-            xs[i], _ = _as_input(args[i])
-        out, pullback = vjp(lambda *ts: f(*_merge(xs, idx, ts)), *[xs[i] for i in idx])
+            xs[i], _ = _as_input(args[i], "jacobian")
+        found = vjp(lambda *ts: f(*_merge(xs, idx, ts)), *[xs[i] for i in idx], has_aux=has_aux)
+        out, pullback = found[0], found[1]
         rows: list[list[np.ndarray]] = [[] for _ in idx]
         for k in range(out.size):
             e = np.zeros(out.size, dtype=out.dtype)
@@ -240,12 +332,31 @@ def jacobian(f: Callable[..., Tensor], argnums: Argnums = 0) -> Callable[..., An
             for r, g in zip(rows, pullback(e.reshape(out.shape), create_graph=False), strict=True):
                 r.append(g.data)
         jacs = [
-            Tensor(np.stack(r).reshape(out.shape + xs[i].shape))
+            Tensor(
+                np.stack(r).reshape(out.shape + xs[i].shape)
+                if r
+                else np.zeros(out.shape + xs[i].shape, dtype=np.result_type(out.dtype, xs[i].dtype))
+            )
             for r, i in zip(rows, idx, strict=True)
         ]
-        return jacs[0] if isinstance(argnums, int) else tuple(jacs)
+        result = jacs[0] if isinstance(argnums, int) else tuple(jacs)
+        return (result, found[2]) if has_aux else result
 
     return call
+
+
+def jacrev(
+    f: Callable[..., Any], argnums: Argnums = 0, *, has_aux: bool = False
+) -> Callable[..., Any]:
+    """`torch.func.jacrev`: the Jacobian by reverse mode (see `jacobian`)."""
+    return jacobian(f, argnums, has_aux=has_aux)
+
+
+def jacfwd(
+    f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False
+) -> Callable[..., Any]:
+    """`torch.func.jacfwd`: the same Jacobian, computed here by reverse mode (see `jacobian`)."""
+    return jacobian(f, argnums, has_aux=has_aux)
 
 
 def _merge(xs: list[Any], idx: tuple[int, ...], ts: tuple[Any, ...]) -> list[Any]:
@@ -258,6 +369,8 @@ def _merge(xs: list[Any], idx: tuple[int, ...], ts: tuple[Any, ...]) -> list[Any
 def hessian(f: Callable[..., Tensor], argnums: int = 0) -> Callable[..., Tensor]:
     """Return a function computing the Hessian of a scalar `f`: the Jacobian of its gradient.
 
+    `argnums` is one int (a tuple, PyTorch's nested Hessian blocks, is refused).
+
     Example:
         >>> from tinygrad_lite import Tensor
         >>> from tinygrad_lite.func import hessian
@@ -265,6 +378,10 @@ def hessian(f: Callable[..., Tensor], argnums: int = 0) -> Callable[..., Tensor]
         Tensor([[4., 2.],
                 [2., 0.]])
     """
+    if isinstance(argnums, bool) or not isinstance(argnums, int):
+        raise TypeError(
+            f"hessian: argnums must be one int, got {argnums!r}; call it once per argument"
+        )
     return jacobian(grad(f, argnums), argnums)
 
 
@@ -282,7 +399,7 @@ def hvp(f: Callable[..., Tensor], inputs: Any, v: Any) -> tuple[Tensor, Tensor]:
         >>> hv
         Tensor([ 6., 12.])
     """
-    x, _ = _as_input(inputs)
+    x, _ = _as_input(inputs, "hvp")
     out = _scalar(f(x), "hvp")
     vt = v if isinstance(v, Tensor) else Tensor(np.asarray(v, dtype=x.dtype))
     if vt.shape != x.shape:

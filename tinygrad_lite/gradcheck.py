@@ -115,6 +115,7 @@ def gradcheck(
     rtol: float = 1e-3,
     seed: int = 0,
     nonfinite: str = "fail",
+    raise_exception: bool = True,
 ) -> bool:
     """Check the analytic gradient of `fn` w.r.t. every input that requires grad.
 
@@ -132,6 +133,9 @@ def gradcheck(
         seed: seed of the random projection weights.
         nonfinite: "fail" (default): a NaN or infinite derivative is a mismatch; "skip": such
             elements are skipped, reported with a `GradcheckWarning`, and the rest checked.
+        raise_exception: if False, a mismatch returns False instead of raising.
+
+    PyTorch's form `gradcheck(fn, (x, y))`, the inputs as one tuple, is accepted too.
 
     Returns:
         True when every gradient matches.
@@ -139,7 +143,19 @@ def gradcheck(
     Raises:
         GradcheckError: naming the input, the worst element's index, and both values.
     """
-    return _gradcheck(fn, fn, inputs, eps, atol, rtol, seed, nonfinite)
+    try:
+        return _gradcheck(fn, fn, _torch_form(inputs), eps, atol, rtol, seed, nonfinite)
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
+
+
+def _torch_form(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The inputs, unpacked when given as PyTorch gives them: one tuple of them."""
+    if len(inputs) == 1 and isinstance(inputs[0], tuple):
+        return inputs[0]
+    return inputs
 
 
 def _gradcheck(
@@ -186,6 +202,7 @@ def gradgradcheck(
     atol: float = 1e-5,
     rtol: float = 1e-3,
     seed: int = 0,
+    raise_exception: bool = True,
 ) -> bool:
     """Check second derivatives: the gradient of the first gradient, against finite differences.
 
@@ -202,10 +219,14 @@ def gradgradcheck(
         atol: absolute tolerance.
         rtol: relative tolerance.
         seed: seed of the random projections.
+        raise_exception: if False, a mismatch returns False instead of raising.
+
+    PyTorch's form `gradgradcheck(fn, (x, y))`, the inputs as one tuple, is accepted too.
 
     Returns:
         True when every second derivative matches.
     """
+    inputs = _torch_form(inputs)
     rng = np.random.default_rng(seed + 1)
     directions: dict[int, np.ndarray] = {}
     weights: list[np.ndarray | None] = [None]
@@ -239,9 +260,14 @@ def gradgradcheck(
     def first_gradient_value(*xs: Any) -> Tensor:
         return first_gradient(*xs, record=False)
 
-    return _gradcheck(
-        first_gradient, first_gradient_value, inputs, eps, atol, rtol, seed, nonfinite="fail"
-    )
+    try:
+        return _gradcheck(
+            first_gradient, first_gradient_value, inputs, eps, atol, rtol, seed, nonfinite="fail"
+        )
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
 
 
 # ------------------------------------------------------------------------------ modules

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from . import display, tracing
 from .module_methods import ModuleMethods
 from .module_state import check_name, collect_state
@@ -20,6 +22,16 @@ def _bump_structure() -> None:
     # module's cached parameter list is valid while the version it was built at is current,
     # so `parameters()` is a lookup in a training loop and never stale after an assignment.
     tracing.structure_changed()
+
+
+def _insert_after(params: dict[str, Any], before: list[str], name: str, value: Any) -> None:
+    """Put `name` into `params` after the last of the names `before` still there (in place)."""
+    present = set(before)
+    items = list(params.items())
+    at = max((i + 1 for i, (n, _) in enumerate(items) if n in present), default=0)
+    items.insert(at, (name, value))
+    params.clear()
+    params.update(items)
 
 
 class Parameter(Tensor):
@@ -103,6 +115,9 @@ class Module(ModuleMethods):
         d["_modules"] = {}
         d["_buffers"] = {}
         d["_non_persistent"] = set()  # names of the buffers that state_dict() leaves out
+        # Parameters set to None, each with the names before it: assigned again, it goes back
+        # to its place (PyTorch keeps the name in its registry, holding None).
+        d["_none_params"] = {}
         d["_param_cache"] = None
 
     @property
@@ -139,10 +154,25 @@ class Module(ModuleMethods):
         if isinstance(value, (Parameter, Module)):
             kind = "Parameter" if isinstance(value, Parameter) else "Module"
             check_name(type(self).__name__, kind, name)
+            if kind == "Module" and name in params:  # PyTorch refuses it too
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} to parameter {name!r} of "
+                    f"{type(self).__name__}: expected a Parameter or None"
+                )
             buffers.pop(name, None)
+        none_params: dict[str, list[str]] = d.setdefault("_none_params", {})
+        if name in none_params and value is not None and not isinstance(value, Parameter):
+            raise TypeError(
+                f"cannot assign {type(value).__name__} to parameter {name!r} of "
+                f"{type(self).__name__} (set to None): expected a Parameter or None"
+            )
         if isinstance(value, Parameter):
             modules.pop(name, None)
-            params[name] = value
+            before = none_params.pop(name, None)
+            if before is not None and name not in params:
+                _insert_after(params, before, name, value)
+            else:
+                params[name] = value
             _bump_structure()
         elif isinstance(value, Module):
             params.pop(name, None)
@@ -169,6 +199,9 @@ class Module(ModuleMethods):
                         else ""
                     )
                 )
+            if name in params:
+                names = list(params)
+                none_params[name] = names[: names.index(name)]
             params.pop(name, None)
             modules.pop(name, None)
             _bump_structure()
@@ -178,6 +211,7 @@ class Module(ModuleMethods):
 
     def __delattr__(self, name: str) -> None:
         d = self.__dict__
+        d.get("_none_params", {}).pop(name, None)
         if name in d.get("_parameters", ()) or name in d.get("_modules", ()):
             d["_parameters"].pop(name, None)
             d["_modules"].pop(name, None)
@@ -247,20 +281,43 @@ class Module(ModuleMethods):
         own = lambda m: m._own_state(params, buffers)  # noqa: E731
         return collect_state(type(self).__name__, modules, own, remove_duplicate)
 
-    def named_parameters(self, *, remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+    def _own_named(
+        self, prefix: str, params: bool, buffers: str, remove_duplicate: bool
+    ) -> Iterator[tuple[str, Tensor]]:
+        """This module's own Parameters or buffers only (`recurse=False`), named under `prefix`."""
+        seen: set[int] = set()
+        for name, t in self._own_state(params, buffers):
+            if remove_duplicate and id(t) in seen:
+                continue
+            seen.add(id(t))
+            yield (f"{prefix}.{name}" if prefix else name), t
+
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
         """Yield (dotted name, Parameter) for every Parameter of this module and its children.
 
         Order: a module's own Parameters in assignment order, then each sub-Module's, in
         assignment order, recursively (PyTorch's order). A Parameter shared between modules
         (or registered under two names) is yielded once, under the first name; with
         `remove_duplicate=False` it is yielded under every name, the names of `state_dict()`.
+        `prefix` is put before every name (with a dot); `recurse=False` yields this module's
+        own Parameters only.
         """
+        if not recurse:
+            return self._own_named(prefix, True, "", remove_duplicate)  # type: ignore[return-value]
         if not remove_duplicate:
-            return iter(self._collect_parameters(remove_duplicate=False))
-        return iter(self._named_parameter_tuple())
+            named = self._collect_parameters(remove_duplicate=False)
+        else:
+            named = list(self._named_parameter_tuple())
+        if prefix:
+            return iter([(f"{prefix}.{name}", p) for name, p in named])
+        return iter(named)
 
-    def parameters(self) -> Iterator[Parameter]:
-        """Yield every Parameter once, in the order of `named_parameters`."""
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Yield every Parameter once, in the order of `named_parameters` (see `recurse`)."""
+        if not recurse:
+            return (p for _, p in self.named_parameters(recurse=False))
         cache = self.__dict__.get("_param_cache")
         if cache is None or cache[0] != tracing.structure_version:
             cache = self._rebuild_parameter_cache()
@@ -302,15 +359,28 @@ class Module(ModuleMethods):
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """`setattr(self, name, param)` for a Parameter or None (PyTorch's form)."""
+        if not isinstance(name, str):
+            raise TypeError(f"register_parameter: name must be a str, got {type(name).__name__}")
+        check_name(type(self).__name__, "Parameter", name)
+        free = name in self._registry()[0] or name in self.__dict__.get("_none_params", {})
+        if hasattr(self, name) and not free:
+            raise KeyError(f"register_parameter: attribute {name!r} already exists")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
                 f"register_parameter: {name!r} must be a Parameter or None, got "
                 f"{type(param).__name__}; wrap a Tensor in nn.Parameter to make it a weight"
             )
+        if param is None and name not in self._registry()[0]:
+            self.__dict__.setdefault("_none_params", {}).setdefault(name, list(self._registry()[0]))
         setattr(self, name, param)
 
     def add_module(self, name: str, module: Module | None) -> None:
         """`setattr(self, name, module)` for a Module or None (PyTorch's form)."""
+        if not isinstance(name, str):
+            raise TypeError(f"add_module: name must be a str, got {type(name).__name__}")
+        check_name(type(self).__name__, "Module", name)
+        if hasattr(self, name) and name not in self._registry()[1]:
+            raise KeyError(f"add_module: attribute {name!r} already exists")
         if module is not None and not isinstance(module, Module):
             raise TypeError(
                 f"add_module: {name!r} must be a Module or None, got {type(module).__name__}"
@@ -319,17 +389,22 @@ class Module(ModuleMethods):
 
     register_module = add_module
 
-    def named_buffers(self, *, remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
         """Yield (dotted name, Tensor) for every buffer that is not None, in the parameters' order.
 
         Persistent or not; a buffer shared between modules is yielded once unless
-        `remove_duplicate=False`.
+        `remove_duplicate=False`. `prefix` and `recurse` as in `named_parameters`.
         """
-        return iter(self._collect(remove_duplicate, params=False, buffers="all"))
+        if not recurse:
+            return self._own_named(prefix, False, "all", remove_duplicate)
+        named = self._collect(remove_duplicate, params=False, buffers="all")
+        return iter([(f"{prefix}.{n}" if prefix else n, b) for n, b in named])
 
-    def buffers(self) -> Iterator[Tensor]:
-        """Yield every buffer once, in the order of `named_buffers`."""
-        return (b for _, b in self.named_buffers())
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Yield every buffer once, in the order of `named_buffers` (see `recurse`)."""
+        return (b for _, b in self.named_buffers(recurse=recurse))
 
     # ------------------------------------------------------------------ training helpers
 
@@ -352,7 +427,13 @@ class Module(ModuleMethods):
                 p.grad.data.fill(0)
 
     def train(self, mode: bool = True) -> Module:
-        """Set `training` on this module and every descendant; return self."""
+        """Set `training` on this module and every descendant; return self.
+
+        Raises:
+            ValueError: `mode` is not a bool (as in PyTorch).
+        """
+        if not isinstance(mode, (bool, np.bool_)):
+            raise ValueError(f"train: mode is expected to be a bool, got {mode!r:.40}")
         for mod in self.modules():
             mod.__dict__["_training"] = bool(mode)
         return self
@@ -375,7 +456,13 @@ class Module(ModuleMethods):
 
     # ------------------------------------------------------------------ state
 
-    def state_dict(self) -> dict[str, Any]:
+    def state_dict(
+        self,
+        *args: Any,
+        destination: dict[str, Any] | None = None,
+        prefix: str = "",
+        keep_vars: bool = False,
+    ) -> dict[str, Any]:
         """Return {dotted name: copy of the array} for every name of every Parameter and buffer.
 
         As in PyTorch, each module's Parameters come first, then its persistent buffers, then
@@ -384,11 +471,27 @@ class Module(ModuleMethods):
         each. The arrays are copies, one per tensor, shared by its names: training the module
         afterwards does not change them. State-dict hooks run as in PyTorch, and a module that
         defines `get_extra_state` adds its extra state under `<prefix>_extra_state`.
+
+        Args:
+            args: PyTorch's positional form, (destination, prefix, keep_vars).
+            destination: a dict to put the entries into (and return); a new one if None.
+            prefix: put before every name.
+            keep_vars: give the Parameters and buffers themselves instead of array copies.
         """
-        return module_state_dict(self)
+        if len(args) > 3:
+            raise TypeError(f"state_dict: at most 3 positional arguments, got {len(args)}")
+        given = dict(zip(("destination", "prefix", "keep_vars"), args, strict=False))
+        destination = given.get("destination", destination)
+        prefix = given.get("prefix", prefix)
+        keep_vars = bool(given.get("keep_vars", keep_vars))
+        if destination is not None and not isinstance(destination, dict):
+            raise TypeError(f"state_dict: destination must be a dict, got {destination!r:.40}")
+        if not isinstance(prefix, str):
+            raise TypeError(f"state_dict: prefix must be a str, got {prefix!r:.40}")
+        return module_state_dict(self, destination, prefix, keep_vars)
 
     def load_state_dict(
-        self, state_dict: Mapping[str, Any], strict: bool = True
+        self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
     ) -> IncompatibleKeys:
         """Copy arrays into the Parameters and buffers, in place (the objects stay the same).
 
@@ -410,6 +513,7 @@ class Module(ModuleMethods):
             strict: if True, missing and unexpected names are errors; if False they are
                 returned. A shape or dtype that differs from the Parameter's is always an
                 error.
+            assign: must be False (PyTorch's assign=True is refused).
 
         Returns:
             The missing and unexpected names (both empty when strict).
@@ -419,7 +523,13 @@ class Module(ModuleMethods):
                 strict), each name whose value has another shape or dtype, and each pair of
                 names of one Parameter that hold different values.
             TypeError: `state_dict` is not a mapping.
+            NotImplementedError: `assign=True`.
         """
+        if assign:
+            raise NotImplementedError(
+                "load_state_dict: assign=True (replacing the Parameters by the state dict's "
+                "tensors) is not supported; values are always copied into the Parameters"
+            )
         return load_module_state(self, state_dict, strict, IncompatibleKeys)
 
     # ------------------------------------------------------------------ display

@@ -36,15 +36,19 @@ class ModuleMethods(StateDictMethods):
     # ------------------------------------------------------------------ traversal
 
     def named_modules(
-        self, prefix: str = "", *, remove_duplicate: bool = True
+        self, memo: set[Any] | None = None, prefix: str = "", remove_duplicate: bool = True
     ) -> Iterator[tuple[str, Module]]:
         """Yield (dotted name, module) for this module and every descendant, pre-order.
 
         This module itself has the name `prefix` ('' by default). A module reachable by two
         paths is yielded once, under the first name; with `remove_duplicate=False` it is
         yielded under every path (as in PyTorch), except that a cycle of submodules is not
-        followed around again: no path passes through one module twice.
+        followed around again: no path passes through one module twice. `memo`, as in
+        PyTorch, is a set of modules to leave out, to which each module yielded is added
+        (with `remove_duplicate`).
         """
+        if memo is not None and not isinstance(memo, set):
+            raise TypeError(f"named_modules: memo must be a set or None, got {memo!r:.60}")
         seen: set[int] = set()  # the modules yielded; with remove_duplicate=False, the path
         stack: list[tuple[str, Any, bool]] = [(prefix, self, False)]
         while stack:
@@ -52,9 +56,11 @@ class ModuleMethods(StateDictMethods):
             if done:  # every path below `mod` has been yielded: another path may reach it
                 seen.discard(id(mod))
                 continue
-            if id(mod) in seen:
+            if id(mod) in seen or (memo is not None and mod in memo):
                 continue
             seen.add(id(mod))
+            if memo is not None and remove_duplicate:
+                memo.add(mod)
             yield name, mod
             if not remove_duplicate:
                 stack.append((name, mod, True))
@@ -80,8 +86,11 @@ class ModuleMethods(StateDictMethods):
         The PyTorch way to initialise a network: `net.apply(init_weights)` with a function
         that tests the module's type. Returns self.
         """
+        seen: set[int] = set()
         for child in self.children():
-            child.apply(fn)
+            if id(child) not in seen:  # a child under two names is visited once, as PyTorch
+                seen.add(id(child))
+                child.apply(fn)
         fn(self)
         return self
 
@@ -164,33 +173,57 @@ class ModuleMethods(StateDictMethods):
 
     # ------------------------------------------------------------------ forward hooks
 
-    def register_forward_pre_hook(self, hook: Callable[[Any, tuple[Any, ...]], Any]) -> Any:
+    def register_forward_pre_hook(
+        self,
+        hook: Callable[..., Any],
+        *,
+        prepend: bool = False,
+        with_kwargs: bool = False,
+    ) -> Any:
         """Call `hook(module, args)` before each forward; a value it returns replaces the args.
 
-        A tuple replaces the positional arguments; any other value is the one argument. Returns
-        a handle whose `remove()` unregisters the hook.
+        A tuple replaces the positional arguments; any other value is the one argument. With
+        `with_kwargs` the call is `hook(module, args, kwargs)` and a value it returns must be
+        the pair (args, kwargs). `prepend` puts the hook before those already registered.
+        Returns a handle whose `remove()` unregisters the hook.
         """
-        return self._add_hook(0, hook)
+        return self._add_hook(0, hook, prepend, with_kwargs, False)
 
-    def register_forward_hook(self, hook: Callable[[Any, tuple[Any, ...], Any], Any]) -> Any:
+    def register_forward_hook(
+        self,
+        hook: Callable[..., Any],
+        *,
+        prepend: bool = False,
+        with_kwargs: bool = False,
+        always_call: bool = False,
+    ) -> Any:
         """Call `hook(module, args, output)` after each forward; a value it returns is the output.
 
         The PyTorch way to look at what a layer computes (`acts.append(output.detach())`).
-        Returns a handle whose `remove()` unregisters the hook. A compiled step refuses a
-        module with hooks: it would run them only while tracing.
+        With `with_kwargs` the call is `hook(module, args, kwargs, output)`; `prepend` puts
+        the hook before those already registered; `always_call` calls it (with output None)
+        also when forward raises, and the error is raised after it. Returns a handle whose
+        `remove()` unregisters the hook. A compiled step refuses a module with hooks: it would
+        run them only while tracing.
         """
-        return self._add_hook(1, hook)
+        return self._add_hook(1, hook, prepend, with_kwargs, always_call)
 
-    def _add_hook(self, kind: int, hook: Any) -> _HookHandle:
+    def _add_hook(
+        self, kind: int, hook: Any, prepend: bool, with_kwargs: bool, always_call: bool
+    ) -> _HookHandle:
         if not callable(hook):
             raise TypeError(f"a forward hook must be callable, got {type(hook).__name__}")
         d = self.__dict__
         if d.get("_forward_hooks") is None:
             d["_forward_hooks"] = ([], [])
         hooks = d["_forward_hooks"][kind]
-        hooks.append(hook)
+        entry = _HookOptions(hook, with_kwargs, always_call) if with_kwargs or always_call else hook
+        if prepend:
+            hooks.insert(0, entry)
+        else:
+            hooks.append(entry)
         tracing.state_changed()  # a compiled step that called this module traces again
-        return _HookHandle(self, hooks, hook)
+        return _HookHandle(self, hooks, entry)
 
     def _call_with_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         before, after = self.__dict__["_forward_hooks"]
@@ -202,12 +235,30 @@ class ModuleMethods(StateDictMethods):
                 "uncompiled"
             )
         for hook in list(before):
-            new = hook(self, args)
-            if new is not None:
-                args = new if isinstance(new, tuple) else (new,)
-        out = self.forward(*args, **kwargs)  # type: ignore[attr-defined]
+            if isinstance(hook, _HookOptions) and hook.with_kwargs:
+                new = hook.fn(self, args, kwargs)
+                if new is not None:
+                    if not (isinstance(new, tuple) and len(new) == 2):
+                        raise RuntimeError(
+                            "forward pre-hook with with_kwargs=True must return None or a tuple "
+                            f"(new_args, new_kwargs), got {new!r:.60}"
+                        )
+                    args, kwargs = new
+            else:
+                new = hook(self, args)
+                if new is not None:
+                    args = new if isinstance(new, tuple) else (new,)
+        try:
+            out = self.forward(*args, **kwargs)  # type: ignore[attr-defined]
+        except Exception:
+            for hook in list(after):
+                if isinstance(hook, _HookOptions) and hook.always_call:
+                    hook.call(self, args, kwargs, None)
+            raise
         for hook in list(after):
-            new = hook(self, args, out)
+            new = hook.call(self, args, kwargs, out) if isinstance(hook, _HookOptions) else None
+            if not isinstance(hook, _HookOptions):
+                new = hook(self, args, out)
             if new is not None:
                 out = new
         return out
@@ -242,6 +293,14 @@ class ModuleMethods(StateDictMethods):
         """Convert the floating Parameters and buffers to float32; returns self."""
         return self.to(np.float32)
 
+    def half(self) -> Any:
+        """Convert the floating Parameters and buffers to float16; returns self."""
+        return self.to(np.float16)
+
+    def bfloat16(self) -> Any:
+        """Refused: NumPy has no bfloat16 (TypeError)."""
+        raise TypeError("bfloat16: NumPy has no bfloat16 dtype; use float(), half() or double()")
+
     def double(self) -> Any:
         """Convert the floating Parameters and buffers to float64; returns self."""
         return self.to(np.float64)
@@ -264,6 +323,19 @@ class ModuleMethods(StateDictMethods):
                 t.grad = autograd._make_tensor(grad.data.astype(dtype), False, None)
         if done:
             tracing.state_changed()  # a compiled step holds the arrays it traced
+
+
+class _HookOptions:
+    """A forward hook registered with `with_kwargs` or `always_call`."""
+
+    def __init__(self, fn: Any, with_kwargs: bool, always_call: bool) -> None:
+        self.fn, self.with_kwargs, self.always_call = fn, with_kwargs, always_call
+
+    def call(self, module: Any, args: Any, kwargs: Any, out: Any) -> Any:
+        """Call the hook as a forward hook (with the keyword arguments if registered so)."""
+        return (
+            self.fn(module, args, kwargs, out) if self.with_kwargs else self.fn(module, args, out)
+        )
 
 
 class _HookHandle:

@@ -118,7 +118,9 @@ def tied_names(named: Sequence[tuple[str, Tensor]]) -> list[tuple[Tensor, list[s
     return list(groups.values())
 
 
-def gather_state(named: Sequence[tuple[str, Tensor]]) -> dict[str, np.ndarray]:
+def gather_state(
+    named: Sequence[tuple[str, Tensor]], keep_vars: bool = False
+) -> dict[str, np.ndarray]:
     """Return {name: copy of the Parameter's array} for every pair of `named`, in order.
 
     Each Parameter's array is copied once: the names of one Parameter share that copy, as
@@ -128,11 +130,14 @@ def gather_state(named: Sequence[tuple[str, Tensor]]) -> dict[str, np.ndarray]:
     Args:
         named: (dotted name, Parameter) pairs, such as
             `module.named_parameters(remove_duplicate=False)`.
+        keep_vars: give the tensors themselves rather than copies of their arrays.
     """
     copies: dict[int, np.ndarray] = {}
     state: dict[str, np.ndarray] = {}
     for name, p in named:
-        if getattr(type(p), "uninitialized", False):  # a lazy module's placeholder (see `lazy`)
+        if keep_vars or getattr(
+            type(p), "uninitialized", False
+        ):  # a lazy module's placeholder (see `lazy`)
             state[name] = p  # type: ignore[assignment]  # listed as itself, as in PyTorch
             continue
         arr = copies.get(id(p))

@@ -77,7 +77,7 @@ class StateDictMethods:
         """Call `hook(module, prefix, keep_vars)` as `state_dict()` reaches this module.
 
         Before the module's own entries are gathered; `prefix` is its dotted path and a dot
-        ('' for the root); keep_vars is always False (the entries are copies). Returns a
+        ('' for the root, or the prefix given to `state_dict`); keep_vars as given. Returns a
         handle whose `remove()` unregisters the hook.
         """
         return self._add_state_hook(SAVE_PRE, hook, "register_state_dict_pre_hook")
@@ -149,19 +149,26 @@ def _sets_extra(module: Any) -> bool:
 # ------------------------------------------------------------------ saving
 
 
-def module_state_dict(module: Any) -> dict[str, Any]:
+def module_state_dict(
+    module: Any, dest: dict[str, Any] | None = None, prefix: str = "", keep_vars: bool = False
+) -> dict[str, Any]:
     """The work of `Module.state_dict()`, with the hooks and extra state.
 
     Each module, from the root down in `named_modules` order: its pre-hooks, its Parameters
-    and persistent buffers (array copies, one per tensor, shared by its names), its extra
-    state if it defines `get_extra_state`, its submodules, then its post-hooks.
+    and persistent buffers (array copies, one per tensor, shared by its names, or with
+    `keep_vars` the tensors themselves), its extra state if it defines `get_extra_state`,
+    its submodules, then its post-hooks. Entries are named `prefix` + dotted name and put
+    into `dest` (a new dict if None), which is returned.
     """
+    out: dict[str, Any] = {} if dest is None else dest
     tree = list(module.named_modules(remove_duplicate=False))
     if not any(_gets_extra(m) or _hooks(m, SAVE_PRE) or _hooks(m, SAVE_POST) for _, m in tree):
-        return gather_state(module._collect(False, buffers="persistent"))
-    dest: dict[str, Any] = {}
-    _save(module, "", dest, {}, {}, type(module).__name__, set())
-    return dest
+        state = gather_state(module._collect(False, buffers="persistent"), keep_vars)
+        for name, value in state.items():
+            out[prefix + name] = value
+        return out
+    _save(module, prefix, out, {}, {}, type(module).__name__, set(), keep_vars)
+    return out
 
 
 def _save(
@@ -172,15 +179,16 @@ def _save(
     owners: dict[str, Tensor],
     root: str,
     path: set[int],
+    keep_vars: bool,
 ) -> None:
     for hook in _hooks(module, SAVE_PRE):
-        hook(module, prefix, False)
+        hook(module, prefix, keep_vars)
     path.add(id(module))
     for name, t in module._own_state(True, "persistent"):
         key = prefix + name
         if owners.setdefault(key, t) is not t:
             raise RuntimeError(f"{root}: two different tensors are named {key!r}")
-        if getattr(type(t), "uninitialized", False):  # a lazy module's placeholder (see `lazy`)
+        if keep_vars or getattr(type(t), "uninitialized", False):  # (a lazy placeholder too)
             dest[key] = t
             continue
         arr = copies.get(id(t))
@@ -189,7 +197,7 @@ def _save(
         dest[prefix + EXTRA] = module.get_extra_state()
     for name, child in module._registry()[1].items():
         if id(child) not in path:
-            _save(child, f"{prefix}{name}.", dest, copies, owners, root, path)
+            _save(child, f"{prefix}{name}.", dest, copies, owners, root, path, keep_vars)
     path.discard(id(module))
     for hook in _hooks(module, SAVE_POST):
         if hook(module, dest, prefix, {"version": 1}) is not None:

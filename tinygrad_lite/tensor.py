@@ -57,6 +57,8 @@ def to_array(data: Any, dtype: DTypeLike = None) -> np.ndarray:
         )
     if dtype is not None:
         dt = dtypes.check_supported(np.dtype(dtype), "Tensor")
+        if dt.kind in "iu" and arr.dtype != dt and arr.size:
+            dtypes.check_fits(arr, dt, "Tensor")
         return arr.astype(dt, copy=False)
     return arr
 
@@ -341,18 +343,24 @@ class Tensor(
     # ------------------------------------------------------------------ autograd
 
     def backward(
-        self, grad: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+        self,
+        gradient: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Any = None,
     ) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's `.grad`.
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (or only the `inputs`').
 
         Args:
-            grad: the gradient flowing into self; omit it for a one-element tensor.
+            gradient: the gradient flowing into self; omit it for a one-element tensor.
             retain_graph: keep the graph so that backward can run through it again
                 (default: `create_graph`).
             create_graph: record the backward pass as a graph too, so that the gradients
                 can be differentiated again (higher-order derivatives).
+            inputs: the tensors (leaves or not) whose `.grad` receives the gradient; None: every
+                leaf of the graph.
         """
-        engine.backward(self, grad, retain_graph, create_graph)
+        engine.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set `requires_grad` in place on a leaf and return self.
@@ -376,6 +384,15 @@ class Tensor(
         """Keep this non-leaf tensor's gradient in `.grad` after backward (as PyTorch)."""
         hooks.retain_grad(self)
 
+    @property
+    def retains_grad(self) -> bool:
+        """Whether `retain_grad()` was called on this result of an op."""
+        return hooks.retains_grad(self)
+
+    def register_post_accumulate_grad_hook(self, hook: Any) -> hooks.RemovableHandle:
+        """Call `hook(self)` after backward has accumulated this leaf's `.grad`."""
+        return hooks.register_post_accumulate_grad_hook(self, hook)
+
     def register_hook(self, hook: Any) -> hooks.RemovableHandle:
         """Call `hook(grad)` with this tensor's gradient during backward.
 
@@ -396,13 +413,30 @@ class Tensor(
             return Tensor._make(to_array(other), False, None)
         raise TypeError(f"{op}: cannot combine a Tensor with {type(other).__name__} {other!r}")
 
-    def add(self, other: Tensor | Scalar | np.ndarray) -> Tensor:
-        """Self + other, with broadcasting."""
-        return F.Add.apply(self, self._wrap(other, "add"))
+    def _scaled(self, other: Any, alpha: Any, op: str) -> Tensor:
+        """alpha·other for `add`/`sub`: an integer or bool result takes an integer alpha only."""
+        o = self._wrap(other, op)
+        if alpha.__class__ is int and alpha == 1:
+            return o
+        if not dtypes.is_scalar(alpha):
+            raise TypeError(f"{op}: alpha must be a number, got {type(alpha).__name__}")
+        if isinstance(alpha, (bool, np.bool_)) or (
+            np.result_type(self.data, o.data).kind in "biu"
+            and not isinstance(alpha, (int, np.integer))
+        ):
+            raise TypeError(
+                f"{op}: alpha={alpha!r} must be an integer for integer and bool tensors "
+                f"(dtypes {self.data.dtype} and {o.data.dtype}), as in PyTorch"
+            )
+        return o * alpha
 
-    def sub(self, other: Tensor | Scalar | np.ndarray) -> Tensor:
-        """Self - other, with broadcasting."""
-        return F.Sub.apply(self, self._wrap(other, "sub"))
+    def add(self, other: Tensor | Scalar | np.ndarray, *, alpha: Any = 1) -> Tensor:
+        """Self + alpha·other, with broadcasting."""
+        return F.Add.apply(self, self._scaled(other, alpha, "add"))
+
+    def sub(self, other: Tensor | Scalar | np.ndarray, *, alpha: Any = 1) -> Tensor:
+        """Self - alpha·other, with broadcasting."""
+        return F.Sub.apply(self, self._scaled(other, alpha, "sub"))
 
     def mul(self, other: Tensor | Scalar | np.ndarray) -> Tensor:
         """Self * other (elementwise), with broadcasting."""
@@ -452,7 +486,9 @@ class Tensor(
         return F.Neg.apply(self)
 
     def __pos__(self) -> Tensor:
-        return self
+        if self.data.dtype == np.bool_:
+            raise TypeError("+x: the unary + is not defined for bool tensors (as in PyTorch)")
+        return self  # PyTorch's `+x` is x itself too
 
     def __abs__(self) -> Tensor:
         return F.Abs.apply(self)
