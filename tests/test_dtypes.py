@@ -120,6 +120,9 @@ def deliberate_refusal(op: str, a: Any, b: Any) -> bool:
     """The cases where the library refuses and NumPy does not (see the module docstring)."""
     if op == "pow" and isinstance(b, (bool, np.bool_)):
         return True
+    if op == "pow" and all(np.asarray(x.data if isinstance(x, Tensor) else x).dtype.kind == "b"
+                           for x in (a, b)):  # fmt: skip
+        return True  # NumPy's bool ** bool is int8; PyTorch refuses
     if op == "matmul" and all(np.asarray(x).dtype.kind == "b" for x in (a, b)):
         return True  # NumPy's bool product is an or of ands, not a count; PyTorch refuses
     if op in ("remainder", "fmod", "floor_divide"):

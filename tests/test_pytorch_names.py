@@ -64,7 +64,9 @@ def test_dim_keepdim_and_axis_keepdims_are_one_argument(method: str) -> None:
                 with pytest.raises(TypeError, match="dim must be one int"):
                     fn(dim=d)
             else:
-                spellings += [fn(dim=d, keepdim=keep), fn(d, keep), fn(dim=d, keepdims=keep)]
+                spellings += [fn(dim=d, keepdim=keep), fn(dim=d, keepdims=keep)]
+                # positionally as PyTorch: (dim, keepdim); std and var read (dim, unbiased, keepdim)
+                spellings += [fn(d, True, keep) if method in ("std", "var") else fn(d, keep)]
             for r in spellings:
                 got = _values(r)
                 assert got.shape == expected.shape, (d, keep)

@@ -490,11 +490,11 @@ def test_the_deliberate_differences_from_pytorch() -> None:
     with pytest.raises(TypeError, match="got a bool"):
         Tensor([2.0]) ** True
     assert (torch.tensor([2.0]) ** True).item() == 2.0
-    # 5. An int index beside an index array split by a slice: NumPy's placement here (the
-    #    advanced dims first), PyTorch treats the int as basic indexing.
+    # 5. (An int index beside an index array split by a slice is read as PyTorch reads it,
+    #    the int first, where NumPy moves the advanced dims to the front.)
     a = np.arange(24.0).reshape(2, 3, 4)
-    assert Tensor(a)[0, :, [0, 1]].shape == a[0, :, [0, 1]].shape == (2, 3)
-    assert torch.from_numpy(a)[0, :, [0, 1]].shape == (3, 2)
+    assert Tensor(a)[0, :, [0, 1]].shape == torch.from_numpy(a)[0, :, [0, 1]].shape == (3, 2)
+    assert a[0, :, [0, 1]].shape == (2, 3)
     # 6. NumPy's axis= spelling of max gives the values (NumPy's meaning); dim= gives values
     #    and indices (PyTorch's). PyTorch takes axis= as dim=.
     assert isinstance(Tensor(a).max(axis=1), Tensor)

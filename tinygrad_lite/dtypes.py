@@ -23,7 +23,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DEFAULT_FLOAT", "check_supported", "result_type", "scalar_operand", "is_scalar"]
+__all__ = [
+    "DEFAULT_FLOAT",
+    "check_fits",
+    "check_supported",
+    "result_type",
+    "scalar_operand",
+    "is_scalar",
+]
 
 DEFAULT_FLOAT = np.dtype(np.float64)
 
@@ -79,3 +86,22 @@ def scalar_operand(value: Any, dtype: np.dtype[Any], op: str) -> np.ndarray:
         raise OverflowError(
             f"{op}: the Python integer {value} does not fit the tensor's dtype {dtype}"
         ) from None
+
+
+def check_fits(arr: np.ndarray, dt: np.dtype[Any], what: str) -> None:
+    """Refuse values that an integer dtype cannot hold (NaN, ±∞, out of range) before a cast.
+
+    NumPy's cast would wrap them around silently; PyTorch refuses most of them, as here.
+    """
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        raise ValueError(f"{what}: NaN or infinity cannot be converted to dtype {dt}")
+    if arr.dtype.kind == "b":
+        return
+    info = np.iinfo(dt)
+    lo, hi = arr.min(), arr.max()
+    lo, hi = (int(np.trunc(lo)), int(np.trunc(hi))) if arr.dtype.kind == "f" else (int(lo), int(hi))
+    if lo < info.min or hi > info.max:
+        raise ValueError(
+            f"{what}: values from {lo} to {hi} do not fit dtype {dt} "
+            f"(range {info.min} to {info.max})"
+        )

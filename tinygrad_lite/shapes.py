@@ -15,6 +15,7 @@ __all__ = [
     "reduce_args",
     "expand",
     "broadcast_back",
+    "split_index",
 ]
 
 Axis = int | tuple[int, ...] | None
@@ -123,3 +124,41 @@ def broadcast_back(grad: Any, axes: tuple[int, ...], keepdims: bool, shape: tupl
         view.flags.writeable = False
         return view
     return np.broadcast_to(g, shape)
+
+
+def _is_int(i: Any) -> bool:
+    """An integer index item: a Python or NumPy int, or a 0-d integer array (a 0-d Tensor)."""
+    if isinstance(i, (bool, np.bool_)):
+        return False
+    if isinstance(i, np.ndarray):
+        return i.ndim == 0 and i.dtype.kind in "iu"
+    return isinstance(i, (int, np.integer))
+
+
+def split_index(index: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
+    """PyTorch's reading of an index with both integers and index arrays, as two NumPy indexes.
+
+    PyTorch applies integers first, as basic indexing (`select`), and then the index arrays to
+    what is left; NumPy counts integers among the advanced indices, so that `x[0, :, [1, 4]]`
+    of a (3, 4, 5) array is (2, 4) in NumPy and (4, 2) in PyTorch. For such an index (as
+    `index_arg` returns it) this gives `(basic, advanced)` with `x[basic][advanced]` PyTorch's
+    result; for every other index, where both read alike, None.
+    """
+    if not isinstance(index, tuple) or not any(_is_int(i) for i in index):
+        return None
+    if not any(isinstance(i, np.ndarray) and i.ndim > 0 for i in index):
+        return None
+    basic: list[Any] = []
+    advanced: list[Any] = []
+    for i in index:
+        if _is_int(i):
+            basic.append(int(i))
+        elif isinstance(i, np.ndarray):  # a mask of k dims stands for k dims
+            basic.extend([slice(None)] * (i.ndim if i.dtype == np.bool_ else 1))
+            advanced.append(i)
+        elif isinstance(i, (bool, np.bool_)):
+            return None  # a bool scalar adds a dimension in both: left to NumPy's rules
+        else:  # a slice, None or Ellipsis
+            basic.append(i)
+            advanced.append(i if i is Ellipsis else slice(None))
+    return tuple(basic), tuple(advanced)

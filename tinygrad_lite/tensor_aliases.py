@@ -110,8 +110,13 @@ class TensorAliasMethods:
         return self  # type: ignore[return-value]
 
     def contiguous(self, memory_format: Any = None) -> Tensor:
-        """Self (PyTorch's contiguous copies strided views; NumPy reads either layout)."""
-        return self  # type: ignore[return-value]
+        """Self when laid out in C order, else a C-ordered copy (never a view), as PyTorch's."""
+        data = self.data
+        if not isinstance(data, np.ndarray) or data.flags.c_contiguous:
+            return self  # type: ignore[return-value]
+        from . import ops
+
+        return ops.Clone.apply(self, order="C")
 
     def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False) -> Tensor:
         """The values in another dtype: `to(dtype)`, `to("cpu")`, `to(device, dtype)`, `to(t)`.
@@ -213,10 +218,19 @@ class TensorAliasMethods:
                 f"masked_fill: a mask of shape {m.shape} does not broadcast to the tensor's "
                 f"shape {self.data.shape}"
             )
+        if hasattr(value, "_ctx") and value.requires_grad:  # the gradient reaches the value
+            if value.data.ndim != 0:
+                raise ValueError(
+                    f"masked_fill: a value that requires grad must be a 0-d tensor, got shape "
+                    f"{value.data.shape}"
+                )
+            v = value if value.data.dtype == self.data.dtype else value.astype(self.data.dtype)
+            return v.where(m, self)
         if hasattr(value, "_ctx"):
-            if value.requires_grad or value.data.size != 1:
-                raise TypeError(
-                    "masked_fill: the value must be a number or a one-element tensor without grad"
+            if value.data.size != 1:
+                raise ValueError(
+                    f"masked_fill: the value must be a number or a one-element tensor, got "
+                    f"shape {value.data.shape}"
                 )
             value = value.data.reshape(())
         fill = np.asarray(value).astype(self.data.dtype)
@@ -360,10 +374,12 @@ class TensorAliasMethods:
         return self - self.trunc()
 
     def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
-        """The p-norm over `dim` (all elements by default): p = 2 ("fro"), 1, inf, −inf or 0.
+        """The p-norm over `dim` (all elements by default): p = 2 ("fro"), 1, inf, −inf, 0, p > 1.
 
         p = 2 is √(Σ x²) (its gradient 0 where the norm is 0), p = 1 Σ|x|, ±inf max/min |x|
-        (ties share the gradient), 0 the count of nonzeros (no gradient). Other p are refused.
+        (ties share the gradient), 0 the count of nonzeros (no gradient), any other p > 1
+        (Σ|x|^p)^(1/p) (its gradient 0 where the norm is 0, as in PyTorch). p < 1 other than 0
+        is refused.
         """
         if self.data.dtype.kind != "f":
             raise TypeError(f"norm: needs a float tensor, got dtype {self.data.dtype}")
@@ -378,7 +394,17 @@ class TensorAliasMethods:
             return a.amax(dim, keepdim) if p > 0 else a.amin(dim, keepdim)
         if p == 0:
             return (self != 0).astype(self.data.dtype).sum(dim, keepdim).detach()
-        raise ValueError(f"norm: p={p!r} is not supported; use 2 ('fro'), 1, inf, -inf or 0")
+        if (
+            isinstance(p, (int, float, np.integer, np.floating))
+            and not isinstance(p, bool)
+            and p > 1
+        ):
+            total = (self.abs() ** p).sum(dim, keepdim)
+            nonzero = total != 0  # (Σ|x|^p)^(1/p) has an infinite slope at 0: its gradient is 0
+            return (total.where(nonzero, 1.0) ** (1.0 / p)).where(nonzero, 0.0)
+        raise ValueError(
+            f"norm: p={p!r} is not supported; use 2 ('fro'), 1, inf, -inf, 0 or a number > 1"
+        )
 
     # ------------------------------------------------------------------ matrices and vectors
 

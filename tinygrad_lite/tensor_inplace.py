@@ -28,12 +28,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import anomaly, autograd, dtypes, rng, tracing, written
+from .shapes import split_index
 from .tensor_shape import index_arg
 
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["TensorInPlaceMethods"]
+__all__ = ["TensorInPlaceMethods", "check_inplace", "maybe_in_place"]
 
 
 def _can_cast(src: np.dtype[Any], dst: np.dtype[Any]) -> bool:
@@ -96,7 +97,11 @@ def _traced_origin(t: Tensor, what: str, recorded: bool) -> None:
 def _writable(t: Tensor, what: str) -> np.ndarray:
     data = t.data
     if isinstance(data, np.ndarray) and not data.flags.writeable:
-        raise ValueError(f"{what}: the tensor (shape {data.shape}) has a read-only array")
+        raise ValueError(
+            f"{what}: the tensor (shape {data.shape}) has a read-only array: a broadcast view "
+            "(expand) or a copy where PyTorch's result is a view (diagonal, unfold), which "
+            "would not change the tensor it came from; write into that tensor instead"
+        )
     return data
 
 
@@ -202,12 +207,16 @@ class TensorInPlaceMethods:
     def __ixor__(self, other: Any) -> Tensor:
         return self._in_place("^=", lambda a, b: a ^ b, other)
 
-    def add_(self, other: Any) -> Tensor:
-        """Self += other, in place (PyTorch's `add_`; see the module docstring)."""
+    def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """Self += alpha·other, in place (PyTorch's `add_`; see the module docstring)."""
+        if not (alpha.__class__ is int and alpha == 1):
+            return self._in_place("add_", lambda a, b: a.add(b, alpha=alpha), other)
         return self._in_place("add_", lambda a, b: a.add(b), other, np.add)
 
-    def sub_(self, other: Any) -> Tensor:
-        """Self -= other, in place."""
+    def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """Self -= alpha·other, in place."""
+        if not (alpha.__class__ is int and alpha == 1):
+            return self._in_place("sub_", lambda a, b: a.sub(b, alpha=alpha), other)
         return self._in_place("sub_", lambda a, b: a.sub(b), other, np.subtract)
 
     def mul_(self, other: Any) -> Tensor:
@@ -323,5 +332,26 @@ class TensorInPlaceMethods:
         """`x[index] = value`: NumPy's (and PyTorch's) assignment, in place, not recorded."""
         data = self._unrecorded("item assignment", value)
         v = value.data if _is_tensor(value) else value
-        data[index_arg(index)] = v
+        key = index_arg(index)
+        parts = split_index(key)
+        if parts is not None:  # PyTorch's reading: integers first (a view), then index arrays
+            data[parts[0]][parts[1]] = v
+        else:
+            data[key] = v
         written.mark(self)
+
+
+def maybe_in_place(x: Tensor, inplace: bool, name: str, fn: Callable[[Tensor], Tensor]) -> Tensor:
+    """fn(x), or with `inplace` written into x (PyTorch's `inplace=True`; see `tensor_inplace`)."""
+    if inplace:
+        return x._in_place(name, lambda a, _: fn(a), None)
+    return fn(x)
+
+
+def check_inplace(owner: str, inplace: Any) -> bool:
+    """`inplace` as a bool, refusing anything else (a seed passed in its place, say)."""
+    if not isinstance(inplace, (bool, np.bool_)):
+        raise TypeError(
+            f"{owner}: inplace must be a bool, got {type(inplace).__name__} {inplace!r}"
+        )
+    return bool(inplace)

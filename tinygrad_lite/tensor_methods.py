@@ -22,6 +22,13 @@ if TYPE_CHECKING:
 __all__ = ["TensorMethods", "ReturnTypes"]
 
 
+def _cast(x: Any, dtype: Any, op: str) -> Any:
+    """X converted to `dtype` first (the `dtype=` argument of a reduction or scan)."""
+    from .dtypes import check_supported
+
+    return F.Cast.apply(x, dtype=check_supported(np.dtype(dtype), op))
+
+
 class ReturnTypes:
     """Named results of reductions that return values and indices, as in PyTorch."""
 
@@ -52,13 +59,13 @@ def _reduce_args(
     return d, k
 
 
-def _correction(op: str, correction: float, unbiased: bool | None) -> float:
-    """`correction`, or PyTorch's older spelling `unbiased` (True: 1, False: 0), not both."""
+def _correction(op: str, correction: float | None, unbiased: bool | None) -> float:
+    """`correction` (default 1), or PyTorch's older `unbiased` (True: 1, False: 0), not both."""
     if unbiased is None:
-        return correction
-    if not isinstance(unbiased, bool):
+        return 1 if correction is None else correction
+    if not isinstance(unbiased, (bool, np.bool_)):
         raise TypeError(f"{op}: unbiased must be a bool, got {unbiased!r}")
-    if correction != 1:
+    if correction is not None:
         raise TypeError(f"{op}: give correction or unbiased, not both")
     return 1 if unbiased else 0
 
@@ -181,13 +188,30 @@ class TensorMethods(TensorShapeMethods):
             return self._wrap(self.data.copy(), "sign")
         return F.Sign.apply(self)
 
-    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
-        """Limit values to [min, max]; the gradient is zero where a bound is active."""
-        return F.Clamp.apply(self, min=min, max=max)
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:
+        """Limit values to [min, max]: y = min(max(x, lo), hi) (hi where lo > hi).
 
-    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
+        The bounds are numbers or tensors (broadcast against self). The gradient reaches x where
+        lo ≤ x ≤ hi, a tensor lo where x < lo and a tensor hi where max(x, lo) > hi.
+        """
+        if not any(
+            isinstance(b, (np.ndarray, list, tuple)) or hasattr(b, "_ctx") for b in (min, max)
+        ):
+            return F.Clamp.apply(self, min=min, max=max)
+        if min is None and max is None:
+            raise ValueError("clamp: give at least one of min and max")
+        out: Tensor = self  # type: ignore[assignment]
+        if min is not None:
+            lo = self._wrap(min, "clamp")
+            out = lo.where(out < lo, out)
+        if max is not None:
+            hi = self._wrap(max, "clamp")
+            out = hi.where(out > hi, out)
+        return out
+
+    def clip(self, min: Any = None, max: Any = None) -> Tensor:
         """Same as `clamp`."""
-        return F.Clamp.apply(self, min=min, max=max)
+        return self.clamp(min, max)
 
     def maximum(self, other: Any) -> Tensor:
         """Elementwise max(self, other); ties split the gradient evenly."""
@@ -209,10 +233,17 @@ class TensorMethods(TensorShapeMethods):
         dim: Axis = None,
         keepdim: bool | None = None,
         *,
+        dtype: Any = None,
         axis: Axis = None,
         keepdims: bool | None = None,
     ) -> Tensor:
-        """Sum over `dim` (an int, a tuple, or None for all); `axis=`/`keepdims=` also work."""
+        """Sum over `dim` (an int, a tuple, or None for all); `axis=`/`keepdims=` also work.
+
+        `dtype` converts the values before the sum, as in PyTorch.
+        """
+        if dtype is not None:
+            out = _cast(self, dtype, "sum").sum(dim, keepdim, axis=axis, keepdims=keepdims)
+            return out if out.dtype == np.dtype(dtype) else out.astype(np.dtype(dtype))
         if axis is None and keepdims is None and (dim is None or dim.__class__ is int):
             return F.Sum.apply(self, axis=dim, keepdims=bool(keepdim))  # without the merge
         d, k = _reduce_args("sum", dim, keepdim, axis, keepdims)
@@ -223,10 +254,17 @@ class TensorMethods(TensorShapeMethods):
         dim: Axis = None,
         keepdim: bool | None = None,
         *,
+        dtype: Any = None,
         axis: Axis = None,
         keepdims: bool | None = None,
     ) -> Tensor:
-        """Mean over `dim` (an int, a tuple, or None for all); `axis=`/`keepdims=` also work."""
+        """Mean over `dim` (an int, a tuple, or None for all); `axis=`/`keepdims=` also work.
+
+        `dtype` converts the values before the mean, as in PyTorch.
+        """
+        if dtype is not None:
+            out = _cast(self, dtype, "mean").mean(dim, keepdim, axis=axis, keepdims=keepdims)
+            return out if out.dtype == np.dtype(dtype) else out.astype(np.dtype(dtype))
         if axis is None and keepdims is None and (dim is None or dim.__class__ is int):
             return F.Mean.apply(self, axis=dim, keepdims=bool(keepdim))  # without the merge
         d, k = _reduce_args("mean", dim, keepdim, axis, keepdims)
@@ -237,10 +275,17 @@ class TensorMethods(TensorShapeMethods):
         dim: Axis = None,
         keepdim: bool | None = None,
         *,
+        dtype: Any = None,
         axis: Axis = None,
         keepdims: bool | None = None,
     ) -> Tensor:
-        """Product over `dim`; the gradient of each factor is the product of the others."""
+        """Product over `dim`; the gradient of each factor is the product of the others.
+
+        `dtype` converts the values before the product, as in PyTorch.
+        """
+        if dtype is not None:
+            out = _cast(self, dtype, "prod").prod(dim, keepdim, axis=axis, keepdims=keepdims)
+            return out if out.dtype == np.dtype(dtype) else out.astype(np.dtype(dtype))
         d, k = _reduce_args("prod", dim, keepdim, axis, keepdims)
         return F.Prod.apply(self, axis=d, keepdims=k)
 
@@ -259,36 +304,41 @@ class TensorMethods(TensorShapeMethods):
     def var(
         self,
         dim: Axis = None,
+        unbiased: bool | None = None,
         keepdim: bool | None = None,
         *,
-        correction: float = 1,
-        unbiased: bool | None = None,
+        correction: float | None = None,
         axis: Axis = None,
         keepdims: bool | None = None,
     ) -> Tensor:
         """Variance over `dim` with `correction` (1: unbiased, PyTorch's default; 0: population).
 
-        PyTorch's older `unbiased=True/False` is `correction=1/0`. NumPy's `np.var` has
-        `ddof=0` by default; `np.var(t)` keeps NumPy's default.
+        PyTorch's older `unbiased=True/False` is `correction=1/0`; as in PyTorch, it is the
+        second positional argument (`x.var(0, False, True)`: population variance, keepdim).
+        NumPy's `np.var` has `ddof=0` by default; `np.var(t)` keeps NumPy's default.
         """
-        correction = _correction("var", correction, unbiased)
+        if isinstance(dim, bool):  # PyTorch's x.var(False): the bool is `unbiased`
+            dim, unbiased = None, dim if unbiased is None else unbiased
+        c = _correction("var", correction, unbiased)
         d, k = _reduce_args("var", dim, keepdim, axis, keepdims)
-        return F.Var.apply(self, axis=d, correction=correction, keepdims=k)
+        return F.Var.apply(self, axis=d, correction=c, keepdims=k)
 
     def std(
         self,
         dim: Axis = None,
+        unbiased: bool | None = None,
         keepdim: bool | None = None,
         *,
-        correction: float = 1,
-        unbiased: bool | None = None,
+        correction: float | None = None,
         axis: Axis = None,
         keepdims: bool | None = None,
     ) -> Tensor:
         """Standard deviation √var (same arguments as `var`); its gradient is 0 where it is 0."""
-        correction = _correction("std", correction, unbiased)
+        if isinstance(dim, bool):  # PyTorch's x.std(False): the bool is `unbiased`
+            dim, unbiased = None, dim if unbiased is None else unbiased
+        c = _correction("std", correction, unbiased)
         d, k = _reduce_args("std", dim, keepdim, axis, keepdims)
-        return F.Std.apply(self, axis=d, correction=correction, keepdims=k)
+        return F.Std.apply(self, axis=d, correction=c, keepdims=k)
 
     def _extreme(
         self,
@@ -360,17 +410,21 @@ class TensorMethods(TensorShapeMethods):
         return F.Min.apply(self, axis=d, keepdims=k)
 
     def argmax(
-        self, dim: int | None = None, keepdim: Any = None, *, axis: Any = None, keepdims: Any = None
+        self, dim: Any = None, keepdim: Any = None, *, axis: Any = None, keepdims: Any = None
     ) -> Tensor:
         """Indices of the maxima along `dim` (of the flattened tensor when None); no grad."""
         d, k = _reduce_args("argmax", dim, keepdim, axis, keepdims)
+        if isinstance(d, tuple):
+            raise TypeError(f"argmax: dim must be an int or None (one dim, as PyTorch), got {d!r}")
         return F.ArgMax.apply(self, axis=d, keepdims=k)
 
     def argmin(
-        self, dim: int | None = None, keepdim: Any = None, *, axis: Any = None, keepdims: Any = None
+        self, dim: Any = None, keepdim: Any = None, *, axis: Any = None, keepdims: Any = None
     ) -> Tensor:
         """Indices of the minima along `dim` (of the flattened tensor when None); no grad."""
         d, k = _reduce_args("argmin", dim, keepdim, axis, keepdims)
+        if isinstance(d, tuple):
+            raise TypeError(f"argmin: dim must be an int or None (one dim, as PyTorch), got {d!r}")
         return F.ArgMin.apply(self, axis=d, keepdims=k)
 
     def softmax(self, dim: int = -1) -> Tensor:
@@ -434,10 +488,14 @@ class TensorMethods(TensorShapeMethods):
     def __rrshift__(self, other: Any) -> Tensor:
         return self._wrap(other, "bitwise_right_shift").bitwise_right_shift(self)
 
-    def any(self) -> Tensor:
-        """Whether any element is nonzero (a bool tensor)."""
-        return autograd._make_tensor(autograd.as_result(np.any(self.data)), False, None)
+    def any(self, dim: Axis = None, keepdim: bool = False) -> Tensor:
+        """Whether any element is nonzero, over all or along `dim` (a bool tensor): ∨ᵢ xᵢ ≠ 0."""
+        d, k = _reduce_args("any", dim, keepdim, None, None)
+        out = np.any(self.data, axis=d, keepdims=k and d is not None)
+        return autograd._make_tensor(autograd.as_result(out), False, None)
 
-    def all(self) -> Tensor:
-        """Whether every element is nonzero (a bool tensor)."""
-        return autograd._make_tensor(autograd.as_result(np.all(self.data)), False, None)
+    def all(self, dim: Axis = None, keepdim: bool = False) -> Tensor:
+        """Whether every element is nonzero, over all or along `dim` (a bool tensor): ∧ᵢ xᵢ ≠ 0."""
+        d, k = _reduce_args("all", dim, keepdim, None, None)
+        out = np.all(self.data, axis=d, keepdims=k and d is not None)
+        return autograd._make_tensor(autograd.as_result(out), False, None)

@@ -7,7 +7,7 @@ readable; each is written out, so readers, IDEs and mypy see them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -18,6 +18,13 @@ if TYPE_CHECKING:
     from .tensor import Tensor
 
 __all__ = ["TensorScanMethods", "SortResult", "TopKResult"]
+
+
+def _cast(x: Any, dtype: Any, op: str) -> Any:
+    """X converted to `dtype` first (the `dtype=` argument of a reduction or scan)."""
+    from .dtypes import check_supported
+
+    return F.Cast.apply(x, dtype=check_supported(np.dtype(dtype), op))
 
 
 class SortResult(NamedTuple):
@@ -39,20 +46,28 @@ class TensorScanMethods(TensorShapeMethods):
 
     __slots__ = ()
 
-    def cumsum(self, dim: int) -> Tensor:
+    def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
         """Cumulative sums along `dim`: y_i = x_0 + ... + x_i.
 
         As in PyTorch, `dim` must be given, and ints and bools sum to int64. The gradient of
-        x_j is the sum of the incoming gradients g_i for i ≥ j.
+        x_j is the sum of the incoming gradients g_i for i ≥ j. `dtype` converts the values
+        first, as in PyTorch.
         """
+        if dtype is not None:
+            out = _cast(self, dtype, "cumsum").cumsum(dim)
+            return out if out.dtype == np.dtype(dtype) else out.astype(np.dtype(dtype))
         return F.CumSum.apply(self, dim=dim)
 
-    def cumprod(self, dim: int) -> Tensor:
+    def cumprod(self, dim: int, *, dtype: Any = None) -> Tensor:
         """Cumulative products along `dim`: y_i = x_0 · x_1 · ... · x_i.
 
         As in PyTorch, `dim` must be given, and ints and bools multiply to int64. The gradient
-        is computed without dividing by x, so it is exact where x has zeros.
+        is computed without dividing by x, so it is exact where x has zeros. `dtype` converts
+        the values first, as in PyTorch.
         """
+        if dtype is not None:
+            out = _cast(self, dtype, "cumprod").cumprod(dim)
+            return out if out.dtype == np.dtype(dtype) else out.astype(np.dtype(dtype))
         return F.CumProd.apply(self, dim=dim)
 
     def flip(self, *dims: int | Sequence[int]) -> Tensor:
@@ -67,17 +82,21 @@ class TensorScanMethods(TensorShapeMethods):
             dims = tuple(dims[0])
         return F.Flip.apply(self, dims=dims)
 
-    def argsort(self, dim: int = -1, descending: bool = False) -> Tensor:
-        """The int64 positions that sort the values along `dim` (a stable sort); no gradient."""
+    def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
+        """The int64 positions that sort the values along `dim` (a stable sort); no gradient.
+
+        The sort is always stable, so `stable=True` (PyTorch's promise) changes nothing.
+        """
         return F.ArgSort.apply(self, dim=dim, descending=descending)
 
-    def sort(self, dim: int = -1, descending: bool = False) -> SortResult:
+    def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> SortResult:
         """The values sorted along `dim`, and their int64 positions: `(values, indices)`.
 
         `values` is `t.gather(dim, indices)`, so the gradient flows back to the place each value
         came from; `indices` carries none. The sort is stable: equal values keep their order
         (with `descending=True` too). PyTorch's default sort does not promise that (only
-        `stable=True` does), so PyTorch may order the indices of ties differently. NaN counts as
+        `stable=True` does, which is accepted here and changes nothing), so PyTorch's default may
+        order the indices of ties differently. NaN counts as
         larger than every number, as in PyTorch.
         """
         a = dim_arg(dim, self.ndim, "sort")

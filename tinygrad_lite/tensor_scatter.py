@@ -22,7 +22,7 @@ import numpy as np
 
 from . import dtypes
 from . import ops as F
-from .tensor_shape import TensorShapeMethods, array_of, dim_arg
+from .tensor_shape import TensorShapeMethods, array_of, copy_for_view, dim_arg
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -263,7 +263,7 @@ class TensorScatterMethods(TensorShapeMethods):
 
         offset > 0 takes a diagonal above the main one, < 0 below; one beyond the matrix gives
         an empty last dimension. The other dimensions keep their order. The result is a copy,
-        not a view as in PyTorch.
+        not a view as in PyTorch, and read-only: an in-place write into it is refused.
 
         Example:
             >>> from tinygrad_lite import arange
@@ -281,7 +281,7 @@ class TensorScatterMethods(TensorShapeMethods):
         moved: Any = self.permute(tuple(order)) if order != list(range(n)) else self
         rows, cols = max(-offset, 0), max(offset, 0)
         k = np.arange(max(0, min(self.shape[a] - rows, self.shape[b] - cols)))
-        return moved[..., k + rows, k + cols]
+        return copy_for_view(moved[..., k + rows, k + cols])
 
     def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
         """Dimension `dim` split into dimensions of `sizes` (a reshape; one size may be -1).

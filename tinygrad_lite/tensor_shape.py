@@ -6,6 +6,7 @@ readable; each is written out, so readers, IDEs and mypy see them.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ import numpy as np
 
 from . import autograd
 from . import ops as F
-from .shapes import Axis, normalize_axis
+from .shapes import Axis, normalize_axis, split_index
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -27,6 +28,7 @@ __all__ = [
     "dim_arg",
     "index_arg",
     "shape_arg",
+    "split_index",
 ]
 
 
@@ -110,6 +112,17 @@ def array_of(x: Any) -> np.ndarray:
 def constant_result(values: Any) -> Tensor:
     """A result without gradient (masks, positions, rounded values)."""
     return autograd._make_tensor(autograd.as_result(values), False, None)
+
+
+def copy_for_view(t: Tensor) -> Tensor:
+    """`t`, a copy where PyTorch gives a view, made read-only.
+
+    An in-place write into it, which in PyTorch would change the tensor it came from, is
+    refused rather than lost (the flag is the array object's own, never its base's).
+    """
+    if t.data.__class__ is np.ndarray:  # (not a stand-in while tracing)
+        t.data.flags.writeable = False
+    return t
 
 
 def dim_arg(dim: Any, ndim: int, op: str) -> int:
@@ -196,7 +209,7 @@ class TensorShapeMethods:
         if a > b:
             raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
         s = self.shape
-        return self.reshape(*s[:a], -1 if 0 not in s[a : b + 1] else 0, *s[b + 1 :])
+        return self.reshape(*s[:a], math.prod(s[a : b + 1]), *s[b + 1 :])
 
     def squeeze(self, dim: Axis = None) -> Tensor:
         """Remove size-1 dims (all of them, or `dim`; a dim of another size is kept, as PyTorch)."""
@@ -305,12 +318,18 @@ class TensorShapeMethods:
         """The slices at the positions `index` (a vector of ints) along `dim`, in its order."""
         a = dim_arg(dim, self.ndim, "index_select")
         idx = array_of(index)
-        n = self.shape[a]
         if idx.dtype.kind not in "iu" or idx.ndim > 1:
             raise ValueError(
                 f"index_select: index must be a vector of ints, got dtype {idx.dtype} and "
                 f"shape {idx.shape}"
             )
+        if self.ndim == 0:  # one element, as in PyTorch: the index must be [0]
+            if idx.size != 1 or int(idx.reshape(-1)[0]) != 0:
+                raise IndexError(
+                    f"index_select: a 0-d tensor takes the index [0] only, got {idx.tolist()}"
+                )
+            return F.Clone.apply(self)  # a copy, as PyTorch's
+        n = self.shape[a]
         if idx.size and not (0 <= idx.min() and idx.max() < n):
             raise IndexError(f"index_select: index out of range [0, {n}) for dim {dim}")
         return self[(slice(None),) * a + (idx.reshape(-1).astype(np.intp),)]
@@ -450,4 +469,8 @@ class TensorShapeMethods:
         return self[tuple(grids)]
 
     def __getitem__(self, index: Any) -> Tensor:
-        return F.GetItem.apply(self, index=index_arg(index))
+        key = index_arg(index)
+        parts = split_index(key)
+        if parts is not None:  # integers first, then the index arrays (PyTorch's order)
+            return F.GetItem.apply(F.GetItem.apply(self, index=parts[0]), index=parts[1])
+        return F.GetItem.apply(self, index=key)

@@ -255,6 +255,11 @@ class PowTensor(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, y: Any) -> Any:
+        if np.result_type(x) == np.bool_ and np.result_type(y) == np.bool_:
+            raise TypeError(
+                "pow: both operands are bool, for which pow is not defined (NumPy would give "
+                "int8); convert one of them to an integer or float dtype first"
+            )
         try:
             z = np.power(x, y)
         except ValueError as e:

@@ -9,11 +9,15 @@ from .base import Any, Context, FloatFunction, np, register
 
 
 def _softmax(x: Any, axis: int) -> Any:
+    if x.size == 0:  # (no maximum to shift by) empty in, empty out, as PyTorch
+        return np.zeros_like(x)
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return e / np.add.reduce(e, axis=axis, keepdims=True)
 
 
 def _log_softmax(x: Any, axis: int) -> Any:
+    if x.size == 0:
+        return np.zeros_like(x)
     shifted = x - np.max(x, axis=axis, keepdims=True)
     return shifted - np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
 

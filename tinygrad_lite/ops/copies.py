@@ -12,11 +12,15 @@ from .base import Any, Context, Function, np, register
     reference=np.copy,
 )
 class Clone(Function):
-    """z = a copy of x (same values, its own memory); dz/dx = 1."""
+    """z = a copy of x (same values, its own memory); dz/dx = 1.
+
+    `order` is NumPy's: "K" keeps x's layout (PyTorch's `clone`), "C" lays the copy out in C
+    order (PyTorch's `contiguous` of a strided view).
+    """
 
     @staticmethod
-    def forward(ctx: Context, x: Any) -> Any:
-        return np.copy(x)
+    def forward(ctx: Context, x: Any, order: str = "K") -> Any:
+        return np.copy(x, order=order)  # type: ignore[call-overload]
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> tuple[Any]:

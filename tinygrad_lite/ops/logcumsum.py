@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from .. import tracing
-from .base import Any, Context, FloatFunction, np, register
+from .base import Any, Context, FloatFunction, np, register, value
 from .scan import along_last, one_dim, shift, suffix_scan
 
 __all__ = ["LogCumSumExp"]
@@ -47,7 +47,10 @@ class LogCumSumExp(FloatFunction):
         if axis is None:
             return (grad,)
         with tracing.errstate(invalid="ignore"):  # −∞ − (−∞): NaN, as PyTorch's
-            ratio = np.exp(y - shift(y, axis, -1, fill=np.inf))  # 0 past the end
+            # e^(y_j − y_{j+1}), 0 past the end and before an infinite total (e^(x − ∞) = 0 for
+            # a finite x: only an infinite x itself gets NaN, as in PyTorch)
+            r = np.exp(shift(y, axis, 1, fill=-np.inf) - y)
+            ratio = shift(np.where(value(y) == np.inf, 0.0, r), axis, -1)
             return (np.exp(x - y) * suffix_scan(grad, ratio, axis),)
 
     formula = ("Σ_(i ≥ j) {g}ᵢ exp({0}ⱼ − {out}ᵢ)",)

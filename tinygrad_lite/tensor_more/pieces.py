@@ -7,8 +7,8 @@ indices are clamped to the length, so a piece may be empty); the other splits re
 that do not fit. `tg.rot90` calls `Tensor.rot90`.
 
 >>> from tinygrad_lite import arange
->>> [p.tolist() for p in arange(5).tensor_split(2)]
-[[0, 1, 2], [3, 4]]
+>>> tuple(p.tolist() for p in arange(5).tensor_split(2))
+([0, 1, 2], [3, 4])
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import ops as F
-from ..tensor_shape import array_of, dim_arg, shape_arg
+from ..tensor_shape import array_of, copy_for_view, dim_arg, shape_arg
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -298,7 +298,7 @@ class TensorPieceMethods:
         starts = np.arange(0, n - size + 1, step)
         windows = starts[:, None] + np.arange(size)[None, :]
         out = x[(slice(None),) * a + (windows,)]
-        return out.movedim(a + 1, -1) if self.data.ndim else out[0]
+        return copy_for_view(out.movedim(a + 1, -1) if self.data.ndim else out[0])
 
     def sum_to_size(self, *size: Any) -> Tensor:
         """The sum of self down to `size`, which must broadcast to self's shape (self if equal).
