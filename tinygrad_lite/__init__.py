@@ -20,12 +20,15 @@ from .autograd import (
 from .compile import CompiledStep, compile
 from .creation import (
     arange,
+    as_tensor,
     empty,
+    empty_like,
     eye,
     from_numpy,
     full,
     full_like,
     linspace,
+    logspace,
     manual_seed,
     ones,
     ones_like,
@@ -146,13 +149,18 @@ from .toplevel_grid import (
     block_diag,
     broadcast_tensors,
     cartesian_prod,
+    column_stack,
     combinations,
+    dstack,
+    hstack,
     meshgrid,
     roll,
     rot90,
+    row_stack,
     tril_indices,
     triu_indices,
     vander,
+    vstack,
 )
 from .toplevel_meth import *  # noqa: F403 - PyTorch's functions that are Tensor methods here
 from .toplevel_meth import __all__ as _method_functions
@@ -214,6 +222,14 @@ uint8 = np.dtype(np.uint8)
 float, int, bool = float32, int32, np.dtype(np.bool_)  # noqa: A001
 
 __all__ = [
+    "as_tensor",
+    "column_stack",
+    "dstack",
+    "empty_like",
+    "hstack",
+    "logspace",
+    "row_stack",
+    "vstack",
     "special",
     "AnomalyError",
     "CompiledStep",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -43,8 +44,28 @@ def _dtype(dtype: DTypeLike, fn: str) -> np.dtype[Any]:
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: DTypeLike = None) -> Tensor:
-    """Create a Tensor from numbers, lists or an array (same rules as `Tensor(...)`)."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    """A new tensor holding a copy of `data`: numbers, lists, an array or a Tensor.
+
+    The dtype rules are `Tensor(...)`'s. As `torch.tensor`, the data is always copied (an array
+    or a Tensor given is never shared; `from_numpy` shares) and a Tensor's graph is left behind.
+
+    Example:
+        >>> import numpy as np
+        >>> import tinygrad_lite as tg
+        >>> a = np.zeros(2)
+        >>> t = tg.tensor(a)
+        >>> a[0] = 1.0
+        >>> t.tolist()
+        [0.0, 0.0]
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, np.ndarray):
+        data = data.copy()
+    out = Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    if isinstance(data, np.ndarray) and np.shares_memory(out.data, data) and out.data is not data:
+        out.data = out.data.copy()  # a view that Tensor made of the copy: still private
+    return out
 
 
 def zeros(
@@ -64,9 +85,23 @@ def ones(
 def full(
     shape: Sequence[int], fill_value: float, dtype: DTypeLike = None, requires_grad: bool = False
 ) -> Tensor:
-    """A tensor of the given shape filled with `fill_value` (its dtype inferred, as PyTorch)."""
-    dt = np.result_type(fill_value) if dtype is None else _dtype(dtype, "full")
+    """A tensor of the given shape filled with `fill_value` (its dtype inferred, as PyTorch).
+
+    Without `dtype`, a bool fills a bool tensor, an int (a NumPy one too) an int64 one, and a
+    float the default float (float64), as PyTorch infers it from the kind of the value.
+    """
+    dt = _scalar_dtype(fill_value) if dtype is None else _dtype(dtype, "full")
     return Tensor(np.full(_new_shape((tuple(shape),), "full"), fill_value, dt), requires_grad)
+
+
+def _scalar_dtype(value: Any) -> np.dtype[Any]:
+    """PyTorch's dtype for a Python or NumPy scalar: bool, int64 or the default float."""
+    kind = np.result_type(value).kind
+    if kind == "b":
+        return np.dtype(np.bool_)
+    if kind in "iu":
+        return np.dtype(np.int64)
+    return DEFAULT_FLOAT if kind == "f" else np.result_type(value)
 
 
 def _like(t: Tensor | np.ndarray) -> np.ndarray:
@@ -121,17 +156,49 @@ def rand(
 
 
 def arange(
-    start: float,
-    stop: float | None = None,
+    start: float | None = None,
+    end: float | None = None,
     step: float = 1,
     dtype: DTypeLike = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """Evenly spaced values in [start, stop): int64 when every argument is an int, as PyTorch."""
-    values = np.arange(start, stop, step) if stop is not None else np.arange(start)
-    if dtype is None and values.dtype.kind == "f":
-        dtype = DEFAULT_FLOAT
-    return Tensor(values, requires_grad, dtype=dtype)
+    """Evenly spaced values start, start + step, ... in [start, end), as PyTorch computes them.
+
+    `arange(n)` is [0, n); `arange(end=n)` too, as in PyTorch.
+
+    The dtype is int64 when every argument is an int, else the default float (float64). With an
+    integer `dtype`, start, stop and step are first truncated to ints, as PyTorch does
+    (arange(0, 5, 1.5, dtype=int64) is [0, 1, 2, 3, 4]).
+
+    Raises:
+        ValueError: a zero step, a step whose sign does not lead from start to stop, or a
+            bound that is not finite.
+    """
+    if end is None:
+        if start is None:
+            raise TypeError("arange: give end (arange(end), arange(start, end[, step]))")
+        start, end = 0, start
+    elif start is None:
+        start = 0
+    stop = end
+    dt: np.dtype[Any] | None = None if dtype is None else np.dtype(dtype)
+    floats = any(np.result_type(v).kind == "f" for v in (start, stop, step))
+    if dt is None:
+        dt = DEFAULT_FLOAT if floats else np.dtype(np.int64)
+    elif dt.kind in "iu":
+        start, stop, step = int(start), int(stop), int(step)
+    if not all(math.isfinite(v) for v in (start, stop, step)):  # also refuses NaN
+        raise ValueError(f"arange: start, end and step must be finite, got {start}, {stop}, {step}")
+    if step == 0:
+        raise ValueError(f"arange: step must be nonzero, got {step}")
+    if (stop - start) * step < 0:
+        raise ValueError(
+            f"arange: the bounds and the step's sign are inconsistent: from {start} to {stop} "
+            f"by {step}"
+        )
+    size = max(math.ceil((stop - start) / step), 0)  # PyTorch's length, and its start + i·step
+    values: np.ndarray = np.arange(size, dtype=np.float64 if floats else np.int64)
+    return Tensor((start + step * values).astype(dt), requires_grad)
 
 
 def eye(
@@ -154,12 +221,27 @@ def empty(
 def linspace(
     start: float, end: float, steps: int, dtype: DTypeLike = None, requires_grad: bool = False
 ) -> Tensor:
-    """`steps` evenly spaced values from `start` to `end`, both included (float64 by default)."""
+    """`steps` evenly spaced values from `start` to `end`, both included (float64 by default).
+
+    Computed as PyTorch computes them: with step = (end − start)/(steps − 1), the first half is
+    start + i·step and the second end − (steps − 1 − i)·step, in the dtype (an integer dtype:
+    start and end truncated to ints, the values computed in float64 and truncated).
+    """
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"linspace: steps must be an int >= 0, got {steps!r}")
-    return Tensor(
-        np.linspace(start, end, int(steps), dtype=_dtype(dtype, "linspace")), requires_grad
-    )
+    dt, n = _dtype(dtype, "linspace"), int(steps)
+    work = dt if dt.kind == "f" else np.dtype(np.float64)
+    if dt.kind in "iu":
+        start, end = int(start), int(end)
+    s, e = work.type(start), work.type(end)
+    if n == 1:
+        return Tensor(np.array([s]).astype(dt), requires_grad)
+    i = np.arange(n)
+    with np.errstate(over="ignore", invalid="ignore"):  # ±∞ bounds: PyTorch's NaN and ∞
+        step = (e - s) / work.type(n - 1)
+        up, down = s + step * i.astype(work), e - step * (n - 1 - i).astype(work)
+        values = np.where(i < n // 2, up, down)
+    return Tensor(values.astype(dt), requires_grad)
 
 
 def randint(
@@ -196,3 +278,63 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if t.data is not array:
         raise TypeError(f"from_numpy: an array of dtype {array.dtype} cannot be shared")
     return t
+
+
+def as_tensor(data: Any, dtype: DTypeLike = None) -> Tensor:
+    """`data` as a tensor, sharing memory where it can (PyTorch's `as_tensor`).
+
+    A Tensor of the dtype asked for (or of any, with no dtype) is returned itself, and one of
+    another dtype converted (in the graph); a NumPy array whose dtype is kept shares its memory,
+    as with `from_numpy`; anything else is copied, as by `tensor`.
+
+    Example:
+        >>> import numpy as np
+        >>> import tinygrad_lite as tg
+        >>> from tinygrad_lite.creation import as_tensor
+        >>> a = np.zeros(2)
+        >>> t = as_tensor(a)
+        >>> a[0] = 1.0
+        >>> t.tolist(), as_tensor(t) is t
+        ([1.0, 0.0], True)
+    """
+    if isinstance(data, Tensor):
+        return data if dtype is None or np.dtype(dtype) == data.dtype else data.astype(dtype)
+    if isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtype) == data.dtype):
+        t = Tensor(data)
+        if t.data is data:
+            return t
+    return tensor(data, dtype=dtype)
+
+
+def empty_like(
+    t: Tensor | np.ndarray, dtype: DTypeLike = None, requires_grad: bool = False
+) -> Tensor:
+    """A tensor with the shape and (unless given) the dtype of `t`, to be written: zeros here."""
+    return zeros_like(t, dtype=dtype, requires_grad=requires_grad)
+
+
+def logspace(
+    start: float,
+    end: float,
+    steps: int,
+    base: float = 10.0,
+    dtype: DTypeLike = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """The `steps` powers base^x for x = linspace(start, end, steps), base^start to base^end.
+
+    The exponents are `linspace`'s, in float64 for an integer `dtype` (whose start and end are
+    truncated to ints first, as PyTorch's), and the powers are taken in the dtype.
+
+    Example:
+        >>> from tinygrad_lite.creation import logspace
+        >>> logspace(0, 3, 4).tolist()
+        [1.0, 10.0, 100.0, 1000.0]
+    """
+    dt = _dtype(dtype, "logspace")
+    work = dt if dt.kind == "f" else np.dtype(np.float64)
+    if dt.kind in "iu":
+        start, end = int(start), int(end)
+    exponents = linspace(start, end, steps, dtype=work).data
+    with np.errstate(over="ignore", invalid="ignore"):  # ∞ beyond the range, as PyTorch
+        return Tensor(np.power(work.type(base), exponents).astype(dt), requires_grad)

@@ -37,12 +37,21 @@ def tensor_like(x: Any, like: Tensor | None = None) -> Tensor:
     return Tensor(x)
 
 
-def where(condition: Any, x: Any, y: Any) -> Tensor:
+_UNSET: Any = object()
+
+
+def where(condition: Any, x: Any = _UNSET, y: Any = _UNSET) -> Any:
     """X where `condition` holds, else y; the gradient goes to the branch taken.
 
-    Python numbers are weak, as for operators: `where(mask, z, 0)` keeps z's dtype.
+    Python numbers are weak, as for operators: `where(mask, z, 0)` keeps z's dtype. With the
+    condition alone, the indices where it holds, one int64 tensor per dim (PyTorch's
+    `where(condition)`, `nonzero(as_tuple=True)`).
     """
     cond = condition if isinstance(condition, Tensor) else Tensor(np.asarray(condition))
+    if x is _UNSET and y is _UNSET:
+        return cond.nonzero(as_tuple=True)
+    if x is _UNSET or y is _UNSET:
+        raise TypeError("where: give both x and y, or the condition alone")
     like = x if isinstance(x, Tensor) else y if isinstance(y, Tensor) else None
     a, b = tensor_like(x, like), tensor_like(y, like)
     return ops.Where.apply(cond, a, b)

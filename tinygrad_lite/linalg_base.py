@@ -94,7 +94,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     Raises:
         numpy.linalg.LinAlgError: a singular A (a ValueError).
         ValueError: shapes that do not fit the equation.
-        TypeError: an integer or bool tensor.
+        TypeError: an integer or bool tensor, or A and B of different dtypes (as PyTorch).
 
     Example:
         >>> import tinygrad_lite as tg
@@ -107,6 +107,8 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
         raise ValueError(
             f"solve: A must be (..., n, n) and B at least 1-D, got shapes {A.shape} and {B.shape}"
         )
+    if A.dtype != B.dtype and A.dtype.kind == B.dtype.kind == "f":  # Solve refuses integers
+        raise TypeError(f"solve: A and B must have the same dtype, got {A.dtype} and {B.dtype}")
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
     if left:
         return Solve.apply(A, B.unsqueeze(-1)).squeeze(-1) if vector else Solve.apply(A, B)

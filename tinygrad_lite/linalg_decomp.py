@@ -15,6 +15,7 @@ as in PyTorch, each is defined up to its sign only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -72,11 +73,17 @@ def _symmetric(A: Tensor, upper: bool) -> Tensor:
     """The symmetric matrix of A's lower (or `upper`) triangle, passing its gradient to A as is.
 
     PyTorch reads one triangle and hands A the gradient of a function of symmetric matrices
-    (symmetric itself). The other triangle is therefore replaced by a constant shift (zero for
-    a symmetric A): gradients of every order reach A unchanged, as PyTorch's do.
+    (symmetric itself). The value is therefore the symmetric matrix itself, exactly, plus
+    B − B, zero, with B = A (0 where A is not finite): gradients of every order reach A
+    unchanged, as PyTorch's do, and the other triangle, even ∞ or NaN, is never read.
     """
     keep = np.tri(A.shape[-1], dtype=bool)
-    return A + (A.where(Tensor(keep.T if upper else keep), A.mT) - A).detach()
+    C = A.detach()
+    S = C.where(Tensor(keep.T if upper else keep), C.mT)
+    if not A.requires_grad:
+        return S
+    B = A.where(A.isfinite(), 0.0)
+    return S + (B - B.detach())
 
 
 def _factor(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -86,7 +93,13 @@ def _factor(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     factored, the failed pivot sₖₖ − Σⱼ Lₖⱼ² in its place, s's lower triangle after it.
     """
     out, info = np.tril(s), np.zeros(s.shape[:-2], dtype=np.int32)
-    for i in np.ndindex(s.shape[:-2]):
+    with np.errstate(all="ignore"):
+        _potf2(out, info)
+    return out, info
+
+
+def _potf2(out: np.ndarray, info: np.ndarray) -> None:
+    for i in np.ndindex(out.shape[:-2]):
         a = out[i]
         for j in range(a.shape[-1]):
             pivot = a[j, j] - a[j, :j] @ a[j, :j]
@@ -95,7 +108,18 @@ def _factor(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                 break
             a[j, j] = np.sqrt(pivot)
             a[j + 1 :, j] = (a[j + 1 :, j] - a[j + 1 :, :j] @ a[j, :j]) / a[j, j]
-    return out, info
+
+
+def _finite(fn: str) -> Callable[[np.ndarray], None]:
+    """A check that a matrix with ∞ or NaN fails as not positive-definite (LAPACK's NaN L)."""
+
+    def check(s: np.ndarray) -> None:
+        if not np.isfinite(s).all():
+            info = _factor(s)[1]
+            if info.any():
+                raise _not_pd(fn, info)
+
+    return check
 
 
 def _not_pd(fn: str, info: np.ndarray) -> np.linalg.LinAlgError:
@@ -125,6 +149,7 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     """
     check_square("cholesky", tensor_arg(A, "cholesky"))
     S = _symmetric(A, upper)
+    tracing.value_check(_finite("cholesky"), S.data)
     try:
         L = Cholesky.apply(S)
     except np.linalg.LinAlgError:
@@ -149,6 +174,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
     check_square("cholesky_ex", tensor_arg(A, "cholesky_ex"))
     S = _symmetric(A, upper)
     try:
+        _finite("cholesky_ex")(S.data)
         L, info = Cholesky.apply(S), np.zeros(A.shape[:-2], np.int32)
     except np.linalg.LinAlgError:
         low, info = _factor(S.data)

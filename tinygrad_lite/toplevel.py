@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .autograd import no_grad
+import numpy as np
+
+from .autograd import inference_mode
 from .tensor import Tensor
 
 __all__ = [
@@ -24,8 +26,6 @@ __all__ = [
     "remainder", "reshape", "sigmoid", "sinc", "sinh", "softmax", "split", "sqrt", "squeeze", "std",
     "sum", "tan", "tanh", "transpose", "tril", "triu", "unsqueeze", "var", "xlogy",
 ]  # fmt: skip
-
-inference_mode = no_grad  # PyTorch's faster no_grad; here the two are the same
 
 
 def _t(x: Any, fn: str) -> Tensor:
@@ -239,14 +239,45 @@ def prod(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return _t(input, "prod").prod(dim, keepdim)
 
 
-def std(input: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = False) -> Tensor:
-    """The standard deviation over `dim`, with Bessel's correction by default."""
-    return _t(input, "std").std(dim, correction=correction, keepdim=keepdim)
+def _unbiased(fn: str, dim: Any, unbiased: Any) -> tuple[Any, Any]:
+    """PyTorch's (input, unbiased) form: a bool in place of dim is `unbiased`."""
+    if isinstance(dim, (bool, np.bool_)):
+        if unbiased is not None:
+            raise TypeError(f"{fn}: unbiased given twice ({dim!r} and {unbiased!r})")
+        return None, bool(dim)
+    return dim, unbiased
 
 
-def var(input: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = False) -> Tensor:
-    """The variance over `dim`, with Bessel's correction by default."""
-    return _t(input, "var").var(dim, correction=correction, keepdim=keepdim)
+def std(
+    input: Tensor,
+    dim: Any = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> Tensor:
+    """√(Σ (x − x̄)²/(n − correction)) over `dim`; correction 1 (Bessel's) by default.
+
+    PyTorch's forms: std(x, dim, unbiased, keepdim), std(x, unbiased) and correction=.
+    """
+    dim, unbiased = _unbiased("std", dim, unbiased)
+    return _t(input, "std").std(dim, unbiased, keepdim, correction=correction)
+
+
+def var(
+    input: Tensor,
+    dim: Any = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> Tensor:
+    """Σ (x − x̄)²/(n − correction) over `dim`; correction 1 (Bessel's) by default.
+
+    PyTorch's forms: var(x, dim, unbiased, keepdim), var(x, unbiased) and correction=.
+    """
+    dim, unbiased = _unbiased("var", dim, unbiased)
+    return _t(input, "var").var(dim, unbiased, keepdim, correction=correction)
 
 
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
@@ -285,8 +316,16 @@ def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
-    """The p-norm over `dim` (see `Tensor.norm`)."""
-    return _t(input, "norm").norm(p, dim, keepdim)
+    """The p-norm over `dim` (see `Tensor.norm`).
+
+    The nuclear norm (p="nuc") is `tg.linalg.matrix_norm(x, "nuc")`.
+    """
+    x = _t(input, "norm")
+    if isinstance(p, str) and p == "nuc":
+        raise ValueError(
+            "norm: for the nuclear norm use tinygrad_lite.linalg.matrix_norm(x, 'nuc')"
+        )
+    return x.norm(p, dim, keepdim)
 
 
 # ---------------------------------------------------------------------- division

@@ -1,10 +1,11 @@
 """PyTorch's grid and layout functions: meshgrid, cartesian_prod, combinations, block_diag, ...
 
 `tg.meshgrid`, `tg.cartesian_prod`, `tg.combinations`, `tg.broadcast_tensors`, `tg.block_diag`,
-`tg.roll`, `tg.rot90`, `tg.vander`, `tg.tril_indices`, `tg.triu_indices` and
-`tg.atleast_1d/2d/3d`, as PyTorch computes them. Every result that holds the inputs' values is
-built from differentiable Tensor ops (indexing, expand, cat, cumprod), so gradients, higher-order
-gradients and `tinygrad_lite.compile` work; index tensors carry no gradient.
+`tg.roll`, `tg.rot90`, `tg.vander`, `tg.tril_indices`, `tg.triu_indices`,
+`tg.atleast_1d/2d/3d` and `hstack`, `vstack`, `row_stack`, `dstack`, `column_stack`, as PyTorch
+computes them. Every result that holds the inputs' values is built from differentiable Tensor ops
+(indexing, expand, cat, cumprod), so gradients, higher-order gradients and `tinygrad_lite.compile`
+work; index tensors carry no gradient.
 
 >>> import tinygrad_lite as tg
 >>> xs, ys = tg.meshgrid(tg.tensor([1, 2]), tg.tensor([3, 4, 5]), indexing="ij")
@@ -27,7 +28,8 @@ from .tensor_shape import constant_result
 
 __all__ = [
     "atleast_1d", "atleast_2d", "atleast_3d", "block_diag", "broadcast_tensors", "cartesian_prod",
-    "combinations", "meshgrid", "roll", "rot90", "tril_indices", "triu_indices", "vander",
+    "column_stack", "combinations", "dstack", "hstack", "meshgrid", "roll", "rot90", "row_stack",
+    "tril_indices", "triu_indices", "vander", "vstack",
 ]  # fmt: skip
 
 
@@ -331,3 +333,72 @@ def atleast_3d(*tensors: Any) -> Any:
         (2, 3, 1)
     """
     return _atleast("atleast_3d", _three, tensors)
+
+
+# ---------------------------------------------------------------------- stacks
+
+
+def _joined(fn: str, tensors: Any, dim: int, shape: Any) -> Tensor:
+    """The tensors (a list or tuple, as PyTorch takes them), reshaped by `shape`, joined."""
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{fn}: expects a list or tuple of tensors, got {type(tensors).__name__}")
+    ts = [shape(_t(t, fn)) for t in tensors]
+    if not ts:
+        raise ValueError(f"{fn}: expects a non-empty list of tensors")
+    dt = dtypes.result_type(*(t.data for t in ts))
+    return F.Cat.apply(*(t if t.dtype == dt else t.astype(dt) for t in ts), dim=dim)
+
+
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    """The tensors joined column-wise: along dim 0 if all are 1-D (0-D count as 1-D), else dim 1.
+
+    Example:
+        >>> import tinygrad_lite as tg
+        >>> from tinygrad_lite.toplevel_grid import hstack
+        >>> hstack([tg.tensor([1, 2]), tg.tensor(3)]).tolist()
+        [1, 2, 3]
+    """
+    one = [t.reshape(1) if isinstance(t, Tensor) and t.ndim == 0 else t for t in tensors]
+    flat = all(isinstance(t, Tensor) and t.ndim == 1 for t in one)
+    return _joined("hstack", one, 0 if flat else 1, lambda t: t)
+
+
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    """The tensors joined row-wise (dim 0), 0-D and 1-D ones first made rows (1, n).
+
+    Example:
+        >>> import tinygrad_lite as tg
+        >>> from tinygrad_lite.toplevel_grid import vstack
+        >>> vstack([tg.tensor([1, 2]), tg.tensor([[3, 4]])]).tolist()
+        [[1, 2], [3, 4]]
+    """
+    return _joined("vstack", tensors, 0, lambda t: t.reshape(1, -1) if t.ndim < 2 else t)
+
+
+def row_stack(tensors: Sequence[Tensor]) -> Tensor:
+    """`vstack` (PyTorch's other name)."""
+    return vstack(tensors)
+
+
+def dstack(tensors: Sequence[Tensor]) -> Tensor:
+    """The tensors joined depth-wise (dim 2), each first made 3-D as by `atleast_3d`.
+
+    Example:
+        >>> import tinygrad_lite as tg
+        >>> from tinygrad_lite.toplevel_grid import dstack
+        >>> dstack([tg.tensor([1, 2]), tg.tensor([3, 4])]).shape
+        (1, 2, 2)
+    """
+    return _joined("dstack", tensors, 2, _three)
+
+
+def column_stack(tensors: Sequence[Tensor]) -> Tensor:
+    """The tensors joined as columns (dim 1): 0-D and 1-D ones become columns (n, 1) first.
+
+    Example:
+        >>> import tinygrad_lite as tg
+        >>> from tinygrad_lite.toplevel_grid import column_stack
+        >>> column_stack([tg.tensor([1, 2]), tg.tensor([[3], [4]])]).tolist()
+        [[1, 3], [2, 4]]
+    """
+    return _joined("column_stack", tensors, 1, lambda t: t.reshape(-1, 1) if t.ndim < 2 else t)

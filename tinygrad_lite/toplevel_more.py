@@ -173,7 +173,7 @@ def var_mean(
     """
     x = _t(input, "var_mean")
     dim, c = _correction("var_mean", dim, unbiased, correction)
-    return x.var(dim, keepdim, correction=c), x.mean(dim, keepdim)
+    return x.var(dim, keepdim=keepdim, correction=c), x.mean(dim, keepdim)
 
 
 def std_mean(
@@ -190,7 +190,7 @@ def std_mean(
     """
     x = _t(input, "std_mean")
     dim, c = _correction("std_mean", dim, unbiased, correction)
-    return x.std(dim, keepdim, correction=c), x.mean(dim, keepdim)
+    return x.std(dim, keepdim=keepdim, correction=c), x.mean(dim, keepdim)
 
 
 def nansum(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:

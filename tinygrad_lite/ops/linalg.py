@@ -133,6 +133,8 @@ class Inv(Function):
             y = np.linalg.inv(a)
         except np.linalg.LinAlgError:
             raise _singular("inv", a) from None
+        # all NaN for a matrix holding a NaN, as PyTorch (LAPACK may leave some entries finite)
+        y = np.where(np.isnan(a).any(axis=(-2, -1), keepdims=True), np.nan, y)
         ctx.save_for_backward(y)
         return y
 
@@ -234,8 +236,8 @@ class SlogdetSign(Function):
     @staticmethod
     def forward(ctx: Context, a: Any) -> Any:
         check_square("slogdet", a)
-        sign, _ = np.linalg.slogdet(a)
-        return sign
+        sign, logabsdet = np.linalg.slogdet(a)
+        return np.where(np.isnan(logabsdet), 0.0, sign)  # PyTorch's sign of a NaN matrix: 0
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> tuple[None]:
