@@ -130,7 +130,7 @@ def test_local_response_norm_returns_an_empty_input_and_shows_its_settings() -> 
 @pytest.mark.parametrize(
     ("make", "error", "match"),
     [
-        (lambda: softmin(X), TypeError, r"softmin: give dim"),
+        (lambda: softmin(X[None]), TypeError, r"softmin: give dim.* for a 3-d input"),
         (lambda: nn.Softmin(), TypeError, r"Softmin: give dim"),
         (lambda: softmin(X, 2), IndexError, r"softmin: dim 2 is out of range"),
         (lambda: softmin(np.arange(3), 0), TypeError, r"needs a floating-point input"),

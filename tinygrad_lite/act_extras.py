@@ -15,7 +15,7 @@ import numpy as np
 from .tensor import DTypeLike, Tensor
 from .tensor_shape import dim_arg
 
-__all__ = ["check_dim", "check_real", "softmin", "threshold"]
+__all__ = ["check_dim", "check_real", "float_cast", "softmin", "threshold"]
 
 
 def check_real(owner: str, name: str, value: Any) -> float:
@@ -27,16 +27,23 @@ def check_real(owner: str, name: str, value: Any) -> float:
     return float(value)
 
 
-def check_dim(owner: str, dim: Any) -> int:
-    """A softmax-like function's `dim`: an int; None is refused (PyTorch's implicit choice).
+def check_dim(owner: str, dim: Any, ndim: int | None = None) -> int:
+    """A softmax-like function's `dim`: an int, or None for PyTorch's implicit choice.
+
+    PyTorch's implicit dimension (deprecated there) is 0 for 0-d, 1-d and 3-d inputs and 1
+    otherwise; it is taken here where it is the last dimension (inputs of at most 2
+    dimensions) and refused elsewhere, where it is easily mistaken.
 
     Raises:
-        TypeError: dim is None or not an int.
+        TypeError: dim is None for an input of more than 2 dimensions, or not an int.
     """
     if dim is None:
+        if ndim is not None and ndim <= 2:
+            return -1
         raise TypeError(
             f"{owner}: give dim, the dimension to normalise (e.g. dim=1 for rows of classes); "
-            "PyTorch's implicit choice of dimension is deprecated"
+            "PyTorch's implicit choice of dimension (deprecated) is not taken"
+            + (f" for a {ndim}-d input" if ndim is not None else "")
         )
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
         raise TypeError(f"{owner}: dim must be an int, got {type(dim).__name__} {dim!r}")
@@ -50,33 +57,42 @@ def softmin(input: Tensor | np.ndarray, dim: int | None = None, dtype: DTypeLike
 
     Args:
         input: a floating-point tensor (or any tensor, with `dtype`).
-        dim: the dimension along which the outputs sum to 1 (required).
+        dim: the dimension along which the outputs sum to 1 (None: the last, for at most 2-d).
         dtype: a floating-point dtype to cast the input to first (as PyTorch's `dtype`).
 
     Returns:
         A tensor of the input's shape.
 
     Raises:
-        TypeError: dim is None or not an int, the input is not floating point (and no dtype
-            is given), or dtype is not floating point.
+        TypeError: dim is None (for more than 2 dimensions) or not an int, the input is not
+            floating point (and no dtype is given), or dtype is not floating point.
         IndexError: dim out of range for the input.
 
     >>> import numpy as np
     >>> softmin(np.array([0.0, np.log(3.0)]), dim=0).tolist()
     [0.75, 0.25]
     """
-    d = check_dim("softmin", dim)
+    x = float_cast("softmin", input, dtype)
+    return (-x).softmax(dim_arg(check_dim("softmin", dim, x.ndim), x.ndim, "softmin"))
+
+
+def float_cast(owner: str, input: Tensor | np.ndarray, dtype: DTypeLike) -> Tensor:
+    """The input as a floating-point Tensor, cast to `dtype` first if given (PyTorch's `dtype=`).
+
+    Raises:
+        TypeError: dtype is not floating point, or the input is not and no dtype is given.
+    """
     x = input if isinstance(input, Tensor) else Tensor(input)
     if dtype is not None:
         dt = np.dtype(dtype)
         if dt.kind != "f":
-            raise TypeError(f"softmin: dtype must be a floating-point dtype, got {dt}")
+            raise TypeError(f"{owner}: dtype must be a floating-point dtype, got {dt}")
         x = x.astype(dt)
     if x.dtype.kind != "f":
         raise TypeError(
-            f"softmin: needs a floating-point input, got dtype {x.dtype} (or pass dtype=)"
+            f"{owner}: needs a floating-point input, got dtype {x.dtype} (or pass dtype=)"
         )
-    return (-x).softmax(dim_arg(d, x.ndim, "softmin"))
+    return x
 
 
 def threshold(

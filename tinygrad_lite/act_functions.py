@@ -21,12 +21,12 @@ the shrinks have gradient 0 at ±lambd. A branch that is not taken is computed o
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from .tensor import Tensor
+from .tensor_inplace import maybe_in_place
 from .tensor_shape import dim_arg
 
 __all__ = [
@@ -60,13 +60,6 @@ SELU_SCALE = 1.0507009873554804934193349852946
 
 def _as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
-
-
-def maybe_in_place(x: Tensor, inplace: bool, name: str, fn: Callable[[Tensor], Tensor]) -> Tensor:
-    """fn(x), or with `inplace` written into x (PyTorch's `inplace=True`; see `tensor_inplace`)."""
-    if inplace:
-        return x._in_place(name, lambda a, _: fn(a), None)
-    return fn(x)
 
 
 def _real(owner: str, name: str, value: Any) -> float:
@@ -431,6 +424,8 @@ def hardtanh(
         raise ValueError(f"hardtanh: min_val {min_val} is greater than max_val {max_val}")
 
     def limited(a: Tensor) -> Tensor:
+        if a.dtype.kind in "iu":  # PyTorch's integer kernel: the bounds truncated to integers
+            return a.clamp(int(min_val), int(max_val))
         inside = ~((a <= min_val) | (a >= max_val))
         return a.where(inside, a.clamp(min_val, max_val).detach())
 

@@ -25,6 +25,7 @@ import numpy as np
 from . import tracing
 from .rng import generator as make_generator
 from .tensor import Tensor
+from .tensor_inplace import check_inplace, maybe_in_place
 
 __all__ = ["check_probability", "dropout1d", "dropout2d"]
 
@@ -73,8 +74,23 @@ def _drop_channels(x: Tensor, p: float, training: bool, generator: Any) -> Tenso
     return scaled_mask_product(x, p, x.shape[:2] + (1,) * (x.ndim - 2), generator)
 
 
+def inplace_or_generator(op: str, generator: Any, inplace: Any) -> tuple[Any, bool]:
+    """The generator and PyTorch's `inplace` flag, which PyTorch passes where `generator` is.
+
+    Raises:
+        TypeError: `inplace` is not a bool.
+    """
+    if isinstance(generator, (bool, np.bool_)):
+        generator, inplace = None, bool(generator) or inplace
+    return generator, check_inplace(op, inplace)
+
+
 def dropout1d(
-    input: Tensor | np.ndarray, p: float = 0.5, training: bool = True, generator: Any = None
+    input: Tensor | np.ndarray,
+    p: float = 0.5,
+    training: bool = True,
+    generator: Any = None,
+    inplace: bool = False,
 ) -> Tensor:
     """Zero whole channels of (N, C, L) or unbatched (C, L) input, as PyTorch's `F.dropout1d`.
 
@@ -86,7 +102,8 @@ def dropout1d(
         p: the probability of zeroing a channel, in [0, 1].
         training: drop (True) or return the input as it is (False).
         generator: a `numpy.random.Generator`, an int seed, or None for the library's default
-            generator.
+            generator; a bool here is PyTorch's fourth argument, `inplace`.
+        inplace: write the result into the input and return it, as PyTorch's.
 
     Returns:
         A tensor of the input's shape (the input itself when not training or p = 0).
@@ -101,13 +118,25 @@ def dropout1d(
             f"dropout1d: expected a 2D (C, L) or 3D (N, C, L) input, got a {x.ndim}D input of "
             f"shape {x.shape}"
         )
+    generator, inplace = inplace_or_generator("dropout1d", generator, inplace)
     if x.ndim == 2:
-        return _drop_channels(x.unsqueeze(0), p, training, generator).squeeze(0)
-    return _drop_channels(x, p, training, generator)
+        return maybe_in_place(
+            x,
+            inplace,
+            "dropout1d",
+            lambda a: _drop_channels(a.unsqueeze(0), p, training, generator).squeeze(0),
+        )
+    return maybe_in_place(
+        x, inplace, "dropout1d", lambda a: _drop_channels(a, p, training, generator)
+    )
 
 
 def dropout2d(
-    input: Tensor | np.ndarray, p: float = 0.5, training: bool = True, generator: Any = None
+    input: Tensor | np.ndarray,
+    p: float = 0.5,
+    training: bool = True,
+    generator: Any = None,
+    inplace: bool = False,
 ) -> Tensor:
     """Zero whole channels of (N, C, H, W) input, as PyTorch's `F.dropout2d`.
 
@@ -122,7 +151,8 @@ def dropout2d(
         p: the probability of zeroing a channel, in [0, 1].
         training: drop (True) or return the input as it is (False).
         generator: a `numpy.random.Generator`, an int seed, or None for the library's default
-            generator.
+            generator; a bool here is PyTorch's fourth argument, `inplace`.
+        inplace: write the result into the input and return it, as PyTorch's.
 
     Returns:
         A tensor of the input's shape (the input itself when not training or p = 0).
@@ -146,4 +176,7 @@ def dropout2d(
             "sample as (1, C, H, W).",
             stacklevel=2,
         )
-    return _drop_channels(x, p, training, generator)
+    generator, inplace = inplace_or_generator("dropout2d", generator, inplace)
+    return maybe_in_place(
+        x, inplace, "dropout2d", lambda a: _drop_channels(a, p, training, generator)
+    )

@@ -252,7 +252,7 @@ def _pool_windows(x: Tensor, a: _Pool, fill: float) -> Tensor:
     if any(p) or any(e):
         x = Pad.apply(x, pad=(p[2], p[2] + e[2], p[1], p[1] + e[1], p[0], p[0] + e[0]), value=fill)
     cols = _windows(x, a.windows)
-    return cols.reshape(x.shape[0], x.shape[1], cols.shape[2], -1)
+    return cols.reshape(x.shape[0], x.shape[1], cols.shape[2], int(np.prod(a.windows.out)))
 
 
 def max_pool3d(

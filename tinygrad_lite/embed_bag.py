@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 
 from . import tracing
-from .autograd import no_grad
 from .module import Module, Parameter
 from .norm_layers import check_size, float_dtype
+from .normalization import renorm_rows
 from .rng import generator as make_generator
 from .tensor import DTypeLike, Tensor
 from .tensor_shape import constant_result
@@ -88,39 +88,6 @@ def _bag_of(op: str, offsets: np.ndarray, n: int, include_last: bool) -> tuple[n
             )
     starts = offsets[:-1] if include_last else offsets
     return np.searchsorted(starts, np.arange(n), side="right") - 1, len(starts)
-
-
-def _norm(rows: np.ndarray, p: float) -> np.ndarray:
-    """The p-norm of each row, as `Tensor.norm` (max, min, count of nonzeros for ∞, −∞, 0)."""
-    a = np.abs(rows.astype(np.float64))
-    if p == np.inf:
-        return a.max(axis=1, initial=0.0)
-    if p == -np.inf:
-        return a.min(axis=1, initial=np.inf)
-    if p == 0:
-        return np.count_nonzero(a, axis=1).astype(np.float64)
-    return np.sum(a**p, axis=1) ** (1.0 / p)
-
-
-def _renorm(op: str, w: Tensor, indices: np.ndarray, max_norm: Any, norm_type: Any) -> None:
-    """Scale the looked-up rows whose norm exceeds max_norm by max_norm/(norm + 1e-7), in place."""
-    for name, value in (("max_norm", max_norm), ("norm_type", norm_type)):
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise TypeError(f"{op}: {name} must be a real number, got {value!r}")
-    if tracing.current is not None and tracing.current.active():
-        raise tracing.TraceError(
-            f"compile: {op} with max_norm changes the weight in place from its values, which "
-            "a compiled step cannot replay; renormalise outside the step"
-        )
-    rows = np.unique(indices)
-    norms = _norm(w.data[rows], float(norm_type))
-    over = norms > max_norm
-    if over.any():
-        scale = max_norm / (norms[over] + 1e-7)
-        data = w.data[rows[over]]
-        work = np.promote_types(data.dtype, np.float32)  # PyTorch scales halves in float
-        with no_grad():
-            w[rows[over]] = (data.astype(work) * scale[:, None].astype(work)).astype(data.dtype)
 
 
 def embedding_bag(
@@ -236,7 +203,7 @@ def embedding_bag(
             f"[0, {v - 1}])"
         )
     if max_norm is not None:
-        _renorm(op, w, idx, max_norm, norm_type)
+        renorm_rows(op, w, idx, max_norm, norm_type)
     kept = np.flatnonzero(idx != pad) if pad is not None else np.arange(idx.size)
     rows, bags = w[idx[kept]], bag[kept]
     sizes = np.bincount(bags, minlength=count)

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .act_extras import softmin, threshold
+from .act_extras import check_dim, float_cast, softmin, threshold
 from .act_functions import (
     celu,
     elu,
@@ -28,7 +28,13 @@ from .act_functions import (
 )
 from .attention import scaled_dot_product_attention
 from .bilinear import bilinear
-from .channel_drop import check_probability, dropout1d, dropout2d, scaled_mask_product
+from .channel_drop import (
+    check_probability,
+    dropout1d,
+    dropout2d,
+    inplace_or_generator,
+    scaled_mask_product,
+)
 from .conv3d import adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, conv3d, max_pool3d
 from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .convolution import conv1d, conv2d, fold, pad, unfold
@@ -88,8 +94,8 @@ from .margin_losses import (
 from .more_losses import multilabel_margin_loss, triplet_margin_with_distance_loss
 from .nll_losses import gaussian_nll_loss, poisson_nll_loss
 from .normalization import batch_norm, embedding, layer_norm
+from .ops import class_losses as _class_losses
 from .ops import losses as _losses
-from .ops.class_losses import cross_entropy, nll_loss
 from .ops.losses import check_reduction
 from .pooling import (
     adaptive_avg_pool1d,
@@ -105,7 +111,9 @@ from .rand_acts import alpha_dropout, feature_alpha_dropout, gumbel_softmax, rre
 from .rms_norms import local_response_norm, rms_norm
 from .shapes import broadcasts_to
 from .shuffles import channel_shuffle, pixel_shuffle, pixel_unshuffle
-from .tensor import Tensor
+from .tensor import DTypeLike, Tensor
+from .tensor_inplace import maybe_in_place
+from .tensor_shape import dim_arg
 from .unpool import (
     lp_pool1d,
     lp_pool2d,
@@ -272,15 +280,26 @@ def _weighted(terms: Tensor, weight: Any, reduction: str) -> Tensor:
     return terms.sum() if reduction == "sum" else terms.mean()
 
 
+def _weight_or_reduction(owner: str, reduction: Any, weight: Any) -> tuple[str, Any]:
+    """The reduction and the weight: PyTorch's third positional argument is the weight."""
+    if isinstance(reduction, str):
+        return reduction, weight
+    if weight is not None:
+        raise TypeError(f"{owner}: the weight is given twice (third argument and weight=)")
+    return "mean", reduction
+
+
 def binary_cross_entropy(
-    probs: Any, targets: Any, reduction: str = "mean", *, weight: Any = None
+    probs: Any, targets: Any, reduction: Any = "mean", *, weight: Any = None
 ) -> Tensor:
     """The tutorial's cost: J = -[y·ln p + (1-y)·ln(1-p)], the mean over all elements by default.
 
     As in PyTorch's `BCELoss`, each log is clamped at -100, so a probability of exactly 0 or 1
     gives a large but finite loss; `weight` (broadcast to the shape) rescales each element's
-    term before the reduction, as PyTorch's. See `ops.losses.binary_cross_entropy`.
+    term before the reduction, as PyTorch's. A third argument that is not a string is the
+    weight, as in PyTorch's argument order. See `ops.losses.binary_cross_entropy`.
     """
+    reduction, weight = _weight_or_reduction("binary_cross_entropy", reduction, weight)
     if weight is None:
         return _losses.binary_cross_entropy(probs, targets, reduction)
     check_reduction("binary_cross_entropy", reduction)
@@ -290,7 +309,7 @@ def binary_cross_entropy(
 def binary_cross_entropy_with_logits(
     logits: Any,
     targets: Any,
-    reduction: str = "mean",
+    reduction: Any = "mean",
     *,
     weight: Any = None,
     pos_weight: Any = None,
@@ -299,9 +318,11 @@ def binary_cross_entropy_with_logits(
 
     `weight` rescales each element's term; `pos_weight` (broadcast along the last dimension,
     one per class) weighs the positive part, J = -[p·y·ln σ(z) + (1-y)·ln(1-σ(z))], as PyTorch's
-    (for unbalanced labels: p = negatives/positives). See
+    (for unbalanced labels: p = negatives/positives). A third argument that is not a string is
+    the weight, as in PyTorch's argument order. See
     `ops.losses.binary_cross_entropy_with_logits`.
     """
+    reduction, weight = _weight_or_reduction("binary_cross_entropy_with_logits", reduction, weight)
     if weight is None and pos_weight is None:
         return _losses.binary_cross_entropy_with_logits(logits, targets, reduction)
     check_reduction("binary_cross_entropy_with_logits", reduction)
@@ -334,14 +355,68 @@ def mse_loss(inputs: Tensor, targets: Tensor | np.ndarray, reduction: str = "mea
     return sq.sum() if reduction == "sum" else sq.mean()
 
 
-def softmax(x: Tensor, dim: int = -1) -> Tensor:
-    """e^x / Σ e^x along `dim` (stable)."""
-    return x.softmax(dim)
+def cross_entropy(
+    logits: Any,
+    target: Any,
+    reduction: Any = "mean",
+    dim: int = 1,
+    *,
+    weight: Any = None,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+) -> Any:
+    """Softmax cross-entropy, J = -Σ_c a_c·ln softmax(x)_c (see `ops.class_losses`).
+
+    A third argument that is not a string is the class weight, as in PyTorch's argument order.
+    """
+    reduction, weight = _weight_or_reduction("cross_entropy", reduction, weight)
+    return _class_losses.cross_entropy(
+        logits,
+        target,
+        reduction,
+        dim,
+        weight=weight,
+        ignore_index=ignore_index,
+        label_smoothing=label_smoothing,
+    )
 
 
-def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
-    """X - ln Σ e^x along `dim` (stable)."""
-    return x.log_softmax(dim)
+def nll_loss(
+    log_probs: Any,
+    target: Any,
+    reduction: Any = "mean",
+    dim: int = 1,
+    *,
+    weight: Any = None,
+    ignore_index: int = -100,
+) -> Any:
+    """Negative log-likelihood J = -w[t]·log_probs[t] (see `ops.class_losses.nll_loss`).
+
+    A third argument that is not a string is the class weight, as in PyTorch's argument order.
+    """
+    reduction, weight = _weight_or_reduction("nll_loss", reduction, weight)
+    return _class_losses.nll_loss(
+        log_probs, target, reduction, dim, weight=weight, ignore_index=ignore_index
+    )
+
+
+def softmax(x: Tensor, dim: int | None = None, dtype: DTypeLike = None) -> Tensor:
+    """e^x / Σ e^x along `dim` (stable), the input cast to `dtype` first if given.
+
+    dim=None is PyTorch's implicit choice where it is the last dimension (at most 2-d) and
+    refused otherwise.
+    """
+    x = float_cast("softmax", x, dtype)
+    return x.softmax(dim_arg(check_dim("softmax", dim, x.ndim), x.ndim, "softmax"))
+
+
+def log_softmax(x: Tensor, dim: int | None = None, dtype: DTypeLike = None) -> Tensor:
+    """X - ln Σ e^x along `dim` (stable), the input cast to `dtype` first if given.
+
+    dim=None as for `softmax`.
+    """
+    x = float_cast("log_softmax", x, dtype)
+    return x.log_softmax(dim_arg(check_dim("log_softmax", dim, x.ndim), x.ndim, "log_softmax"))
 
 
 def log_sigmoid(x: Tensor) -> Tensor:
@@ -386,15 +461,21 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """The affine map x·Wᵀ + b, for a weight of shape (out, in), as `nn.Linear` computes."""
-    if weight.ndim != 2:
-        raise ValueError(f"linear: the weight must be (out, in), got shape {weight.shape}")
-    out = x.matmul(weight.transpose(0, 1))
+    """The affine map x·Wᵀ + b, for a weight of shape (out, in), as `nn.Linear` computes.
+
+    A 1-D weight of shape (in,) gives x·w + b without the out dimension, as in PyTorch.
+    """
+    if weight.ndim not in (1, 2):
+        raise ValueError(f"linear: the weight must be (out, in) or (in,), got shape {weight.shape}")
+    out = x.matmul(weight.transpose(0, 1) if weight.ndim == 2 else weight)
     return out if bias is None else out + bias
 
 
 def normalize(x: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
-    """The input divided by its p-norm along `dim` (at least `eps`), as PyTorch's normalize."""
+    """The input divided by max(‖x‖_p, eps) along `dim`, as PyTorch's normalize.
+
+    p is one of the norms `Tensor.norm` takes: 1, 2, ±inf, 0 or any number above 1.
+    """
     return x / x.norm(p, dim, keepdim=True).clamp_min(eps)
 
 
@@ -412,18 +493,24 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     return x.softplus(beta, threshold)
 
 
-def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator: Any = None) -> Tensor:
+def dropout(
+    x: Tensor, p: float = 0.5, training: bool = True, generator: Any = None, inplace: bool = False
+) -> Tensor:
     """Inverted dropout: each element is zeroed with probability p, the rest scaled by 1/(1-p).
 
     The mask is drawn from `generator` (a `numpy.random.Generator`, an int seed, or None for the
     library's default generator). In a compiled step every call draws a fresh mask from the
     same generator, exactly as eager calls would. With `training=False` (or p = 0) it is the
-    identity.
+    identity. `inplace=True` writes the result into x and returns x; a bool in the place of
+    `generator` is PyTorch's fourth argument, `inplace`.
 
     Raises:
         ValueError: p outside [0, 1].
     """
     p = check_probability("dropout", "p", p)
+    generator, inplace = inplace_or_generator("dropout", generator, inplace)
     if not training or p == 0:
         return x
-    return scaled_mask_product(x, p, x.shape, generator)
+    return maybe_in_place(
+        x, inplace, "dropout", lambda a: scaled_mask_product(a, p, a.shape, generator)
+    )

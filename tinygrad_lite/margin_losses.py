@@ -184,6 +184,8 @@ def multilabel_soft_margin_loss(
     if x.ndim == 0:
         raise ValueError(f"{op}: the input needs a class dimension (its last), got a 0-d input")
     y = like_input(target, x)
+    if y.dtype.kind in "iub":  # 0/1 labels: in the input's dtype (float32 stays float32)
+        y = y.astype(x.dtype)
     parts = [x, y] if weight is None else [x, y, like_input(weight, x)]
     if broadcast(op, *parts) != x.shape:
         shapes = " and ".join(str(t.shape) for t in parts[1:])

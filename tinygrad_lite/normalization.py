@@ -18,7 +18,14 @@ from . import tracing
 from .autograd import no_grad
 from .tensor import Tensor
 
-__all__ = ["batch_norm", "check_eps", "embedding", "layer_norm", "normalized_shape_arg"]
+__all__ = [
+    "batch_norm",
+    "check_eps",
+    "embedding",
+    "layer_norm",
+    "normalized_shape_arg",
+    "renorm_rows",
+]
 
 
 def _as_tensor(x: Any) -> Tensor:
@@ -154,7 +161,9 @@ def batch_norm(
     eps = check_eps("batch_norm", eps)
     axes = (0, *range(2, x.ndim))
     shape = (1, c) + (1,) * (x.ndim - 2)
-    if training:
+    if x.size == 0:  # nothing to normalise (PyTorch returns the empty batch; no statistics move)
+        mean = var = Tensor(np.zeros(shape, x.dtype))
+    elif training:
         n = x.size // c if c else 0
         if n == 1:
             raise ValueError(
@@ -182,6 +191,39 @@ def batch_norm(
     return y
 
 
+def _row_norms(rows: np.ndarray, p: float) -> np.ndarray:
+    """The p-norm of each row, as `Tensor.norm` (max, min, count of nonzeros for ∞, −∞, 0)."""
+    a = np.abs(rows.astype(np.float64))
+    if p == np.inf:
+        return a.max(axis=1, initial=0.0)
+    if p == -np.inf:
+        return a.min(axis=1, initial=np.inf)
+    if p == 0:
+        return np.count_nonzero(a, axis=1).astype(np.float64)
+    return np.sum(a**p, axis=1) ** (1.0 / p)
+
+
+def renorm_rows(op: str, w: Tensor, indices: np.ndarray, max_norm: Any, norm_type: Any) -> None:
+    """Scale the looked-up rows whose norm exceeds max_norm by max_norm/(norm + 1e-7), in place."""
+    for name, value in (("max_norm", max_norm), ("norm_type", norm_type)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{op}: {name} must be a real number, got {value!r}")
+    if tracing.current is not None and tracing.current.active():
+        raise tracing.TraceError(
+            f"compile: {op} with max_norm changes the weight in place from its values, which "
+            "a compiled step cannot replay; renormalise outside the step"
+        )
+    rows = np.unique(indices)
+    norms = _row_norms(w.data[rows], float(norm_type))
+    over = norms > max_norm
+    if over.any():
+        scale = max_norm / (norms[over] + 1e-7)
+        data = w.data[rows[over]]
+        work = np.promote_types(data.dtype, np.float32)  # PyTorch scales halves in float
+        with no_grad():
+            w[rows[over]] = (data.astype(work) * scale[:, None].astype(work)).astype(data.dtype)
+
+
 def _check_indices(indices: np.ndarray, n: int) -> None:
     """Raise unless every index lies in [0, n) (PyTorch refuses negative indices too)."""
     if indices.size and not (
@@ -198,6 +240,10 @@ def embedding(
     input: Tensor | np.ndarray | int | Sequence[Any],
     weight: Tensor,
     padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
 ) -> Tensor:
     """Rows of `weight` looked up by integer indices: out[..., :] = weight[input[...], :].
 
@@ -205,10 +251,13 @@ def embedding(
     (V, D) weight. The gradient of a row sums over every place its index appears, and the row
     `padding_idx` (if given) gets none, as PyTorch's `F.embedding`; its values are still
     looked up. Indices that are an argument of a compiled step are refused (TraceError):
-    the replay could not follow them.
+    the replay could not follow them. With `max_norm`, each row looked up whose
+    `norm_type`-norm exceeds it is first scaled by max_norm/(norm + 1e-7) in the weight itself,
+    unrecorded, as PyTorch does.
 
     Raises:
         TypeError: the indices are not integers.
+        NotImplementedError: scale_grad_by_freq or sparse gradients asked for.
         IndexError: an index outside [0, V).
         ValueError: the weight is not 2-D, or padding_idx is outside [-V, V).
     """
@@ -227,6 +276,13 @@ def embedding(
             "call the embedding outside it"
         )
     _check_indices(data, v)
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError(
+            "embedding: scale_grad_by_freq and sparse are not supported "
+            f"(got scale_grad_by_freq={scale_grad_by_freq!r}, sparse={sparse!r})"
+        )
+    if max_norm is not None:
+        renorm_rows("embedding", weight, data.reshape(-1), max_norm, norm_type)
     out = weight[data]
     if padding_idx is not None:
         if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)):

@@ -7,7 +7,7 @@ follow `tensor_inplace`'s rules (a float result into an integer tensor is refuse
 
 >>> from tinygrad_lite import tensor
 >>> x = tensor([1.0, 2.0, 0.5])
->>> [round(v, 10) for v in x.digamma().tolist()]
+>>> x.digamma().round(decimals=10).tolist()
 [-0.5772156649, 0.4227843351, -1.963510026]
 """
 
