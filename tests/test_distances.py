@@ -245,8 +245,8 @@ def test_the_modules_compute_the_functions_and_show_pytorchs_reprs() -> None:
     cases: list[tuple[Any, np.ndarray, Tensor]] = [
         (CosineSimilarity(dim=0, eps=0.5), b, cosine_similarity(Tensor(a), b, 0, 0.5)),
         (PairwiseDistance(3, 0.0, keepdim=True), b, pairwise_distance(a, b, 3, 0.0, True)),
-        (KLDivLoss("batchmean"), np.abs(b), kl_div(a, np.abs(b), "batchmean")),
-        (KLDivLoss("sum", log_target=True), b, kl_div(a, b, "sum", log_target=True)),
+        (KLDivLoss(reduction="batchmean"), np.abs(b), kl_div(a, np.abs(b), "batchmean")),
+        (KLDivLoss(reduction="sum", log_target=True), b, kl_div(a, b, "sum", log_target=True)),
     ]
     for module, target, expected in cases:
         np.testing.assert_array_equal(module(Tensor(a), target).data, expected.data)
@@ -255,7 +255,10 @@ def test_the_modules_compute_the_functions_and_show_pytorchs_reprs() -> None:
     assert repr(PairwiseDistance(p=1)) == "PairwiseDistance()"
     assert PairwiseDistance(p=1).norm == 1.0
     assert repr(KLDivLoss()) == "KLDivLoss(reduction='mean', log_target=False)"
-    assert repr(KLDivLoss("batchmean", True)) == "KLDivLoss(reduction='batchmean', log_target=True)"
+    assert (
+        repr(KLDivLoss(reduction="batchmean", log_target=True))
+        == "KLDivLoss(reduction='batchmean', log_target=True)"
+    )
 
 
 # ------------------------------------------------------------------ refusals
@@ -306,7 +309,7 @@ REFUSALS: list[tuple[Callable[[], Any], type[Exception], str]] = [  # call, erro
      "CosineSimilarity: dim must be an int, got True"),
     (lambda: PairwiseDistance(p=-1), ValueError,
      "PairwiseDistance: p must be > 0 (or inf), got -1"),
-    (lambda: KLDivLoss("avg"), ValueError,
+    (lambda: KLDivLoss(reduction="avg"), ValueError,
      "KLDivLoss: reduction must be 'mean', 'sum', 'none' or 'batchmean', got 'avg'"),
     (lambda: KLDivLoss(log_target=1), TypeError,  # type: ignore[arg-type]
      "KLDivLoss: log_target must be a bool, got int"),

@@ -38,7 +38,7 @@ def test_the_module_drops_in_train_and_passes_through_in_eval() -> None:
     assert (layer(x).data == 0).any()
     layer.eval()
     assert layer(x) is x or np.array_equal(layer(x).data, x.data)
-    assert repr(layer) == "Dropout(p=0.5)"
+    assert repr(layer) == "Dropout(p=0.5, inplace=False)"
 
 
 def test_same_generator_state_same_masks_and_manual_seed_reproduces() -> None:

@@ -111,15 +111,17 @@ def test_the_huber_loss_is_delta_times_smooth_l1_with_beta_delta(
 def test_the_modules_reduce_as_asked_and_show_their_settings() -> None:
     x, y = Tensor(X), Y
     assert nn.L1Loss()(x, y).data == pytest.approx(np.abs(D).mean(), rel=1e-15)
-    assert nn.L1Loss("sum")(x, y).data == pytest.approx(np.abs(D).sum(), rel=1e-15)
+    assert nn.L1Loss(reduction="sum")(x, y).data == pytest.approx(np.abs(D).sum(), rel=1e-15)
     np.testing.assert_array_equal(
         nn.HuberLoss("none", delta=0.5)(x, y).data, huber_terms(D, 0.5)[0]
     )
-    smooth = nn.SmoothL1Loss("sum", beta=0.5)(x, y).data
+    smooth = nn.SmoothL1Loss(reduction="sum", beta=0.5)(x, y).data
     assert smooth == pytest.approx(smooth_l1_terms(D, 0.5)[0].sum(), rel=1e-15)
     assert repr(nn.L1Loss()) == "L1Loss(reduction='mean')"
     assert repr(nn.HuberLoss(delta=2)) == "HuberLoss(reduction='mean', delta=2.0)"
-    assert repr(nn.SmoothL1Loss("sum", beta=0)) == "SmoothL1Loss(reduction='sum', beta=0.0)"
+    assert (
+        repr(nn.SmoothL1Loss(reduction="sum", beta=0)) == "SmoothL1Loss(reduction='sum', beta=0.0)"
+    )
     assert list(nn.HuberLoss().parameters()) == []
 
 

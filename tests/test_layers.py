@@ -268,6 +268,6 @@ def test_cross_entropy_loss_module(reduction: str, dim: int) -> None:
 def test_bce_modules_agree_with_each_other(reduction: str, m: int, n: int) -> None:
     z = RNG.normal(size=(m, n)) * 4
     y = RNG.integers(0, 2, (m, n)).astype(float)
-    a = nn.BCEWithLogitsLoss(reduction)(Tensor(z), y)
-    b = nn.BCELoss(reduction)(nn.Sigmoid()(Tensor(z)), y)
+    a = nn.BCEWithLogitsLoss(reduction=reduction)(Tensor(z), y)
+    b = nn.BCELoss(reduction=reduction)(nn.Sigmoid()(Tensor(z)), y)
     np.testing.assert_allclose(a.data, b.data, rtol=1e-9)

@@ -346,7 +346,8 @@ def test_channel_dropout_modes_probabilities_and_generators() -> None:
     masks = {layer(np.ones((1, 16, 1, 1))).data.tobytes() for _ in range(3)}
     assert len(masks) == 3  # one stream: a fresh mask on every call
     assert layer.eval()(x := Tensor(np.ones((1, 2, 2, 2)))) is x
-    assert repr(nn.Dropout1d(0.2)) == "Dropout1d(p=0.2)" and repr(layer) == "Dropout2d(p=0.5)"
+    assert repr(nn.Dropout1d(0.2)) == "Dropout1d(p=0.2, inplace=False)"
+    assert repr(layer) == "Dropout2d(p=0.5, inplace=False)"
 
 
 def test_dropout2d_reads_3d_input_as_pytorch_does_with_a_warning() -> None:
@@ -366,7 +367,7 @@ def test_channel_dropout_refusals_name_the_problem() -> None:
         (lambda: F.dropout1d(Tensor(np.zeros((2, 3))), 1.5), ValueError, "p must be a probab"),
         (lambda: nn.Dropout2d(-0.1), ValueError, r"Dropout2d: p must be a probability"),
         (lambda: nn.Dropout1d(True), ValueError, r"Dropout1d: p must be a probability"),
-        (lambda: nn.Dropout1d(0.5, "seed"), TypeError, "generator must be a numpy"),
+        (lambda: nn.Dropout1d(0.5, generator="seed"), TypeError, "generator must be a numpy"),
     ]:
         with pytest.raises(error, match=match):
             bad()

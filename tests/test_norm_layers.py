@@ -86,7 +86,7 @@ def test_layer_norm_module_parameters_and_repr() -> None:
     assert list(layer.state_dict()) == ["weight", "bias"]
     np.testing.assert_array_equal(layer.weight.data, np.ones((2, 3)))
     np.testing.assert_array_equal(layer.bias.data, np.zeros((2, 3)))
-    assert repr(layer) == "LayerNorm((2, 3), eps=0.001, elementwise_affine=True)"
+    assert repr(layer) == "LayerNorm((2, 3), eps=0.001, elementwise_affine=True, bias=True)"
     assert list(nn.LayerNorm(3, bias=False).state_dict()) == ["weight"]
     assert list(nn.LayerNorm(3, elementwise_affine=False).parameters()) == []
     assert nn.LayerNorm(3, dtype=np.float32).weight.dtype == np.float32
@@ -242,7 +242,7 @@ def test_batch_norm_errors_name_the_problem() -> None:
     with pytest.raises(ValueError, match="running_mean and running_var are needed"):
         F.batch_norm(Tensor(np.zeros((2, 3))), None, None)
     assert repr(bn) == (
-        "BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
+        "BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)"
     )
 
 

@@ -78,7 +78,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
     With cutoffs c₀ < c₁ < ... < c_{k-1} and c_k = n_classes, the head is a
     Linear(in_features, c₀ + k) whose log-softmax h scores the shortlist 0 ≤ y < c₀ directly,
     and cluster i (c_{i-1} ≤ y < c_i) through its entry: ln p(y) = h_{c₀+i-1} +
-    log_softmax(tail[i-1](x))_{y - c_{i-1}}. Tail i-1 is Sequential(Linear(in_features,
+    `log_softmax(tail[i-1](x))` at y − c_{i-1}. Tail i-1 is Sequential(Linear(in_features,
     ⌊in_features / div_valueⁱ⌋), Linear(that, c_i - c_{i-1})), without biases (a hidden size
     of 0 gives empty weights and a uniform cluster, as PyTorch's).
 

@@ -52,6 +52,10 @@ def _padded(t: Tensor | None, fill: Any) -> Tensor | None:
     return F.cat([t, column], dim=-1)
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """`Linear` under the name PyTorch gives `MultiheadAttention.out_proj` (shown in reprs)."""
+
+
 class MultiheadAttention(Module):
     r"""Multi-head attention, as PyTorch's `nn.MultiheadAttention`: `mha(query, key, value)`.
 
@@ -152,7 +156,7 @@ class MultiheadAttention(Module):
         if add_bias_kv:
             self.bias_k = init.xavier_normal_(Parameter(np.empty((1, 1, e), dt)), generator=rng)
             self.bias_v = init.xavier_normal_(Parameter(np.empty((1, 1, e), dt)), generator=rng)
-        self.out_proj = Linear(e, e, bias=bias, seed=rng, dtype=dt)
+        self.out_proj = NonDynamicallyQuantizableLinear(e, e, bias=bias, seed=rng, dtype=dt)
         if self.out_proj.bias is not None:
             init.zeros_(self.out_proj.bias)
 

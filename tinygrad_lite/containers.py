@@ -7,6 +7,7 @@ from typing import Any, TypeVar, overload
 
 import numpy as np
 
+from . import display
 from .module import Module
 
 __all__ = ["ModuleDict", "ModuleList", "Sequential"]
@@ -72,6 +73,54 @@ class _ModuleSequence(Module):
     def __setitem__(self, i: int, module: Module) -> None:
         setattr(self, self._index(i), self._check(module))
 
+    def __delitem__(self, i: int | slice) -> None:
+        """Remove the module(s) at i; the rest are numbered '0', '1', ... afresh, as PyTorch's."""
+        kept = list(self._modules.values())
+        if isinstance(i, slice):
+            del kept[i]
+        else:
+            del kept[list(self._modules).index(self._index(i))]
+        self._renumber(kept)
+
+    def _renumber(self, modules: list[Module]) -> None:
+        for name in list(self._modules):
+            delattr(self, name)
+        for k, module in enumerate(modules):
+            setattr(self, str(k), module)
+
+    def insert(self: _Seq, index: int, module: Module) -> _Seq:
+        """Put a module before position `index` (in [-len, len]), as PyTorch's; return self."""
+        n = len(self._modules)
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"{type(self).__name__}.insert: index must be an int, got {index!r}")
+        if not -n <= index <= n:
+            raise IndexError(
+                f"{type(self).__name__}.insert: index {index} out of range [-{n}, {n}]"
+            )
+        modules = list(self._modules.values())
+        modules.insert(int(index) % (n + 1) if index >= 0 else int(index) + n, self._check(module))
+        self._renumber(modules)
+        return self
+
+    def pop(self, i: int | slice) -> Any:
+        """Remove and return the module(s) at i (a slice gives a container), as PyTorch's."""
+        value = self[i]
+        del self[i]
+        return value
+
+    def __iadd__(self: _Seq, modules: Any) -> _Seq:
+        return self.extend(modules)  # type: ignore[return-value]
+
+    def __add__(self: _Seq, other: Any) -> _Seq:
+        if not isinstance(other, type(self)):
+            raise TypeError(
+                f"{type(self).__name__}: can only add a {type(self).__name__}, got "
+                f"{type(other).__name__}"
+            )
+        new = type(self).__new__(type(self))
+        _ModuleSequence.__init__(new, list(self) + list(other))
+        return new
+
     def __len__(self) -> int:
         return len(self._modules)
 
@@ -91,6 +140,31 @@ class ModuleList(_ModuleSequence):
         >>> [name for name, _ in layers.named_parameters()]
         ['0.weight', '0.bias', '1.weight', '1.bias']
     """
+
+    def __repr__(self) -> str:
+        """PyTorch's repr: runs of children that print alike are shown once, as `(0-2): 3 x`."""
+        active: set[int] = display._repr_in_progress.__dict__.setdefault("ids", set())
+        if id(self) in active:
+            return f"<cycle: the {type(self).__name__} shown above>"
+        active.add(id(self))
+        try:
+            reprs = [repr(m) for m in self._modules.values()]
+        finally:
+            active.discard(id(self))
+        head = type(self).__name__
+        if not reprs:
+            return f"{head}()"
+        runs: list[list[Any]] = []  # [first index, last index, repr]
+        for i, text in enumerate(reprs):
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, text])
+        lines = []
+        for first, last, text in runs:
+            label = f"({first}): " if first == last else f"({first}-{last}): {last - first + 1} x "
+            lines.append((label + text).replace("\n", "\n  "))
+        return f"{head}(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class Sequential(_ModuleSequence):

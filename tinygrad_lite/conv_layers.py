@@ -317,15 +317,17 @@ class _Pool(Module):
         default = default_stride(stride)
         self.stride = self.kernel_size if default else self._size("stride", stride, 1)
         self.padding = self._size("padding", padding, 0)
+        # the sizes as given, which PyTorch's repr shows (its stride defaults to the kernel)
+        self._given = (kernel_size, kernel_size if default else stride, padding)
 
     def _size(self, name: str, value: Any, minimum: int) -> Any:
         sizes = sizes_arg(type(self).__name__, name, value, minimum, self._dims)
         return sizes[0] if self._dims == 1 else sizes
 
     def extra_repr(self) -> str:
-        """Return the settings."""
-        text = f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-        return text + (", ceil_mode=True" if self.ceil_mode else "")
+        """Return the sizes as given, as PyTorch shows them."""
+        kernel, stride, padding = self._given
+        return f"kernel_size={kernel}, stride={stride}, padding={padding}"
 
 
 class MaxPool2d(_Pool):
@@ -353,6 +355,7 @@ class MaxPool2d(_Pool):
         super().__init__()
         self._setup(kernel_size, stride, padding, ceil_mode)
         self.dilation = self._size("dilation", dilation, 1)
+        self._given_dilation = dilation
         self.return_indices = bool(return_indices)
 
     def forward(self, x: Tensor | np.ndarray) -> Any:
@@ -369,8 +372,10 @@ class MaxPool2d(_Pool):
         )
 
     def extra_repr(self) -> str:
-        """Return the settings."""
-        return super().extra_repr() + f", dilation={self.dilation}"
+        """Return the settings, as PyTorch shows them."""
+        return (
+            super().extra_repr() + f", dilation={self._given_dilation}, ceil_mode={self.ceil_mode}"
+        )
 
 
 class MaxPool1d(MaxPool2d):
@@ -425,6 +430,21 @@ class AvgPool1d(AvgPool2d):
     """
 
     _dims = 1
+
+    def __init__(
+        self,
+        kernel_size: Size,
+        stride: Size | None = None,
+        padding: Size = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+    ) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+    def extra_repr(self) -> str:
+        """Return the sizes as 1-tuples, as PyTorch shows them."""
+        one = (self.kernel_size,), (self.stride,), (self.padding,)
+        return "kernel_size={}, stride={}, padding={}".format(*one)
 
 
 class AdaptiveAvgPool2d(Module):

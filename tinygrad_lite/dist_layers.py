@@ -7,6 +7,7 @@ from typing import Any
 from . import distances
 from .distances import check_dim, check_eps, check_kl_reduction, check_log_target, check_p
 from .l1_loss_layers import Loss
+from .loss_checks import refuse_legacy
 from .module import Module
 from .tensor import Tensor
 
@@ -61,12 +62,21 @@ class KLDivLoss(Loss):
     Pointwise y·(ln y - x) (0 where y = 0), or e^y·(y - x) with `log_target`, reduced.
 
     Args:
+        size_average: PyTorch's deprecated argument, refused unless None.
+        reduce: PyTorch's deprecated argument, refused unless None.
         reduction: "mean" (over every element), "batchmean" (over the first dimension: the
             KL divergence per example), "sum" or "none".
         log_target: whether targets are log-probabilities.
     """
 
-    def __init__(self, reduction: str = "mean", log_target: bool = False) -> None:
+    def __init__(
+        self,
+        size_average: Any = None,
+        reduce: Any = None,
+        reduction: str = "mean",
+        log_target: bool = False,
+    ) -> None:
+        refuse_legacy("KLDivLoss", size_average, reduce)
         super().__init__()  # the base checks the three common reductions; this one is wider
         self.reduction = check_kl_reduction("KLDivLoss", reduction)
         self.log_target = check_log_target("KLDivLoss", log_target)

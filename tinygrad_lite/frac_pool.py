@@ -297,7 +297,7 @@ class FractionalMaxPool2d(Module):
         output_size: an int or (OH, OW).
         output_ratio: a number or two, each strictly between 0 and 1.
         return_indices: also return each maximum's flat position in its plane.
-        _random_samples: a Tensor (N, C, 2) of the input's dtype, or None.
+        _random_samples: a Tensor or array (N, C, 2) of the input's dtype, or None.
     """
 
     _dims = 2
@@ -314,6 +314,8 @@ class FractionalMaxPool2d(Module):
         owner, n = type(self).__name__, self._dims
         self.kernel_size = sizes_arg(owner, "kernel_size", kernel_size, 1, n)
         self.return_indices = return_indices
+        if isinstance(_random_samples, np.ndarray):
+            _random_samples = Tensor(_random_samples)
         self.register_buffer("_random_samples", _random_samples)
         if output_size is None and output_ratio is None:
             raise ValueError(

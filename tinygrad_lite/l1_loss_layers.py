@@ -8,6 +8,7 @@ import numpy as np
 
 from . import l1_losses
 from .l1_losses import check_threshold
+from .loss_checks import refuse_legacy
 from .module import Module
 from .ops.losses import check_reduction
 from .tensor import Tensor
@@ -32,8 +33,16 @@ class L1Loss(Loss):
     """Mean absolute error |x - y|, reduced; see `l1_losses.l1_loss`.
 
     Args:
+        size_average: PyTorch's deprecated argument, refused unless None.
+        reduce: PyTorch's deprecated argument, refused unless None.
         reduction: "mean" (over every element), "sum" or "none".
     """
+
+    def __init__(
+        self, size_average: Any = None, reduce: Any = None, reduction: str = "mean"
+    ) -> None:
+        refuse_legacy(type(self).__name__, size_average, reduce)
+        super().__init__(reduction)
 
     def forward(self, input: Tensor | np.ndarray, target: Any) -> Tensor:
         """Return the absolute error of `input` against `target`."""
@@ -65,11 +74,20 @@ class SmoothL1Loss(Loss):
     """Smooth L1: ½d²/β where |d| < β, else |d| - ½β; see `l1_losses.smooth_l1_loss`.
 
     Args:
+        size_average: PyTorch's deprecated argument, refused unless None.
+        reduce: PyTorch's deprecated argument, refused unless None.
         reduction: "mean" (over every element), "sum" or "none".
         beta: β >= 0, where the loss turns from quadratic to linear (0: the L1 loss).
     """
 
-    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
+    def __init__(
+        self,
+        size_average: Any = None,
+        reduce: Any = None,
+        reduction: str = "mean",
+        beta: float = 1.0,
+    ) -> None:
+        refuse_legacy(type(self).__name__, size_average, reduce)
         super().__init__(reduction)
         self.beta = check_threshold("SmoothL1Loss", "beta", beta, allow_zero=True)
 

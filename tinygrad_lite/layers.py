@@ -9,11 +9,13 @@ import numpy as np
 
 from . import functional
 from .l1_loss_layers import Loss
+from .loss_checks import refuse_legacy
 from .module import Module, Parameter
 from .norm_layers import check_size
 from .ops.losses import check_class_options
 from .rng import generator as make_generator
 from .tensor import DTypeLike, Tensor
+from .tensor_inplace import check_inplace, maybe_in_place
 
 __all__ = [
     "BCELoss",
@@ -128,7 +130,20 @@ class Flatten(Module):
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """Return x flattened from start_dim to end_dim."""
-        return _as_tensor(x).flatten(self.start_dim, self.end_dim)
+        t = _as_tensor(x)
+        n = max(t.ndim, 1)  # a 0-d tensor flattens as one of shape (1,), as in PyTorch
+        for name, d in (("start_dim", self.start_dim), ("end_dim", self.end_dim)):
+            if not -n <= d < n:
+                raise IndexError(
+                    f"Flatten: {name}={d} is out of range for a {t.ndim}-d input of shape "
+                    f"{t.shape} (expected a dim in [{-n}, {n - 1}])"
+                )
+        if t.size == 0 and t.ndim > 0:  # the size is explicit: a -1 cannot be inferred from 0
+            first, last = self.start_dim % t.ndim, self.end_dim % t.ndim
+            if first <= last:
+                middle = (math.prod(t.shape[first : last + 1]),)
+                return t.reshape(t.shape[:first] + middle + t.shape[last + 1 :])
+        return t.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
         """Return the dims."""
@@ -140,15 +155,17 @@ class Dropout(Module):
 
     Args:
         p: the probability of zeroing each element, in [0, 1].
+        inplace: write the result into the input tensor in training (PyTorch's `inplace`).
         generator: a `numpy.random.Generator` or an int seed for the masks; None draws from the
             library's default generator (`tinygrad_lite.manual_seed`).
     """
 
-    def __init__(self, p: float = 0.5, generator: Any = None) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False, *, generator: Any = None) -> None:
         super().__init__()
         if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
             raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
         self.p = float(p)
+        self.inplace = check_inplace("Dropout", inplace)
         self.generator = (
             np.random.default_rng(generator)
             if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool)
@@ -157,11 +174,16 @@ class Dropout(Module):
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """X with elements zeroed at random (training) or unchanged (eval)."""
-        return functional.dropout(_as_tensor(x), self.p, self.training, self.generator)
+        return maybe_in_place(
+            _as_tensor(x),
+            self.inplace and self.training and self.p > 0,
+            "dropout",
+            lambda t: functional.dropout(t, self.p, self.training, self.generator),
+        )
 
     def extra_repr(self) -> str:
-        """The drop probability."""
-        return f"p={self.p}"
+        """The drop probability and `inplace`, as PyTorch shows them."""
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 # ---------------------------------------------------------------------------- losses
@@ -171,49 +193,74 @@ class BCELoss(Loss):
     """Binary cross-entropy of probabilities: -[y·ln p + (1-y)·ln(1-p)], logs clamped at -100.
 
     `loss(p, y)` with p the probabilities (e.g. a sigmoid's output) and y targets in [0, 1] of
-    the same shape; see `functional.binary_cross_entropy`.
+    the same shape; see `functional.binary_cross_entropy`. The arguments are PyTorch's, in its
+    order; a `weight` is a buffer (in `state_dict()`, as PyTorch's).
 
     Args:
-        reduction: "mean" (over every element), "sum" or "none".
         weight: rescales each element's term (broadcast to the shape), as PyTorch's.
+        size_average: PyTorch's deprecated argument, refused unless None.
+        reduce: PyTorch's deprecated argument, refused unless None.
+        reduction: "mean" (over every element), "sum" or "none".
     """
 
-    def __init__(self, reduction: str = "mean", *, weight: Any = None) -> None:
+    def __init__(
+        self,
+        weight: Any = None,
+        size_average: Any = None,
+        reduce: Any = None,
+        reduction: str = "mean",
+    ) -> None:
+        refuse_legacy(type(self).__name__, size_average, reduce)
         super().__init__(reduction)
-        self.weight = weight
+        self.weight: Tensor | None
+        self.register_buffer("weight", _buffer(weight))
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         """Return the loss of the probabilities `input` against `target`."""
         x = _as_tensor(input)
-        return functional.binary_cross_entropy(x, target, self.reduction, weight=self.weight)
+        return functional.binary_cross_entropy(
+            x, target, weight=self.weight, reduction=self.reduction
+        )
 
 
 class BCEWithLogitsLoss(Loss):
     """Binary cross-entropy of σ(z), fused with the sigmoid: finite for any finite logits.
 
     `loss(z, y)`; the gradient is σ(z) - y (divided by n for the mean), the tutorial's
-    dZ2 = A2 - Y; see `functional.binary_cross_entropy_with_logits`.
+    dZ2 = A2 - Y; see `functional.binary_cross_entropy_with_logits`. The arguments are
+    PyTorch's, in its order; `weight` and `pos_weight` are buffers, as PyTorch's.
 
     Args:
-        reduction: "mean" (over every element), "sum" or "none".
         weight: rescales each element's term (broadcast to the shape).
+        size_average: PyTorch's deprecated argument, refused unless None.
+        reduce: PyTorch's deprecated argument, refused unless None.
+        reduction: "mean" (over every element), "sum" or "none".
         pos_weight: the weight of the positive part, one per class (last dimension), as
             PyTorch's: negatives/positives balances unbalanced labels.
     """
 
     def __init__(
-        self, reduction: str = "mean", *, weight: Any = None, pos_weight: Any = None
+        self,
+        weight: Any = None,
+        size_average: Any = None,
+        reduce: Any = None,
+        reduction: str = "mean",
+        pos_weight: Any = None,
     ) -> None:
+        refuse_legacy(type(self).__name__, size_average, reduce)
         super().__init__(reduction)
-        self.weight, self.pos_weight = weight, pos_weight
+        self.weight: Tensor | None
+        self.pos_weight: Tensor | None
+        self.register_buffer("weight", _buffer(weight))
+        self.register_buffer("pos_weight", _buffer(pos_weight))
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         """Return the loss of the logits `input` against `target`."""
         return functional.binary_cross_entropy_with_logits(
             _as_tensor(input),
             target,
-            self.reduction,
             weight=self.weight,
+            reduction=self.reduction,
             pos_weight=self.pos_weight,
         )
 
@@ -224,40 +271,48 @@ class CrossEntropyLoss(Loss):
     `loss(x, t)` with x the logits, classes along `dim`, and t class indices (an integer
     tensor shaped like x without `dim`) or probabilities of x's shape. The gradient is
     (softmax(x) - onehot(t)) / N for the mean without options; see `functional.cross_entropy`.
+    The arguments are PyTorch's, in its order, and `dim` (keyword only) is this library's.
 
     Args:
+        weight: C class weights (a constant, kept as a buffer), or None.
+        size_average: PyTorch's deprecated argument, refused unless None.
+        reduce: PyTorch's deprecated argument, refused unless None.
+        ignore_index: targets equal to it count for nothing (loss and gradient 0).
         reduction: "mean", "sum" or "none". With class indices the mean divides by the sum of
             the counted targets' weights (their number without `weight`), as PyTorch does.
-        dim: the class dim: 1 as in PyTorch (N, C), 0 for the course's columns (C, m).
-        weight: C class weights (a constant), or None.
-        ignore_index: targets equal to it count for nothing (loss and gradient 0).
         label_smoothing: ε in [0, 1]: the targets become (1 - ε)·t + ε/C.
+        dim: the class dim: 1 as in PyTorch (N, C), 0 for the course's columns (C, m).
     """
 
     def __init__(
         self,
-        reduction: str = "mean",
-        dim: int = 1,
-        *,
         weight: Any = None,
+        size_average: Any = None,
         ignore_index: int = -100,
+        reduce: Any = None,
+        reduction: str = "mean",
         label_smoothing: float = 0.0,
+        *,
+        dim: int = 1,
     ) -> None:
+        refuse_legacy(type(self).__name__, size_average, reduce)
         super().__init__(reduction)
         self.dim = int(dim)
         opts = check_class_options(type(self).__name__, weight, ignore_index, label_smoothing)
-        self.weight, self.ignore_index, self.label_smoothing = opts
+        self.weight: Tensor | None
+        self.register_buffer("weight", _buffer(opts.weight))
+        self.ignore_index, self.label_smoothing = opts.ignore_index, opts.smoothing
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         """Return the loss of the logits `input` against `target`."""
         return functional.cross_entropy(
             _as_tensor(input),
             target,
-            self.reduction,
-            self.dim,
             weight=self.weight,
             ignore_index=self.ignore_index,
+            reduction=self.reduction,
             label_smoothing=self.label_smoothing,
+            dim=self.dim,
         )
 
     def extra_repr(self) -> str:
@@ -269,34 +324,46 @@ class NLLLoss(Loss):
     """Negative log-likelihood of class indices given log-probabilities, as PyTorch's.
 
     `loss(logp, t)` with logp log-probabilities (e.g. `nn.LogSoftmax(dim=1)`'s output) and t
-    class indices; per sample -weight[t]·logp[t]; see `functional.nll_loss`.
+    class indices; per sample -weight[t]·logp[t]; see `functional.nll_loss`. The arguments are
+    PyTorch's, in its order, and `dim` (keyword only) is this library's.
 
     Args:
+        weight: C class weights (a constant, kept as a buffer), or None.
+        size_average: PyTorch's deprecated argument, refused unless None.
+        reduce: PyTorch's deprecated argument, refused unless None.
+        ignore_index: targets equal to it count for nothing (loss and gradient 0).
         reduction: "mean", "sum" or "none"; the mean divides by the sum of the counted
             targets' weights (their number without `weight`), as PyTorch does.
         dim: the class dim: 1 as in PyTorch (N, C), 0 for the course's columns (C, m).
-        weight: C class weights (a constant), or None.
-        ignore_index: targets equal to it count for nothing (loss and gradient 0).
     """
 
     def __init__(
-        self, reduction: str = "mean", dim: int = 1, *, weight: Any = None, ignore_index: int = -100
+        self,
+        weight: Any = None,
+        size_average: Any = None,
+        ignore_index: int = -100,
+        reduce: Any = None,
+        reduction: str = "mean",
+        *,
+        dim: int = 1,
     ) -> None:
+        refuse_legacy(type(self).__name__, size_average, reduce)
         super().__init__(reduction)
         self.dim = int(dim)
-        self.weight, self.ignore_index, _ = check_class_options(
-            type(self).__name__, weight, ignore_index
-        )
+        opts = check_class_options(type(self).__name__, weight, ignore_index)
+        self.weight: Tensor | None
+        self.register_buffer("weight", _buffer(opts.weight))
+        self.ignore_index = opts.ignore_index
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         """Return the loss of the log-probabilities `input` against `target`."""
         return functional.nll_loss(
             _as_tensor(input),
             target,
-            self.reduction,
-            self.dim,
             weight=self.weight,
             ignore_index=self.ignore_index,
+            reduction=self.reduction,
+            dim=self.dim,
         )
 
     def extra_repr(self) -> str:
@@ -304,10 +371,20 @@ class NLLLoss(Loss):
         return f"reduction={self.reduction!r}, dim={self.dim}" + _class_options_repr(self)
 
 
+def _buffer(weight: Any) -> Tensor | None:
+    """A loss's constant weight as a Tensor buffer (arrays and lists as float64), or None."""
+    if weight is None:
+        return None
+    if isinstance(weight, Tensor):
+        return weight.detach()
+    arr = np.asarray(weight)
+    return Tensor(arr if arr.dtype.kind == "f" else arr.astype(np.float64))
+
+
 def _class_options_repr(loss: Any) -> str:
     text = ""
     if loss.weight is not None:
-        text += f", weight={np.array2string(loss.weight, separator=', ')}"
+        text += f", weight={np.array2string(np.asarray(loss.weight.data), separator=', ')}"
     if loss.ignore_index != -100:
         text += f", ignore_index={loss.ignore_index}"
     if getattr(loss, "label_smoothing", 0.0):
@@ -319,8 +396,16 @@ class MSELoss(Loss):
     """Mean squared error (x - y)², reduced; see `functional.mse_loss`.
 
     Args:
+        size_average: PyTorch's deprecated argument, refused unless None.
+        reduce: PyTorch's deprecated argument, refused unless None.
         reduction: "mean" (over every element), "sum" or "none".
     """
+
+    def __init__(
+        self, size_average: Any = None, reduce: Any = None, reduction: str = "mean"
+    ) -> None:
+        refuse_legacy(type(self).__name__, size_average, reduce)
+        super().__init__(reduction)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         """Return the squared error of `input` against `target`."""

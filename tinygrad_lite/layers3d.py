@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import conv3d
-from .channel_drop import check_probability, scaled_mask_product
+from .channel_drop import check_probability, inplace_or_generator, scaled_mask_product
 from .conv_layers import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, _Conv
 from .convolution import Size
 from .group_layers import InstanceNorm1d
@@ -30,6 +30,7 @@ from .pad_layers import (
 )
 from .sample_layers import AdaptiveMaxPool2d
 from .tensor import DTypeLike, Tensor
+from .tensor_inplace import maybe_in_place
 
 __all__ = [
     "AdaptiveAvgPool3d",
@@ -204,7 +205,11 @@ class InstanceNorm3d(InstanceNorm1d):
 
 
 def dropout3d(
-    input: Tensor | np.ndarray, p: float = 0.5, training: bool = True, generator: Any = None
+    input: Tensor | np.ndarray,
+    p: float = 0.5,
+    training: bool = True,
+    generator: Any = None,
+    inplace: bool = False,
 ) -> Tensor:
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input, as PyTorch's `F.dropout3d`.
 
@@ -216,7 +221,8 @@ def dropout3d(
         p: the probability of zeroing a channel, in [0, 1].
         training: drop (True) or return the input as it is (False).
         generator: a `numpy.random.Generator`, an int seed, or None for the library's default
-            generator.
+            generator; a bool here is PyTorch's fourth argument, `inplace`.
+        inplace: write the result into the input and return it, as PyTorch's.
 
     Returns:
         A tensor of the input's shape (the input itself when not training or p = 0).
@@ -231,10 +237,13 @@ def dropout3d(
             f"dropout3d: expected a 4D (C, D, H, W) or 5D (N, C, D, H, W) input, got a "
             f"{x.ndim}D input of shape {x.shape}"
         )
+    generator, inplace = inplace_or_generator("dropout3d", generator, inplace)
     if not training or p == 0:
         return x
     mask_shape = x.shape[:-3] + (1, 1, 1)  # one draw per (sample, channel)
-    return scaled_mask_product(x, p, mask_shape, generator)
+    return maybe_in_place(
+        x, inplace, "dropout3d", lambda a: scaled_mask_product(a, p, mask_shape, generator)
+    )
 
 
 class Dropout3d(_ChannelDropout):
@@ -245,13 +254,14 @@ class Dropout3d(_ChannelDropout):
 
     Args:
         p: the probability of zeroing each channel, in [0, 1].
+        inplace: write the result into the input tensor in training (PyTorch's `inplace`).
         generator: a `numpy.random.Generator` or an int seed for the masks; None draws from the
             library's default generator.
     """
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """Return x with channels zeroed at random (training) or unchanged (eval)."""
-        return dropout3d(x, self.p, self.training, self.generator)
+        return self._drop(x, dropout3d)
 
 
 def _widths(owner: str, padding: Any) -> tuple[int, ...]:

@@ -18,6 +18,7 @@ from . import channel_drop
 from .channel_drop import check_probability
 from .module import Module
 from .tensor import Tensor
+from .tensor_inplace import check_inplace, maybe_in_place
 from .tensor_shape import dim_arg
 
 __all__ = ["Dropout1d", "Dropout2d", "Unflatten"]
@@ -114,9 +115,10 @@ class Unflatten(Module):
 class _ChannelDropout(Module):
     """Channel dropout: active in `train()`, the identity in `eval()`."""
 
-    def __init__(self, p: float = 0.5, generator: Any = None) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False, *, generator: Any = None) -> None:
         super().__init__()
         self.p = check_probability(type(self).__name__, "p", p)
+        self.inplace = check_inplace(type(self).__name__, inplace)
         if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
             generator = np.random.default_rng(generator)  # one stream: fresh masks every call
         elif generator is not None and not isinstance(generator, np.random.Generator):
@@ -126,9 +128,17 @@ class _ChannelDropout(Module):
             )
         self.generator = generator
 
+    def _drop(self, x: Tensor | np.ndarray, fn: Any) -> Tensor:
+        """fn(x, p, training, generator), written into x with `inplace` in training."""
+        t = x if isinstance(x, Tensor) else Tensor(x)
+        inplace = self.inplace and self.training and self.p > 0
+        return maybe_in_place(
+            t, inplace, "dropout", lambda a: fn(a, self.p, self.training, self.generator)
+        )
+
     def extra_repr(self) -> str:
-        """The drop probability."""
-        return f"p={self.p}"
+        """The drop probability and `inplace`, as PyTorch shows them."""
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Dropout1d(_ChannelDropout):
@@ -139,6 +149,7 @@ class Dropout1d(_ChannelDropout):
 
     Args:
         p: the probability of zeroing each channel, in [0, 1].
+        inplace: write the result into the input tensor in training (PyTorch's `inplace`).
         generator: a `numpy.random.Generator` or an int seed for the masks; None draws from the
             library's default generator (`tinygrad_lite.manual_seed`).
 
@@ -149,7 +160,7 @@ class Dropout1d(_ChannelDropout):
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """Return x with channels zeroed at random (training) or unchanged (eval)."""
-        return channel_drop.dropout1d(x, self.p, self.training, self.generator)
+        return self._drop(x, channel_drop.dropout1d)
 
 
 class Dropout2d(_ChannelDropout):
@@ -160,6 +171,7 @@ class Dropout2d(_ChannelDropout):
 
     Args:
         p: the probability of zeroing each channel, in [0, 1].
+        inplace: write the result into the input tensor in training (PyTorch's `inplace`).
         generator: a `numpy.random.Generator` or an int seed for the masks; None draws from the
             library's default generator (`tinygrad_lite.manual_seed`).
 
@@ -170,4 +182,4 @@ class Dropout2d(_ChannelDropout):
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """Return x with channels zeroed at random (training) or unchanged (eval)."""
-        return channel_drop.dropout2d(x, self.p, self.training, self.generator)
+        return self._drop(x, channel_drop.dropout2d)

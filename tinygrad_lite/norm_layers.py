@@ -81,6 +81,7 @@ class LayerNorm(Module):
         """Return the shape and the settings."""
         return (
             f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+            f", bias={self.bias is not None}"
         )
 
 
@@ -166,6 +167,7 @@ class BatchNorm1d(RunningNorm):
             convention, 0.1 by default), or None for the cumulative average.
         affine: learn a per-channel `weight` (ones at first) and `bias` (zeros).
         track_running_stats: keep running statistics (for evaluation mode).
+        bias: with affine, whether to learn the bias too.
         dtype: a floating-point dtype for the weights and statistics (float64 by default).
 
     Raises:
@@ -182,9 +184,10 @@ class BatchNorm1d(RunningNorm):
         momentum: float | None = 0.1,
         affine: bool = True,
         track_running_stats: bool = True,
+        bias: bool = True,
         dtype: DTypeLike = np.float64,
     ) -> None:
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype=dtype)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, bias, dtype)
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """Return x normalised per channel (batch statistics in training, else running ones).
@@ -231,7 +234,8 @@ class BatchNorm1d(RunningNorm):
         """Return the size and the settings, as PyTorch shows them."""
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
         )
 
 
@@ -258,6 +262,13 @@ class Embedding(Module):
         num_embeddings: V, the size of the table.
         embedding_dim: D, the size of each vector.
         padding_idx: a row in [-V, V) that gets no gradient (negative counts from the end).
+        max_norm: if given, looked-up rows with a larger `norm_type`-norm are renormalised
+            in place to this norm (as PyTorch's).
+        norm_type: p of the p-norm for `max_norm`.
+        scale_grad_by_freq: only False (True is refused).
+        sparse: only False (sparse gradients are refused).
+        _weight: an initial (V, D) table, copied (PyTorch's private argument).
+        _freeze: whether the weight is frozen (requires_grad False).
         seed: an int or a `numpy.random.Generator` for the initial weights (None: the
             library's default generator, so that `tinygrad_lite.manual_seed` makes them
             reproducible).
@@ -273,6 +284,12 @@ class Embedding(Module):
         num_embeddings: int,
         embedding_dim: int,
         padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+        _weight: Any = None,
+        _freeze: bool = False,
         seed: int | np.random.Generator | None = None,
         dtype: DTypeLike = np.float64,
     ) -> None:
@@ -291,17 +308,84 @@ class Embedding(Module):
                 )
             padding_idx = int(padding_idx) % v
         self.padding_idx = padding_idx
+        self.max_norm = None if max_norm is None else float(max_norm)
+        self.norm_type = float(norm_type)
+        for name, flag in (("scale_grad_by_freq", scale_grad_by_freq), ("sparse", sparse)):
+            if flag is not False:
+                raise ValueError(f"Embedding: {name}={flag!r} is not supported (only False)")
+        self.scale_grad_by_freq, self.sparse = False, False
         dt = float_dtype("Embedding", dtype)
-        w = make_generator(seed).standard_normal((v, self.embedding_dim))
-        if padding_idx is not None:
-            w[padding_idx] = 0.0
-        self.weight = Parameter(w.astype(dt, copy=False))
+        if _weight is None:
+            w = make_generator(seed).standard_normal((v, self.embedding_dim))
+            if padding_idx is not None:
+                w[padding_idx] = 0.0
+            w = w.astype(dt, copy=False)
+        else:
+            w = np.array(_weight.data if isinstance(_weight, Tensor) else _weight)
+            if w.shape != (v, self.embedding_dim):
+                raise ValueError(
+                    f"Embedding: _weight must have shape {(v, self.embedding_dim)}, got {w.shape}"
+                )
+        self.weight = Parameter(w, requires_grad=not _freeze)
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        embeddings: Any,
+        freeze: bool = True,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+    ) -> Embedding:
+        """An Embedding whose weight is a copy of the 2-D `embeddings` (frozen by default)."""
+        table = np.asarray(embeddings.data if isinstance(embeddings, Tensor) else embeddings)
+        if table.ndim != 2:
+            raise ValueError(
+                f"Embedding.from_pretrained: embeddings must be 2-D, got shape {table.shape}"
+            )
+        rows, dim = table.shape
+        return cls(
+            rows,
+            dim,
+            padding_idx,
+            max_norm,
+            norm_type,
+            scale_grad_by_freq,
+            sparse,
+            _weight=table,
+            _freeze=freeze,
+        )
 
     def forward(self, indices: Tensor | np.ndarray | int | Sequence[Any]) -> Tensor:
-        """Return the rows of the weight at `indices` (integers in [0, num_embeddings))."""
+        """Return the rows of the weight at `indices` (integers in [0, num_embeddings)).
+
+        With `max_norm`, each looked-up row whose `norm_type`-norm exceeds it is first scaled
+        in place to norm max_norm/(norm + 1e-7)·norm, as PyTorch's `embedding_renorm_`.
+        """
+        if self.max_norm is not None:
+            idx = np.unique(np.asarray(indices.data if isinstance(indices, Tensor) else indices))
+            if (
+                idx.dtype.kind in "iu"
+                and idx.size
+                and idx.min() >= 0
+                and idx.max() < len(self.weight.data)
+            ):
+                rows = self.weight.data[idx]
+                norms = np.linalg.norm(rows, ord=self.norm_type, axis=1)
+                over = norms > self.max_norm
+                scale = self.max_norm / (norms[over] + 1e-7)
+                self.weight.data[idx[over]] = rows[over] * scale[:, None].astype(rows.dtype)
         return normalization.embedding(indices, self.weight, self.padding_idx)
 
     def extra_repr(self) -> str:
         """Return the sizes (and the padding row)."""
-        pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
-        return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            text += f", norm_type={self.norm_type}"
+        return text

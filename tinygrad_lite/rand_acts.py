@@ -34,12 +34,12 @@ from typing import Any
 import numpy as np
 
 from . import tracing
-from .act_functions import maybe_in_place
 from .channel_drop import check_probability
 from .module import Module
 from .ops import Where
 from .rng import generator as make_generator
 from .tensor import Tensor
+from .tensor_inplace import maybe_in_place
 from .tensor_shape import dim_arg
 
 __all__ = [

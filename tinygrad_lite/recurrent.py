@@ -201,7 +201,7 @@ class _Cell(_Recurrent):
         if not self.bias:
             text += ", bias=False"
         if self._kind == "RNN" and self.nonlinearity != "tanh":
-            text += f", nonlinearity={self.nonlinearity!r}"
+            text += f", nonlinearity={self.nonlinearity}"  # unquoted, as PyTorch shows it
         return text
 
 

@@ -235,7 +235,7 @@ class _Stacked(_Recurrent):
         return gathered(finals)
 
     def extra_repr(self) -> str:
-        """Return the settings that differ from the defaults."""
+        """Return the settings that differ from the defaults (PyTorch's omits nonlinearity)."""
         text = f"{self.input_size}, {self.hidden_size}"
         extras: dict[str, tuple[Any, Any]] = {
             "proj_size": (self.proj_size, 0),
@@ -245,8 +245,6 @@ class _Stacked(_Recurrent):
             "dropout": (self.dropout, 0.0),
             "bidirectional": (self.bidirectional, False),
         }
-        if self._kind == "RNN":
-            extras["nonlinearity"] = (self.nonlinearity, "tanh")
         for name, (value, default) in extras.items():
             if value != default:
                 text += f", {name}={value!r}"

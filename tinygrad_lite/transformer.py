@@ -244,6 +244,9 @@ class TransformerEncoder(Module):
             as `layer(x, src_mask=..., src_key_padding_mask=..., is_causal=...)`).
         num_layers: how many copies, >= 1.
         norm: a Module applied to the last layer's output (a `LayerNorm`), or None.
+        enable_nested_tensor: accepted for PyTorch's signature; PyTorch's nested-tensor fast
+            path only changes speed (and is not taken here), so it has no effect.
+        mask_check: accepted for PyTorch's signature (the masks are always checked here).
 
     Raises:
         TypeError: an encoder_layer or norm that is not a Module, or a num_layers that is not
@@ -261,8 +264,16 @@ class TransformerEncoder(Module):
          'layers.1.norm2.bias']
     """
 
-    def __init__(self, encoder_layer: Module, num_layers: int, norm: Module | None = None) -> None:
+    def __init__(
+        self,
+        encoder_layer: Module,
+        num_layers: int,
+        norm: Module | None = None,
+        enable_nested_tensor: bool = True,
+        mask_check: bool = True,
+    ) -> None:
         super().__init__()
+        self.enable_nested_tensor, self.mask_check = bool(enable_nested_tensor), bool(mask_check)
         owner, name = "TransformerEncoder", "encoder_layer"
         self.num_layers, self.layers = clone_layers(owner, name, encoder_layer, num_layers, norm)
         self.norm = norm

@@ -153,9 +153,20 @@ class I0e(FloatFunction):
 
 
 def _tiny(x: Any) -> Any:
-    """|x| ≤ the dtype's epsilon: where PyTorch takes I₁′'s limit ½ instead of the formula."""
+    """|x| < 1e-4: where I₁′ is taken from its series (the formula I₀ − I₁/x cancels there).
+
+    The series is ½ + 3x²/16 + 5x⁴/384 (I₁e′ likewise), correct to rounding for |x| < 1e-4, ½
+    at |x| ≤ ε as PyTorch's limit; written with ops, so its own derivative is the series' (the
+    formula's second derivative loses every digit near 0).
+    """
     xv = x.data if hasattr(x, "_ctx") else x
-    return np.abs(xv) <= np.finfo(xv.dtype).eps
+    return np.abs(xv) < 1e-4
+
+
+def _i1_slope_near_0(x: Any) -> Any:
+    """I₁′(x) = ½ + 3x²/16 + 5x⁴/384 + ..., for |x| < 1e-4."""
+    x2 = x * x
+    return 0.5 + x2 * (0.1875 + x2 * (5.0 / 384.0))
 
 
 def _safe(x: Any, tiny: Any) -> Any:
@@ -178,7 +189,7 @@ class I1(FloatFunction):
         x, y = ctx.saved
         tiny = _tiny(x)
         xs = _safe(x, tiny)
-        return (grad * np.where(tiny, 0.5, call(I0, xs) - y / xs),)
+        return (grad * np.where(tiny, _i1_slope_near_0(x), call(I0, xs) - y / xs),)
 
     formula = ("{g} ⊙ (I₀({0}) − {out}/{0})",)
 
@@ -198,6 +209,9 @@ class I1e(FloatFunction):
         x, y = ctx.saved
         tiny = _tiny(x)
         xs = _safe(x, tiny)
-        return (grad * np.where(tiny, 0.5, call(I0e, xs) - y * (np.sign(xs) + 1.0 / xs)),)
+        # near 0: e^(−|x|)·(I₁′(x) − sign(x)·I₁(x)), with I₁(x) = x/2 + x³/16 + ...
+        a = np.abs(x)
+        near = np.exp(-a) * (_i1_slope_near_0(x) - a * (0.5 + x * x * 0.0625))
+        return (grad * np.where(tiny, near, call(I0e, xs) - y * (np.sign(xs) + 1.0 / xs)),)
 
     formula = ("{g} ⊙ (i0e({0}) − {out}·(sign({0}) + 1/{0}))",)
