@@ -254,7 +254,13 @@ class StepTracer:
         if grads and settings is not None and ("settings", id(owner)) not in self.owners:
             self.owners.add(("settings", id(owner)))  # the update's settings are in the code
             opt = self.rec.const(owner, "opt")
-            self.guards.append(f"if {opt}._settings != {settings}: raise _Stale")
+            check = f"if {opt}._layout != {layout} or "
+            at = next((i for i, g in enumerate(self.guards) if g.startswith(check)), None)
+            if at is None:
+                self.guards.append(f"if {opt}._settings != {settings}: raise _Stale")
+            else:  # one line for both checks
+                rest = self.guards[at][len(check) :]
+                self.guards[at] = f"{check}{opt}._settings != {settings} or {rest}"
         next_grad = iter(traced)
         stepped: list[Tensor] = []
         for u in updates:
