@@ -8,13 +8,21 @@ topological order and calls an optional hook on every node it visits.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import anomaly, autograd, hooks, tracing, written
 from .autograd import Context
+from .engine_graph import (
+    RELEASED,
+    GraphContext,
+    needed_nodes,
+    refuse_if_released,
+    refuse_released_needed,
+    refuse_stale,
+)
 from .shapes import unbroadcast
 
 if TYPE_CHECKING:
@@ -23,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "backward",
     "grad",
+    "needed_nodes",
     "walk",
     "NodeHook",
 ]
@@ -30,11 +39,6 @@ __all__ = [
 # on_node(ctx, grad_in, grads_out): grad_in is the node's output gradient, grads_out one
 # gradient per input in the input's shape and dtype (None where no gradient flows).
 NodeHook = Callable[[Context, Any, tuple[Any, ...]], None]
-
-_RELEASED = (
-    "backward through a graph that has already been released: the first backward freed its "
-    "saved values; call the first backward with retain_graph=True to backpropagate twice"
-)
 
 
 def _root_grad(root: Tensor, grad: Any, create_graph: bool) -> Any:
@@ -60,147 +64,8 @@ def _root_grad(root: Tensor, grad: Any, create_graph: bool) -> Any:
     return g
 
 
-def _saved_as_tensors(ctx: Context) -> tuple[Any, ...]:
-    """The saved values with inputs and the output replaced by Tensors (graph mode).
-
-    A saved input of a leaf is that leaf; a saved input made by an op, or the saved output,
-    becomes a Tensor of that array attached to its node, so that the backward's own graph
-    leads back into the recorded one.
-    """
-    make = autograd._make_tensor
-    inputs = ctx.inputs or ()
-    mapped: list[Any] = []
-    for s in ctx.saved:
-        if not hasattr(s, "dtype") or not hasattr(s, "shape") or hasattr(s, "_ctx"):
-            mapped.append(s)
-            continue
-        for p in inputs:
-            if p.__class__ is Context:
-                if p.value_id == id(s):
-                    mapped.append(make(s, True, p))
-                    break
-            elif s is p.data or (tracing.is_traced(s) and s.value is p.data):  # type: ignore[union-attr]
-                mapped.append(p)  # (a parameter's array as compile traces it)
-                break
-        else:
-            if ctx.value_id == id(s):
-                mapped.append(make(s, True, ctx))
-            elif s.dtype.kind in "biu":
-                mapped.append(s)  # masks and indices: constants of the derivative
-            else:
-                raise RuntimeError(
-                    f"{ctx.fn.__name__}: create_graph=True needs the backward to depend only on "
-                    "the op's inputs, its output and non-float constants, but it saved another "
-                    "float array"
-                )
-    return tuple(mapped)
-
-
-class _GraphContext:
-    """What a backward sees when its own graph is recorded: the same fields, Tensors inside."""
-
-    __slots__ = ("fn", "saved", "needs_input_grad", "inputs", "seq", "last_use")
-
-    def __init__(self, ctx: Context) -> None:
-        self.fn = ctx.fn
-        self.saved = _saved_as_tensors(ctx)
-        self.needs_input_grad = ctx.needs_input_grad
-        self.inputs = ctx.inputs
-        self.seq = ctx.seq
-        self.last_use = False
-
-    def reuse(self, value: Any, holders: int = 2) -> Any:
-        return value
-
-    def kept(self, name: str, recompute: Callable[[], Any]) -> Any:
-        return recompute()  # from the Tensors, so that it is part of the recorded graph
-
-
 # Every node an earlier backward released was created before this number (see `walk`).
 _released_before = -1
-
-
-def _reaching_back(roots: Sequence[Tensor], before: int) -> Iterator[Context]:
-    """Each node behind `roots` (once) whose graph reaches back past creation number `before`.
-
-    A node's `oldest` says how far back its graph reaches, so a training loop's fresh graph
-    yields nothing and a search enters only the parts that reach back.
-    """
-    stack = [r._ctx for r in roots if r._ctx is not None and r._ctx.oldest < before]
-    seen: set[int] = set()
-    while stack:
-        ctx = stack.pop()
-        if id(ctx) in seen or ctx.oldest >= before:
-            continue
-        seen.add(id(ctx))
-        yield ctx
-        if ctx.inputs is not None:
-            stack.extend(p for p in ctx.inputs if p.__class__ is Context)
-
-
-def _refuse_if_released(roots: Sequence[Tensor]) -> None:
-    """Raise before anything is released if the graph behind `roots` holds a released node.
-
-    Only a graph reaching back past the latest releasing backward can hold one.
-    """
-    for ctx in _reaching_back(roots, _released_before):
-        if ctx.saved is None or ctx.inputs is None:
-            raise RuntimeError(_RELEASED)
-
-
-def _refuse_stale(roots: Sequence[Tensor]) -> None:
-    """Raise before anything runs if a node behind `roots` saved an array written since.
-
-    Only nodes older than the latest in-place write can hold one (see `written`). A graph
-    that reaches a released node is left to the walk, which refuses it for that.
-    """
-    stale: list[Context] = []
-    for ctx in _reaching_back(roots, written.last):
-        if ctx.saved is None or ctx.inputs is None:
-            return
-        if ctx.seq < written.last:
-            stale.append(ctx)
-    for ctx in stale:
-        written.check_saved(ctx)
-
-
-def needed_nodes(roots: Sequence[Tensor], leaves: set[int], nodes: set[int]) -> set[int]:
-    """The ids of the nodes behind `roots` whose backward leads to a target.
-
-    A target is a leaf whose id is in `leaves` or a node whose id is in `nodes` (the node
-    that made an intermediate input). A released node counts as needed: whether it leads to
-    a target is no longer known, and the walk refuses it. Iterative, so deep graphs work.
-    """
-    status: dict[int, bool] = {}
-    stack: list[tuple[Context, bool]] = [(r._ctx, False) for r in roots if r._ctx is not None]
-    while stack:
-        ctx, expanded = stack.pop()
-        key = id(ctx)
-        inputs = ctx.inputs
-        if expanded:
-            status[key] = (
-                inputs is None
-                or ctx.saved is None
-                or any(
-                    (id(p) in nodes or status.get(id(p), False))
-                    if p.__class__ is Context
-                    else id(p) in leaves
-                    for p in inputs
-                )
-            )
-        elif key not in status:
-            status[key] = False  # until its inputs are known
-            stack.append((ctx, True))
-            if inputs is not None:
-                stack.extend((p, False) for p in inputs if p.__class__ is Context)
-    return {k for k, v in status.items() if v}
-
-
-def _refuse_released_needed(roots: Sequence[Tensor], needed: set[int]) -> None:
-    """Raise, before anything runs, if a node the walk would run was released."""
-    for ctx in _reaching_back(roots, _released_before):
-        if id(ctx) in needed and (ctx.saved is None or ctx.inputs is None):
-            raise RuntimeError(_RELEASED)
 
 
 def walk(
@@ -253,11 +118,11 @@ def walk(
         # A backward that meets a released node part-way would already have released the
         # nodes before it: refuse first, so that a refused backward changes nothing.
         if needed is None:
-            _refuse_if_released(roots)
+            refuse_if_released(roots, _released_before)
         else:
-            _refuse_released_needed(roots, needed)
+            refuse_released_needed(roots, needed, _released_before)
     if oldest < written.last:
-        _refuse_stale(roots)  # values changed in place since a node saved them
+        refuse_stale(roots)  # values changed in place since a node saved them
     if last_use:
         _released_before = autograd.next_version()  # one counter: larger than any before
     for root, g in zip(roots, root_grads, strict=True):
@@ -268,7 +133,7 @@ def walk(
             continue
         key = id(ctx)
         if ctx.saved is None and (needed is None or key in needed):
-            raise RuntimeError(_RELEASED)
+            raise RuntimeError(RELEASED)
         if key in pending:
             pending[key] = pending[key] + g
         else:
@@ -286,9 +151,9 @@ def walk(
         if needed is not None and key not in needed:
             continue
         if inputs is None or ctx.saved is None:
-            raise RuntimeError(_RELEASED)
+            raise RuntimeError(RELEASED)
         if create_graph:
-            grads = ctx.fn.backward(_GraphContext(ctx), g)  # type: ignore[arg-type]
+            grads = ctx.fn.backward(GraphContext(ctx), g)  # type: ignore[arg-type]
         else:
             ctx.last_use = last_use
             if traced:
