@@ -12,11 +12,10 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import tinygrad_lite as tg  # noqa: E402
-from tinygrad_lite import Tensor, func  # noqa: E402
+from tinygrad_lite import func  # noqa: E402
 
 checks = importlib.import_module("tinygrad_lite.gradcheck")
-X = np.array([0.3, -1.2, 2.0])
-M = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
+from tests.test_autograd_audit_torch import M, X, mk, run_case  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -25,49 +24,6 @@ def _torch_float64() -> Any:
     torch.set_default_dtype(torch.float64)
     yield
     torch.set_default_dtype(old)
-
-
-def mk(m: Any, a: Any = X, rg: bool = True, f32: bool = False) -> Any:
-    """A tensor of `a` in library `m` (tg or torch), float64 (or float32)."""
-    arr = np.array(a, dtype=np.float32 if f32 else np.float64)
-    if m is tg:
-        return Tensor(arr, requires_grad=rg)
-    return torch.tensor(arr, requires_grad=rg)
-
-
-def same(ours: Any, theirs: Any, where: str = "") -> None:
-    """Equal structure, shapes, dtypes and values (exact for ints/bools, 1e-12 for floats)."""
-    if isinstance(theirs, (tuple, list)):
-        assert isinstance(ours, (tuple, list)) and len(ours) == len(theirs), (where, ours, theirs)
-        for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
-            same(a, b, f"{where}[{i}]")
-        return
-    if theirs is None or isinstance(theirs, (bool, str, int)) and not isinstance(ours, Tensor):
-        assert ours == theirs, (where, ours, theirs)
-        return
-    a = ours.detach().data if isinstance(ours, Tensor) else np.asarray(ours)
-    b = theirs.detach().numpy() if isinstance(theirs, torch.Tensor) else np.asarray(theirs)
-    assert a.shape == b.shape, (where, a.shape, b.shape)
-    assert a.dtype == b.dtype, (where, a.dtype, b.dtype)
-    if a.dtype.kind in "biu":
-        np.testing.assert_array_equal(a, b, err_msg=where)
-    else:
-        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-300, err_msg=where)
-
-
-def run_case(case: Callable[[Any], Any], kind: str, where: str) -> None:
-    """ "same": equal results; "raise": both refuse; "ours refuses": PyTorch answers, we refuse."""
-    if kind == "same":
-        same(case(tg), case(torch), where)
-        return
-    if kind == "ours refuses":
-        case(torch)
-    else:
-        with pytest.raises(Exception):  # noqa: B017 - PyTorch's exception types differ
-            case(torch)
-    with pytest.raises((ValueError, TypeError, RuntimeError, NotImplementedError, AssertionError)):
-        case(tg)
-    assert tg.is_grad_enabled()
 
 
 def fn(m: Any) -> Any:

@@ -10,138 +10,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-import tinygrad_lite as tg
-from tinygrad_lite import Tensor
 from tinygrad_lite import functional as F
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
-TORCH: dict[str, Any] = {}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _float64_default() -> Any:
-    """PyTorch's default float set to this library's (float64) while the module runs."""
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old)
-
-
-class T:
-    """An array that becomes a tensor of either library; `grad` marks a gradient to compare."""
-
-    def __init__(self, a: Any, grad: bool = False, view: str = "") -> None:
-        self.a, self.grad, self.view = np.asarray(a), grad, view
-
-    def __repr__(self) -> str:
-        return f"{self.a.dtype}{self.a.shape}{self.view}"
-
-
-def _make(v: Any, lib: str, leaves: list[Any]) -> Any:
-    if lib == "tg" and isinstance(v, torch.dtype):
-        return np.dtype(str(v).removeprefix("torch."))
-    if isinstance(v, T):
-        a = v.a.copy()
-        t = tg.tensor(a, requires_grad=v.grad) if lib == "tg" else torch.tensor(a)
-        if lib == "torch" and v.grad:
-            t.requires_grad_(True)
-        if v.grad:
-            leaves.append(t)
-        if v.view == "T":  # a non-contiguous view: the transpose of the transpose
-            t = t.transpose(0, 1).transpose(0, 1) if lib == "torch" else t.T.T
-        return t
-    if isinstance(v, (tuple, list)):
-        return type(v)(_make(e, lib, leaves) for e in v)
-    return v
-
-
-def _np(v: Any) -> np.ndarray:
-    return v.detach().numpy() if isinstance(v, torch.Tensor) else v.data
-
-
-def _flat(r: Any) -> list[Any]:
-    if isinstance(r, (tuple, list)):
-        return [e for part in r for e in _flat(part)]
-    return [r]
-
-
-def assert_same(ours: Any, theirs: Any, what: str, loose: bool = False) -> None:
-    """Same values, shapes and dtypes: exact for integers and bools, 1e-12 for float64."""
-    fo, ft = _flat(ours), _flat(theirs)
-    assert len(fo) == len(ft), f"{what}: {len(fo)} results, PyTorch {len(ft)}"
-    for u, v in zip(fo, ft, strict=True):
-        assert isinstance(u, Tensor), f"{what}: got {type(u).__name__}, PyTorch a tensor"
-        un, vn = _np(u), _np(v)
-        assert un.dtype == vn.dtype, f"{what}: dtype {un.dtype}, PyTorch {vn.dtype}"
-        assert un.shape == vn.shape, f"{what}: shape {un.shape}, PyTorch {vn.shape}"
-        if un.dtype.kind == "f":
-            tol = 1e-6 if loose else {8: 1e-12, 4: 1e-6}[un.dtype.itemsize]
-            np.testing.assert_allclose(un, vn, rtol=tol, atol=tol, equal_nan=True, err_msg=what)
-        else:
-            np.testing.assert_array_equal(un, vn, err_msg=what)
-
-
-def _run(lib: str, name: str, args: tuple[Any, ...], kw: dict[str, Any]) -> Any:
-    leaves: list[Any] = []
-    a = [_make(e, lib, leaves) for e in args]
-    k = {n: _make(e, lib, leaves) for n, e in kw.items()}
-    fn = getattr(F, name) if lib == "tg" else TORCH.get(name) or getattr(TF, name)
-    with np.errstate(all="ignore"):
-        out = fn(*a, **k)
-    return out, leaves, a
-
-
-def _backward(lib: str, out: Any, leaves: list[Any]) -> list[Any]:
-    if not leaves:
-        return []
-    rng = np.random.default_rng(7)
-    loss = None
-    for o in _flat(out):
-        if _np(o).dtype.kind != "f" or not o.requires_grad:
-            continue
-        c = rng.standard_normal(o.shape).astype(_np(o).dtype)
-        term = (o * (tg.tensor(c) if lib == "tg" else torch.tensor(c))).sum()
-        loss = term if loss is None else loss + term
-    if loss is None:
-        return []
-    loss.backward()
-    return [leaf.grad if lib == "torch" else leaf.grad for leaf in leaves]
-
-
-def check(name: str, *args: Any, _known: str = "", **kw: Any) -> None:
-    """Run F.name in both libraries: both refuse, or the same values, dtypes and gradients.
-
-    `_known` names a deliberate difference: "accepts" (PyTorch refuses), "refuses" (PyTorch
-    accepts) or "loose" (gradients within 1e-6: float32 steps, constants PyTorch rounds to float32).
-    """
-    what = f"{name}{args!r} {kw}"
-    res = {}
-    for lib in ("tg", "torch"):
-        try:
-            res[lib] = _run(lib, name, args, kw)
-        except Exception as e:  # noqa: BLE001 - either library's refusal
-            res[lib] = e
-    o, t = res["tg"], res["torch"]
-    if _known == "accepts" and isinstance(t, Exception) and not isinstance(o, Exception):
-        return
-    if _known == "refuses" and isinstance(o, Exception) and not isinstance(t, Exception):
-        assert isinstance(o, (TypeError, ValueError, IndexError)), f"{what}: {o!r}"
-        return
-    if isinstance(o, Exception) or isinstance(t, Exception):
-        assert isinstance(o, Exception), f"{what}: PyTorch refuses ({t!r}), we do not"
-        assert isinstance(t, Exception), f"{what}: we refuse ({o!r}), PyTorch does not"
-        return
-    assert_same(o[0], t[0], what)
-    with np.errstate(all="ignore"):
-        go, gt = _backward("tg", o[0], o[1]), _backward("torch", t[0], t[1])
-    for i, (u, v) in enumerate(zip(go, gt, strict=True)):
-        if v is None:
-            assert u is None or not np.any(_np(u)), f"{what}: gradient {i}, PyTorch None"
-            continue
-        assert u is not None, f"{what}: no gradient {i}"
-        assert_same(u, v, f"{what} gradient {i}", _known == "loose")
-
+from tests.test_functional_audit_torch import (  # noqa: E402 - the shared harness
+    T,
+    check,
+)
 
 R = np.random.default_rng(2)
 X1 = T(R.standard_normal((2, 4, 7)), True)
