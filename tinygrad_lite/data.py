@@ -37,11 +37,14 @@ def _check_bool(name: str, value: object, func: str) -> bool:
 
 
 def _as_array(name: str, value: ArrayLike, func: str) -> NDArray[Any]:
-    array = np.asarray(value)
+    try:
+        array = np.asarray(value)
+    except ValueError as error:  # ragged nested sequences
+        raise ValueError(f"{func}: {name} must be a rectangular array: {error}") from None
     if array.ndim == 0:
         raise ValueError(f"{func}: {name} must have at least one axis, got a scalar {array!r}")
-    if array.dtype == object:
-        raise TypeError(f"{func}: {name} must be a numeric array, got dtype object")
+    if array.dtype.kind not in "biufc":  # what a tensor can hold: no strings, dates or objects
+        raise TypeError(f"{func}: {name} must be a numeric array, got dtype {array.dtype}")
     return array
 
 
@@ -83,9 +86,10 @@ class DataLoader:
         layout: "columns" or "rows".
 
     Raises:
-        TypeError: If a count is not an int, a flag not a bool, or the seed of another type.
-        ValueError: If batch_size < 1, the layout is unknown, an array is a scalar, or X and Y
-            hold different numbers of samples.
+        TypeError: If a count is not an int, a flag not a bool, the seed of another type, or
+            an array not numeric (bool, integer, float or complex).
+        ValueError: If batch_size < 1, the layout is unknown, an array is a scalar or ragged,
+            or X and Y hold different numbers of samples.
 
     Example:
         >>> X, Y = np.arange(10.0).reshape(2, 5), np.array([[0, 1, 0, 1, 1]])
