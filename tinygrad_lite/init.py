@@ -97,8 +97,9 @@ def _gain_squared(nonlinearity: str, param: float | None) -> float:
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The recommended gain for a nonlinearity, as PyTorch's `nn.init.calculate_gain`.
 
-    linear, identity, conv*, sigmoid: 1; tanh: 5/3; relu: √2; leaky_relu with negative slope
-    a (`param`, default 0.01): √(2 / (1 + a²)); selu: 3/4.
+    linear, identity (not in PyTorch), conv*, sigmoid: 1 (an int, as PyTorch's); tanh: 5/3;
+    relu: √2; leaky_relu with negative slope a (`param`, default 0.01): √(2 / (1 + a²));
+    selu: 3/4.
 
     Raises:
         ValueError: an unknown nonlinearity.
@@ -109,6 +110,8 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         return 5.0 / 3
     if nonlinearity == "selu":
         return 3.0 / 4
+    if nonlinearity in _LINEAR:
+        return 1  # an int, as PyTorch returns
     return math.sqrt(_gain_squared(nonlinearity, param))
 
 
@@ -252,12 +255,15 @@ def xavier_normal_(
     return _normal("xavier_normal_", tensor, 0.0, std, generator, seed)
 
 
-def _kaiming_std(func: str, tensor: Tensor, a: float, mode: str, nonlinearity: str) -> float:
+def _kaiming_std(func: str, tensor: Tensor, a: float | None, mode: str, nonlinearity: str) -> float:
     fan_in, fan_out = fan_in_and_fan_out(tensor)
-    if mode not in ("fan_in", "fan_out"):
+    # PyTorch lower-cases the mode ("FAN_OUT" is accepted) and reads a=None as the
+    # default negative slope of calculate_gain (0.01).
+    if not isinstance(mode, str) or mode.lower() not in ("fan_in", "fan_out"):
         raise ValueError(f"{func}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
-    fan = fan_in if mode == "fan_in" else fan_out
-    return math.sqrt(_gain_squared(nonlinearity, _number(func, "a", a)) / fan)
+    fan = fan_in if mode.lower() == "fan_in" else fan_out
+    slope = None if a is None else _number(func, "a", a)
+    return math.sqrt(_gain_squared(nonlinearity, slope) / fan)
 
 
 def _empty(func: str, tensor: Any) -> bool:
@@ -269,7 +275,7 @@ def _empty(func: str, tensor: Any) -> bool:
 
 def kaiming_uniform_(
     tensor: T,
-    a: float = 0.0,
+    a: float | None = 0.0,
     mode: str = "fan_in",
     nonlinearity: str = "leaky_relu",
     generator: Generator | None = None,
@@ -285,8 +291,9 @@ def kaiming_uniform_(
 
     Args:
         tensor: a floating-point tensor of at least 2 dimensions.
-        a: the negative slope of the leaky ReLU that follows (used with "leaky_relu").
-        mode: "fan_in" or "fan_out".
+        a: the negative slope of the leaky ReLU that follows (used with "leaky_relu");
+            None means `calculate_gain`'s default, 0.01.
+        mode: "fan_in" or "fan_out" (in any case, as PyTorch lower-cases it).
         nonlinearity: as `calculate_gain`; "relu" for the course's He initialisation.
         generator: a `numpy.random.Generator` or `RandomState`.
         seed: instead of `generator`, the seed of a fresh `numpy.random.default_rng`.
@@ -302,7 +309,7 @@ def kaiming_uniform_(
 
 def kaiming_normal_(
     tensor: T,
-    a: float = 0.0,
+    a: float | None = 0.0,
     mode: str = "fan_in",
     nonlinearity: str = "leaky_relu",
     generator: Generator | None = None,

@@ -61,6 +61,16 @@ def _number(func: str, name: str, value: Any) -> float:
     return float(value)
 
 
+def _norm_type(func: str, value: Any) -> float:
+    """norm_type as a float; PyTorch calls float() on it, so "inf" and "2" are accepted."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            raise ValueError(f"{func}: norm_type {value!r} is not a number") from None
+    return _number(func, "norm_type", value)
+
+
 def _combine(norms: list[Tensor], p: float) -> Tensor:
     """‖(n_1, n_2, ...)‖_p of the gradients' norms: the p-norm of all their entries."""
     if len(norms) == 1:
@@ -129,7 +139,8 @@ def clip_grad_norm_(
     Args:
         parameters: a tensor or an iterable of tensors whose `.grad` is clipped.
         max_norm: the largest total norm allowed, >= 0 (inf: measure only).
-        norm_type: p > 0, or `math.inf` for the largest absolute entry.
+        norm_type: p > 0, or `math.inf` for the largest absolute entry (a string such as
+            "inf" is read with float(), as PyTorch does).
         error_if_nonfinite: raise if the total norm is NaN or infinite.
         foreach: PyTorch's choice of kernels: accepted (None, True or False), with no effect.
 
@@ -160,10 +171,7 @@ def clip_grad_norm_(
                 stacklevel=2,
             )
     params = tensor_list(func, parameters)
-    for name, v in (("max_norm", max_norm), ("norm_type", norm_type)):
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-            raise TypeError(f"{func}: {name} must be a number, got {v!r}")
-    max_norm, p = float(max_norm), float(norm_type)
+    max_norm, p = _number(func, "max_norm", max_norm), _norm_type(func, norm_type)
     if not max_norm >= 0:
         raise ValueError(f"{func}: max_norm must be >= 0, got {max_norm}")
     if not p > 0:
@@ -306,7 +314,7 @@ def get_total_norm(
 
     Args:
         tensors: a tensor or an iterable of floating-point tensors (e.g. the gradients).
-        norm_type: p > 0, or `math.inf`.
+        norm_type: p > 0, or `math.inf` (a string such as "inf" is read with float()).
         error_if_nonfinite: raise if the total norm is NaN or infinite.
         foreach: PyTorch's choice of kernels: accepted (None, True or False), with no effect.
 
@@ -326,7 +334,7 @@ def get_total_norm(
     func = "get_total_norm"
     _foreach(func, foreach)
     ts = tensor_list(func, tensors)
-    p = _number(func, "norm_type", norm_type)
+    p = _norm_type(func, norm_type)
     if not p > 0:
         raise ValueError(f"{func}: norm_type must be > 0 (or math.inf), got {p}")
     for i, t in enumerate(ts):
