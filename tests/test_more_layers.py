@@ -13,6 +13,7 @@ import tinygrad_lite as tg
 from tinygrad_lite import Tensor, nn
 from tinygrad_lite import functional as F
 from tinygrad_lite.gradcheck import gradcheck, gradgradcheck
+from tinygrad_lite.layers3d import dropout3d
 
 # Away from every kink (±3, ±0.5, 0): finite differences see smooth functions here.
 X = np.array([-4.2, -2.6, -1.1, -0.3, 0.2, 0.8, 1.7, 3.4])
@@ -411,3 +412,18 @@ def test_every_new_layer_is_in_nn_and_every_new_function_in_functional() -> None
         for name in module.__all__:
             if name[0].islower() and not name.startswith("check_"):
                 assert getattr(F, name) is getattr(module, name) and name in F.__all__
+
+
+def test_channel_dropouts_in_eval_or_at_zero_return_the_input_even_in_place() -> None:
+    """As PyTorch: nothing to drop, nothing written, so a leaf that requires grad is fine too;
+    one sample (C, L), (C, D, H, W) draws one mask entry per channel."""
+    for fn, shape in (
+        (F.dropout1d, (2, 3, 4)),
+        (F.dropout2d, (1, 2, 3, 4)),
+        (dropout3d, (1, 2, 2, 2, 2)),
+    ):
+        x = Tensor(np.ones(shape), requires_grad=True)
+        assert fn(x, 0.5, False, inplace=True) is x and fn(x, 0.0, True, inplace=True) is x
+    for fn, shape in ((F.dropout1d, (6, 5)), (dropout3d, (6, 2, 2, 3))):
+        y = fn(Tensor(np.ones(shape)), 0.5, True, 3).data.reshape(shape[0], -1)
+        assert np.all(y == y[:, :1])  # each channel kept or dropped whole

@@ -67,11 +67,23 @@ def scaled_mask_product(x: Tensor, p: float, shape: tuple[int, ...], generator: 
     return x * Tensor._make(keep, False, None)
 
 
-def _drop_channels(x: Tensor, p: float, training: bool, generator: Any) -> Tensor:
-    """The input times a mask of shape (N, C, 1, ...): 0 or 1/(1 - p) per (sample, channel)."""
+def channel_dropout(
+    op: str, x: Tensor, p: float, training: bool, generator: Any, inplace: Any, batched: int
+) -> Tensor:
+    """What dropout1d/2d/3d share once their input is checked: a mask per (sample, channel).
+
+    x times a mask that is 0 or 1/(1 - p) per (sample, channel), of shape (N, C, 1, ...), or
+    (C, 1, ...) for an input of fewer than `batched` dims (one sample); written into x with
+    `inplace`.
+
+    Not training, or p = 0: x itself, untouched (so also a leaf that requires grad), as PyTorch.
+    """
+    generator, inplace = inplace_or_generator(op, generator, inplace)
     if not training or p == 0:
         return x
-    return scaled_mask_product(x, p, x.shape[:2] + (1,) * (x.ndim - 2), generator)
+    lead = 2 if x.ndim >= batched else 1
+    shape = x.shape[:lead] + (1,) * (x.ndim - lead)
+    return maybe_in_place(x, inplace, op, lambda a: scaled_mask_product(a, p, shape, generator))
 
 
 def inplace_or_generator(op: str, generator: Any, inplace: Any) -> tuple[Any, bool]:
@@ -118,17 +130,7 @@ def dropout1d(
             f"dropout1d: expected a 2D (C, L) or 3D (N, C, L) input, got a {x.ndim}D input of "
             f"shape {x.shape}"
         )
-    generator, inplace = inplace_or_generator("dropout1d", generator, inplace)
-    if x.ndim == 2:
-        return maybe_in_place(
-            x,
-            inplace,
-            "dropout1d",
-            lambda a: _drop_channels(a.unsqueeze(0), p, training, generator).squeeze(0),
-        )
-    return maybe_in_place(
-        x, inplace, "dropout1d", lambda a: _drop_channels(a, p, training, generator)
-    )
+    return channel_dropout("dropout1d", x, p, training, generator, inplace, batched=3)
 
 
 def dropout2d(
@@ -176,7 +178,4 @@ def dropout2d(
             "sample as (1, C, H, W).",
             stacklevel=2,
         )
-    generator, inplace = inplace_or_generator("dropout2d", generator, inplace)
-    return maybe_in_place(
-        x, inplace, "dropout2d", lambda a: _drop_channels(a, p, training, generator)
-    )
+    return channel_dropout("dropout2d", x, p, training, generator, inplace, batched=3)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import conv3d
-from .channel_drop import check_probability, inplace_or_generator, scaled_mask_product
+from .channel_drop import channel_dropout, check_probability
 from .conv_layers import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, _Conv
 from .convolution import Size
 from .group_layers import InstanceNorm1d
@@ -30,7 +30,6 @@ from .pad_layers import (
 )
 from .sample_layers import AdaptiveMaxPool2d
 from .tensor import DTypeLike, Tensor
-from .tensor_inplace import maybe_in_place
 
 __all__ = [
     "AdaptiveAvgPool3d",
@@ -237,13 +236,7 @@ def dropout3d(
             f"dropout3d: expected a 4D (C, D, H, W) or 5D (N, C, D, H, W) input, got a "
             f"{x.ndim}D input of shape {x.shape}"
         )
-    generator, inplace = inplace_or_generator("dropout3d", generator, inplace)
-    if not training or p == 0:
-        return x
-    mask_shape = x.shape[:-3] + (1, 1, 1)  # one draw per (sample, channel)
-    return maybe_in_place(
-        x, inplace, "dropout3d", lambda a: scaled_mask_product(a, p, mask_shape, generator)
-    )
+    return channel_dropout("dropout3d", x, p, training, generator, inplace, batched=5)
 
 
 class Dropout3d(_ChannelDropout):
