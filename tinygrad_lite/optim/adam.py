@@ -217,7 +217,6 @@ class Adam(BetasMixin, Optimizer):
     @traced_call
     def step(self) -> None:
         """Apply one Adam update to every parameter whose `.grad` is not None."""
-        self._stepped = True  # read by the schedulers (their step-order warning)
         start = 0
         for k, group in enumerate(self.param_groups):
             params = group["params"]

@@ -120,7 +120,6 @@ class Adamax(_WithBetas):
     @traced_call
     def step(self) -> None:
         """Apply one Adamax update to every parameter whose `.grad` is not None."""
-        self._stepped = True  # read by the schedulers (their step-order warning)
         for group, i, p, g in self._grads():
             lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
             data = p.data
@@ -232,7 +231,6 @@ class NAdam(_WithBetas):
     @traced_call
     def step(self) -> None:
         """Apply one NAdam update to every parameter whose `.grad` is not None."""
-        self._stepped = True  # read by the schedulers (their step-order warning)
         for group, i, p, g in self._grads():
             lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
             wd, psi = group["weight_decay"], group["momentum_decay"]
@@ -344,7 +342,6 @@ class RAdam(_WithBetas):
     @traced_call
     def step(self) -> None:
         """Apply one RAdam update to every parameter whose `.grad` is not None."""
-        self._stepped = True  # read by the schedulers (their step-order warning)
         for group, i, p, g in self._grads():
             lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
             data = p.data

@@ -142,7 +142,6 @@ class RMSprop(Optimizer):
     @traced_call
     def step(self) -> None:
         """Apply one RMSprop update to every parameter whose `.grad` is not None."""
-        self._stepped = True  # read by the schedulers (their step-order warning)
         for group, i, p in _with_grads(self):
             lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
             wd, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
@@ -282,7 +281,6 @@ class Adagrad(Optimizer):
     @traced_call
     def step(self) -> None:
         """Apply one Adagrad update to every parameter whose `.grad` is not None."""
-        self._stepped = True  # read by the schedulers (their step-order warning)
         for group, i, p in _with_grads(self):
             data = p.data
             st = self.state.get(i)

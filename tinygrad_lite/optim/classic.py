@@ -87,7 +87,6 @@ class Adadelta(FloatStateOptimizer):
     @traced_call
     def step(self) -> None:
         """Apply one Adadelta update to every parameter whose `.grad` is not None."""
-        self._stepped = True  # read by the schedulers (their step-order warning)
         for group, i, p, g in self._grads():
             lr, rho, eps = group["lr"], group["rho"], group["eps"]
             data = p.data
@@ -223,7 +222,6 @@ class Rprop(FloatStateOptimizer):
     @traced_call
     def step(self) -> None:
         """Apply one Rprop update to every parameter whose `.grad` is not None."""
-        self._stepped = True  # read by the schedulers (their step-order warning)
         for group, i, p, g in self._grads():
             (minus, plus), (low, high) = group["etas"], group["step_sizes"]
             data = p.data
@@ -324,7 +322,6 @@ class ASGD(FloatStateOptimizer):
     @traced_call
     def step(self) -> None:
         """Apply one ASGD update to every parameter whose `.grad` is not None."""
-        self._stepped = True  # read by the schedulers (their step-order warning)
         for group, i, p, g in self._grads():
             lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
             data = p.data

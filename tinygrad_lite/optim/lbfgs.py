@@ -190,7 +190,6 @@ class LBFGS(Optimizer):
                 "LBFGS.step: closure must be a function that clears the gradients, computes "
                 f"the loss, calls backward and returns the loss; got {type(closure).__name__}"
             )
-        self._stepped = True  # read by the schedulers (their step-order warning)
         group: ParamGroup = self.param_groups[0]
         read = dict.__getitem__
         lr, max_iter, max_eval = read(group, "lr"), read(group, "max_iter"), read(group, "max_eval")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
@@ -66,6 +67,20 @@ class Optimizer:
     quiet_flags: ClassVar[tuple[str, ...]] = ()
     # Set by the first `step` (a class default until then): a scheduler stepped before it warns.
     _stepped: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Each optimizer's own `step` marks the optimizer stepped (for the schedulers)."""
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is None:
+            return
+
+        @functools.wraps(step)
+        def marked(self: Optimizer, *args: Any, **kw: Any) -> Any:
+            self._stepped = True  # read by the schedulers (their step-order warning)
+            return step(self, *args, **kw)
+
+        cls.step = marked  # type: ignore[method-assign]
 
     def __init__(
         self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]], defaults: Mapping[str, Any]

@@ -144,7 +144,6 @@ class SGD(Optimizer):
         """Without momentum, the step is p ← p − lr·(g + weight_decay·p) for every parameter."""
         if any(group["momentum"] != 0 for group in self.param_groups):
             return None
-        self._stepped = True  # a compiled step's update: read by the schedulers' warning
         updates: list[PlainUpdate | ClearGrad] = []
         start = 0
         for g, group in enumerate(self.param_groups):
@@ -157,7 +156,6 @@ class SGD(Optimizer):
     @traced_call(inline="_plain_updates")
     def step(self) -> None:
         """Apply one SGD update to every parameter whose `.grad` is not None."""
-        self._stepped = True  # read by the schedulers (their step-order warning)
         state = self.state
         start = 0
         # The settings are read as a plain dict's: a compiled step replays this whole call.
