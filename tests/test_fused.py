@@ -44,7 +44,10 @@ def magnitudes(weights, hidden: str, X: np.ndarray, Y: np.ndarray):
         acts.append((A, absA, Z))
         if i < len(weights) - 1:
             A = np.tanh(Z) if hidden == "tanh" else np.maximum(Z, 0)
-            absA = np.abs(A)
+            # the activation of the pre-activation's terms added as |t| (not |A|: where the
+            # sum cancels, A is tiny but carries the rounding of its large terms)
+            absZ = np.abs(W) @ absA + np.abs(b)
+            absA = np.tanh(absZ) if hidden == "tanh" else absZ
     with np.errstate(over="ignore"):
         s = 1 / (1 + np.exp(-Z))
     cost = np.sum(np.maximum(Z, 0) + np.abs(Z * Y) + np.log1p(np.exp(-np.abs(Z)))) / m
