@@ -71,6 +71,7 @@ def sgd_reference(
     nesterov: bool,
     dampening: float = 0.0,
     zero_init: bool = False,
+    maximize: bool = False,
 ) -> Any:
     """PyTorch's SGD as its documentation writes it; `zero_init`: the buffer starts at 0."""
     ps = [v.copy() for v in values]
@@ -79,6 +80,8 @@ def sgd_reference(
         for j, g in enumerate(step_grads):
             if g is None:
                 continue
+            if maximize:
+                g = -g
             g = g + wd * ps[j]
             if momentum:
                 if bufs[j] is None and not zero_init:
@@ -145,6 +148,7 @@ def test_plain_sgd_is_p_minus_lr_g_exactly(prob: Any, lr: float) -> None:
     st.booleans(),
     st.sampled_from([0.0, 0.1, 0.9, 1.0]),
     st.booleans(),
+    st.booleans(),
 )
 def test_sgd_with_momentum_dampening_nesterov_and_weight_decay(
     prob: Any,
@@ -154,6 +158,7 @@ def test_sgd_with_momentum_dampening_nesterov_and_weight_decay(
     nesterov: bool,
     dampening: float,
     zero_init: bool,
+    maximize: bool,
 ) -> None:
     values, grads = prob
     if momentum == 0 or dampening != 0:
@@ -168,10 +173,37 @@ def test_sgd_with_momentum_dampening_nesterov_and_weight_decay(
         nesterov=nesterov,
         dampening=dampening,
         zero_init_buffer=zero_init,
+        maximize=maximize,
     )
-    ref = sgd_reference(values, grads, lr, momentum, wd, nesterov, dampening, zero_init)
+    ref = sgd_reference(values, grads, lr, momentum, wd, nesterov, dampening, zero_init, maximize)
     for p, r in zip(params, ref, strict=True):
         np.testing.assert_allclose(p.data, r, rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize(
+    "hyper",
+    [
+        {},
+        {"weight_decay": 0.1},
+        {"momentum": 0.9, "dampening": 0.2},
+        {"momentum": 0.9, "nesterov": True},
+    ],
+)
+def test_sgd_maximize_climbs_as_minimizing_the_negated_loss(hyper: dict[str, Any]) -> None:
+    """maximize=True on J takes the steps of minimizing −J, bit for bit (both negate g first)."""
+    x = np.random.default_rng(0).standard_normal((3, 2))
+    trajectories = []
+    for maximize in (True, False):
+        w = Tensor(np.ones((2, 1)), requires_grad=True)
+        opt = optim.SGD([w], lr=0.1, maximize=maximize, **hyper)
+        for _ in range(4):
+            opt.zero_grad()
+            J = (Tensor(x) @ w).tanh().sum()
+            (J if maximize else -J).backward()
+            opt.step()
+        trajectories.append(w.data)
+    np.testing.assert_array_equal(*trajectories)
+    assert not np.array_equal(trajectories[0], np.ones((2, 1)))
 
 
 def test_sgd_momentum_by_hand() -> None:

@@ -20,7 +20,7 @@ STEPS = 10
 CASES: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {
     "SGD": (
         {"momentum": 0.9, "dampening": 0.1, "weight_decay": 0.1},
-        {"momentum": 0.8, "nesterov": True, "lr": 0.2},
+        {"momentum": 0.8, "nesterov": True, "lr": 0.2, "maximize": True},
         {"lr": 0.1},
     ),
     "Adam": (

@@ -23,6 +23,7 @@ class SGD(Optimizer):
 
     PyTorch's update, for each parameter p with gradient g (μ the momentum, τ the dampening)::
 
+        g ← −g                                                  (when maximize)
         g ← g + weight_decay·p
         buf ← g on the first step, else μ·buf + (1 − τ)·g      (when μ > 0)
         g ← g + μ·buf if nesterov, else buf                     (when μ > 0)
@@ -45,8 +46,8 @@ class SGD(Optimizer):
         nesterov: use Nesterov momentum (needs momentum > 0 and dampening 0).
         zero_init_buffer: start the momentum buffer at 0, so that the first step is
             buf = (1 − τ)·g (the course's v = 0); False is PyTorch's buf = g.
-        maximize: must be False: PyTorch's option to climb the objective is not kept in
-            SGD's groups here (negate the loss instead).
+        maximize: climb the objective instead of descending it (the gradient is negated
+            before everything else, as in PyTorch).
         foreach: PyTorch's choice of implementation (None, True or False): one here.
         differentiable: must be False (the step is outside autograd).
         fused: None or False (there is no fused kernel here).
@@ -67,10 +68,19 @@ class SGD(Optimizer):
         Tensor([ 0.5, -1. ], requires_grad=True)
     """
 
-    group_keys = ("lr", "momentum", "dampening", "weight_decay", "nesterov", "zero_init_buffer")
+    group_keys = (
+        "lr",
+        "momentum",
+        "dampening",
+        "weight_decay",
+        "nesterov",
+        "zero_init_buffer",
+        "maximize",
+    )
     hyperparameters = group_keys
     state_arrays = ("momentum_buffer",)
-    legacy_defaults = {"dampening": 0.0, "zero_init_buffer": False}
+    legacy_defaults = {"dampening": 0.0, "zero_init_buffer": False, "maximize": False}
+    quiet_flags = ("maximize",)
 
     lr = _GroupValue[float]("lr")
     momentum = _GroupValue[float]("momentum")
@@ -78,6 +88,7 @@ class SGD(Optimizer):
     weight_decay = _GroupValue[float]("weight_decay")
     nesterov = _GroupValue[bool]("nesterov")
     zero_init_buffer = _GroupValue[bool]("zero_init_buffer")
+    maximize = _GroupValue[bool]("maximize")
 
     def __init__(
         self,
@@ -95,10 +106,6 @@ class SGD(Optimizer):
         fused: bool | None = None,
     ) -> None:
         check_flags("SGD", foreach, False, differentiable)
-        if maximize is not False:
-            raise ValueError(
-                f"SGD: maximize={maximize!r} is not supported; minimize the negated loss instead"
-            )
         if fused is not None and fused is not False:
             raise ValueError(
                 f"SGD: fused={fused!r} is not supported: there is no fused kernel here; "
@@ -111,6 +118,7 @@ class SGD(Optimizer):
             weight_decay=weight_decay,
             nesterov=nesterov,
             zero_init_buffer=zero_init_buffer,
+            maximize=maximize,
         )
         checked = self._validate(**defaults)
         if lr is None:
@@ -138,11 +146,12 @@ class SGD(Optimizer):
             "weight_decay": wd,
             "nesterov": nesterov,
             "zero_init_buffer": zero,
+            "maximize": _flag("SGD", "maximize", hyper["maximize"]),
         }
 
     def _plain_updates(self) -> list[PlainUpdate | ClearGrad] | None:
         """Without momentum, the step is p ← p − lr·(g + weight_decay·p) for every parameter."""
-        if any(group["momentum"] != 0 for group in self.param_groups):
+        if any(group["momentum"] != 0 or group["maximize"] for group in self.param_groups):
             return None
         updates: list[PlainUpdate | ClearGrad] = []
         start = 0
@@ -164,12 +173,12 @@ class SGD(Optimizer):
         for k, group in enumerate(self.param_groups):
             params = read(group, "params")
             lr, momentum = read(group, "lr"), read(group, "momentum")
-            wd = read(group, "weight_decay")
+            wd, maximize = read(group, "weight_decay"), read(group, "maximize")
             if momentum != 0:
                 nesterov, zero_init = read(group, "nesterov"), read(group, "zero_init_buffer")
                 keep = 1.0 - read(group, "dampening")
-                # The weight decay reads the parameters: that form takes the loop.
-                flat = self._flat_group(k, params, start) if wd == 0 else None
+                # The weight decay reads the parameters, maximize negates first: the loop.
+                flat = self._flat_group(k, params, start) if wd == 0 and not maximize else None
                 if flat is not None:
                     _momentum_step(flat, lr, momentum, keep, nesterov, zero_init)
                     start += len(params)
@@ -181,6 +190,8 @@ class SGD(Optimizer):
                 data = p.data
                 d = grad.data
                 work = self._work(i, p)
+                if maximize:  # −g into a scratch array of its own (`work` is written below)
+                    d = np.negative(d, out=self._work(i, p, 2))
                 if wd != 0:
                     np.multiply(data, wd, out=work)
                     np.add(d, work, out=work)
