@@ -328,7 +328,7 @@ CASES: list[tuple[str, Callable[[Any], Any], str]] = [
     ("grad wrt intermediate prunes", _prune, "same"),
     ("grad third order", _third, "same"),
     ("grad float32", lambda m: (lambda x: gr(m)((x * x).sum(), [x]))(mk(m, f32=True)), "same"),
-    ("grad is_grads_batched", _batched, "ours refuses"),
+    ("grad is_grads_batched", _batched, "same"),
     ("grad runs the input leaf's hooks only", _grad_runs_leaf_hooks, "same"),
     ("register_hook order removal", _hooks_order, "same"),
     ("retain_grad retains_grad with a hook", _retain_and_hook, "same"),

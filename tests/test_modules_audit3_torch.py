@@ -348,7 +348,6 @@ def test_dropout_inplace_writes_into_the_input_as_torch() -> None:
         lambda: nn.BCEWithLogitsLoss(reduce=True),
         lambda: nn.KLDivLoss(False),
         lambda: nn.SmoothL1Loss(None, True),
-        lambda: nn.Embedding(3, 2, scale_grad_by_freq=True),
         lambda: nn.Embedding(3, 2, sparse=True),
         lambda: nn.Embedding(3, 2, _weight=np.zeros((2, 3))),
     ],

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import functional, interop, linalg, nn, ops, optim, special
+from . import functional, grad_batch, interop, linalg, nn, ops, optim, special
 from .anomaly import (
     AnomalyError,
     SaturationWarning,

@@ -22,7 +22,7 @@ import numpy as np
 from . import tracing
 from .module import Module, Parameter
 from .norm_layers import check_size, float_dtype
-from .normalization import renorm_rows
+from .normalization import lookup_rows, renorm_rows
 from .rng import generator as make_generator
 from .tensor import DTypeLike, Tensor
 from .tensor_shape import constant_result
@@ -205,14 +205,11 @@ def embedding_bag(
     if max_norm is not None:
         renorm_rows(op, w, idx, max_norm, norm_type)
     kept = np.flatnonzero(idx != pad) if pad is not None else np.arange(idx.size)
-    rows, bags = w[idx[kept]], bag[kept]
+    rows = lookup_rows(w, idx[kept], idx if scale_grad_by_freq else None)
+    bags = bag[kept]
     sizes = np.bincount(bags, minlength=count)
     if mode == "max" and kept.size:
         return _bag_max(rows, bags, sizes)
-    if scale_grad_by_freq and rows.requires_grad:
-        freq = np.bincount(idx, minlength=v)[idx[kept]]
-        scale = (1.0 / freq).astype(w.dtype)[:, None]
-        rows.register_hook(lambda g: g * scale)
     if psw is not None:
         rows = rows * psw[kept].unsqueeze(1)
     out = Tensor(np.zeros((count, d), w.dtype)).index_add(0, bags, rows)

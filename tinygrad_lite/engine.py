@@ -64,6 +64,10 @@ def _root_grad(root: Tensor, grad: Any, create_graph: bool) -> Any:
     return g
 
 
+# `grad(..., is_grads_batched=True)`: `grad_batch.batched_grad`, set when that module loads (it
+# stacks the rows with Tensor functions the engine sits below, and calls `grad` once per row).
+batched: Callable[..., tuple[Any, ...]] | None = None
+
 # Every node an earlier backward released was created before this number (see `walk`).
 _released_before = -1
 
@@ -403,14 +407,13 @@ def grad(
         create_graph: record the backward pass so the results can be differentiated again.
         allow_unused: return None for an input the outputs do not depend on (else raise);
             default: `materialize_grads`.
-        is_grads_batched: must be False (batched output gradients are not supported).
+        is_grads_batched: the first dimension of every grad_output is a batch B; the result
+            for each input is then (B, *input.shape) (see `grad_batch.batched_grad`).
         materialize_grads: return zeros instead of None for unused inputs.
 
     Returns:
         One gradient per input, a Tensor (or None when unused and `allow_unused`).
     """
-    if is_grads_batched:
-        raise NotImplementedError("grad: is_grads_batched=True is not supported")
     if allow_unused is None:
         allow_unused = materialize_grads
     elif materialize_grads and not allow_unused:
@@ -418,6 +421,12 @@ def grad(
             "grad: materialize_grads=True needs allow_unused=True (or not passed), got "
             "allow_unused=False"
         )
+    if is_grads_batched:
+        assert batched is not None, "set by tinygrad_lite.grad_batch when the package loads"
+        return batched(
+            outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+            materialize_grads,
+        )  # fmt: skip
     outs = _as_list(outputs, "outputs", "grad")
     ins = _as_list(inputs, "inputs", "grad")
     if grad_outputs is None:

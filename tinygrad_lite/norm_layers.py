@@ -265,7 +265,8 @@ class Embedding(Module):
         max_norm: if given, looked-up rows with a larger `norm_type`-norm are renormalised
             in place to this norm (as PyTorch's).
         norm_type: p of the p-norm for `max_norm`.
-        scale_grad_by_freq: only False (True is refused).
+        scale_grad_by_freq: divide each row's gradient by the number of times its index
+            occurs in the input of the call (see `normalization.embedding`).
         sparse: only False (sparse gradients are refused).
         _weight: an initial (V, D) table, copied (PyTorch's private argument).
         _freeze: whether the weight is frozen (requires_grad False).
@@ -310,10 +311,9 @@ class Embedding(Module):
         self.padding_idx = padding_idx
         self.max_norm = None if max_norm is None else float(max_norm)
         self.norm_type = float(norm_type)
-        for name, flag in (("scale_grad_by_freq", scale_grad_by_freq), ("sparse", sparse)):
-            if flag is not False:
-                raise ValueError(f"Embedding: {name}={flag!r} is not supported (only False)")
-        self.scale_grad_by_freq, self.sparse = False, False
+        if sparse is not False:
+            raise ValueError(f"Embedding: sparse={sparse!r} is not supported (only False)")
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, False
         dt = float_dtype("Embedding", dtype)
         if _weight is None:
             w = make_generator(seed).standard_normal((v, self.embedding_dim))
@@ -377,7 +377,9 @@ class Embedding(Module):
                 over = norms > self.max_norm
                 scale = self.max_norm / (norms[over] + 1e-7)
                 self.weight.data[idx[over]] = rows[over] * scale[:, None].astype(rows.dtype)
-        return normalization.embedding(indices, self.weight, self.padding_idx)
+        return normalization.embedding(
+            indices, self.weight, self.padding_idx, scale_grad_by_freq=self.scale_grad_by_freq
+        )
 
     def extra_repr(self) -> str:
         """Return the sizes (and the padding row)."""
@@ -388,4 +390,6 @@ class Embedding(Module):
             text += f", max_norm={self.max_norm}"
         if self.norm_type != 2:
             text += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq is not False:
+            text += f", scale_grad_by_freq={self.scale_grad_by_freq}"
         return text

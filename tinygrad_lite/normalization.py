@@ -23,6 +23,7 @@ __all__ = [
     "check_eps",
     "embedding",
     "layer_norm",
+    "lookup_rows",
     "normalized_shape_arg",
     "renorm_rows",
 ]
@@ -224,6 +225,37 @@ def renorm_rows(op: str, w: Tensor, indices: np.ndarray, max_norm: Any, norm_typ
             w[rows[over]] = (data.astype(work) * scale[:, None].astype(work)).astype(data.dtype)
 
 
+def lookup_rows(weight: Tensor, indices: np.ndarray, counted: np.ndarray | None = None) -> Tensor:
+    """Return weight[indices]; given `counted`, each row's gradient is divided by its count there.
+
+    With c_k the number of times index k occurs in `counted`, the gradient that reaches row k
+    through this lookup is Σ_{i: indices_i = k} g_i / c_k, PyTorch's `scale_grad_by_freq`; the
+    value is weight[indices] exactly. That gradient is not the derivative of the value, so it
+    has no derivative of its own to take: where an index repeats, a backward that records its
+    graph (`create_graph=True`, with a gradient that carries one) is refused. PyTorch's
+    double backward there ignores the scale, which is neither the derivative of the scaled
+    gradient nor what the recorded division would give. Without repeats nothing is scaled.
+    """
+    rows = weight[indices]
+    if counted is not None and rows.requires_grad:
+        freq = np.bincount(counted.reshape(-1), minlength=weight.shape[0])[indices]
+        if freq.size and np.maximum.reduce(freq, axis=None) > 1:
+            scale = np.expand_dims((1.0 / freq).astype(weight.dtype), -1)
+
+            def divide(g: Tensor) -> Tensor:
+                if g.requires_grad:
+                    raise RuntimeError(
+                        "embedding: scale_grad_by_freq with repeated indices gives a gradient "
+                        "that is not a derivative, so it cannot be differentiated again "
+                        "(create_graph=True); use scale_grad_by_freq=False for higher-order "
+                        "gradients"
+                    )
+                return g * scale
+
+            rows.register_hook(divide)
+    return rows
+
+
 def _check_indices(indices: np.ndarray, n: int) -> None:
     """Raise unless every index lies in [0, n) (PyTorch refuses negative indices too)."""
     if indices.size and not (
@@ -253,11 +285,15 @@ def embedding(
     looked up. Indices that are an argument of a compiled step are refused (TraceError):
     the replay could not follow them. With `max_norm`, each row looked up whose
     `norm_type`-norm exceeds it is first scaled by max_norm/(norm + 1e-7) in the weight itself,
-    unrecorded, as PyTorch does.
+    unrecorded, as PyTorch does. With `scale_grad_by_freq`, the gradient of row k is divided
+    by c_k, the number of times k occurs in `input` (this call's), as PyTorch does:
+    ∂/∂W[k] = Σ_{i: input_i = k} g_i / c_k; the value is unchanged, so this is not the
+    derivative of the value, and with repeated indices it is not differentiated again
+    (`create_graph=True` is refused there, see `lookup_rows`).
 
     Raises:
-        TypeError: the indices are not integers.
-        NotImplementedError: scale_grad_by_freq or sparse gradients asked for.
+        TypeError: the indices are not integers, or scale_grad_by_freq is not a bool.
+        NotImplementedError: sparse gradients asked for.
         IndexError: an index outside [0, V).
         ValueError: the weight is not 2-D, or padding_idx is outside [-V, V).
     """
@@ -276,14 +312,20 @@ def embedding(
             "call the embedding outside it"
         )
     _check_indices(data, v)
-    if scale_grad_by_freq or sparse:
+    if not isinstance(scale_grad_by_freq, (bool, np.bool_)):
+        raise TypeError(f"embedding: scale_grad_by_freq must be a bool, got {scale_grad_by_freq!r}")
+    if sparse:
         raise NotImplementedError(
-            "embedding: scale_grad_by_freq and sparse are not supported "
-            f"(got scale_grad_by_freq={scale_grad_by_freq!r}, sparse={sparse!r})"
+            f"embedding: sparse gradients are not supported (got sparse={sparse!r}); "
+            "sparse=False gives the same gradient, dense"
         )
     if max_norm is not None:
         renorm_rows("embedding", weight, data.reshape(-1), max_norm, norm_type)
-    out = weight[data]
+    if scale_grad_by_freq:  # the scaled lookup stays inside: hooks on the result see g as is
+        flat = data.reshape(-1)
+        out = lookup_rows(weight, flat, flat).reshape(*data.shape, weight.shape[1])
+    else:
+        out = weight[data]
     if padding_idx is not None:
         if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)):
             raise TypeError(f"embedding: padding_idx must be an int or None, got {padding_idx!r}")
