@@ -139,7 +139,8 @@ AREA = {"tensor_methods": "TensorMethods", "tensor_shape": "TensorShapeMethods",
         "tensor_math": "TensorMathMethods", "tensor_divide": "TensorDivideMethods",
         "tensor_aliases": "TensorAliasMethods", "tensor_linalg": "TensorLinalgMethods",
         "tensor_scatter": "TensorScatterMethods", "tensor_segment": "TensorSegmentMethods",
-        "tensor_inplace": "TensorInPlaceMethods", "tensor": "Tensor"}  # fmt: skip
+        "tensor_inplace": "TensorInPlaceMethods", "tensor_compare": "TensorCompareMethods",
+        "tensor": "Tensor"}  # fmt: skip
 
 
 def _area_names() -> set[str]:

@@ -34,6 +34,7 @@ def test_every_function_in_ops_is_registered() -> None:
         obj
         for mod in (
             ops.arithmetic,
+            ops.powers,
             ops.elementwise,
             ops.reduce,
             ops.shape,
@@ -63,6 +64,7 @@ def test_every_function_in_ops_is_registered() -> None:
         obj
         for mod in (
             ops.arithmetic,
+            ops.powers,
             ops.elementwise,
             ops.reduce,
             ops.shape,

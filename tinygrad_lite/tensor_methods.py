@@ -14,6 +14,7 @@ from . import autograd
 from . import ops as F
 from .autograd import Function
 from .shapes import Axis, reduce_args
+from .tensor_compare import TensorCompareMethods
 from .tensor_shape import TensorShapeMethods, dim_arg
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def _correction(op: str, correction: float | None, unbiased: bool | None) -> flo
     return 1 if unbiased else 0
 
 
-class TensorMethods(TensorShapeMethods):
+class TensorMethods(TensorCompareMethods, TensorShapeMethods):
     """Maths, activations, reductions and shape methods of `Tensor`."""
 
     __slots__ = ()
@@ -88,25 +89,6 @@ class TensorMethods(TensorShapeMethods):
         data: Any
 
         def _wrap(self, other: Any, op: str) -> Tensor: ...
-
-        # (the bitwise methods are tensor_more's)
-        def bitwise_and(self, other: Any) -> Tensor:
-            """See `tensor_more.elem`."""
-
-        def bitwise_or(self, other: Any) -> Tensor:
-            """See `tensor_more.elem`."""
-
-        def bitwise_xor(self, other: Any) -> Tensor:
-            """See `tensor_more.elem`."""
-
-        def bitwise_not(self) -> Tensor:
-            """See `tensor_more.elem`."""
-
-        def bitwise_left_shift(self, other: Any) -> Tensor:
-            """See `tensor_more.elem`."""
-
-        def bitwise_right_shift(self, other: Any) -> Tensor:
-            """See `tensor_more.elem`."""
 
     # ------------------------------------------------------------------ elementwise maths
 
@@ -434,59 +416,6 @@ class TensorMethods(TensorShapeMethods):
     def log_softmax(self, dim: int = -1) -> Tensor:
         """X - ln Σ e^x along `dim`, stable for any finite x."""
         return F.LogSoftmax.apply(self, dim=dim)
-
-    # ------------------------------------------------------------------ comparisons
-
-    def _compare(self, other: Any, op: Any) -> Tensor:
-        o = other.data if hasattr(other, "_ctx") else other
-        return autograd._make_tensor(autograd.as_result(op(self.data, o)), False, None)
-
-    def __gt__(self, other: Any) -> Tensor:
-        return self._compare(other, np.greater)
-
-    def __lt__(self, other: Any) -> Tensor:
-        return self._compare(other, np.less)
-
-    def __ge__(self, other: Any) -> Tensor:
-        return self._compare(other, np.greater_equal)
-
-    def __le__(self, other: Any) -> Tensor:
-        return self._compare(other, np.less_equal)
-
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return self._compare(other, np.equal)
-
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return self._compare(other, np.not_equal)
-
-    # &, |, ^, ~, << and >> are PyTorch's bitwise operators: on bools the logical ones, on
-    # integers bit by bit (a bool beside an int, or a number, promotes: `mask & 1` is int64).
-
-    def __and__(self, other: Any) -> Tensor:
-        return self.bitwise_and(other)
-
-    def __or__(self, other: Any) -> Tensor:
-        return self.bitwise_or(other)
-
-    def __xor__(self, other: Any) -> Tensor:
-        return self.bitwise_xor(other)
-
-    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
-
-    def __invert__(self) -> Tensor:
-        return self.bitwise_not()
-
-    def __lshift__(self, other: Any) -> Tensor:
-        return self.bitwise_left_shift(other)
-
-    def __rshift__(self, other: Any) -> Tensor:
-        return self.bitwise_right_shift(other)
-
-    def __rlshift__(self, other: Any) -> Tensor:
-        return self._wrap(other, "bitwise_left_shift").bitwise_left_shift(self)
-
-    def __rrshift__(self, other: Any) -> Tensor:
-        return self._wrap(other, "bitwise_right_shift").bitwise_right_shift(self)
 
     def any(self, dim: Axis = None, keepdim: bool = False) -> Tensor:
         """Whether any element is nonzero, over all or along `dim` (a bool tensor): ∨ᵢ xᵢ ≠ 0."""

@@ -15,11 +15,8 @@ from .arithmetic import (
     Minimum,
     Mul,
     Neg,
-    Pow,
-    PowTensor,
     Sub,
     Where,
-    power_gradient,
     scaled_quotient,
 )
 from .base import FloatFunction, call
@@ -64,6 +61,7 @@ from .losses import (
     check_reduction,
     check_unit_interval,
 )
+from .powers import Pow, PowTensor, power_gradient
 from .reduce import ArgMax, ArgMin, LogSumExp, Max, Mean, Min, Norm, Prod, Std, Sum, Var
 from .scan import ArgSort, CumProd, CumSum, Flip
 from .scatter import Scatter, check_positions, scatter_positions
