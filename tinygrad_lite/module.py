@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import display, tracing
-from .module_methods import ModuleMethods
-from .module_state import check_name, collect_state
+from . import display, module_state, tracing
+from .module_params import ModuleParams
+from .module_state import check_name
 from .state_hooks import load_module_state, module_state_dict
 from .tensor import DTypeLike, Tensor
-from .tracing import ClearGrad, traced_call
 
 __all__ = ["IncompatibleKeys", "Module", "Parameter"]
 
@@ -74,7 +73,7 @@ class IncompatibleKeys(NamedTuple):
     unexpected_keys: list[str]
 
 
-class Module(ModuleMethods):
+class Module(ModuleParams):
     """Base class of every layer and network: it keeps track of Parameters and sub-Modules.
 
     Assigning a `Parameter` or a `Module` to an attribute registers it under that name, in the
@@ -243,85 +242,7 @@ class Module(ModuleMethods):
             )
         return d["_parameters"], d["_modules"]
 
-    # ------------------------------------------------------------------ parameters
-
-    def _named_parameter_tuple(self) -> tuple[tuple[str, Parameter], ...]:
-        cache = self.__dict__.get("_param_cache")
-        if cache is not None and cache[0] == tracing.structure_version:
-            return cache[1]
-        return self._rebuild_parameter_cache()[1]
-
-    def _rebuild_parameter_cache(
-        self,
-    ) -> tuple[int, tuple[tuple[str, Parameter], ...], tuple[Parameter, ...]]:
-        version = tracing.structure_version
-        out = tuple(self._collect_parameters(remove_duplicate=True))
-        cache = (version, out, tuple(p for _, p in out))
-        self.__dict__["_param_cache"] = cache
-        return cache
-
-    def _collect_parameters(self, remove_duplicate: bool) -> list[tuple[str, Parameter]]:
-        return self._collect(remove_duplicate)  # type: ignore[return-value]
-
-    def _own_state(self, params: bool, buffers: str) -> Iterator[tuple[str, Tensor]]:
-        """This module's Parameters (if `params`), then its buffers: "all", "persistent" or ""."""
-        if params:
-            yield from self._registry()[0].items()
-        if buffers:
-            d = self.__dict__
-            skip = d["_non_persistent"] if buffers == "persistent" else ()
-            for name, b in d.get("_buffers", {}).items():
-                if b is not None and name not in skip:
-                    yield name, b
-
-    def _collect(
-        self, remove_duplicate: bool, params: bool = True, buffers: str = ""
-    ) -> list[tuple[str, Tensor]]:
-        modules = self.named_modules(remove_duplicate=remove_duplicate)
-        own = lambda m: m._own_state(params, buffers)  # noqa: E731
-        return collect_state(type(self).__name__, modules, own, remove_duplicate)
-
-    def _own_named(
-        self, prefix: str, params: bool, buffers: str, remove_duplicate: bool
-    ) -> Iterator[tuple[str, Tensor]]:
-        """This module's own Parameters or buffers only (`recurse=False`), named under `prefix`."""
-        seen: set[int] = set()
-        for name, t in self._own_state(params, buffers):
-            if remove_duplicate and id(t) in seen:
-                continue
-            seen.add(id(t))
-            yield (f"{prefix}.{name}" if prefix else name), t
-
-    def named_parameters(
-        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
-    ) -> Iterator[tuple[str, Parameter]]:
-        """Yield (dotted name, Parameter) for every Parameter of this module and its children.
-
-        Order: a module's own Parameters in assignment order, then each sub-Module's, in
-        assignment order, recursively (PyTorch's order). A Parameter shared between modules
-        (or registered under two names) is yielded once, under the first name; with
-        `remove_duplicate=False` it is yielded under every name, the names of `state_dict()`.
-        `prefix` is put before every name (with a dot); `recurse=False` yields this module's
-        own Parameters only.
-        """
-        if not recurse:
-            return self._own_named(prefix, True, "", remove_duplicate)  # type: ignore[return-value]
-        if not remove_duplicate:
-            named = self._collect_parameters(remove_duplicate=False)
-        else:
-            named = list(self._named_parameter_tuple())
-        if prefix:
-            return iter([(f"{prefix}.{name}", p) for name, p in named])
-        return iter(named)
-
-    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
-        """Yield every Parameter once, in the order of `named_parameters` (see `recurse`)."""
-        if not recurse:
-            return (p for _, p in self.named_parameters(recurse=False))
-        cache = self.__dict__.get("_param_cache")
-        if cache is None or cache[0] != tracing.structure_version:
-            cache = self._rebuild_parameter_cache()
-        return iter(cache[2])
+    # ------------------------------------------------------------------ registration by name
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Register a Tensor that is part of the module's state but not a Parameter, as PyTorch.
@@ -389,42 +310,7 @@ class Module(ModuleMethods):
 
     register_module = add_module
 
-    def named_buffers(
-        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
-    ) -> Iterator[tuple[str, Tensor]]:
-        """Yield (dotted name, Tensor) for every buffer that is not None, in the parameters' order.
-
-        Persistent or not; a buffer shared between modules is yielded once unless
-        `remove_duplicate=False`. `prefix` and `recurse` as in `named_parameters`.
-        """
-        if not recurse:
-            return self._own_named(prefix, False, "all", remove_duplicate)
-        named = self._collect(remove_duplicate, params=False, buffers="all")
-        return iter([(f"{prefix}.{n}" if prefix else n, b) for n, b in named])
-
-    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
-        """Yield every buffer once, in the order of `named_buffers` (see `recurse`)."""
-        return (b for _, b in self.named_buffers(recurse=recurse))
-
-    # ------------------------------------------------------------------ training helpers
-
-    def _cleared_grads(self) -> list[ClearGrad]:
-        """`zero_grad()` as data: every Parameter's gradient set to None."""
-        return [ClearGrad(p) for _, p in self._named_parameter_tuple()]
-
-    @traced_call(inline="_cleared_grads")
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        """Clear the gradient of every Parameter.
-
-        Args:
-            set_to_none: set `.grad` to None (the default, and the cheapest); otherwise fill
-                existing gradients with zeros in place.
-        """
-        for _, p in self._named_parameter_tuple():
-            if set_to_none:
-                p.grad = None
-            elif p.grad is not None:
-                p.grad.data.fill(0)
+    # ------------------------------------------------------------------ modes
 
     def train(self, mode: bool = True) -> Module:
         """Set `training` on this module and every descendant; return self.
@@ -449,7 +335,7 @@ class Module(ModuleMethods):
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Run `forward` on the arguments (and the forward hooks, if any are registered)."""
+        """Run `forward` on the arguments (and the module's hooks, forward and backward, if any)."""
         if self.__dict__.get("_forward_hooks") is None:
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
@@ -493,44 +379,48 @@ class Module(ModuleMethods):
     def load_state_dict(
         self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
     ) -> IncompatibleKeys:
-        """Copy arrays into the Parameters and buffers, in place (the objects stay the same).
+        """Load the state dict's values: copied into the Parameters and buffers, or assigned.
 
-        All or nothing: everything is checked and staged before anything is copied, so a
+        All or nothing: everything is checked and staged before anything is changed, so a
         failed load changes nothing, and a KeyboardInterrupt (Ctrl-C) never leaves a model
-        half loaded: one that arrives during the checks stops the load before any copy, one
-        that arrives during the copies is raised once every Parameter holds its new value.
-        The arrays are copied in place (rather than swapped) because optimizers, compiled
+        half loaded: one that arrives during the checks stops the load before any change, one
+        that arrives during the changes is raised once every one is made. By default the
+        arrays are copied in place (the objects stay the same), because optimizers, compiled
         steps and users may hold references to them.
 
-        A Parameter with several names (see `state_dict`) is loaded from whichever of its
+        A Parameter with several names (see `state_dict`) is copied from whichever of its
         names the state dict has: the others are not missing (so state dicts saved with one
         name per Parameter still load), and names of one Parameter given different values
         are an error (PyTorch lets the last one win). Load pre- and post-hooks run as in
         PyTorch, and `set_extra_state` receives a module's `<prefix>_extra_state` entry.
 
+        With `assign=True` (PyTorch's semantics), each name's Parameter or buffer is replaced
+        instead: a Parameter by the given Parameter, or by a new Parameter that shares the
+        given array (or Tensor's array), either with the old Parameter's `requires_grad`; a
+        buffer by the given Tensor itself (a Tensor of the given array). The shapes must
+        match; the dtypes are the given ones. Each name is assigned on its own, so every name
+        of a Parameter with several must be given (or it is missing), and weights tied across
+        modules are no longer tied unless the state dict gives one Parameter object for them.
+        An optimizer made before keeps the old Parameters.
+
         Args:
             state_dict: {dotted name: NumPy array or Tensor}, e.g. from `state_dict()`.
             strict: if True, missing and unexpected names are errors; if False they are
-                returned. A shape or dtype that differs from the Parameter's is always an
-                error.
-            assign: must be False (PyTorch's assign=True is refused).
+                returned. When copying, a shape or dtype that differs from the Parameter's
+                is always an error.
+            assign: replace the Parameters and buffers rather than copy into them.
 
         Returns:
             The missing and unexpected names (both empty when strict).
 
         Raises:
             ValueError: one error listing every problem: missing and unexpected names (when
-                strict), each name whose value has another shape or dtype, and each pair of
-                names of one Parameter that hold different values.
+                strict), each name whose value has another shape (or dtype, when copying),
+                and each pair of names of one Parameter that hold different values (when
+                copying).
             TypeError: `state_dict` is not a mapping.
-            NotImplementedError: `assign=True`.
         """
-        if assign:
-            raise NotImplementedError(
-                "load_state_dict: assign=True (replacing the Parameters by the state dict's "
-                "tensors) is not supported; values are always copied into the Parameters"
-            )
-        return load_module_state(self, state_dict, strict, IncompatibleKeys)
+        return load_module_state(self, state_dict, strict, IncompatibleKeys, bool(assign))
 
     # ------------------------------------------------------------------ display
 
@@ -549,3 +439,6 @@ class Module(ModuleMethods):
 
     def __repr__(self) -> str:
         return display.module_repr(self)
+
+
+module_state.made = (Parameter, Tensor)  # what load_state_dict(assign=True) makes

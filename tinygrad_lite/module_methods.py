@@ -1,8 +1,10 @@
 """A Module's walk over its submodules, and PyTorch's helpers: apply, to, double, freezing, lookup.
 
-They live in a base class of `Module` (registration, parameters and state are in `module`, the
-state dict's hooks and extra state in `state_hooks`), so that each file stays readable; each is
-written out, so readers, IDEs and mypy see them.
+They live in a base class of `Module` (registration and state are in `module`, the listing of
+Parameters and buffers in `module_params`, the state dict's hooks and extra state in
+`state_hooks`), so that each file stays readable; each is written out, so readers, IDEs and
+mypy see them. The forward and backward hooks are registered here too (the backward hooks'
+machinery is `bwd_hooks`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import autograd, tracing
+from .bwd_hooks import BackwardHook
 from .state_hooks import StateDictMethods
 from .tensor_aliases import check_device, to_args
 
@@ -171,7 +174,7 @@ class ModuleMethods(StateDictMethods):
             raise AttributeError(f"set_submodule: {name!r} of {where} is not a submodule")
         setattr(parent, name, module)
 
-    # ------------------------------------------------------------------ forward hooks
+    # ------------------------------------------------------------------ forward and backward hooks
 
     def register_forward_pre_hook(
         self,
@@ -208,14 +211,71 @@ class ModuleMethods(StateDictMethods):
         """
         return self._add_hook(1, hook, prepend, with_kwargs, always_call)
 
+    def register_full_backward_hook(
+        self, hook: Callable[[Any, Any, Any], Any], prepend: bool = False
+    ) -> Any:
+        """Call `hook(module, grad_input, grad_output)` when the inputs' gradients are computed.
+
+        PyTorch's semantics (see `tinygrad_lite.bwd_hooks`): `grad_input` holds one entry per
+        positional argument (None for what is not a Tensor, zeros for a Tensor that got no
+        gradient; keyword arguments are ignored) and `grad_output` one per output (the Tensor,
+        or each item of a tuple; None where no gradient came back). A tuple (or list) the hook
+        returns, of the same length, replaces `grad_input`: ∂L/∂x is then what the hook gave
+        (None: no gradient for that input).
+
+        If no input requires grad, the hook is called (with `grad_input` all None, and a
+        warning) when the outputs' gradients are computed; if no output requires grad, or grad
+        mode is off, it is not called. The hooks of one call are those registered when the
+        module was called; a module called twice calls them twice, the later call first.
+        `prepend` puts the hook before those already registered. Returns a handle whose
+        `remove()` unregisters the hook.
+
+        The module's `forward` and its caller see routed copies of the Tensors that require
+        grad: changing one in place is refused, as in PyTorch (an output changed in place is
+        refused when the backward reaches the module). A compiled step refuses a module with
+        backward hooks.
+        """
+        return self._add_hook(3, hook, prepend, False, False)
+
+    def register_full_backward_pre_hook(
+        self, hook: Callable[[Any, Any], Any], prepend: bool = False
+    ) -> Any:
+        """Call `hook(module, grad_output)` when the outputs' gradients are computed.
+
+        Before the gradients go on into the module; a tuple (or list) the hook returns, of the
+        same length, replaces `grad_output` (and is what the full backward hooks see).
+        `grad_output` is as in `register_full_backward_hook`; so is `prepend`. Returns a
+        handle whose `remove()` unregisters the hook.
+        """
+        return self._add_hook(2, hook, prepend, False, False)
+
+    def register_backward_hook(self, hook: Callable[..., Any]) -> Any:
+        """Refused: PyTorch's deprecated hook; use `register_full_backward_hook`.
+
+        PyTorch calls it with the gradients of the last autograd node of `forward`, which
+        depend on how PyTorch decomposes each layer into its own ops (Linear's grad_input is
+        (bias, input, weight.T) there), so its results could not be matched.
+
+        Raises:
+            NotImplementedError: always.
+        """
+        raise NotImplementedError(
+            "register_backward_hook: PyTorch's deprecated module backward hook sees the "
+            "gradients of PyTorch's own last autograd node, which cannot be matched; use "
+            "register_full_backward_hook(hook) (hook(module, grad_input, grad_output)) instead"
+        )
+
     def _add_hook(
         self, kind: int, hook: Any, prepend: bool, with_kwargs: bool, always_call: bool
     ) -> _HookHandle:
         if not callable(hook):
-            raise TypeError(f"a forward hook must be callable, got {type(hook).__name__}")
+            what = "a forward hook" if kind < 2 else "a backward hook"
+            raise TypeError(f"{what} must be callable, got {type(hook).__name__}")
         d = self.__dict__
         if d.get("_forward_hooks") is None:
-            d["_forward_hooks"] = ([], [])
+            # the module's hooks: forward pre-hooks, forward hooks, backward pre-hooks and
+            # full backward hooks (None when there is none: `Module.__call__`'s plain path)
+            d["_forward_hooks"] = ([], [], [], [])
         hooks = d["_forward_hooks"][kind]
         entry = _HookOptions(hook, with_kwargs, always_call) if with_kwargs or always_call else hook
         if prepend:
@@ -226,11 +286,12 @@ class ModuleMethods(StateDictMethods):
         return _HookHandle(self, hooks, entry)
 
     def _call_with_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        before, after = self.__dict__["_forward_hooks"]
+        before, after, bw_pre, bw_full = self.__dict__["_forward_hooks"]
         tracer = tracing.current
         if tracer is not None and tracer.active():
+            kind = "forward" if before or after else "backward"
             raise tracing.TraceError(
-                f"compile: {type(self).__name__} has forward hooks, which a compiled step would "
+                f"compile: {type(self).__name__} has {kind} hooks, which a compiled step would "
                 "run only while tracing it; remove them (handle.remove()) or call the step "
                 "uncompiled"
             )
@@ -248,8 +309,13 @@ class ModuleMethods(StateDictMethods):
                 new = hook(self, args)
                 if new is not None:
                     args = new if isinstance(new, tuple) else (new,)
+        bw = BackwardHook(self, bw_full, bw_pre) if bw_pre or bw_full else None
+        if bw is not None:
+            args = bw.inputs(args)
         try:
             out = self.forward(*args, **kwargs)  # type: ignore[attr-defined]
+            if bw is not None:
+                bw.check_inputs()
         except Exception:
             for hook in list(after):
                 if isinstance(hook, _HookOptions) and hook.always_call:
@@ -261,7 +327,7 @@ class ModuleMethods(StateDictMethods):
                 new = hook(self, args, out)
             if new is not None:
                 out = new
-        return out
+        return out if bw is None else bw.outputs(out)
 
     # ------------------------------------------------------------------ conversions
 
@@ -339,7 +405,7 @@ class _HookOptions:
 
 
 class _HookHandle:
-    """Returned by `register_forward_hook`; `remove()` unregisters the hook."""
+    """Returned by the `register_*_hook` methods; `remove()` unregisters the hook."""
 
     def __init__(self, module: Any, hooks: list[Any], hook: Any) -> None:
         self._module, self._hooks, self._hook = module, hooks, hook

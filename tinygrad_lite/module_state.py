@@ -23,9 +23,11 @@ __all__ = [
     "check_mapping",
     "check_name",
     "collect_state",
+    "commit_assign",
     "commit_state",
     "gather_state",
     "load_state",
+    "stage_assign",
     "stage_state",
     "tied_names",
 ]
@@ -227,30 +229,122 @@ def commit_state(staged: Sequence[tuple[Tensor, np.ndarray]]) -> None:
             mark(p)
 
 
+# The Parameter and Tensor classes that `load_state_dict(assign=True)` makes new tensors of: set by
+# `module` when it loads (it is built on this module, and Tensor on the ops above it).
+made: tuple[type[Any], type[Any]] | None = None
+
+
+def stage_assign(
+    named: Sequence[tuple[str, Tensor]], state_dict: Mapping[str, Any]
+) -> tuple[list[str], list[str], list[str], list[tuple[str, Tensor, Any]]]:
+    """Check `state_dict` for `load_state_dict(assign=True)`, and make the new tensors.
+
+    PyTorch's rules, name by name (a Parameter with several names is replaced under each of
+    them, so every name must be given, or it is missing): a Parameter is replaced by the
+    given Parameter, or by a new Parameter sharing the given array or Tensor's array, with the
+    old Parameter's `requires_grad`; a buffer by the given Tensor itself (or a Tensor of the
+    given array). The shape must be the old one; the dtype is the given one.
+
+    Args:
+        named: every (dotted name, tensor) pair of the module, aliases included.
+        state_dict: {dotted name: NumPy array or Tensor}.
+
+    Returns:
+        The missing names, the unexpected names, the problems found (a value that is neither
+        an array nor a Tensor, another shape, an integer array for a Parameter that requires
+        grad), and the (name, old tensor, new tensor) triples, for `commit_assign`.
+    """
+    assert made is not None, "set by tinygrad_lite.module when it loads"
+    Parameter, Tensor = made
+
+    known = {name for name, _ in named}
+    unexpected = [str(k) for k in state_dict if k not in known]
+    missing = [name for name, _ in named if name not in state_dict]
+    problems: list[str] = []
+    staged: list[tuple[str, Tensor, Any]] = []
+    for name, old in named:
+        if name not in state_dict:
+            continue
+        value = state_dict[name]
+        if not isinstance(value, (Tensor, np.ndarray, np.generic)):
+            problems.append(f"{name}: expected a NumPy array or Tensor, got {type(value).__name__}")
+            continue
+        if value.shape != old.data.shape:
+            problems.append(
+                f"{name}: shape {value.shape} in the state dict, {old.shape} in the model"
+            )
+            continue
+        if isinstance(old, Parameter) and old.requires_grad and value.dtype.kind != "f":
+            problems.append(
+                f"{name}: the Parameter requires grad, so it cannot become a Parameter of "
+                f"dtype {value.dtype} (only floating-point tensors can require grad)"
+            )
+            continue
+        data = value if isinstance(value, Tensor) else np.asarray(value)
+        try:
+            if not isinstance(old, Parameter):
+                new = data if isinstance(data, Tensor) else Tensor(data)
+            elif isinstance(value, Parameter):
+                new = value  # its requires_grad is set when it is assigned
+            else:
+                new = Parameter(data, requires_grad=old.requires_grad)
+        except (TypeError, ValueError) as e:
+            problems.append(f"{name}: {e}")
+            continue
+        staged.append((name, old, new))
+    return missing, unexpected, problems, staged
+
+
+def commit_assign(root: Any, staged: Sequence[tuple[str, Tensor, Any]]) -> None:
+    """Put each new tensor of `stage_assign` in its module, under its name (`setattr`).
+
+    A Parameter given in the state dict takes the `requires_grad` of the one it replaces. A
+    Ctrl-C that arrives during the assignments is raised after the last one.
+    """
+    assert made is not None, "set by tinygrad_lite.module when it loads"
+    Parameter = made[0]
+
+    with deferred_interrupts():
+        for name, old, new in staged:
+            path, _, attr = name.rpartition(".")
+            if new is not old and isinstance(new, Parameter):
+                new.requires_grad_(old.requires_grad)  # a given Parameter: PyTorch sets it too
+            setattr(root.get_submodule(path), attr, new)
+
+
 def load_state(
-    named: Sequence[tuple[str, Tensor]], state_dict: Mapping[str, Any], strict: bool, owner: str
+    named: Sequence[tuple[str, Tensor]],
+    state_dict: Mapping[str, Any],
+    strict: bool,
+    owner: str,
+    assign_to: Any = None,
 ) -> tuple[list[str], list[str]]:
     """Copy the arrays of `state_dict` into the Parameters of `named`, all or nothing.
 
     The work of `Module.load_state_dict` (see it for the guarantees): `stage_state`, then, if
-    nothing is wrong, `commit_state`.
+    nothing is wrong, `commit_state`; with `assign_to` (the root module, for
+    `assign=True`), `stage_assign` and `commit_assign` instead.
 
     Args:
         named: every (dotted name, Parameter) pair of the module, aliases included.
         state_dict: {dotted name: NumPy array or Tensor}.
         strict: whether missing and unexpected names are errors.
         owner: the module's class name, for the error message.
+        assign_to: the module whose tensors to replace by the state dict's, or None to copy.
 
     Returns:
-        The missing names (every name of each Parameter that has none in `state_dict`) and the
-        unexpected names.
+        The missing names (every name of each Parameter that has none in `state_dict`; with
+        `assign_to`, every name not in it) and the unexpected names.
 
     Raises:
         ValueError: one error listing every problem.
         TypeError: `state_dict` is not a mapping.
     """
     check_mapping(state_dict)
-    missing, unexpected, problems, staged = stage_state(named, state_dict)
+    if assign_to is None:
+        missing, unexpected, problems, staged = stage_state(named, state_dict)
+    else:
+        missing, unexpected, problems, assigned = stage_assign(named, state_dict)
     head = []
     if strict and missing:
         head.append(f"missing keys {missing}")
@@ -260,7 +354,10 @@ def load_state(
         raise ValueError(
             f"load_state_dict: cannot load into {owner}: " + "; ".join(head + problems)
         )
-    commit_state(staged)
+    if assign_to is None:
+        commit_state(staged)
+    else:
+        commit_assign(assign_to, assigned)
     return missing, unexpected
 
 

@@ -16,9 +16,11 @@ import numpy as np
 
 from .module_state import (
     check_mapping,
+    commit_assign,
     commit_state,
     gather_state,
     load_state,
+    stage_assign,
     stage_state,
 )
 
@@ -210,8 +212,9 @@ def _save(
 class _Load:
     """What one hooked load gathers while walking the tree."""
 
-    def __init__(self, metadata: Any) -> None:
+    def __init__(self, metadata: Any, assign: bool) -> None:
         self.metadata = metadata
+        self.assign = assign
         self.missing: list[str] = []
         self.unexpected: list[str] = []
         self.errors: list[str] = []
@@ -224,6 +227,8 @@ class _Load:
 
     def visit(self, module: Any, local: dict[str, Any], prefix: str) -> None:
         meta = {} if self.metadata is None else dict(self.metadata.get(prefix[:-1], {}))
+        if self.assign:
+            meta["assign_to_params_buffers"] = True  # as PyTorch tells the hooks
         for hook in _hooks(module, LOAD_PRE):
             hook(module, local, prefix, meta, True, self.missing, self.unexpected, self.errors)
         own = dict(module._own_state(True, "persistent"))
@@ -261,7 +266,11 @@ class _Load:
 
 
 def load_module_state(
-    module: Any, state_dict: Mapping[str, Any], strict: bool, keys: Callable[..., Any]
+    module: Any,
+    state_dict: Mapping[str, Any],
+    strict: bool,
+    keys: Callable[..., Any],
+    assign: bool = False,
 ) -> Any:
     """The work of `Module.load_state_dict`, with the hooks and extra state.
 
@@ -279,6 +288,8 @@ def load_module_state(
         state_dict: {dotted name: NumPy array or Tensor}.
         strict: whether missing and unexpected names are errors.
         keys: makes the result from (missing, unexpected), e.g. `IncompatibleKeys`.
+        assign: replace the Parameters and buffers by the state dict's tensors
+            (`module_state.stage_assign`) instead of copying the values into them.
 
     Raises:
         ValueError: one error listing every problem.
@@ -290,12 +301,15 @@ def load_module_state(
     named = module._collect(False, buffers="persistent")
     tree = [m for _, m in module.named_modules(remove_duplicate=False)]
     if not any(_sets_extra(m) or _hooks(m, LOAD_PRE) or _hooks(m, LOAD_POST) for m in tree):
-        return keys(*load_state(named, state_dict, strict, owner))
-    walk = _Load(getattr(state_dict, "_metadata", None))
+        return keys(*load_state(named, state_dict, strict, owner, module if assign else None))
+    walk = _Load(getattr(state_dict, "_metadata", None), assign)
     walk.visit(module, dict(state_dict), "")
-    # A Parameter with several names is missing only if none of them is given.
-    missing = [k for k in walk.missing if walk.own.get(k) not in walk.given]
-    _, _, problems, staged = stage_state(named, walk.effective)
+    # A Parameter with several names is missing only if none of them is given (when copied).
+    missing = [k for k in walk.missing if assign or walk.own.get(k) not in walk.given]
+    if assign:
+        _, _, problems, assigned = stage_assign(named, walk.effective)
+    else:
+        _, _, problems, staged = stage_state(named, walk.effective)
     posts = any(_hooks(m, LOAD_POST) for m in tree)
 
     def head(absent: list[str], extra: list[str]) -> list[str]:
@@ -305,7 +319,10 @@ def load_module_state(
     failed = problems + walk.errors + ([] if posts else head(missing, walk.unexpected))
     if failed:
         raise ValueError(f"load_state_dict: cannot load into {owner}: " + "; ".join(failed))
-    commit_state(staged)
+    if assign:
+        commit_assign(module, assigned)
+    else:
+        commit_state(staged)
     for mod, value in walk.extra:
         mod.set_extra_state(value)
     result = keys(missing, walk.unexpected)
