@@ -88,7 +88,7 @@ CASES_C: dict[str, list[Case]] = {
 }
 # names of nn that are not Module classes, or are checked by the tests below
 NOT_MODULES = {"IncompatibleKeys", "Parameter", "UninitializedBuffer", "UninitializedParameter",
-               "init", "utils", "LazyModuleMixin"}  # fmt: skip
+               "init", "utils", "functional", "LazyModuleMixin"}  # fmt: skip
 CHECKED_BELOW = {"Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
                  "ParameterDict"}  # fmt: skip
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import functional, grad_batch, interop, linalg, nn, ops, optim, special
+from . import functional, grad_batch, interop, linalg, nn, ops, optim, special, utils
 from .anomaly import (
     AnomalyError,
     SaturationWarning,
@@ -231,6 +231,7 @@ __all__ = [
     "row_stack",
     "vstack",
     "special",
+    "utils",
     "AnomalyError",
     "CompiledStep",
     "Function",

@@ -1,34 +1,37 @@
 """Neural-network building blocks as in PyTorch's `nn`: Module, Parameter, containers, layers.
 
 The names live in `module` (Parameter, Module), `containers` (Sequential, ModuleList,
-ModuleDict), `layers` (Linear, Identity, Flatten, Dropout and the losses), `activations`
-(ReLU, Tanh, Sigmoid, GELU, SiLU, ELU, Softmax, ...), `act_layers` (Hardswish, Mish, SELU,
-PReLU, ...), `norm_layers` (LayerNorm, BatchNorm1d/2d, Embedding), `group_layers` (GroupNorm,
-InstanceNorm1d/2d), `more_layers` (Unflatten, Dropout1d/2d), `conv_layers` (Conv1d/2d and the
-pools), `sample_layers` (AdaptiveMaxPool1d/2d, Upsample), `recurrent` (RNNCell, LSTMCell,
-GRUCell), `rnn_layers` (RNN, LSTM, GRU), `dist_layers` (CosineSimilarity, PairwiseDistance,
-KLDivLoss), `l1_loss_layers` (L1Loss, HuberLoss, SmoothL1Loss), `attn_layers`
-(MultiheadAttention), `transformer` (TransformerEncoderLayer, TransformerEncoder),
-`decoder_layers` (TransformerDecoderLayer, TransformerDecoder, Transformer), `pad_layers`
-(ZeroPad1d/2d, ConstantPad1d/2d, ReflectionPad1d/2d, ReplicationPad1d/2d, CircularPad1d/2d),
-`shuffle_layers` (PixelShuffle, PixelUnshuffle, ChannelShuffle, Fold, Unfold), `extra_layers`
-(Softmin, Softmax2d, Threshold, Bilinear, RMSNorm, LocalResponseNorm), `margin_layers`
-(MarginRankingLoss, TripletMarginLoss, PoissonNLLLoss, GaussianNLLLoss, ...), `param_lists`
-(ParameterList, ParameterDict), `embed_bag` (EmbeddingBag), `unpool` (MaxUnpool1d/2d,
-LPPool1d/2d), `rand_acts` (RReLU, AlphaDropout, FeatureAlphaDropout), `layers3d` (Conv3d, the
-3-D pools, norms, dropout and pads), `more_losses` (MultiLabelMarginLoss,
-TripletMarginWithDistanceLoss), `fn_aliases` (UpsamplingNearest2d/Bilinear2d), `convt3d`
-(ConvTranspose3d), `unpool3d` (MaxUnpool3d, LPPool3d), `frac_pool` (FractionalMaxPool2d/3d),
-`ctc` (CTCLoss), `adaptive_sm` (AdaptiveLogSoftmaxWithLoss) and `lazy`/`lazy_layers` (LazyLinear,
-LazyConv1d/2d/3d, ..., UninitializedParameter); this module
-gathers them, with `nn.init` and `nn.utils`, so that `nn.Linear`, `nn.Tanh`, `nn.Softmax(dim=1)`
-and `nn.CrossEntropyLoss()` read as they do in PyTorch.
+ModuleDict), `layers` (Linear, Identity, Flatten, Dropout and the losses), `activations` (ReLU,
+Tanh, Sigmoid, GELU, SiLU, ELU, Softmax, ...), `act_layers` (Hardswish, Mish, SELU, PReLU, ...),
+`norm_layers` (LayerNorm, BatchNorm1d/2d, Embedding), `group_layers` (GroupNorm,
+InstanceNorm1d/2d), `more_layers` (Unflatten, Dropout1d/2d), `conv_layers` (Conv1d/2d),
+`pool_layers` (MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d), `sample_layers`
+(AdaptiveMaxPool1d/2d, Upsample), `recurrent` (RNNCell, LSTMCell, GRUCell), `rnn_layers` (RNN,
+LSTM, GRU), `dist_layers` (CosineSimilarity, PairwiseDistance, KLDivLoss), `l1_loss_layers`
+(L1Loss, HuberLoss, SmoothL1Loss), `attn_layers` (MultiheadAttention), `transformer`
+(TransformerEncoderLayer, TransformerEncoder), `decoder_layers` (TransformerDecoderLayer,
+TransformerDecoder, Transformer), `pad_layers` (ZeroPad1d/2d, ConstantPad1d/2d,
+ReflectionPad1d/2d, ReplicationPad1d/2d, CircularPad1d/2d), `shuffle_layers` (PixelShuffle,
+PixelUnshuffle, ChannelShuffle, Fold, Unfold), `extra_layers` (Softmin, Softmax2d, Threshold,
+Bilinear, RMSNorm, LocalResponseNorm), `margin_layers` (MarginRankingLoss, TripletMarginLoss,
+PoissonNLLLoss, GaussianNLLLoss, ...), `param_lists` (ParameterList, ParameterDict), `embed_bag`
+(EmbeddingBag), `unpool` (MaxUnpool1d/2d, LPPool1d/2d), `rand_acts` (RReLU, AlphaDropout,
+FeatureAlphaDropout), `layers3d` (Conv3d, the 3-D pools, norms, dropout and pads), `more_losses`
+(MultiLabelMarginLoss, TripletMarginWithDistanceLoss), `fn_aliases`
+(UpsamplingNearest2d/Bilinear2d), `convt3d` (ConvTranspose3d), `unpool3d` (MaxUnpool3d,
+LPPool3d), `frac_pool` (FractionalMaxPool2d/3d), `ctc` (CTCLoss), `adaptive_sm`
+(AdaptiveLogSoftmaxWithLoss) and `lazy`/`lazy_layers` (LazyLinear, LazyConv1d/2d/3d, ...,
+UninitializedParameter); this module gathers them, with `nn.init`, `nn.utils` and
+`nn.functional` (the package's `functional`), so that `nn.Linear`, `nn.Tanh`,
+`nn.Softmax(dim=1)`, `nn.CrossEntropyLoss()` and `import tinygrad_lite.nn.functional as F` read
+as they do in PyTorch.
 """
 
 from __future__ import annotations
 
 import sys
 
+from . import functional as functional
 from . import init as init
 from . import nn_utils as utils
 from .act_layers import (
@@ -170,8 +173,11 @@ from .transformer import TransformerEncoder, TransformerEncoderLayer
 from .unpool import LPPool1d, LPPool2d, MaxUnpool1d, MaxUnpool2d
 from .unpool3d import LPPool3d, MaxUnpool3d
 
-# `from tinygrad_lite.nn.utils.rnn import pad_sequence`, `nn.utils.parametrize`, ...: nn is a
-# module, not a package, so its `utils` and what that holds are registered as its submodules.
+# `from tinygrad_lite.nn.utils.rnn import pad_sequence`, `import tinygrad_lite.nn.functional as
+# F`, ...: nn is a module, not a package, so its `functional`, `init`, `utils` and what `utils`
+# holds are registered as its submodules.
+sys.modules[f"{__name__}.functional"] = functional
+sys.modules[f"{__name__}.init"] = init
 sys.modules[f"{__name__}.utils"] = utils
 for _name in ("parametrizations", "parametrize", "rnn", "stateless"):
     sys.modules[f"{__name__}.utils.{_name}"] = getattr(utils, _name)
@@ -337,6 +343,7 @@ __all__ = [
     "Upsample",
     "ZeroPad1d",
     "ZeroPad2d",
+    "functional",
     "init",
     "utils",
 ]
