@@ -40,6 +40,7 @@ def test_groups_hold_every_hyper_parameter_with_the_defaults_filled_in() -> None
         "weight_decay": 0.0,
         "nesterov": False,
         "zero_init_buffer": False,
+        "maximize": False,
     }
     assert second == dict(first, lr=0.01)
     assert opt.params == [a, b, c]

@@ -255,7 +255,7 @@ def stage_assign(
         grad), and the (name, old tensor, new tensor) triples, for `commit_assign`.
     """
     assert made is not None, "set by tinygrad_lite.module when it loads"
-    Parameter, Tensor = made
+    param_cls, tensor_cls = made
 
     known = {name for name, _ in named}
     unexpected = [str(k) for k in state_dict if k not in known]
@@ -266,7 +266,7 @@ def stage_assign(
         if name not in state_dict:
             continue
         value = state_dict[name]
-        if not isinstance(value, (Tensor, np.ndarray, np.generic)):
+        if not isinstance(value, (tensor_cls, np.ndarray, np.generic)):
             problems.append(f"{name}: expected a NumPy array or Tensor, got {type(value).__name__}")
             continue
         if value.shape != old.data.shape:
@@ -274,20 +274,20 @@ def stage_assign(
                 f"{name}: shape {value.shape} in the state dict, {old.shape} in the model"
             )
             continue
-        if isinstance(old, Parameter) and old.requires_grad and value.dtype.kind != "f":
+        if isinstance(old, param_cls) and old.requires_grad and value.dtype.kind != "f":
             problems.append(
                 f"{name}: the Parameter requires grad, so it cannot become a Parameter of "
                 f"dtype {value.dtype} (only floating-point tensors can require grad)"
             )
             continue
-        data = value if isinstance(value, Tensor) else np.asarray(value)
+        data = value if isinstance(value, tensor_cls) else np.asarray(value)
         try:
-            if not isinstance(old, Parameter):
-                new = data if isinstance(data, Tensor) else Tensor(data)
-            elif isinstance(value, Parameter):
+            if not isinstance(old, param_cls):
+                new = data if isinstance(data, tensor_cls) else tensor_cls(data)
+            elif isinstance(value, param_cls):
                 new = value  # its requires_grad is set when it is assigned
             else:
-                new = Parameter(data, requires_grad=old.requires_grad)
+                new = param_cls(data, requires_grad=old.requires_grad)
         except (TypeError, ValueError) as e:
             problems.append(f"{name}: {e}")
             continue
@@ -302,12 +302,12 @@ def commit_assign(root: Any, staged: Sequence[tuple[str, Tensor, Any]]) -> None:
     Ctrl-C that arrives during the assignments is raised after the last one.
     """
     assert made is not None, "set by tinygrad_lite.module when it loads"
-    Parameter = made[0]
+    param_cls = made[0]
 
     with deferred_interrupts():
         for name, old, new in staged:
             path, _, attr = name.rpartition(".")
-            if new is not old and isinstance(new, Parameter):
+            if new is not old and isinstance(new, param_cls):
                 new.requires_grad_(old.requires_grad)  # a given Parameter: PyTorch sets it too
             setattr(root.get_submodule(path), attr, new)
 
