@@ -2,7 +2,11 @@
 
 import numpy as np
 
-from . import functional, grad_batch, interop, linalg, nn, ops, optim, special, utils
+from . import functional, interop, linalg, nn, ops, optim, special, utils
+
+# Imported for what they install when they load: PyTorch's names in `autograd` (grad, backward,
+# functional, ...) and the engine's batched gradients (`grad(..., is_grads_batched=True)`).
+from . import autograd_api, grad_batch  # noqa: F401  # isort: skip
 from .anomaly import (
     AnomalyError,
     SaturationWarning,

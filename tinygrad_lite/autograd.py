@@ -7,6 +7,7 @@ import itertools
 import sys
 import threading
 from collections.abc import Callable
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
@@ -33,7 +34,22 @@ __all__ = [
     "AnomalyError",
     "TraceError",
     "traced_call",
+    "grad",
+    "backward",
+    "gradcheck",
+    "gradgradcheck",
+    "functional",
 ]
+
+# PyTorch's `torch.autograd.grad`, `backward`, `gradcheck`, `gradgradcheck` and `functional`.
+# They live in modules above this one (the engine, the gradient checks, `autograd_fn`), which
+# this core cannot import: `tinygrad_lite.autograd_api` assigns them when the package loads,
+# as `tensor.py` hands the engine its constructor (`set_tensor_factory`).
+grad: Callable[..., Any]
+backward: Callable[..., None]
+gradcheck: Callable[..., bool]
+gradgradcheck: Callable[..., bool]
+functional: ModuleType
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 

@@ -324,6 +324,16 @@ def _store_grad(t: Tensor, g: Any, create_graph: bool) -> None:
     t._grad = gt if t._grad is None else t._grad + gt
 
 
+def _refuse_traced_create_graph() -> None:
+    """Refuse `create_graph=True` while a compiled step is being traced."""
+    if tracing.current is not None and tracing.current.active():
+        raise tracing.TraceError(
+            "compile: backward(create_graph=True) inside a compiled step is not supported (the "
+            "gradients it stores carry a graph); compute the inner gradient with "
+            "tinygrad_lite.grad(..., create_graph=True) and call backward() on the result"
+        )
+
+
 def backward(
     root: Tensor,
     grad: Any = None,
@@ -354,30 +364,40 @@ def backward(
             "backward: this tensor does not require grad and has no grad_fn; create the "
             "leaves with requires_grad=True (and not inside no_grad)"
         )
-    if create_graph and tracing.current is not None and tracing.current.active():
-        raise tracing.TraceError(
-            "compile: backward(create_graph=True) inside a compiled step is not supported (the "
-            "gradients it stores carry a graph); compute the inner gradient with "
-            "tinygrad_lite.grad(..., create_graph=True) and call backward() on the result"
-        )
-    g = _root_grad(root, grad, create_graph)
+    if create_graph:
+        _refuse_traced_create_graph()
+    _backward_from(
+        (root,), (_root_grad(root, grad, create_graph),), retain_graph, create_graph, inputs
+    )
+
+
+def _backward_from(
+    roots: Sequence[Tensor],
+    root_grads: Sequence[Any],
+    retain_graph: bool | None,
+    create_graph: bool,
+    inputs: Any,
+) -> None:
+    """`backward` after its checks: one walk from all the roots (`autograd_api` passes several)."""
     keep = create_graph if retain_graph is None else bool(retain_graph)
     if inputs is not None:
         ins = _as_list(inputs, "inputs", "backward")
         leaf_ids, capture = _targets(ins, "backward")
-        needed = needed_nodes((root,), leaf_ids, set(capture))
+        needed = needed_nodes(roots, leaf_ids, set(capture))
         with autograd.set_grad_enabled(create_graph):
-            leaves, captured = walk((root,), (g,), keep, create_graph, None, capture, True, needed)
+            leaves, captured = walk(
+                roots, root_grads, keep, create_graph, None, capture, True, needed
+            )
             _commit({k: v for k, v in leaves.items() if k in leaf_ids}, create_graph)
             for key, cg in captured.items():
                 _store_grad(capture[key], cg, create_graph)
         return
     if not create_graph and not hooks.count:
-        leaves, _ = walk((root,), (g,), keep, False)  # array backwards record no graph
+        leaves, _ = walk(roots, root_grads, keep, False)  # array backwards record no graph
         _commit(leaves, False)
         return
     with autograd.set_grad_enabled(create_graph):  # hooks run as the backward does
-        leaves, _ = walk((root,), (g,), keep, create_graph)
+        leaves, _ = walk(roots, root_grads, keep, create_graph)
         _commit(leaves, create_graph)
 
 
