@@ -83,10 +83,7 @@ def vjp(
     with autograd.set_grad_enabled(create_graph or autograd.is_grad_enabled()):
         res = vjps(outs, ins, vs, create_graph=create_graph)
         result = fill_in_zeros(res, ins, strict, create_graph, "back")
-    return (
-        unpack(postprocess(outs, create_graph), outputs_tuple),
-        unpack(postprocess(result, create_graph), inputs_tuple),
-    )
+    return _outputs_and(outs, outputs_tuple, result, inputs_tuple, create_graph)
 
 
 def jvp(
@@ -132,10 +129,7 @@ def jvp(
     with autograd.set_grad_enabled(create_graph or autograd.is_grad_enabled()):
         res = vjps(grad_inputs, us, vs, create_graph=create_graph)
         result = fill_in_zeros(res, outs, strict, create_graph, "back_trick")
-    return (
-        unpack(postprocess(outs, create_graph), outputs_tuple),
-        unpack(postprocess(result, create_graph), outputs_tuple),
-    )
+    return _outputs_and(outs, outputs_tuple, result, outputs_tuple, create_graph)
 
 
 def jacobian(
@@ -345,10 +339,7 @@ def vhp(
     with autograd.set_grad_enabled(create_graph or autograd.is_grad_enabled()):
         res = vjps(jac, ins, vs, create_graph=create_graph)
         result = fill_in_zeros(res, ins, strict, create_graph, "double_back")
-    return (
-        unpack(postprocess(outs, create_graph), outputs_tuple),
-        unpack(postprocess(result, create_graph), inputs_tuple),
-    )
+    return _outputs_and(outs, outputs_tuple, result, inputs_tuple, create_graph)
 
 
 def hvp(
@@ -384,7 +375,14 @@ def hvp(
     with autograd.set_grad_enabled(create_graph or autograd.is_grad_enabled()):
         res = vjps(double_back, us, vs, create_graph=create_graph)
         result = fill_in_zeros(res, ins, strict, create_graph, "double_back_trick")
+    return _outputs_and(outs, outputs_tuple, result, inputs_tuple, create_graph)
+
+
+def _outputs_and(
+    outs: Any, outputs_tuple: bool, result: Any, result_tuple: bool, create_graph: bool
+) -> tuple[Any, Any]:
+    """(func's outputs, the product): detached unless `create_graph`, unpacked as PyTorch does."""
     return (
         unpack(postprocess(outs, create_graph), outputs_tuple),
-        unpack(postprocess(result, create_graph), inputs_tuple),
+        unpack(postprocess(result, create_graph), result_tuple),
     )
