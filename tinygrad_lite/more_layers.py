@@ -17,6 +17,7 @@ import numpy as np
 from . import channel_drop
 from .channel_drop import check_probability
 from .module import Module
+from .rng import generator_arg
 from .tensor import Tensor
 from .tensor_inplace import check_inplace, maybe_in_place
 from .tensor_shape import dim_arg
@@ -119,14 +120,8 @@ class _ChannelDropout(Module):
         super().__init__()
         self.p = check_probability(type(self).__name__, "p", p)
         self.inplace = check_inplace(type(self).__name__, inplace)
-        if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
-            generator = np.random.default_rng(generator)  # one stream: fresh masks every call
-        elif generator is not None and not isinstance(generator, np.random.Generator):
-            raise TypeError(
-                f"{type(self).__name__}: generator must be a numpy.random.Generator, an int seed "
-                f"or None, got {type(generator).__name__} {generator!r}"
-            )
-        self.generator = generator
+        # An int seed becomes one Generator: one stream, fresh masks every call.
+        self.generator = generator_arg(type(self).__name__, generator)
 
     def _drop(self, x: Tensor | np.ndarray, fn: Any) -> Tensor:
         """fn(x, p, training, generator), written into x with `inplace` in training."""

@@ -38,6 +38,7 @@ from .channel_drop import check_probability
 from .module import Module
 from .ops import Where
 from .rng import generator as make_generator
+from .rng import generator_arg
 from .tensor import Tensor
 from .tensor_inplace import maybe_in_place
 from .tensor_shape import dim_arg
@@ -274,18 +275,6 @@ def feature_alpha_dropout(
     return _alpha("feature_alpha_dropout", x, p, training, inplace, generator, feature=True)
 
 
-def _generator(owner: str, generator: Any) -> Any:
-    """A module's generator: an int seed becomes one Generator (one stream across calls)."""
-    if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
-        return np.random.default_rng(generator)
-    if generator is not None and not isinstance(generator, np.random.Generator):
-        raise TypeError(
-            f"{owner}: generator must be a numpy.random.Generator, an int seed or None, got "
-            f"{type(generator).__name__} {generator!r}"
-        )
-    return generator
-
-
 class RReLU(Module):
     """The randomized leaky ReLU as a module (see `rrelu`): random slopes in `train()`.
 
@@ -315,7 +304,7 @@ class RReLU(Module):
         _check_bounds("RReLU", lower, upper)
         self.lower, self.upper = lower, upper  # as given, as PyTorch keeps (and prints) them
         self.inplace = bool(inplace)
-        self.generator = _generator("RReLU", generator)
+        self.generator = generator_arg("RReLU", generator)
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """X for x > 0, else the slope times x."""
@@ -335,7 +324,7 @@ class _AlphaDrop(Module):
         check_probability(type(self).__name__, "p", p)
         self.p = p
         self.inplace = bool(inplace)
-        self.generator = _generator(type(self).__name__, generator)
+        self.generator = generator_arg(type(self).__name__, generator)
 
     def extra_repr(self) -> str:
         """The drop probability and the in-place flag."""

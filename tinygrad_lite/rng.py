@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["default_generator", "manual_seed", "generator"]
+__all__ = ["default_generator", "manual_seed", "generator", "generator_arg"]
 
 # The generator behind every draw that names none.
 default_generator = np.random.default_rng()
@@ -39,3 +39,29 @@ def generator(seed: int | np.random.Generator | None) -> np.random.Generator:
             f"{type(seed).__name__} {seed!r}"
         )
     return np.random.default_rng(seed)
+
+
+def generator_arg(owner: str, generator: object) -> np.random.Generator | None:
+    """A `generator=` argument checked: a Generator or None as given, an int seed as a new one.
+
+    Args:
+        owner: the function or class taking it, for the error message.
+        generator: a ``numpy.random.Generator``, an int seed >= 0, or None (the default
+            generator, drawn from when the draw happens).
+
+    Raises:
+        TypeError: a value of another type (a ``torch.Generator`` among them).
+        ValueError: a negative seed.
+    """
+    if generator is None or isinstance(generator, np.random.Generator):
+        return generator
+    if isinstance(generator, bool) or not isinstance(generator, (int, np.integer)):
+        cls = type(generator)  # named in full: torch's Generator is not NumPy's
+        kind = f"{cls.__module__}.{cls.__qualname__}"
+        raise TypeError(
+            f"{owner}: generator must be a numpy.random.Generator, an int seed or None, got "
+            f"{kind} {generator!r}"
+        )
+    if generator < 0:
+        raise ValueError(f"{owner}: a seed given as generator must be >= 0, got {generator}")
+    return np.random.default_rng(int(generator))

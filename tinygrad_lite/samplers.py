@@ -33,25 +33,9 @@ GeneratorLike = np.random.Generator | int | None
 def as_generator(generator: object, func: str) -> np.random.Generator:
     """The Generator to draw from: ``generator``, a new one for an int seed, or the default one.
 
-    Args:
-        generator: A ``numpy.random.Generator``, an int seed >= 0, or None for the library's
-            default generator.
-        func: The caller's name, for the error message.
-
-    Raises:
-        TypeError: If ``generator`` is of another type (a ``torch.Generator`` among them).
-        ValueError: If an int seed is negative.
+    See `rng.generator_arg` for what is accepted and refused (``func`` names the caller).
     """
-    if generator is None or isinstance(generator, np.random.Generator):
-        return rng.generator(generator)
-    if isinstance(generator, bool) or not isinstance(generator, (int, np.integer)):
-        kind = f"{type(generator).__module__}.{type(generator).__qualname__}"
-        raise TypeError(
-            f"{func}: generator must be a numpy.random.Generator, an int seed or None, got {kind}"
-        )
-    if generator < 0:
-        raise ValueError(f"{func}: a seed given as generator must be >= 0, got {generator}")
-    return np.random.default_rng(int(generator))
+    return rng.generator(rng.generator_arg(func, generator))
 
 
 def _flag(name: str, value: object, func: str, error: type[Exception] = TypeError) -> bool:
