@@ -253,16 +253,9 @@ class BackwardHook:
             for i in range(route.n)
         )
         first = res
-        for hook in self.full:
-            out = hook(self.module, res, grad_outputs)
-            if out is None:
-                continue
-            if len(out) != len(res):
-                raise RuntimeError(
-                    "Backward hook returned an invalid number of grad_input, got "
-                    f"{len(out)}, but expected {len(res)}"
-                )
-            res = out
+        res = _chain(
+            self.full, lambda hook, v: hook(self.module, v, grad_outputs), res, "grad_input"
+        )
         self.grad_outputs = None
         new = route.replacement(res, first, "grad_input", "backward hook")
         route.gate([True] * len(route.graded) if new is None else new[1])
@@ -310,16 +303,9 @@ class BackwardHook:
         self.got[:] = [len(route.graded) == 1] * len(self.got)
         grad_outputs: Any = tuple(grads[i] if got.get(i) else None for i in range(route.n))
         first = grad_outputs
-        for hook in self.pre:
-            out = hook(self.module, grad_outputs)
-            if out is None:
-                continue
-            if len(out) != len(grad_outputs):
-                raise RuntimeError(
-                    "Backward pre hook returned an invalid number of grad_output, got "
-                    f"{len(out)}, but expected {len(grad_outputs)}"
-                )
-            grad_outputs = out
+        grad_outputs = _chain(
+            self.pre, lambda hook, v: hook(self.module, v), grad_outputs, "grad_output"
+        )
         self.grad_outputs = grad_outputs
         if self.input_route is None and self.full:
             warnings.warn(NO_INPUT_GRAD, stacklevel=2)
@@ -351,3 +337,23 @@ def _zeros(route: _Route, i: int) -> Tensor:
     # PyTorch's grad_input for a Tensor argument that gets no gradient: zeros of its kind
     shape, dtype = route.like[i]
     return Tensor(np.zeros(shape, dtype))
+
+
+def _chain(hooks: list[Any], call: Any, values: tuple[Any, ...], what: str) -> tuple[Any, ...]:
+    """Call each hook in turn (`call(hook, values)`); a returned tuple replaces the values.
+
+    `what` is "grad_input" (the full hooks) or "grad_output" (the pre-hooks): a replacement of
+    another length is refused with PyTorch's message.
+    """
+    kind = "Backward hook" if what == "grad_input" else "Backward pre hook"
+    for hook in hooks:
+        out = call(hook, values)
+        if out is None:
+            continue
+        if len(out) != len(values):
+            raise RuntimeError(
+                f"{kind} returned an invalid number of {what}, got {len(out)}, but expected "
+                f"{len(values)}"
+            )
+        values = out
+    return values
