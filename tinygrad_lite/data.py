@@ -11,6 +11,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import rng
 from .dataset import Dataset
+from .dataset_args import check_bool, check_int
 from .loading import FROZEN, DatasetLoading
 from .tensor import Tensor
 
@@ -22,21 +23,6 @@ _legacy = threading.local()
 
 Batch = tuple[NDArray[Any], NDArray[Any]]
 LAYOUTS = ("columns", "rows")
-
-
-def _check_int(name: str, value: object, minimum: int, func: str) -> int:
-    """Return ``value`` as an int, or raise if it is not an integer ``>= minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{func}: {name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{func}: {name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_bool(name: str, value: object, func: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{func}: {name} must be a bool, got {type(value).__name__} {value!r}")
-    return bool(value)
 
 
 def _as_array(name: str, value: ArrayLike, func: str) -> NDArray[Any]:
@@ -210,16 +196,16 @@ class DataLoader(DatasetLoading):
         self.X = _as_array("X", X, func)
         self.Y = _as_array("Y", Y, func)
         self._x_axis, self._y_axis, self._m = _sample_counts(self.X, self.Y, layout, func)
-        self.batch_size = _check_int("batch_size", batch_size, 1, func)
-        self.shuffle = _check_bool("shuffle", shuffle, func)
-        self.drop_last = _check_bool("drop_last", drop_last, func)
+        self.batch_size = check_int("batch_size", batch_size, minimum=1, func=func)
+        self.shuffle = check_bool("shuffle", shuffle, func=func)
+        self.drop_last = check_bool("drop_last", drop_last, func=func)
         self.layout = layout
         if isinstance(seed, np.random.Generator):
             self._rng = seed
         elif seed is None:
             self._rng = rng.default_generator  # reproducible after manual_seed, as in PyTorch
         else:
-            self._rng = np.random.default_rng(_check_int("seed", seed, 0, func))
+            self._rng = np.random.default_rng(check_int("seed", seed, minimum=0, func=func))
 
     @property
     def num_samples(self) -> int:
@@ -338,8 +324,8 @@ def random_mini_batches(
             f"and {Y_array.shape}"
         )
     _, _, m = _sample_counts(X_array, Y_array, "columns", func)
-    size = _check_int("mini_batch_size", mini_batch_size, 1, func)
-    seed = _check_int("seed", seed, 0, func)
+    size = check_int("mini_batch_size", mini_batch_size, minimum=1, func=func)
+    seed = check_int("seed", seed, minimum=0, func=func)
     if seed >= 2**32:
         raise ValueError(f"{func}: seed must be < 2**32, got {seed}")
     rs = getattr(_legacy, "state", None)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["check_int", "check_nonnegative", "check_seed"]
+__all__ = ["check_bool", "check_int", "check_nonnegative", "check_seed"]
 
 FloatArray = NDArray[np.float64]
 
@@ -24,6 +24,17 @@ def check_int(name: str, value: object, *, minimum: int, func: str) -> int:
     if value < minimum:
         raise ValueError(f"{func}: {name} must be >= {minimum}, got {value}")
     return int(value)
+
+
+def check_bool(name: str, value: object, *, func: str, error: type[Exception] = TypeError) -> bool:
+    """Return ``value`` as a bool, or raise ``error`` if it is not one (a number is refused).
+
+    Raises:
+        TypeError: (or ``error``, where PyTorch raises another) ``value`` is not a bool.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise error(f"{func}: {name} must be a bool, got {type(value).__name__} {value!r}")
+    return bool(value)
 
 
 def check_nonnegative(name: str, value: object, *, func: str) -> float:

@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from . import rng
+from .dataset_args import check_bool
 from .tensor import Tensor
 
 __all__ = [
@@ -36,12 +37,6 @@ def as_generator(generator: object, func: str) -> np.random.Generator:
     See `rng.generator_arg` for what is accepted and refused (``func`` names the caller).
     """
     return rng.generator(rng.generator_arg(func, generator))
-
-
-def _flag(name: str, value: object, func: str, error: type[Exception] = TypeError) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise error(f"{func}: {name} must be a bool, got {type(value).__name__} {value!r}")
-    return bool(value)
 
 
 def _positive(name: str, value: object, func: str) -> int:
@@ -113,7 +108,7 @@ class RandomSampler(Sampler[int]):
     ) -> None:
         func = "RandomSampler"
         self.data_source = data_source
-        self.replacement = _flag("replacement", replacement, func)
+        self.replacement = check_bool("replacement", replacement, func=func)
         self._num_samples = num_samples
         self.generator = generator
         self._rng = as_generator(generator, func)
@@ -199,7 +194,7 @@ class WeightedRandomSampler(Sampler[int]):
     ) -> None:
         func = "WeightedRandomSampler"
         self.num_samples = _positive("num_samples", num_samples, func)
-        self.replacement = _flag("replacement", replacement, func, ValueError)
+        self.replacement = check_bool("replacement", replacement, func=func, error=ValueError)
         w = np.array(weights.data if isinstance(weights, Tensor) else weights, dtype=np.float64)
         if w.ndim != 1:
             raise ValueError(f"{func}: weights must be a 1-D sequence, got shape {w.shape}")
@@ -251,7 +246,7 @@ class BatchSampler(Sampler[list[int]]):
     def __init__(self, sampler: Iterable[Any], batch_size: int, drop_last: bool) -> None:
         func = "BatchSampler"
         self.batch_size = _positive("batch_size", batch_size, func)
-        self.drop_last = _flag("drop_last", drop_last, func, ValueError)
+        self.drop_last = check_bool("drop_last", drop_last, func=func, error=ValueError)
         self.sampler = sampler
 
     def __iter__(self) -> Iterator[list[Any]]:
