@@ -14,6 +14,16 @@ from typing import Any
 for _blas_threads in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
     os.environ.setdefault(_blas_threads, "1")
 
+# Hypothesis collects the constants in the source of every local module it sees loaded (here
+# the library's ~250 modules: 3 s of parsing) and caches them under its storage directory,
+# which is the working directory's `.hypothesis` unless the environment names one. The doc
+# pages, notebooks and commands the tests run start in fresh folders: pointing them at the
+# checkout's cache spares each one the parsing.
+os.environ.setdefault(
+    "HYPOTHESIS_STORAGE_DIRECTORY",
+    os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".hypothesis"),
+)
+
 import numpy as np  # noqa: E402 - after the thread settings, which BLAS reads when it loads
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402

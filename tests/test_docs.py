@@ -319,6 +319,7 @@ def test_docs_exist_and_have_code() -> None:
         assert runnable(DOCS / page), f"docs/{page} has no python block that runs"
 
 
+@pytest.mark.slow  # a page's process can train a network for seconds: dealt out first
 @pytest.mark.parametrize("page", PAGES_WITH_CODE, ids=lambda p: p.name)
 def test_page_code_runs_and_prints_what_it_shows(
     page: Path, tmp_path: Path, zygote: Zygote
