@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import tinygrad_lite as tg
 from tinygrad_lite import Tensor, optim
 from tinygrad_lite.optim.lr_scheduler import ReduceLROnPlateau
 
@@ -60,6 +61,50 @@ def test_state_dict_resumes_the_schedule() -> None:
         second.step(m)
         rest.append(second.get_last_lr())
     assert rest == whole[6:]
+
+
+def test_a_fresh_scheduler_resumes_with_the_saved_settings_and_last_lrs(tmp_path: Any) -> None:
+    """The state dict carries the settings and get_last_lr(), through save and load too."""
+    w = Tensor(np.zeros(2), requires_grad=True)
+    opt = optim.SGD([w], lr=1.0)
+    first = ReduceLROnPlateau(opt, mode="max", factor=0.5, patience=0, cooldown=1, min_lr=0.2)
+    for m in (3.0, 2.0, 1.0, 0.5):
+        first.step(m)
+    assert first.get_last_lr() == [0.25]
+    tg.save(first.state_dict(), tmp_path / "sched.tgl")
+    for saved in (first.state_dict(), tg.load(tmp_path / "sched.tgl")):
+        opt2 = optim.SGD([Tensor(np.zeros(2), requires_grad=True)], lr=1.0)
+        opt2.load_state_dict(opt.state_dict())
+        second = ReduceLROnPlateau(opt2)  # default settings, replaced by the saved ones
+        second.load_state_dict(saved)
+        assert second.get_last_lr() == [0.25]
+        assert (second.mode, second.factor, second.patience, second.cooldown) == ("max", 0.5, 0, 1)
+        assert second.min_lrs == [0.2]
+        second.step(0.4)  # the saved cooldown: not counted
+        second.step(0.3)  # a bad epoch: cut with the saved factor, down to the saved floor
+        assert second.get_last_lr() == [0.2]
+    # the counters-only form keeps the scheduler's settings and reads the optimizer's lrs
+    third = ReduceLROnPlateau(opt)
+    third.load_state_dict({k: first.state_dict()[k] for k in ReduceLROnPlateau._STATE})
+    assert third.get_last_lr() == [float(opt.param_groups[0]["lr"])] and third.mode == "min"
+
+
+def test_a_state_dict_with_bad_settings_changes_nothing() -> None:
+    opt = optim.SGD([Tensor(np.zeros(2), requires_grad=True)], lr=1.0)
+    sched = ReduceLROnPlateau(opt)
+    good = sched.state_dict()
+    for key, value, message in [
+        ("factor", 1.5, "factor must be < 1"),
+        ("mode", "max", "mode must be a flag"),
+        ("last_lrs", np.array([1.0, 2.0]), "last_lrs must hold 1 finite lrs"),
+        ("min_lrs", np.array([0.1, 0.2]), "2 min_lr values for 1 parameter groups"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            sched.load_state_dict({**good, "best": 0.5, key: value})
+        assert sched.best == float("inf") and sched.factor == 0.1 and sched.mode == "min"
+    partial = {k: v for k, v in good.items() if k != "eps"}
+    with pytest.raises(ValueError, match=r"missing keys \['eps'\]"):
+        sched.load_state_dict(partial)
 
 
 @pytest.mark.parametrize(
