@@ -76,7 +76,10 @@ def _kind(item: Any) -> str:
 
 
 def _index_item(i: Any) -> Any:
-    """One item of an index: a sequence or Tensor becomes a fresh integer or bool array."""
+    """One item of an index: a sequence or Tensor becomes a fresh integer or bool array.
+
+    A 0-d integer one becomes an int: PyTorch reads it as one (`select`, a view).
+    """
     if hasattr(i, "_ctx"):
         i = i.data
     if isinstance(i, (list, tuple, np.ndarray)):
@@ -88,12 +91,14 @@ def _index_item(i: Any) -> Any:
                 "idx.astype(bool), for a mask, or an int64 array, idx.astype(np.int64), for "
                 "positions"
             )
-        if arr.size == 0:
+        if arr.size == 0 and arr.dtype != np.bool_:  # `[]` is float64; an empty mask stays one
             return arr.astype(np.intp)
         if arr.dtype.kind not in "biu":
             raise IndexError(
                 f"getitem: index arrays must hold integers or bools, got dtype {arr.dtype}"
             )
+        if arr.ndim == 0 and arr.dtype.kind != "b":
+            return int(arr)  # an integer, as PyTorch reads it: its result is a view, not a copy
         return arr
     return i
 

@@ -126,5 +126,5 @@ class TensorScanMethods(TensorShapeMethods):
         return TopKResult(self._take(a, indices), indices)
 
     def _take(self, dim: int, indices: Tensor) -> Tensor:
-        """The values at `indices` along `dim` (a gather; a 0-d tensor's one value)."""
-        return self.gather(dim, indices) if self.ndim else self.reshape(())
+        """The values at `indices` along `dim` (a gather; a copy of a 0-d tensor)."""
+        return self.gather(dim, indices) if self.ndim else F.Clone.apply(self)

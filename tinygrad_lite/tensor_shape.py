@@ -271,6 +271,8 @@ class TensorShapeMethods:
             raise ValueError(
                 f"roll: {len(shift_list)} shifts for {len(dim_list)} dims; give one shift per dim"
             )
+        if self.ndim == 0:
+            raise IndexError(f"roll: dims {dim_list} given, but a 0-d tensor has no dimensions")
         out: Tensor = self  # type: ignore[assignment]
         for k, d in zip(shift_list, dim_list, strict=True):
             a = dim_arg(d, self.ndim, "roll")
@@ -357,11 +359,22 @@ class TensorShapeMethods:
         """Values at `index` along `dim` (PyTorch's gather): `out[i][j] = self[i][index[i][j]]`."""
         a = dim_arg(dim, self.ndim, "gather")
         idx = array_of(index)
-        if idx.dtype.kind not in "iu" or idx.ndim != self.ndim:
+        # PyTorch reads a 0-d input or index as a vector of one element
+        if idx.dtype.kind not in "iu" or max(idx.ndim, 1) != max(self.ndim, 1):
             raise ValueError(
                 f"gather: index must be an integer tensor with {self.ndim} dims, got dtype "
                 f"{idx.dtype} and shape {idx.shape}"
             )
+        n = self.shape[a] if self.ndim else 1
+        if isinstance(idx, np.ndarray) and idx.size and (idx.min() < 0 or idx.max() >= n):
+            bad = idx[(idx < 0) | (idx >= n)].reshape(-1)[0]
+            raise IndexError(
+                f"gather: index {bad} is out of range for dim {dim} of size {n} "
+                "(positions run from 0, none counts from the end)"
+            )
+        if self.ndim == 0 or idx.ndim == 0:  # each 0-d or a vector: as vectors
+            out = self.reshape(-1)[idx.reshape(-1).astype(np.intp)]
+            return out.reshape(idx.shape)
         grids: list[Any] = list(np.indices(idx.shape, sparse=True))
         grids[a] = idx.astype(np.intp)  # positions whatever the integer dtype (uint8 too)
         return self[tuple(grids)]

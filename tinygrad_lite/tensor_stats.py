@@ -132,7 +132,7 @@ class TensorStatsMethods(TensorShapeMethods):
             return F.Max.apply(self.reshape(-1)[chosen], axis=None)
         a = dim_arg(dim, self.ndim, "median")
         if self.ndim == 0:
-            return MedianResult(self.reshape(()), constant_result(np.zeros((), np.int64)))
+            return MedianResult(F.Clone.apply(self), constant_result(np.zeros((), np.int64)))
         n = data.shape[a]
         if n == 0:
             raise ValueError(f"median: dim {dim} of shape {data.shape} has no elements")
@@ -178,7 +178,7 @@ class TensorStatsMethods(TensorShapeMethods):
             return F.Max.apply(self.reshape(-1)[chosen], axis=None)
         a = dim_arg(dim, self.ndim, "nanmedian")
         if self.ndim == 0:
-            return MedianResult(self.reshape(()), constant_result(np.zeros((), np.int64)))
+            return MedianResult(F.Clone.apply(self), constant_result(np.zeros((), np.int64)))
         if data.shape[a] == 0:
             raise ValueError(f"nanmedian: dim {dim} of shape {data.shape} has no elements")
         order = np.argsort(data, axis=a, kind="stable")  # NaN last, in their order
@@ -197,7 +197,7 @@ class TensorStatsMethods(TensorShapeMethods):
         data = self.data
         if self.ndim == 0:
             zero = constant_result(np.zeros((), np.int64))
-            return CumExtremeResult(self.reshape(()), zero)
+            return CumExtremeResult(F.Clone.apply(self), zero)  # a new tensor, as PyTorch
         best = (np.maximum if larger else np.minimum).accumulate(data, axis=a)
         before = np.take(best, np.arange(-1, data.shape[a] - 1), axis=a)  # best up to i - 1
         # as PyTorch: a tie moves the index to the later element, and so does each NaN
@@ -265,8 +265,8 @@ class TensorStatsMethods(TensorShapeMethods):
         if self.ndim == 0:
             raise ValueError("diff: needs a tensor of at least one dimension, got a 0-d tensor")
         a = dim_arg(dim, self.ndim, "diff")
-        if n == 0:  # self, prepend and append ignored (as PyTorch and NumPy)
-            return self.reshape(self.shape)
+        if n == 0:  # a copy of self, prepend and append ignored (as PyTorch and NumPy)
+            return F.Clone.apply(self)
         outside = self.shape[:a] + self.shape[a + 1 :]
         parts: list[Any] = []
         for name, extra in (("prepend", prepend), ("", self), ("append", append)):

@@ -113,6 +113,11 @@ def _is_array(i: Any) -> bool:
     return isinstance(i, (np.ndarray, Traced))
 
 
+def _traced_scalar(y: Any) -> bool:
+    """A compiled step's stand-in for a NumPy scalar."""
+    return isinstance(y, Traced) and y.scalar
+
+
 @register(
     "getitem",
     arity=1,
@@ -128,6 +133,10 @@ class GetItem(Function):
             y = x[index]
         except IndexError as e:
             raise IndexError(f"getitem: index {index!r} is invalid for shape {x.shape}: {e}") from e
+        if y.__class__ is not np.ndarray and (isinstance(y, np.generic) or _traced_scalar(y)):
+            # NumPy gives one element (integers only) as a scalar, a copy; PyTorch gives a 0-d
+            # view, which an Ellipsis makes NumPy give too
+            y = x[(*index, Ellipsis) if isinstance(index, tuple) else (index, Ellipsis)]
         ctx.save_for_backward(x.shape, index)
         return y
 

@@ -110,7 +110,7 @@ class TensorOrderMethods:
             raise ValueError(f"kthvalue: k={k} is out of range 1..{n} for dim {dim}")
         if self.data.ndim == 0:
             x: Tensor = self  # type: ignore[assignment]
-            return KthvalueResult(x.reshape(()), constant_result(np.zeros((), np.int64)))
+            return KthvalueResult(x.clone(), constant_result(np.zeros((), np.int64)))
         order = np.argsort(self.data, axis=a, kind="stable")
         index = np.take(order, [int(k) - 1], axis=a)
         return self._selected("kthvalue", a, index, keepdim)
@@ -131,7 +131,7 @@ class TensorOrderMethods:
         x: Tensor = self  # type: ignore[assignment]
         a, n = self._slices("mode", dim)
         if x.ndim == 0:
-            return ModeResult(x.reshape(()), constant_result(np.zeros((), np.int64)))
+            return ModeResult(x.clone(), constant_result(np.zeros((), np.int64)))
         rows = np.moveaxis(x.data, a, -1).reshape(-1, n)
         order = np.argsort(rows, axis=1, kind="stable")
         ranked = np.take_along_axis(rows, order, axis=1)
