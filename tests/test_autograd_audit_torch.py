@@ -295,6 +295,18 @@ CASES: list[tuple[str, Callable[[Any], Any], str]] = [
     ("backward inputs=", _inputs, "same"),
     ("backward inputs= intermediate", _inputs_intermediate, "same"),
     ("backward inputs=[]", lambda m: bw(mk(m).sum(), inputs=[]), "raise"),
+    ("gradcheck", lambda m: m.autograd.gradcheck(lambda x: (x * x.sin()).sum(), (mk(m),)), "same"),
+    ("gradgradcheck", lambda m: m.autograd.gradgradcheck(lambda x: x.exp() * x, (mk(m),)), "same"),
+    (
+        "functional jacobian",
+        lambda m: m.autograd.functional.jacobian(lambda x: x.tanh(), mk(m)),
+        "same",
+    ),
+    (
+        "functional hessian",
+        lambda m: m.autograd.functional.hessian(lambda x: (x**3).sum(), mk(m)),
+        "same",
+    ),
     ("backward no graph", lambda m: mk(m, rg=False).sum().backward(), "raise"),
     ("backward 0-d float32", lambda m: (lambda x: bw(x * x, x))(mk(m, 2.0, f32=True)), "same"),
     ("backward empty", lambda m: (lambda x: bw((x * x).sum(), x))(mk(m, np.zeros((0, 2)))), "same"),

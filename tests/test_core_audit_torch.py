@@ -361,7 +361,7 @@ BIN = ["__add__", "__sub__", "__mul__", "__truediv__", "__floordiv__", "__mod__"
        "__or__", "__xor__", "__rand__", "__ror__", "__rxor__", "__lshift__", "__rshift__",
        "__rlshift__", "__rrshift__", "__matmul__", "__rmatmul__"]  # fmt: skip
 IBIN = ["__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__", "__imod__",
-        "__ipow__", "__iand__", "__ior__", "__ixor__"]  # fmt: skip
+        "__ipow__", "__iand__", "__ior__", "__ixor__", "__ilshift__", "__irshift__"]  # fmt: skip
 A = T(np.array([[1.5, -2.0, 0.5], [3.0, 0.25, -1.25]]))
 B = T(np.array([0.5, 2.0, -4.0]))
 AI = T(np.array([[3, -7, 0], [15, 9, -2]]))

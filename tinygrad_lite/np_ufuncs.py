@@ -2,8 +2,8 @@
 
 `interop.array_ufunc` looks a ufunc up here. A ufunc in `UFUNCS` runs the op of the same
 meaning (np.tanh → tanh, np.add → add, np.remainder → remainder, ...), so its result keeps the
-graph; one in `VALUE_UFUNCS` (comparisons, np.isnan, np.floor, ...) is computed on the values,
-its result carrying no gradient by nature.
+graph; one in `VALUE_UFUNCS` (comparisons, np.isnan, np.floor, bit operations, ...) is
+computed on the values, its result carrying no gradient by nature.
 
 >>> import numpy as np
 >>> from tinygrad_lite import Tensor
@@ -130,4 +130,12 @@ VALUE_UFUNCS = {
     np.ceil,
     np.trunc,
     np.rint,
+    # bits: `np.int64(6) & t` is a Tensor, as `np.int64(6) + t` is; NumPy's values on integers
+    # are PyTorch's (a shift by a negative amount or by the width or more included)
+    np.bitwise_and,
+    np.bitwise_or,
+    np.bitwise_xor,
+    np.left_shift,
+    np.right_shift,
+    np.invert,
 }

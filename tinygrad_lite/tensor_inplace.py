@@ -207,6 +207,12 @@ class TensorInPlaceMethods:
     def __ixor__(self, other: Any) -> Tensor:
         return self._in_place("^=", lambda a, b: a ^ b, other)
 
+    def __ilshift__(self, other: Any) -> Tensor:
+        return self._in_place("<<=", lambda a, b: a << b, other)
+
+    def __irshift__(self, other: Any) -> Tensor:
+        return self._in_place(">>=", lambda a, b: a >> b, other)
+
     def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
         """Self += alpha·other, in place (PyTorch's `add_`; see the module docstring)."""
         if not (alpha.__class__ is int and alpha == 1):

@@ -173,23 +173,44 @@ class TensorMethods(TensorCompareMethods, TensorShapeMethods):
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:
         """Limit values to [min, max]: y = min(max(x, lo), hi) (hi where lo > hi).
 
-        The bounds are numbers or tensors (broadcast against self). The gradient reaches x where
-        lo ≤ x ≤ hi, a tensor lo where x < lo and a tensor hi where max(x, lo) > hi.
+        The bounds are numbers or tensors (broadcast against self); a NaN in x or a bound gives
+        NaN. As PyTorch, the gradient reaches x where lo ≤ x ≤ hi, a tensor lo where
+        x < lo < hi and a tensor hi where x > hi or hi < lo; nothing where a NaN is involved or
+        where x < lo = hi.
         """
         if not any(
             isinstance(b, (np.ndarray, list, tuple)) or hasattr(b, "_ctx") for b in (min, max)
         ):
-            return F.Clamp.apply(self, min=min, max=max)
+            try:
+                return F.Clamp.apply(self, min=min, max=max)
+            except OverflowError as e:  # a Python int out of an integer dtype's range
+                raise OverflowError(f"clamp: {e}") from None
         if min is None and max is None:
             raise ValueError("clamp: give at least one of min and max")
-        out: Tensor = self  # type: ignore[assignment]
-        if min is not None:
-            lo = self._wrap(min, "clamp")
-            out = lo.where(out < lo, out)
-        if max is not None:
-            hi = self._wrap(max, "clamp")
-            out = hi.where(out > hi, out)
-        return out
+        x: Tensor = self  # type: ignore[assignment]
+        lo = None if min is None else self._wrap(min, "clamp")
+        hi = None if max is None else self._wrap(max, "clamp")
+        dt = np.result_type(*(t.dtype for t in (x, lo, hi) if t is not None))
+        if dt.kind != "f":  # no NaN: a select of the bound where x is out of range
+            out = x
+            if lo is not None:
+                out = lo.where(out < lo, out)
+            if hi is not None:
+                out = hi.where(out > hi, out)
+            return out
+        # Each term is selected where PyTorch sends it the gradient; elsewhere the value is a
+        # constant: NaN (a NaN in x or a bound: every comparison is False), or lo where x < lo = hi.
+        nan = self._wrap(np.array(np.nan, dt), "clamp")
+        if hi is None:
+            assert lo is not None
+            return x.where(x >= lo, lo.where(x < lo, nan))
+        if lo is None:
+            return x.where(x <= hi, hi.where(x > hi, nan))
+        rest = lo.detach().where((x < lo) & (lo == hi), nan)
+        # hi < lo sends the gradient to hi even where x is NaN (the value is NaN there): added
+        hi_or_nan = hi + nan.where((x != x) | (lo != lo), -0.0)
+        out = hi_or_nan.where((x > hi) | (hi < lo), rest)
+        return x.where((x >= lo) & (x <= hi), lo.where((x < lo) & (lo < hi), out))
 
     def clip(self, min: Any = None, max: Any = None) -> Tensor:
         """Same as `clamp`."""
@@ -343,7 +364,7 @@ class TensorMethods(TensorCompareMethods, TensorShapeMethods):
         arg = F.ArgMax if fn is F.Max else F.ArgMin
         idx = arg.apply(self, axis=int(dim), keepdims=True)
         a = dim_arg(dim, self.ndim, op)
-        values = self.gather(a, idx) if self.ndim else self.reshape(())
+        values = self.gather(a, idx)  # a new tensor, 0-d too (as PyTorch)
         if not k and self.ndim:
             values, idx = values.squeeze(a), idx.squeeze(a)
         pair = ReturnTypes.max if fn is F.Max else ReturnTypes.min

@@ -100,10 +100,11 @@ def _selected(grad: np.ndarray, mask: np.ndarray, keep: bool) -> np.ndarray:
 class FloatFunction(Function):
     """An op whose result is floating (exp, tanh, sqrt, ...): int and bool inputs become floats.
 
-    They are converted to the default float first, as in PyTorch. NumPy would pick the
-    smallest float that holds the input (float16 for int8, uint8 and bool, float32 for int16),
-    and formulas written for floats go wrong on unsigned integers (`-np.abs(x)` wraps around)
-    or refuse bools (`-x`). Float inputs keep their dtype.
+    They are converted to the dtype the inputs promote to (`x + y`'s: float32 for a float32
+    tensor beside an int8 one), or to the default float when that is not floating, as in
+    PyTorch. NumPy would pick the smallest float that holds the input (float16 for int8, uint8
+    and bool, float32 for int16), and formulas written for floats go wrong on unsigned integers
+    (`-np.abs(x)` wraps around) or refuse bools (`-x`). Float inputs keep their dtype.
     """
 
     @classmethod
@@ -111,9 +112,9 @@ class FloatFunction(Function):
         """`Function.apply`, on inputs of a floating dtype (see the class)."""
         for t in inputs:
             if t.data.dtype.kind != "f":  # the one test on the hot path
-                inputs = tuple(
-                    u if u.data.dtype.kind == "f" else u.astype(DEFAULT_FLOAT) for u in inputs
-                )
+                to = np.result_type(*(u.data.dtype for u in inputs))
+                to = to if to.kind == "f" else DEFAULT_FLOAT
+                inputs = tuple(u if u.data.dtype.kind == "f" else u.astype(to) for u in inputs)
                 break
         return super().apply(*inputs, **params)
 

@@ -40,15 +40,16 @@ class Softmax(FloatFunction):
     @staticmethod
     def forward(ctx: Context, x: Any, dim: int = -1) -> Any:
         axis = _axis("softmax", dim, x.ndim)
-        y = _softmax(x, axis) if x.ndim else np.ones_like(x)
+        # a single element: 1, or NaN where x is not finite (∞ − ∞, as PyTorch)
+        y = _softmax(x, axis) if x.ndim else np.where(np.isfinite(x), np.ones_like(x), np.nan)
         ctx.save_for_backward(y, axis)
         return y
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> tuple[Any]:
         y, axis = ctx.saved
-        if y.ndim == 0:
-            return (grad * 0.0,)
+        if y.ndim == 0:  # the sum over the one element is the element itself
+            return (y * (grad - grad * y),)
         return (y * (grad - np.add.reduce(grad * y, axis=axis, keepdims=True)),)
 
     formula = ("{out} ⊙ ({g} − Σ_classes {g} ⊙ {out})",)
@@ -66,7 +67,7 @@ class LogSoftmax(FloatFunction):
     @staticmethod
     def forward(ctx: Context, x: Any, dim: int = -1) -> Any:
         axis = _axis("log_softmax", dim, x.ndim)
-        y = _log_softmax(x, axis) if x.ndim else np.zeros_like(x)
+        y = _log_softmax(x, axis) if x.ndim else np.where(np.isfinite(x), np.zeros_like(x), np.nan)
         ctx.save_for_backward(y, axis)
         return y
 
@@ -74,7 +75,7 @@ class LogSoftmax(FloatFunction):
     def backward(ctx: Context, grad: Any) -> tuple[Any]:
         y, axis = ctx.saved
         if y.ndim == 0:
-            return (grad * 0.0,)
+            return (grad - np.exp(y) * grad,)
         return (grad - np.exp(y) * np.add.reduce(grad, axis=axis, keepdims=True),)
 
     formula = ("{g} − exp({out}) ⊙ Σ_classes {g}",)

@@ -126,8 +126,9 @@ class PowTensor(Function):
                 xv, gv = value(x), value(grad)
                 zero = (value(y) == 0) & ((xv == 0) | ~np.isfinite(xv) | ~np.isfinite(gv))
                 gx = np.where(zero, 0.0, grad * (y * np.power(x, y - 1)))
-            if ny:
-                gy = grad * np.where((x == 0) & (y >= 0), 0.0, z * np.log(x))
+            if ny:  # ln x at the result's precision (a float16 base, a float64 exponent)
+                lx = np.log(x if x.dtype == z.dtype else x.astype(z.dtype))
+                gy = grad * np.where((x == 0) & (y >= 0), 0.0, z * lx)
         return gx, gy
 
     formula = ("{g} ⊙ {1} ⊙ {0}^({1} − 1)", "{g} ⊙ {out} ⊙ log({0})")

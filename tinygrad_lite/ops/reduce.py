@@ -404,7 +404,7 @@ class LogSumExp(FloatFunction):
     @staticmethod
     def forward(ctx: Context, x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
         axes = normalize_axis(axis, x.ndim, "logsumexp")
-        m = np.maximum.reduce(x, axis=axes, keepdims=True) if x.size else np.zeros(())
+        m = np.maximum.reduce(x, axis=axes, keepdims=True) if x.size else np.zeros((), x.dtype)
         m = np.where(np.isfinite(m), m, 0.0)  # all -inf (or an inf) must not give NaN
         y = np.log(np.add.reduce(np.exp(x - m), axis=axes, keepdims=True)) + m
         if not keepdims:

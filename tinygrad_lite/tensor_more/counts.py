@@ -198,10 +198,10 @@ class TensorCountMethods:
         """How often each value 0, 1, ..., max(self) occurs in a 1-D tensor of non-negative ints.
 
         The length is max(self) + 1, or `minlength` if larger. Without weights the counts are
-        int64; with weights each occurrence adds its weight: float weights keep their dtype,
-        integer and bool weights give float64 (as PyTorch); an empty input gives int64 zeros
-        whatever the weights (as PyTorch). Float weights get a gradient (each weight's is the
-        gradient of its bin; PyTorch has no derivative here).
+        int64; with weights each occurrence adds its weight: float32 and float64 weights keep
+        their dtype, float16, integer and bool weights give float64 (as PyTorch); an empty
+        input gives int64 zeros whatever the weights (as PyTorch). Float weights get a gradient
+        (each weight's is the gradient of its bin; PyTorch has no derivative here).
 
         Example:
             >>> from tinygrad_lite import tensor
@@ -231,6 +231,8 @@ class TensorCountMethods:
             return constant_result(np.zeros(n, dtype=np.int64))
         if w.dtype.kind != "f":
             return constant_result(np.bincount(x, w.data.astype(np.float64), minlength=n))
+        if w.dtype.itemsize < 4:  # PyTorch sums float16 weights in float64, float32 in float32
+            w = w.astype(np.float64)
         return self._wrap(np.zeros(n, w.dtype), "bincount").index_add(0, x, w)
 
     def histc(self, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
