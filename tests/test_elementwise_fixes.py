@@ -207,3 +207,15 @@ def test_bincount_weight_dtypes():
         assert out.dtype == want and out.tolist() == [0.5, 4.0]
         out.backward(tl.tensor(np.array([1.0, 2.0], want)))
         assert w.grad.dtype == wdt and w.grad.tolist() == [1.0, 2.0, 2.0]
+
+
+@pytest.mark.parametrize(
+    ("make", "op"),
+    [
+        (lambda: tl.full_like(tl.tensor(np.array([1, 2], np.uint8)), -1), "full_like"),
+        (lambda: tl.full((2,), 256, dtype=tl.uint8), "full"),
+    ],
+)
+def test_a_fill_value_the_dtype_cannot_hold_is_refused_by_name(make, op):
+    with pytest.raises(OverflowError, match=f"^{op}: Python integer"):
+        make()

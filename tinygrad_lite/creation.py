@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -91,7 +92,9 @@ def full(
     float the default float (float64), as PyTorch infers it from the kind of the value.
     """
     dt = _scalar_dtype(fill_value) if dtype is None else _dtype(dtype, "full")
-    return Tensor(np.full(_new_shape((tuple(shape),), "full"), fill_value, dt), requires_grad)
+    shape_ = _new_shape((tuple(shape),), "full")
+    with _named("full"):
+        return Tensor(np.full(shape_, fill_value, dt), requires_grad)
 
 
 def _scalar_dtype(value: Any) -> np.dtype[Any]:
@@ -126,7 +129,17 @@ def full_like(
     t: Tensor | np.ndarray, fill_value: float, dtype: DTypeLike = None, requires_grad: bool = False
 ) -> Tensor:
     """`fill_value` everywhere, with the shape and (unless given) the dtype of `t`."""
-    return Tensor(np.full_like(_like(t), fill_value, dtype=dtype), requires_grad)
+    with _named("full_like"):
+        return Tensor(np.full_like(_like(t), fill_value, dtype=dtype), requires_grad)
+
+
+@contextlib.contextmanager
+def _named(op: str) -> Iterator[None]:
+    """NumPy's refusal of a fill value the dtype cannot hold, with the op's name in front."""
+    try:
+        yield
+    except OverflowError as e:
+        raise OverflowError(f"{op}: {e}") from None
 
 
 def randn(
