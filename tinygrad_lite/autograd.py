@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import itertools
 import sys
 import threading
@@ -91,6 +93,32 @@ class _GradModeBlock(contextlib.ContextDecorator):
     def _recreate_cm(self) -> _GradModeBlock:
         return self  # entries keep their own state (see __enter__)
 
+    def __call__(self, fn: Any) -> Any:
+        """Decorate `fn`; a generator function runs in the mode each time it is resumed."""
+        if not inspect.isgeneratorfunction(fn):
+            return super().__call__(fn)
+
+        @functools.wraps(fn)
+        def generator(*args: Any, **kwargs: Any) -> Any:
+            gen = fn(*args, **kwargs)
+            send, value = gen.send, None
+            while True:  # each step of `gen` in the mode, none of the caller's code
+                try:
+                    with self:
+                        item = send(value)
+                except StopIteration as stop:
+                    return stop.value
+                try:
+                    value, send = (yield item), gen.send
+                except GeneratorExit:
+                    with self:
+                        gen.close()
+                    raise
+                except BaseException as e:  # thrown in by the caller: into `gen`, in the mode
+                    value, send = e, gen.throw
+
+        return generator
+
     def __enter__(self) -> None:
         stack = self._saved.__dict__.setdefault("stack", [])
         stack.append(_grad_mode.enabled)
@@ -123,18 +151,19 @@ class enable_grad(_GradModeBlock):
 
 
 class inference_mode(_GradModeBlock):
-    """PyTorch's `inference_mode`: `no_grad` when `mode` is True, the mode unchanged when False.
+    """PyTorch's `inference_mode`: `no_grad` when `mode` is True, `enable_grad` when False.
 
     A context manager or decorator (also bare, `@inference_mode`). The tensors made inside
     are ordinary tensors (PyTorch's inference tensors refuse later use in autograd).
 
     Args:
-        mode: True to build no graph inside the block; False to leave the mode as it is.
+        mode: True to build no graph inside the block; False to build graphs in it (as
+            PyTorch's, which switches grad mode on there, even inside `no_grad`).
     """
 
     def __init__(self, mode: bool = True) -> None:
         super().__init__()
-        self.mode = False if mode else None
+        self.mode = not mode
 
 
 class set_grad_enabled:

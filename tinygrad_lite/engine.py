@@ -273,9 +273,9 @@ def _write(leaves: dict[int, tuple[Tensor, Any, bool]], create_graph: bool, hook
             if hooks_on and getattr(leaf, "_hooks", None):
                 g = hooks.run(leaf._hooks, g, create_graph, leaf.data.shape)
                 shared = True
-            if create_graph:
+            if create_graph:  # a gradient of its own, with its graph (a clone of a shared g)
                 done.append((leaf, current, None))
-                leaf._grad = g if current is None else current + g
+                leaf._grad = _own(g) if current is None else current + g
             elif current is None:
                 if g.__class__ is not np.ndarray:
                     g = np.asarray(g)  # a sum of 0-d arrays is a NumPy scalar
@@ -318,9 +318,19 @@ def _targets(ins: Sequence[Tensor], func: str) -> tuple[set[int], dict[int, Tens
     }
 
 
+def _own(g: Any) -> Any:
+    """`g` for a `.grad` under `create_graph`: a differentiable copy, as PyTorch's clone.
+
+    The walk hands one gradient Tensor to every input an op passes it through unchanged (both
+    operands of `+`, the gradient given to `backward`): stored as it is, the leaves' `.grad`
+    would be one object, and a later backward's accumulation into one would change the others.
+    """
+    return g.clone() if hasattr(g, "_ctx") else autograd._make_tensor(np.array(g), False, None)
+
+
 def _store_grad(t: Tensor, g: Any, create_graph: bool) -> None:
     """Add `g` into the `.grad` of an intermediate tensor named in `backward(inputs=...)`."""
-    gt = g if create_graph else autograd._make_tensor(np.array(g), False, None)
+    gt = _own(g) if create_graph else autograd._make_tensor(np.array(g), False, None)
     t._grad = gt if t._grad is None else t._grad + gt
 
 
@@ -390,7 +400,8 @@ def _backward_from(
             )
             _commit({k: v for k, v in leaves.items() if k in leaf_ids}, create_graph)
             for key, cg in captured.items():
-                _store_grad(capture[key], cg, create_graph)
+                if not hooks.retains_grad(capture[key]):  # retain_grad's hook stored it
+                    _store_grad(capture[key], cg, create_graph)
         return
     if not create_graph and not hooks.count:
         leaves, _ = walk(roots, root_grads, keep, False)  # array backwards record no graph

@@ -242,6 +242,12 @@ class StepTracer:
         traced: list[Traced] = [g for g in grads if isinstance(g, Traced)]
         if len(traced) != len(grads):
             return False
+        # a setting other than lr that the step wrote (weight_decay, momentum) may take another
+        # value on the next call, which the plain form would not follow: replay the call
+        wrote = {group for group, key in self.written if key != "lr"}
+        groups = getattr(owner, "param_groups", ())
+        if any(id(groups[u.group]) in wrote for u in updates if isinstance(u, tracing.PlainUpdate)):
+            return False
         layout = getattr(owner, "_layout", None)
         if layout is not None and id(owner) not in self.owners:
             self.owners.add(id(owner))

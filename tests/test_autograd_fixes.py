@@ -1,0 +1,109 @@
+"""Gradients kept apart under create_graph, retain_grad with inputs=, grad modes on generators,
+inference_mode(False), and compiled SGD steps whose settings the step itself writes."""
+
+import numpy as np
+import pytest
+
+import tinygrad_lite as tl
+from tinygrad_lite import Tensor, optim
+
+
+def test_create_graph_gives_each_leaf_a_gradient_of_its_own() -> None:
+    a = tl.tensor([1.0, 2.0], requires_grad=True)
+    b = tl.tensor([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward(create_graph=True)  # one gradient flows to both operands
+    assert a.grad is not b.grad
+    (a * 1).sum().backward()  # accumulates into a.grad only
+    assert a.grad.tolist() == [2.0, 2.0] and b.grad.tolist() == [1.0, 1.0]
+    g = tl.tensor([1.0, 1.0])
+    x = tl.tensor([1.0, 2.0], requires_grad=True)
+    x.backward(g, create_graph=True)
+    assert x.grad is not g
+    x.grad.data[0] = 7.0
+    assert g.tolist() == [1.0, 1.0]  # the gradient passed in is the caller's
+
+
+def test_second_order_accumulation_through_shared_gradients_is_the_closed_form() -> None:
+    # f = Σ sin²(a + b): a.grad = b.grad = sin 2c. Backward of Σ (a.grad² + b.grad²) = 2 Σ sin² 2c
+    # adds 4 sin 4c to each gradient.
+    a0, b0 = np.array([0.3, 0.7]), np.array([0.1, -0.4])
+    a, b = tl.tensor(a0, requires_grad=True), tl.tensor(b0, requires_grad=True)
+    (a + b).sin().pow(2).sum().backward(create_graph=True)
+    (a.grad.pow(2).sum() + b.grad.pow(2).sum()).backward()
+    c = a0 + b0
+    expected = np.sin(2 * c) + 4 * np.sin(4 * c)
+    np.testing.assert_allclose(a.grad.data, expected, rtol=1e-13)
+    np.testing.assert_allclose(b.grad.data, expected, rtol=1e-13)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_retain_grad_and_inputs_store_the_gradient_once(create_graph: bool) -> None:
+    x = tl.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    y.retain_grad()
+    (y * y).sum().backward(inputs=[y], create_graph=create_graph)
+    assert y.grad.tolist() == [6.0, 12.0] and x.grad is None
+
+
+@pytest.mark.parametrize("block", [tl.no_grad, lambda: tl.set_grad_enabled(False)])
+def test_a_grad_mode_decorator_holds_inside_a_generator(block) -> None:
+    x = tl.tensor([1.0, 2.0], requires_grad=True)
+
+    @block()
+    def gen():
+        r = yield x * 2
+        yield x * r, tl.is_grad_enabled()
+        return "done"
+
+    it = gen()
+    assert not next(it).requires_grad and tl.is_grad_enabled()  # the caller's mode outside
+    second, enabled = it.send(3.0)
+    assert not second.requires_grad and not enabled
+    with pytest.raises(StopIteration, match="done"):
+        next(it)
+
+
+def test_an_exception_thrown_into_the_generator_meets_the_mode() -> None:
+    @tl.no_grad()
+    def gen():
+        try:
+            yield 1
+        except ValueError:
+            yield tl.is_grad_enabled()
+
+    it = gen()
+    next(it)
+    assert it.throw(ValueError("in")) is False
+    with tl.no_grad():
+        assert next(tl.enable_grad()(gen.__wrapped__)()) == 1  # the undecorated function
+
+
+def test_inference_mode_false_switches_grad_mode_on() -> None:
+    with tl.no_grad(), tl.inference_mode(False):
+        assert tl.is_grad_enabled()
+    with tl.inference_mode():
+        assert not tl.is_grad_enabled()
+        with tl.inference_mode(False):
+            assert tl.is_grad_enabled()
+
+
+@pytest.mark.parametrize(
+    ("key", "values"), [("weight_decay", (0.0, 0.5, 0.1)), ("momentum", (0.0, 0.9, 0.5))]
+)
+def test_a_compiled_sgd_step_follows_settings_the_step_writes(key: str, values: tuple) -> None:
+    finals = []
+    for compiled in (False, True):
+        w = Tensor(np.array([1.0, -2.0]), requires_grad=True)
+        opt = optim.SGD([w], lr=0.1)
+
+        def step(x: Tensor, v: float, w: Tensor = w, opt: optim.SGD = opt) -> None:
+            opt.zero_grad()
+            (w * x * w).sum().backward()
+            opt.param_groups[0][key] = v
+            opt.step()
+
+        run = tl.compile(step) if compiled else step
+        for v in values:
+            run(Tensor(np.ones(2)), v)
+        finals.append(w.data.copy())
+    np.testing.assert_array_equal(finals[1], finals[0])  # bit for bit
