@@ -107,3 +107,42 @@ def test_a_compiled_sgd_step_follows_settings_the_step_writes(key: str, values: 
             run(Tensor(np.ones(2)), v)
         finals.append(w.data.copy())
     np.testing.assert_array_equal(finals[1], finals[0])  # bit for bit
+
+
+def _scaled_net(seed: int) -> tl.nn.Linear:
+    tl.manual_seed(seed)
+    net = tl.nn.Linear(2, 1)
+    net.scale = 1.0
+    return net
+
+
+def test_a_compiled_step_that_changes_a_module_attribute_follows_it_as_eager() -> None:
+    nets = [_scaled_net(0), _scaled_net(0)]
+
+    def make(net: tl.nn.Linear):
+        def step(x: Tensor) -> Tensor:
+            net.scale = net.scale * 2  # read-modify-write of the module's own state
+            return (net(x) * net.scale).sum()
+
+        return step
+
+    eager, compiled = make(nets[0]), tl.compile(make(nets[1]))
+    x = Tensor(np.ones((1, 2)))
+    assert [float(compiled(x)) for _ in range(4)] == [float(eager(x)) for _ in range(4)]
+    assert nets[1].scale == nets[0].scale == 16.0
+
+
+def test_a_module_attribute_set_from_a_float_argument_is_replayed_without_tracing_again() -> None:
+    act = tl.nn.LeakyReLU(0.1)
+
+    def step(x: Tensor, slope: float) -> Tensor:
+        act.negative_slope = slope
+        return act(x).sum()
+
+    compiled = tl.compile(step)
+    x = Tensor(np.array([-1.0, 2.0]))
+    assert [float(compiled(x, 0.3)) for _ in range(3)] == [1.7] * 3
+    traces = compiled.traces  # the first calls change the slope; then a plan holds
+    assert [float(compiled(x, 0.3)) for _ in range(3)] == [1.7] * 3
+    assert compiled.traces == traces
+    assert float(compiled(x, 0.2)) == 1.8

@@ -205,7 +205,7 @@ class Module(ModuleParams):
             modules.pop(name, None)
             _bump_structure()
         elif name != "training":  # a rate, a flag, a tensor: a compiled step may have read it
-            tracing.state_changed()
+            tracing.module_attribute_set(self, name, value)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:

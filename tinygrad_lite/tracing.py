@@ -37,6 +37,7 @@ __all__ = [
     "structure_version",
     "state_version",
     "state_changed",
+    "module_attribute_set",
 ]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -157,6 +158,29 @@ def structure_changed() -> None:
     global structure_version, state_version
     structure_version += 1
     state_version += 1
+
+
+def module_attribute_set(module: Any, name: str, value: Any) -> None:
+    """Record that a module's attribute (a rate, a flag, a tensor) is set to `value`.
+
+    Outside a trace a compiled step may have read the old value: bump `state_version`. Inside
+    one, the plan being built would neither set nor read the attribute again, so a new value
+    makes that plan stale at once (its version check fails on the next call, which traces
+    again, as eager would run it); setting the value it holds changes nothing.
+    """
+    global state_version
+    if current is None or not current.active():
+        state_version += 1
+        return
+    old = module.__dict__.get(name, _MISSING)
+    if old is value or (
+        type(old) is type(value) and isinstance(value, (bool, int, float, str)) and old == value
+    ):
+        return
+    state_version += 1
+
+
+_MISSING = object()
 
 
 def state_changed() -> None:
