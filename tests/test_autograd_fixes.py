@@ -146,3 +146,19 @@ def test_a_module_attribute_set_from_a_float_argument_is_replayed_without_tracin
     assert [float(compiled(x, 0.3)) for _ in range(3)] == [1.7] * 3
     assert compiled.traces == traces
     assert float(compiled(x, 0.2)) == 1.8
+
+
+def test_a_compiled_step_that_branches_on_grad_is_none_follows_eager() -> None:
+    results = []
+    for compiled in (False, True):
+        w = Tensor(np.arange(3.0), requires_grad=True)
+
+        def step(x: Tensor, w: Tensor = w) -> Tensor:
+            loss = (w * x).sum() if w.grad is None else (w * x * 3).sum()
+            loss.backward()
+            return loss
+
+        run = tl.compile(step) if compiled else step
+        out = [float(run(Tensor(np.full(3, float(i))))) for i in range(4)]
+        results.append((out, w.grad.data.tolist()))
+    assert results[1] == results[0]

@@ -207,6 +207,9 @@ class _Perturbing:
     def set_grad(self, t: Tensor, value: Tensor | None) -> None:
         pass  # the setter assigns the value itself
 
+    def grad_read(self, t: Tensor) -> None:
+        pass  # nothing is replayed
+
     def accumulate(self, leaf: Tensor, g: Any, shared: bool) -> None:
         engine.accumulate_leaf(leaf, g, shared)
 

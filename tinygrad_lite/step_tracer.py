@@ -48,6 +48,9 @@ class StepTracer:
         # Leaves whose .grad a line of the plan has set to None (and nothing has set since):
         # on every replay their gradient is None when the engine accumulates into it.
         self.cleared: set[int] = set()
+        # Leaves whose .grad the step itself has set, cleared or accumulated into: whether it
+        # is None when the step reads it is then the plan's doing, the same on every replay.
+        self.grad_set: set[int] = set()
         self.modes: set[int] = set()  # modules whose training flag the plan checks
         # Python floats: runtime inputs (TracedFloat) with the NumPy backend, else constants.
         self.dynamic = dynamic_floats
@@ -175,6 +178,7 @@ class StepTracer:
             )
         self.data_of(t)  # makes `t` known to the generated code
         name = self.name_of(t)
+        self.grad_set.add(id(t))
         if value is None:
             self.rec.emit(f"{name}._grad = None")
             self.cleared.add(id(t))
@@ -183,6 +187,19 @@ class StepTracer:
         data = self.data_of(value) if not isinstance(value.data, Traced) else value.data
         self.rec.emit(f"{name}._grad = _T({data.name})")
         self.grads_touched.append(t)
+
+    def grad_read(self, t: Tensor) -> None:
+        """`t.grad` read with a value from before the step: the plan checks it is None or not."""
+        if t._ctx is not None or id(t) in self.grad_set or id(t) in self.step_made:
+            return
+        if isinstance(t.data, Traced) and id(t) not in self.args:
+            return  # a tensor an op of the step made
+        self.data_of(t)
+        name = self.name_of(t)
+        if name is not None:
+            guard = f"if ({name}._grad is None) is not {t._grad is None}: raise _Stale"
+            if guard not in self.guards:
+                self.guards.append(guard)
 
     def accumulate(self, leaf: Tensor, g: Any, shared: bool) -> None:
         """The engine adds a gradient into `leaf.grad`: replayed by the same helper.
@@ -193,6 +210,7 @@ class StepTracer:
         """
         self.data_of(leaf)
         name = self.name_of(leaf)
+        self.grad_set.add(id(leaf))
         cleared = id(leaf) in self.cleared
         self.cleared.discard(id(leaf))
         value = g.value if isinstance(g, Traced) else None
@@ -275,6 +293,7 @@ class StepTracer:
                 u.param._grad = None
                 self.rec.emit(f"{self.name_of(u.param)}._grad = None")
                 self.cleared.add(id(u.param))
+                self.grad_set.add(id(u.param))
             else:
                 self._plain_update(owner, u, next(next_grad))
                 stepped.append(u.param)

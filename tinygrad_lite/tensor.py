@@ -185,6 +185,8 @@ class Tensor(
     @property
     def grad(self) -> Tensor | None:
         """The accumulated gradient of a leaf after `backward` (a Tensor), else None."""
+        if tracing.current is not None:
+            tracing.on_get_grad(self)
         return self._grad
 
     @grad.setter

@@ -29,6 +29,7 @@ __all__ = [
     "refuse_value_read",
     "value_check",
     "on_set_grad",
+    "on_get_grad",
     "structure_changed",
     "errstate",
     "random_call",
@@ -61,6 +62,9 @@ class Tracer(Protocol):
 
     def set_grad(self, t: Tensor, value: Tensor | None) -> None:
         """`t.grad = value` inside the step."""
+
+    def grad_read(self, t: Tensor) -> None:
+        """The step reads `t.grad` (whether it is None may decide the step's Python path)."""
 
     def accumulate(self, leaf: Tensor, g: Any, shared: bool) -> None:
         """The engine adds gradient `g` into `leaf.grad`."""
@@ -302,6 +306,12 @@ def on_written(t: Tensor) -> None:
     """`t` was changed in place: a trace stamps it again on every replay."""
     if current is not None and current.active():
         current.mark_written(t)
+
+
+def on_get_grad(t: Tensor) -> None:
+    """`t.grad` read inside a trace: a plan that depends on whether it is None checks that."""
+    if current is not None and current.active():
+        current.grad_read(t)
 
 
 def on_set_grad(t: Tensor, value: Tensor | None) -> None:
