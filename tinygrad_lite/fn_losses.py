@@ -26,10 +26,15 @@ __all__ = [
 ]
 
 
+def _in_dtype(w: Tensor, like: Tensor) -> Tensor:
+    """A weight in the loss's dtype, as PyTorch casts it (a float64 weight keeps float32)."""
+    return w if w.dtype == like.dtype or like.dtype.kind != "f" else w.astype(like.dtype)
+
+
 def _weighted(terms: Tensor, weight: Any, reduction: str) -> Tensor:
     """The per-element `terms` times `weight` (broadcast to their shape), then reduced."""
     if weight is not None:
-        w = tensor_like(weight, terms)
+        w = _in_dtype(tensor_like(weight, terms), terms)
         if not broadcasts_to(w.shape, terms.shape):
             raise ValueError(
                 f"the weight's shape {w.shape} does not broadcast to the loss's {terms.shape}"
@@ -91,7 +96,7 @@ def binary_cross_entropy_with_logits(
         # -p·y·ln σ(z) - (1-y)·ln σ(-z) = the terms above - (p - 1)·y·ln σ(z)
         z = tensor_like(logits)
         y = tensor_like(targets, z)
-        terms = terms - (tensor_like(pos_weight, z) - 1.0) * y * z.log_sigmoid()
+        terms = terms - (_in_dtype(tensor_like(pos_weight, z), z) - 1.0) * y * z.log_sigmoid()
     return _weighted(terms, weight, reduction)
 
 

@@ -19,10 +19,18 @@ from .tensor import Tensor
 __all__ = ["check_threshold", "huber_loss", "l1_loss", "smooth_l1_loss"]
 
 
-def _difference(op: str, input: Tensor | np.ndarray, target: Any) -> Tensor:
-    """Return input - target, for a target of exactly the input's shape (Tensor or array)."""
+def _difference(
+    op: str, input: Tensor | np.ndarray, target: Any, in_input_dtype: bool = False
+) -> Tensor:
+    """Return input - target, for a target of exactly the input's shape (Tensor or array).
+
+    With `in_input_dtype`, a target of another float dtype is cast to the input's first (as
+    PyTorch's `huber_loss` does; its other losses promote).
+    """
     x = input if isinstance(input, Tensor) else Tensor(input)
     y = target if isinstance(target, Tensor) else Tensor(np.asarray(target), dtype=x.dtype)
+    if in_input_dtype and y.dtype != x.dtype and x.dtype.kind == "f":
+        y = y.astype(x.dtype)
     if x.shape != y.shape:
         raise ValueError(
             f"{op}: input shape {x.shape} and target shape {y.shape} differ; targets must "
@@ -72,8 +80,9 @@ def huber_loss(
     """
     check_reduction("huber_loss", reduction)
     delta = check_threshold("huber_loss", "delta", delta, allow_zero=False)
-    z = _difference("huber_loss", input, target).abs()
-    terms = (0.5 * z * z).where(z < delta, delta * (z - 0.5 * delta))
+    d = _difference("huber_loss", input, target, in_input_dtype=True)
+    z = d.abs()  # the square from d itself: its second derivative is 1 at d = 0 too
+    terms = (0.5 * d * d).where(z < delta, delta * (z - 0.5 * delta))
     return _reduced(terms, reduction)
 
 
@@ -90,8 +99,9 @@ def smooth_l1_loss(
     """
     check_reduction("smooth_l1_loss", reduction)
     beta = check_threshold("smooth_l1_loss", "beta", beta, allow_zero=True)
-    z = _difference("smooth_l1_loss", input, target).abs()
+    d = _difference("smooth_l1_loss", input, target)
+    z = d.abs()
     if beta == 0:
         return _reduced(z, reduction)
-    terms = (0.5 * z * z / beta).where(z < beta, z - 0.5 * beta)
+    terms = (0.5 * d * d / beta).where(z < beta, z - 0.5 * beta)
     return _reduced(terms, reduction)

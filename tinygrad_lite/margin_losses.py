@@ -146,6 +146,8 @@ def soft_margin_loss(
     check_reduction(op, reduction)
     x = float_input(op, input)
     y = like_input(target, x)
+    if y.dtype != x.dtype:  # the target in the input's dtype, as PyTorch's
+        y = y.astype(x.dtype)
     if broadcast(op, x, y) != x.shape:
         raise ValueError(
             f"{op}: target shape {y.shape} does not broadcast to input shape {x.shape}"
