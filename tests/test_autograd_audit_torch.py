@@ -392,6 +392,7 @@ NO_COUNTERPART = {
     "run": "the runner behind register_hook (cases above)",
     "run_post_accumulate": "the runner behind register_post_accumulate_grad_hook (cases above)",
     "count": "a counter of live hooks",
+    "has_post_hooks": "the check behind post-accumulate hooks (cases above)",
 }
 
 

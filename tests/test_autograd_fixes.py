@@ -162,3 +162,20 @@ def test_a_compiled_step_that_branches_on_grad_is_none_follows_eager() -> None:
         out = [float(run(Tensor(np.full(3, float(i))))) for i in range(4)]
         results.append((out, w.grad.data.tolist()))
     assert results[1] == results[0]
+
+
+def test_a_post_accumulate_hook_elsewhere_does_not_stop_compile() -> None:
+    other = Tensor(np.ones(2), requires_grad=True)
+    other.register_post_accumulate_grad_hook(lambda t: None)
+    w = Tensor(np.ones(2), requires_grad=True)
+
+    def step(x: Tensor) -> Tensor:
+        w.grad = None
+        (w * x).sum().backward()
+        return w.grad
+
+    compiled = tl.compile(step)
+    assert compiled(Tensor(np.array([3.0, 4.0]))).tolist() == [3.0, 4.0]
+    w.register_post_accumulate_grad_hook(lambda t: None)  # now the step's own leaf has one
+    with pytest.raises(tl.TraceError, match="post-accumulate-grad hooks"):
+        compiled(Tensor(np.array([1.0, 2.0])))

@@ -244,7 +244,7 @@ def _commit(leaves: dict[int, tuple[Tensor, Any, bool]], create_graph: bool) -> 
     """
     tracer = tracing.current
     hooks_on = hooks.count > 0
-    if hooks.post_count:
+    if hooks.post_count and any(hooks.has_post_hooks(leaf) for leaf, _, _ in leaves.values()):
         if tracer is not None and tracer.active():
             raise tracing.TraceError(
                 "compile: post-accumulate-grad hooks would run only while tracing; remove "

@@ -19,6 +19,7 @@ __all__ = [
     "retains_grad",
     "run",
     "run_post_accumulate",
+    "has_post_hooks",
     "count",
 ]
 
@@ -150,6 +151,11 @@ def register_post_accumulate_grad_hook(
     hooks.append(hook)
     post_count += 1
     return _PostHandle(hooks, hook)
+
+
+def has_post_hooks(leaf: Tensor) -> bool:
+    """Whether `leaf` has post-accumulate-grad hooks."""
+    return bool(_post.get(id(leaf)))
 
 
 def run_post_accumulate(leaves: list[Tensor]) -> None:
