@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .fn_tensors import tensor_like
+from .loss_checks import in_dtype_of, reduced
 from .ops import class_losses as _class_losses
 from .ops import losses as _losses
 from .ops.losses import check_reduction
@@ -26,23 +27,16 @@ __all__ = [
 ]
 
 
-def _in_dtype(w: Tensor, like: Tensor) -> Tensor:
-    """A weight in the loss's dtype, as PyTorch casts it (a float64 weight keeps float32)."""
-    return w if w.dtype == like.dtype or like.dtype.kind != "f" else w.astype(like.dtype)
-
-
 def _weighted(terms: Tensor, weight: Any, reduction: str) -> Tensor:
     """The per-element `terms` times `weight` (broadcast to their shape), then reduced."""
     if weight is not None:
-        w = _in_dtype(tensor_like(weight, terms), terms)
+        w = in_dtype_of(tensor_like(weight, terms), terms)
         if not broadcasts_to(w.shape, terms.shape):
             raise ValueError(
                 f"the weight's shape {w.shape} does not broadcast to the loss's {terms.shape}"
             )
         terms = terms * w
-    if reduction == "none":
-        return terms
-    return terms.sum() if reduction == "sum" else terms.mean()
+    return reduced(terms, reduction)
 
 
 def _weight_or_reduction(owner: str, reduction: Any, weight: Any) -> tuple[str, Any]:
@@ -96,7 +90,7 @@ def binary_cross_entropy_with_logits(
         # -p·y·ln σ(z) - (1-y)·ln σ(-z) = the terms above - (p - 1)·y·ln σ(z)
         z = tensor_like(logits)
         y = tensor_like(targets, z)
-        terms = terms - (_in_dtype(tensor_like(pos_weight, z), z) - 1.0) * y * z.log_sigmoid()
+        terms = terms - (in_dtype_of(tensor_like(pos_weight, z), z) - 1.0) * y * z.log_sigmoid()
     return _weighted(terms, weight, reduction)
 
 
@@ -114,10 +108,7 @@ def mse_loss(inputs: Tensor, targets: Tensor | np.ndarray, reduction: str = "mea
             "targets must have exactly the input's shape"
         )
     d = inputs - y
-    sq = d * d
-    if reduction == "none":
-        return sq
-    return sq.sum() if reduction == "sum" else sq.mean()
+    return reduced(d * d, reduction)
 
 
 def cross_entropy(

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .loss_checks import in_dtype_of, reduced
 from .ops.losses import check_reduction
 from .tensor import Tensor
 
@@ -29,20 +30,14 @@ def _difference(
     """
     x = input if isinstance(input, Tensor) else Tensor(input)
     y = target if isinstance(target, Tensor) else Tensor(np.asarray(target), dtype=x.dtype)
-    if in_input_dtype and y.dtype != x.dtype and x.dtype.kind == "f":
-        y = y.astype(x.dtype)
+    if in_input_dtype:
+        y = in_dtype_of(y, x)
     if x.shape != y.shape:
         raise ValueError(
             f"{op}: input shape {x.shape} and target shape {y.shape} differ; targets must "
             "have exactly the input's shape"
         )
     return x - y
-
-
-def _reduced(terms: Tensor, reduction: str) -> Tensor:
-    if reduction == "none":
-        return terms
-    return terms.sum() if reduction == "sum" else terms.mean()
 
 
 def check_threshold(op: str, name: str, value: Any, allow_zero: bool) -> float:
@@ -64,7 +59,7 @@ def l1_loss(input: Tensor | np.ndarray, target: Any, reduction: str = "mean") ->
         ValueError: shapes differ, or a bad reduction.
     """
     check_reduction("l1_loss", reduction)
-    return _reduced(_difference("l1_loss", input, target).abs(), reduction)
+    return reduced(_difference("l1_loss", input, target).abs(), reduction)
 
 
 def huber_loss(
@@ -83,7 +78,7 @@ def huber_loss(
     d = _difference("huber_loss", input, target, in_input_dtype=True)
     z = d.abs()  # the square from d itself: its second derivative is 1 at d = 0 too
     terms = (0.5 * d * d).where(z < delta, delta * (z - 0.5 * delta))
-    return _reduced(terms, reduction)
+    return reduced(terms, reduction)
 
 
 def smooth_l1_loss(
@@ -102,6 +97,6 @@ def smooth_l1_loss(
     d = _difference("smooth_l1_loss", input, target)
     z = d.abs()
     if beta == 0:
-        return _reduced(z, reduction)
+        return reduced(z, reduction)
     terms = (0.5 * d * d / beta).where(z < beta, z - 0.5 * beta)
-    return _reduced(terms, reduction)
+    return reduced(terms, reduction)

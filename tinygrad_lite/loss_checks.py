@@ -21,6 +21,7 @@ __all__ = [
     "check_margin",
     "check_values",
     "float_input",
+    "in_dtype_of",
     "like_input",
     "reduced",
     "refuse_legacy",
@@ -77,6 +78,15 @@ def broadcast(op: str, *ts: Tensor) -> tuple[int, ...]:
     except ValueError:
         shapes = " and ".join(str(t.shape) for t in ts)
         raise ValueError(f"{op}: shapes {shapes} do not broadcast") from None
+
+
+def in_dtype_of(t: Tensor, like: Tensor) -> Tensor:
+    """`t` in the dtype of a float `like`, as PyTorch casts a target or weight for some losses.
+
+    The losses that keep the input's dtype (`huber_loss`, `soft_margin_loss`, the BCE losses'
+    weights) cast it so; an integer `like` leaves `t` as it is.
+    """
+    return t if t.dtype == like.dtype or like.dtype.kind != "f" else t.astype(like.dtype)
 
 
 def reduced(terms: Tensor, reduction: str) -> Tensor:

@@ -22,6 +22,7 @@ from .loss_checks import (
     check_margin,
     check_values,
     float_input,
+    in_dtype_of,
     like_input,
     reduced,
     refuse_legacy,
@@ -146,8 +147,7 @@ def soft_margin_loss(
     check_reduction(op, reduction)
     x = float_input(op, input)
     y = like_input(target, x)
-    if y.dtype != x.dtype:  # the target in the input's dtype, as PyTorch's
-        y = y.astype(x.dtype)
+    y = in_dtype_of(y, x)  # the target in the input's dtype, as PyTorch's
     if broadcast(op, x, y) != x.shape:
         raise ValueError(
             f"{op}: target shape {y.shape} does not broadcast to input shape {x.shape}"
