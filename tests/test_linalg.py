@@ -61,16 +61,56 @@ def test_float32_stays_float32() -> None:
     assert a32.grad is not None and a32.grad.dtype == np.float32
 
 
-def test_singular_determinant_is_zero_with_pytorchs_zero_gradient() -> None:
+def _cofactor_matrix(a: np.ndarray) -> np.ndarray:
+    """Cofactors by their definition: (−1)^(i+j) times the minor without row i and column j."""
+    n = a.shape[0]
+    out = np.empty_like(a)
+    for i in range(n):
+        for j in range(n):
+            minor = np.delete(np.delete(a, i, axis=0), j, axis=1)
+            out[i, j] = (-1) ** (i + j) * (np.linalg.det(minor) if n > 1 else 1.0)
+    return out
+
+
+def test_singular_determinant_is_zero_and_its_gradient_the_cofactors() -> None:
     a = leaf(np.array([[[1.0, 2.0], [2.0, 4.0]], [[2.0, 1.0], [1.0, 1.0]]]))
     d = tg.det(a)
     assert d.tolist() == [0.0, 1.0]
-    d.sum().backward()
+    (d * Tensor([3.0, 1.0])).sum().backward()
     assert a.grad is not None
-    np.testing.assert_array_equal(a.grad.data[0], 0.0)  # PyTorch's, not the cofactors
+    # d det/dA is the matrix of cofactors at every A, singular or not (PyTorch gives 0 where
+    # its LU meets an exact zero pivot)
+    np.testing.assert_allclose(a.grad.data[0], [[12.0, -6.0], [-6.0, 3.0]], atol=1e-14)
     np.testing.assert_allclose(a.grad.data[1], [[1.0, -1.0], [-1.0, 2.0]])  # det·A⁻ᵀ
     sign, logabsdet = tg.slogdet(a)
     assert sign.tolist() == [0.0, 1.0] and logabsdet.data[0] == -np.inf
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+@pytest.mark.parametrize("rank_drop", [1, 2])
+def test_the_gradient_at_singular_matrices_is_the_cofactor_matrix(n: int, rank_drop: int) -> None:
+    rng = np.random.default_rng(10 * n + rank_drop)
+    for _ in range(5):
+        # rank n − rank_drop with exact zeros: small integers, a row repeated or zeroed
+        m = rng.integers(-3, 4, (n, n)).astype(np.float64)
+        m[: min(rank_drop, n)] = 0.0 if rank_drop > 1 or n == 1 else m[n - 1]
+        m = m[rng.permutation(n)][:, rng.permutation(n)]
+        a = leaf(m)
+        d = tg.det(a)
+        assert d.item() == 0.0
+        d.backward()
+        assert a.grad is not None
+        expected = _cofactor_matrix(m)
+        np.testing.assert_allclose(a.grad.data, expected, rtol=1e-12, atol=1e-12)
+        # and finite differences (det is a polynomial: the central difference is exact to
+        # rounding)
+        h, fd = 1e-4, np.empty_like(m)
+        for idx in np.ndindex(*m.shape):
+            up, down = m.copy(), m.copy()
+            up[idx] += h
+            down[idx] -= h
+            fd[idx] = (np.linalg.det(up) - np.linalg.det(down)) / (2 * h)
+        np.testing.assert_allclose(a.grad.data, fd, rtol=1e-7, atol=1e-7)
 
 
 # ------------------------------------------------------------------------------ derivatives
@@ -143,8 +183,8 @@ def test_singular_matrices_are_refused_by_inv_and_solve() -> None:
     a = leaf(singular[1])
     with pytest.raises(ValueError, match="slogdet: the matrix is singular"):
         tg.slogdet(a).logabsdet.backward()
-    (g,) = tg.grad(tg.det(a), [a])  # the first derivative is PyTorch's 0
-    assert not g.data.any()
+    (g,) = tg.grad(tg.det(a), [a])  # the first derivative is the matrix of cofactors
+    np.testing.assert_allclose(g.data, [[4.0, -2.0], [-2.0, 1.0]], atol=1e-14)
     with pytest.raises(NotImplementedError, match="det: the gradient of a gradient at a singular"):
         tg.grad(tg.det(a), [a], create_graph=True)
 

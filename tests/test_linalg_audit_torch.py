@@ -192,7 +192,9 @@ case("inv", np.zeros((0, 2, 2)))
 case("inv", np.zeros((2, 0, 0)))
 case("inv", rand(2, 3))
 case("inv", np.arange(4).reshape(2, 2))
-case("det", SING)
+# at a singular matrix the gradient is the cofactors (tests/test_linalg.py); PyTorch's is 0
+# where its LU meets an exact zero pivot, as it does here
+case("det", SING, opts={"grad": False})
 case("det", np.zeros((0, 3, 3)))
 case("det", np.zeros((0, 0)))
 case("det", rand(1, 1))

@@ -150,6 +150,10 @@ def test_elementwise_against_numpy() -> None:
     same(Tensor([1.5, 3.0]).ldexp(tg.tensor([3, -1])), np.ldexp([1.5, 3.0], [3, -1]))
     assert Tensor(np.float32([1.0])).ldexp(tg.tensor([2])).dtype == np.float32
     same(tg.tensor([1, 2]).ldexp(tg.tensor([1, 1])), np.array([2.0, 4.0]))
+    # a float32 exponent's power is rounded in float32, then widened (PyTorch's rounding)
+    e32 = np.float32([-2.7, 0.3, 1.1])
+    power = np.power(np.float32(2.0), e32).astype(np.float64)
+    same(Tensor([1.5, -3.0, 0.7]).ldexp(Tensor(e32)), np.array([1.5, -3.0, 0.7]) * power)
     v = np.array([8.0, 0.0, -3.5, INF, NAN, -0.0, 1e-310])
     m, e = Tensor(v).frexp()
     same(m, np.frexp(v)[0])

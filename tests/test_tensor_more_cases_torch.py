@@ -329,7 +329,9 @@ CASES: dict[str, list[tuple[Any, ...]]] = {
     "put_": [(M, T([0, 5, 5]), T([1.0, 2.0, 3.0]), True), (Mi, T([1]), T([9]))],
     "index_put_": [(M, (T([0, 2, 0]), T([1, 1, 1])), T([1.0, 2.0, 3.0]), True)],
     "is_nonzero": [(Z,), (T([0.0]),), (T([np.nan]),), (P,), (E,)],
-    "ldexp": [(P, T(np.float32([[1.5, -2.7, 0.3]]))), (F32, T([[1.5, -2.7, 0.3]])), (P, IN)],
+    # whole float32 exponents: 2^e is exact, where NumPy's and PyTorch's float32 powers of
+    # fractions may differ in the last place (the rounding in float32 is tested against NumPy)
+    "ldexp": [(P, T(np.float32([[1.0, -3.0, 0.0]]))), (F32, T([[1.5, -2.7, 0.3]])), (P, IN)],
     "tril_": [(B,), (B, 1)],
     "triu_": [(B, -1)],
     "sign_": [(B,)],

@@ -60,7 +60,9 @@ def inv(A: Tensor) -> Tensor:
 def det(A: Tensor) -> Tensor:
     """The determinant of a matrix or of each matrix of a batch (..., n, n), by LU factorisation.
 
-    A singular matrix has determinant 0 and, as in PyTorch, gradient 0.
+    The gradient is the matrix of cofactors, also at a singular matrix (determinant 0), where
+    it is not 0 if the rank is n − 1 (PyTorch gives 0 there when its LU meets an exact zero
+    pivot).
 
     Example:
         >>> import tinygrad_lite as tg

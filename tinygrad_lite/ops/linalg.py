@@ -151,8 +151,10 @@ class Inv(Function):
 class Det(Function):
     """y = det(A) for each matrix of the batch (by LU, as PyTorch); Ā = ḡ·y·A⁻ᵀ.
 
-    A singular matrix has y = 0 and, as in PyTorch, the gradient 0 (the cofactors are not
-    computed). The gradient of that gradient at a singular matrix is refused.
+    Ā is ḡ times the matrix of cofactors, which y·A⁻ᵀ is where A is invertible. A singular
+    matrix (y = 0) has the cofactors from its SVD instead: not 0 where the rank is n − 1
+    (PyTorch gives 0 where its LU meets an exact zero pivot). The gradient of that gradient at
+    a singular matrix is refused.
     """
 
     @staticmethod
@@ -177,12 +179,30 @@ class Det(Function):
 
 
 def _det_gradient(grad: Any, a: Any, y: Any) -> Any:
-    """ḡ·det(A)·A⁻ᵀ, and 0 for a singular matrix (det(A) = 0: identity stands in for A⁻¹)."""
+    """ḡ·det(A)·A⁻ᵀ; for a singular matrix (det(A) = 0), ḡ times its cofactors."""
     singular = y == 0
-    if np.any(singular):
-        eye = np.eye(a.shape[-1], dtype=a.dtype)
-        a = np.where(_per_matrix(singular), eye, a)
-    return _per_matrix(grad * y) * _mT(call(Inv, a))
+    if not np.any(singular):
+        return _per_matrix(grad * y) * _mT(call(Inv, a))
+    eye = np.eye(a.shape[-1], dtype=a.dtype)  # stands in for a singular A in the inverse
+    out = _per_matrix(grad * y) * _mT(call(Inv, np.where(_per_matrix(singular), eye, a)))
+    g = np.broadcast_to(grad, y.shape)[singular]
+    out[singular] = _per_matrix(g) * _cofactors(a[singular])
+    return out
+
+
+def _cofactors(a: Any) -> Any:
+    """The matrices of cofactors of a batch of square matrices, from their SVDs.
+
+    With A = U·diag(s)·Vᵀ, the cofactors are det(U)·det(V)·U·diag(∏_{j≠i} s_j)·Vᵀ: exact
+    in every rank, where det(A)·A⁻ᵀ needs an inverse (0 unless the rank is n − 1).
+    """
+    u, s, vh = np.linalg.svd(a)
+    n = s.shape[-1]
+    ones = np.ones(s.shape[:-1] + (1,), dtype=s.dtype)
+    before = np.cumprod(np.concatenate([ones, s[..., : n - 1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    sign = np.linalg.det(u) * np.linalg.det(vh)
+    return _per_matrix(sign) * ((u * (before * after)[..., None, :]) @ vh)
 
 
 @register(
