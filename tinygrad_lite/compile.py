@@ -28,9 +28,13 @@ key. Optimizer settings the step reads or writes (`opt.param_groups[0]["lr"]`, `
 are read and written again on every replay, and a scheduler's `step()` is called again. The
 fused backend keys floats by value and checks the settings it reads.
 
+Plain values (numbers, strings, None, tuples of them) in the step function's closure and in
+its module's globals are checked on every call (`step_reads`): a new value traces again.
+
 What a trace cannot see: other Python side effects of the step (counters, appending to lists,
-printing) happen only while tracing, Python values read from a closure or a global are
-constants, and NumPy code on the `.data` of tensors that no op of the step reads is not seen.
+printing) happen only while tracing, Python values read from lists, dicts, other objects'
+attributes or the globals of the functions the step calls are constants, and NumPy code on
+the `.data` of tensors that no op of the step reads is not seen.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from . import anomaly, autograd, tracing, written
+from . import anomaly, autograd, step_reads, tracing, written
 from .buffers import (
     ThreadBuffers,
     buffer_prologue,
@@ -201,6 +205,7 @@ class CompiledStep:
             else:
                 call_args.append(a)
         version = _state_version()
+        reads = step_reads.entry_values(self.fn)  # as the step finds them, before it runs
         with _trace_lock, legacy_random_recorded():
             prev = tracing.current
             tracing.current = tracer
@@ -215,6 +220,7 @@ class CompiledStep:
                     # an argument keeps a new array the step gave it, as in eager
                     t.data = new.value if isinstance(new, Traced) and new is not stand_in else data
                 tracer.materialize()
+        tracer.guards.extend(step_reads.guards(reads, rec.const, _exact))
         try:
             names = [f"x{i}" for i in range(len(tensors))] + floats
             run, source = self._build(tracer, names, ret, version, self.backend)
@@ -247,8 +253,9 @@ class CompiledStep:
                 "is an int (an epoch) or a float the step reads as a Python value (an `if` on "
                 "it, math.exp, printing): pass it as a 0-d array or Tensor instead, or use it "
                 "only in arithmetic and tensor operations, so that it is an input of the "
-                "compiled step. Setting a module's attributes or registering hooks on "
-                "parameters between calls also traces again",
+                "compiled step. Setting a module's attributes, a number the step reads from "
+                "a global or closure variable, or registering hooks on parameters between "
+                "calls also traces again",
                 RuntimeWarning,
                 stacklevel=3,
             )
@@ -315,6 +322,7 @@ class CompiledStep:
             _outer_mul=outer_multiply,
             _mark=written.mark,
             _same=_same_float,
+            _exact=_exact,
             _setting=dict.__getitem__,  # a group's setting, read as ParamGroup does untraced
         )
         exec(compile_source(source), namespace)  # noqa: S102 - our own generated code
