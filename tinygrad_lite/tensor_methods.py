@@ -439,13 +439,30 @@ class TensorMethods(TensorCompareMethods, TensorShapeMethods):
         return F.LogSoftmax.apply(self, dim=dim)
 
     def any(self, dim: Axis = None, keepdim: bool = False) -> Tensor:
-        """Whether any element is nonzero, over all or along `dim` (a bool tensor): ∨ᵢ xᵢ ≠ 0."""
-        d, k = _reduce_args("any", dim, keepdim, None, None)
-        out = np.any(self.data, axis=d, keepdims=k and d is not None)
-        return autograd._make_tensor(autograd.as_result(out), False, None)
+        """Whether any element is nonzero, over all or along `dim`: ∨ᵢ xᵢ ≠ 0.
+
+        A bool tensor, or uint8 for a uint8 tensor (PyTorch's rule).
+        """
+        return self._logical("any", np.any, dim, keepdim)
 
     def all(self, dim: Axis = None, keepdim: bool = False) -> Tensor:
-        """Whether every element is nonzero, over all or along `dim` (a bool tensor): ∧ᵢ xᵢ ≠ 0."""
-        d, k = _reduce_args("all", dim, keepdim, None, None)
-        out = np.all(self.data, axis=d, keepdims=k and d is not None)
+        """Whether every element is nonzero, over all or along `dim`: ∧ᵢ xᵢ ≠ 0.
+
+        A bool tensor, or uint8 for a uint8 tensor (PyTorch's rule).
+        """
+        return self._logical("all", np.all, dim, keepdim)
+
+    def _logical(self, op: str, reduce: Any, dim: Axis, keepdim: bool) -> Tensor:
+        d, k = _reduce_args(op, dim, keepdim, None, None)
+        x = self.data
+        axis: Any = None
+        if d is not None:
+            axis = tuple(dim_arg(i, x.ndim, op) for i in ([d] if isinstance(d, int) else d))
+            if len(set(axis)) != len(axis):
+                raise ValueError(f"{op}: dim {d!r} names a dimension twice")
+            if x.ndim == 0:  # a 0-d tensor's dim 0 (or -1) is the tensor itself
+                axis = None
+        out = reduce(x, axis=axis, keepdims=k)
+        if x.dtype == np.uint8:
+            out = np.asarray(out, dtype=np.uint8)
         return autograd._make_tensor(autograd.as_result(out), False, None)

@@ -249,7 +249,11 @@ class TensorShapeMethods:
         # each dimension gets a new axis in front, broadcast to the repeat count, then merged
         spread = self.reshape(tuple(d for n in shape for d in (1, n)))
         tiled = spread.expand(tuple(d for r, n in zip(reps, shape, strict=True) for d in (r, n)))
-        return tiled.reshape(tuple(r * n for r, n in zip(reps, shape, strict=True)))
+        out = tiled.reshape(tuple(r * n for r, n in zip(reps, shape, strict=True)))
+        # The result is new memory, as PyTorch's. NumPy's reshape copies where a repeated axis
+        # of length > 1 merges with its copies, and keeps a (read-only) view otherwise.
+        copied = any(r > 1 and n > 1 for r, n in zip(reps, shape, strict=True))
+        return out if copied and 0 not in out.shape else out.clone()
 
     def tile(self, *dims: int | Sequence[int]) -> Tensor:
         """`repeat`, with 1s put in front of `dims` when it is shorter than the shape."""

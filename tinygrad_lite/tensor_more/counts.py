@@ -171,6 +171,11 @@ class TensorCountMethods:
         axes: Any = None
         if dim is not None:
             dims = [dim] if isinstance(dim, (int, np.integer)) else list(dim)
+            if not dims:
+                raise ValueError(
+                    f"count_nonzero: dim={dim!r} is ambiguous: PyTorch counts over all dims for "
+                    "an empty dim, NumPy (axis=()) over none; pass dim=None to count them all"
+                )
             axes = tuple(dim_arg(d, x.ndim, "count_nonzero") for d in dims)
             if len(set(axes)) != len(axes):
                 raise ValueError(f"count_nonzero: dim {dim!r} names a dimension twice")

@@ -1,0 +1,62 @@
+"""Edge cases of repeat/tile, all/any and count_nonzero, each as PyTorch computes it."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import tinygrad_lite as tg
+
+
+@pytest.mark.parametrize("shape", [(3,), (2, 1), (1, 3), (2, 3), (0, 2), ()])
+def test_repeat_and_tile_return_new_writable_memory(shape: tuple[int, ...]) -> None:
+    for reps in itertools.product([1, 2], repeat=len(shape) + 1):
+        x = tg.tensor(np.arange(float(np.prod(shape))).reshape(shape))
+        for method in ("repeat", "tile"):
+            y, expected = getattr(x, method)(reps), np.tile(x.data, reps)
+            np.testing.assert_array_equal(y.data, expected)
+            assert not np.shares_memory(y.data, x.data), (shape, reps)
+            x.add_(10.0)  # a later write into x does not show through y
+            np.testing.assert_array_equal(y.data, expected)
+            y.add_(1.0)  # and y can be written (PyTorch's repeat is a copy)
+            np.testing.assert_array_equal(y.data, expected + 1.0)
+
+
+def test_repeat_of_ones_keeps_its_gradient() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    (x.repeat(1) * tg.tensor([3.0, 4.0])).sum().backward()
+    assert x.grad is not None and x.grad.tolist() == [3.0, 4.0]
+
+
+def test_all_and_any_keep_dims_without_a_dim() -> None:
+    t = tg.tensor([[True, False]])
+    assert t.all(dim=None, keepdim=True).shape == (1, 1)
+    assert t.any(dim=None, keepdim=True).tolist() == [[True]]
+    assert t.all(keepdim=True).tolist() == [[False]]
+
+
+def test_all_and_any_of_uint8_are_uint8() -> None:
+    u = tg.tensor(np.array([[0, 3], [1, 2]], np.uint8))
+    assert u.all().dtype == np.uint8 and u.all().item() == 0
+    assert u.any(1).dtype == np.uint8 and u.any(1).tolist() == [1, 1]
+    assert tg.tensor([1.0, 0.0]).all().dtype == np.bool_
+
+
+def test_all_and_any_take_lists_of_dims_and_the_dims_of_a_0d_tensor() -> None:
+    t = tg.tensor([[1, 2], [0, 3]])
+    assert t.all(dim=[0, 1]).item() is False and t.any(dim=[1]).tolist() == [True, True]
+    assert tg.tensor(1.0).all(dim=(0,)).item() is True
+    assert tg.tensor(0.0).any(dim=-1, keepdim=True).shape == ()
+    with pytest.raises(ValueError, match="names a dimension twice"):
+        t.all(dim=(0, -2))
+    with pytest.raises(IndexError, match="out of range"):
+        t.any(dim=2)
+
+
+def test_count_nonzero_refuses_an_empty_dim() -> None:
+    x = tg.tensor([[0.0, 1.0], [2.0, 0.0]])
+    with pytest.raises(ValueError, match="ambiguous"):
+        x.count_nonzero(dim=())
+    assert x.count_nonzero().item() == 2 and x.count_nonzero(dim=(0, 1)).item() == 2
