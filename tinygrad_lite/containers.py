@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar, overload
-
-import numpy as np
 
 from . import display
 from .module import Module
@@ -17,7 +16,10 @@ _Seq = TypeVar("_Seq", bound="_ModuleSequence")
 
 
 class _ModuleSequence(Module):
-    """Modules registered under the names '0', '1', ...; indexable, sized and iterable."""
+    """Modules registered under the names '0', '1', ...; indexable, sized and iterable.
+
+    A member may be None (registered under its number, as PyTorch's `add_module(name, None)`).
+    """
 
     _keeps_names = False  # whether a slice keeps the members' names
 
@@ -26,16 +28,26 @@ class _ModuleSequence(Module):
         for m in modules:
             self.append(m)
 
-    def _check(self, module: Any) -> Module:
-        if not isinstance(module, Module):
+    def _check(self, module: Any) -> Module | None:
+        if module is not None and not isinstance(module, Module):
             raise TypeError(
                 f"{type(self).__name__}: expected a Module, got {type(module).__name__}"
             )
         return module
 
-    def append(self, module: Module) -> _ModuleSequence:
-        """Add a module at the end; return self."""
-        setattr(self, str(len(self._modules)), self._check(module))
+    def _members(self) -> dict[str, Module | None]:
+        members: dict[str, Module | None] = self.__dict__["_modules"]
+        return members
+
+    def _put(self, name: str, module: Module | None) -> None:
+        """`add_module(name, module)` for a number (which needs none of its checks)."""
+        if module is None:
+            self._members().setdefault(name, None)  # registered, holding None
+        setattr(self, name, module)
+
+    def append(self, module: Module | None) -> _ModuleSequence:
+        """Add a module (or None) at the end; return self."""
+        self._put(str(len(self._modules)), self._check(module))
         return self
 
     def extend(self, modules: Any) -> _ModuleSequence:
@@ -46,11 +58,10 @@ class _ModuleSequence(Module):
 
     def _index(self, i: int) -> str:
         n = len(self._modules)
-        if not isinstance(i, (int, np.integer)) or isinstance(i, bool):
-            raise TypeError(f"{type(self).__name__} indices must be ints or slices, got {i!r}")
+        i = _as_index(i, f"{type(self).__name__} indices must be ints or slices")
         if not -n <= i < n:
             raise IndexError(f"{type(self).__name__} index {i} out of range for length {n}")
-        return list(self._modules)[int(i) % n]  # the name at that position ('0', '1', ...)
+        return list(self._modules)[i % n]  # the name at that position ('0', '1', ...)
 
     @overload
     def __getitem__(self, i: int) -> Module: ...
@@ -63,44 +74,42 @@ class _ModuleSequence(Module):
             new = type(self).__new__(type(self))
             if self._keeps_names:  # Sequential: the names go with the modules, as PyTorch's
                 _ModuleSequence.__init__(new)
-                for name, module in list(self._modules.items())[i]:
+                for name, module in list(self._members().items())[i]:
                     new.add_module(name, module)
             else:  # ModuleList: numbered afresh
-                _ModuleSequence.__init__(new, list(self._modules.values())[i])
+                _ModuleSequence.__init__(new, list(self._members().values())[i])
             return new
         return self._modules[self._index(i)]
 
-    def __setitem__(self, i: int, module: Module) -> None:
+    def __setitem__(self, i: int, module: Module | None) -> None:
         setattr(self, self._index(i), self._check(module))
 
     def __delitem__(self, i: int | slice) -> None:
         """Remove the module(s) at i; the rest are numbered '0', '1', ... afresh, as PyTorch's."""
-        kept = list(self._modules.values())
+        kept = list(self._members().values())
         if isinstance(i, slice):
             del kept[i]
         else:
             del kept[list(self._modules).index(self._index(i))]
         self._renumber(kept)
 
-    def _renumber(self, modules: list[Module]) -> None:
+    def _renumber(self, modules: list[Module | None]) -> None:
         for name in list(self._modules):
             delattr(self, name)
         for k, module in enumerate(modules):
-            setattr(self, str(k), module)
+            self._put(str(k), module)
 
-    def insert(self: _Seq, index: int, module: Module) -> _Seq:
-        """Put a module before position `index` (in [-len, len]), as PyTorch's; return self."""
+    def _insert(self, index: int, module: Module | None) -> None:
+        """Put a module before position `index` (in [-len, len]), as PyTorch's."""
         n = len(self._modules)
-        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
-            raise TypeError(f"{type(self).__name__}.insert: index must be an int, got {index!r}")
+        index = _as_index(index, f"{type(self).__name__}.insert: index must be an int")
         if not -n <= index <= n:
             raise IndexError(
                 f"{type(self).__name__}.insert: index {index} out of range [-{n}, {n}]"
             )
-        modules = list(self._modules.values())
-        modules.insert(int(index) % (n + 1) if index >= 0 else int(index) + n, self._check(module))
+        modules = list(self._members().values())
+        modules.insert(index % (n + 1) if index >= 0 else index + n, self._check(module))
         self._renumber(modules)
-        return self
 
     def pop(self, i: int | slice) -> Any:
         """Remove and return the module(s) at i (a slice gives a container), as PyTorch's."""
@@ -108,17 +117,15 @@ class _ModuleSequence(Module):
         del self[i]
         return value
 
+    def _addable(self, other: Any) -> Any:
+        return other  # ModuleList: any iterable of modules, as PyTorch's
+
     def __iadd__(self: _Seq, modules: Any) -> _Seq:
-        return self.extend(modules)  # type: ignore[return-value]
+        return self.extend(self._addable(modules))  # type: ignore[return-value]
 
     def __add__(self: _Seq, other: Any) -> _Seq:
-        if not isinstance(other, type(self)):
-            raise TypeError(
-                f"{type(self).__name__}: can only add a {type(self).__name__}, got "
-                f"{type(other).__name__}"
-            )
         new = type(self).__new__(type(self))
-        _ModuleSequence.__init__(new, list(self) + list(other))
+        _ModuleSequence.__init__(new, [*self, *self._addable(other)])
         return new
 
     def __len__(self) -> int:
@@ -126,6 +133,14 @@ class _ModuleSequence(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(list(self._modules.values()))
+
+
+def _as_index(i: Any, what: str) -> int:
+    """`operator.index(i)` (True is 1, as in a list and in PyTorch), or a TypeError naming i."""
+    try:
+        return operator.index(i)
+    except TypeError:
+        raise TypeError(f"{what}, got {i!r:.60}") from None
 
 
 class ModuleList(_ModuleSequence):
@@ -140,6 +155,10 @@ class ModuleList(_ModuleSequence):
         >>> [name for name, _ in layers.named_parameters()]
         ['0.weight', '0.bias', '1.weight', '1.bias']
     """
+
+    def insert(self, index: int, module: Module | None) -> None:
+        """Put a module (or None) before position `index` (in [-len, len]), as PyTorch's."""
+        self._insert(index, module)
 
     def __repr__(self) -> str:
         """PyTorch's repr: runs of children that print alike are shown once, as `(0-2): 3 x`."""
@@ -195,6 +214,21 @@ class Sequential(_ModuleSequence):
             return
         super().__init__(modules)
 
+    def insert(self, index: int, module: Module) -> Sequential:
+        """Put a module before position `index` (in [-len, len]), as PyTorch's; return self."""
+        if not isinstance(module, Module):  # PyTorch's Sequential.insert refuses None too
+            raise TypeError(f"Sequential.insert: expected a Module, got {type(module).__name__}")
+        self._insert(index, module)
+        return self
+
+    def _addable(self, other: Any) -> Any:
+        if not isinstance(other, Sequential):
+            raise ValueError(
+                "Sequential: add operator supports only objects of Sequential class, but "
+                f"{type(other)} is given."
+            )
+        return other
+
     def forward(self, x: Any) -> Any:
         """Apply each module in turn to x."""
         for mod in self._modules.values():
@@ -205,8 +239,11 @@ class Sequential(_ModuleSequence):
 class ModuleDict(Module):
     """Modules under names of your choice, in insertion order; their Parameters are the owner's.
 
+    A key may hold None, as in PyTorch: it is listed by `keys()`, `len` and `in`, and no walk
+    of the submodules (`named_modules`, `state_dict`, ...) sees it.
+
     Args:
-        modules: a mapping of names to Modules, or an iterable of (name, Module) pairs.
+        modules: a mapping of names to Modules (or None), or an iterable of such pairs.
 
     Example:
         >>> from tinygrad_lite import nn
@@ -225,8 +262,8 @@ class ModuleDict(Module):
             raise KeyError(f"ModuleDict has no module {key!r}; its keys are {list(self._modules)}")
         return self._modules[key]
 
-    def __setitem__(self, key: str, module: Module) -> None:
-        self.add_module(key, module)
+    def __setitem__(self, key: str, module: Module | None) -> None:
+        self.add_module(key, module)  # None too: the key holds None, as PyTorch's
 
     def __delitem__(self, key: str) -> None:
         self[key]  # noqa: B018 - raises a KeyError that names the keys

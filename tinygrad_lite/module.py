@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any, NamedTuple
-
-import numpy as np
 
 from . import display, module_state, tracing
 from .module_params import ModuleParams
@@ -14,6 +13,9 @@ from .state_hooks import load_module_state, module_state_dict
 from .tensor import DTypeLike, Tensor
 
 __all__ = ["IncompatibleKeys", "Module", "Parameter"]
+
+
+_switching = threading.local()  # the ids of the modules whose `train` is running, per thread
 
 
 def _bump_structure() -> None:
@@ -81,9 +83,10 @@ class Module(ModuleParams):
     since `state_dict()` joins names with dots. A Tensor that is state but not a weight (a
     running mean) is registered with `register_buffer`; other values (plain Tensors, arrays,
     numbers) are ordinary attributes. Assigning None to a registered name unregisters it (the
-    attribute becomes None); assigning anything else that is not a Parameter (or not a
-    Module) to a registered name is a TypeError, since it would silently drop a weight from
-    training. A buffer's name takes a Tensor or None.
+    attribute becomes None; a sub-Module's name stays in `_modules`, holding None, as in
+    PyTorch); assigning anything else that is not a Parameter (or not a Module) to a
+    registered name is a TypeError, since it would silently drop a weight from training. A
+    buffer's name takes a Tensor or None.
 
     Subclasses call `super().__init__()` first and define `forward`; calling the module calls
     `forward`.
@@ -104,7 +107,7 @@ class Module(ModuleParams):
     """
 
     _parameters: dict[str, Parameter]
-    _modules: dict[str, Module]
+    _modules: dict[str, Module]  # a name may hold None, as in PyTorch (see `add_module`)
     _buffers: dict[str, Tensor | None]
 
     def __init__(self) -> None:
@@ -148,7 +151,7 @@ class Module(ModuleParams):
                 )
             object.__setattr__(self, name, value)
             return
-        modules: dict[str, Module] = d["_modules"]
+        modules: dict[str, Module | None] = d["_modules"]
         buffers: dict[str, Tensor | None] = d.get("_buffers", {})
         if isinstance(value, (Parameter, Module)):
             kind = "Parameter" if isinstance(value, Parameter) else "Module"
@@ -201,8 +204,9 @@ class Module(ModuleParams):
             if name in params:
                 names = list(params)
                 none_params[name] = names[: names.index(name)]
-            params.pop(name, None)
-            modules.pop(name, None)
+                params.pop(name)
+            else:
+                modules[name] = None  # PyTorch keeps the name, holding None
             _bump_structure()
         elif name != "training":  # a rate, a flag, a tensor: a compiled step may have read it
             tracing.module_attribute_set(self, name, value)
@@ -240,7 +244,10 @@ class Module(ModuleParams):
                 f"{type(self).__name__}.__init__ did not call super().__init__(), so the "
                 "module has no registry of parameters"
             )
-        return d["_parameters"], d["_modules"]
+        modules = d["_modules"]
+        if None in modules.values():  # a name that holds None is no submodule
+            modules = {name: m for name, m in modules.items() if m is not None}
+        return d["_parameters"], modules
 
     # ------------------------------------------------------------------ registration by name
 
@@ -296,16 +303,20 @@ class Module(ModuleParams):
         setattr(self, name, param)
 
     def add_module(self, name: str, module: Module | None) -> None:
-        """`setattr(self, name, module)` for a Module or None (PyTorch's form)."""
+        """`setattr(self, name, module)`; None registers the name, holding None (PyTorch's form)."""
         if not isinstance(name, str):
             raise TypeError(f"add_module: name must be a str, got {type(name).__name__}")
         check_name(type(self).__name__, "Module", name)
-        if hasattr(self, name) and name not in self._registry()[1]:
+        self._registry()  # raises if Module.__init__ has not run
+        modules = self.__dict__["_modules"]
+        if hasattr(self, name) and name not in modules:
             raise KeyError(f"add_module: attribute {name!r} already exists")
         if module is not None and not isinstance(module, Module):
             raise TypeError(
                 f"add_module: {name!r} must be a Module or None, got {type(module).__name__}"
             )
+        if module is None:
+            modules.setdefault(name, None)  # registered, holding None, as PyTorch's
         setattr(self, name, module)
 
     register_module = add_module
@@ -313,15 +324,28 @@ class Module(ModuleParams):
     # ------------------------------------------------------------------ modes
 
     def train(self, mode: bool = True) -> Module:
-        """Set `training` on this module and every descendant; return self.
+        """Set `training` here, then call each child's own `train(mode)`, as PyTorch; return self.
+
+        Each child is called once; one whose `train` is running further up (a cycle) is not.
 
         Raises:
             ValueError: `mode` is not a bool (as in PyTorch).
         """
-        if not isinstance(mode, (bool, np.bool_)):
-            raise ValueError(f"train: mode is expected to be a bool, got {mode!r:.40}")
-        for mod in self.modules():
-            mod.__dict__["_training"] = bool(mode)
+        if not isinstance(mode, bool):
+            raise ValueError(f"train: training mode is expected to be boolean, got {mode!r:.40}")
+        self.__dict__["_training"] = mode
+        active: set[int] = _switching.__dict__.setdefault("ids", set())
+        done: set[int] = set()
+        added = id(self) not in active
+        active.add(id(self))
+        try:
+            for child in self.children():
+                if id(child) not in done and id(child) not in active:
+                    done.add(id(child))
+                    child.train(mode)
+        finally:
+            if added:
+                active.discard(id(self))
         return self
 
     def eval(self) -> Module:

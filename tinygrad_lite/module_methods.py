@@ -9,6 +9,7 @@ machinery is `bwd_hooks`).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -274,19 +275,21 @@ class ModuleMethods(StateDictMethods):
         d = self.__dict__
         if d.get("_forward_hooks") is None:
             # the module's hooks: forward pre-hooks, forward hooks, backward pre-hooks and
-            # full backward hooks (None when there is none: `Module.__call__`'s plain path)
-            d["_forward_hooks"] = ([], [], [], [])
-        hooks = d["_forward_hooks"][kind]
+            # full backward hooks, then the registration ids of each list's entries (the same
+            # hook may be registered twice; each handle removes its own registration). None
+            # when there is none: `Module.__call__`'s plain path.
+            d["_forward_hooks"] = ([], [], [], [], ([], [], [], []))
+        hooks, ids = d["_forward_hooks"][kind], d["_forward_hooks"][4][kind]
         entry = _HookOptions(hook, with_kwargs, always_call) if with_kwargs or always_call else hook
-        if prepend:
-            hooks.insert(0, entry)
-        else:
-            hooks.append(entry)
+        handle = _HookHandle(self, kind)
+        at = 0 if prepend else len(hooks)
+        hooks.insert(at, entry)
+        ids.insert(at, handle.id)
         tracing.state_changed()  # a compiled step that called this module traces again
-        return _HookHandle(self, hooks, entry)
+        return handle
 
     def _call_with_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        before, after, bw_pre, bw_full = self.__dict__["_forward_hooks"]
+        before, after, bw_pre, bw_full, _ = self.__dict__["_forward_hooks"]
         tracer = tracing.current
         if tracer is not None and tracer.active():
             kind = "forward" if before or after else "backward"
@@ -405,16 +408,31 @@ class _HookOptions:
 
 
 class _HookHandle:
-    """Returned by the `register_*_hook` methods; `remove()` unregisters the hook."""
+    """Returned by the `register_*_hook` methods; `remove()` unregisters the hook.
 
-    def __init__(self, module: Any, hooks: list[Any], hook: Any) -> None:
-        self._module, self._hooks, self._hook = module, hooks, hook
+    Also a context manager that removes the hook on exit, as PyTorch's `RemovableHandle`.
+    """
+
+    _next_id = itertools.count(1)
+
+    def __init__(self, module: Any, kind: int) -> None:
+        self._module, self._kind = module, kind
+        self.id = next(_HookHandle._next_id)
 
     def remove(self) -> None:
-        """Unregister the hook (a second call does nothing)."""
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
-            d = self._module.__dict__
-            if not any(d["_forward_hooks"]):
-                d["_forward_hooks"] = None  # back to the plain call
-            tracing.state_changed()
+        """Unregister this registration of the hook (a second call does nothing)."""
+        d = self._module.__dict__
+        hooks = d.get("_forward_hooks")
+        if hooks is None or self.id not in hooks[4][self._kind]:
+            return
+        at = hooks[4][self._kind].index(self.id)
+        del hooks[self._kind][at], hooks[4][self._kind][at]
+        if not any(hooks[:4]):
+            d["_forward_hooks"] = None  # back to the plain call
+        tracing.state_changed()
+
+    def __enter__(self) -> _HookHandle:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
