@@ -21,6 +21,15 @@ per output (a Tensor, or each item of a tuple; None where no gradient came back)
 Where PyTorch sends no gradient at all (an output no gradient came back to, an input whose
 grad_input a hook replaced by None), the joined node lets none through to that tensor, rather
 than zeros (`_Route.gate`), so that `.grad` stays None where PyTorch leaves it None.
+
+PyTorch runs the inputs' node whenever the graph leads there from the outputs' node, even if
+no gradient comes that way: the hooks then see zeros, and so do the inputs. Here a node runs
+only when a gradient reaches it, so Q also joins an empty slice of P (the probe, `_empty_of`),
+made before P's parts and so visited after them: it lets zeros through to P where no part got
+a gradient and the graph from Q leads to one, and nothing otherwise (a gradient that does
+arrive is unchanged). A module whose Q no gradient reaches at all (behind an enclosing
+module's unused output, or a hook that replaced a grad_input by None) is not called, where
+PyTorch calls it with None for grad_output.
 """
 
 from __future__ import annotations
@@ -43,6 +52,10 @@ NO_INPUT_GRAD = (
     "Full backward hook is firing when gradients are computed with respect to module outputs "
     "since no inputs require gradients. See register_full_backward_hook for more details."
 )
+
+
+# The probes' nodes, which `_leads_to` does not follow (PyTorch's graph has no such edges)
+_PROBES: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def _refuse_tracing(owner: str) -> None:
@@ -78,26 +91,42 @@ class _Route:
             start += size
         self.versions: list[tuple[int, Any, int]] = []
         self.node: Any = None  # a weak reference to the joined tensor's graph node
+        self.shape: tuple[int, ...] = ()  # the joined tensor's
+        self.probe: Any = None  # the inputs' probe (then a weak reference to it)
+        self.probe_node: Any = None  # a weak reference to its node
+        self.extra = 0  # 1 where the joined tensor ends with the (empty) probe
 
     def _cast(self, t: Tensor, dtype: Any) -> Tensor:
         return t if t.dtype == dtype else t.astype(dtype)
 
-    def wrap(self, values: Sequence[Any]) -> tuple[list[Any], Tensor]:
+    def wrap(self, values: Sequence[Any], tail: Tensor | None = None) -> tuple[list[Any], Tensor]:
         """The values with each Tensor replaced by its routed copy, and the joined tensor.
 
         A Tensor that does not require grad is passed on detached (a new tensor sharing its
-        array, as PyTorch passes a view).
+        array, as PyTorch passes a view). `tail` (the inputs' probe) is joined last; the inputs'
+        probe is made here, after the joined tensor and before the parts.
         """
         out = list(values)
         for i in self.tensors:
             if i not in self.graded:
                 out[i] = values[i].detach()
         ts = [values[i] for i in self.graded]
-        if len(ts) == 1:  # no join: a reshape gives the node its own place in the graph
+        if len(ts) == 1 and tail is None:  # no join: a reshape gives the node its own place
             joined = ts[0].reshape(ts[0].shape)
+        else:
+            flat = [self._cast(t, self.dtype).reshape(-1) for t in ts]
+            if tail is not None:
+                flat.append(self._cast(tail, self.dtype))
+                self.extra = 1
+            joined = F.Cat.apply(*flat, dim=0)
+        self.node = weakref.ref(joined._ctx)
+        self.shape = joined.shape
+        if self.what == "input":
+            probe = _empty_of(joined)
+            self.probe, self.probe_node = probe, weakref.ref(probe._ctx)
+        if len(ts) == 1:
             parts = [joined.reshape(ts[0].shape)]
         else:
-            joined = F.Cat.apply(*[self._cast(t, self.dtype).reshape(-1) for t in ts], dim=0)
             parts = [
                 self._cast(joined[a:b].reshape(t.shape), t.dtype)
                 for (a, b), t in zip(self.bounds, ts, strict=True)
@@ -105,7 +134,6 @@ class _Route:
         for i, p in zip(self.graded, parts, strict=True):
             out[i] = p
             self.versions.append((i, weakref.ref(p), p._version))
-        self.node = weakref.ref(joined._ctx)
         return out, joined
 
     def changed(self) -> int | None:
@@ -119,7 +147,8 @@ class _Route:
     def split(self, g: Tensor) -> list[Tensor]:
         """The joined tensor's gradient cut into one gradient per routed tensor."""
         if len(self.graded) == 1:
-            return [g]
+            shape = self.like[self.graded[0]][0]
+            return [g if g.shape == shape else g.reshape(shape)]
         return [
             self._cast(g[a:b].reshape(self.like[i][0]), self.like[i][1])
             for i, (a, b) in zip(self.graded, self.bounds, strict=True)
@@ -128,7 +157,8 @@ class _Route:
     def join(self, grads: Sequence[Tensor]) -> Tensor:
         """One gradient per routed tensor, joined as `split` cut them."""
         if len(grads) == 1:
-            return grads[0]
+            g = grads[0]
+            return g if g.shape == self.shape else g.reshape(self.shape)
         return F.Cat.apply(*[self._cast(g, self.dtype).reshape(-1) for g in grads], dim=0)
 
     def gate(self, open_: Sequence[bool]) -> None:
@@ -139,8 +169,9 @@ class _Route:
         need a gradient is set before its backward runs (its tensor hook runs first).
         """
         ctx = self.node() if self.node is not None else None
-        if ctx is not None and tuple(open_) != ctx.needs_input_grad:
-            ctx.needs_input_grad = tuple(open_)
+        needs = tuple(open_) + (True,) * self.extra  # the probe's (empty) gradient always flows
+        if ctx is not None and needs != ctx.needs_input_grad:
+            ctx.needs_input_grad = needs
 
     def replacement(
         self, new: Any, old: Sequence[Any], name: str, hook_kind: str
@@ -212,6 +243,8 @@ class BackwardHook:
         self.input_route: _Route | None = None
         self.output_route: _Route | None = None
         self.got: list[bool] = []
+        self.reached = [False]  # whether a gradient reached one of the inputs' parts
+        self.reaches: bool | None = None  # whether the graph from Q leads to P's parts
 
     # ------------------------------------------------------------------ inputs
 
@@ -223,6 +256,12 @@ class BackwardHook:
             return args
         new, joined = route.wrap(args)
         hooks.register_hook(joined, self._input_grads)
+        probe = route.probe  # made by `wrap`; the parts' mark keeps it alive, not this call,
+        route.probe = weakref.ref(probe)  # whose hooks would keep P's graph if forward raised
+        hooks.register_hook(probe, self._probe)
+        mark = _Mark(self.reached, 0, probe)
+        for i in route.graded:
+            hooks.register_hook(new[i], mark)
         self.input_route = route
         return tuple(new)
 
@@ -240,10 +279,22 @@ class BackwardHook:
                 "gradient of another value); clone it first (x = x.clone()) or remove the hooks"
             )
 
+    def _probe(self, g: Tensor) -> None:
+        """Let zeros through to P if the graph leads there from Q but no part got a gradient.
+
+        The probe is older than P's parts, so every gradient they get has come by now.
+        """
+        route = self.input_route
+        assert route is not None  # the hook is registered with the route
+        open_ = bool(self.reaches) and not self.reached[0]
+        self.reached[0] = False
+        route.probe_node().needs_input_grad = (open_,)  # alive: this is its hook
+
     def _input_grads(self, g: Tensor) -> Tensor | None:
         _refuse_tracing(self.owner)
         route = self.input_route
         grad_outputs = self.grad_outputs
+        self.reached[0] = False
         if grad_outputs is None or route is None:
             # the gradient reached the inputs without passing the outputs (a double backward)
             return None
@@ -274,9 +325,10 @@ class BackwardHook:
         single = not isinstance(result, tuple)
         values: tuple[Any, ...] = (result,) if single else tuple(result)
         route = _Route(values, "output")
+        tail = None if self.input_route is None else self.input_route.probe()
         if not route.graded or not autograd.is_grad_enabled():
             return result
-        new, joined = route.wrap(values)
+        new, joined = route.wrap(values, tail)
         self.got = [len(route.graded) == 1] * len(route.graded)
         if len(route.graded) > 1:  # which outputs a gradient reaches: None for the others
             for k, i in enumerate(route.graded):
@@ -307,6 +359,9 @@ class BackwardHook:
             self.pre, lambda hook, v: hook(self.module, v), grad_outputs, "grad_output"
         )
         self.grad_outputs = grad_outputs
+        if self.input_route is not None and self.reaches is None:
+            q, p = route.node(), self.input_route.node()
+            self.reaches = q is not None and p is not None and _leads_to(q, len(route.graded), p)
         if self.input_route is None and self.full:
             warnings.warn(NO_INPUT_GRAD, stacklevel=2)
             nothing = (None,) * self.n_inputs
@@ -324,13 +379,49 @@ class BackwardHook:
 
 
 class _Mark:
-    """A tensor hook that notes that a gradient reached output `k` (and changes nothing)."""
+    """A tensor hook that notes that a gradient reached output `k`; it holds on to `keep`."""
 
-    def __init__(self, got: list[bool], k: int) -> None:
-        self.got, self.k = got, k
+    def __init__(self, got: list[bool], k: int, keep: Any = None) -> None:
+        self.got, self.k, self.keep = got, k, keep
 
     def __call__(self, g: Tensor) -> None:
         self.got[self.k] = True
+
+
+def _empty_of(t: Tensor) -> Tensor:
+    """An empty 1-D tensor made from `t` by two ops; the second lets nothing through (yet).
+
+    Its backward moves an empty array: closed, it spares the first's (zeros of `t`'s shape).
+    """
+    none = (slice(0, 0),)
+    if t.ndim:
+        out = F.Reshape.apply(F.GetItem.apply(t, index=none), shape=(0,))
+    else:
+        out = F.GetItem.apply(F.Reshape.apply(t, shape=(1,)), index=none)
+    ctx = out._ctx
+    assert ctx is not None  # `t` requires grad
+    ctx.needs_input_grad = (False,)  # until `BackwardHook._probe` lets zeros through
+    _PROBES.add(ctx)
+    return out
+
+
+def _leads_to(q: Any, n: int, p: Any) -> bool:
+    """Whether the graph behind the first `n` inputs of node `q` holds node `p`.
+
+    Only nodes newer than `p` can lead to it, so the search stays within what `forward` made.
+    """
+    floor = p.seq
+    stack = [c for c in (q.inputs or ())[:n] if c.__class__ is autograd.Context]
+    seen: set[int] = set()
+    while stack:
+        c = stack.pop()
+        if c is p:
+            return True
+        if c.seq < floor or id(c) in seen or c in _PROBES:
+            continue
+        seen.add(id(c))
+        stack.extend(x for x in c.inputs or () if x.__class__ is autograd.Context)
+    return False
 
 
 def _zeros(route: _Route, i: int) -> Tensor:

@@ -62,13 +62,38 @@ def _number(func: str, name: str, value: Any) -> float:
 
 
 def _norm_type(func: str, value: Any) -> float:
-    """norm_type as a float; PyTorch calls float() on it, so "inf" and "2" are accepted."""
+    """norm_type as a float; PyTorch calls float() on it, so "inf" and "2" are accepted.
+
+    Refused: NaN (PyTorch's total is then NaN whatever the tensors, and its clip makes every
+    gradient NaN) and 0, for which PyTorch's norm of the tensors' norms counts the tensors
+    with a nonzero entry: unlike every other order, not the norm of all their entries.
+    """
     if isinstance(value, str):
         try:
-            return float(value)
+            p = float(value)
         except ValueError:
             raise ValueError(f"{func}: norm_type {value!r} is not a number") from None
-    return _number(func, "norm_type", value)
+    else:
+        p = _number(func, "norm_type", value)
+    if not p > 0 and not p < 0:
+        why = (
+            "is NaN whatever the tensors"
+            if math.isnan(p)
+            else "counts the tensors with a nonzero entry"
+        )
+        raise ValueError(
+            f"{func}: norm_type must be > 0 or < 0 (or ±math.inf), got {p}: PyTorch's total of "
+            f"that order {why}, which is no norm of them"
+        )
+    return p
+
+
+def _total(func: str, ts: list[Tensor], p: float) -> Tensor:
+    """‖(‖t_1‖_p, ‖t_2‖_p, ...)‖_p without a graph (0 ** p = inf for p < 0, silently)."""
+    if p < 0 and any(not t.data.size for t in ts):  # the min, or Σ|x|^p, of nothing
+        raise RuntimeError(f"{func}: an empty tensor has no norm of order {p} (as in PyTorch)")
+    with no_grad(), np.errstate(divide="ignore"):
+        return _combine([_norm(t, p) for t in ts], p)
 
 
 def _combine(norms: list[Tensor], p: float) -> Tensor:
@@ -76,9 +101,9 @@ def _combine(norms: list[Tensor], p: float) -> Tensor:
     if len(norms) == 1:
         return norms[0]
     total = norms[0]
-    if p == math.inf:
+    if p in (math.inf, -math.inf):
         for n in norms[1:]:
-            total = total.maximum(n)
+            total = total.maximum(n) if p > 0 else total.minimum(n)
         return total
     if p == 1.0:
         for n in norms[1:]:
@@ -98,6 +123,8 @@ def _norm(x: Tensor, p: float) -> Tensor:
         return x.abs().sum()
     if p == math.inf:
         return x.abs().max() if x.data.size else x.sum() * 0.0
+    if p == -math.inf:
+        return x.abs().min()
     return (x.abs() ** p).sum() ** (1.0 / p)
 
 
@@ -139,8 +166,9 @@ def clip_grad_norm_(
     Args:
         parameters: a tensor or an iterable of tensors whose `.grad` is clipped.
         max_norm: the largest total norm allowed, >= 0 (inf: measure only).
-        norm_type: p > 0, or `math.inf` for the largest absolute entry (a string such as
-            "inf" is read with float(), as PyTorch does).
+        norm_type: p > 0 or p < 0 (0 where an entry is 0); `math.inf` for the largest
+            absolute entry, `-math.inf` for the smallest. A string such as "inf" is read with
+            float(), as PyTorch does.
         error_if_nonfinite: raise if the total norm is NaN or infinite.
         foreach: PyTorch's choice of kernels: accepted (None, True or False), with no effect.
 
@@ -148,8 +176,9 @@ def clip_grad_norm_(
         The total norm of the gradients before clipping, a 0-d Tensor (0.0 with no gradient).
 
     Raises:
-        RuntimeError: the total norm is not finite and `error_if_nonfinite` is True.
-        ValueError: max_norm < 0 or NaN, or norm_type <= 0 or NaN.
+        RuntimeError: the total norm is not finite and `error_if_nonfinite` is True, or a
+            gradient is empty and norm_type < 0.
+        ValueError: max_norm < 0 or NaN, or norm_type 0 or NaN.
 
     Example:
         >>> from tinygrad_lite import Tensor, nn
@@ -174,13 +203,10 @@ def clip_grad_norm_(
     max_norm, p = _number(func, "max_norm", max_norm), _norm_type(func, norm_type)
     if not max_norm >= 0:
         raise ValueError(f"{func}: max_norm must be >= 0, got {max_norm}")
-    if not p > 0:
-        raise ValueError(f"{func}: norm_type must be > 0 (or math.inf), got {p}")
     grads = [t.grad for t in params if t.grad is not None]
     if not grads:
         return Tensor(0.0)
-    with no_grad():
-        total = _combine([_norm(g, p) for g in grads], p)
+    total = _total(func, grads, p)
     _scale(params, total.data, max_norm, bool(error_if_nonfinite))
     return total
 
@@ -314,7 +340,8 @@ def get_total_norm(
 
     Args:
         tensors: a tensor or an iterable of floating-point tensors (e.g. the gradients).
-        norm_type: p > 0, or `math.inf` (a string such as "inf" is read with float()).
+        norm_type: p > 0 or p < 0, or ±`math.inf`, as in `clip_grad_norm_` (a string such as
+            "inf" is read with float()).
         error_if_nonfinite: raise if the total norm is NaN or infinite.
         foreach: PyTorch's choice of kernels: accepted (None, True or False), with no effect.
 
@@ -322,8 +349,9 @@ def get_total_norm(
         A 0-d Tensor: the total norm (0.0 for no tensors).
 
     Raises:
-        RuntimeError: a non-finite total with `error_if_nonfinite`.
-        ValueError: norm_type <= 0 or NaN.
+        RuntimeError: a non-finite total with `error_if_nonfinite`, or an empty tensor with
+            norm_type < 0.
+        ValueError: norm_type 0 or NaN.
         TypeError: a tensor that is not floating-point, or an argument of the wrong type.
 
     Example:
@@ -335,8 +363,6 @@ def get_total_norm(
     _foreach(func, foreach)
     ts = tensor_list(func, tensors)
     p = _norm_type(func, norm_type)
-    if not p > 0:
-        raise ValueError(f"{func}: norm_type must be > 0 (or math.inf), got {p}")
     for i, t in enumerate(ts):
         if t.data.dtype.kind != "f":
             raise TypeError(
@@ -344,8 +370,7 @@ def get_total_norm(
             )
     if not ts:
         return Tensor(0.0)
-    with no_grad():
-        total = _combine([_norm(t, p) for t in ts], p)
+    total = _total(func, ts, p)
 
     def finite(value: Any) -> None:
         if not np.isfinite(value).all():
