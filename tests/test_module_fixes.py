@@ -308,3 +308,23 @@ def test_adding_an_iterable_to_a_module_list() -> None:
     assert isinstance(both, nn.ModuleList) and len(both) == 2 and len(ml) == 1
     ml += (nn.Tanh(),)
     assert len(ml) == 2
+
+
+def test_parameter_dict_union_and_fromkeys_as_pytorch() -> None:
+    def make() -> nn.ParameterDict:
+        return nn.ParameterDict({"b": nn.Parameter(np.ones(2)), "a": nn.Parameter(np.zeros(2))})
+
+    other = {"c": nn.Parameter(np.full(2, 3.0)), "a": nn.Parameter(np.full(2, 5.0))}
+    pd = make()
+    merged = pd | other  # a plain dict is added in sorted key order
+    assert isinstance(merged, nn.ParameterDict) and list(merged) == ["a", "b", "c"]
+    assert merged["a"] is other["a"] and list(pd) == ["a", "b"]
+    left = dict(other) | pd  # a dict on the left stays a dict, updated with pd's entries
+    assert type(left) is dict and list(left) == ["c", "a", "b"] and left["a"] is pd["a"]
+    same = pd
+    pd |= other
+    assert pd is same and list(pd) == ["a", "b", "c"]
+    w = nn.Parameter(np.ones(1))
+    keyed = pd.fromkeys(["x", "y"], w)
+    assert isinstance(keyed, nn.ParameterDict) and keyed["x"] is w and keyed["y"] is w
+    assert pd.fromkeys(["x"])["x"] is None and list(pd) == ["a", "b", "c"]

@@ -160,10 +160,10 @@ class ParameterDict(_Entries):
 
     Each key is the entry's name in `named_parameters()` and `state_dict()`. The dict methods
     work (`[]`, `in`, `len`, iteration over the keys, keys, values, items, get, pop, popitem,
-    setdefault, update, clear, copy). As in PyTorch, a plain dict given to the constructor or
-    to `update` is added in sorted key order (an OrderedDict, a ParameterDict or a sequence
-    of pairs keeps its order). Tensors are made Parameters; other values are kept as plain
-    entries (no weight).
+    setdefault, update, clear, copy, fromkeys, `|` and `|=`). As in PyTorch, a plain dict
+    given to the constructor or to `update` is added in sorted key order (an OrderedDict, a
+    ParameterDict or a sequence of pairs keeps its order). Tensors are made Parameters; other
+    values are kept as plain entries (no weight).
 
     Args:
         parameters: a mapping of keys to Parameters, or an iterable of (key, value) pairs.
@@ -272,6 +272,26 @@ class ParameterDict(_Entries):
     def copy(self) -> ParameterDict:
         """A new ParameterDict holding the same entries (the Parameters are shared)."""
         return ParameterDict(OrderedDict(self.items()))
+
+    def fromkeys(self, keys: Iterable[str], default: Any = None) -> ParameterDict:
+        """A new ParameterDict with each of `keys` holding `default` (the same object)."""
+        return ParameterDict((k, default) for k in keys)
+
+    def __or__(self, other: Any) -> ParameterDict:
+        """A copy of this dict updated with `other`'s entries (`update`'s rules)."""
+        out = self.copy()
+        out.update(other)
+        return out
+
+    def __ror__(self, other: Any) -> Any:
+        """A copy of `other` (a dict stays a dict) updated with this dict's entries."""
+        out = other.copy()
+        out.update(self)
+        return out
+
+    def __ior__(self, other: Any) -> ParameterDict:
+        self.update(other)
+        return self
 
     def update(self, parameters: Any) -> None:
         """Add or replace the entries of a mapping or of (key, value) pairs.
