@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -13,6 +12,7 @@ from . import tracing
 from .dtypes import DEFAULT_FLOAT, check_supported
 from .rng import generator, manual_seed
 from .tensor import DTypeLike, Tensor
+from .tensor_inplace import checked_fill
 from .tensor_shape import shape_arg
 
 __all__ = [
@@ -89,12 +89,13 @@ def full(
     """A tensor of the given shape filled with `fill_value` (its dtype inferred, as PyTorch).
 
     Without `dtype`, a bool fills a bool tensor, an int (a NumPy one too) an int64 one, and a
-    float the default float (float64), as PyTorch infers it from the kind of the value.
+    float the default float (float64), as PyTorch infers it from the kind of the value. A value
+    the dtype cannot hold (NaN or 1e20 into an integer dtype, 300 into int8) is refused, as
+    PyTorch refuses it, where NumPy would wrap it around (`tensor_inplace.checked_fill`).
     """
     dt = _scalar_dtype(fill_value) if dtype is None else _dtype(dtype, "full")
     shape_ = _new_shape((tuple(shape),), "full")
-    with _named("full"):
-        return Tensor(np.full(shape_, fill_value, dt), requires_grad)
+    return Tensor(np.full(shape_, checked_fill(fill_value, dt, "full"), dt), requires_grad)
 
 
 def _scalar_dtype(value: Any) -> np.dtype[Any]:
@@ -128,18 +129,93 @@ def ones_like(
 def full_like(
     t: Tensor | np.ndarray, fill_value: float, dtype: DTypeLike = None, requires_grad: bool = False
 ) -> Tensor:
-    """`fill_value` everywhere, with the shape and (unless given) the dtype of `t`."""
-    with _named("full_like"):
-        return Tensor(np.full_like(_like(t), fill_value, dtype=dtype), requires_grad)
+    """`fill_value` everywhere, with the shape and (unless given) the dtype of `t`.
+
+    A value the dtype cannot hold is refused, as by `full`.
+    """
+    like = _like(t)
+    dt = like.dtype if dtype is None else np.dtype(dtype)
+    return Tensor(np.full_like(like, checked_fill(fill_value, dt, "full_like"), dt), requires_grad)
 
 
-@contextlib.contextmanager
-def _named(op: str) -> Iterator[None]:
-    """NumPy's refusal of a fill value the dtype cannot hold, with the op's name in front."""
-    try:
-        yield
-    except OverflowError as e:
-        raise OverflowError(f"{op}: {e}") from None
+def _float_like(
+    t: Tensor | np.ndarray, dtype: DTypeLike, fn: str
+) -> tuple[tuple[int, ...], np.dtype[Any]]:
+    """The shape and the float dtype of a random *_like draw: `t`'s unless `dtype` is given."""
+    like = _like(t)
+    dt = like.dtype if dtype is None else check_supported(np.dtype(dtype), fn)
+    if dt.kind != "f":  # as PyTorch, which has no uniform or normal integers
+        raise TypeError(f"{fn}: draws floats, got dtype {dt}; pass a float dtype (np.float64)")
+    return like.shape, dt
+
+
+def rand_like(
+    t: Tensor | np.ndarray,
+    *,
+    seed: int | np.random.Generator | None = None,
+    dtype: DTypeLike = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """`rand`'s uniform samples in [0, 1) with the shape and (unless given) the dtype of `t`.
+
+    The dtype must be a float one: an integer or bool `t` needs a float `dtype`, as in PyTorch.
+
+    Example:
+        >>> import numpy as np
+        >>> import tinygrad_lite as tg
+        >>> tg.rand_like(tg.zeros(2, 3, dtype=np.float32)).dtype
+        dtype('float32')
+    """
+    shape, dt = _float_like(t, dtype, "rand_like")
+    return rand(shape, seed=seed, dtype=dt, requires_grad=requires_grad)
+
+
+def randn_like(
+    t: Tensor | np.ndarray,
+    *,
+    seed: int | np.random.Generator | None = None,
+    dtype: DTypeLike = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """`randn`'s standard-normal samples with the shape and (unless given) the dtype of `t`.
+
+    The dtype must be a float one, as for `rand_like`.
+    """
+    shape, dt = _float_like(t, dtype, "randn_like")
+    return randn(shape, seed=seed, dtype=dt, requires_grad=requires_grad)
+
+
+def randint_like(
+    t: Tensor | np.ndarray,
+    low: int = 0,
+    high: int | None = None,
+    *,
+    seed: int | np.random.Generator | None = None,
+    dtype: DTypeLike = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """`randint`'s integers in [low, high) ([0, low) without `high`), shaped as `t`.
+
+    In `t`'s dtype unless `dtype` is given: a float dtype holds the integers as floats (and may
+    require grad), as PyTorch's `randint_like`; `high - 1` must fit an integer dtype.
+
+    Example:
+        >>> import tinygrad_lite as tg
+        >>> x = tg.randint_like(tg.zeros(2, 3), 3, 6)
+        >>> x.dtype, bool(((x.data >= 3) & (x.data < 6)).all())
+        (dtype('float64'), True)
+    """
+    like = _like(t)
+    dt = like.dtype if dtype is None else check_supported(np.dtype(dtype), "randint_like")
+    if high is None:
+        low, high = 0, low
+    bounds = np.iinfo(dt) if dt.kind in "iu" else None
+    if not low < high or (bounds is not None and not bounds.min <= low <= high - 1 <= bounds.max):
+        raise ValueError(
+            f"randint_like: needs low < high, both within dtype {dt}, got low={low} and high={high}"
+        )
+    drawn = randint(low, high, like.shape, seed=seed, dtype=np.int64 if dt.kind == "f" else dt)
+    return Tensor(drawn.data, requires_grad, dtype=dt)
 
 
 def randn(
@@ -180,8 +256,11 @@ def arange(
     `arange(n)` is [0, n); `arange(end=n)` too, as in PyTorch.
 
     The dtype is int64 when every argument is an int, else the default float (float64). With an
-    integer `dtype`, start, stop and step are first truncated to ints, as PyTorch does
-    (arange(0, 5, 1.5, dtype=int64) is [0, 1, 2, 3, 4]).
+    integer `dtype` the values are the truncated start plus multiples of the truncated step, as
+    PyTorch computes them, and the length is PyTorch's too: for int64 that of the truncated
+    range (arange(0, 5, 1.5, dtype=int64) is [0, 1, 2, 3, 4]), for the narrower integers that
+    of the range as given (arange(0, 5, 1.5, dtype=int32) is [0, 1, 2, 3], and
+    arange(0, 1, 0.3, dtype=int32) is [0, 0, 0, 0]).
 
     Raises:
         ValueError: a zero step, a step whose sign does not lead from start to stop, or a
@@ -198,11 +277,9 @@ def arange(
     floats = any(np.result_type(v).kind == "f" for v in (start, stop, step))
     if dt is None:
         dt = DEFAULT_FLOAT if floats else np.dtype(np.int64)
-    elif dt.kind in "iu":
-        start, stop, step = int(start), int(stop), int(step)
     if not all(math.isfinite(v) for v in (start, stop, step)):  # also refuses NaN
         raise ValueError(f"arange: start, end and step must be finite, got {start}, {stop}, {step}")
-    if step == 0:
+    if step == 0 or (dt == np.int64 and int(step) == 0):
         raise ValueError(f"arange: step must be nonzero, got {step}")
     if (stop - start) * step < 0:
         raise ValueError(
@@ -210,6 +287,11 @@ def arange(
             f"by {step}"
         )
     size = max(math.ceil((stop - start) / step), 0)  # PyTorch's length, and its start + i·step
+    if dt.kind in "iu":  # PyTorch steps in int64 from the truncated start by the truncated step
+        start, step = int(start), int(step)
+        if dt == np.int64:  # and counts int64's length on the truncated bounds too
+            size = max(-((start - int(stop)) // step), 0)
+        floats = False
     values: np.ndarray = np.arange(size, dtype=np.float64 if floats else np.int64)
     return Tensor((start + step * values).astype(dt), requires_grad)
 

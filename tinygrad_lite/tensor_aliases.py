@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import autograd, tracing
+from .tensor_inplace import checked_fill
 from .tensor_shape import array_of, constant_result, shape_arg
 
 if TYPE_CHECKING:
@@ -146,7 +147,8 @@ class TensorAliasMethods:
     ) -> Tensor:
         """`fill_value` everywhere in shape `size`, cast to self's dtype (2.7 → 2 in an int one)."""
         shape = shape_arg((size,) if isinstance(size, (int, np.integer)) else tuple(size))
-        return _leaf(np.full(shape, fill_value).astype(dtype or self.data.dtype), requires_grad)
+        fill = checked_fill(fill_value, np.dtype(dtype or self.data.dtype), "new_full")
+        return _leaf(np.full(shape, fill), requires_grad)
 
     def new_tensor(self, data: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         """A new leaf holding a copy of `data`, in self's dtype unless `dtype` is given."""
@@ -207,7 +209,8 @@ class TensorAliasMethods:
         """`value` where the bool `mask` holds, else self (the gradient flows where it does not).
 
         The mask broadcasts to self's shape (never the other way), and the value is cast to
-        self's dtype, as in PyTorch (an integer tensor filled with 2.7 holds 2).
+        self's dtype, as in PyTorch (an integer tensor filled with 2.7 holds 2; NaN, ±∞ or a
+        number beyond the dtype's range is refused: `checked_fill`).
         """
         m = array_of(mask)
         if m.dtype != np.bool_:
@@ -233,8 +236,7 @@ class TensorAliasMethods:
                     f"shape {value.data.shape}"
                 )
             value = value.data.reshape(())
-        fill = np.asarray(value).astype(self.data.dtype)
-        return self.where(~m, fill)
+        return self.where(~m, checked_fill(value, self.data.dtype, "masked_fill"))
 
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
         """`masked_fill` in place (see `tensor_inplace` for the rules)."""

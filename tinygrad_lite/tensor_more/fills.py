@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import dtypes, rng, tracing
+from ..tensor_inplace import checked_fill
 from ..tensor_shape import array_of, constant_result
 
 if TYPE_CHECKING:
@@ -68,7 +69,8 @@ class TensorFillMethods:
         """Write `fill_value` on the main diagonal, in place (all dims equal beyond 2-D).
 
         A tall matrix's diagonal stops at its last column, or with `wrap` starts again after a
-        gap of one row, as PyTorch's and NumPy's. The gradient is 0 on the diagonal.
+        gap of one row, as PyTorch's and NumPy's. The gradient is 0 on the diagonal. A value
+        the dtype cannot hold (NaN into an integer tensor, say) is refused, as by `fill_`.
         """
         x: Tensor = self  # type: ignore[assignment]
         if x.ndim < 2 or (x.ndim > 2 and len(set(x.shape)) != 1):
@@ -78,9 +80,10 @@ class TensorFillMethods:
             )
         if not dtypes.is_scalar(fill_value):
             raise TypeError(f"fill_diagonal_: fill_value must be a number, got {fill_value!r}")
+        fill = checked_fill(fill_value, x.dtype, "fill_diagonal_")
         mask = np.zeros(x.shape, dtype=bool)
         np.fill_diagonal(mask, True, wrap=wrap)
-        return self._in_place("fill_diagonal_", lambda t, _: t.masked_fill(mask, fill_value), None)
+        return self._in_place("fill_diagonal_", lambda t, _: t.masked_fill(mask, fill), None)
 
     # ------------------------------------------------------------------ random fills
 
