@@ -9,6 +9,12 @@ The rule is NumPy 2's (NEP 50), which for Python scalars is also PyTorch's: a Py
   a float wide enough for both (float64 for int32/int64 beside float32 — PyTorch would keep
   float32 there; NumPy's choice is kept so that every result equals NumPy's).
 - comparisons give bool tensors.
+- a float16 tensor times, divided by or dividing a Python number (`*`, `/`, `//`, `lerp`'s
+  weight) is computed as PyTorch's float16 kernels compute it: in float32 with the number
+  rounded to float32 only, the result rounded to float16 once ("opmath", see
+  `opmath_operand`), so `float16 tensor * 65536.0` is finite where the product fits. For +, −,
+  `**`, `%`, fmod, comparisons and clamp's bounds PyTorch rounds the number to float16 first,
+  as NumPy does (add's alpha too, but the sum is then computed in float32).
 - ops whose result is floating (exp, log, tanh, sigmoid, sqrt, sin, softmax, ...) compute on
   integer and bool inputs converted to the default float first, as PyTorch (NumPy would give
   float16 for int8, uint8 and bool, float32 for int16).
@@ -19,20 +25,27 @@ The rule is NumPy 2's (NEP 50), which for Python scalars is also PyTorch's: a Py
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 __all__ = [
     "DEFAULT_FLOAT",
+    "HALF",
+    "OPMATH",
     "check_fits",
     "check_supported",
     "result_type",
     "scalar_operand",
+    "opmath_operand",
     "is_scalar",
 ]
 
 DEFAULT_FLOAT = np.dtype(np.float64)
+HALF = np.dtype(np.float16)
+OPMATH = np.dtype(np.float32)  # the dtype PyTorch computes float16 elementwise ops in
+_HALF_MAX = 65504.0
 
 # bool, signed and unsigned integers, floats
 _KINDS = "biuf"
@@ -86,6 +99,27 @@ def scalar_operand(value: Any, dtype: np.dtype[Any], op: str) -> np.ndarray:
         raise OverflowError(
             f"{op}: the Python integer {value} does not fit the tensor's dtype {dtype}"
         ) from None
+
+
+def opmath_operand(value: Any, op: str) -> np.ndarray | None:
+    """A Python number beside a float16 tensor in `*`, `/` or `//`, as PyTorch takes it: float32.
+
+    PyTorch's float16 kernels multiply and divide by a number in float32, the number rounded to
+    float32 only, and round the result to float16 once; NumPy's float16 loop would round the
+    number to float16 first (65536.0 to inf, 1e-8 to 0, 0.1 one float16 ulp off). Returns None
+    where float16 holds the number exactly, since then both give the same bits; a number of a
+    compiled step (its value may change on replay) always gets the float32 operand.
+    """
+    if type(value) is float or type(value) is int:  # a compiled step's number reports `float`
+        # NaN and ±inf are held exactly; a finite number beyond the float16 range is not
+        if value != value or abs(value) == math.inf:
+            return None
+        if abs(value) <= _HALF_MAX and float(HALF.type(value)) == value:
+            return None
+    try:
+        return scalar_operand(value, OPMATH, op)
+    except OverflowError:  # an integer beyond any float: the error names the tensor's dtype
+        return scalar_operand(value, HALF, op)
 
 
 def check_fits(arr: np.ndarray, dt: np.dtype[Any], what: str) -> None:

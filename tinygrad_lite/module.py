@@ -55,6 +55,7 @@ class Parameter(Tensor):
     """
 
     __slots__ = ()
+    _deepcopy_grad = False  # copy.deepcopy copies data and requires_grad only, as PyTorch's
 
     def __init__(self, data: Any, requires_grad: bool = True, dtype: DTypeLike = None) -> None:
         super().__init__(data, requires_grad=requires_grad, dtype=dtype)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd, display, dtypes, engine, hooks, tracing
+from . import autograd, display, dtypes, engine, hooks, tensor_python, tracing
 from . import ops as F
 from .autograd import Context
 from .tensor_aliases import TensorAliasMethods
@@ -17,6 +17,7 @@ from .tensor_linalg import TensorLinalgMethods
 from .tensor_math import TensorMathMethods
 from .tensor_methods import TensorMethods
 from .tensor_more import TensorMoreMethods
+from .tensor_python import TensorProtocolMethods
 from .tensor_scan import TensorScanMethods
 from .tensor_scatter import TensorScatterMethods
 from .tensor_segment import TensorSegmentMethods
@@ -29,27 +30,19 @@ DTypeLike = Any
 Scalar = int | float | np.number[Any]
 
 
-def _asarray(data: Any) -> np.ndarray:
-    try:
-        return np.asarray(data)
-    except ValueError as e:  # ragged nested lists
-        raise ValueError(
-            f"Tensor: data must be rectangular (every row the same length), got a ragged "
-            f"{type(data).__name__}: {e}"
-        ) from None
-
-
 def to_array(data: Any, dtype: DTypeLike = None) -> np.ndarray:
     """Convert `data` to the array a Tensor holds.
 
     Without `dtype`, NumPy's inference is kept, as in PyTorch: Python floats give float64,
     Python ints int64, bools bool; NumPy arrays keep their dtype (float32 stays float32).
+    A Tensor inside a list is one number, and a Python int beyond int64 is an error unless the
+    result is a float, as in PyTorch (see `tensor_python.as_array`).
     """
     if isinstance(data, Tensor):
         data = data.data
     if tracing.is_traced(data):  # an array a compiled step computes: used as it is
         return data if dtype is None else data.astype(np.dtype(dtype))
-    arr = _asarray(data)
+    arr = tensor_python.as_array(data, dtype)
     if arr.dtype.kind not in "biuf":
         raise TypeError(
             f"Tensor: data of dtype {arr.dtype} ({type(data).__name__}) is not numeric; "
@@ -108,6 +101,7 @@ class Tensor(
     TensorStatsMethods,
     TensorMathMethods,
     TensorMoreMethods,
+    TensorProtocolMethods,
 ):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
@@ -270,6 +264,8 @@ class Tensor(
         A tensor that requires grad refuses, as `numpy()` does: the array would leave the
         graph silently.
         """
+        if tensor_python.converting_list():  # inside a list that Tensor(...) reads
+            raise tensor_python.TensorInList
         if self.requires_grad:
             raise RuntimeError(
                 "np.asarray/np.array: this tensor requires grad, so its array would leave the "
@@ -415,11 +411,11 @@ class Tensor(
             return Tensor._make(to_array(other), False, None)
         raise TypeError(f"{op}: cannot combine a Tensor with {type(other).__name__} {other!r}")
 
-    def _scaled(self, other: Any, alpha: Any, op: str) -> Tensor:
-        """alpha·other for `add`/`sub`: an integer or bool result takes an integer alpha only."""
+    def _scaled(self, fn: type[autograd.Function], other: Any, alpha: Any, op: str) -> Tensor:
+        """Self `fn` alpha·other (`add`/`sub`): an integer or bool result takes an integer alpha."""
         o = self._wrap(other, op)
         if alpha.__class__ is int and alpha == 1:
-            return o
+            return fn.apply(self, o)
         if not dtypes.is_scalar(alpha):
             raise TypeError(f"{op}: alpha must be a number, got {type(alpha).__name__}")
         if isinstance(alpha, (bool, np.bool_)) or (
@@ -430,18 +426,44 @@ class Tensor(
                 f"{op}: alpha={alpha!r} must be an integer for integer and bool tensors "
                 f"(dtypes {self.data.dtype} and {o.data.dtype}), as in PyTorch"
             )
-        return o * alpha
+        half = self.data.dtype is dtypes.HALF and o.data.dtype is dtypes.HALF
+        if half and alpha.__class__ in (float, int):
+            # PyTorch converts alpha to float16 and computes self ± alpha·other in float32
+            a = Tensor._make(dtypes.scalar_operand(alpha, o.data.dtype, op), False, None)
+            x, y = F.Cast.apply(self, dtype=dtypes.OPMATH), F.Cast.apply(o, dtype=dtypes.OPMATH)
+            z = fn.apply(x, F.Mul.apply(y, F.Cast.apply(a, dtype=dtypes.OPMATH)))
+            return F.Cast.apply(z, dtype=o.data.dtype)
+        return fn.apply(self, o * alpha)
+
+    def _opmath(
+        self, fn: type[autograd.Function], other: Any, op: str, reflected: bool = False
+    ) -> Tensor:
+        """Self (float16) `fn` a Python number (`other fn self` if reflected), as PyTorch does it.
+
+        In float32 with the number unrounded, then rounded to float16 once (see
+        `dtypes.opmath_operand`); the casts are in the graph, so the gradient (g·s, g/s) is
+        computed and rounded the same way.
+        """
+        s = dtypes.opmath_operand(other, op)
+        if s is None:  # float16 holds the number: the float16 op gives the same bits
+            x, o = self, self._wrap(other, op)
+        else:
+            x, o = F.Cast.apply(self, dtype=s.dtype), Tensor._make(s, False, None)
+        z = fn.apply(o, x) if reflected else fn.apply(x, o)
+        return z if s is None else F.Cast.apply(z, dtype=dtypes.HALF)
 
     def add(self, other: Tensor | Scalar | np.ndarray, *, alpha: Any = 1) -> Tensor:
         """Self + alpha·other, with broadcasting."""
-        return F.Add.apply(self, self._scaled(other, alpha, "add"))
+        return self._scaled(F.Add, other, alpha, "add")
 
     def sub(self, other: Tensor | Scalar | np.ndarray, *, alpha: Any = 1) -> Tensor:
         """Self - alpha·other, with broadcasting."""
-        return F.Sub.apply(self, self._scaled(other, alpha, "sub"))
+        return self._scaled(F.Sub, other, alpha, "sub")
 
     def mul(self, other: Tensor | Scalar | np.ndarray) -> Tensor:
         """Self * other (elementwise), with broadcasting."""
+        if self.data.dtype is dtypes.HALF and other.__class__ in (float, int):
+            return self._opmath(F.Mul, other, "mul")
         return F.Mul.apply(self, self._wrap(other, "mul"))
 
     def pow(self, exponent: Tensor | Scalar) -> Tensor:
@@ -473,15 +495,23 @@ class Tensor(
         return F.Sub.apply(self._wrap(other, "sub"), self)
 
     def __mul__(self, other: Tensor | Scalar | np.ndarray) -> Tensor:
+        if self.data.dtype is dtypes.HALF and other.__class__ in (float, int):
+            return self._opmath(F.Mul, other, "mul")
         return F.Mul.apply(self, self._wrap(other, "mul"))
 
     def __rmul__(self, other: Scalar | np.ndarray) -> Tensor:
+        if self.data.dtype is dtypes.HALF and other.__class__ in (float, int):
+            return self._opmath(F.Mul, other, "mul")
         return F.Mul.apply(self._wrap(other, "mul"), self)
 
     def __truediv__(self, other: Tensor | Scalar | np.ndarray) -> Tensor:
+        if self.data.dtype is dtypes.HALF and other.__class__ in (float, int):
+            return self._opmath(F.Div, other, "div")
         return F.Div.apply(self, self._wrap(other, "div"))
 
     def __rtruediv__(self, other: Scalar | np.ndarray) -> Tensor:
+        if self.data.dtype is dtypes.HALF and other.__class__ in (float, int):
+            return self._opmath(F.Div, other, "div", reflected=True)
         return F.Div.apply(self._wrap(other, "div"), self)
 
     def __neg__(self) -> Tensor:

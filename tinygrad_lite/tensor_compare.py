@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import autograd
+from . import autograd, tracing
 
 if TYPE_CHECKING:
     from .tensor import Tensor
 
 __all__ = ["TensorCompareMethods"]
+
+_OPERANDS = (int, float, complex, np.generic, np.ndarray)  # what a comparison takes (and Tensors)
 
 
 class TensorCompareMethods:
@@ -50,8 +52,13 @@ class TensorCompareMethods:
     # ------------------------------------------------------------------ comparisons
 
     def _compare(self, other: Any, op: Any) -> Tensor:
-        o = other.data if hasattr(other, "_ctx") else other
-        return autograd._make_tensor(autograd.as_result(op(self.data, o)), False, None)
+        if not isinstance(other, _OPERANDS):
+            if hasattr(other, "_ctx"):
+                other = other.data
+            elif not tracing.is_traced(other):
+                # None, lists, strings: as in PyTorch, == is then False, != True, < a TypeError
+                return NotImplemented
+        return autograd._make_tensor(autograd.as_result(op(self.data, other)), False, None)
 
     def __gt__(self, other: Any) -> Tensor:
         return self._compare(other, np.greater)

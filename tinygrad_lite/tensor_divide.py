@@ -17,6 +17,12 @@ Each computes what PyTorch computes, dtype included, with broadcasting and weak 
   gives NaN or ±inf, with NumPy's warnings.
 - A remainder is exact even where x/y overflows the float range (1e300 % 1e-300), as C's fmod
   and PyTorch's one-element path give it; PyTorch's vectorised kernels give NaN there.
+- A float16 tensor divided by a Python number is computed in float32 with the number rounded
+  to float32 only, as PyTorch's float16 kernels do (see `dtypes.opmath_operand`): true
+  division rounds the quotient to float16 once, the rounded quotients round it after the floor
+  or the truncation (−249.75 // 0.1 is −2498, not −2500 as with float16's 0.1; 3074 divided by
+  3 with "trunc" is 1024, where float16 would round 1024.67 up to 1025 first). Remainders
+  round the number to float16, as PyTorch.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import dtypes
 from . import ops as F
 from .ops.base import no_broadcast
 from .tensor_shape import constant_result
@@ -55,6 +62,12 @@ def rounded_quotient(x: Any, y: Any, mode: str, op: str) -> Tensor:
     return constant_result(q)
 
 
+def _half_rounded_quotient(x: Any, number: Any, mode: str, op: str) -> Tensor:
+    """A float16 array divided by a Python number and rounded, as PyTorch: in float32."""
+    y = dtypes.scalar_operand(number, dtypes.OPMATH, op)
+    return constant_result(rounded_quotient(x.astype(y.dtype), y, mode, op).data.astype(x.dtype))
+
+
 class TensorDivideMethods:
     """Remainders and rounded quotients of `Tensor` (see the module's docstring)."""
 
@@ -64,6 +77,8 @@ class TensorDivideMethods:
         data: np.ndarray
 
         def _wrap(self, other: Any, op: str) -> Tensor: ...
+
+        def _opmath(self, fn: Any, other: Any, op: str) -> Tensor: ...
 
         def _in_place(self, what: str, op: Any, other: Any, ufunc: Any = None) -> Tensor: ...
 
@@ -77,6 +92,10 @@ class TensorDivideMethods:
             >>> Tensor([-7, 7]).div(2, rounding_mode="trunc").tolist()
             [-3, 3]
         """
+        if self.data.dtype is dtypes.HALF and other.__class__ in (float, int):
+            if rounding_mode is None:
+                return self._opmath(F.Div, other, "div")
+            return _half_rounded_quotient(self.data, other, rounding_mode, "div")
         if rounding_mode is None:
             return F.Div.apply(self, self._wrap(other, "div"))
         return rounded_quotient(self.data, self._wrap(other, "div").data, rounding_mode, "div")
@@ -109,6 +128,8 @@ class TensorDivideMethods:
             >>> (Tensor([-7, 7]) // 2).tolist()
             [-4, 3]
         """
+        if self.data.dtype is dtypes.HALF and other.__class__ in (float, int):
+            return _half_rounded_quotient(self.data, other, "floor", "//")
         return rounded_quotient(self.data, self._wrap(other, "floor_divide").data, "floor", "//")
 
     def __mod__(self, other: Any) -> Tensor:

@@ -8,7 +8,8 @@ derivatives at the edges (asin′(±1) = ∞, logit′ = 0 outside its eps clamp
 Integer and bool inputs give the default float (float64); float32 stays float32. The binary
 functions broadcast, and take a Python number as the other operand without changing the
 tensor's dtype. `lerp` rounds as PyTorch does, one fused multiply-add per element, so its values
-equal PyTorch's to the bit.
+equal PyTorch's to the bit (a float16 lerp with a number as the weight runs in float32, as
+PyTorch's does).
 
 Example:
     >>> from tinygrad_lite import Tensor
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import dtypes
 from . import ops as F
 
 if TYPE_CHECKING:
@@ -154,7 +156,14 @@ class TensorMathMethods:
             >>> Tensor([0.0, 10.0]).lerp(Tensor([1.0, 20.0]), 0.25).tolist()
             [0.25, 12.5]
         """
-        return F.Lerp.apply(self, self._wrap(end, "lerp"), self._wrap(weight, "lerp"))
+        e = self._wrap(end, "lerp")
+        if self.data.dtype is dtypes.HALF and weight.__class__ in (float, int):
+            if e.data.dtype is dtypes.HALF:  # PyTorch lerps in float32, the weight unrounded
+                w = dtypes.scalar_operand(weight, dtypes.OPMATH, "lerp")
+                x, y = F.Cast.apply(self, dtype=w.dtype), F.Cast.apply(e, dtype=w.dtype)
+                z = F.Lerp.apply(x, y, e._make(w, False, None))
+                return F.Cast.apply(z, dtype=e.data.dtype)
+        return F.Lerp.apply(self, e, self._wrap(weight, "lerp"))
 
     # ------------------------------------------------------------------ aliases (NumPy's names)
 

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from .. import tracing
+from .. import dtypes, tracing
 from .base import Any, Context, Function, is_tensor, no_broadcast, np, register, value
 
 _TINY_NORMAL = np.finfo(np.float64).tiny
+_FLOAT32 = np.dtype(np.float32)
+_FLOAT32_ZERO = 2.0**-150  # the largest exponent that float32 rounds to 0 (a tie, to even)
+
+
+def _times(p: Any, a: Any) -> Any:
+    """p·a for a number p; a float16 array in float32 with p unrounded, as PyTorch's opmath."""
+    if a.dtype is dtypes.HALF and not is_tensor(a):  # (a Tensor's own `*` does that)
+        return np.multiply(a, p, dtype=dtypes.OPMATH).astype(a.dtype)
+    return p * a
 
 
 def power_gradient(grad: Any, p: Any, x: Any) -> Any:
@@ -16,7 +25,7 @@ def power_gradient(grad: Any, p: Any, x: Any) -> Any:
     on every replay (one call), and computes the slow form only when a value needs it.
     """
     with tracing.errstate(divide="ignore"):  # x^(p-1) at x = 0, p < 1: ±inf, as PyTorch
-        fast = grad * (2.0 * x) if p == 2 else grad * (p * np.power(x, p - 1))
+        fast = grad * (2.0 * x) if p == 2 else grad * _times(p, np.power(x, p - 1))
     if is_tensor(x):
         return fast
     return tracing.replayed(_exact_where_risky, fast, grad, p, x)
@@ -34,13 +43,15 @@ def _exact_where_risky(fast: Any, grad: Any, p: Any, x: Any) -> Any:
         if isinstance(risky, np.ndarray) and not risky.any():
             return fast
         q = p - 1
+        if x.dtype is dtypes.HALF:  # float16 would round the products (p too): float64, once
+            grad, x = grad.astype(np.float64), x.astype(np.float64)
         mg, eg = np.frexp(grad)
         mx, ex = np.frexp(x)
         e = ex * q
         k = np.floor(e)
         mant = mg * p * np.power(mx, q) * np.exp2(e - k)
         exact = np.ldexp(mant, np.clip(eg + k, -(2**30), 2**30).astype(np.int64))
-        return np.where(risky, exact, fast)
+        return np.where(risky, exact.astype(fast.dtype, copy=False), fast)
 
 
 @register(
@@ -58,6 +69,10 @@ class Pow(Function):
         ctx.save_for_backward(x, exponent)
         if exponent == 2 and x.dtype.kind == "f" and type(exponent) in (int, float):
             return np.multiply(x, x)  # x·x is faster; same dtype as np.power here
+        if -_FLOAT32_ZERO <= exponent <= _FLOAT32_ZERO and exponent != 0 and x.dtype == _FLOAT32:
+            # NumPy would round the exponent to float32's 0 (0 ** 1e-50 = 1); PyTorch keeps
+            # a float32 tensor's exponent in double precision (0 ** 1e-50 = 0)
+            return np.power(x, exponent, dtype=np.float64).astype(x.dtype)
         return np.power(x, exponent)
 
     @staticmethod
