@@ -60,3 +60,43 @@ def test_count_nonzero_refuses_an_empty_dim() -> None:
     with pytest.raises(ValueError, match="ambiguous"):
         x.count_nonzero(dim=())
     assert x.count_nonzero().item() == 2 and x.count_nonzero(dim=(0, 1)).item() == 2
+
+
+def test_norm_refuses_an_empty_dim() -> None:
+    x = tg.tensor([3.0, -4.0])
+    with pytest.raises(ValueError, match="ambiguous"):
+        x.norm(dim=())
+    assert x.norm(dim=(0,)).item() == 5.0 and x.norm().item() == 5.0
+
+
+def test_eq_and_ne_refuse_what_is_not_a_tensor_number_or_array() -> None:
+    t = tg.tensor([1.0, 2.0])
+    for other in (None, [1.0, 3.0], "a"):
+        for name in ("eq", "ne"):
+            with pytest.raises(TypeError, match=f"{name}: cannot compare"):
+                getattr(t, name)(other)
+    assert t.eq(1.0).tolist() == [True, False] and t.ne(np.array([1.0, 3.0])).tolist() == [
+        False,
+        True,
+    ]
+    assert (t == None) is False and (t != [1.0]) is True  # noqa: E711 - the operators: PyTorch's
+
+
+def test_index_fill_refuses_what_the_dtype_cannot_hold() -> None:
+    x = tg.tensor(np.zeros((2, 3), np.int8))
+    for value in (float("nan"), float("inf"), 300, -129, 127.5):
+        with pytest.raises((ValueError, OverflowError), match="index_fill"):
+            x.index_fill(1, tg.tensor([0]), value)
+    assert x.index_fill(1, tg.tensor([0]), 2.7).tolist() == [[2, 0, 0], [2, 0, 0]]
+
+
+@pytest.mark.parametrize("number", [65536.0, 0.1, 1e-8, 70000.0, 3.0, -2.5])
+def test_float16_in_place_products_and_quotients_round_once_from_float32(number: float) -> None:
+    a = np.array([0.0, 1e-3, 0.5, 0.1, 3.3, -7.25], np.float16)
+    with np.errstate(over="ignore"):
+        for op, ufunc in (("__imul__", np.multiply), ("__itruediv__", np.divide)):
+            t = tg.tensor(a.copy())
+            getattr(t, op)(number)  # outside the graph: written into t's array
+            expected = ufunc(a.astype(np.float32), np.float32(number)).astype(np.float16)
+            np.testing.assert_array_equal(t.data, expected)
+            assert t.dtype == np.float16

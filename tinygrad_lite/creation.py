@@ -8,11 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from . import tracing
+from . import dtypes, tracing
 from .dtypes import DEFAULT_FLOAT, check_supported
 from .rng import generator, manual_seed
 from .tensor import DTypeLike, Tensor
-from .tensor_inplace import checked_fill
 from .tensor_shape import shape_arg
 
 __all__ = [
@@ -91,11 +90,11 @@ def full(
     Without `dtype`, a bool fills a bool tensor, an int (a NumPy one too) an int64 one, and a
     float the default float (float64), as PyTorch infers it from the kind of the value. A value
     the dtype cannot hold (NaN or 1e20 into an integer dtype, 300 into int8) is refused, as
-    PyTorch refuses it, where NumPy would wrap it around (`tensor_inplace.checked_fill`).
+    PyTorch refuses it, where NumPy would wrap it around (`dtypes.checked_fill`).
     """
     dt = _scalar_dtype(fill_value) if dtype is None else _dtype(dtype, "full")
     shape_ = _new_shape((tuple(shape),), "full")
-    return Tensor(np.full(shape_, checked_fill(fill_value, dt, "full"), dt), requires_grad)
+    return Tensor(np.full(shape_, dtypes.checked_fill(fill_value, dt, "full"), dt), requires_grad)
 
 
 def _scalar_dtype(value: Any) -> np.dtype[Any]:
@@ -135,7 +134,9 @@ def full_like(
     """
     like = _like(t)
     dt = like.dtype if dtype is None else np.dtype(dtype)
-    return Tensor(np.full_like(like, checked_fill(fill_value, dt, "full_like"), dt), requires_grad)
+    return Tensor(
+        np.full_like(like, dtypes.checked_fill(fill_value, dt, "full_like"), dt), requires_grad
+    )
 
 
 def _float_like(

@@ -38,6 +38,7 @@ __all__ = [
     "check_supported",
     "result_type",
     "scalar_operand",
+    "checked_fill",
     "opmath_operand",
     "is_scalar",
 ]
@@ -139,3 +140,52 @@ def check_fits(arr: np.ndarray, dt: np.dtype[Any], what: str) -> None:
             f"{what}: values from {lo} to {hi} do not fit dtype {dt} "
             f"(range {info.min} to {info.max})"
         )
+
+
+_FLOAT_MAX = {np.dtype(t): float(np.finfo(t).max) for t in (np.float16, np.float32)}
+_INT_RANGE = {
+    np.dtype(t): (int(np.iinfo(t).min), int(np.iinfo(t).max))
+    for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)
+}
+
+
+def checked_fill(value: Any, dtype: np.dtype[Any], what: str) -> np.ndarray:
+    """`value` (a number, or an array of them) as an array of `dtype` to fill a tensor with.
+
+    PyTorch's checked conversion of a fill value, where NumPy's cast would give garbage: into
+    an integer dtype a float is truncated (2.7 gives 2) but NaN, ±∞ and numbers beyond the
+    range are refused, the range compared before truncating (127.5 does not fit int8); into a
+    float16 or float32 dtype a finite number beyond its largest is refused (70000 into
+    float16); a bool dtype takes any number's truth. A negative number into an unsigned dtype
+    is refused, as `Tensor([-1], dtype=np.uint8)` is, where PyTorch wraps -1 to 255.
+
+    Raises:
+        OverflowError: a Python int that the integer dtype cannot hold.
+        ValueError: any other number that the dtype cannot hold.
+    """
+    try:  # a Python int: NumPy's own refusal of one out of bounds
+        v = np.asarray(value, dtype) if type(value) is int and dtype.kind in "iu" else value
+        v = np.asarray(v)
+    except OverflowError as e:
+        raise OverflowError(f"{what}: {e}") from None
+    if v.dtype == dtype or dtype.kind == "b" or v.dtype.kind not in "biuf" or not v.size:
+        return v.astype(dtype, copy=False)
+    if dtype.kind in "iu" and v.dtype.kind != "b":
+        low, high = _INT_RANGE[dtype.newbyteorder("=")]
+        if v.ndim == 0 and low <= v.item() <= high:  # Python compares a float and an int exactly
+            return v.astype(dtype)
+        check_fits(v, dtype, what)  # NaN, ±∞, and beyond the range once truncated
+        if v.dtype.kind == "f" and (v.min() < low or v.max() > high):
+            raise ValueError(
+                f"{what}: {value!r} is beyond the range of dtype {dtype} ({low} to {high})"
+            )
+        return v.astype(dtype)
+    largest = _FLOAT_MAX.get(dtype.newbyteorder("="))
+    if largest is not None:  # compared before rounding, as PyTorch: 65505 overflows float16
+        if v.ndim:
+            beyond = bool(np.any((np.abs(v) > largest) & np.isfinite(v)))
+        else:
+            beyond = largest < abs(v.item()) < math.inf  # not NaN nor ±∞
+        if beyond:
+            raise ValueError(f"{what}: {value!r} overflows dtype {dtype} (largest {largest})")
+    return v.astype(dtype)

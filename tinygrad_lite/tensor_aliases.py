@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import autograd, tracing
-from .tensor_inplace import checked_fill
+from . import autograd, dtypes, tracing
 from .tensor_shape import array_of, constant_result, shape_arg
 
 if TYPE_CHECKING:
@@ -64,6 +63,13 @@ def to_args(args: tuple[Any, ...], dtype: Any, device: Any, op: str) -> Any:
     if device is not None:
         check_device(device, op)
     return dtype
+
+
+def _elementwise(result: Any, op: str, other: Any) -> Any:
+    """`result` of `==` or `!=`, which Python gives as a bool where the Tensor declined."""
+    if result.__class__ is bool:
+        raise TypeError(f"{op}: cannot compare a Tensor with {type(other).__name__} {other!r}")
+    return result
 
 
 class TensorAliasMethods:
@@ -147,7 +153,7 @@ class TensorAliasMethods:
     ) -> Tensor:
         """`fill_value` everywhere in shape `size`, cast to self's dtype (2.7 → 2 in an int one)."""
         shape = shape_arg((size,) if isinstance(size, (int, np.integer)) else tuple(size))
-        fill = checked_fill(fill_value, np.dtype(dtype or self.data.dtype), "new_full")
+        fill = dtypes.checked_fill(fill_value, np.dtype(dtype or self.data.dtype), "new_full")
         return _leaf(np.full(shape, fill), requires_grad)
 
     def new_tensor(self, data: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -210,7 +216,7 @@ class TensorAliasMethods:
 
         The mask broadcasts to self's shape (never the other way), and the value is cast to
         self's dtype, as in PyTorch (an integer tensor filled with 2.7 holds 2; NaN, ±∞ or a
-        number beyond the dtype's range is refused: `checked_fill`).
+        number beyond the dtype's range is refused: `dtypes.checked_fill`).
         """
         m = array_of(mask)
         if m.dtype != np.bool_:
@@ -236,7 +242,7 @@ class TensorAliasMethods:
                     f"shape {value.data.shape}"
                 )
             value = value.data.reshape(())
-        return self.where(~m, checked_fill(value, self.data.dtype, "masked_fill"))
+        return self.where(~m, dtypes.checked_fill(value, self.data.dtype, "masked_fill"))
 
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
         """`masked_fill` in place (see `tensor_inplace` for the rules)."""
@@ -261,12 +267,12 @@ class TensorAliasMethods:
     # ------------------------------------------------------------------ comparisons
 
     def eq(self, other: Any) -> Tensor:
-        """A bool tensor: self == other."""
-        return self == other
+        """A bool tensor: self == other (a TypeError for None, a list, ..., as PyTorch)."""
+        return _elementwise(self == other, "eq", other)
 
     def ne(self, other: Any) -> Tensor:
-        """A bool tensor: self != other."""
-        return self != other
+        """A bool tensor: self != other (a TypeError for None, a list, ..., as PyTorch)."""
+        return _elementwise(self != other, "ne", other)
 
     def lt(self, other: Any) -> Tensor:
         """A bool tensor: self < other."""
@@ -385,6 +391,11 @@ class TensorAliasMethods:
         """
         if self.data.dtype.kind != "f":
             raise TypeError(f"norm: needs a float tensor, got dtype {self.data.dtype}")
+        if isinstance(dim, (tuple, list)) and not dim:
+            raise ValueError(
+                f"norm: dim={dim!r} is ambiguous: PyTorch takes the norm over all dims for an "
+                "empty dim, NumPy (axis=()) over none; pass dim=None for all dims"
+            )
         if p in ("fro", 2):
             from . import ops
 

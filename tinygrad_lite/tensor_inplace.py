@@ -18,12 +18,11 @@ array) sees the new values, as in PyTorch. The rules:
   cast it by PyTorch's rule: no floating-point result into an integer tensor, nothing but
   bool into a bool tensor. `fill_`, `copy_` and item assignment cast as NumPy's assignment
   does (a float written into an integer tensor is truncated), as PyTorch's `copy_` does; a
-  number written by a fill or an item assignment must fit the dtype (`checked_fill`).
+  number written by a fill or an item assignment must fit the dtype (`dtypes.checked_fill`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +35,7 @@ from .tensor_shape import index_arg
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["TensorInPlaceMethods", "check_inplace", "checked_fill", "maybe_in_place"]
+__all__ = ["TensorInPlaceMethods", "check_inplace", "maybe_in_place"]
 
 
 def _can_cast(src: np.dtype[Any], dst: np.dtype[Any]) -> bool:
@@ -46,55 +45,6 @@ def _can_cast(src: np.dtype[Any], dst: np.dtype[Any]) -> bool:
     if src.kind in "fc" and dst.kind in "iub":
         return False
     return not (src.kind != "b" and dst.kind == "b")
-
-
-_FLOAT_MAX = {np.dtype(t): float(np.finfo(t).max) for t in (np.float16, np.float32)}
-_INT_RANGE = {
-    np.dtype(t): (int(np.iinfo(t).min), int(np.iinfo(t).max))
-    for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)
-}
-
-
-def checked_fill(value: Any, dtype: np.dtype[Any], what: str) -> np.ndarray:
-    """`value` (a number, or an array of them) as an array of `dtype` to fill a tensor with.
-
-    PyTorch's checked conversion of a fill value, where NumPy's cast would give garbage: into
-    an integer dtype a float is truncated (2.7 gives 2) but NaN, ±∞ and numbers beyond the
-    range are refused, the range compared before truncating (127.5 does not fit int8); into a
-    float16 or float32 dtype a finite number beyond its largest is refused (70000 into
-    float16); a bool dtype takes any number's truth. A negative number into an unsigned dtype
-    is refused, as `Tensor([-1], dtype=np.uint8)` is, where PyTorch wraps -1 to 255.
-
-    Raises:
-        OverflowError: a Python int that the integer dtype cannot hold.
-        ValueError: any other number that the dtype cannot hold.
-    """
-    try:  # a Python int: NumPy's own refusal of one out of bounds
-        v = np.asarray(value, dtype) if type(value) is int and dtype.kind in "iu" else value
-        v = np.asarray(v)
-    except OverflowError as e:
-        raise OverflowError(f"{what}: {e}") from None
-    if v.dtype == dtype or dtype.kind == "b" or v.dtype.kind not in "biuf" or not v.size:
-        return v.astype(dtype, copy=False)
-    if dtype.kind in "iu" and v.dtype.kind != "b":
-        low, high = _INT_RANGE[dtype.newbyteorder("=")]
-        if v.ndim == 0 and low <= v.item() <= high:  # Python compares a float and an int exactly
-            return v.astype(dtype)
-        dtypes.check_fits(v, dtype, what)  # NaN, ±∞, and beyond the range once truncated
-        if v.dtype.kind == "f" and (v.min() < low or v.max() > high):
-            raise ValueError(
-                f"{what}: {value!r} is beyond the range of dtype {dtype} ({low} to {high})"
-            )
-        return v.astype(dtype)
-    largest = _FLOAT_MAX.get(dtype.newbyteorder("="))
-    if largest is not None:  # compared before rounding, as PyTorch: 65505 overflows float16
-        if v.ndim:
-            beyond = bool(np.any((np.abs(v) > largest) & np.isfinite(v)))
-        else:
-            beyond = largest < abs(v.item()) < math.inf  # not NaN nor ±∞
-        if beyond:
-            raise ValueError(f"{what}: {value!r} overflows dtype {dtype} (largest {largest})")
-    return v.astype(dtype)
 
 
 def _is_tensor(x: Any) -> bool:
@@ -180,7 +130,11 @@ def _direct(t: Tensor, other: Any, ufunc: Any, what: str) -> bool:
         if operand.__class__ is not np.ndarray or operand.dtype != data.dtype:
             return False
     elif type(other) in (float, int):
-        operand = dtypes.scalar_operand(other, data.dtype, what)
+        s = None
+        if data.dtype is dtypes.HALF and ufunc in (np.multiply, np.divide):
+            # in float32 with the number unrounded, rounded once (PyTorch's float16 kernels)
+            s = dtypes.opmath_operand(other, what)
+        operand = dtypes.scalar_operand(other, data.dtype, what) if s is None else s
     else:
         return False
     if operand.shape != data.shape and np.broadcast_shapes(operand.shape, data.shape) != data.shape:
@@ -303,7 +257,7 @@ class TensorInPlaceMethods:
         """Set every element to `value` (a number or a one-element tensor), in place."""
         data = self._unrecorded("fill_", value)
         # a tensor's value is cast unchecked, as PyTorch's fill_ casts one
-        v = value.data if _is_tensor(value) else checked_fill(value, data.dtype, "fill_")
+        v = value.data if _is_tensor(value) else dtypes.checked_fill(value, data.dtype, "fill_")
         if v.size != 1:
             raise ValueError(f"fill_: the value must be one number, got shape {v.shape}")
         data[...] = v.reshape(())
@@ -394,7 +348,7 @@ class TensorInPlaceMethods:
         # writes ±∞ into as NumPy's does (and a compiled step's float, left unread)
         traced = getattr(type(value), "is_traced_scalar", False)
         if dtypes.is_scalar(value) and data.dtype != np.float16 and not traced:
-            v = checked_fill(value, data.dtype, "item assignment")
+            v = dtypes.checked_fill(value, data.dtype, "item assignment")
         key = index_arg(index)
         parts = split_index(key)
         if parts is not None:  # PyTorch's reading: integers first (a view), then index arrays

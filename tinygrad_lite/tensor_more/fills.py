@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import dtypes, rng, tracing
-from ..tensor_inplace import checked_fill
 from ..tensor_shape import array_of, constant_result
 
 if TYPE_CHECKING:
@@ -80,7 +79,7 @@ class TensorFillMethods:
             )
         if not dtypes.is_scalar(fill_value):
             raise TypeError(f"fill_diagonal_: fill_value must be a number, got {fill_value!r}")
-        fill = checked_fill(fill_value, x.dtype, "fill_diagonal_")
+        fill = dtypes.checked_fill(fill_value, x.dtype, "fill_diagonal_")
         mask = np.zeros(x.shape, dtype=bool)
         np.fill_diagonal(mask, True, wrap=wrap)
         return self._in_place("fill_diagonal_", lambda t, _: t.masked_fill(mask, fill), None)

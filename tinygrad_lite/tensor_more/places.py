@@ -117,7 +117,7 @@ class TensorPlaceMethods:
                 raise ValueError(f"{op}: value must be a number or a 0-d tensor, got {value.shape}")
             v = value if value.dtype == x.dtype else value.astype(x.dtype)
         elif dtypes.is_scalar(value):
-            v = self._wrap(np.asarray(value).astype(x.dtype), op)
+            v = self._wrap(dtypes.checked_fill(value, x.dtype, op), op)
         else:
             raise TypeError(f"{op}: value must be a number or a 0-d tensor, got {value!r}")
         return F.Where.apply(constant_result(mask), v, xv).reshape(x.shape)
