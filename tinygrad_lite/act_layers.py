@@ -249,7 +249,12 @@ class PReLU(Module):
         if dt.kind != "f":
             raise ValueError(f"PReLU: dtype must be a floating-point dtype, got {dt}")
         self.init = float(init)
-        self.weight = Parameter(np.full(self.num_parameters, self.init, dt))
+        self.weight = Parameter(np.empty(self.num_parameters, dt))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Every slope `init` again, written into the same Parameter (PyTorch's)."""
+        self.weight.detach().fill_(self.init)  # unrecorded, as PyTorch's under no_grad
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """Return prelu(x) with the learned slopes."""

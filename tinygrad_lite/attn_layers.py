@@ -137,28 +137,52 @@ class MultiheadAttention(Module):
             raise ValueError(f"{OWNER}: dtype must be a floating-point dtype, got {dt}")
         rng = make_generator(seed)
 
-        def glorot(shape: tuple[int, ...]) -> Parameter:
-            return init.xavier_uniform_(Parameter(np.empty(shape, dt)), generator=rng)
+        def empty(shape: tuple[int, ...]) -> Parameter:
+            return Parameter(np.empty(shape, dt))
 
         self.in_proj_weight: Parameter | None = None
         self.q_proj_weight: Parameter | None = None
         self.k_proj_weight: Parameter | None = None
         self.v_proj_weight: Parameter | None = None
         if self._qkv_same_embed_dim:
-            self.in_proj_weight = glorot((3 * e, e))
+            self.in_proj_weight = empty((3 * e, e))
         else:
-            self.q_proj_weight = glorot((e, e))
-            self.k_proj_weight = glorot((e, self.kdim))
-            self.v_proj_weight = glorot((e, self.vdim))
-        self.in_proj_bias: Parameter | None = Parameter(np.zeros(3 * e, dt)) if bias else None
+            self.q_proj_weight = empty((e, e))
+            self.k_proj_weight = empty((e, self.kdim))
+            self.v_proj_weight = empty((e, self.vdim))
+        self.in_proj_bias: Parameter | None = empty((3 * e,)) if bias else None
         self.bias_k: Parameter | None = None
         self.bias_v: Parameter | None = None
         if add_bias_kv:
-            self.bias_k = init.xavier_normal_(Parameter(np.empty((1, 1, e), dt)), generator=rng)
-            self.bias_v = init.xavier_normal_(Parameter(np.empty((1, 1, e), dt)), generator=rng)
+            self.bias_k, self.bias_v = empty((1, 1, e)), empty((1, 1, e))
+        # The projections are drawn before out_proj is made, which draws its weight next.
+        self._reset_projections(rng)
         self.out_proj = NonDynamicallyQuantizableLinear(e, e, bias=bias, seed=rng, dtype=dt)
         if self.out_proj.bias is not None:
             init.zeros_(self.out_proj.bias)
+
+    def _reset_parameters(self, seed: int | np.random.Generator | None = None) -> None:
+        """Draw the projections again and zero the biases, as PyTorch's `_reset_parameters`.
+
+        Glorot-uniform `in_proj_weight` (or q, k, v), Glorot-normal `bias_k` and `bias_v`,
+        `in_proj_bias` and `out_proj.bias` 0, written into the same Parameters. As in
+        PyTorch, `out_proj.weight` is left as it is (`out_proj`, a Linear, has its own
+        `reset_parameters`). `seed` is an int or a Generator (None: the library's default
+        generator).
+        """
+        self._reset_projections(make_generator(seed))
+        if self.out_proj.bias is not None:
+            init.zeros_(self.out_proj.bias)
+
+    def _reset_projections(self, rng: np.random.Generator) -> None:
+        for w in (self.in_proj_weight, self.q_proj_weight, self.k_proj_weight, self.v_proj_weight):
+            if w is not None:
+                init.xavier_uniform_(w, generator=rng)
+        if self.in_proj_bias is not None:
+            init.zeros_(self.in_proj_bias)
+        for b in (self.bias_k, self.bias_v):
+            if b is not None:
+                init.xavier_normal_(b, generator=rng)
 
     # ------------------------------------------------------------------ checks
 

@@ -14,7 +14,7 @@ import numpy as np
 from . import conv_transpose, convolution
 from .convolution import Size, padding_arg, sizes_arg
 from .module import Module, Parameter
-from .norm_layers import check_size
+from .norm_layers import check_size, initialise, uniform_parameters
 from .pool_layers import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -113,7 +113,7 @@ class _Conv(Module):
         return x, (0,) * self._dims
 
     def _weights(self, bias: bool, seed: Any, dtype: DTypeLike) -> None:
-        """The weight and bias, from U(−1/√fan_in, 1/√fan_in), fan_in = weight dim 1 · kernel.
+        """The weight and bias, drawn by `reset_parameters`.
 
         The weight is (C_out, C_in/groups, *k), or (C_in, C_out/groups, *k) transposed.
         """
@@ -122,17 +122,22 @@ class _Conv(Module):
             raise ValueError(
                 f"{type(self).__name__}: dtype must be a floating-point dtype, got {dt}"
             )
-        rng = make_generator(seed)
         rows, columns = self.out_channels, self.in_channels // self.groups
         if self._transposed:
             rows, columns = self.in_channels, self.out_channels // self.groups
-        bound = 1.0 / math.sqrt(columns * math.prod(self.kernel_size))
-        shape = (rows, columns, *self.kernel_size)
-        self.weight = Parameter(rng.uniform(-bound, bound, shape).astype(dt, copy=False))
-        self.bias: Parameter | None = None
-        if bias:
-            b = rng.uniform(-bound, bound, (self.out_channels,))
-            self.bias = Parameter(b.astype(dt, copy=False))
+        self.weight = Parameter(np.empty((rows, columns, *self.kernel_size), dt))
+        self.bias: Parameter | None = Parameter(np.empty(self.out_channels, dt)) if bias else None
+        initialise(self, seed)
+
+    def reset_parameters(self, seed: int | np.random.Generator | None = None) -> None:
+        """Draw the weight and bias from U(−1/√fan_in, 1/√fan_in) again, as PyTorch's.
+
+        fan_in = the weight's dim 1 · the kernel's size. The values are written into the same
+        Parameters, in their dtype. `seed` is an int or a Generator (None: the library's
+        default generator); a seed gives the values a new layer built with it has.
+        """
+        fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
+        uniform_parameters(make_generator(seed), 1.0 / math.sqrt(fan_in), self.weight, self.bias)
 
     def extra_repr(self) -> str:
         """Return the layer's settings, as PyTorch prints them."""

@@ -21,7 +21,7 @@ import numpy as np
 
 from . import tracing
 from .module import Module, Parameter
-from .norm_layers import check_size, float_dtype
+from .norm_layers import check_size, float_dtype, initialise, normal_rows
 from .normalization import lookup_rows, renorm_rows
 from .rng import generator as make_generator
 from .tensor import DTypeLike, Tensor
@@ -291,10 +291,9 @@ class EmbeddingBag(Module):
         self.sparse, self.include_last_offset = False, include_last_offset
         self.padding_idx = _padding_idx(owner, padding_idx, v)
         if _weight is None:
-            w = make_generator(seed).standard_normal((v, self.embedding_dim))
-            if self.padding_idx is not None:
-                w[self.padding_idx] = 0.0
-            self.weight = Parameter(w.astype(float_dtype(owner, dtype), copy=False))
+            dt = float_dtype(owner, dtype)
+            self.weight = Parameter(np.empty((v, self.embedding_dim), dt))
+            initialise(self, seed)
             return
         given = Parameter(_weight)
         if given.shape != (v, self.embedding_dim):
@@ -304,6 +303,15 @@ class EmbeddingBag(Module):
             )
         float_dtype(owner, given.dtype)
         self.weight = given
+
+    def reset_parameters(self, seed: int | np.random.Generator | None = None) -> None:
+        """Draw the weight from N(0, 1) again, the padding row 0, as PyTorch's.
+
+        The values are written into the same Parameter. `seed` is an int or a Generator
+        (None: the library's default generator); a seed gives the weight a new layer built
+        with it has.
+        """
+        normal_rows(make_generator(seed), self.weight, self.padding_idx)
 
     @classmethod
     def from_pretrained(

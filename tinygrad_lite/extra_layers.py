@@ -20,7 +20,14 @@ from . import act_extras, rms_norms
 from .act_extras import check_dim, check_real
 from .bilinear import bilinear
 from .module import Module, Parameter
-from .norm_layers import check_size, float_dtype
+from .norm_layers import (
+    affine_parameters,
+    check_size,
+    float_dtype,
+    initialise,
+    reset_affine,
+    uniform_parameters,
+)
 from .normalization import check_eps, normalized_shape_arg
 from .rng import generator as make_generator
 from .tensor import DTypeLike, Tensor
@@ -158,14 +165,20 @@ class Bilinear(Module):
         self.in2_features = check_size("Bilinear", "in2_features", in2_features)
         self.out_features = check_size("Bilinear", "out_features", out_features)
         dt = float_dtype("Bilinear", dtype)
-        rng = make_generator(seed)
-        bound = 1.0 / math.sqrt(self.in1_features)
         shape = (self.out_features, self.in1_features, self.in2_features)
-        self.weight = Parameter(rng.uniform(-bound, bound, shape).astype(dt, copy=False))
-        self.bias: Parameter | None = None
-        if bias:
-            b = rng.uniform(-bound, bound, (self.out_features,))
-            self.bias = Parameter(b.astype(dt, copy=False))
+        self.weight = Parameter(np.empty(shape, dt))
+        self.bias: Parameter | None = Parameter(np.empty(self.out_features, dt)) if bias else None
+        initialise(self, seed)
+
+    def reset_parameters(self, seed: int | np.random.Generator | None = None) -> None:
+        """Draw A and b from U(−1/√in1_features, 1/√in1_features) again, as PyTorch's.
+
+        The values are written into the same Parameters, in their dtype. `seed` is an int or
+        a Generator (None: the library's default generator); a seed gives the values a new
+        layer built with it has.
+        """
+        bound = 1.0 / math.sqrt(self.in1_features)
+        uniform_parameters(make_generator(seed), bound, self.weight, self.bias)
 
     def forward(self, x1: Tensor | np.ndarray, x2: Tensor | np.ndarray) -> Tensor:
         """Return x₁ᵀ A x₂ + b for inputs (*, in1_features) and (*, in2_features)."""
@@ -188,7 +201,7 @@ class RMSNorm(Module):
     Args:
         normalized_shape: the trailing shape to normalise over (an int for the last dim).
         eps: added under the square root; None (the default) means the machine epsilon of
-            the input's dtype, as in PyTorch.
+            the dtype it is computed in (float32's for float16 input), as in PyTorch.
         elementwise_affine: learn `weight` (ones at first) of shape `normalized_shape`.
         dtype: a floating-point dtype for the weight (float64 by default).
 
@@ -215,9 +228,14 @@ class RMSNorm(Module):
         self.eps = None if eps is None else check_eps("RMSNorm", eps)
         self.elementwise_affine = bool(elementwise_affine)
         dt = float_dtype("RMSNorm", dtype)
-        self.weight: Parameter | None = None
-        if self.elementwise_affine:
-            self.weight = Parameter(np.ones(self.normalized_shape, dt))
+        self.weight, _ = affine_parameters(
+            self.normalized_shape, dt, self.elementwise_affine, False
+        )
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """The weight 1 again, written into the same Parameter (PyTorch's)."""
+        reset_affine(self.weight, None)
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """Return x divided by its root mean square over the trailing dims, scaled."""

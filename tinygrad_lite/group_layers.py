@@ -15,8 +15,8 @@ import warnings
 import numpy as np
 
 from . import group_norms
-from .module import Module, Parameter
-from .norm_layers import RunningNorm, check_size, float_dtype
+from .module import Module
+from .norm_layers import RunningNorm, affine_parameters, check_size, float_dtype, reset_affine
 from .normalization import check_eps
 from .tensor import DTypeLike, Tensor
 
@@ -65,12 +65,12 @@ class GroupNorm(Module):
         self.eps = check_eps("GroupNorm", eps)
         self.affine = bool(affine)
         dt = float_dtype("GroupNorm", dtype)
-        self.weight: Parameter | None = None
-        self.bias: Parameter | None = None
-        if self.affine:
-            self.weight = Parameter(np.ones(self.num_channels, dt))
-            if bias:
-                self.bias = Parameter(np.zeros(self.num_channels, dt))
+        self.weight, self.bias = affine_parameters((self.num_channels,), dt, self.affine, bias)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Weight 1 and bias 0 again, written into the same Parameters (PyTorch's)."""
+        reset_affine(self.weight, self.bias)
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """Return x normalised per sample and group, scaled and shifted per channel.

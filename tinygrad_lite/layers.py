@@ -11,7 +11,7 @@ from . import functional
 from .l1_loss_layers import Loss
 from .loss_checks import refuse_legacy
 from .module import Module, Parameter
-from .norm_layers import check_size
+from .norm_layers import check_size, initialise, uniform_parameters
 from .ops.losses import check_class_options
 from .rng import generator as make_generator
 from .tensor import DTypeLike, Tensor
@@ -71,14 +71,20 @@ class Linear(Module):
         dt = np.dtype(dtype)
         if dt.kind != "f":
             raise ValueError(f"Linear: dtype must be a floating-point dtype, got {dt}")
-        rng = make_generator(seed)
+        self.weight = Parameter(np.empty((self.out_features, self.in_features), dt))
+        self.bias: Parameter | None = Parameter(np.empty(self.out_features, dt)) if bias else None
+        initialise(self, seed)
+
+    def reset_parameters(self, seed: int | np.random.Generator | None = None) -> None:
+        """Draw W and b from U(−1/√in_features, 1/√in_features) again, as PyTorch's.
+
+        The values are written into the same Parameters (an optimizer holding them keeps
+        working), in their dtype. `seed` is an int or a Generator (None: the library's
+        default generator, as PyTorch draws from its global one); a seed gives the values a
+        new layer built with it has.
+        """
         bound = 1.0 / math.sqrt(self.in_features)
-        w = rng.uniform(-bound, bound, (self.out_features, self.in_features))
-        self.weight = Parameter(w.astype(dt, copy=False))
-        self.bias: Parameter | None = None
-        if bias:
-            b = rng.uniform(-bound, bound, (self.out_features,))
-            self.bias = Parameter(b.astype(dt, copy=False))
+        uniform_parameters(make_generator(seed), bound, self.weight, self.bias)
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """Return x @ Wᵀ + b for x of shape (..., in_features)."""

@@ -22,7 +22,7 @@ from .group_layers import InstanceNorm1d, InstanceNorm2d
 from .layers import Linear
 from .layers3d import BatchNorm3d, Conv3d, InstanceNorm3d
 from .lazy import LazyModuleMixin
-from .norm_layers import BatchNorm1d, BatchNorm2d
+from .norm_layers import BatchNorm1d, BatchNorm2d, count_if_absent
 from .tensor import DTypeLike
 
 __all__ = [
@@ -80,6 +80,14 @@ class LazyLinear(LazyModuleMixin, Linear):
     def _size_from(self, name: str, shape: tuple[int, ...]) -> int | None:
         return shape[1] if name == "weight" and len(shape) == 2 else None
 
+    def reset_parameters(self, seed: int | np.random.Generator | None = None) -> None:
+        """`Linear.reset_parameters` once the weights have values; before, nothing (PyTorch's).
+
+        The first call (or a load) draws them, as the eager layer's constructor does.
+        """
+        if not self.has_uninitialized_params():
+            Linear.reset_parameters(self, seed)
+
 
 class _LazyConv(LazyModuleMixin):
     """What the lazy convolutions share: in_channels from the input's channel dimension."""
@@ -108,6 +116,11 @@ class _LazyConv(LazyModuleMixin):
         if name != "weight" or len(shape) != self._spatial + 2:
             return None
         return shape[0] if self._transposed_weight else shape[1] * self.__dict__["groups"]
+
+    def reset_parameters(self, seed: int | np.random.Generator | None = None) -> None:
+        """The eager layer's `reset_parameters` once the weights have values; before, nothing."""
+        if not self.has_uninitialized_params():
+            self.cls_to_become.reset_parameters(self, seed)
 
 
 def _conv_args(out_channels: int, kernel_size: Any, **rest: Any) -> dict[str, Any]:
@@ -240,6 +253,15 @@ class _LazyNorm(LazyModuleMixin):
     def _size_from(self, name: str, shape: tuple[int, ...]) -> int | None:
         return shape[0] if len(shape) == 1 else None
 
+    def reset_parameters(self) -> None:
+        """The eager layer's `reset_parameters` once the statistics have values; before, nothing."""
+        if not self.has_uninitialized_params():
+            self.cls_to_become.reset_parameters(self)
+
+    def _count_if_absent(self, track_running_stats: bool) -> None:
+        if track_running_stats:  # the eager layer's load rule for num_batches_tracked
+            self.register_load_state_dict_pre_hook(count_if_absent)
+
 
 def _norm_args(eps: float, momentum: float | None, affine: bool, track: bool) -> dict[str, Any]:
     return {"eps": eps, "momentum": momentum, "affine": affine, "track_running_stats": track}
@@ -268,6 +290,7 @@ class LazyBatchNorm1d(_LazyNorm, BatchNorm1d):
             raise ValueError(f"{type(self).__name__}: bias=False is not supported")
         args = _norm_args(eps, momentum, affine, track_running_stats)
         self._lazy_init({**args, "dtype": dtype})
+        self._count_if_absent(track_running_stats)
 
 
 class LazyBatchNorm2d(_LazyNorm, BatchNorm2d):
@@ -308,6 +331,7 @@ class LazyInstanceNorm1d(_LazyNorm, InstanceNorm1d):
     ) -> None:
         args = _norm_args(eps, momentum, affine, track_running_stats)
         self._lazy_init({**args, "bias": bias, "dtype": dtype})
+        self._count_if_absent(track_running_stats)
 
 
 class LazyInstanceNorm2d(_LazyNorm, InstanceNorm2d):

@@ -33,6 +33,45 @@ def float_dtype(owner: str, dtype: DTypeLike) -> np.dtype[Any]:
     return dt
 
 
+def uniform_parameters(rng: np.random.Generator, bound: float, *params: Tensor | None) -> None:
+    """Fill each Parameter (None: skipped) with U(−bound, bound) draws, in order, in place.
+
+    A reset's write: into the Parameters' own arrays (so that an optimizer holding them goes
+    on), in their dtypes, through detached aliases (unrecorded, as PyTorch's under no_grad).
+    """
+    for p in params:
+        if p is not None:
+            p.detach().uniform_(-bound, bound, generator=rng)
+
+
+def normal_rows(rng: np.random.Generator, weight: Tensor, padding_idx: int | None) -> None:
+    """Fill an embedding table with N(0, 1) draws, in place, the row padding_idx with zeros."""
+    weight.detach().normal_(generator=rng)
+    if padding_idx is not None:
+        weight.detach()[padding_idx] = 0.0
+
+
+def initialise(layer: Any, seed: int | np.random.Generator | None) -> None:
+    """A new layer's first values from its `reset_parameters`, as PyTorch's constructors do."""
+    args = () if seed is None else (seed,)  # a subclass's own may take none, as PyTorch's
+    layer.reset_parameters(*args)
+
+
+def affine_parameters(
+    shape: tuple[int, ...], dt: np.dtype[Any], affine: bool, bias: bool
+) -> tuple[Parameter | None, Parameter | None]:
+    """A norm's `weight` and `bias` of `shape` (values set by `reset_parameters`), or None."""
+    weight = Parameter(np.empty(shape, dt)) if affine else None
+    return weight, Parameter(np.empty(shape, dt)) if affine and bias else None
+
+
+def reset_affine(weight: Tensor | None, bias: Tensor | None) -> None:
+    """A normalisation's weight back to 1 and its bias to 0, in place."""
+    for p, value in ((weight, 1.0), (bias, 0.0)):
+        if p is not None:
+            p.detach().fill_(value)
+
+
 class LayerNorm(Module):
     """Layer normalisation over the trailing dims, as PyTorch's `nn.LayerNorm`.
 
@@ -66,12 +105,13 @@ class LayerNorm(Module):
         self.eps = check_eps("LayerNorm", eps)
         self.elementwise_affine = bool(elementwise_affine)
         dt = float_dtype("LayerNorm", dtype)
-        self.weight: Parameter | None = None
-        self.bias: Parameter | None = None
-        if self.elementwise_affine:
-            self.weight = Parameter(np.ones(self.normalized_shape, dt))
-            if bias:
-                self.bias = Parameter(np.zeros(self.normalized_shape, dt))
+        shape = self.normalized_shape
+        self.weight, self.bias = affine_parameters(shape, dt, self.elementwise_affine, bias)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Weight 1 and bias 0 again, written into the same Parameters (PyTorch's)."""
+        reset_affine(self.weight, self.bias)
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """Return x normalised over its trailing `normalized_shape` dims, scaled and shifted."""
@@ -119,12 +159,7 @@ class RunningNorm(Module):
         self.track_running_stats = bool(track_running_stats)
         self.dtype = float_dtype(owner, dtype)
         c = self.num_features
-        self.weight: Parameter | None = None
-        self.bias: Parameter | None = None
-        if self.affine:
-            self.weight = Parameter(np.ones(c, self.dtype))
-            if bias:
-                self.bias = Parameter(np.zeros(c, self.dtype))
+        self.weight, self.bias = affine_parameters((c,), self.dtype, self.affine, bias)
         self.running_mean: Tensor | None
         self.running_var: Tensor | None
         self.num_batches_tracked: Tensor | None
@@ -133,6 +168,14 @@ class RunningNorm(Module):
         self.register_buffer("running_var", Tensor(np.ones(c, self.dtype)) if track else None)
         count = Tensor(np.array(0, np.int64)) if track else None
         self.register_buffer("num_batches_tracked", count)
+        if track:
+            self.register_load_state_dict_pre_hook(count_if_absent)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Running statistics reset, weight 1 and bias 0 (the same Parameters), as PyTorch's."""
+        self.reset_running_stats()
+        reset_affine(self.weight, self.bias)
 
     def reset_running_stats(self) -> None:
         """Running mean 0, running variance 1, no batch counted (new arrays, as an update)."""
@@ -141,6 +184,13 @@ class RunningNorm(Module):
             self.running_var.data = np.ones_like(self.running_var.data)
         if self.num_batches_tracked is not None:
             self.num_batches_tracked.data = np.zeros_like(self.num_batches_tracked.data)
+
+
+def count_if_absent(module: Any, state: dict[str, Any], prefix: str, meta: Any, *_: Any) -> None:
+    """Load pre-hook (PyTorch's rule): an old state dict, of version 1 or none, keeps the count."""
+    key, count = prefix + "num_batches_tracked", module.num_batches_tracked
+    if key not in state and count is not None and (meta.get("version") or 1) < 2:
+        state[key] = count
 
 
 class BatchNorm1d(RunningNorm):
@@ -316,17 +366,22 @@ class Embedding(Module):
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, False
         dt = float_dtype("Embedding", dtype)
         if _weight is None:
-            w = make_generator(seed).standard_normal((v, self.embedding_dim))
-            if padding_idx is not None:
-                w[padding_idx] = 0.0
-            w = w.astype(dt, copy=False)
-        else:
-            w = np.array(_weight.data if isinstance(_weight, Tensor) else _weight)
-            if w.shape != (v, self.embedding_dim):
-                raise ValueError(
-                    f"Embedding: _weight must have shape {(v, self.embedding_dim)}, got {w.shape}"
-                )
+            self.weight = Parameter(np.empty((v, self.embedding_dim), dt), not _freeze)
+            initialise(self, seed)
+            return
+        w = np.array(_weight.data if isinstance(_weight, Tensor) else _weight)
+        if w.shape != (v, self.embedding_dim):
+            raise ValueError(
+                f"Embedding: _weight must have shape {(v, self.embedding_dim)}, got {w.shape}"
+            )
         self.weight = Parameter(w, requires_grad=not _freeze)
+
+    def reset_parameters(self, seed: int | np.random.Generator | None = None) -> None:
+        """Draw the weight from N(0, 1) again (the padding row 0) into the same Parameter.
+
+        `seed`: an int or Generator (a seed gives a new layer's weight), None: the default one.
+        """
+        normal_rows(make_generator(seed), self.weight, self.padding_idx)
 
     @classmethod
     def from_pretrained(

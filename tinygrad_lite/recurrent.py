@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .module import Module, Parameter
-from .norm_layers import check_size
+from .norm_layers import check_size, initialise, uniform_parameters
 from .rng import generator as make_generator
 from .tensor import DTypeLike, Tensor
 
@@ -88,7 +88,7 @@ class _Recurrent(Module):
         nonlinearity: str,
         seed: int | np.random.Generator | None,
         dtype: DTypeLike,
-    ) -> tuple[np.random.Generator, np.dtype[Any]]:
+    ) -> np.dtype[Any]:
         owner = type(self).__name__
         self.input_size = check_size(owner, "input_size", input_size)
         self.hidden_size = check_size(owner, "hidden_size", hidden_size)
@@ -102,18 +102,17 @@ class _Recurrent(Module):
         if dt.kind != "f":
             raise ValueError(f"{owner}: dtype must be a floating-point dtype, got {dt}")
         self._run_step = _step(self._kind, nonlinearity)
-        return make_generator(seed), dt
+        make_generator(seed)  # a bad seed is refused before anything else is made
+        return dt
 
-    def _weights(
-        self, suffix: str, inputs: int, rng: np.random.Generator, dt: Any, proj: int = 0
-    ) -> None:
+    def _weights(self, suffix: str, inputs: int, dt: Any, proj: int = 0) -> None:
         """weight_ih, weight_hh, bias_ih, bias_hh, weight_hr (+ suffix), in PyTorch's order.
 
         weight_hr (proj, H) exists only for a projected LSTM (proj > 0), whose h has proj
-        features, so that weight_hh is (G·H, proj). All are drawn from U(−1/√H, 1/√H).
+        features, so that weight_hh is (G·H, proj). Their values come from `reset_parameters`.
         """
         hidden = self.hidden_size
-        rows, bound = GATES[self._kind] * hidden, 1.0 / math.sqrt(hidden)
+        rows = GATES[self._kind] * hidden
         shapes: list[tuple[str, tuple[int, ...]]] = [
             ("weight_ih", (rows, inputs)),
             ("weight_hh", (rows, proj or hidden)),
@@ -123,8 +122,17 @@ class _Recurrent(Module):
         if proj:
             shapes.append(("weight_hr", (proj, hidden)))
         for name, shape in shapes:
-            values = rng.uniform(-bound, bound, shape).astype(dt, copy=False)
-            setattr(self, name + suffix, Parameter(values))
+            setattr(self, name + suffix, Parameter(np.empty(shape, dt)))
+
+    def reset_parameters(self, seed: int | np.random.Generator | None = None) -> None:
+        """Draw every weight and bias from U(−1/√H, 1/√H) again, in order, as PyTorch's.
+
+        The values are written into the same Parameters, in their dtype. `seed` is an int or
+        a Generator (None: the library's default generator); a seed gives the values a new
+        layer built with it has.
+        """
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        uniform_parameters(make_generator(seed), bound, *self.parameters())
 
     @property
     def _dtype(self) -> np.dtype[Any]:
@@ -162,8 +170,9 @@ class _Cell(_Recurrent):
         dtype: DTypeLike = np.float64,
     ) -> None:
         super().__init__()
-        rng, dt = self._setup(input_size, hidden_size, bias, nonlinearity, seed, dtype)
-        self._weights("", self.input_size, rng, dt)
+        dt = self._setup(input_size, hidden_size, bias, nonlinearity, seed, dtype)
+        self._weights("", self.input_size, dt)
+        initialise(self, seed)
 
     def forward(self, input: Any, hx: Any = None) -> Any:
         """One step: the new hidden state (an LSTM cell: the pair (h', c'))."""

@@ -36,17 +36,19 @@ def rms_norm(
 
     The mean of the squares is taken over the last `len(normalized_shape)` dims, separately
     for every leading index; unlike `layer_norm`, nothing is subtracted. Where x is 0 the
-    output is 0 and its derivative 1/√eps.
+    output is 0 and its derivative 1/√eps. As in PyTorch, the output has the input's dtype
+    whatever the weight's: a float16 input is computed in float32 (so x² does not overflow)
+    and the product with the weight is taken in the wider of the two dtypes, then rounded.
 
     Args:
         input: a floating-point tensor of shape (*, *normalized_shape).
         normalized_shape: the trailing shape to normalise over (an int for the last dim).
         weight: a tensor of shape `normalized_shape` to multiply by, or None.
-        eps: added under the square root; None means the machine epsilon of the input's
-            dtype (`np.finfo(dtype).eps`), PyTorch's default.
+        eps: added under the square root; None means the machine epsilon of the dtype the
+            norm is computed in (float32's for a float16 input), PyTorch's default.
 
     Returns:
-        A tensor of the input's shape.
+        A tensor of the input's shape and dtype.
 
     Raises:
         TypeError: an integer input, or an eps that is not a real number.
@@ -70,10 +72,13 @@ def rms_norm(
     w = None if weight is None else weight if isinstance(weight, Tensor) else Tensor(weight)
     if w is not None and w.shape != shape:
         raise ValueError(f"rms_norm: weight must have shape {shape}, got {w.shape}")
-    e = float(np.finfo(x.dtype).eps) if eps is None else check_eps("rms_norm", eps)
+    u = x.to(np.float32) if x.dtype == np.float16 else x  # PyTorch's computation dtype
+    e = float(np.finfo(u.dtype).eps) if eps is None else check_eps("rms_norm", eps)
     dims = tuple(range(x.ndim - k, x.ndim))
-    y = x * ((x * x).mean(dims, keepdim=True) + e).rsqrt()
-    return y if w is None else y * w
+    y = u * ((u * u).mean(dims, keepdim=True) + e).rsqrt()
+    if w is not None:
+        y = y * w
+    return y if y.dtype == x.dtype else y.to(x.dtype)
 
 
 def check_lrn_size(owner: str, size: Any) -> int:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import functional as F
-from .norm_layers import check_size
+from .norm_layers import check_size, initialise
 from .recurrent import State, Weights, _float_tensor, _Recurrent
 from .rnn_pack import PackedSequence, _batch_sizes, _indices
 from .tensor import DTypeLike, Tensor
@@ -77,7 +77,7 @@ class _Stacked(_Recurrent):
     ) -> None:
         super().__init__()
         owner = type(self).__name__
-        rng, dt = self._setup(input_size, hidden_size, bias, nonlinearity, seed, dtype)
+        dt = self._setup(input_size, hidden_size, bias, nonlinearity, seed, dtype)
         self.num_layers = check_size(owner, "num_layers", num_layers)
         if isinstance(dropout, bool) or not 0 <= dropout <= 1:
             raise ValueError(f"{owner}: dropout must be a probability in [0, 1], got {dropout!r}")
@@ -88,7 +88,8 @@ class _Stacked(_Recurrent):
         for layer in range(self.num_layers):
             inputs = self.input_size if layer == 0 else len(directions) * self._out_size
             for d in directions:
-                self._weights(f"_l{layer}{d}", inputs, rng, dt, self.proj_size)
+                self._weights(f"_l{layer}{d}", inputs, dt, self.proj_size)
+        initialise(self, seed)
 
     @property
     def _out_size(self) -> int:
