@@ -100,3 +100,29 @@ def test_float16_in_place_products_and_quotients_round_once_from_float32(number:
             expected = ufunc(a.astype(np.float32), np.float32(number)).astype(np.float16)
             np.testing.assert_array_equal(t.data, expected)
             assert t.dtype == np.float16
+
+
+def test_concat_and_concatenate_are_cat() -> None:
+    parts = [tg.tensor([1.0, 2.0]), tg.tensor([3.0])]
+    assert tg.concat(parts).tolist() == tg.concatenate(parts, dim=0).tolist() == [1.0, 2.0, 3.0]
+    assert tg.concat is tg.cat and tg.concatenate is tg.cat
+
+
+def test_softmax_methods_take_pytorchs_dtype_keyword() -> None:
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x.softmax(0, dtype=np.float32)
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y.data, np.exp([1, 2, 3]) / np.exp([1, 2, 3]).sum(), rtol=1e-6)
+    (y * tg.tensor(np.float32([1.0, 0.0, 0.0]))).sum().backward()
+    assert x.grad is not None and x.grad.dtype == np.float64
+    z = tg.tensor([1, 2, 3]).log_softmax(0, dtype=np.float64)
+    assert z.dtype == np.float64
+    np.testing.assert_allclose(z.data, [1, 2, 3] - np.log(np.exp([1, 2, 3]).sum()), rtol=1e-15)
+    with pytest.raises(TypeError, match="floating-point"):
+        x.softmax(0, dtype=np.int64)
+
+
+def test_top_level_sort_and_argsort_take_stable() -> None:
+    x = tg.tensor([3.0, 1.0, 3.0, 1.0])
+    assert tg.sort(x, stable=True).indices.tolist() == [1, 3, 0, 2]
+    assert tg.argsort(x, descending=True, stable=True).tolist() == [0, 2, 1, 3]

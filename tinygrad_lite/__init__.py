@@ -214,6 +214,8 @@ from .toplevel_sets import (
 from .toplevel_stat import corrcoef, cov, cumulative_trapezoid, trapezoid, trapz
 from .tracing import TraceError
 
+concat = concatenate = cat  # PyTorch's other names for cat
+
 __version__ = "0.1.0"
 
 # PyTorch's dtype names (`tg.tensor(data, dtype=tg.float32)`), as NumPy dtypes.
@@ -280,6 +282,8 @@ __all__ = [
     "bucketize",
     "cartesian_prod",
     "cat",
+    "concat",
+    "concatenate",
     "cdist",
     "chain_matmul",
     "check_backward",

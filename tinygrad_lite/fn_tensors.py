@@ -113,14 +113,14 @@ def flip(x: Any, dims: int | Sequence[int]) -> Tensor:
     return tensor_like(x).flip(dims)
 
 
-def argsort(x: Any, dim: int = -1, descending: bool = False) -> Tensor:
+def argsort(x: Any, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
     """The int64 positions that sort x along `dim` (a stable sort); no gradient."""
-    return tensor_like(x).argsort(dim, descending)
+    return tensor_like(x).argsort(dim, descending, stable=stable)
 
 
-def sort(x: Any, dim: int = -1, descending: bool = False) -> SortResult:
+def sort(x: Any, dim: int = -1, descending: bool = False, *, stable: bool = False) -> SortResult:
     """`(values, indices)` of x sorted along `dim` by a stable sort (see `Tensor.sort`)."""
-    return tensor_like(x).sort(dim, descending)
+    return tensor_like(x).sort(dim, descending, stable=stable)
 
 
 def topk(x: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> TopKResult:

@@ -430,13 +430,25 @@ class TensorMethods(TensorCompareMethods, TensorShapeMethods):
             raise TypeError(f"argmin: dim must be an int or None (one dim, as PyTorch), got {d!r}")
         return F.ArgMin.apply(self, axis=d, keepdims=k)
 
-    def softmax(self, dim: int = -1) -> Tensor:
-        """e^x / Σ e^x along `dim`, shifted by the max so nothing overflows."""
-        return F.Softmax.apply(self, dim=dim)
+    def softmax(self, dim: int = -1, dtype: Any = None) -> Tensor:
+        """e^x / Σ e^x along `dim`, shifted by the max so nothing overflows.
 
-    def log_softmax(self, dim: int = -1) -> Tensor:
-        """X - ln Σ e^x along `dim`, stable for any finite x."""
-        return F.LogSoftmax.apply(self, dim=dim)
+        `dtype`, a float dtype, casts the input first (PyTorch's keyword).
+        """
+        return F.Softmax.apply(self._cast_first("softmax", dtype), dim=dim)
+
+    def log_softmax(self, dim: int = -1, dtype: Any = None) -> Tensor:
+        """X - ln Σ e^x along `dim`, stable for any finite x (`dtype` as for `softmax`)."""
+        return F.LogSoftmax.apply(self._cast_first("log_softmax", dtype), dim=dim)
+
+    def _cast_first(self, op: str, dtype: Any) -> Tensor:
+        t: Tensor = self  # type: ignore[assignment]
+        if dtype is None:
+            return t
+        dt = np.dtype(dtype)
+        if dt.kind != "f":
+            raise TypeError(f"{op}: dtype must be a floating-point dtype, got {dt}")
+        return t if t.dtype == dt else t.astype(dt)
 
     def any(self, dim: Axis = None, keepdim: bool = False) -> Tensor:
         """Whether any element is nonzero, over all or along `dim`: ∨ᵢ xᵢ ≠ 0.
