@@ -198,7 +198,9 @@ def test_adaptive_softmax_matches_numpy_and_finite_differences() -> None:
     assert pred.dtype == np.int64 and (pred == full.argmax(1)).all()
     assert (pred >= 3).any() and (pred < 3).any()
     single = m(x[4], np.array(y[4]))
-    assert single.output.shape == () and single.output.item() == out.data[4]
+    # one sample: a (1, 8) product, which BLAS may round differently from the batch's rows
+    assert single.output.shape == ()
+    np.testing.assert_allclose(single.output.item(), full[4, y[4]], rtol=1e-12)
     small = AdaptiveLogSoftmaxWithLoss(3, 5, [2, 3], div_value=1.0, seed=2)
     z = Tensor(RNG.standard_normal((3, 3)), requires_grad=True)
     gradcheck(lambda z: small(z, [0, 2, 4]).output, z)

@@ -357,3 +357,34 @@ def test_a_state_dict_of_the_current_version_must_have_the_batch_count() -> None
     assert list(untracked.state_dict()) == ["weight", "bias"]
     with pytest.raises(ValueError, match="unexpected keys"):
         untracked.load_state_dict({**untracked.state_dict(), "num_batches_tracked": 0})
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        dict(in_features=8, n_classes=10, cutoffs=[3, 6], div_value=2.0),
+        dict(in_features=8, n_classes=12, cutoffs=[4, 7], head_bias=True),
+        dict(in_features=2, n_classes=12, cutoffs=[4, 7], div_value=4.0),  # empty weights
+    ],
+)
+def test_adaptive_softmax_resets_as_a_new_module_draws(settings: dict[str, Any]) -> None:
+    fresh = nn.AdaptiveLogSoftmaxWithLoss(**settings, seed=3)
+    used = nn.AdaptiveLogSoftmaxWithLoss(**settings, seed=5)
+    before = list(used.parameters())
+    used.reset_parameters(3)
+    assert all(p is q for p, q in zip(before, used.parameters(), strict=True))
+    for p, q in zip(fresh.parameters(), used.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_transformer_redraws_its_matrices_only() -> None:
+    model = nn.Transformer(8, 2, 1, 1, dim_feedforward=16, seed=1)
+    for p in model.parameters():
+        p.data[...] = 0.5
+    model._reset_parameters(7)
+    for name, p in model.named_parameters():
+        if p.ndim > 1:  # Glorot-uniform: within ±√(6/(fan_in + fan_out)), not all equal
+            bound = np.sqrt(6.0 / (p.shape[0] + p.shape[1]))
+            assert np.abs(p.data).max() <= bound and np.unique(p.data).size > 1, name
+        else:  # biases and norms are left as they are, as PyTorch's _reset_parameters does
+            assert np.all(p.data == 0.5), name

@@ -141,6 +141,21 @@ class AdaptiveLogSoftmaxWithLoss(Module):
                 )
             )
 
+    def reset_parameters(self, seed: int | np.random.Generator | None = None) -> None:
+        """Draw the head's and every cluster's weights again, as a new module draws them.
+
+        In the same Parameters; a seed (an int or a Generator) gives a new module's values.
+        """
+        rng = make_generator(seed)
+        self.head.reset_parameters(rng)
+        for tail in self.tail:
+            for layer in tail.children():
+                assert isinstance(layer, Linear)
+                if layer.weight.size:
+                    layer.reset_parameters(rng)
+                else:  # an empty weight stays empty; the draws a new module makes for it
+                    _linear(layer.in_features, layer.out_features, rng, layer.weight.dtype)
+
     def _rows(self, op: str, input: Any) -> Tensor:
         """The input, which must be (N, in_features)."""
         x = float_input(f"{_NAME}.{op}", input)

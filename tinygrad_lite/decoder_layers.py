@@ -365,12 +365,17 @@ class Transformer(Module):
             decoder_layer = TransformerDecoderLayer(d, nhead, **layer_kw)
             custom_decoder = TransformerDecoder(decoder_layer, num_decoder_layers, norm())
         self.decoder = custom_decoder
-        for p in self.parameters():
-            if p.ndim > 1:
-                init.xavier_uniform_(p, generator=rng)
+        self._reset_parameters(rng)
         self.d_model = d
         self.nhead = nhead
         self.batch_first = bool(batch_first)
+
+    def _reset_parameters(self, seed: int | np.random.Generator | None = None) -> None:
+        """Draw every parameter of more than one dimension again, Glorot-uniform (PyTorch's)."""
+        rng = make_generator(seed)
+        for p in self.parameters():
+            if p.ndim > 1:
+                init.xavier_uniform_(p, generator=rng)
 
     @staticmethod
     def generate_square_subsequent_mask(sz: int, dtype: DTypeLike = np.float64) -> Tensor:
