@@ -3,7 +3,7 @@
 Reached as `tinygrad_lite.autograd.functional`. Each function takes `func` and its `inputs`, a
 Tensor or a tuple of Tensors, and nests its results as PyTorch does: a tuple of inputs gives a
 tuple over the inputs, a function returning a tuple gives a tuple over the outputs, and
-`jacobian(f, (x, y))` of such a function a tuple of tuples, J[i][j] = ∂outᵢ/∂inputⱼ of shape
+`jacobian(f, (x, y))` of such a function a tuple of tuples, `J[i][j]` = ∂outᵢ/∂inputⱼ of shape
 outᵢ.shape + inputⱼ.shape. The inputs are detached copies unless `create_graph=True` and they
 require grad; without `create_graph` the results carry no graph. Reverse mode throughout:
 Jacobian rows are batched vector-Jacobian products (`grad_batch`), forward-mode products use the
@@ -140,7 +140,7 @@ def jacobian(
     vectorize: bool = False,
     strategy: str = "reverse-mode",
 ) -> Any:
-    """The Jacobian of `func` at `inputs`: J[i][j] = ∂outᵢ/∂inputⱼ, shape outᵢ.shape + inputⱼ.shape.
+    """The Jacobian of `func` at `inputs`: `J[i][j]` = ∂outᵢ/∂inputⱼ, of outᵢ.shape + inputⱼ.shape.
 
     A Tensor when func takes and returns one Tensor; a tuple over the inputs (or outputs) when
     those were a tuple; a tuple of tuples when both were. Computed by reverse mode, one batch
@@ -261,7 +261,7 @@ def hessian(
     vectorize: bool = False,
     outer_jacobian_strategy: str = "reverse-mode",
 ) -> Any:
-    """The Hessian of a scalar `func`: H[i][j] = ∂²f/∂inputᵢ∂inputⱼ, shape inᵢ.shape + inⱼ.shape.
+    """The Hessian of a scalar `func`: `H[i][j]` = ∂²f/∂inputᵢ∂inputⱼ, shape inᵢ.shape + inⱼ.shape.
 
     The Jacobian (with `outer_jacobian_strategy`) of func's gradient, itself a Jacobian
     computed with a graph. A Tensor for one input, a tuple of tuples for a tuple of inputs.

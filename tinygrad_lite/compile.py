@@ -321,6 +321,7 @@ class CompiledStep:
             _buffers=buffers.get,
             _outer_mul=outer_multiply,
             _mark=written.mark,
+            _stamp=written.stamp,
             _same=_same_float,
             _exact=_exact,
             _setting=dict.__getitem__,  # a group's setting, read as ParamGroup does untraced

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from . import tracing
+from . import tracing, written
 from .module_methods import ModuleMethods
 from .module_state import collect_state
 from .tracing import ClearGrad, traced_call
@@ -143,3 +143,4 @@ class ModuleParams(ModuleMethods):
                 p.grad = None
             elif p.grad is not None:
                 p.grad.data.fill(0)
+                written.mark(p.grad)  # a graph that saved the gradient refuses its backward

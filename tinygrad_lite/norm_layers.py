@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from . import normalization
+from . import normalization, written
 from .module import Module, Parameter
 from .normalization import check_eps, normalized_shape_arg
 from .rng import generator as make_generator
@@ -432,6 +432,7 @@ class Embedding(Module):
                 over = norms > self.max_norm
                 scale = self.max_norm / (norms[over] + 1e-7)
                 self.weight.data[idx[over]] = rows[over] * scale[:, None].astype(rows.dtype)
+                written.mark(self.weight)  # a graph that saved the old rows refuses its backward
         return normalization.embedding(
             indices, self.weight, self.padding_idx, scale_grad_by_freq=self.scale_grad_by_freq
         )

@@ -335,6 +335,8 @@ class StepTracer:
         name = self.name_of(t)
         if name is not None:
             self.rec.emit(f"_mark({name})")
+        elif isinstance(t.data, Traced):  # made by the step (a view written through)
+            self.rec.emit(f"_stamp({t.data.name})")
 
     def read_mode(self, module: Any, mode: bool) -> None:
         """A module's `training` flag read: the plan checks it first, on every call."""

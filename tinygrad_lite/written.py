@@ -25,7 +25,7 @@ import numpy as np
 from . import tracing
 from .autograd import next_version
 
-__all__ = ["mark", "last", "check_saved", "refuse_grad_leaf"]
+__all__ = ["mark", "stamp", "last", "check_saved", "refuse_grad_leaf"]
 
 # id(array that owns the memory) -> [a weak reference to it, the sequence number of its last
 # write]. The entry goes when the array does.
@@ -64,15 +64,34 @@ def mark(*tensors: Any) -> None:
             tracing.on_written(t)
         a = t.data
         if a.__class__ is not np.ndarray or a.base is not None:
-            if not isinstance(a, np.ndarray):
-                continue  # a stand-in of a compiled step's trace: the replay stamps the array
+            if not isinstance(a, np.ndarray):  # a compiled step's stand-in: its real array
+                a = getattr(a, "value", None)  # (the replay stamps it again: `stamp`)
+                if not isinstance(a, np.ndarray):
+                    continue
             a = _owner(a)
-        key = id(a)
-        entry = _stamps.get(key)
-        if entry is not None and entry[0]() is a:
-            entry[1] = seq
-        else:
-            _stamps[key] = [weakref.ref(a, _forget(key)), seq]
+        _stamp(a, seq)
+
+
+def stamp(*arrays: Any) -> None:
+    """Record that the memory of these arrays was changed in place (now).
+
+    What a compiled step's replay calls for a tensor the step itself made (a view of a
+    parameter written through), which it knows by its array only.
+    """
+    global last
+    last = seq = next_version()
+    for a in arrays:
+        _stamp(_owner(a), seq)
+
+
+def _stamp(a: np.ndarray, seq: int) -> None:
+    """Stamp `a`, an array that owns its memory, as written at `seq`."""
+    key = id(a)
+    entry = _stamps.get(key)
+    if entry is not None and entry[0]() is a:
+        entry[1] = seq
+    else:
+        _stamps[key] = [weakref.ref(a, _forget(key)), seq]
 
 
 def _written_after(a: Any, seq: int) -> bool:

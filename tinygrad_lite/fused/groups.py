@@ -274,7 +274,8 @@ class Grouper:
         if node.inplace is not None or node.sum_axes is not None:
             # In place: only into the group that made the array, and only if nothing outside
             # it has read the old value. A sum: only in the group that computes what it sums.
-            source = node.reads_old if node.inplace is not None else node.reads[0]
+            # (a sum of a parameter's own array reads no traced name: nothing to join)
+            source = node.reads_old if node.inplace is not None else next(iter(node.reads), "")
             p = self.producer.get(source)
             g = self.group_of.get(p) if p is not None else None
             if (
@@ -289,7 +290,7 @@ class Grouper:
             ):
                 if node.inplace is not None:
                     node.kind = "barrier"  # the NumPy line writes into the materialised array
-                    if source not in node.reads:
+                    if source and source not in node.reads:
                         node.reads.append(source)
                 else:
                     node.kind = "pure"

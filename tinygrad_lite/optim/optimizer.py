@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .. import tracing
+from .. import tracing, written
 from ..tensor import Tensor
 from ..traced import unwrap
 from ..tracing import ClearGrad, PlainUpdate, traced_call
@@ -286,6 +286,7 @@ class Optimizer:
                 p.grad = None
             elif p.grad is not None:
                 p.grad.data.fill(0)
+                written.mark(p.grad)  # a graph that saved the gradient refuses its backward
 
     def step(self) -> None:
         """Update every parameter that has a gradient, in place."""
