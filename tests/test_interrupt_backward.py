@@ -74,6 +74,7 @@ def test_an_interrupt_inside_the_commit_puts_every_old_gradient_back() -> None:
 
         writes = 0
         armed = True
+        _requires_grad = True  # as a leaf that still requires grad
 
         def __init__(self, grad: Tensor | None, fail_at: int) -> None:
             self._g, self.fail_at = grad, fail_at

@@ -76,3 +76,16 @@ def test_an_embeddings_max_norm_renormalisation_stamps_the_weight() -> None:
     e(tg.tensor([1]))
     with pytest.raises(RuntimeError, match="modified in place"):
         y.backward()
+
+
+@pytest.mark.parametrize("switch", ["requires_grad_", "detach_"])
+def test_a_leaf_switched_off_after_the_forward_gets_no_gradient(switch: str) -> None:
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    v = tg.tensor([3.0, 4.0], requires_grad=True)
+    seen: list[str] = []
+    w.register_post_accumulate_grad_hook(lambda t: seen.append("w"))
+    y = (w * v).sum()
+    w.requires_grad_(False) if switch == "requires_grad_" else w.detach_()
+    y.backward()  # as PyTorch: the leaf that no longer requires grad is left alone
+    assert w.grad is None and seen == []
+    assert v.grad is not None and v.grad.tolist() == [1.0, 2.0]

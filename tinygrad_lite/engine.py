@@ -251,10 +251,12 @@ def _commit(leaves: dict[int, tuple[Tensor, Any, bool]], create_graph: bool) -> 
                 "them or call the step uncompiled"
             )
         _write(leaves, create_graph, hooks_on)
-        hooks.run_post_accumulate([leaf for leaf, _, _ in leaves.values()])
+        hooks.run_post_accumulate([leaf for leaf, _, _ in leaves.values() if leaf._requires_grad])
         return
     if tracer is not None and tracer.active() and not create_graph:
         for leaf, g, shared in leaves.values():
+            if not leaf._requires_grad:  # switched off since the forward: no gradient
+                continue
             if hooks_on and getattr(leaf, "_hooks", None):  # the hook's ops are traced too
                 g = hooks.run(leaf._hooks, g, False, leaf.data.shape)
                 shared = True
@@ -269,6 +271,8 @@ def _write(leaves: dict[int, tuple[Tensor, Any, bool]], create_graph: bool, hook
     done: list[tuple[Tensor, Any, Any]] = []  # (leaf, its old grad, its grad's old array)
     try:
         for leaf, g, shared in leaves.values():
+            if not leaf._requires_grad:  # switched off since the forward (PyTorch: no gradient)
+                continue
             current = leaf._grad
             if hooks_on and getattr(leaf, "_hooks", None):
                 g = hooks.run(leaf._hooks, g, create_graph, leaf.data.shape)
